@@ -1,0 +1,43 @@
+//! Simulation settings the game rules read, derived from the server's config file.
+
+use bevy_ecs::prelude::Resource;
+
+/// Tunables of the simulation, in ticks and tiles (the world has no clock).
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Ticks per second; only used to convert per-second limits and to tell clients.
+    pub tick_rate: u32,
+    /// Side of a square region in tiles; a client sees its region and the 8 around it.
+    pub region_size: i32,
+    /// Sustained steps per second a player may take.
+    pub steps_per_sec: u32,
+    /// Steps a player may bank while standing still (absorbs network jitter).
+    pub step_burst: u32,
+    /// Ticks a connection may stay without a successful `hello` before it is closed.
+    pub hello_timeout_ticks: u64,
+    /// Longest chat line in characters.
+    pub max_chat_chars: usize,
+    /// Commands applied per connection per tick; the rest of that tick's are dropped.
+    pub max_commands_per_tick: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            tick_rate: 20,
+            region_size: 16,
+            steps_per_sec: 8,
+            step_burst: 3,
+            hello_timeout_ticks: 200,
+            max_chat_chars: 200,
+            max_commands_per_tick: 8,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Step budget gained per tick, in thousandths of a step.
+    pub fn step_refill_milli(&self) -> u32 {
+        (self.steps_per_sec.saturating_mul(1000) / self.tick_rate.max(1)).max(1)
+    }
+}

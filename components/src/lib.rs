@@ -1,0 +1,12 @@
+//! Emberkeep's data, shared by the game rules (`emberkeep-systems`) and the server (`emberkeep`).
+//!
+//! Plain data only: ECS components and resources, the map, the region grid, the simulation
+//! settings and the wire protocol. Behaviour lives in `emberkeep-systems`; I/O lives in the
+//! server crate.
+
+pub mod config;
+pub mod map;
+pub mod net;
+pub mod protocol;
+pub mod regions;
+pub mod world;

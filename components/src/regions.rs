@@ -1,0 +1,143 @@
+//! The region grid: the map cut into square regions, who is in each, and each region's
+//! broadcast buffer for this tick.
+//!
+//! A client sees its own region and the 8 around it ([`RegionGrid::view`]). An event about
+//! something in region R is encoded once into R's buffer; every client viewing R receives
+//! those bytes at flush.
+
+use bevy_ecs::prelude::{Entity, Resource};
+
+use crate::map::Tile;
+
+/// Index of a region in the grid, row-major.
+pub type RegionId = u32;
+
+/// Up to 9 regions: one region and its neighbours on the map.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    ids: [RegionId; 9],
+    len: usize,
+}
+
+impl View {
+    /// The regions in this view.
+    pub fn as_slice(&self) -> &[RegionId] {
+        &self.ids[..self.len]
+    }
+}
+
+/// Membership and per-tick broadcast buffers of every region.
+#[derive(Resource, Debug)]
+pub struct RegionGrid {
+    /// Side of a region in tiles.
+    pub size: i32,
+    pub cols: i32,
+    pub rows: i32,
+    /// Every placed entity, by region.
+    pub members: Vec<Vec<Entity>>,
+    /// Placed entities that have a connection, by region.
+    pub players: Vec<Vec<Entity>>,
+    /// Encoded events about each region this tick, comma-separated.
+    pub buffers: Vec<String>,
+    /// Regions whose buffer is non-empty.
+    pub dirty: Vec<RegionId>,
+}
+
+impl RegionGrid {
+    /// A grid covering a `width` × `height` tile map with regions of `size` tiles.
+    pub fn new(width: i32, height: i32, size: i32) -> Self {
+        let size = size.max(1);
+        let cols = ((width.max(1) + size - 1) / size).max(1);
+        let rows = ((height.max(1) + size - 1) / size).max(1);
+        let n = (cols * rows) as usize;
+        RegionGrid {
+            size,
+            cols,
+            rows,
+            members: vec![Vec::new(); n],
+            players: vec![Vec::new(); n],
+            buffers: vec![String::new(); n],
+            dirty: Vec::new(),
+        }
+    }
+
+    /// The region containing a tile (tiles off the map clamp to the nearest region).
+    pub fn region_of(&self, t: Tile) -> RegionId {
+        let cx = (t.x.max(0) / self.size).min(self.cols - 1);
+        let cy = (t.y.max(0) / self.size).min(self.rows - 1);
+        (cy * self.cols + cx) as RegionId
+    }
+
+    /// Column and row of a region.
+    pub fn coords(&self, r: RegionId) -> (i32, i32) {
+        (r as i32 % self.cols, r as i32 / self.cols)
+    }
+
+    /// The region and its neighbours that exist on the map.
+    pub fn view(&self, r: RegionId) -> View {
+        let (cx, cy) = self.coords(r);
+        let mut ids = [0; 9];
+        let mut len = 0;
+        for y in (cy - 1).max(0)..=(cy + 1).min(self.rows - 1) {
+            for x in (cx - 1).max(0)..=(cx + 1).min(self.cols - 1) {
+                ids[len] = (y * self.cols + x) as RegionId;
+                len += 1;
+            }
+        }
+        View { ids, len }
+    }
+
+    /// Whether a client in region `viewer` sees region `r`.
+    pub fn sees(&self, viewer: RegionId, r: RegionId) -> bool {
+        let (ax, ay) = self.coords(viewer);
+        let (bx, by) = self.coords(r);
+        (ax - bx).abs() <= 1 && (ay - by).abs() <= 1
+    }
+
+    /// Queues an encoded event for everyone who sees region `r`.
+    pub fn broadcast(&mut self, r: RegionId, event_json: &str) {
+        let buf = &mut self.buffers[r as usize];
+        if buf.is_empty() {
+            self.dirty.push(r);
+        } else {
+            buf.push(',');
+        }
+        buf.push_str(event_json);
+    }
+
+    /// Empties every buffer written this tick.
+    pub fn clear_buffers(&mut self) {
+        for r in self.dirty.drain(..) {
+            self.buffers[r as usize].clear();
+        }
+    }
+}
+
+/// Removes `e` from a membership list (order is not kept).
+pub fn remove_member(list: &mut Vec<Entity>, e: Entity) {
+    if let Some(i) = list.iter().position(|x| *x == e) {
+        list.swap_remove(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_is_clipped_at_map_edges() {
+        let g = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        assert_eq!(g.view(0).as_slice(), &[0, 1, 4, 5]);
+        assert_eq!(g.view(5).as_slice().len(), 9);
+        assert_eq!(g.view(11).as_slice(), &[6, 7, 10, 11]);
+    }
+
+    #[test]
+    fn region_of_clamps_and_sees_neighbours() {
+        let g = RegionGrid::new(64, 48, 16);
+        assert_eq!(g.region_of(Tile { x: 17, y: 0 }), 1);
+        assert_eq!(g.region_of(Tile { x: 999, y: 999 }), 11);
+        assert!(g.sees(0, 5));
+        assert!(!g.sees(0, 2));
+    }
+}

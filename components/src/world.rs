@@ -1,0 +1,131 @@
+//! Components of entities in the world and the world-wide bookkeeping resources.
+
+use std::collections::HashMap;
+
+use bevy_ecs::prelude::{Component, Entity, Resource};
+
+use crate::map::Tile;
+use crate::net::ConnId;
+use crate::protocol::EntityKind;
+
+/// The current tick number: the world's only notion of time.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tick(pub u64);
+
+/// A live client connection; the entity also becomes the player's character after `hello`.
+#[derive(Component, Debug, Clone)]
+pub struct Connection {
+    pub id: ConnId,
+    pub addr: String,
+    pub opened_tick: u64,
+}
+
+/// Events queued for one connection this tick, already encoded: comma-separated JSON objects.
+#[derive(Component, Debug, Default)]
+pub struct Outgoing {
+    buf: String,
+}
+
+impl Outgoing {
+    /// Appends one encoded event.
+    pub fn push(&mut self, event_json: &str) {
+        if !self.buf.is_empty() {
+            self.buf.push(',');
+        }
+        self.buf.push_str(event_json);
+    }
+
+    /// The queued events, comma-separated, without brackets.
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Forgets the queued events, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+}
+
+/// The id clients know an entity by; allocated from [`NetIds`], never reused.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NetId(pub u64);
+
+/// Tile an entity stands on.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position(pub Tile);
+
+/// The name shown above an entity.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(pub String);
+
+/// What clients are told this entity is.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind(pub EntityKind);
+
+/// Marks a connection's character as being in the world.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct Player;
+
+/// Steps a player may still take, in thousandths of a step; refilled every tick.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepBudget {
+    pub milli: u32,
+}
+
+/// A requested step, applied in the Movement phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepRequest {
+    pub to: Tile,
+    pub seq: Option<u32>,
+}
+
+/// Steps requested this tick, in arrival order.
+#[derive(Component, Debug, Default, Clone)]
+pub struct MoveQueue(pub Vec<StepRequest>);
+
+/// The region an entity is registered in; [`RegionCell::NONE`] until the region phase places it.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionCell(pub u32);
+
+impl RegionCell {
+    /// Not yet placed in any region.
+    pub const NONE: RegionCell = RegionCell(u32::MAX);
+}
+
+/// Allocates [`NetId`]s.
+#[derive(Resource, Debug)]
+pub struct NetIds {
+    next: u64,
+}
+
+impl Default for NetIds {
+    fn default() -> Self {
+        NetIds { next: 1 }
+    }
+}
+
+impl NetIds {
+    /// A fresh id, never handed out before.
+    pub fn allocate(&mut self) -> NetId {
+        let id = NetId(self.next);
+        self.next += 1;
+        id
+    }
+}
+
+/// Live connections by id.
+#[derive(Resource, Debug, Default)]
+pub struct ConnIndex(pub HashMap<ConnId, Entity>);
+
+/// Online character names, lower-cased, for uniqueness checks.
+#[derive(Resource, Debug, Default)]
+pub struct NameIndex(pub HashMap<String, Entity>);
+
+/// Which player spawn point the next newcomer gets (new players are spread over them in turn).
+#[derive(Resource, Debug, Default)]
+pub struct SpawnRotation(pub usize);

@@ -1,0 +1,396 @@
+//! Broadcast phase, first half: keep region membership current and tell clients what came
+//! into and went out of view; queue each moved entity's new tile in its region's buffer.
+//!
+//! Crossings are processed one at a time against the current membership, so after each one
+//! every client knows exactly the entities in its 3×3 view.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::protocol::{ServerEvent, encode_event};
+use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
+use emberkeep_components::world::{
+    Connection, DisplayName, Kind, NetId, Outgoing, Position, RegionCell,
+};
+
+/// Places new entities and moves entities whose tile is now in another region, sending
+/// spawns and despawns to the clients whose view they entered or left.
+pub fn track_regions(
+    mut grid: ResMut<RegionGrid>,
+    mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Connection>)>,
+    info: Query<(&NetId, &Kind, &DisplayName, &Position)>,
+    mut outgoing: Query<&mut Outgoing>,
+) {
+    let mut crossings: Vec<(Entity, Option<RegionId>, RegionId, bool)> = Vec::new();
+    for (e, pos, mut cell, is_client) in &mut cells {
+        let now = grid.region_of(pos.0);
+        if cell.0 != now {
+            let before = (*cell != RegionCell::NONE).then_some(cell.0);
+            crossings.push((e, before, now, is_client));
+            cell.0 = now;
+        }
+    }
+    let grid = &mut *grid;
+    for (e, before, after, is_client) in crossings {
+        let spawn_of = |x: Entity| {
+            info.get(x).ok().map(|(id, kind, name, pos)| {
+                encode_event(&ServerEvent::Spawn {
+                    id: id.0,
+                    kind: kind.0,
+                    name: name.0.clone(),
+                    x: pos.0.x,
+                    y: pos.0.y,
+                })
+            })
+        };
+        let despawn_of = |x: Entity| {
+            info.get(x)
+                .ok()
+                .map(|(id, ..)| encode_event(&ServerEvent::Despawn { id: id.0 }))
+        };
+
+        if let Some(before) = before {
+            if let Some(despawn_e) = despawn_of(e) {
+                for &r in grid
+                    .view(before)
+                    .as_slice()
+                    .iter()
+                    .filter(|r| !grid.sees(after, **r))
+                {
+                    tell_players(grid, r, e, &despawn_e, &mut outgoing);
+                    if is_client {
+                        tell_about_members(grid, r, e, &despawn_of, &mut outgoing);
+                    }
+                }
+            }
+            remove_member(&mut grid.members[before as usize], e);
+            if is_client {
+                remove_member(&mut grid.players[before as usize], e);
+            }
+        }
+        if let Some(spawn_e) = spawn_of(e) {
+            let entered = grid.view(after);
+            for &r in entered
+                .as_slice()
+                .iter()
+                .filter(|r| before.is_none_or(|b| !grid.sees(b, **r)))
+            {
+                tell_players(grid, r, e, &spawn_e, &mut outgoing);
+                if is_client {
+                    tell_about_members(grid, r, e, &spawn_of, &mut outgoing);
+                }
+            }
+        }
+        grid.members[after as usize].push(e);
+        if is_client {
+            grid.players[after as usize].push(e);
+        }
+    }
+}
+
+/// Queues `event_json` for every client in region `r` except `subject`.
+fn tell_players(
+    grid: &RegionGrid,
+    r: RegionId,
+    subject: Entity,
+    event_json: &str,
+    outgoing: &mut Query<&mut Outgoing>,
+) {
+    for &p in &grid.players[r as usize] {
+        if p != subject
+            && let Ok(mut out) = outgoing.get_mut(p)
+        {
+            out.push(event_json);
+        }
+    }
+}
+
+/// Queues for client `viewer` one event (made by `encode`) about each member of region `r`.
+fn tell_about_members(
+    grid: &RegionGrid,
+    r: RegionId,
+    viewer: Entity,
+    encode: &dyn Fn(Entity) -> Option<String>,
+    outgoing: &mut Query<&mut Outgoing>,
+) {
+    let Ok(mut out) = outgoing.get_mut(viewer) else {
+        return;
+    };
+    for &x in &grid.members[r as usize] {
+        if x != viewer
+            && let Some(json) = encode(x)
+        {
+            out.push(&json);
+        }
+    }
+}
+
+/// Queues a `move` for every entity whose tile changed this tick, once, in its region's buffer.
+pub fn broadcast_moves(
+    mut grid: ResMut<RegionGrid>,
+    moved: Query<(&NetId, Ref<Position>, &RegionCell)>,
+) {
+    for (id, pos, cell) in &moved {
+        // A newcomer's spawn already carries its tile.
+        if pos.is_changed() && !pos.is_added() && *cell != RegionCell::NONE {
+            let json = encode_event(&ServerEvent::Move {
+                id: id.0,
+                x: pos.0.x,
+                y: pos.0.y,
+            });
+            grid.broadcast(cell.0, &json);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use bevy_ecs::prelude::*;
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::net::{ConnId, WorldInput};
+    use emberkeep_components::protocol::ServerEvent;
+    use emberkeep_components::regions::RegionGrid;
+    use emberkeep_components::world::{Connection, NetId, Position};
+    use rand_core::{Rng, SeedableRng};
+
+    use crate::scenario::{Scenario, despawned, events, open_map, spawned};
+
+    /// 48 x 16 open map, regions of 4 tiles: 12 x 4 regions; everyone spawns at (1, 1).
+    fn strip() -> Scenario {
+        let config = SimConfig {
+            region_size: 4,
+            steps_per_sec: 20,
+            step_burst: 2,
+            ..SimConfig::default()
+        };
+        Scenario::new(open_map(48, 16, Tile { x: 1, y: 1 }), config)
+    }
+
+    fn walk_to(s: &mut Scenario, conn: ConnId, x: i32) -> Vec<HashMap<ConnId, Vec<ServerEvent>>> {
+        let mut ticks = Vec::new();
+        while s.position(conn).x != x {
+            let here = s.position(conn);
+            s.step(conn, here.x + (x - here.x).signum(), here.y);
+            ticks.push(s.tick());
+        }
+        ticks
+    }
+
+    #[test]
+    fn players_in_view_see_each_other_spawn() {
+        let mut s = strip();
+        let (a, id_a) = s.join("Ann");
+        let b = s.connect();
+        s.hello(b, "Bob");
+        let got = s.tick();
+        let welcome_b = events(&got, b);
+        assert!(
+            matches!(welcome_b[0], ServerEvent::Welcome { .. }),
+            "welcome comes first: {welcome_b:?}"
+        );
+        assert_eq!(spawned(welcome_b), vec![id_a]);
+        let id_b = match welcome_b[0] {
+            ServerEvent::Welcome { id, .. } => id,
+            _ => unreachable!(),
+        };
+        assert_eq!(spawned(events(&got, a)), vec![id_b]);
+    }
+
+    #[test]
+    fn leaving_and_reentering_view_sends_despawn_then_spawn_at_the_border() {
+        let mut s = strip();
+        let (a, id_a) = s.join("Ann");
+        let (b, id_b) = s.join("Bob");
+        // Ann's region is column 0; she sees columns 0 and 1 (x < 8).
+        let ticks = walk_to(&mut s, b, 8);
+        let last = ticks.last().unwrap();
+        for earlier in &ticks[..ticks.len() - 1] {
+            assert!(despawned(events(earlier, a)).is_empty());
+        }
+        assert_eq!(
+            despawned(events(last, a)),
+            vec![id_b],
+            "Ann loses Bob at x = 8"
+        );
+        assert_eq!(
+            despawned(events(last, b)),
+            vec![id_a],
+            "Bob loses Ann at x = 8"
+        );
+        // Out of view, Bob's steps reach Ann no more.
+        s.step(b, 9, 1);
+        let got = s.tick();
+        assert!(events(&got, a).is_empty(), "{:?}", events(&got, a));
+        // Coming back into column 1 brings them back into each other's view.
+        let ticks = walk_to(&mut s, b, 7);
+        let last = ticks.last().unwrap();
+        assert_eq!(spawned(events(last, a)), vec![id_b]);
+        assert_eq!(spawned(events(last, b)), vec![id_a]);
+    }
+
+    #[test]
+    fn chat_reaches_those_in_view_only() {
+        let mut s = strip();
+        let (a, _) = s.join("Ann");
+        let (b, _) = s.join("Bob");
+        let (c, _) = s.join("Cid");
+        walk_to(&mut s, c, 20);
+        s.send(
+            a,
+            emberkeep_components::protocol::ClientMsg::Say { text: "hi".into() },
+        );
+        let got = s.tick();
+        let said = |conn| {
+            events(&got, conn)
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Chat { text, .. } if text == "hi"))
+        };
+        assert!(said(a) && said(b), "{got:?}");
+        assert!(!said(c), "far player heard: {:?}", events(&got, c));
+    }
+
+    #[test]
+    fn a_disconnect_despawns_for_viewers_only() {
+        let mut s = strip();
+        let (a, _) = s.join("Ann");
+        let (b, id_b) = s.join("Bob");
+        let (c, _) = s.join("Cid");
+        walk_to(&mut s, c, 20);
+        s.push(WorldInput::Closed {
+            conn: b,
+            reason: "eof".into(),
+        });
+        let got = s.tick();
+        assert_eq!(despawned(events(&got, a)), vec![id_b]);
+        assert!(events(&got, c).is_empty());
+    }
+
+    /// Every client's known set (from spawns and despawns received) must equal the entities
+    /// in its 3x3 view after every tick, however everyone wanders, joins and leaves.
+    #[test]
+    fn known_entities_always_match_the_view() {
+        let config = SimConfig {
+            region_size: 4,
+            steps_per_sec: 20,
+            step_burst: 2,
+            ..SimConfig::default()
+        };
+        let mut s = Scenario::new(open_map(40, 40, Tile { x: 20, y: 20 }), config);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(42);
+        let mut known: HashMap<ConnId, HashSet<u64>> = HashMap::new();
+        let mut live: Vec<ConnId> = Vec::new();
+        for t in 0..400 {
+            if live.len() < 12 && rng.next_u32() % 4 == 0 {
+                let c = s.connect();
+                s.hello(c, &format!("P{t}"));
+                live.push(c);
+                known.insert(c, HashSet::new());
+            }
+            if live.len() > 4 && rng.next_u32() % 25 == 0 {
+                let c = live.swap_remove((rng.next_u32() as usize) % live.len());
+                s.push(WorldInput::Closed {
+                    conn: c,
+                    reason: "bye".into(),
+                });
+                known.remove(&c);
+            }
+            for &c in &live {
+                let e = s
+                    .world
+                    .resource::<emberkeep_components::world::ConnIndex>()
+                    .0
+                    .get(&c)
+                    .copied();
+                if let Some(p) = e.and_then(|e| s.world.get::<Position>(e)) {
+                    let (dx, dy) =
+                        [(1, 0), (-1, 0), (0, 1), (0, -1)][(rng.next_u32() % 4) as usize];
+                    s.step(c, p.0.x + dx, p.0.y + dy);
+                }
+            }
+            let got = s.tick();
+            for (c, ev) in &got {
+                let Some(k) = known.get_mut(c) else { continue };
+                for e in ev {
+                    match e {
+                        ServerEvent::Spawn { id, .. } => {
+                            assert!(k.insert(*id), "tick {t}: double spawn of {id}")
+                        }
+                        ServerEvent::Despawn { id } => {
+                            assert!(k.remove(id), "tick {t}: despawn of unknown {id}")
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let grid = s.world.resource::<RegionGrid>();
+            let mut q = s
+                .world
+                .try_query::<(&Connection, &NetId, &Position)>()
+                .unwrap();
+            let all: Vec<(ConnId, u64, Tile)> = q
+                .iter(&s.world)
+                .map(|(c, id, p)| (c.id, id.0, p.0))
+                .collect();
+            for &(c, me, at) in &all {
+                let truth: HashSet<u64> = all
+                    .iter()
+                    .filter(|(_, id, p)| {
+                        *id != me && grid.sees(grid.region_of(at), grid.region_of(*p))
+                    })
+                    .map(|(_, id, _)| *id)
+                    .collect();
+                assert_eq!(known[&c], truth, "tick {t}: client {c:?} at {at:?}");
+            }
+        }
+    }
+
+    #[derive(Resource, Default)]
+    struct Snapshot(Vec<String>);
+
+    fn snapshot(grid: Res<RegionGrid>, mut snap: ResMut<Snapshot>) {
+        snap.0 = grid
+            .dirty
+            .iter()
+            .map(|r| grid.buffers[*r as usize].clone())
+            .collect();
+    }
+
+    #[test]
+    fn a_move_is_encoded_once_into_its_region_for_all_viewers() {
+        let mut s = strip();
+        let mut probe = Schedule::new(crate::Phase::Broadcast);
+        probe.add_systems(
+            (
+                super::track_regions,
+                super::broadcast_moves,
+                snapshot,
+                crate::flush::build_frames,
+            )
+                .chain(),
+        );
+        s.world.add_schedule(probe);
+        s.world.init_resource::<Snapshot>();
+        let (a, id_a) = s.join("Ann");
+        let (b, _) = s.join("Bob");
+        let (c, _) = s.join("Cid");
+        s.step(a, 2, 1);
+        let got = s.tick();
+        let move_a = format!(r#"{{"type":"move","id":{id_a},"x":2,"y":1}}"#);
+        assert_eq!(
+            s.world.resource::<Snapshot>().0,
+            vec![move_a],
+            "one region buffer, one encoding"
+        );
+        for conn in [a, b, c] {
+            assert_eq!(
+                events(&got, conn),
+                &[ServerEvent::Move {
+                    id: id_a,
+                    x: 2,
+                    y: 1
+                }]
+            );
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The tick: seven named phases, each its own schedule, run in this order every tick.
+//!
+//! 1. [`Phase::Input`] — apply client commands and admin actions; open and close sessions.
+//! 2. [`Phase::Movement`] — validate and apply steps (collision, adjacency, speed).
+//! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
+//! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
+//! 5. [`Phase::Ai`] — mob and NPC behaviour.
+//! 6. [`Phase::World`] — loot, ground items, spawns, zone triggers, persistence marks.
+//! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
+//!
+//! Each phase is a separate schedule so the runner can time it; within a phase the systems
+//! are chained in the order listed here.
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
+use emberkeep_components::world::Tick;
+
+use crate::{flush, movement, regions, session};
+
+/// One phase of the tick, in execution order.
+#[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    Input,
+    Movement,
+    Effects,
+    Combat,
+    Ai,
+    World,
+    Broadcast,
+}
+
+impl Phase {
+    /// Every phase, in the order a tick runs them.
+    pub const ALL: [Phase; 7] = [
+        Phase::Input,
+        Phase::Movement,
+        Phase::Effects,
+        Phase::Combat,
+        Phase::Ai,
+        Phase::World,
+        Phase::Broadcast,
+    ];
+
+    /// Lower-case name, for logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Input => "input",
+            Phase::Movement => "movement",
+            Phase::Effects => "effects",
+            Phase::Combat => "combat",
+            Phase::Ai => "ai",
+            Phase::World => "world",
+            Phase::Broadcast => "broadcast",
+        }
+    }
+}
+
+/// Installs one schedule per phase with its systems; the whole tick, readable top to bottom.
+pub fn install(world: &mut World) {
+    let mut input = phase_schedule(Phase::Input);
+    input.add_systems((session::apply_inbound, session::expire_silent_connections).chain());
+
+    let mut movement = phase_schedule(Phase::Movement);
+    movement.add_systems(movement::apply_steps);
+
+    // Effects, Combat, Ai and World are ordered now and filled by the game-systems work.
+    let effects = phase_schedule(Phase::Effects);
+    let combat = phase_schedule(Phase::Combat);
+    let ai = phase_schedule(Phase::Ai);
+    let world_phase = phase_schedule(Phase::World);
+
+    let mut broadcast = phase_schedule(Phase::Broadcast);
+    broadcast.add_systems(
+        (
+            regions::track_regions,
+            regions::broadcast_moves,
+            flush::build_frames,
+        )
+            .chain(),
+    );
+
+    for s in [input, movement, effects, combat, ai, world_phase, broadcast] {
+        world.add_schedule(s);
+    }
+}
+
+fn phase_schedule(phase: Phase) -> Schedule {
+    let mut s = Schedule::new(phase);
+    // `new()`, not `default()`: only `new()` applies deferred commands at the end of the schedule.
+    s.set_executor(SingleThreadedExecutor::new());
+    s
+}
+
+/// Advances the tick counter; called by [`run_tick`] and by the runner before the phases.
+pub fn begin_tick(world: &mut World) {
+    world.resource_mut::<Tick>().0 += 1;
+}
+
+/// Runs one whole tick headless: advance the counter, then every phase in order.
+pub fn run_tick(world: &mut World) {
+    begin_tick(world);
+    for phase in Phase::ALL {
+        world.run_schedule(phase);
+    }
+}

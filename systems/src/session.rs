@@ -1,0 +1,479 @@
+//! Input phase: connections opening and closing, `hello`, and dispatch of client commands.
+
+use std::collections::HashMap;
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::config::SimConfig;
+use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::protocol::{
+    ClientMsg, CloseReason, EntityKind, ErrorCode, MapInfo, PROTOCOL_VERSION, ServerEvent,
+    encode_event,
+};
+use emberkeep_components::regions::{RegionGrid, remove_member};
+use emberkeep_components::world::{
+    ConnIndex, Connection, DisplayName, Kind, MoveQueue, NameIndex, NetId, NetIds, Outgoing,
+    Player, Position, RegionCell, SpawnRotation, StepBudget, StepRequest, Tick,
+};
+
+use crate::{chat, send_to};
+
+/// Shortest and longest character name.
+pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
+
+/// Applies every queued input in arrival order.
+pub fn apply_inbound(world: &mut World) {
+    let inputs = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
+    let cap = world.resource::<SimConfig>().max_commands_per_tick;
+    let mut per_conn: HashMap<ConnId, u32> = HashMap::new();
+    for input in inputs {
+        match input {
+            WorldInput::Opened { conn, addr } => open(world, conn, addr),
+            WorldInput::Closed { conn, .. } => {
+                if let Some(e) = entity_of(world, conn) {
+                    leave(world, e, None);
+                }
+            }
+            WorldInput::Kick { conn, reason } => {
+                if let Some(e) = entity_of(world, conn) {
+                    leave(world, e, Some(reason));
+                }
+            }
+            WorldInput::Shutdown => {
+                let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
+                for e in all {
+                    leave(world, e, Some(CloseReason::shutdown()));
+                }
+            }
+            WorldInput::Rejected {
+                conn,
+                code,
+                message,
+            } => {
+                if let Some(e) = entity_of(world, conn) {
+                    send_to(
+                        world,
+                        e,
+                        &ServerEvent::Error {
+                            code,
+                            message,
+                            seq: None,
+                        },
+                    );
+                }
+            }
+            WorldInput::Command { conn, msg } => {
+                let Some(e) = entity_of(world, conn) else {
+                    continue;
+                };
+                let n = per_conn.entry(conn).or_insert(0);
+                *n += 1;
+                if *n > cap {
+                    if *n == cap + 1 {
+                        let message = format!(
+                            "more than {cap} messages in one tick; the rest of this tick's were dropped"
+                        );
+                        let code = ErrorCode::RateLimited;
+                        send_to(
+                            world,
+                            e,
+                            &ServerEvent::Error {
+                                code,
+                                message,
+                                seq: None,
+                            },
+                        );
+                    }
+                    continue;
+                }
+                command(world, e, msg);
+            }
+        }
+    }
+}
+
+/// Closes connections that have not completed `hello` within the configured time.
+pub fn expire_silent_connections(
+    tick: Res<Tick>,
+    config: Res<SimConfig>,
+    silent: Query<(Entity, &Connection), Without<Player>>,
+    mut commands: Commands,
+) {
+    let limit = config.hello_timeout_ticks;
+    for (e, conn) in &silent {
+        if tick.0.saturating_sub(conn.opened_tick) >= limit {
+            let secs = limit as f64 / config.tick_rate.max(1) as f64;
+            let reason = CloseReason::policy(format!("no hello within {secs} s"));
+            commands.queue(move |world: &mut World| leave(world, e, Some(reason)));
+        }
+    }
+}
+
+fn entity_of(world: &World, conn: ConnId) -> Option<Entity> {
+    world.resource::<ConnIndex>().0.get(&conn).copied()
+}
+
+fn open(world: &mut World, conn: ConnId, addr: String) {
+    let opened_tick = world.resource::<Tick>().0;
+    let e = world
+        .spawn((
+            Connection {
+                id: conn,
+                addr,
+                opened_tick,
+            },
+            Outgoing::default(),
+        ))
+        .id();
+    world.resource_mut::<ConnIndex>().0.insert(conn, e);
+}
+
+fn command(world: &mut World, e: Entity, msg: ClientMsg) {
+    let in_world = world.get::<Player>(e).is_some();
+    match msg {
+        ClientMsg::Ping { nonce } => send_to(world, e, &ServerEvent::Pong { nonce }),
+        ClientMsg::Hello { version, name } => hello(world, e, version, name),
+        _ if !in_world => {
+            let message = "send hello first: this command needs a character in the world".into();
+            send_to(
+                world,
+                e,
+                &ServerEvent::Error {
+                    code: ErrorCode::NotInWorld,
+                    message,
+                    seq: None,
+                },
+            );
+        }
+        ClientMsg::Move { x, y, seq } => {
+            if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
+                q.0.push(StepRequest {
+                    to: Tile { x, y },
+                    seq,
+                });
+            }
+        }
+        ClientMsg::Say { text } => chat::say(world, e, &text),
+    }
+}
+
+/// Why a character name is refused, if it is.
+pub fn name_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if !NAME_LEN.contains(&len) {
+        return Some(format!(
+            "names are {} to {} characters long; {name:?} has {len}",
+            NAME_LEN.start(),
+            NAME_LEN.end()
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some(format!("names start with a letter; {name:?} does not"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Some(format!(
+            "names use letters, digits, '_' and '-'; {c:?} is not allowed"
+        ));
+    }
+    None
+}
+
+fn hello(world: &mut World, e: Entity, version: u32, name: String) {
+    let refuse = |world: &mut World, code, message: String| {
+        send_to(
+            world,
+            e,
+            &ServerEvent::Error {
+                code,
+                message,
+                seq: None,
+            },
+        );
+    };
+    if world.get::<Player>(e).is_some() {
+        let message = "this connection already has a character in the world".into();
+        return refuse(world, ErrorCode::AlreadyInWorld, message);
+    }
+    if version != PROTOCOL_VERSION {
+        let message = format!(
+            "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
+        );
+        return refuse(world, ErrorCode::VersionMismatch, message);
+    }
+    if let Some(message) = name_problem(&name) {
+        return refuse(world, ErrorCode::BadName, message);
+    }
+    let key = name.to_ascii_lowercase();
+    if world.resource::<NameIndex>().0.contains_key(&key) {
+        let message = format!("{name:?} is already online; pick another name");
+        return refuse(world, ErrorCode::NameTaken, message);
+    }
+
+    let tile = next_spawn_tile(world);
+    let id = world.resource_mut::<NetIds>().allocate();
+    let config = world.resource::<SimConfig>().clone();
+    world.resource_mut::<NameIndex>().0.insert(key, e);
+    world.entity_mut(e).insert((
+        Player,
+        id,
+        Position(tile),
+        DisplayName(name.clone()),
+        Kind(EntityKind::Player),
+        StepBudget {
+            milli: config.step_burst * 1000,
+        },
+        MoveQueue::default(),
+        RegionCell::NONE,
+    ));
+    let map = world.resource::<TileMap>();
+    let welcome = ServerEvent::Welcome {
+        version: PROTOCOL_VERSION,
+        id: id.0,
+        name,
+        x: tile.x,
+        y: tile.y,
+        map: MapInfo {
+            name: map.name.clone(),
+            width: map.width,
+            height: map.height,
+        },
+        tick_rate: config.tick_rate,
+        region_size: config.region_size,
+    };
+    send_to(world, e, &welcome);
+}
+
+fn next_spawn_tile(world: &mut World) -> Tile {
+    let n = world.resource::<TileMap>().player_spawns.len();
+    if n == 0 {
+        return Tile { x: 0, y: 0 };
+    }
+    let i = {
+        let mut rot = world.resource_mut::<SpawnRotation>();
+        let i = rot.0 % n;
+        rot.0 = rot.0.wrapping_add(1);
+        i
+    };
+    world.resource::<TileMap>().player_spawns[i].tile
+}
+
+/// Takes a connection out of the world: despawn for viewers, frees its name, and if `close`
+/// is given, sends what was queued for it and then closes it with that reason.
+pub fn leave(world: &mut World, e: Entity, close: Option<CloseReason>) {
+    let Some(conn) = world.get::<Connection>(e).map(|c| c.id) else {
+        return;
+    };
+    if let Some(reason) = close {
+        let pending = world
+            .get::<Outgoing>(e)
+            .filter(|o| !o.is_empty())
+            .map(|o| format!("[{}]", o.as_str()));
+        let mut outbox = world.resource_mut::<Outbox>();
+        if let Some(frame) = pending {
+            outbox.frames.push((conn, frame));
+        }
+        outbox.closes.push((conn, reason));
+    }
+    let cell = world
+        .get::<RegionCell>(e)
+        .copied()
+        .unwrap_or(RegionCell::NONE);
+    if let (true, Some(id)) = (cell != RegionCell::NONE, world.get::<NetId>(e).copied()) {
+        // Sent to each current viewer directly, not through the region buffer: a viewer
+        // who walks out of view later this tick must still learn of the despawn.
+        let despawn = encode_event(&ServerEvent::Despawn { id: id.0 });
+        let viewers = {
+            let mut grid = world.resource_mut::<RegionGrid>();
+            remove_member(&mut grid.members[cell.0 as usize], e);
+            remove_member(&mut grid.players[cell.0 as usize], e);
+            let view = grid.view(cell.0);
+            view.as_slice()
+                .iter()
+                .flat_map(|r| grid.players[*r as usize].clone())
+                .collect::<Vec<_>>()
+        };
+        for viewer in viewers {
+            if let Some(mut out) = world.get_mut::<Outgoing>(viewer) {
+                out.push(&despawn);
+            }
+        }
+    }
+    if let Some(name) = world
+        .get::<DisplayName>(e)
+        .map(|n| n.0.to_ascii_lowercase())
+    {
+        world.resource_mut::<NameIndex>().0.remove(&name);
+    }
+    world.resource_mut::<ConnIndex>().0.remove(&conn);
+    world.despawn(e);
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::net::WorldInput;
+    use emberkeep_components::protocol::{ClientMsg, CloseReason, ErrorCode, ServerEvent};
+
+    use crate::scenario::{Scenario, events, open_map};
+
+    fn scenario() -> Scenario {
+        let config = SimConfig {
+            hello_timeout_ticks: 10,
+            max_commands_per_tick: 3,
+            ..SimConfig::default()
+        };
+        Scenario::new(open_map(16, 16, Tile { x: 2, y: 2 }), config)
+    }
+
+    fn only_error(ev: &[ServerEvent]) -> ErrorCode {
+        match ev {
+            [ServerEvent::Error { code, .. }] => *code,
+            other => panic!("expected one error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn commands_before_hello_are_refused() {
+        let mut s = scenario();
+        let c = s.connect();
+        s.send(
+            c,
+            ClientMsg::Move {
+                x: 2,
+                y: 3,
+                seq: None,
+            },
+        );
+        let got = s.tick();
+        assert_eq!(only_error(events(&got, c)), ErrorCode::NotInWorld);
+        s.send(c, ClientMsg::Say { text: "hi".into() });
+        assert_eq!(only_error(events(&s.tick(), c)), ErrorCode::NotInWorld);
+    }
+
+    #[test]
+    fn hello_is_validated() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        s.hello(a, "Ann2");
+        assert_eq!(only_error(events(&s.tick(), a)), ErrorCode::AlreadyInWorld);
+
+        let c = s.connect();
+        s.send(
+            c,
+            ClientMsg::Hello {
+                version: 99,
+                name: "Bob".into(),
+            },
+        );
+        assert_eq!(only_error(events(&s.tick(), c)), ErrorCode::VersionMismatch);
+        for bad in ["x", "9lives", "has space", "waytoolongname12345", ""] {
+            s.hello(c, bad);
+            assert_eq!(
+                only_error(events(&s.tick(), c)),
+                ErrorCode::BadName,
+                "{bad:?}"
+            );
+        }
+        s.hello(c, "aNN");
+        assert_eq!(only_error(events(&s.tick(), c)), ErrorCode::NameTaken);
+        // The connection stays usable: a good name still gets in.
+        s.hello(c, "Bob");
+        assert!(matches!(
+            events(&s.tick(), c)[0],
+            ServerEvent::Welcome { .. }
+        ));
+    }
+
+    #[test]
+    fn a_name_is_free_again_after_its_player_leaves() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        s.push(WorldInput::Closed {
+            conn: a,
+            reason: "eof".into(),
+        });
+        s.tick();
+        s.join("ann");
+    }
+
+    #[test]
+    fn silent_connections_are_closed_after_the_hello_timeout() {
+        let mut s = scenario();
+        let quiet = s.connect();
+        let (_, _) = s.join("Ann");
+        for _ in 0..8 {
+            s.tick();
+        }
+        assert!(s.closed.is_empty());
+        s.tick(); // tick 10: 9 ticks since it opened
+        assert!(s.closed.is_empty());
+        s.tick(); // tick 11: 10 ticks
+        let reason = &s.closed[&quiet];
+        assert_eq!(reason.code, 1008);
+        assert!(reason.reason.contains("no hello"), "{reason:?}");
+        assert_eq!(s.closed.len(), 1, "the player who said hello stays");
+    }
+
+    #[test]
+    fn commands_over_the_per_tick_cap_are_dropped_with_one_error() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        for n in 0..6 {
+            s.send(a, ClientMsg::Ping { nonce: n });
+        }
+        let got = s.tick();
+        let ev = events(&got, a);
+        let pongs = ev
+            .iter()
+            .filter(|e| matches!(e, ServerEvent::Pong { .. }))
+            .count();
+        let limited = ev
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    ServerEvent::Error {
+                        code: ErrorCode::RateLimited,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!((pongs, limited), (3, 1), "{ev:?}");
+        s.send(a, ClientMsg::Ping { nonce: 9 });
+        assert_eq!(events(&s.tick(), a), &[ServerEvent::Pong { nonce: 9 }]);
+    }
+
+    #[test]
+    fn a_kick_delivers_pending_events_then_closes() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        s.push(WorldInput::Rejected {
+            conn: a,
+            code: ErrorCode::BadJson,
+            message: "x".into(),
+        });
+        s.push(WorldInput::Kick {
+            conn: a,
+            reason: CloseReason::too_big("frame too big"),
+        });
+        let got = s.tick();
+        assert_eq!(only_error(events(&got, a)), ErrorCode::BadJson);
+        assert_eq!(s.closed[&a].code, 1009);
+    }
+
+    #[test]
+    fn shutdown_closes_every_connection() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let b = s.connect();
+        s.push(WorldInput::Shutdown);
+        s.tick();
+        assert_eq!(s.closed[&a], CloseReason::shutdown());
+        assert_eq!(s.closed[&b], CloseReason::shutdown());
+    }
+}
