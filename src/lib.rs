@@ -1,1 +1,12 @@
+//! The Emberkeep server: configuration, asset loading, the world thread, the WebSocket
+//! network tasks and their wiring. `docs/ARCHITECTURE.md` maps where everything lives.
 
+pub mod assets;
+pub mod config;
+pub mod net;
+pub mod runner;
+pub mod server;
+pub mod stats;
+
+pub use config::Config;
+pub use server::{ServerHandle, start};

@@ -1,1 +1,172 @@
-fn main() {}
+//! The `emberkeep` binary: parse flags, set up logging, run the server until SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use emberkeep::Config;
+use emberkeep::config::LogFormat;
+use tracing::{error, info};
+
+/// Emberkeep: an authoritative MMORPG server. With no command, runs the server.
+#[derive(Parser, Debug)]
+#[command(name = "emberkeep", version, about)]
+struct Cli {
+    /// Config file (TOML); see emberkeep.example.toml. Flags and EMBERKEEP_* variables override it.
+    #[arg(long, env = "EMBERKEEP_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Address for WebSocket clients [default: 127.0.0.1:9001]
+    #[arg(long, env = "EMBERKEEP_WS_ADDR")]
+    ws_addr: Option<SocketAddr>,
+    /// Content folder (maps, ...) [default: assets]
+    #[arg(long, env = "EMBERKEEP_ASSETS", global = true)]
+    assets: Option<PathBuf>,
+    /// Ticks per second [default: 20]
+    #[arg(long, env = "EMBERKEEP_TICK_RATE")]
+    tick_rate: Option<u32>,
+    /// Log format [default: text]; filter with RUST_LOG (e.g. RUST_LOG=emberkeep=debug)
+    #[arg(long, env = "EMBERKEEP_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (the default).
+    Run,
+    /// Validate the assets (the map) without starting the server; exits non-zero on problems.
+    CheckAssets {
+        /// Content folder to check [default: the configured one]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match build_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("emberkeep: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log.format);
+    let result = match cli.command {
+        Some(Command::CheckAssets { dir }) => check_assets(config, dir),
+        None | Some(Command::Run) => run(config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            eprintln!("emberkeep: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(a) = cli.ws_addr {
+        config.server.ws_addr = a;
+    }
+    if let Some(a) = &cli.assets {
+        config.server.assets = a.clone();
+    }
+    if let Some(t) = cli.tick_rate {
+        config.world.tick_rate = t;
+    }
+    if let Some(f) = cli.log_format {
+        config.log.format = f;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(dir) = dir {
+        config.server.assets = dir;
+    }
+    let path = config.map_path();
+    let map = emberkeep::assets::load_map(&path)?;
+    println!(
+        "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones)",
+        path.display(),
+        map.width,
+        map.height,
+        map.walkable_count(),
+        map.player_spawns.len(),
+        map.zones.len()
+    );
+    Ok(())
+}
+
+fn run(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("net")
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async {
+        let server = emberkeep::start(config).await?;
+        info!("connect a client to ws://{}", server.ws_addr());
+        let mut check = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                s = shutdown_signal() => {
+                    info!(signal = s, "stop requested");
+                    break;
+                }
+                _ = check.tick() => {
+                    if server.world_stopped() {
+                        anyhow::bail!("the world thread stopped unexpectedly");
+                    }
+                }
+            }
+        }
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return "SIGINT";
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
+    }
+}

@@ -1,0 +1,236 @@
+//! Server configuration: a TOML file, overridden by environment variables and CLI flags.
+//!
+//! Precedence, lowest first: built-in defaults, the file given by `--config`, then
+//! `EMBERKEEP_*` environment variables and command-line flags (a flag beats its variable).
+//! Every key is documented in `emberkeep.example.toml`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use emberkeep_components::config::SimConfig;
+use serde::Deserialize;
+
+/// Everything the server reads at start.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub world: WorldConfig,
+    pub log: LogConfig,
+}
+
+/// Network and process settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where WebSocket clients connect.
+    pub ws_addr: SocketAddr,
+    /// The content folder (maps, and later mobs, items, ...).
+    pub assets: PathBuf,
+    /// Largest WebSocket message or frame a client may send, in bytes.
+    pub max_message_bytes: usize,
+    /// Frames queued for one client before it counts as too slow and is disconnected.
+    pub outbound_queue_frames: usize,
+    /// Capacity of the channel from network tasks into the world.
+    pub inbound_queue: usize,
+    /// Inputs the world takes from that channel per tick at most.
+    pub max_inbound_per_tick: usize,
+    /// Seconds between the periodic tick statistics log line (0 turns it off).
+    pub stats_interval_secs: u64,
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorldConfig {
+    /// Name of the map file in `<assets>/maps/`, without `.tmj`.
+    pub map: String,
+    /// Ticks per second.
+    pub tick_rate: u32,
+    /// Side of a region in tiles.
+    pub region_size: i32,
+    /// Sustained steps per second a player may take.
+    pub steps_per_sec: u32,
+    /// Steps a player may bank while standing still.
+    pub step_burst: u32,
+    /// Seconds a new connection has to send `hello`.
+    pub hello_timeout_secs: f64,
+    /// Longest chat line in characters.
+    pub max_chat_chars: usize,
+    /// Commands applied per connection per tick.
+    pub max_commands_per_tick: u32,
+    /// Seed of the world's random number generator.
+    pub seed: u64,
+}
+
+/// Logging settings (`RUST_LOG` filters as usual).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            ws_addr: SocketAddr::from(([127, 0, 0, 1], 9001)),
+            assets: PathBuf::from("assets"),
+            max_message_bytes: 4096,
+            outbound_queue_frames: 128,
+            inbound_queue: 65_536,
+            max_inbound_per_tick: 50_000,
+            stats_interval_secs: 30,
+        }
+    }
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        let sim = SimConfig::default();
+        WorldConfig {
+            map: "emberfield".into(),
+            tick_rate: sim.tick_rate,
+            region_size: sim.region_size,
+            steps_per_sec: sim.steps_per_sec,
+            step_burst: sim.step_burst,
+            hello_timeout_secs: 10.0,
+            max_chat_chars: sim.max_chat_chars,
+            max_commands_per_tick: sim.max_commands_per_tick,
+            seed: 0x0e3b_e4ee_9000,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a config file; unknown keys and bad values are errors naming the key.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    /// Parses config text (TOML).
+    pub fn from_toml(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks ranges that the types alone do not.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let w = &self.world;
+        let s = &self.server;
+        if !(1..=1000).contains(&w.tick_rate) {
+            bail!(
+                "world.tick_rate must be 1 to 1000 ticks per second, got {}",
+                w.tick_rate
+            );
+        }
+        if !(2..=1024).contains(&w.region_size) {
+            bail!(
+                "world.region_size must be 2 to 1024 tiles, got {}",
+                w.region_size
+            );
+        }
+        if w.steps_per_sec == 0 || w.step_burst == 0 {
+            bail!("world.steps_per_sec and world.step_burst must be at least 1");
+        }
+        if !(w.hello_timeout_secs > 0.0 && w.hello_timeout_secs <= 3600.0) {
+            bail!(
+                "world.hello_timeout_secs must be above 0 and at most 3600, got {}",
+                w.hello_timeout_secs
+            );
+        }
+        if w.max_commands_per_tick == 0 {
+            bail!("world.max_commands_per_tick must be at least 1");
+        }
+        if !(256..=1 << 20).contains(&s.max_message_bytes) {
+            bail!(
+                "server.max_message_bytes must be 256 to 1048576, got {}",
+                s.max_message_bytes
+            );
+        }
+        if s.outbound_queue_frames == 0 || s.inbound_queue == 0 || s.max_inbound_per_tick == 0 {
+            bail!(
+                "server.outbound_queue_frames, inbound_queue and max_inbound_per_tick must be at least 1"
+            );
+        }
+        if w.map.is_empty() || w.map.contains(['/', '\\']) || w.map.contains("..") {
+            bail!(
+                "world.map must be a file name in <assets>/maps without .tmj, got {:?}",
+                w.map
+            );
+        }
+        Ok(())
+    }
+
+    /// The simulation settings the world runs with.
+    pub fn sim(&self) -> SimConfig {
+        let w = &self.world;
+        SimConfig {
+            tick_rate: w.tick_rate,
+            region_size: w.region_size,
+            steps_per_sec: w.steps_per_sec,
+            step_burst: w.step_burst,
+            hello_timeout_ticks: (w.hello_timeout_secs * f64::from(w.tick_rate)).ceil() as u64,
+            max_chat_chars: w.max_chat_chars,
+            max_commands_per_tick: w.max_commands_per_tick,
+        }
+    }
+
+    /// Path of the map file this config selects.
+    pub fn map_path(&self) -> PathBuf {
+        self.server
+            .assets
+            .join("maps")
+            .join(format!("{}.tmj", self.world.map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_listen_on_loopback() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert!(c.server.ws_addr.ip().is_loopback());
+        assert_eq!(c.sim().hello_timeout_ticks, 200);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = Config::from_toml("[world]\ntick_rate = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("world.tick_rate"), "{e}");
+        let e = Config::from_toml("[world]\ntickrate = 20\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tickrate"), "{e}");
+        let e = Config::from_toml("[server]\nws_addr = \"nowhere\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ws_addr"), "{e}");
+    }
+}

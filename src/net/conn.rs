@@ -1,0 +1,246 @@
+//! One WebSocket connection: handshake, then a reader task (decode, validate, forward to the
+//! world) and a writer task (send what the world queued). Neither ever blocks the world.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use emberkeep_components::net::{ConnId, WorldInput};
+use emberkeep_components::protocol::{CloseReason, ErrorCode};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketConfig};
+use tracing::{debug, info, warn};
+
+use super::{ConnHandle, ConnShared, Inbound, Outgoing, decode::decode};
+use crate::stats::Stats;
+
+/// Limits applied to every connection.
+#[derive(Debug, Clone)]
+pub struct ConnLimits {
+    pub max_message_bytes: usize,
+    pub outbound_queue_frames: usize,
+    pub handshake_timeout: Duration,
+}
+
+impl ConnLimits {
+    /// tungstenite settings: a small read buffer (the 128 KiB default is zero-filled per
+    /// connection) and game-sized message and frame limits.
+    fn websocket_config(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(0)
+            .max_message_size(Some(self.max_message_bytes))
+            .max_frame_size(Some(self.max_message_bytes))
+    }
+}
+
+/// Runs a connection from handshake to close; returns when both of its tasks have ended.
+pub async fn serve(
+    stream: TcpStream,
+    addr: SocketAddr,
+    conn: ConnId,
+    limits: ConnLimits,
+    inbound: crossbeam_channel::Sender<Inbound>,
+    stats: Arc<Stats>,
+) {
+    let _open = OpenSocket::count(stats);
+    let _ = stream.set_nodelay(true);
+    let handshake =
+        tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
+    let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            debug!(%addr, error = %e, "websocket handshake failed");
+            return;
+        }
+        Err(_) => {
+            debug!(%addr, "websocket handshake timed out");
+            return;
+        }
+    };
+    let (handle, rx, shared) = ConnHandle::new(limits.outbound_queue_frames);
+    if !deliver(
+        &inbound,
+        Inbound::Opened {
+            conn,
+            addr: addr.to_string(),
+            handle,
+        },
+    )
+    .await
+    {
+        return;
+    }
+    info!(conn = conn.0, %addr, "client connected");
+    let (sink, stream) = ws.split();
+    let writer = tokio::spawn(write_loop(sink, rx, shared.clone()));
+    let reason = read_loop(stream, conn, &inbound, &shared, &limits).await;
+    info!(conn = conn.0, %addr, reason = %reason, "client disconnected");
+    deliver(
+        &inbound,
+        Inbound::World(WorldInput::Closed { conn, reason }),
+    )
+    .await;
+    // The world drops its handle on Closed; make sure the writer ends even if it never does.
+    shared
+        .abort
+        .get_or_init(|| CloseReason::policy("connection closed"));
+    shared.wake_writer.notify_one();
+    shared.aborted.notify_one();
+    if let Err(e) = writer.await {
+        warn!(conn = conn.0, error = %e, "writer task failed");
+    }
+}
+
+/// Counts a connection task in [`Stats::open_sockets`] for as long as it lives.
+struct OpenSocket(Arc<Stats>);
+
+impl OpenSocket {
+    fn count(stats: Arc<Stats>) -> Self {
+        Stats::add(&stats.open_sockets, 1);
+        OpenSocket(stats)
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        Stats::sub(&self.0.open_sockets, 1);
+    }
+}
+
+/// Hands an input to the world, waiting (asynchronously) while its channel is full.
+/// Returns false if the world is gone.
+async fn deliver(tx: &crossbeam_channel::Sender<Inbound>, mut item: Inbound) -> bool {
+    loop {
+        match tx.try_send(item) {
+            Ok(()) => return true,
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => return false,
+            Err(crossbeam_channel::TrySendError::Full(back)) => {
+                // Overload: hold this client's input back instead of dropping it.
+                item = back;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+type WsRead = futures_util::stream::SplitStream<WebSocketStream<TcpStream>>;
+type WsWrite = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
+
+/// Reads frames until the client leaves, the server closes, or the socket fails; returns why.
+async fn read_loop(
+    mut stream: WsRead,
+    conn: ConnId,
+    inbound: &crossbeam_channel::Sender<Inbound>,
+    shared: &Arc<ConnShared>,
+    limits: &ConnLimits,
+) -> String {
+    loop {
+        let next = tokio::select! {
+            _ = shared.writer_done.notified() => {
+                return match shared.abort.get() {
+                    Some(r) => format!("closed by server: {}", r.reason),
+                    None => "closed by server".into(),
+                };
+            }
+            next = stream.next() => next,
+        };
+        let input = match next {
+            None => return "connection closed".into(),
+            Some(Ok(Message::Text(text))) => match decode(text.as_str()) {
+                Ok(msg) => {
+                    debug!(conn = conn.0, kind = msg.kind(), "command");
+                    WorldInput::Command { conn, msg }
+                }
+                Err((code, message)) => {
+                    debug!(conn = conn.0, ?code, %message, "rejected message");
+                    WorldInput::Rejected {
+                        conn,
+                        code,
+                        message,
+                    }
+                }
+            },
+            Some(Ok(Message::Binary(_))) => WorldInput::Rejected {
+                conn,
+                code: ErrorCode::BinaryUnsupported,
+                message: "binary frames are not part of the protocol; send JSON text frames".into(),
+            },
+            Some(Ok(Message::Close(_))) => return "client closed".into(),
+            Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
+            Some(Err(WsError::Capacity(e))) => {
+                let reason = format!("{e}; the limit is {} bytes", limits.max_message_bytes);
+                warn!(conn = conn.0, %reason, "oversized frame");
+                let kick = WorldInput::Kick {
+                    conn,
+                    reason: CloseReason::too_big(reason.clone()),
+                };
+                if deliver(inbound, Inbound::World(kick)).await {
+                    // Let the world queue the close; give up waiting after a while.
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified())
+                            .await;
+                }
+                return reason;
+            }
+            Some(Err(e)) => return format!("read error: {e}"),
+        };
+        if !deliver(inbound, Inbound::World(input)).await {
+            return "server stopped".into();
+        }
+    }
+}
+
+/// Sends queued frames until a close is queued, an abort is set, or the socket fails.
+/// Every socket write races the abort signal: a client that stopped reading cannot keep
+/// this task (or its memory) alive.
+async fn write_loop(
+    mut sink: WsWrite,
+    rx: crossbeam_channel::Receiver<Outgoing>,
+    shared: Arc<ConnShared>,
+) {
+    'outer: loop {
+        tokio::select! {
+            _ = shared.wake_writer.notified() => {}
+            _ = shared.aborted.notified() => {}
+        }
+        if let Some(reason) = shared.abort.get() {
+            close(&mut sink, reason).await;
+            break;
+        }
+        while let Ok(item) = rx.try_recv() {
+            let write = match item {
+                Outgoing::Frame(text) => sink.feed(Message::text(text)),
+                Outgoing::Close(reason) => {
+                    close(&mut sink, &reason).await;
+                    break 'outer;
+                }
+            };
+            tokio::select! {
+                r = write => if r.is_err() { break 'outer },
+                _ = shared.aborted.notified() => break 'outer,
+            }
+        }
+        tokio::select! {
+            r = sink.flush() => if r.is_err() { break },
+            _ = shared.aborted.notified() => break,
+        }
+    }
+    shared.writer_done.notify_one();
+}
+
+async fn close(sink: &mut WsWrite, reason: &CloseReason) {
+    let frame = CloseFrame {
+        code: CloseCode::from(reason.code),
+        reason: reason.reason.clone().into(),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        sink.send(Message::Close(Some(frame))),
+    )
+    .await;
+}

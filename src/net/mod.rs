@@ -1,0 +1,108 @@
+//! The network side: a reader and a writer task per WebSocket connection, and the channels
+//! that connect them to the world thread.
+//!
+//! Inbound: every task sends [`Inbound`] values into one bounded crossbeam channel that the
+//! world drains at the start of each tick. Outbound: each connection has its own bounded queue
+//! ([`ConnHandle`]) filled by the world thread; a full queue means a slow client, which is
+//! disconnected — the world never waits.
+
+pub mod conn;
+pub mod decode;
+
+use std::sync::{Arc, OnceLock};
+
+use emberkeep_components::net::{ConnId, WorldInput};
+use emberkeep_components::protocol::CloseReason;
+use tokio::sync::Notify;
+
+/// A message into the world thread.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A connection finished its handshake; the runner keeps the handle to write to it.
+    Opened {
+        conn: ConnId,
+        addr: String,
+        handle: ConnHandle,
+    },
+    /// Anything else, passed to the world as is.
+    World(WorldInput),
+}
+
+/// One item in a connection's outbound queue.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A text frame: the JSON array of one tick's events.
+    Frame(String),
+    /// Close the connection with this reason after the frames before it.
+    Close(CloseReason),
+}
+
+/// State shared between a connection's tasks and the world thread. Lock-free on the world side.
+#[derive(Debug, Default)]
+pub struct ConnShared {
+    /// Wakes the writer when something was queued.
+    pub wake_writer: Notify,
+    /// Wakes the reader when the writer has finished.
+    pub writer_done: Notify,
+    /// Set when the connection must close at once, skipping its queue (e.g. the queue is full).
+    pub abort: OnceLock<CloseReason>,
+    /// Wakes the writer out of a blocked socket write when `abort` is set.
+    pub aborted: Notify,
+}
+
+/// The world thread's end of one connection.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    tx: crossbeam_channel::Sender<Outgoing>,
+    shared: Arc<ConnShared>,
+}
+
+/// Why a queued item could not be handed over.
+#[derive(Debug, PartialEq, Eq)]
+pub enum QueueError {
+    /// The client is not reading fast enough.
+    Full,
+    /// The connection's tasks are gone.
+    Gone,
+}
+
+impl ConnHandle {
+    /// A handle and the writer's end of its queue, bounded to `capacity` items.
+    pub fn new(
+        capacity: usize,
+    ) -> (
+        ConnHandle,
+        crossbeam_channel::Receiver<Outgoing>,
+        Arc<ConnShared>,
+    ) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let shared = Arc::new(ConnShared::default());
+        (
+            ConnHandle {
+                tx,
+                shared: shared.clone(),
+            },
+            rx,
+            shared,
+        )
+    }
+
+    /// Queues an item without waiting.
+    pub fn send(&self, item: Outgoing) -> Result<(), QueueError> {
+        match self.tx.try_send(item) {
+            Ok(()) => {
+                self.shared.wake_writer.notify_one();
+                Ok(())
+            }
+            Err(crossbeam_channel::TrySendError::Full(_)) => Err(QueueError::Full),
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => Err(QueueError::Gone),
+        }
+    }
+
+    /// Closes the connection at once with `reason`, dropping whatever is still queued.
+    pub fn abort(&self, reason: CloseReason) {
+        let _ = self.shared.abort.set(reason);
+        self.shared.wake_writer.notify_one();
+        self.shared.aborted.notify_one();
+    }
+}

@@ -1,0 +1,280 @@
+//! The world thread: drain inbound, run the tick's phases, hand frames to the connections,
+//! sleep until the next tick. Never blocks on the network, a lock shared with tokio, or disk.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bevy_ecs::prelude::World;
+use crossbeam_channel::{Receiver, TryRecvError};
+use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::protocol::CloseReason;
+use emberkeep_components::world::Player;
+use emberkeep_systems::schedule::{Phase, begin_tick};
+use tracing::{info, warn};
+
+use crate::net::{ConnHandle, Inbound, Outgoing, QueueError};
+use crate::stats::Stats;
+
+/// Settings of the loop itself.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    pub tick_period: Duration,
+    pub max_inbound_per_tick: usize,
+    /// How often to log tick statistics; `None` for never.
+    pub stats_interval: Option<Duration>,
+}
+
+/// Keeps ticks on a fixed schedule. An overrun starts the next tick at once and restarts the
+/// schedule from there, so lateness never accumulates into a burst of catch-up ticks.
+#[derive(Debug)]
+pub struct Pacer {
+    period: Duration,
+    next: Instant,
+    /// Ticks that finished after the next one was due.
+    pub overruns: u64,
+}
+
+impl Pacer {
+    /// A pacer whose first tick starts at `start`.
+    pub fn new(period: Duration, start: Instant) -> Self {
+        Pacer {
+            period,
+            next: start,
+            overruns: 0,
+        }
+    }
+
+    /// Call when a tick finishes at `now`; returns how long to wait before the next one.
+    pub fn tick_done(&mut self, now: Instant) -> Duration {
+        self.next += self.period;
+        if now > self.next {
+            self.overruns += 1;
+            self.next = now;
+            Duration::ZERO
+        } else {
+            self.next - now
+        }
+    }
+}
+
+/// Tick durations over one logging interval.
+#[derive(Default)]
+struct Window {
+    ticks: Vec<u32>,
+    phases: [u64; 7],
+    phase_max: [u32; 7],
+}
+
+/// Runs the world until a shutdown input has been processed (or every sender is gone).
+pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, stats: Arc<Stats>) {
+    let mut handles: HashMap<ConnId, ConnHandle> = HashMap::new();
+    let mut carry: Vec<WorldInput> = Vec::new();
+    let mut pacer = Pacer::new(settings.tick_period, Instant::now());
+    let mut window = Window::default();
+    let mut window_start = Instant::now();
+    loop {
+        let started = Instant::now();
+        let stopping = drain(
+            &mut world,
+            &rx,
+            &mut handles,
+            &mut carry,
+            settings.max_inbound_per_tick,
+        );
+        begin_tick(&mut world);
+        for (i, phase) in Phase::ALL.into_iter().enumerate() {
+            let t = Instant::now();
+            world.run_schedule(phase);
+            let us = t.elapsed().as_micros() as u32;
+            window.phases[i] += u64::from(us);
+            window.phase_max[i] = window.phase_max[i].max(us);
+        }
+        dispatch(&mut world, &mut handles, &mut carry, &stats);
+        let took = started.elapsed();
+        window.ticks.push(took.as_micros() as u32);
+        Stats::add(&stats.ticks, 1);
+        Stats::set(&stats.last_tick_micros, took.as_micros() as u64);
+        Stats::set(&stats.connections, handles.len() as u64);
+        Stats::set(&stats.players, count_players(&mut world));
+        if stopping {
+            info!(connections = handles.len(), "world stopped");
+            return;
+        }
+        if let Some(every) = settings.stats_interval
+            && window_start.elapsed() >= every
+        {
+            log_window(&mut window, &stats);
+            window_start = Instant::now();
+        }
+        let wait = pacer.tick_done(Instant::now());
+        Stats::set(&stats.overruns, pacer.overruns);
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Moves up to `budget` inputs from the channel into the world; returns true when stopping.
+fn drain(
+    world: &mut World,
+    rx: &Receiver<Inbound>,
+    handles: &mut HashMap<ConnId, ConnHandle>,
+    carry: &mut Vec<WorldInput>,
+    budget: usize,
+) -> bool {
+    let mut queue = world.resource_mut::<InboundQueue>();
+    queue.0.append(carry);
+    let mut stopping = false;
+    for _ in 0..budget {
+        match rx.try_recv() {
+            Ok(Inbound::Opened { conn, addr, handle }) => {
+                handles.insert(conn, handle);
+                queue.0.push(WorldInput::Opened { conn, addr });
+            }
+            Ok(Inbound::World(input)) => {
+                match &input {
+                    WorldInput::Closed { conn, .. } => {
+                        handles.remove(conn);
+                    }
+                    WorldInput::Shutdown => stopping = true,
+                    _ => {}
+                }
+                queue.0.push(input);
+                if stopping {
+                    break;
+                }
+            }
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Disconnected) => {
+                queue.0.push(WorldInput::Shutdown);
+                stopping = true;
+                break;
+            }
+        }
+    }
+    stopping
+}
+
+/// Hands this tick's frames and closes to the connections. A full queue disconnects that
+/// client (its character leaves the world next tick); nothing here waits.
+fn dispatch(
+    world: &mut World,
+    handles: &mut HashMap<ConnId, ConnHandle>,
+    carry: &mut Vec<WorldInput>,
+    stats: &Stats,
+) {
+    let mut outbox = world.resource_mut::<Outbox>();
+    let (mut frames, mut bytes) = (0u64, 0u64);
+    for (conn, frame) in outbox.frames.drain(..) {
+        let Some(handle) = handles.get(&conn) else {
+            continue;
+        };
+        let len = frame.len() as u64;
+        match handle.send(Outgoing::Frame(frame)) {
+            Ok(()) => {
+                frames += 1;
+                bytes += len;
+            }
+            Err(QueueError::Full) => {
+                warn!(
+                    conn = conn.0,
+                    "outbound queue full: disconnecting slow client"
+                );
+                handle.abort(CloseReason::policy("too slow: outbound queue full"));
+                handles.remove(&conn);
+                Stats::add(&stats.slow_disconnects, 1);
+                carry.push(WorldInput::Closed {
+                    conn,
+                    reason: "slow consumer".into(),
+                });
+            }
+            Err(QueueError::Gone) => {
+                handles.remove(&conn);
+            }
+        }
+    }
+    for (conn, reason) in outbox.closes.drain(..) {
+        if let Some(handle) = handles.remove(&conn) {
+            info!(conn = conn.0, code = reason.code, reason = %reason.reason, "closing connection");
+            if handle.send(Outgoing::Close(reason.clone())) == Err(QueueError::Full) {
+                handle.abort(reason);
+            }
+        }
+    }
+    Stats::add(&stats.frames_out, frames);
+    Stats::add(&stats.bytes_out, bytes);
+}
+
+fn count_players(world: &mut World) -> u64 {
+    let mut q = world.query_filtered::<(), bevy_ecs::prelude::With<Player>>();
+    q.iter(world).count() as u64
+}
+
+fn log_window(window: &mut Window, stats: &Stats) {
+    let n = window.ticks.len();
+    if n == 0 {
+        return;
+    }
+    window.ticks.sort_unstable();
+    let pct = |p: f64| window.ticks[((n as f64 * p) as usize).min(n - 1)];
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{}={}/{}",
+                p.name(),
+                window.phases[i] / n as u64,
+                window.phase_max[i]
+            )
+        })
+        .collect();
+    info!(
+        ticks = n,
+        tick_p50_us = pct(0.50),
+        tick_p99_us = pct(0.99),
+        tick_max_us = window.ticks[n - 1],
+        overruns = Stats::get(&stats.overruns),
+        players = Stats::get(&stats.players),
+        connections = Stats::get(&stats.connections),
+        phase_mean_max_us = %phases.join(" "),
+        "tick stats"
+    );
+    *window = Window::default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_on_time_tick_waits_for_the_rest_of_its_period() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(Duration::from_millis(50), t0);
+        assert_eq!(
+            p.tick_done(t0 + Duration::from_millis(10)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(
+            p.tick_done(t0 + Duration::from_millis(60)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(p.overruns, 0);
+    }
+
+    #[test]
+    fn an_overrun_is_counted_and_does_not_accumulate_drift() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(Duration::from_millis(50), t0);
+        // The first tick takes 180 ms: the next starts at once...
+        assert_eq!(p.tick_done(t0 + Duration::from_millis(180)), Duration::ZERO);
+        assert_eq!(p.overruns, 1);
+        // ...and the schedule restarts from there instead of running catch-up ticks.
+        assert_eq!(
+            p.tick_done(t0 + Duration::from_millis(190)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(p.overruns, 1);
+    }
+}

@@ -1,0 +1,176 @@
+//! Starting and stopping a whole server: load assets, bind, spawn the world thread and the
+//! accept loop; shut down by closing every connection and waiting for the writes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use emberkeep_components::net::{ConnId, WorldInput};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::net::Inbound;
+use crate::net::conn::{self, ConnLimits};
+use crate::runner::{self, RunnerSettings};
+use crate::stats::Stats;
+
+/// A running server.
+pub struct ServerHandle {
+    ws_addr: SocketAddr,
+    stats: Arc<Stats>,
+    inbound: crossbeam_channel::Sender<Inbound>,
+    stop_accepting: watch::Sender<bool>,
+    accept_task: tokio::task::JoinHandle<()>,
+    world_thread: std::thread::JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// Address the WebSocket listener is bound to (useful with port 0).
+    pub fn ws_addr(&self) -> SocketAddr {
+        self.ws_addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Whether the world thread has ended (it only does on shutdown, or on a bug).
+    pub fn world_stopped(&self) -> bool {
+        self.world_thread.is_finished()
+    }
+
+    /// Stops accepting, closes every connection with a reason, waits for the world thread
+    /// and for the connections' last writes (up to a few seconds).
+    pub async fn shutdown(self) {
+        info!("shutting down");
+        let _ = self.stop_accepting.send(true);
+        let _ = self.inbound.send(Inbound::World(WorldInput::Shutdown));
+        let world = self.world_thread;
+        if tokio::task::spawn_blocking(move || world.join())
+            .await
+            .map(|r| r.is_err())
+            .unwrap_or(true)
+        {
+            error!("world thread panicked");
+        }
+        if let Err(e) = self.accept_task.await {
+            warn!(error = %e, "accept task failed");
+        }
+        info!("shutdown complete");
+    }
+}
+
+/// Loads assets, binds the listener and starts the world; must be called inside a tokio runtime.
+pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
+    config.validate()?;
+    let map_path = config.map_path();
+    let map = crate::assets::load_map(&map_path)?;
+    info!(
+        map = %map_path.display(),
+        width = map.width,
+        height = map.height,
+        walkable = map.walkable_count(),
+        spawns = map.player_spawns.len(),
+        "map loaded"
+    );
+    let listener = TcpListener::bind(config.server.ws_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (server.ws_addr / --ws-addr)",
+                config.server.ws_addr
+            )
+        })?;
+    let ws_addr = listener.local_addr()?;
+
+    let sim = config.sim();
+    let world = emberkeep_systems::build_world(map, sim, config.world.seed);
+    let (tx, rx) = crossbeam_channel::bounded(config.server.inbound_queue);
+    let stats = Arc::new(Stats::default());
+    let settings = RunnerSettings {
+        tick_period: Duration::from_secs_f64(1.0 / f64::from(config.world.tick_rate)),
+        max_inbound_per_tick: config.server.max_inbound_per_tick,
+        stats_interval: (config.server.stats_interval_secs > 0)
+            .then(|| Duration::from_secs(config.server.stats_interval_secs)),
+    };
+    let world_stats = stats.clone();
+    let world_thread = std::thread::Builder::new()
+        .name("world".into())
+        .spawn(move || runner::run(world, rx, settings, world_stats))
+        .context("cannot start the world thread")?;
+
+    let limits = ConnLimits {
+        max_message_bytes: config.server.max_message_bytes,
+        outbound_queue_frames: config.server.outbound_queue_frames,
+        handshake_timeout: Duration::from_secs_f64(config.world.hello_timeout_secs),
+    };
+    let (stop_accepting, stop_rx) = watch::channel(false);
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        limits,
+        tx.clone(),
+        stop_rx,
+        stats.clone(),
+    ));
+    info!(%ws_addr, tick_rate = config.world.tick_rate, "listening for WebSocket clients");
+    Ok(ServerHandle {
+        ws_addr,
+        stats,
+        inbound: tx,
+        stop_accepting,
+        accept_task,
+        world_thread,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    limits: ConnLimits,
+    inbound: crossbeam_channel::Sender<Inbound>,
+    mut stop: watch::Receiver<bool>,
+    stats: Arc<Stats>,
+) {
+    static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, addr)) => {
+                    let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
+                    connections.spawn(conn::serve(stream, addr, conn, limits.clone(), inbound.clone(), stats.clone()));
+                }
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(done) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(e) = done {
+                    error!(error = %e, "connection task failed");
+                }
+            }
+        }
+    }
+    drop(listener);
+    drop(inbound);
+    // Connections get their close frames from the world's last tick; wait for those writes.
+    let drained = tokio::time::timeout(Duration::from_secs(5), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(
+            left = connections.len(),
+            "connections still open after 5 s; dropping them"
+        );
+        connections.abort_all();
+    }
+}

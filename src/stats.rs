@@ -1,0 +1,42 @@
+//! Server-wide counters, written by the world thread and read by anyone (logs, tests,
+//! later `/metrics`). Plain atomics: reading them never blocks the world.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters since start.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub ticks: AtomicU64,
+    /// Ticks that took longer than the tick period.
+    pub overruns: AtomicU64,
+    /// Connections the world has a handle for.
+    pub connections: AtomicU64,
+    /// Connection tasks alive (handshake to last write), including ones the world let go of.
+    pub open_sockets: AtomicU64,
+    pub players: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Clients disconnected because their outbound queue was full.
+    pub slow_disconnects: AtomicU64,
+    /// Duration of the last tick, in microseconds.
+    pub last_tick_micros: AtomicU64,
+}
+
+impl Stats {
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sub(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set(counter: &AtomicU64, n: u64) {
+        counter.store(n, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,152 @@
+//! Every kind of bad input gets an error event or a close with a reason, and the server keeps
+//! serving everyone else.
+
+mod common;
+
+use common::{Client, Ended, start};
+use emberkeep_components::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerEvent};
+use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::Message;
+
+/// After abuse, a bystander still gets served and the abuser's connection still works.
+async fn still_serving(bystander: &mut Client) {
+    bystander.sync().await;
+}
+
+#[tokio::test]
+async fn malformed_frames_get_error_events_and_the_connection_stays_usable() {
+    let server = start(&[(2, 1)], |_| {}).await;
+    let mut bystander = Client::join(server.addr, "Bystander").await;
+    let mut c = Client::join(server.addr, "Mallory").await;
+    let cases: &[(&str, ErrorCode)] = &[
+        ("this is not json", ErrorCode::BadJson),
+        ("{\"type\":\"teleport\",\"x\":5}", ErrorCode::UnknownType),
+        ("{\"x\":1}", ErrorCode::UnknownType),
+        (
+            "{\"type\":\"move\",\"x\":\"left\",\"y\":1}",
+            ErrorCode::BadField,
+        ),
+        ("{\"type\":\"say\",\"text\":42}", ErrorCode::BadField),
+        (
+            "{\"type\":\"move\",\"x\":1e12,\"y\":1}",
+            ErrorCode::BadField,
+        ),
+    ];
+    for (text, code) in cases {
+        c.send_text(text).await;
+        assert_eq!(c.expect_error().await, *code, "for {text}");
+    }
+    c.ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
+    assert_eq!(c.expect_error().await, ErrorCode::BinaryUnsupported);
+    c.sync().await; // still usable
+    still_serving(&mut bystander).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn illegal_steps_are_refused_with_a_correction() {
+    let server = start(&[(2, 1)], |_| {}).await;
+    let mut c = Client::join(server.addr, "Walker").await;
+    for (x, y, code) in [
+        (2, 1, ErrorCode::MoveBlocked),
+        (6, 1, ErrorCode::MoveNotAdjacent),
+        (-1, 1, ErrorCode::MoveNotAdjacent),
+    ] {
+        c.send(&ClientMsg::Move { x, y, seq: Some(5) }).await;
+        match c.next().await {
+            ServerEvent::Error { code: got, seq, .. } => {
+                assert_eq!((got, seq), (code, Some(5)), "({x},{y})")
+            }
+            other => panic!("expected an error for ({x},{y}), got {other:?}"),
+        }
+        assert_eq!(
+            c.next().await,
+            ServerEvent::Correction {
+                x: 1,
+                y: 1,
+                seq: Some(5)
+            }
+        );
+    }
+    c.step(1, 2).await; // a legal step still works
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_state_and_repeated_hello_are_refused() {
+    let server = start(&[], |_| {}).await;
+    let mut c = Client::connect(server.addr).await;
+    c.send(&ClientMsg::Move {
+        x: 1,
+        y: 2,
+        seq: None,
+    })
+    .await;
+    assert_eq!(c.expect_error().await, ErrorCode::NotInWorld);
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION + 1,
+        name: "Ann".into(),
+    })
+    .await;
+    assert_eq!(c.expect_error().await, ErrorCode::VersionMismatch);
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: "Ann".into(),
+    })
+    .await;
+    assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: "Ann".into(),
+    })
+    .await;
+    assert_eq!(c.expect_error().await, ErrorCode::AlreadyInWorld);
+    let mut twin = Client::connect(server.addr).await;
+    twin.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: "ANN".into(),
+    })
+    .await;
+    assert_eq!(twin.expect_error().await, ErrorCode::NameTaken);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_closes_that_connection_only() {
+    let server = start(&[], |c| c.server.max_message_bytes = 1024).await;
+    let mut bystander = Client::join(server.addr, "Bystander").await;
+    let mut c = Client::join(server.addr, "Bigmouth").await;
+    let huge = format!("{{\"type\":\"say\",\"text\":\"{}\"}}", "a".repeat(5000));
+    c.send_text(&huge).await;
+    match c.expect_end().await {
+        Ended::Closed(Some(f)) => {
+            assert_eq!(u16::from(f.code), 1009);
+            assert!(f.reason.contains("1024"), "{}", f.reason);
+        }
+        other => panic!("expected close 1009, got {other:?}"),
+    }
+    let id = c.id;
+    bystander
+        .wait_for("despawn of the kicked player", |e| {
+            *e == ServerEvent::Despawn { id }
+        })
+        .await;
+    still_serving(&mut bystander).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_socket_that_never_says_hello_is_closed_after_the_timeout() {
+    let server = start(&[], |c| c.world.hello_timeout_secs = 0.3).await;
+    let mut bystander = Client::join(server.addr, "Bystander").await;
+    let mut silent = Client::connect(server.addr).await;
+    match silent.expect_end().await {
+        Ended::Closed(Some(f)) => {
+            assert_eq!(u16::from(f.code), 1008);
+            assert!(f.reason.contains("no hello"), "{}", f.reason);
+        }
+        other => panic!("expected close 1008, got {other:?}"),
+    }
+    still_serving(&mut bystander).await;
+    server.shutdown().await;
+}

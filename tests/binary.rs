@@ -1,0 +1,192 @@
+//! The `emberkeep` binary as an operator meets it: flags, asset checks, the shipped map,
+//! and a graceful stop on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{Client, Ended};
+use emberkeep_components::map::Tile;
+use emberkeep_components::protocol::{ClientMsg, PROTOCOL_VERSION, ServerEvent};
+
+const BIN: &str = env!("CARGO_BIN_EXE_emberkeep");
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("binary runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let (ok, text) = run(&["--help"]);
+    assert!(ok, "{text}");
+    for flag in [
+        "--ws-addr",
+        "--assets",
+        "--config",
+        "--tick-rate",
+        "--log-format",
+        "check-assets",
+    ] {
+        assert!(
+            text.contains(flag),
+            "--help does not mention {flag}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_map_is_a_real_world() {
+    let map =
+        emberkeep::assets::load_map(&std::path::Path::new(ASSETS).join("maps/emberfield.tmj"))
+            .unwrap();
+    assert!(
+        map.width >= 128 && map.height >= 128,
+        "{}x{}",
+        map.width,
+        map.height
+    );
+    let town = map
+        .zones
+        .iter()
+        .find(|z| z.name.contains("Town"))
+        .expect("a town zone");
+    assert!(town.safe);
+    let blocked = (map.width * map.height) as usize - map.walkable_count();
+    assert!(
+        blocked > 1000,
+        "walls and water block movement ({blocked} blocked tiles)"
+    );
+    // Every spawn is walkable and all spawns are connected to each other on foot.
+    let start = map.player_spawns[0].tile;
+    let mut seen = vec![false; (map.width * map.height) as usize];
+    let mut stack = vec![start];
+    while let Some(t) = stack.pop() {
+        let i = (t.y * map.width + t.x) as usize;
+        if !map.is_walkable(t) || seen[i] {
+            continue;
+        }
+        seen[i] = true;
+        for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+            stack.push(Tile {
+                x: t.x + dx,
+                y: t.y + dy,
+            });
+        }
+    }
+    for s in &map.player_spawns {
+        assert!(
+            seen[(s.tile.y * map.width + s.tile.x) as usize],
+            "spawn {} is cut off",
+            s.name
+        );
+    }
+    let (ok, text) = run(&["check-assets", ASSETS]);
+    assert!(
+        ok && text.contains("ok: ") && text.contains("emberfield"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_assets_fails_on_a_broken_map_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("maps")).unwrap();
+    let broken = common::test_map(&[(1, 1)]); // a wall on the spawn point
+    std::fs::write(dir.path().join("maps/emberfield.tmj"), broken).unwrap();
+    let (ok, text) = run(&["check-assets", dir.path().to_str().unwrap()]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("emberfield.tmj")
+            && text.contains("player spawn")
+            && text.contains("blocked"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_config_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[world]\ntick_rate = 0\n").unwrap();
+    let (ok, text) = run(&["--config", path.to_str().unwrap(), "check-assets"]);
+    assert!(!ok);
+    assert!(text.contains("world.tick_rate"), "{text}");
+    std::fs::write(&path, "[server]\nlisten = \"x\"\n").unwrap();
+    let (ok, text) = run(&["--config", path.to_str().unwrap(), "check-assets"]);
+    assert!(!ok);
+    assert!(text.contains("listen"), "{text}");
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["--ws-addr", "127.0.0.1:0", "--assets", ASSETS])
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = tokio::time::timeout(common::WAIT, lines.recv())
+            .await
+            .expect("log line")
+            .expect("server running");
+        if let Some(rest) = line
+            .split("ws_addr=")
+            .nth(1)
+            .filter(|_| line.contains("listening"))
+        {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    let mut c = Client::connect(addr).await;
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: "Visitor".into(),
+    })
+    .await;
+    match c.next().await {
+        ServerEvent::Welcome { map, tick_rate, .. } => {
+            assert_eq!(map.name, "emberfield");
+            assert!(map.width >= 128);
+            assert_eq!(tick_rate, 20);
+        }
+        other => panic!("expected welcome, got {other:?}"),
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    match c.expect_end().await {
+        Ended::Closed(Some(f)) => assert_eq!(u16::from(f.code), 1001),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "exit status {exit}");
+    let mut saw_complete = false;
+    while let Ok(Some(line)) = tokio::time::timeout(common::WAIT, lines.recv()).await {
+        saw_complete |= line.contains("shutdown complete");
+    }
+    assert!(saw_complete, "no 'shutdown complete' log line");
+}

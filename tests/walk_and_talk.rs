@@ -1,0 +1,163 @@
+//! Two players walk and talk; a third far away sees none of it; crossing region borders
+//! spawns and despawns; disconnects and shutdown reach everyone concerned.
+
+mod common;
+
+use common::{Client, Ended, spawned, start};
+use emberkeep_components::protocol::{ClientMsg, EntityKind, ServerEvent};
+
+#[tokio::test]
+async fn two_players_see_each_other_spawn_move_and_chat() {
+    let server = start(&[], |_| {}).await;
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut bob = Client::join(server.addr, "Bob").await;
+
+    // Bob's welcome frame carries a spawn for Ann; Ann is told Bob arrived.
+    let bob_sees = bob
+        .wait_for("Ann's spawn", |e| matches!(e, ServerEvent::Spawn { .. }))
+        .await;
+    assert_eq!(
+        bob_sees,
+        ServerEvent::Spawn {
+            id: ann.id,
+            kind: EntityKind::Player,
+            name: "Ann".into(),
+            x: 1,
+            y: 1
+        }
+    );
+    let ann_sees = ann
+        .wait_for("Bob's spawn", |e| matches!(e, ServerEvent::Spawn { .. }))
+        .await;
+    assert!(matches!(ann_sees, ServerEvent::Spawn { id, .. } if id == bob.id));
+
+    ann.step(2, 1).await;
+    let id = ann.id;
+    bob.wait_for("Ann's move", |e| *e == ServerEvent::Move { id, x: 2, y: 1 })
+        .await;
+
+    bob.send(&ClientMsg::Say {
+        text: "  hello Ann  ".into(),
+    })
+    .await;
+    let chat = ann
+        .wait_for("chat", |e| matches!(e, ServerEvent::Chat { .. }))
+        .await;
+    assert_eq!(
+        chat,
+        ServerEvent::Chat {
+            id: bob.id,
+            name: "Bob".into(),
+            text: "hello Ann".into()
+        }
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
+    let server = start(&[], |_| {}).await;
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut cid = Client::join(server.addr, "Cid").await;
+    ann.sync().await;
+
+    // Regions are 4 tiles: Ann in column 0 sees x < 8. Cid walks east until out of view.
+    for x in 2..=7 {
+        cid.step(x, 1).await;
+    }
+    let before = ann.sync().await;
+    assert!(
+        before
+            .iter()
+            .all(|e| !matches!(e, ServerEvent::Despawn { .. })),
+        "{before:?}"
+    );
+    cid.step(8, 1).await;
+    let cid_id = cid.id;
+    ann.wait_for("Cid's despawn", |e| {
+        *e == ServerEvent::Despawn { id: cid_id }
+    })
+    .await;
+    let ann_id = ann.id;
+    cid.saw_or_wait("Ann's despawn", |e| {
+        *e == ServerEvent::Despawn { id: ann_id }
+    })
+    .await;
+    for x in 9..=20 {
+        cid.step(x, 1).await;
+    }
+
+    // Ann moves and speaks: Cid, far away, must get none of it.
+    ann.step(1, 2).await;
+    ann.send(&ClientMsg::Say {
+        text: "anyone?".into(),
+    })
+    .await;
+    ann.wait_for("own chat", |e| matches!(e, ServerEvent::Chat { .. }))
+        .await;
+    // Everything about Ann's tick is in frames sent before Cid's pong.
+    let cid_got = cid.sync().await;
+    assert!(
+        cid_got.iter().all(
+            |e| !matches!(e, ServerEvent::Chat { .. } | ServerEvent::Spawn { .. })
+                && !matches!(e, ServerEvent::Move { id, .. } if *id == ann_id)
+        ),
+        "far player saw: {cid_got:?}"
+    );
+    // And a newcomer at the spawn sees Ann but not Cid.
+    let mut dan = Client::join(server.addr, "Dan").await;
+    let dan_got = dan.sync().await;
+    assert_eq!(spawned(&dan_got), vec![ann.id]);
+
+    // Cid walks back into Ann's view (x = 7 is region column 1): both get spawns.
+    for x in (7..=19).rev() {
+        cid.step(x, 1).await;
+    }
+    ann.wait_for(
+        "Cid's spawn",
+        |e| matches!(e, ServerEvent::Spawn { id, x: 7, .. } if *id == cid_id),
+    )
+    .await;
+    cid.saw_or_wait(
+        "Ann's spawn",
+        |e| matches!(e, ServerEvent::Spawn { id, x: 1, y: 2, .. } if *id == ann_id),
+    )
+    .await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_disconnect_despawns_the_player_for_those_who_saw_it() {
+    let server = start(&[], |_| {}).await;
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut bob = Client::join(server.addr, "Bob").await;
+    bob.sync().await;
+    let bob_id = bob.id;
+    bob.ws.close(None).await.unwrap();
+    ann.wait_for("Bob's despawn", |e| {
+        *e == ServerEvent::Despawn { id: bob_id }
+    })
+    .await;
+    // Bob's name is free again.
+    let again = Client::join(server.addr, "bob").await;
+    assert_ne!(again.id, bob_id, "entity ids are never reused");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_closes_every_client_with_a_reason() {
+    let server = start(&[], |_| {}).await;
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut idle = Client::connect(server.addr).await;
+    ann.sync().await;
+    server.shutdown().await;
+    for c in [&mut ann, &mut idle] {
+        match c.expect_end().await {
+            Ended::Closed(Some(f)) => {
+                assert_eq!(u16::from(f.code), 1001);
+                assert_eq!(f.reason.as_str(), "server shutting down");
+            }
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
