@@ -107,7 +107,7 @@ impl Default for WorldConfig {
             hello_timeout_secs: 10.0,
             max_chat_chars: sim.max_chat_chars,
             max_commands_per_tick: sim.max_commands_per_tick,
-            seed: 0x0e3b_e4ee_9000,
+            seed: 15_650_406_699_008,
         }
     }
 }

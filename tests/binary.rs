@@ -190,3 +190,14 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
     }
     assert!(saw_complete, "no 'shutdown complete' log line");
 }
+
+#[test]
+fn the_example_config_is_valid_and_matches_the_defaults() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/emberkeep.example.toml");
+    let example = emberkeep::Config::from_file(std::path::Path::new(path)).unwrap();
+    assert_eq!(
+        example,
+        emberkeep::Config::default(),
+        "emberkeep.example.toml drifted from the defaults"
+    );
+}

@@ -157,7 +157,7 @@ async fn read_loop(
                     WorldInput::Command { conn, msg }
                 }
                 Err((code, message)) => {
-                    debug!(conn = conn.0, ?code, %message, "rejected message");
+                    info!(conn = conn.0, ?code, %message, "rejected message");
                     WorldInput::Rejected {
                         conn,
                         code,
@@ -165,11 +165,15 @@ async fn read_loop(
                     }
                 }
             },
-            Some(Ok(Message::Binary(_))) => WorldInput::Rejected {
-                conn,
-                code: ErrorCode::BinaryUnsupported,
-                message: "binary frames are not part of the protocol; send JSON text frames".into(),
-            },
+            Some(Ok(Message::Binary(_))) => {
+                info!(conn = conn.0, "rejected binary frame");
+                WorldInput::Rejected {
+                    conn,
+                    code: ErrorCode::BinaryUnsupported,
+                    message: "binary frames are not part of the protocol; send JSON text frames"
+                        .into(),
+                }
+            }
             Some(Ok(Message::Close(_))) => return "client closed".into(),
             Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
             Some(Err(WsError::Capacity(e))) => {
@@ -236,11 +240,33 @@ async fn write_loop(
 async fn close(sink: &mut WsWrite, reason: &CloseReason) {
     let frame = CloseFrame {
         code: CloseCode::from(reason.code),
-        reason: reason.reason.clone().into(),
+        reason: close_reason_text(&reason.reason).into(),
     };
     let _ = tokio::time::timeout(
         Duration::from_secs(2),
         sink.send(Message::Close(Some(frame))),
     )
     .await;
+}
+
+/// A close frame's reason is at most 123 bytes; cut longer ones at a character boundary.
+fn close_reason_text(reason: &str) -> String {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::close_reason_text;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        assert_eq!(close_reason_text("short"), "short");
+        let long = "é".repeat(100); // 200 bytes
+        let cut = close_reason_text(&long);
+        assert!(cut.len() <= 123 && long.starts_with(&cut));
+    }
 }
