@@ -5,6 +5,7 @@
 //! server crate.
 
 pub mod config;
+pub mod content;
 pub mod map;
 pub mod net;
 pub mod protocol;
