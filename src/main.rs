@@ -37,7 +37,8 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Run,
-    /// Validate the assets (the map) without starting the server; exits non-zero on problems.
+    /// Validate the assets (map and content files) without starting the server; lists every
+    /// problem and exits non-zero if there are any.
     CheckAssets {
         /// Content folder to check [default: the configured one]
         dir: Option<PathBuf>,
@@ -106,16 +107,34 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
     if let Some(dir) = dir {
         config.server.assets = dir;
     }
-    let path = config.map_path();
-    let map = emberkeep::assets::load_map(&path)?;
+    let dir = &config.server.assets;
+    let assets = match emberkeep::assets::load_assets(dir, &config.world.map) {
+        Ok(a) => a,
+        Err(e) => {
+            for p in &e.problems {
+                eprintln!("{p}");
+            }
+            let n = e.problems.len();
+            let s = if n == 1 { "" } else { "s" };
+            anyhow::bail!("{n} problem{s} in {}", dir.display());
+        }
+    };
+    let (map, c) = (&assets.map, &assets.content);
     println!(
-        "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones)",
-        path.display(),
+        "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones, {} spawn areas); \
+         {} classes, {} effects, {} items, {} mobs, {} loot tables",
+        config.map_path().display(),
         map.width,
         map.height,
         map.walkable_count(),
         map.player_spawns.len(),
-        map.zones.len()
+        map.zones.len(),
+        c.spawn_areas.len(),
+        c.classes.len(),
+        c.effects.len(),
+        c.items.len(),
+        c.mobs.len(),
+        c.loot.len()
     );
     Ok(())
 }

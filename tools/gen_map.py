@@ -13,7 +13,8 @@ change the generator or stop regenerating once the map is hand-edited.
 
 Layers: "ground" (terrain everywhere), "decor" (trees, rocks, bushes, flowers,
 doors), "collision" (invisible; the "blocked" gid where a tile cannot be
-walked on), object groups "spawns" (player spawn points) and "zones".
+walked on), object groups "spawns" (player spawn points), "zones" and
+"mob_spawns" (rectangles where mobs and NPCs from assets/mobs.toml live).
 
 Collision rule (derived from ground + decor):
   blocked:  ground shallow water, deep water, stone wall, wooden wall;
@@ -652,6 +653,42 @@ ZONES = [("Emberkeep Town", (TX0, TY0, TW, TH), True, "hearth_and_hammer"),
          ("Southern Shore", (0, 138, 160, 22), False, "gulls_and_tide")]
 
 
+# Mob spawn areas: name, mob id (assets/mobs.toml), count, (x, y, width, height) in tiles.
+# Only the non-hostile NPCs in TOWN_NPCS may live inside the (safe) town.
+MOB_SPAWNS = [
+    ("Western Fields rats", "rat", 6, (36, 58, 18, 14)),
+    ("Northern Meadows rats", "rat", 5, (82, 40, 14, 14)),
+    ("Southern Meadows rats", "rat", 5, (84, 100, 14, 12)),
+    ("Western Fields wolves", "wolf", 5, (6, 14, 22, 18)),
+    ("Northern Meadows wolves", "wolf", 4, (84, 2, 14, 12)),
+    ("Old Forest edge spiders", "forest_spider", 4, (2, 98, 18, 6)),
+    ("Standing stones spiders", "forest_spider", 5, (37, 120, 12, 12)),
+    ("Old Forest goblin camp", "goblin", 4, (2, 130, 14, 8)),
+    ("Old Forest path goblins", "goblin", 3, (46, 116, 16, 8)),
+    ("Western beach crabs", "crab", 5, (8, 139, 20, 6)),
+    ("Southern beach crabs", "crab", 5, (84, 138, 24, 6)),
+    ("West road bandits", "bandit", 3, (4, 74, 14, 14)),
+    ("East road bandits", "bandit", 4, (132, 70, 20, 16)),
+    ("Coast road bandits", "bandit", 3, (126, 128, 22, 8)),
+    ("North-east barrow skeletons", "skeleton", 4, (140, 2, 18, 14)),
+    ("Town square villagers", "villager", 4, (72, 73, 16, 14)),
+    ("West street villagers", "villager", 3, (62, 78, 16, 4)),
+    ("North gate guards", "town_guard", 2, (76, 65, 8, 4)),
+    ("South gate guards", "town_guard", 2, (76, 91, 8, 4)),
+]
+TOWN_NPCS = {"villager", "town_guard"}
+
+
+def check_mob_spawns(blocked):
+    """Every area has room for its mobs; hostile ones stay out of the town."""
+    for name, mob, count, (x, y, w, h) in MOB_SPAWNS:
+        assert inside_map(x, y) and inside_map(x + w - 1, y + h - 1), f"{name} is off the map"
+        open_ = sum(1 for ty in range(y, y + h) for tx in range(x, x + w) if not blocked[ty][tx])
+        assert open_ >= count, f"{name}: {open_} walkable tiles for {count} {mob}"
+        overlaps = x <= TX1 and TX0 <= x + w - 1 and y <= TY1 and TY0 <= y + h - 1
+        assert mob in TOWN_NPCS or not overlaps, f"{name}: hostile {mob} inside the town"
+
+
 def map_json(w, collision):
     spawns = []
     for oid, (name, (tx, ty)) in enumerate((("town_square", SPAWN_SQUARE),
@@ -666,6 +703,15 @@ def map_json(w, collision):
                       "x": zx * TILE, "y": zy * TILE,
                       "properties": [{"name": "music", "type": "string", "value": music},
                                      {"name": "safe", "type": "bool", "value": safe}]})
+
+    mob_spawns = []
+    for oid, (name, mob, count, (x, y, sw, sh)) in enumerate(
+            MOB_SPAWNS, start=len(spawns) + len(zones) + 1):
+        mob_spawns.append({"height": sh * TILE, "id": oid, "name": name, "rotation": 0,
+                           "type": "mob_spawn", "visible": True, "width": sw * TILE,
+                           "x": x * TILE, "y": y * TILE,
+                           "properties": [{"name": "mob", "type": "string", "value": mob},
+                                          {"name": "count", "type": "int", "value": count}]})
 
     def tile_layer(lid, name, grid, visible=True, cls=None):
         layer = {"data": [v for row in grid for v in row], "height": H, "id": lid,
@@ -688,9 +734,11 @@ def map_json(w, collision):
     layers = [tile_layer(1, "ground", w.ground), tile_layer(2, "decor", w.decor),
               tile_layer(3, "collision", [[BLOCKED if b else 0 for b in row] for row in collision],
                          visible=False, cls="collision"),
-              object_layer(4, "spawns", spawns), object_layer(5, "zones", zones, "zones")]
+              object_layer(4, "spawns", spawns), object_layer(5, "zones", zones, "zones"),
+              object_layer(6, "mob_spawns", mob_spawns, "mob_spawns")]
+    next_object = len(spawns) + len(zones) + len(mob_spawns) + 1
     return {"compressionlevel": -1, "height": H, "infinite": False, "layers": layers,
-            "nextlayerid": len(layers) + 1, "nextobjectid": len(spawns) + len(zones) + 1,
+            "nextlayerid": len(layers) + 1, "nextobjectid": next_object,
             "orientation": "orthogonal", "renderorder": "right-down",
             "tiledversion": "1.10.2", "tileheight": TILE, "tilewidth": TILE,
             "tilesets": [{"columns": COLUMNS, "firstgid": 1, "image": "../tilesets/terrain.png",
@@ -736,6 +784,7 @@ def print_stats(w, blocked, seen, filled_tiles):
 
 def main():
     w, blocked, seen, filled_tiles = generate()
+    check_mob_spawns(blocked)
     tiles = build_tileset()
     os.makedirs(os.path.dirname(PNG_PATH), exist_ok=True)
     os.makedirs(os.path.dirname(MAP_PATH), exist_ok=True)
@@ -745,6 +794,8 @@ def main():
         f.write(json.dumps(map_json(w, blocked), indent=None, separators=(",", ":"),
                            sort_keys=True) + "\n")
     print_stats(w, blocked, seen, filled_tiles)
+    print(f"  mob spawn areas: {len(MOB_SPAWNS)}, "
+          f"mobs: {sum(count for _, _, count, _ in MOB_SPAWNS)}")
     print(f"wrote {os.path.relpath(MAP_PATH, ROOT)} and {os.path.relpath(PNG_PATH, ROOT)}")
 
 

@@ -1,17 +1,31 @@
 //! Reads maps saved by the Tiled editor in its JSON format (`.tmj`) — no export step.
 //!
-//! Layer roles come from the layer's name or its class (`collision`, `spawns`, `zones`);
-//! object roles from the object's `type` or `class` (Tiled has written both). Group layers
-//! are searched too. Any other layer is artwork for clients and ignored here.
+//! Layer roles come from the layer's name or its class (`collision`, `spawns`, `zones`,
+//! `mob_spawns`); object roles from the object's `type` or `class` (Tiled has written both).
+//! Group layers are searched too. Any other layer is artwork for clients and ignored here.
+//! Whether a spawn area's mob exists is checked later, with the content files.
 
 use std::path::{Path, PathBuf};
 
+use emberkeep_components::content::SpawnArea;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap, Zone};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Largest map side accepted, in tiles.
 pub const MAX_SIDE: i32 = 4096;
+
+/// Largest `count` of one mob spawn area.
+pub const MAX_SPAWN_COUNT: u64 = 500;
+
+/// What a map file gives the server: the tile map and the mob spawn areas drawn on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedMap {
+    /// Size, collision, player spawns and zones.
+    pub map: TileMap,
+    /// Rectangles of the `mob_spawns` layer, in file order.
+    pub spawn_areas: Vec<SpawnArea>,
+}
 
 /// A map that could not be used: which file, where in it, and why.
 #[derive(Debug, thiserror::Error)]
@@ -108,16 +122,20 @@ impl TmjObject {
         }
     }
 
-    fn bool_property(&self, name: &str) -> Option<bool> {
+    fn property(&self, name: &str) -> Option<&Value> {
         self.properties
             .iter()
             .find(|p| p.name == name)
-            .and_then(|p| p.value.as_bool())
+            .map(|p| &p.value)
+    }
+
+    fn bool_property(&self, name: &str) -> Option<bool> {
+        self.property(name).and_then(Value::as_bool)
     }
 }
 
 /// Reads and validates one `.tmj` file.
-pub fn load(path: &Path) -> Result<TileMap, MapError> {
+pub fn load(path: &Path) -> Result<LoadedMap, MapError> {
     let err = |where_: &str, reason: String| MapError {
         file: path.to_owned(),
         where_: where_.into(),
@@ -134,7 +152,7 @@ pub fn load(path: &Path) -> Result<TileMap, MapError> {
 }
 
 /// Parses map JSON; errors are `(where, reason)`.
-pub fn parse(name: &str, text: &str) -> Result<TileMap, (String, String)> {
+pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
     let fail = |where_: &str, reason: String| Err((where_.to_string(), reason));
     let raw: TmjMap = match serde_json::from_str(text) {
         Ok(m) => m,
@@ -174,6 +192,7 @@ pub fn parse(name: &str, text: &str) -> Result<TileMap, (String, String)> {
         );
     }
     let mut map = TileMap::open(name, raw.width, raw.height);
+    let mut spawn_areas = Vec::new();
     let mut found_collision = false;
     let mut layers: Vec<&TmjLayer> = Vec::new();
     flatten(&raw.layers, &mut layers);
@@ -229,6 +248,13 @@ pub fn parse(name: &str, text: &str) -> Result<TileMap, (String, String)> {
                     });
                 }
             }
+            "objectgroup" if layer.is("mob_spawns") => {
+                for obj in layer.objects.iter().filter(|o| o.class() == "mob_spawn") {
+                    let at = format!("{where_}, {}", obj.label());
+                    let area = mob_spawn(&raw, &map, obj).map_err(|reason| (at, reason))?;
+                    spawn_areas.push(area);
+                }
+            }
             _ => {}
         }
     }
@@ -256,7 +282,50 @@ pub fn parse(name: &str, text: &str) -> Result<TileMap, (String, String)> {
             );
         }
     }
-    Ok(map)
+    Ok(LoadedMap { map, spawn_areas })
+}
+
+/// One `mob_spawn` rectangle: where it is, which mob (a mobs.toml id) and how many.
+fn mob_spawn(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<SpawnArea, String> {
+    if obj.width <= 0.0 || obj.height <= 0.0 {
+        return Err("a mob spawn is a rectangle with a positive width and height".into());
+    }
+    let min = tile_of(raw, obj.x, obj.y);
+    let max = tile_of(raw, obj.x + obj.width - 1.0, obj.y + obj.height - 1.0);
+    if !map.in_bounds(min) || !map.in_bounds(max) {
+        return Err("mob spawn area reaches off the map".into());
+    }
+    let mob = match obj.property("mob") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        _ => {
+            return Err("needs a string property \"mob\" naming a mob id from mobs.toml".into());
+        }
+    };
+    let count = match obj.property("count") {
+        None => {
+            return Err("needs an int property \"count\": how many of the mob live here".into());
+        }
+        Some(v) => match v.as_u64().filter(|c| (1..=MAX_SPAWN_COUNT).contains(c)) {
+            Some(c) => c as u32,
+            None => {
+                return Err(format!(
+                    "property \"count\" must be a whole number from 1 to {MAX_SPAWN_COUNT}, got {v}"
+                ));
+            }
+        },
+    };
+    let name = if obj.name.is_empty() {
+        format!("object {}", obj.id)
+    } else {
+        obj.name.clone()
+    };
+    Ok(SpawnArea {
+        name,
+        mob,
+        count,
+        min,
+        max,
+    })
 }
 
 fn flatten<'a>(layers: &'a [TmjLayer], out: &mut Vec<&'a TmjLayer>) {
@@ -337,19 +406,43 @@ mod tests {
                     {"id": 2, "name": "Town", "type": "zone", "x": 0.0, "y": 0.0, "width": 64.0, "height": 64.0,
                      "properties": [{"name": "safe", "type": "bool", "value": true}]},
                 ]},
+                {"type": "objectgroup", "name": "monsters", "class": "mob_spawns", "objects": [
+                    {"id": 3, "name": "rats", objects_key: "mob_spawn", "x": 64.0, "y": 32.0, "width": 64.0, "height": 64.0,
+                     "properties": [{"name": "mob", "type": "string", "value": "rat"},
+                                    {"name": "count", "type": "int", "value": 3}]},
+                    {"id": 4, "name": "a note", "x": 0.0, "y": 0.0, "width": 32.0, "height": 32.0},
+                ]},
             ]
         })
         .to_string()
     }
 
+    /// The test map with its mob spawn object replaced by `spawn`.
+    fn with_mob_spawn(spawn: Value) -> String {
+        let mut map: Value = serde_json::from_str(&map_json(json!(vec![0; 12]), "type")).unwrap();
+        map["layers"][4]["objects"][0] = spawn;
+        map.to_string()
+    }
+
     #[test]
     fn reads_collision_spawns_and_zones_with_type_or_class() {
         for key in ["type", "class"] {
-            let m = parse(
+            let LoadedMap {
+                map: m,
+                spawn_areas,
+            } = parse(
                 "t",
                 &map_json(json!([0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0]), key),
             )
             .unwrap();
+            let rats = SpawnArea {
+                name: "rats".into(),
+                mob: "rat".into(),
+                count: 3,
+                min: Tile { x: 2, y: 1 },
+                max: Tile { x: 3, y: 2 },
+            };
+            assert_eq!(spawn_areas, vec![rats]);
             assert_eq!((m.width, m.height), (4, 3));
             assert!(!m.is_walkable(Tile { x: 2, y: 1 }));
             assert!(m.is_walkable(Tile { x: 1, y: 1 }));
@@ -375,6 +468,36 @@ mod tests {
             assert!(
                 format!("{where_}: {reason}").contains(want),
                 "{where_}: {reason} (wanted {want:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn broken_mob_spawns_say_which_object_and_why() {
+        let rect = |props: Value, w: f64| {
+            json!({"id": 7, "name": "wolves", "class": "mob_spawn", "x": 0.0, "y": 0.0,
+                   "width": w, "height": 32.0, "properties": props})
+        };
+        let mob = json!({"name": "mob", "type": "string", "value": "wolf"});
+        let count = |v: Value| json!({"name": "count", "type": "int", "value": v});
+        let cases = [
+            (rect(json!([mob, count(json!(2))]), 0.0), "positive width"),
+            (rect(json!([mob, count(json!(2))]), 160.0), "off the map"),
+            (rect(json!([count(json!(2))]), 32.0), "property \"mob\""),
+            (rect(json!([mob]), 32.0), "property \"count\""),
+            (rect(json!([mob, count(json!(0))]), 32.0), "got 0"),
+            (rect(json!([mob, count(json!(-4))]), 32.0), "got -4"),
+            (
+                rect(json!([mob, count(json!("many"))]), 32.0),
+                "whole number",
+            ),
+        ];
+        for (spawn, want) in cases {
+            let (where_, reason) = parse("t", &with_mob_spawn(spawn)).unwrap_err();
+            let text = format!("{where_}: {reason}");
+            assert!(
+                text.contains(want) && text.contains("\"monsters\", object 7 (\"wolves\")"),
+                "{text} (wanted {want:?})"
             );
         }
     }

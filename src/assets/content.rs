@@ -1,0 +1,415 @@
+//! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
+//! `mobs.toml` and `loot.toml` from the assets folder into [`Content`], and reports every
+//! problem at once — each broken entry by name, while the other entries are still checked.
+//! The rules themselves (ranges, references) live in `content_checks.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use emberkeep_components::content::{
+    ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
+    LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
+};
+use serde::de::DeserializeOwned;
+
+use super::content_checks as checks;
+
+/// The content files, in the order they are read and reported.
+pub const FILES: [&str; 6] = [
+    "rules.toml",
+    "classes.toml",
+    "effects.toml",
+    "items.toml",
+    "mobs.toml",
+    "loot.toml",
+];
+
+/// One thing wrong with the assets: the file, the entry in it (may be empty) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentProblem {
+    /// The file, as found in the assets folder.
+    pub file: PathBuf,
+    /// Entry id (`rat`) or rules section (`levels`); empty for the file as a whole.
+    pub entry: String,
+    /// What is wrong, naming the field, in one line.
+    pub reason: String,
+}
+
+impl fmt::Display for ContentProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file.display())?;
+        if !self.entry.is_empty() {
+            write!(f, "[{}]: ", self.entry)?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// Every problem found in the content files (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ContentErrors {
+    /// In file order, then entry order.
+    pub problems: Vec<ContentProblem>,
+}
+
+impl fmt::Display for ContentErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_lines(f, &self.problems)
+    }
+}
+
+/// Writes problems one per line.
+pub(super) fn write_lines(f: &mut fmt::Formatter<'_>, problems: &[ContentProblem]) -> fmt::Result {
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            f.write_str("\n")?;
+        }
+        write!(f, "{p}")?;
+    }
+    Ok(())
+}
+
+/// Reads and validates every content file in `dir`. `spawn_areas` is left empty: they come
+/// from the map (see `assets::load_assets`).
+pub fn load(dir: &Path) -> Result<Content, ContentErrors> {
+    let loaded = read_all(dir);
+    // `content` is only missing when a file could not be read, which is a problem listed.
+    match loaded.content {
+        Some(content) if loaded.problems.is_empty() => Ok(content),
+        _ => Err(ContentErrors {
+            problems: loaded.problems,
+        }),
+    }
+}
+
+/// The entries of one file that parsed, and the ids of every entry (even broken ones), so
+/// references to a broken entry are not reported a second time.
+pub(super) struct Entries<T> {
+    /// Where the file is.
+    pub file: PathBuf,
+    /// Entries that parsed, by id.
+    pub defs: BTreeMap<String, T>,
+    /// Every id in the file; `None` if the file itself could not be read or parsed.
+    pub ids: Option<BTreeSet<String>>,
+}
+
+impl<T> Entries<T> {
+    /// Whether a reference to `id` is fine (or cannot be checked: the file is broken).
+    pub fn knows(&self, id: &str) -> bool {
+        self.ids.as_ref().is_none_or(|ids| ids.contains(id))
+    }
+}
+
+/// Everything read from the content files, usable or not, and the problems so far.
+pub(super) struct Loaded {
+    /// The whole content, if every file parsed (problems may still be listed).
+    pub content: Option<Content>,
+    /// The mobs, for checking the map's spawn areas.
+    pub mobs: Entries<MobDef>,
+    /// Every problem found.
+    pub problems: Vec<ContentProblem>,
+}
+
+/// Collects problems for one file.
+pub(super) struct Sink<'a> {
+    /// The file the problems are about.
+    pub file: &'a Path,
+    /// Where they go.
+    pub out: &'a mut Vec<ContentProblem>,
+}
+
+impl Sink<'_> {
+    /// Records a problem with `entry` (empty: the whole file).
+    pub fn add(&mut self, entry: &str, reason: impl Into<String>) {
+        self.out.push(ContentProblem {
+            file: self.file.to_owned(),
+            entry: entry.to_owned(),
+            reason: reason.into(),
+        });
+    }
+}
+
+/// Reads every file, runs every check, and keeps whatever parsed.
+pub(super) fn read_all(dir: &Path) -> Loaded {
+    let mut problems = Vec::new();
+    let rules_file = dir.join("rules.toml");
+    let rules = read_rules(&rules_file, &mut problems);
+    let classes = read_entries(dir, "classes.toml", &mut problems, entry::<ClassDef>);
+    let effects = read_entries(dir, "effects.toml", &mut problems, entry::<EffectDef>);
+    let items = read_entries(dir, "items.toml", &mut problems, entry::<ItemDef>);
+    let mobs = read_entries(dir, "mobs.toml", &mut problems, entry::<MobDef>);
+    let loot = read_entries(dir, "loot.toml", &mut problems, loot_entry);
+
+    if let Some(rules) = &rules {
+        checks::rules(rules, &rules_file, &classes, &mut problems);
+    }
+    checks::classes(&classes, &mut problems);
+    checks::effects(&effects, &mut problems);
+    checks::items(&items, &effects, &mut problems);
+    checks::mobs(&mobs, &loot, &mut problems);
+    checks::loot(&loot, &items, &mut problems);
+
+    let complete = [&classes.ids, &effects.ids, &items.ids, &mobs.ids, &loot.ids]
+        .iter()
+        .all(|ids| ids.is_some());
+    let content = match rules {
+        Some(rules) if complete => Some(Content {
+            rules,
+            classes: classes.defs,
+            effects: effects.defs,
+            items: items.defs,
+            mobs: mobs.defs.clone(),
+            loot: loot.defs,
+            spawn_areas: Vec::new(),
+        }),
+        _ => None,
+    };
+    Loaded {
+        content,
+        mobs,
+        problems,
+    }
+}
+
+/// Reads a file and parses it as a TOML table; problems go to `out`.
+fn read_table(file: &Path, out: &mut Vec<ContentProblem>) -> Option<toml::Table> {
+    let mut sink = Sink { file, out };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            sink.add("", "file is missing; create it (see docs/content.md)");
+            return None;
+        }
+        Err(e) => {
+            sink.add("", format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            sink.add("", syntax_error(&text, &e));
+            None
+        }
+    }
+}
+
+/// A TOML syntax error in one line: `line L, column C: message`.
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', "; ");
+    let Some(start) = e.span().map(|s| s.start) else {
+        return format!("not valid TOML: {message}");
+    };
+    let before = text.get(..start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("not valid TOML at line {line}, column {column}: {message}")
+}
+
+/// Reads one file of `[id]` entries, parsing each entry on its own.
+fn read_entries<T>(
+    dir: &Path,
+    name: &str,
+    out: &mut Vec<ContentProblem>,
+    parse: fn(toml::Value) -> Result<T, Vec<String>>,
+) -> Entries<T> {
+    let file = dir.join(name);
+    let mut entries = Entries {
+        defs: BTreeMap::new(),
+        ids: None,
+        file,
+    };
+    let Some(table) = read_table(&entries.file, out) else {
+        return entries;
+    };
+    let mut sink = Sink {
+        file: &entries.file,
+        out,
+    };
+    let mut ids = BTreeSet::new();
+    for (id, value) in table {
+        if !is_id(&id) {
+            sink.add(
+                &id,
+                "ids must be lower_snake_case ASCII: a letter a-z, then a-z, 0-9 or _",
+            );
+        }
+        ids.insert(id.clone());
+        if !value.is_table() {
+            sink.add(
+                &id,
+                format!(
+                    "expected a table ([{id}] followed by its keys), got {}",
+                    value.type_str()
+                ),
+            );
+            continue;
+        }
+        match parse(value) {
+            Ok(def) => {
+                entries.defs.insert(id, def);
+            }
+            Err(reasons) => reasons.into_iter().for_each(|r| sink.add(&id, r)),
+        }
+    }
+    entries.ids = Some(ids);
+    entries
+}
+
+/// Whether `s` is a valid id: `[a-z][a-z0-9_]*`.
+pub fn is_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn entry<T: DeserializeOwned>(value: toml::Value) -> Result<T, Vec<String>> {
+    value.try_into().map_err(|e| vec![describe(&e)])
+}
+
+/// A loot table, parsing each drop on its own so a problem names its index.
+fn loot_entry(value: toml::Value) -> Result<LootTable, Vec<String>> {
+    let only_drops = value.as_table().is_some_and(|t| t.len() == 1);
+    let Some(toml::Value::Array(drops)) = value.get("drops").filter(|_| only_drops) else {
+        return entry(value);
+    };
+    let mut parsed = Vec::new();
+    let mut reasons = Vec::new();
+    for (i, drop) in drops.iter().enumerate() {
+        match drop.clone().try_into::<LootDrop>() {
+            Ok(d) => parsed.push(d),
+            Err(e) => reasons.push(format!("drops[{i}]: {}", describe(&e))),
+        }
+    }
+    if reasons.is_empty() {
+        Ok(LootTable { drops: parsed })
+    } else {
+        Err(reasons)
+    }
+}
+
+/// Reads `rules.toml`, one section at a time so that every broken section is reported.
+fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
+    let mut table = read_table(file, out)?;
+    let mut sink = Sink { file, out };
+    let default_class = match table.remove("default_class") {
+        Some(toml::Value::String(s)) => Some(s),
+        Some(other) => {
+            sink.add(
+                "",
+                format!(
+                    "default_class must be a string (a class id), got {}",
+                    other.type_str()
+                ),
+            );
+            None
+        }
+        None => {
+            sink.add("", "missing key `default_class` (a class id)");
+            None
+        }
+    };
+    let levels = section::<LevelRules>(&mut table, "levels", &mut sink);
+    let derived = section::<DerivedRules>(&mut table, "derived", &mut sink);
+    let regen = section::<RegenRules>(&mut table, "regen", &mut sink);
+    let combat = section::<CombatRules>(&mut table, "combat", &mut sink);
+    let loot = section::<LootRules>(&mut table, "loot", &mut sink);
+    let inventory = section::<InventoryRules>(&mut table, "inventory", &mut sink);
+    for key in table.keys() {
+        sink.add(
+            "",
+            format!(
+                "unknown key `{key}`, expected one of `default_class`, `levels`, `derived`, \
+                 `regen`, `combat`, `loot`, `inventory`"
+            ),
+        );
+    }
+    Some(Rules {
+        default_class: default_class?,
+        levels: levels?,
+        derived: derived?,
+        regen: regen?,
+        combat: combat?,
+        loot: loot?,
+        inventory: inventory?,
+    })
+}
+
+fn section<T: DeserializeOwned>(table: &mut toml::Table, name: &str, sink: &mut Sink) -> Option<T> {
+    let Some(value) = table.remove(name) else {
+        sink.add(name, format!("missing section [{name}]"));
+        return None;
+    };
+    if !value.is_table() {
+        sink.add(
+            name,
+            format!("expected a table ([{name}]), got {}", value.type_str()),
+        );
+        return None;
+    }
+    match value.try_into() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            sink.add(name, describe(&e));
+            None
+        }
+    }
+}
+
+/// Turns a serde error from toml into one line for designers, naming the key.
+fn describe(e: &toml::de::Error) -> String {
+    let full = e.to_string();
+    let path = full
+        .lines()
+        .filter_map(|l| l.strip_prefix("in `")?.strip_suffix('`'))
+        .next_back();
+    let message = e.message().trim().replace('\n', "; ");
+    let reason = if let Some(rest) = message.strip_prefix("unknown field ") {
+        format!("unknown key {rest}")
+    } else if let Some(rest) = message.strip_prefix("missing field ") {
+        format!("missing key {rest}")
+    } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+        format!("unknown value {rest}")
+    } else if let Some((got, want)) = message
+        .strip_prefix("invalid value: integer `")
+        .and_then(|r| r.split_once("`, expected "))
+    {
+        return match path {
+            Some(p) if got.starts_with('-') && want.starts_with('u') => {
+                format!("{p} must not be negative, got {got}")
+            }
+            Some(p) => format!("{p} is out of range for {}, got {got}", kind_of(want)),
+            None => format!("integer {got} is out of range for {}", kind_of(want)),
+        };
+    } else if let Some((got, want)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        format!("expected {}, got {got}", kind_of(want))
+    } else {
+        message
+    };
+    match path {
+        Some(p) => format!("{p}: {reason}"),
+        None => reason,
+    }
+}
+
+/// A designer's name for what serde expected.
+fn kind_of(expected: &str) -> &str {
+    match expected {
+        "u32" | "u64" => "a whole number, 0 or more",
+        "i32" | "i64" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" | "bool" => "true or false",
+        "a string" => "a string (in quotes)",
+        "a sequence" => "an array [ ... ]",
+        s if s.starts_with("struct ") || s == "a map" => "a table",
+        s => s,
+    }
+}
+
+#[cfg(test)]
+#[path = "content_tests.rs"]
+mod tests;

@@ -1,0 +1,211 @@
+//! `emberkeep check-assets` on the content files, as a designer meets it: the shipped assets
+//! pass, and a copy of them with one mistake (or two) is refused with a line naming the file,
+//! the entry and the field.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_emberkeep");
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+const MAP: &str = "maps/emberfield.tmj";
+
+/// Runs `check-assets dir`; returns (exit code, stdout + stderr).
+fn check_assets(dir: &Path) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .arg("check-assets")
+        .arg(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("binary runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the shipped assets to break.
+fn shipped_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(ASSETS), dir.path());
+    dir
+}
+
+/// Replaces the first `from` in `file` with `to`.
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} is not in the shipped {file}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Changes the first object of the map's `mob_spawns` layer.
+fn edit_first_mob_spawn(dir: &Path, change: impl FnOnce(&mut Value)) {
+    let path = dir.join(MAP);
+    let mut map: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let layer = map["layers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|l| l["name"] == "mob_spawns")
+        .expect("a mob_spawns layer");
+    change(&mut layer["objects"][0]);
+    std::fs::write(&path, map.to_string()).unwrap();
+}
+
+/// Asserts the check failed (exit code 1) and printed every one of `lines` (fragments).
+fn assert_refused(dir: &Path, lines: &[&str]) {
+    let (code, text) = check_assets(dir);
+    assert_eq!(code, Some(1), "check-assets should fail:\n{text}");
+    assert!(!text.contains("ok: "), "{text}");
+    for line in lines {
+        assert!(
+            text.lines().any(|l| l.contains(line)),
+            "no line with {line:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_assets_pass() {
+    let (code, text) = check_assets(Path::new(ASSETS));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("ok: ") && text.contains("emberfield"),
+        "{text}"
+    );
+    for counted in [
+        "3 classes",
+        "effects",
+        "items",
+        "mobs",
+        "loot tables",
+        "spawn areas",
+    ] {
+        assert!(text.contains(counted), "no {counted:?} in {text}");
+    }
+}
+
+#[test]
+fn an_unknown_key_is_named() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "mobs.toml",
+        "[wolf]\n",
+        "[wolf]\ncolour = \"grey\"\n",
+    );
+    assert_refused(dir.path(), &["mobs.toml: [wolf]: unknown key `colour`"]);
+}
+
+#[test]
+fn a_negative_duration_is_refused() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "effects.toml",
+        "duration_ticks = 200",
+        "duration_ticks = -200",
+    );
+    assert_refused(
+        dir.path(),
+        &["effects.toml: [poison]: duration_ticks must not be negative, got -200"],
+    );
+}
+
+#[test]
+fn a_loot_table_pointing_at_a_missing_item_is_refused() {
+    let dir = shipped_copy();
+    edit(dir.path(), "loot.toml", "\"rat_tail\"", "\"golden_tail\"");
+    assert_refused(
+        dir.path(),
+        &["loot.toml: [rat]: drops[0].item \"golden_tail\" is not in items.toml"],
+    );
+}
+
+#[test]
+fn a_spawn_area_of_a_missing_mob_is_refused() {
+    let dir = shipped_copy();
+    edit_first_mob_spawn(dir.path(), |obj| {
+        let props = obj["properties"].as_array_mut().unwrap();
+        let mob = props.iter_mut().find(|p| p["name"] == "mob").unwrap();
+        mob["value"] = "dragon".into();
+    });
+    assert_refused(
+        dir.path(),
+        &[
+            "emberfield.tmj: spawn area",
+            "mob \"dragon\" is not in mobs.toml",
+        ],
+    );
+}
+
+#[test]
+fn a_spawn_area_inside_a_wall_is_refused() {
+    let dir = shipped_copy();
+    let map: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(MAP)).unwrap()).unwrap();
+    let width = map["width"].as_u64().unwrap() as usize;
+    let height = map["height"].as_u64().unwrap() as usize;
+    let collision = map["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "collision")
+        .unwrap()["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let blocked = |x: usize, y: usize| collision[y * width + x].as_u64() != Some(0);
+    // The first 4 x 4 block of blocked tiles, scanning up from the bottom (the sea).
+    let side = 4;
+    let (bx, by) = (0..=height - side)
+        .rev()
+        .flat_map(|y| (0..=width - side).map(move |x| (x, y)))
+        .find(|&(x, y)| (y..y + side).all(|ty| (x..x + side).all(|tx| blocked(tx, ty))))
+        .expect("a fully blocked block");
+    let tile = map["tilewidth"].as_u64().unwrap() as usize;
+    edit_first_mob_spawn(dir.path(), |obj| {
+        obj["x"] = (bx * tile).into();
+        obj["y"] = (by * tile).into();
+        obj["width"] = (side * tile).into();
+        obj["height"] = (side * tile).into();
+    });
+    assert_refused(
+        dir.path(),
+        &["emberfield.tmj: spawn area", "is entirely blocked"],
+    );
+}
+
+#[test]
+fn two_broken_files_are_both_reported() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "mobs.toml",
+        "leash_range = 8\n",
+        "leash_range = 0\n",
+    );
+    edit(dir.path(), "items.toml", "heal = 30", "heal = -30");
+    assert_refused(
+        dir.path(),
+        &[
+            "mobs.toml: [rat]: leash_range must be at least 1, got 0",
+            "items.toml: [minor_health_potion]: heal must be at least 0, got -30",
+            "2 problems",
+        ],
+    );
+}
