@@ -10,6 +10,16 @@ use emberkeep_systems::{build_world, run_tick};
 
 const SIDE: i32 = 1024;
 
+/// The shipped content (classes, items, ...), without the shipped map's mob spawn areas.
+fn shipped_content() -> emberkeep_components::content::Content {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut content = emberkeep::assets::load_assets(&dir, "emberfield")
+        .expect("shipped assets are valid")
+        .content;
+    content.spawn_areas.clear();
+    content
+}
+
 /// A world with `players` connected players spread over the map, plus their positions.
 fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
     let mut map = TileMap::open("bench", SIDE, SIDE);
@@ -27,7 +37,7 @@ fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
         });
     }
     let spawns: Vec<Tile> = map.player_spawns.iter().map(|s| s.tile).collect();
-    let mut world = build_world(map, SimConfig::default(), 1);
+    let mut world = build_world(map, shipped_content(), SimConfig::default(), 1);
     let mut conns = Vec::new();
     for (i, tile) in spawns.into_iter().enumerate() {
         let conn = ConnId(i as u64 + 1);
@@ -41,6 +51,7 @@ fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
             msg: ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
                 name: format!("p{i}"),
+                class: None,
             },
         });
         conns.push((conn, tile));

@@ -69,15 +69,25 @@ impl ServerHandle {
 /// Loads assets, binds the listener and starts the world; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     config.validate()?;
-    let map_path = config.map_path();
-    let map = crate::assets::load_map(&map_path)?;
+    let assets =
+        crate::assets::load_assets(&config.server.assets, &config.world.map).map_err(|e| {
+            anyhow::anyhow!(
+                "the assets in {} are invalid:\n{e}",
+                config.server.assets.display()
+            )
+        })?;
+    let (map, content) = (assets.map, assets.content);
     info!(
-        map = %map_path.display(),
+        map = %config.map_path().display(),
         width = map.width,
         height = map.height,
         walkable = map.walkable_count(),
         spawns = map.player_spawns.len(),
-        "map loaded"
+        classes = content.classes.len(),
+        items = content.items.len(),
+        mobs = content.mobs.len(),
+        spawn_areas = content.spawn_areas.len(),
+        "assets loaded"
     );
     let listener = TcpListener::bind(config.server.ws_addr)
         .await
@@ -90,7 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     let ws_addr = listener.local_addr()?;
 
     let sim = config.sim();
-    let world = emberkeep_systems::build_world(map, sim, config.world.seed);
+    let world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
     let (tx, rx) = crossbeam_channel::bounded(config.server.inbound_queue);
     let stats = Arc::new(Stats::default());
     let settings = RunnerSettings {

@@ -47,6 +47,7 @@ async fn malformed_frames_get_error_events_and_the_connection_stays_usable() {
 async fn illegal_steps_are_refused_with_a_correction() {
     let server = start(&[(2, 1)], |_| {}).await;
     let mut c = Client::join(server.addr, "Walker").await;
+    c.sync().await; // the rest of the welcome frame: stats, inventory, equipment
     for (x, y, code) in [
         (2, 1, ErrorCode::MoveBlocked),
         (6, 1, ErrorCode::MoveNotAdjacent),
@@ -86,18 +87,21 @@ async fn wrong_state_and_repeated_hello_are_refused() {
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION + 1,
         name: "Ann".into(),
+        class: None,
     })
     .await;
     assert_eq!(c.expect_error().await, ErrorCode::VersionMismatch);
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: "Ann".into(),
+        class: None,
     })
     .await;
     assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: "Ann".into(),
+        class: None,
     })
     .await;
     assert_eq!(c.expect_error().await, ErrorCode::AlreadyInWorld);
@@ -105,6 +109,7 @@ async fn wrong_state_and_repeated_hello_are_refused() {
     twin.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: "ANN".into(),
+        class: None,
     })
     .await;
     assert_eq!(twin.expect_error().await, ErrorCode::NameTaken);

@@ -160,6 +160,7 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: "Visitor".into(),
+        class: None,
     })
     .await;
     match c.next().await {

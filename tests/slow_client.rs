@@ -29,6 +29,7 @@ async fn a_client_that_stops_reading_is_disconnected_not_waited_for() {
     let hello = ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: "Sleeper".into(),
+        class: None,
     };
     sleeper
         .send(Message::text(serde_json::to_string(&hello).unwrap()))

@@ -277,7 +277,9 @@ impl EquipSlot {
 
     /// The slot with this name.
     pub fn parse(name: &str) -> Option<EquipSlot> {
-        EquipSlot::ALL.into_iter().find(|s| s.name().eq_ignore_ascii_case(name))
+        EquipSlot::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -406,7 +408,11 @@ mod tests {
     fn the_level_curve_grows_by_the_given_percent() {
         let rules = Rules {
             default_class: "w".into(),
-            levels: LevelRules { max_level: 10, xp_base: 100, xp_growth_pct: 50 },
+            levels: LevelRules {
+                max_level: 10,
+                xp_base: 100,
+                xp_growth_pct: 50,
+            },
             derived: DerivedRules {
                 hp_base: 0,
                 hp_per_vit: 0,
@@ -420,7 +426,11 @@ mod tests {
                 crit_per_dex_pct: 0.0,
                 dodge_per_dex_pct: 0.0,
             },
-            regen: RegenRules { interval_ticks: 1, hp_pct: 0, mp_pct: 0 },
+            regen: RegenRules {
+                interval_ticks: 1,
+                hp_pct: 0,
+                mp_pct: 0,
+            },
             combat: CombatRules {
                 base_hit_pct: 100.0,
                 crit_multiplier_pct: 150,
@@ -429,9 +439,19 @@ mod tests {
                 respawn_ticks: 1,
                 min_damage: 1,
             },
-            loot: LootRules { owner_ticks: 1, despawn_ticks: 2 },
+            loot: LootRules {
+                owner_ticks: 1,
+                despawn_ticks: 2,
+            },
             inventory: InventoryRules { slots: 1 },
         };
-        assert_eq!([rules.xp_to_next(1), rules.xp_to_next(2), rules.xp_to_next(3)], [100, 150, 225]);
+        assert_eq!(
+            [
+                rules.xp_to_next(1),
+                rules.xp_to_next(2),
+                rules.xp_to_next(3)
+            ],
+            [100, 150, 225]
+        );
     }
 }

@@ -4,10 +4,14 @@
 //! settings and the wire protocol. Behaviour lives in `emberkeep-systems`; I/O lives in the
 //! server crate.
 
+pub mod combat;
 pub mod config;
 pub mod content;
+pub mod items;
 pub mod map;
+pub mod mobs;
 pub mod net;
 pub mod protocol;
 pub mod regions;
+pub mod stats;
 pub mod world;

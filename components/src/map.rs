@@ -83,6 +83,11 @@ impl TileMap {
         self.zones.iter().find(|z| z.contains(t))
     }
 
+    /// Whether the tile lies in a safe zone (no fighting there).
+    pub fn is_safe(&self, t: Tile) -> bool {
+        self.zones.iter().any(|z| z.safe && z.contains(t))
+    }
+
     /// Number of walkable tiles.
     pub fn walkable_count(&self) -> usize {
         self.blocked.iter().filter(|b| !**b).count()

@@ -4,7 +4,11 @@
 //! Server → client: one frame per tick holding a JSON array of [`ServerEvent`]s.
 //! `docs/protocol.md` documents every message with an example.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use crate::content::EquipSlot;
 
 /// Version of this protocol; a `hello` carrying another version is refused.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -13,8 +17,14 @@ pub const PROTOCOL_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
-    /// First message on a connection: protocol version and character name (guest play).
-    Hello { version: u32, name: String },
+    /// First message on a connection: protocol version, character name (guest play) and an
+    /// optional class (the default class otherwise).
+    Hello {
+        version: u32,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<String>,
+    },
     /// Step to an orthogonally adjacent tile. `seq` is echoed in a rejection.
     Move {
         x: i32,
@@ -29,6 +39,33 @@ pub enum ClientMsg {
         #[serde(default)]
         nonce: u64,
     },
+    /// Attack an entity (by id) until it dies, you switch target or flee.
+    Attack { target: u64 },
+    /// Stop fighting and step away from the nearest enemy.
+    Flee,
+    /// Pick up an item lying on your tile or next to it (the ground item's entity id).
+    Pickup { item: u64 },
+    /// Drop an item from your inventory (its item id), all of it or `count`.
+    Drop {
+        item: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Give an item (or `count` of a stack) to a player standing next to you.
+    Give {
+        item: u64,
+        to: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Wear an item from your inventory; what was in its slot goes back to the inventory.
+    Equip { item: u64 },
+    /// Take off what is worn in a slot.
+    Unequip { slot: EquipSlot },
+    /// Use a consumable from your inventory.
+    Use { item: u64 },
+    /// A MUD-style text command, e.g. `attack rat`, `give potion Bob`, `help`.
+    Command { line: String },
 }
 
 impl ClientMsg {
@@ -39,11 +76,23 @@ impl ClientMsg {
             ClientMsg::Move { .. } => "move",
             ClientMsg::Say { .. } => "say",
             ClientMsg::Ping { .. } => "ping",
+            ClientMsg::Attack { .. } => "attack",
+            ClientMsg::Flee => "flee",
+            ClientMsg::Pickup { .. } => "pickup",
+            ClientMsg::Drop { .. } => "drop",
+            ClientMsg::Give { .. } => "give",
+            ClientMsg::Equip { .. } => "equip",
+            ClientMsg::Unequip { .. } => "unequip",
+            ClientMsg::Use { .. } => "use",
+            ClientMsg::Command { .. } => "command",
         }
     }
 
     /// Every `type` tag a client may send.
-    pub const KINDS: &'static [&'static str] = &["hello", "move", "say", "ping"];
+    pub const KINDS: &'static [&'static str] = &[
+        "hello", "move", "say", "ping", "attack", "flee", "pickup", "drop", "give", "equip",
+        "unequip", "use", "command",
+    ];
 }
 
 /// What kind of thing an entity is, as clients see it.
@@ -53,6 +102,8 @@ pub enum EntityKind {
     Player,
     Mob,
     Npc,
+    /// An item lying on the ground.
+    Item,
 }
 
 /// The map as announced in `welcome`.
@@ -78,13 +129,24 @@ pub enum ServerEvent {
         tick_rate: u32,
         region_size: i32,
     },
-    /// An entity came into view.
+    /// An entity came into view. Creatures carry `level`, `hp` and `max_hp`; ground items
+    /// carry their `item` template id; `dead` is set for a fallen player awaiting respawn.
     Spawn {
         id: u64,
         kind: EntityKind,
         name: String,
         x: i32,
         y: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hp: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_hp: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dead: bool,
     },
     /// An entity left view (walked away, disconnected, died).
     Despawn { id: u64 },
@@ -108,6 +170,118 @@ pub enum ServerEvent {
     },
     /// Answer to `ping`.
     Pong { nonce: u64 },
+    /// Stats that changed, and only those. Everyone in view gets `level`, `hp` and `max_hp`
+    /// changes of an entity; the rest goes to its own player only.
+    StatUpdate(StatUpdate),
+    /// An effect started on an entity (or gained a stack, or was refreshed).
+    EffectStart {
+        id: u64,
+        effect: String,
+        name: String,
+        kind: crate::content::EffectKind,
+        stacks: u32,
+        duration_ticks: u32,
+    },
+    /// A damage- or heal-over-time effect pulsed: `amount` hp (negative for damage).
+    EffectTick {
+        id: u64,
+        effect: String,
+        amount: i32,
+        hp: i32,
+    },
+    /// An effect ran out.
+    EffectEnd { id: u64, effect: String },
+    /// Your whole inventory, after any change.
+    Inventory { slots: u32, items: Vec<ItemView> },
+    /// What you wear, after any change.
+    Equipment {
+        slots: BTreeMap<EquipSlot, ItemView>,
+    },
+    /// An attack landed.
+    Hit {
+        attacker: u64,
+        target: u64,
+        damage: i32,
+        crit: bool,
+        hp: i32,
+    },
+    /// An attack missed.
+    Miss { attacker: u64, target: u64 },
+    /// An entity died; `killer` dealt the last blow.
+    Death {
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        killer: Option<u64>,
+    },
+    /// You came back to life at this tile.
+    Respawn { x: i32, y: i32, hp: i32 },
+    /// You gained experience.
+    XpGain {
+        amount: u64,
+        xp: u64,
+        xp_next: u64,
+        level: u32,
+    },
+    /// An entity reached a new level.
+    LevelUp { id: u64, level: u32 },
+    /// Text for you: answers to text commands, notices.
+    Info { text: String },
+}
+
+/// An item as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemView {
+    /// The instance id: unique, never reused.
+    pub id: u64,
+    /// Template id in items.toml.
+    pub item: String,
+    pub name: String,
+    pub count: u32,
+}
+
+/// Changed stats; absent fields did not change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatUpdate {
+    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_hp: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mp: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mp: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xp: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xp_next: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub str: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dex: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vit: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defense: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crit_pct: Option<i32>,
+}
+
+impl StatUpdate {
+    /// Whether no field changed.
+    pub fn is_empty(&self) -> bool {
+        *self
+            == StatUpdate {
+                id: self.id,
+                ..StatUpdate::default()
+            }
+    }
 }
 
 /// Machine-readable reason carried by an `error` event.
@@ -142,6 +316,30 @@ pub enum ErrorCode {
     BadChat,
     /// Too many messages in one tick; this one was dropped.
     RateLimited,
+    /// The class in `hello` does not exist.
+    UnknownClass,
+    /// No such entity in view, or it cannot be the target of this.
+    UnknownTarget,
+    /// The target is too far away.
+    OutOfRange,
+    /// That cannot be attacked (an NPC, a player, something in a safe zone, yourself).
+    NotAttackable,
+    /// You are dead; wait for your respawn.
+    YouAreDead,
+    /// No such item in your inventory or equipment, or on the ground nearby.
+    UnknownItem,
+    /// Your inventory has no free slot.
+    InventoryFull,
+    /// The loot still belongs to whoever killed its owner.
+    NotYours,
+    /// The item cannot be worn, or not in that slot.
+    CannotEquip,
+    /// The item cannot be used.
+    CannotUse,
+    /// A count is zero or more than you have.
+    BadCount,
+    /// The text command is unknown or malformed.
+    UnknownCommand,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -201,6 +399,15 @@ mod tests {
         let m: ClientMsg =
             serde_json::from_str(r#"{"type":"hello","version":1,"name":"Ann"}"#).unwrap();
         assert_eq!(m.kind(), "hello");
+        let m: ClientMsg = serde_json::from_str(r#"{"type":"flee"}"#).unwrap();
+        assert_eq!(m, ClientMsg::Flee);
+        let m: ClientMsg = serde_json::from_str(r#"{"type":"unequip","slot":"weapon"}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMsg::Unequip {
+                slot: EquipSlot::Weapon
+            }
+        );
     }
 
     #[test]
@@ -216,5 +423,11 @@ mod tests {
         );
         let e = ServerEvent::Move { id: 7, x: 1, y: 2 };
         assert_eq!(encode_event(&e), r#"{"type":"move","id":7,"x":1,"y":2}"#);
+        let e = ServerEvent::StatUpdate(StatUpdate {
+            id: 3,
+            hp: Some(9),
+            ..StatUpdate::default()
+        });
+        assert_eq!(encode_event(&e), r#"{"type":"stat_update","id":3,"hp":9}"#);
     }
 }

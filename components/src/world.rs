@@ -118,6 +118,10 @@ impl NetIds {
     }
 }
 
+/// Entities by the id clients know them by.
+#[derive(Resource, Debug, Default)]
+pub struct NetIndex(pub HashMap<u64, Entity>);
+
 /// Live connections by id.
 #[derive(Resource, Debug, Default)]
 pub struct ConnIndex(pub HashMap<ConnId, Entity>);

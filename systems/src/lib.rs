@@ -5,30 +5,64 @@
 //! resource, randomness is [`rng::WorldRng`], input arrives in [`InboundQueue`] and output
 //! leaves through [`Outbox`]. So a headless [`World`] runs any scenario in a unit test.
 
+// System signatures are their queries: long parameter lists and nested query types are the
+// normal shape of a bevy system, not a smell.
+#![allow(clippy::type_complexity, clippy::too_many_arguments)]
+
+pub mod ai;
 pub mod chat;
+pub mod combat;
+pub mod commands;
+pub mod effects;
 pub mod flush;
+pub mod items;
+pub mod loot;
 pub mod movement;
 pub mod regions;
 pub mod rng;
 pub mod schedule;
 pub mod session;
+pub mod spawner;
+pub mod stats;
 
 #[cfg(test)]
 mod scenario;
 
+use std::sync::Arc;
+
 use bevy_ecs::prelude::{Entity, World};
 use emberkeep_components::config::SimConfig;
+use emberkeep_components::content::{Content, GameContent};
+use emberkeep_components::items::ItemIds;
 use emberkeep_components::map::TileMap;
+use emberkeep_components::mobs::{AreaState, MobSpawner};
 use emberkeep_components::net::{InboundQueue, Outbox};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::world::{ConnIndex, NameIndex, NetIds, Outgoing, SpawnRotation, Tick};
+use emberkeep_components::world::{
+    ConnIndex, NameIndex, NetIds, NetIndex, Outgoing, SpawnRotation, Tick,
+};
 
 pub use schedule::{Phase, run_tick};
 
 /// A world ready to tick: every resource inserted and every phase's schedule installed.
-pub fn build_world(map: TileMap, config: SimConfig, seed: u64) -> World {
+/// Mob spawn areas are filled on the first tick.
+pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64) -> World {
     let mut world = World::new();
+    let areas = content
+        .spawn_areas
+        .iter()
+        .map(|a| AreaState {
+            area: a.clone(),
+            alive: 0,
+            respawns: Vec::new(),
+            filled: false,
+        })
+        .collect();
+    world.insert_resource(MobSpawner { areas });
+    world.insert_resource(GameContent(Arc::new(content)));
+    world.insert_resource(ItemIds::default());
+    world.insert_resource(NetIndex::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
     world.insert_resource(config);

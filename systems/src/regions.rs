@@ -5,10 +5,13 @@
 //! every client knows exactly the entities in its 3×3 view.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::combat::Dead;
+use emberkeep_components::items::GroundItem;
 use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
+use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{
-    Connection, DisplayName, Kind, NetId, Outgoing, Position, RegionCell,
+    Connection, DisplayName, Kind, NetId, NetIndex, Outgoing, Position, RegionCell,
 };
 
 /// Places new entities and moves entities whose tile is now in another region, sending
@@ -16,7 +19,7 @@ use emberkeep_components::world::{
 pub fn track_regions(
     mut grid: ResMut<RegionGrid>,
     mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Connection>)>,
-    info: Query<(&NetId, &Kind, &DisplayName, &Position)>,
+    info: Query<SpawnInfo>,
     mut outgoing: Query<&mut Outgoing>,
 ) {
     let mut crossings: Vec<(Entity, Option<RegionId>, RegionId, bool)> = Vec::new();
@@ -30,21 +33,11 @@ pub fn track_regions(
     }
     let grid = &mut *grid;
     for (e, before, after, is_client) in crossings {
-        let spawn_of = |x: Entity| {
-            info.get(x).ok().map(|(id, kind, name, pos)| {
-                encode_event(&ServerEvent::Spawn {
-                    id: id.0,
-                    kind: kind.0,
-                    name: name.0.clone(),
-                    x: pos.0.x,
-                    y: pos.0.y,
-                })
-            })
-        };
+        let spawn_of = |x: Entity| info.get(x).ok().map(|i| encode_event(&spawn_event(i)));
         let despawn_of = |x: Entity| {
             info.get(x)
                 .ok()
-                .map(|(id, ..)| encode_event(&ServerEvent::Despawn { id: id.0 }))
+                .map(|i| encode_event(&ServerEvent::Despawn { id: i.0.0 }))
         };
 
         if let Some(before) = before {
@@ -86,6 +79,40 @@ pub fn track_regions(
     }
 }
 
+/// What a `spawn` event says about an entity.
+pub type SpawnInfo = (
+    &'static NetId,
+    &'static Kind,
+    &'static DisplayName,
+    &'static Position,
+    Option<&'static Level>,
+    Option<&'static Vitals>,
+    Option<&'static GroundItem>,
+    Has<Dead>,
+);
+
+/// The `spawn` event for an entity coming into view.
+pub fn spawn_event(
+    (id, kind, name, pos, level, vitals, ground, dead): bevy_ecs::query::QueryItem<
+        '_,
+        '_,
+        SpawnInfo,
+    >,
+) -> ServerEvent {
+    ServerEvent::Spawn {
+        id: id.0,
+        kind: kind.0,
+        name: name.0.clone(),
+        x: pos.0.x,
+        y: pos.0.y,
+        level: level.map(|l| l.0),
+        hp: vitals.map(|v| v.hp),
+        max_hp: vitals.map(|v| v.max_hp),
+        item: ground.map(|g| g.item.template.clone()),
+        dead,
+    }
+}
+
 /// Queues `event_json` for every client in region `r` except `subject`.
 fn tell_players(
     grid: &RegionGrid,
@@ -121,6 +148,39 @@ fn tell_about_members(
             out.push(&json);
         }
     }
+}
+
+/// Despawns an entity, first telling everyone who sees it (directly, not through the region
+/// buffer: a viewer who walks out of view later this tick must still learn of it).
+pub fn remove_from_world(world: &mut World, e: Entity) {
+    let cell = world
+        .get::<RegionCell>(e)
+        .copied()
+        .unwrap_or(RegionCell::NONE);
+    if let Some(id) = world.get::<NetId>(e).copied() {
+        world.resource_mut::<NetIndex>().0.remove(&id.0);
+        if cell != RegionCell::NONE {
+            let despawn = encode_event(&ServerEvent::Despawn { id: id.0 });
+            let viewers = {
+                let mut grid = world.resource_mut::<RegionGrid>();
+                remove_member(&mut grid.members[cell.0 as usize], e);
+                remove_member(&mut grid.players[cell.0 as usize], e);
+                let view = grid.view(cell.0);
+                view.as_slice()
+                    .iter()
+                    .flat_map(|r| grid.players[*r as usize].clone())
+                    .collect::<Vec<_>>()
+            };
+            for viewer in viewers {
+                if viewer != e
+                    && let Some(mut out) = world.get_mut::<Outgoing>(viewer)
+                {
+                    out.push(&despawn);
+                }
+            }
+        }
+    }
+    world.despawn(e);
 }
 
 /// Queues a `move` for every entity whose tile changed this tick, once, in its region's buffer.

@@ -10,6 +10,8 @@ use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::protocol::{ClientMsg, CloseReason, PROTOCOL_VERSION, ServerEvent};
 use emberkeep_components::world::{ConnIndex, Position};
 
+use emberkeep_components::content::*;
+
 use crate::{build_world, run_tick};
 
 /// A headless world plus the bookkeeping of its fake connections.
@@ -22,6 +24,229 @@ pub struct Scenario {
 
 /// What each connection received in one tick.
 pub type Received = HashMap<ConnId, Vec<ServerEvent>>;
+
+/// Small content with round numbers, so scenario tests can state exact results.
+///
+/// Class `fighter`: str 10, dex 0, int 0, vit 10 (+2 str, +1 vit per level) → attack 10,
+/// defense 5, crit 0, max hp 100 + 10 per level, max mp 10. Hits always land (100%), crits
+/// never happen (dex 0, crit base 0) unless a test changes that. Damage = attack − defense.
+pub fn test_content() -> Content {
+    let mods = |pairs: &[(Stat, i32)]| pairs.iter().copied().collect();
+    let mut c = Content {
+        rules: Rules {
+            default_class: "fighter".into(),
+            levels: LevelRules {
+                max_level: 10,
+                xp_base: 100,
+                xp_growth_pct: 50,
+            },
+            derived: DerivedRules {
+                hp_base: 50,
+                hp_per_vit: 5,
+                hp_per_level: 10,
+                mp_base: 10,
+                mp_per_int: 1,
+                mp_per_level: 0,
+                attack_per_str: 1.0,
+                defense_per_vit: 0.5,
+                crit_base_pct: 0.0,
+                crit_per_dex_pct: 1.0,
+                dodge_per_dex_pct: 0.0,
+            },
+            regen: RegenRules {
+                interval_ticks: 1000,
+                hp_pct: 1,
+                mp_pct: 1,
+            },
+            combat: CombatRules {
+                base_hit_pct: 100.0,
+                crit_multiplier_pct: 200,
+                attack_range: 1,
+                attack_cooldown_ticks: 5,
+                respawn_ticks: 10,
+                min_damage: 1,
+            },
+            loot: LootRules {
+                owner_ticks: 20,
+                despawn_ticks: 100,
+            },
+            inventory: InventoryRules { slots: 4 },
+        },
+        classes: Default::default(),
+        effects: Default::default(),
+        items: Default::default(),
+        mobs: Default::default(),
+        loot: Default::default(),
+        spawn_areas: Vec::new(),
+    };
+    c.classes.insert(
+        "fighter".into(),
+        ClassDef {
+            name: "Fighter".into(),
+            description: String::new(),
+            base: BaseStats {
+                str: 10,
+                dex: 0,
+                int: 0,
+                vit: 10,
+            },
+            growth: BaseStats {
+                str: 2,
+                dex: 0,
+                int: 0,
+                vit: 1,
+            },
+        },
+    );
+    let effect = |name: &str,
+                  kind,
+                  duration,
+                  interval,
+                  magnitude,
+                  stacking,
+                  max_stacks,
+                  flat: &[(Stat, i32)]| EffectDef {
+        name: name.into(),
+        kind,
+        duration_ticks: duration,
+        interval_ticks: interval,
+        magnitude,
+        stacking,
+        max_stacks,
+        modifiers: mods(flat),
+        percent: Default::default(),
+    };
+    c.effects.insert(
+        "poison".into(),
+        effect("Poison", EffectKind::Dot, 10, 2, 5, Stacking::Stack, 3, &[]),
+    );
+    c.effects.insert(
+        "mend".into(),
+        effect("Mend", EffectKind::Hot, 6, 3, 7, Stacking::Refresh, 1, &[]),
+    );
+    c.effects.insert(
+        "might".into(),
+        effect(
+            "Might",
+            EffectKind::Buff,
+            8,
+            0,
+            0,
+            Stacking::Refresh,
+            1,
+            &[(Stat::Attack, 5)],
+        ),
+    );
+    c.effects.insert(
+        "stun".into(),
+        effect(
+            "Daze",
+            EffectKind::Debuff,
+            8,
+            0,
+            0,
+            Stacking::Ignore,
+            1,
+            &[(Stat::Defense, -3)],
+        ),
+    );
+    let item =
+        |name: &str, kind, slot, flat: &[(Stat, i32)], max_stack, heal, effect: Option<&str>| {
+            ItemDef {
+                name: name.into(),
+                kind,
+                slot,
+                modifiers: mods(flat),
+                percent: Default::default(),
+                max_stack,
+                heal,
+                mana: 0,
+                effect: effect.map(String::from),
+                description: String::new(),
+            }
+        };
+    c.items.insert(
+        "sword".into(),
+        item(
+            "Sword",
+            ItemKind::Weapon,
+            Some(EquipSlot::Weapon),
+            &[(Stat::Attack, 4)],
+            1,
+            0,
+            None,
+        ),
+    );
+    c.items.insert(
+        "helm".into(),
+        item(
+            "Helm",
+            ItemKind::Armor,
+            Some(EquipSlot::Head),
+            &[(Stat::Defense, 2), (Stat::MaxHp, 10)],
+            1,
+            0,
+            None,
+        ),
+    );
+    c.items.insert(
+        "potion".into(),
+        item("Potion", ItemKind::Consumable, None, &[], 5, 30, None),
+    );
+    c.items.insert(
+        "tonic".into(),
+        item(
+            "Tonic",
+            ItemKind::Consumable,
+            None,
+            &[],
+            5,
+            0,
+            Some("might"),
+        ),
+    );
+    c.items.insert(
+        "tail".into(),
+        item("Rat Tail", ItemKind::Material, None, &[], 10, 0, None),
+    );
+    let mob = |name: &str, hp, attack, defense, xp, hostile, loot: Option<&str>| MobDef {
+        name: name.into(),
+        level: 1,
+        hp,
+        attack,
+        defense,
+        dex: 0,
+        xp,
+        hostile,
+        aggro_range: 3,
+        leash_range: 8,
+        wander_radius: 0,
+        move_every_ticks: 1,
+        attack_range: 1,
+        attack_cooldown_ticks: 5,
+        respawn_ticks: 30,
+        loot: loot.map(String::from),
+        flee_below_pct: 0,
+    };
+    c.mobs
+        .insert("rat".into(), mob("Rat", 20, 3, 0, 60, true, Some("rat")));
+    c.mobs
+        .insert("brute".into(), mob("Brute", 500, 40, 0, 500, true, None));
+    c.mobs
+        .insert("villager".into(), mob("Villager", 30, 1, 0, 0, false, None));
+    c.loot.insert(
+        "rat".into(),
+        LootTable {
+            drops: vec![LootDrop {
+                item: "tail".into(),
+                chance: 1.0,
+                min: 2,
+                max: 2,
+            }],
+        },
+    );
+    c
+}
 
 /// An open `w`×`h` map named "test" with one player spawn at `spawn`.
 pub fn open_map(w: i32, h: i32, spawn: Tile) -> TileMap {
@@ -36,7 +261,7 @@ pub fn open_map(w: i32, h: i32, spawn: Tile) -> TileMap {
 impl Scenario {
     pub fn new(map: TileMap, config: SimConfig) -> Self {
         Scenario {
-            world: build_world(map, config, 7),
+            world: build_world(map, test_content(), config, 7),
             next_conn: 1,
             closed: HashMap::new(),
         }
@@ -66,6 +291,7 @@ impl Scenario {
             ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
                 name: name.into(),
+                class: None,
             },
         );
     }
@@ -142,4 +368,78 @@ pub fn despawned(events: &[ServerEvent]) -> Vec<u64> {
             }
         })
         .collect()
+}
+
+impl Scenario {
+    /// The entity behind a connection.
+    pub fn entity(&self, conn: ConnId) -> Entity {
+        self.world.resource::<ConnIndex>().0[&conn]
+    }
+
+    /// A copy of a component of a connection's character.
+    pub fn get<T: Component + Clone>(&self, conn: ConnId) -> T {
+        self.world
+            .get::<T>(self.entity(conn))
+            .cloned()
+            .expect("component present")
+    }
+
+    /// Spawns one mob of `template` standing at `tile` (home there); returns its entity and id.
+    pub fn spawn_mob(&mut self, template: &str, tile: Tile) -> (Entity, u64) {
+        use emberkeep_components::mobs::{AreaState, MobSpawner};
+        let area = SpawnArea {
+            name: "test".into(),
+            mob: template.into(),
+            count: 1,
+            min: tile,
+            max: tile,
+        };
+        let index = {
+            let mut spawner = self.world.resource_mut::<MobSpawner>();
+            spawner.areas.push(AreaState {
+                area: area.clone(),
+                alive: 1,
+                respawns: Vec::new(),
+                filled: true,
+            });
+            spawner.areas.len() - 1
+        };
+        let now = self.world.resource::<emberkeep_components::world::Tick>().0;
+        let e = crate::spawner::spawn_one(&mut self.world, index, &area, now).expect("mob spawns");
+        let id = self
+            .world
+            .get::<emberkeep_components::world::NetId>(e)
+            .unwrap()
+            .0;
+        (e, id)
+    }
+
+    /// Puts `count` of `template` into a player's inventory; returns the item id.
+    pub fn grant(&mut self, conn: ConnId, template: &str, count: u32) -> u64 {
+        use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
+        let id = self.world.resource_mut::<ItemIds>().allocate();
+        let e = self.entity(conn);
+        self.world
+            .get_mut::<Inventory>(e)
+            .unwrap()
+            .items
+            .push(ItemInstance {
+                id,
+                template: template.into(),
+                count,
+            });
+        self.world.entity_mut(e).insert(ItemsDirty);
+        id
+    }
+
+    /// Runs `n` ticks, returning every event each connection received, in order.
+    pub fn ticks(&mut self, n: usize) -> Received {
+        let mut all: Received = HashMap::new();
+        for _ in 0..n {
+            for (c, ev) in self.tick() {
+                all.entry(c).or_default().extend(ev);
+            }
+        }
+        all
+    }
 }

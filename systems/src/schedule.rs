@@ -15,7 +15,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::{flush, movement, regions, session};
+use crate::{ai, combat, effects, flush, items, loot, movement, regions, session, spawner, stats};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,22 +58,52 @@ impl Phase {
 /// Installs one schedule per phase with its systems; the whole tick, readable top to bottom.
 pub fn install(world: &mut World) {
     let mut input = phase_schedule(Phase::Input);
-    input.add_systems((session::apply_inbound, session::expire_silent_connections).chain());
+    input.add_systems(
+        (
+            session::apply_inbound,
+            session::expire_silent_connections,
+            stats::recompute_stats,
+        )
+            .chain(),
+    );
 
     let mut movement = phase_schedule(Phase::Movement);
     movement.add_systems(movement::apply_steps);
 
-    // Effects, Combat, Ai and World are ordered now and filled by the game-systems work.
-    let effects = phase_schedule(Phase::Effects);
-    let combat = phase_schedule(Phase::Combat);
-    let ai = phase_schedule(Phase::Ai);
-    let world_phase = phase_schedule(Phase::World);
+    let mut effects = phase_schedule(Phase::Effects);
+    effects.add_systems(
+        (
+            effects::tick_effects,
+            effects::regenerate,
+            stats::recompute_stats,
+        )
+            .chain(),
+    );
+
+    let mut combat = phase_schedule(Phase::Combat);
+    combat.add_systems(
+        (
+            combat::respawn_players,
+            combat::resolve_attacks,
+            combat::resolve_deaths,
+            stats::recompute_stats,
+        )
+            .chain(),
+    );
+
+    let mut ai = phase_schedule(Phase::Ai);
+    ai.add_systems(ai::think);
+
+    let mut world_phase = phase_schedule(Phase::World);
+    world_phase.add_systems((spawner::spawn_mobs, loot::expire_ground_items).chain());
 
     let mut broadcast = phase_schedule(Phase::Broadcast);
     broadcast.add_systems(
         (
             regions::track_regions,
             regions::broadcast_moves,
+            stats::announce_stats,
+            items::announce_items,
             flush::build_frames,
         )
             .chain(),

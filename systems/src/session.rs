@@ -8,15 +8,21 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::protocol::{
     ClientMsg, CloseReason, EntityKind, ErrorCode, MapInfo, PROTOCOL_VERSION, ServerEvent,
-    encode_event,
 };
-use emberkeep_components::regions::{RegionGrid, remove_member};
 use emberkeep_components::world::{
-    ConnIndex, Connection, DisplayName, Kind, MoveQueue, NameIndex, NetId, NetIds, Outgoing,
-    Player, Position, RegionCell, SpawnRotation, StepBudget, StepRequest, Tick,
+    ConnIndex, Connection, DisplayName, Kind, MoveQueue, NameIndex, NetIds, Outgoing, Player,
+    Position, RegionCell, SpawnRotation, StepBudget, StepRequest, Tick,
 };
 
-use crate::{chat, send_to};
+use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Target};
+use emberkeep_components::content::GameContent;
+use emberkeep_components::items::{Equipment, Inventory, ItemsDirty};
+use emberkeep_components::stats::{
+    ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
+};
+use emberkeep_components::world::NetIndex;
+
+use crate::{chat, items, send_to, stats};
 
 /// Shortest and longest character name.
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
@@ -130,21 +136,37 @@ fn open(world: &mut World, conn: ConnId, addr: String) {
 
 fn command(world: &mut World, e: Entity, msg: ClientMsg) {
     let in_world = world.get::<Player>(e).is_some();
+    let dead = world.get::<Dead>(e).is_some();
+    let refuse = |world: &mut World, code, message: &str| {
+        send_to(
+            world,
+            e,
+            &ServerEvent::Error {
+                code,
+                message: message.into(),
+                seq: None,
+            },
+        );
+    };
     match msg {
         ClientMsg::Ping { nonce } => send_to(world, e, &ServerEvent::Pong { nonce }),
-        ClientMsg::Hello { version, name } => hello(world, e, version, name),
-        _ if !in_world => {
-            let message = "send hello first: this command needs a character in the world".into();
-            send_to(
-                world,
-                e,
-                &ServerEvent::Error {
-                    code: ErrorCode::NotInWorld,
-                    message,
-                    seq: None,
-                },
-            );
-        }
+        ClientMsg::Hello {
+            version,
+            name,
+            class,
+        } => hello(world, e, version, name, class),
+        _ if !in_world => refuse(
+            world,
+            ErrorCode::NotInWorld,
+            "send hello first: this command needs a character in the world",
+        ),
+        ClientMsg::Command { line } => crate::commands::run(world, e, &line),
+        ClientMsg::Say { text } => chat::say(world, e, &text),
+        _ if dead => refuse(
+            world,
+            ErrorCode::YouAreDead,
+            "you are dead; wait for your respawn",
+        ),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
                 q.0.push(StepRequest {
@@ -153,7 +175,14 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
                 });
             }
         }
-        ClientMsg::Say { text } => chat::say(world, e, &text),
+        ClientMsg::Attack { target } => crate::combat::start_attack(world, e, target),
+        ClientMsg::Flee => crate::combat::flee(world, e),
+        ClientMsg::Pickup { item } => items::pickup(world, e, item),
+        ClientMsg::Drop { item, count } => items::drop_item(world, e, item, count),
+        ClientMsg::Give { item, to, count } => items::give(world, e, item, to, count),
+        ClientMsg::Equip { item } => items::equip(world, e, item),
+        ClientMsg::Unequip { slot } => items::unequip(world, e, slot),
+        ClientMsg::Use { item } => items::use_item(world, e, item),
     }
 }
 
@@ -181,7 +210,7 @@ pub fn name_problem(name: &str) -> Option<String> {
     None
 }
 
-fn hello(world: &mut World, e: Entity, version: u32, name: String) {
+fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option<String>) {
     let refuse = |world: &mut World, code, message: String| {
         send_to(
             world,
@@ -206,6 +235,16 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String) {
     if let Some(message) = name_problem(&name) {
         return refuse(world, ErrorCode::BadName, message);
     }
+    let content = world.resource::<GameContent>().clone();
+    let class = class.unwrap_or_else(|| content.rules.default_class.clone());
+    if !content.classes.contains_key(&class) {
+        let known: Vec<&str> = content.classes.keys().map(String::as_str).collect();
+        let message = format!(
+            "there is no class {class:?}; choose one of: {}",
+            known.join(", ")
+        );
+        return refuse(world, ErrorCode::UnknownClass, message);
+    }
     let key = name.to_ascii_lowercase();
     if world.resource::<NameIndex>().0.contains_key(&key) {
         let message = format!("{name:?} is already online; pick another name");
@@ -216,17 +255,62 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String) {
     let id = world.resource_mut::<NetIds>().allocate();
     let config = world.resource::<SimConfig>().clone();
     world.resource_mut::<NameIndex>().0.insert(key, e);
+    world.resource_mut::<NetIndex>().0.insert(id.0, e);
+    let base = stats::base_at(&content, &class, 1);
+    let (derived, max_hp, max_mp) = stats::derive(&content, base, 1, &stats::Modifiers::default());
+    let vitals = Vitals {
+        hp: max_hp,
+        max_hp,
+        mp: max_mp,
+        max_mp,
+    };
     world.entity_mut(e).insert((
-        Player,
-        id,
-        Position(tile),
-        DisplayName(name.clone()),
-        Kind(EntityKind::Player),
-        StepBudget {
-            milli: config.step_burst * 1000,
-        },
-        MoveQueue::default(),
-        RegionCell::NONE,
+        (
+            Player,
+            id,
+            Position(tile),
+            DisplayName(name.clone()),
+            Kind(EntityKind::Player),
+            StepBudget {
+                milli: config.step_burst * 1000,
+            },
+            MoveQueue::default(),
+            RegionCell::NONE,
+        ),
+        (
+            ClassId(class),
+            Level(1),
+            Experience(0),
+            Base(base),
+            derived,
+            vitals,
+        ),
+        (
+            SentStats::default(),
+            SentPublic {
+                level: 1,
+                hp: max_hp,
+                max_hp,
+            },
+            ActiveEffects::default(),
+        ),
+        (
+            Inventory {
+                items: Vec::new(),
+                slots: content.rules.inventory.slots,
+            },
+            Equipment::default(),
+            ItemsDirty,
+        ),
+        (
+            Target::default(),
+            AttackCooldown::default(),
+            Attacker {
+                range: content.rules.combat.attack_range,
+                cooldown_ticks: content.rules.combat.attack_cooldown_ticks,
+            },
+            DamageLog::default(),
+        ),
     ));
     let map = world.resource::<TileMap>();
     let welcome = ServerEvent::Welcome {
@@ -277,30 +361,6 @@ pub fn leave(world: &mut World, e: Entity, close: Option<CloseReason>) {
         }
         outbox.closes.push((conn, reason));
     }
-    let cell = world
-        .get::<RegionCell>(e)
-        .copied()
-        .unwrap_or(RegionCell::NONE);
-    if let (true, Some(id)) = (cell != RegionCell::NONE, world.get::<NetId>(e).copied()) {
-        // Sent to each current viewer directly, not through the region buffer: a viewer
-        // who walks out of view later this tick must still learn of the despawn.
-        let despawn = encode_event(&ServerEvent::Despawn { id: id.0 });
-        let viewers = {
-            let mut grid = world.resource_mut::<RegionGrid>();
-            remove_member(&mut grid.members[cell.0 as usize], e);
-            remove_member(&mut grid.players[cell.0 as usize], e);
-            let view = grid.view(cell.0);
-            view.as_slice()
-                .iter()
-                .flat_map(|r| grid.players[*r as usize].clone())
-                .collect::<Vec<_>>()
-        };
-        for viewer in viewers {
-            if let Some(mut out) = world.get_mut::<Outgoing>(viewer) {
-                out.push(&despawn);
-            }
-        }
-    }
     if let Some(name) = world
         .get::<DisplayName>(e)
         .map(|n| n.0.to_ascii_lowercase())
@@ -308,7 +368,7 @@ pub fn leave(world: &mut World, e: Entity, close: Option<CloseReason>) {
         world.resource_mut::<NameIndex>().0.remove(&name);
     }
     world.resource_mut::<ConnIndex>().0.remove(&conn);
-    world.despawn(e);
+    crate::regions::remove_from_world(world, e);
 }
 
 #[cfg(test)]
@@ -367,6 +427,7 @@ mod tests {
             ClientMsg::Hello {
                 version: 99,
                 name: "Bob".into(),
+                class: None,
             },
         );
         assert_eq!(only_error(events(&s.tick(), c)), ErrorCode::VersionMismatch);

@@ -40,6 +40,11 @@ impl TestServer {
 
 /// A 48 x 16 open test map: everyone spawns at (1, 1); tiles in `walls` are blocked.
 pub fn test_map(walls: &[(i32, i32)]) -> String {
+    test_map_with(walls, &[])
+}
+
+/// The test map with one-tile mob spawn areas: `(mob, x, y)`.
+pub fn test_map_with(walls: &[(i32, i32)], mobs: &[(&str, i32, i32)]) -> String {
     let (w, h) = (48, 16);
     let mut data = vec![0u32; (w * h) as usize];
     for &(x, y) in walls {
@@ -52,7 +57,12 @@ pub fn test_map(walls: &[(i32, i32)]) -> String {
             {"id": 1, "type": "tilelayer", "name": "collision", "width": w, "height": h, "data": data},
             {"id": 2, "type": "objectgroup", "name": "spawns", "objects": [
                 {"id": 1, "name": "start", "type": "player_spawn", "x": 48.0, "y": 48.0, "point": true}
-            ]}
+            ]},
+            {"id": 3, "type": "objectgroup", "name": "mob_spawns", "objects": mobs.iter().enumerate().map(|(i, (mob, x, y))| json!({
+                "id": 10 + i, "name": format!("{mob} {i}"), "type": "mob_spawn",
+                "x": x * 32, "y": y * 32, "width": 32, "height": 32,
+                "properties": [{"name": "mob", "type": "string", "value": mob}, {"name": "count", "type": "int", "value": 1}]
+            })).collect::<Vec<_>>()}
         ],
         "tilesets": []
     })
@@ -73,9 +83,19 @@ pub fn test_config() -> Config {
 
 /// Starts a server on the test map with the given walls and config changes.
 pub async fn start(walls: &[(i32, i32)], tweak: impl FnOnce(&mut Config)) -> TestServer {
+    start_with_mobs(walls, &[], tweak).await
+}
+
+/// Starts a server on the test map with walls, one-tile mob spawn areas and config changes.
+pub async fn start_with_mobs(
+    walls: &[(i32, i32)],
+    mobs: &[(&str, i32, i32)],
+    tweak: impl FnOnce(&mut Config),
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("maps")).unwrap();
-    std::fs::write(dir.path().join("maps/test.tmj"), test_map(walls)).unwrap();
+    std::fs::write(dir.path().join("maps/test.tmj"), test_map_with(walls, mobs)).unwrap();
+    write_test_content(dir.path());
     let mut config = test_config();
     config.server.assets = dir.path().to_owned();
     tweak(&mut config);
@@ -85,6 +105,117 @@ pub async fn start(walls: &[(i32, i32)], tweak: impl FnOnce(&mut Config)) -> Tes
         handle: Some(handle),
         addr,
         _dir: dir,
+    }
+}
+
+/// Writes small content with round numbers into a test assets folder, so tests can state
+/// exact results: every hit lands, nobody crits; a warrior has attack 10, defense 5, 100 hp;
+/// the passive `rat` (20 hp, defense 0) always drops a dagger (+4 attack).
+pub fn write_test_content(to: &std::path::Path) {
+    let files = [
+        (
+            "rules.toml",
+            r#"
+default_class = "warrior"
+[levels]
+max_level = 10
+xp_base = 100
+xp_growth_pct = 50
+[derived]
+hp_base = 50
+hp_per_vit = 5
+hp_per_level = 10
+mp_base = 10
+mp_per_int = 1
+mp_per_level = 0
+attack_per_str = 1.0
+defense_per_vit = 0.5
+crit_base_pct = 0.0
+crit_per_dex_pct = 0.0
+dodge_per_dex_pct = 0.0
+[regen]
+interval_ticks = 1000
+hp_pct = 1
+mp_pct = 1
+[combat]
+base_hit_pct = 100.0
+crit_multiplier_pct = 200
+attack_range = 1
+attack_cooldown_ticks = 2
+respawn_ticks = 20
+min_damage = 1
+[loot]
+owner_ticks = 200
+despawn_ticks = 2000
+[inventory]
+slots = 10
+"#,
+        ),
+        (
+            "classes.toml",
+            r#"
+[warrior]
+name = "Warrior"
+base = { str = 10, dex = 0, int = 0, vit = 10 }
+growth = { str = 2, dex = 0, int = 0, vit = 1 }
+"#,
+        ),
+        (
+            "effects.toml",
+            r#"
+[vigor]
+name = "Vigor"
+kind = "buff"
+duration_ticks = 100
+stacking = "refresh"
+modifiers = { attack = 2 }
+"#,
+        ),
+        (
+            "items.toml",
+            r#"
+[dagger]
+name = "Dagger"
+kind = "weapon"
+slot = "weapon"
+modifiers = { attack = 4 }
+[potion]
+name = "Potion"
+kind = "consumable"
+heal = 20
+max_stack = 5
+"#,
+        ),
+        (
+            "mobs.toml",
+            r#"
+[rat]
+name = "Rat"
+level = 1
+hp = 20
+attack = 1
+defense = 0
+xp = 30
+hostile = true
+aggro_range = 0
+leash_range = 10
+wander_radius = 0
+move_every_ticks = 5
+attack_cooldown_ticks = 10
+respawn_ticks = 2000
+loot = "rat"
+"#,
+        ),
+        (
+            "loot.toml",
+            r#"
+[rat]
+drops = [{ item = "dagger", chance = 1.0 }]
+"#,
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(to.join(name), text).unwrap();
     }
 }
 
@@ -132,6 +263,7 @@ impl Client {
         c.send(&ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             name: name.into(),
+            class: None,
         })
         .await;
         match c.next().await {

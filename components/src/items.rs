@@ -1,0 +1,84 @@
+//! Components for items: instances, inventories, equipment, and items lying on the ground.
+
+use std::collections::BTreeMap;
+
+use bevy_ecs::prelude::{Component, Entity, Resource};
+
+use crate::content::EquipSlot;
+
+/// One item (or stack): a unique id that is never reused, its template and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemInstance {
+    pub id: u64,
+    /// Id in items.toml.
+    pub template: String,
+    pub count: u32,
+}
+
+/// Allocates item ids; never hands out the same id twice.
+#[derive(Resource, Debug)]
+pub struct ItemIds {
+    next: u64,
+}
+
+impl Default for ItemIds {
+    fn default() -> Self {
+        ItemIds { next: 1 }
+    }
+}
+
+impl ItemIds {
+    /// Continues after `last`, e.g. the highest id found in storage.
+    pub fn starting_after(last: u64) -> Self {
+        ItemIds { next: last + 1 }
+    }
+
+    /// A fresh id.
+    pub fn allocate(&mut self) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        id
+    }
+
+    /// The next id that would be handed out.
+    pub fn peek(&self) -> u64 {
+        self.next
+    }
+}
+
+/// A player's bag: each instance takes one slot.
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub items: Vec<ItemInstance>,
+    pub slots: u32,
+}
+
+impl Inventory {
+    /// Whether another slot is free.
+    pub fn has_room(&self) -> bool {
+        (self.items.len() as u32) < self.slots
+    }
+
+    /// Position of an instance by id.
+    pub fn find(&self, id: u64) -> Option<usize> {
+        self.items.iter().position(|i| i.id == id)
+    }
+}
+
+/// What a player wears.
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Equipment(pub BTreeMap<EquipSlot, ItemInstance>);
+
+/// Marks a player whose inventory or equipment changed this tick (to announce it).
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct ItemsDirty;
+
+/// An item lying on the ground: whose it is for now, and when it disappears.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct GroundItem {
+    pub item: ItemInstance,
+    /// Only this player may pick it up before `owner_until`.
+    pub owner: Option<Entity>,
+    pub owner_until: u64,
+    pub despawn_at: u64,
+}

@@ -1,0 +1,62 @@
+//! Components and resources for mobs and NPCs: template, home, behaviour state, spawn areas.
+
+use bevy_ecs::prelude::{Component, Entity, Resource};
+
+use crate::content::SpawnArea;
+use crate::map::Tile;
+
+/// A mob or NPC: its template, the spawn area it belongs to and its home tile.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct Mob {
+    /// Id in mobs.toml.
+    pub template: String,
+    /// Index in [`MobSpawner::areas`].
+    pub area: usize,
+    pub home: Tile,
+}
+
+/// What a mob is doing.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub enum AiState {
+    /// Standing still until the given tick, then picks a wander goal.
+    Idle { until: u64 },
+    /// Walking to a tile near home.
+    Wander { goal: Tile },
+    /// Going for a player.
+    Chase { target: Entity },
+    /// Walking home after a chase, healing on the way; ignores players.
+    Return,
+    /// Running from its attacker until the given tick.
+    Flee { from: Entity, until: u64 },
+}
+
+/// The tiles a mob plans to walk, next step last (popped from the end).
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Path {
+    pub steps: Vec<Tile>,
+    /// Where the path leads.
+    pub goal: Option<Tile>,
+}
+
+/// The tick from which a mob may take its next step.
+#[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepCooldown {
+    pub ready_at: u64,
+}
+
+/// Spawn areas from the map and their living and pending mobs.
+#[derive(Resource, Debug, Default)]
+pub struct MobSpawner {
+    pub areas: Vec<AreaState>,
+}
+
+/// One spawn area's bookkeeping.
+#[derive(Debug, Clone)]
+pub struct AreaState {
+    pub area: SpawnArea,
+    pub alive: u32,
+    /// Ticks at which a dead mob of this area comes back.
+    pub respawns: Vec<u64>,
+    /// Whether the area was filled at start.
+    pub filled: bool,
+}

@@ -1,0 +1,267 @@
+//! Ai phase: what mobs and NPCs do each tick.
+//!
+//! Idle → (after a pause) Wander to a tile near home → Idle ...
+//! Hostile mobs in Idle or Wander notice the nearest living player within `aggro_range`
+//! (outside safe zones) and Chase it with A* around walls; in range, Combat does the hitting.
+//! A chase that takes the mob beyond `leash_range` from home, or whose target died, vanished
+//! or reached a safe zone, turns into Return: walk home, healing on the way, ignoring players.
+//! A mob with `flee_below_pct` runs from its attacker when its hp drops below that share.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::combat::{DamageLog, Dead, Target};
+use emberkeep_components::content::{GameContent, MobDef};
+use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::mobs::{AiState, Mob, Path, StepCooldown};
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::stats::Vitals;
+use emberkeep_components::world::{Player, Position, RegionCell, Tick};
+use rand_core::Rng;
+
+use crate::combat::distance;
+use crate::rng::WorldRng;
+
+/// Ticks a fleeing mob runs before heading home.
+const FLEE_TICKS: u64 = 60;
+/// Share of max hp a returning mob heals per step, in percent.
+const RETURN_HEAL_PCT: i32 = 10;
+
+/// A shortest 4-neighbour path from `from` to `to` over tiles `ok` accepts, excluding `from`,
+/// next step last. `to` itself need not be accepted (a target's tile may be in a safe zone).
+pub fn find_path(from: Tile, to: Tile, ok: impl Fn(Tile) -> bool) -> Option<Vec<Tile>> {
+    let (mut path, _) = pathfinding::prelude::astar(
+        &from,
+        |t| {
+            [(1, 0), (-1, 0), (0, 1), (0, -1)]
+                .into_iter()
+                .map(|(dx, dy)| Tile {
+                    x: t.x + dx,
+                    y: t.y + dy,
+                })
+                .filter(|n| *n == to || ok(*n))
+                .map(|n| (n, 1))
+                .collect::<Vec<_>>()
+        },
+        |t| (t.x - to.x).abs() + (t.y - to.y).abs(),
+        |t| *t == to,
+    )?;
+    path.remove(0);
+    path.reverse();
+    Some(path)
+}
+
+/// Whether a mob of this template may stand on the tile: walkable, within reach of home,
+/// and (for hostile mobs) not in a safe zone.
+fn can_walk(map: &TileMap, def: &MobDef, home: Tile, t: Tile) -> bool {
+    let reach = def.leash_range.max(def.wander_radius) + 2;
+    map.is_walkable(t) && distance(t, home) <= reach && !(def.hostile && map.is_safe(t))
+}
+
+/// Runs every mob's behaviour for this tick: decide, then maybe take one step.
+pub fn think(
+    tick: Res<Tick>,
+    content: Res<GameContent>,
+    map: Res<TileMap>,
+    grid: Res<RegionGrid>,
+    mut rng: ResMut<WorldRng>,
+    mut mobs: Query<
+        (
+            &Mob,
+            &mut AiState,
+            &mut Path,
+            &mut StepCooldown,
+            &mut Position,
+            &mut Target,
+            &mut Vitals,
+            &RegionCell,
+            &mut DamageLog,
+        ),
+        Without<Player>,
+    >,
+    players: Query<(&Position, &Vitals, Has<Dead>), With<Player>>,
+) {
+    let now = tick.0;
+    for (mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
+        &mut mobs
+    {
+        let Some(def) = content.mobs.get(&mob.template) else {
+            continue;
+        };
+        if vitals.hp <= 0 {
+            continue;
+        }
+        let here = pos.0;
+        // Decide.
+        let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
+        // A mob that was hit fights back; a hostile one also goes for players it sees.
+        let hit_by = log.last.filter(|p| players.contains(*p));
+        let spotted = match (roaming, hit_by) {
+            (true, Some(p)) => Some(p),
+            (true, None) if def.hostile => aggro(def, &map, &grid, here, *cell, &players),
+            _ => None,
+        };
+        let next_state = match (state.clone(), spotted) {
+            (_, Some(p)) => Some(AiState::Chase { target: p }),
+            (AiState::Idle { until }, None) => idle_until(until, now, def, &map, mob, &mut rng),
+            (AiState::Wander { goal }, None) => (here == goal
+                || path.steps.is_empty() && path.goal == Some(goal))
+            .then(|| AiState::Idle {
+                until: now + 20 + u64::from(rng.0.next_u32() % 60),
+            }),
+            (AiState::Chase { target: p }, None) => {
+                let gone = match players.get(p) {
+                    Ok((ppos, pv, dead)) => dead || pv.hp <= 0 || map.is_safe(ppos.0),
+                    Err(_) => true,
+                };
+                let low = def.flee_below_pct > 0
+                    && vitals.hp * 100 < vitals.max_hp * def.flee_below_pct as i32;
+                if gone || distance(here, mob.home) > def.leash_range {
+                    Some(AiState::Return)
+                } else if low {
+                    Some(AiState::Flee {
+                        from: p,
+                        until: now + FLEE_TICKS,
+                    })
+                } else {
+                    None
+                }
+            }
+            (AiState::Flee { until, .. }, None) => (now >= until).then_some(AiState::Return),
+            (AiState::Return, None) => {
+                (here == mob.home).then_some(AiState::Idle { until: now + 20 })
+            }
+        };
+        if let Some(s) = next_state {
+            if matches!(s, AiState::Idle { .. }) && matches!(*state, AiState::Return) {
+                // Home again: whole, and the fight is forgotten.
+                vitals.hp = vitals.max_hp;
+                log.by.clear();
+                log.last = None;
+            }
+            *state = s;
+            path.steps.clear();
+            path.goal = None;
+        }
+        target.0 = match *state {
+            AiState::Chase { target: p } => Some(p),
+            _ => None,
+        };
+
+        // Move.
+        if now < step.ready_at {
+            continue;
+        }
+        let goal = match *state {
+            AiState::Idle { .. } => None,
+            AiState::Wander { goal } => Some(goal),
+            AiState::Return => Some(mob.home),
+            AiState::Chase { target: p } => match players.get(p) {
+                Ok((ppos, ..)) if distance(here, ppos.0) > def.attack_range => Some(ppos.0),
+                _ => None,
+            },
+            AiState::Flee { from, .. } => players.get(from).ok().and_then(|(ppos, ..)| {
+                away_from(here, ppos.0, |t| can_walk(&map, def, mob.home, t))
+            }),
+        };
+        let Some(goal) = goal else { continue };
+        if path.goal != Some(goal) || path.steps.is_empty() {
+            path.goal = Some(goal);
+            path.steps =
+                find_path(here, goal, |t| can_walk(&map, def, mob.home, t)).unwrap_or_default();
+            if path.steps.is_empty() {
+                if matches!(*state, AiState::Chase { .. } | AiState::Wander { .. }) {
+                    *state = AiState::Return;
+                    path.goal = None;
+                }
+                continue;
+            }
+        }
+        let Some(next) = path.steps.pop() else {
+            continue;
+        };
+        if !map.is_walkable(next)
+            || matches!(*state, AiState::Chase { .. }) && players.iter().any(|(p, ..)| p.0 == next)
+        {
+            // Blocked (or the next tile is where the target stands): plan again next time.
+            path.steps.clear();
+            continue;
+        }
+        pos.0 = next;
+        step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+        if *state == AiState::Return {
+            vitals.hp =
+                (vitals.hp + (vitals.max_hp * RETURN_HEAL_PCT / 100).max(1)).min(vitals.max_hp);
+        }
+    }
+}
+
+/// An idle mob whose pause is over picks a wander goal near home.
+fn idle_until(
+    until: u64,
+    now: u64,
+    def: &MobDef,
+    map: &TileMap,
+    mob: &Mob,
+    rng: &mut WorldRng,
+) -> Option<AiState> {
+    if now < until || def.wander_radius <= 0 {
+        return None;
+    }
+    let r = def.wander_radius;
+    let span = (2 * r + 1) as u32;
+    for _ in 0..8 {
+        let goal = Tile {
+            x: mob.home.x - r + (rng.0.next_u32() % span) as i32,
+            y: mob.home.y - r + (rng.0.next_u32() % span) as i32,
+        };
+        if can_walk(map, def, mob.home, goal) {
+            return Some(AiState::Wander { goal });
+        }
+    }
+    Some(AiState::Idle { until: now + 40 })
+}
+
+/// The nearest living player within aggro range, outside safe zones.
+fn aggro(
+    def: &MobDef,
+    map: &TileMap,
+    grid: &RegionGrid,
+    here: Tile,
+    cell: RegionCell,
+    players: &Query<(&Position, &Vitals, Has<Dead>), With<Player>>,
+) -> Option<Entity> {
+    if def.aggro_range <= 0 || cell == RegionCell::NONE {
+        return None;
+    }
+    let mut best: Option<(i32, Entity)> = None;
+    for &r in grid.view(cell.0).as_slice() {
+        for &p in &grid.players[r as usize] {
+            let Ok((ppos, pv, dead)) = players.get(p) else {
+                continue;
+            };
+            let d = distance(here, ppos.0);
+            if dead || pv.hp <= 0 || d > def.aggro_range || map.is_safe(ppos.0) {
+                continue;
+            }
+            if best.is_none_or(|(bd, be)| (d, p) < (bd, be)) {
+                best = Some((d, p));
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// A walkable neighbour farther from `threat` than `here`, if any.
+fn away_from(here: Tile, threat: Tile, ok: impl Fn(Tile) -> bool) -> Option<Tile> {
+    [(1, 0), (-1, 0), (0, 1), (0, -1)]
+        .into_iter()
+        .map(|(dx, dy)| Tile {
+            x: here.x + dx,
+            y: here.y + dy,
+        })
+        .filter(|t| ok(*t))
+        .max_by_key(|t| (t.x - threat.x).abs() + (t.y - threat.y).abs())
+        .filter(|t| {
+            (t.x - threat.x).abs() + (t.y - threat.y).abs()
+                > (here.x - threat.x).abs() + (here.y - threat.y).abs()
+        })
+}

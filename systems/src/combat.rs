@@ -1,0 +1,740 @@
+//! Combat phase: attacks in range when the cooldown allows, hit/miss/crit rolls from the
+//! world's seeded RNG, damage, deaths, experience for the killers, level-ups, respawns.
+//!
+//! Damage of a landed hit = max(min_damage, attack − defense), × crit_multiplier_pct / 100 on a
+//! crit. Hit chance = base_hit_pct − defender dex × dodge_per_dex_pct (clamped to 5..=100).
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Target};
+use emberkeep_components::content::{Content, GameContent};
+use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::mobs::{Mob, MobSpawner};
+use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
+use emberkeep_components::world::{
+    DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation,
+    StepBudget, Tick,
+};
+use rand_core::Rng;
+
+use crate::rng::WorldRng;
+
+/// Tiles between two positions, counting diagonals as one (Chebyshev distance).
+pub fn distance(a: Tile, b: Tile) -> i32 {
+    (a.x - b.x).abs().max((a.y - b.y).abs())
+}
+
+/// A roll in [0, 100).
+pub fn roll_pct(rng: &mut WorldRng) -> f64 {
+    f64::from(rng.0.next_u32()) / (f64::from(u32::MAX) + 1.0) * 100.0
+}
+
+/// The outcome of one attack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swing {
+    Miss,
+    Hit { damage: i32, crit: bool },
+}
+
+/// Rolls one attack of `attacker` against `defender`.
+pub fn swing(
+    content: &Content,
+    rng: &mut WorldRng,
+    attacker: &Derived,
+    defender: &Derived,
+) -> Swing {
+    let c = &content.rules.combat;
+    let hit_chance = (c.base_hit_pct
+        - f64::from(defender.stats.dex) * content.rules.derived.dodge_per_dex_pct)
+        .clamp(5.0, 100.0);
+    if roll_pct(rng) >= hit_chance {
+        return Swing::Miss;
+    }
+    let crit = roll_pct(rng) < f64::from(attacker.crit_pct);
+    let mut damage = (attacker.attack - defender.defense).max(c.min_damage);
+    if crit {
+        damage = damage * c.crit_multiplier_pct as i32 / 100;
+    }
+    Swing::Hit { damage, crit }
+}
+
+/// Every creature with a target attacks it when in range and off cooldown.
+pub fn resolve_attacks(
+    tick: Res<Tick>,
+    content: Res<GameContent>,
+    map: Res<TileMap>,
+    mut rng: ResMut<WorldRng>,
+    mut grid: ResMut<RegionGrid>,
+    mut attackers: Query<
+        (
+            Entity,
+            &NetId,
+            &Position,
+            &Derived,
+            &Attacker,
+            &mut Target,
+            &mut AttackCooldown,
+        ),
+        Without<Dead>,
+    >,
+    mut defenders: Query<(
+        &NetId,
+        &Position,
+        &Derived,
+        &mut Vitals,
+        &mut DamageLog,
+        &RegionCell,
+        Has<Dead>,
+        Has<Player>,
+    )>,
+) {
+    for (e, id, pos, derived, how, mut target, mut cooldown) in &mut attackers {
+        let Some(t) = target.0 else { continue };
+        let alive = defenders.get(e).is_ok_and(|d| d.3.hp > 0);
+        if !alive || tick.0 < cooldown.ready_at {
+            continue;
+        }
+        let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, tdead, tplayer)) =
+            defenders.get_mut(t)
+        else {
+            target.0 = None;
+            continue;
+        };
+        if tdead || tvitals.hp <= 0 || t == e || (tplayer && map.is_safe(tpos.0)) {
+            target.0 = None;
+            continue;
+        }
+        if distance(pos.0, tpos.0) > how.range {
+            continue;
+        }
+        cooldown.ready_at = tick.0 + u64::from(how.cooldown_ticks.max(1));
+        let event = match swing(&content, &mut rng, derived, tderived) {
+            Swing::Miss => ServerEvent::Miss {
+                attacker: id.0,
+                target: tid.0,
+            },
+            Swing::Hit { damage, crit } => {
+                let dealt = damage.min(tvitals.hp);
+                tvitals.hp -= dealt;
+                *log.by.entry(e).or_default() += i64::from(dealt);
+                log.last = Some(e);
+                ServerEvent::Hit {
+                    attacker: id.0,
+                    target: tid.0,
+                    damage,
+                    crit,
+                    hp: tvitals.hp,
+                }
+            }
+        };
+        let region = if *tcell == RegionCell::NONE {
+            grid.region_of(tpos.0)
+        } else {
+            tcell.0
+        };
+        grid.broadcast(region, &encode_event(&event));
+    }
+}
+
+/// Creatures at 0 hp die: mobs share their experience among those who hurt them, drop loot
+/// and leave the world (their area respawns them later); players wait to respawn.
+pub fn resolve_deaths(
+    tick: Res<Tick>,
+    content: Res<GameContent>,
+    mut grid: ResMut<RegionGrid>,
+    mut spawner: ResMut<MobSpawner>,
+    mut rng: ResMut<WorldRng>,
+    mut fallen: Query<
+        (
+            Entity,
+            &NetId,
+            &Vitals,
+            &mut DamageLog,
+            &Position,
+            &RegionCell,
+            Option<&Mob>,
+            Has<Player>,
+        ),
+        Without<Dead>,
+    >,
+    mut players: Query<
+        (
+            &NetId,
+            &ClassId,
+            &mut Experience,
+            &mut Level,
+            &mut Base,
+            &mut Outgoing,
+        ),
+        With<Player>,
+    >,
+    mut targets: Query<&mut Target>,
+    ids: Query<&NetId>,
+    mut commands: Commands,
+) {
+    for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
+        if vitals.hp > 0 {
+            continue;
+        }
+        let killer = log.last.and_then(|k| ids.get(k).ok()).map(|n| n.0);
+        let region = if *cell == RegionCell::NONE {
+            grid.region_of(pos.0)
+        } else {
+            cell.0
+        };
+        let death = ServerEvent::Death { id: id.0, killer };
+        grid.broadcast(region, &encode_event(&death));
+        if let Ok(mut t) = targets.get_mut(e) {
+            t.0 = None;
+        }
+        if is_player {
+            let respawn_at = tick.0 + u64::from(content.rules.combat.respawn_ticks);
+            commands.entity(e).insert(Dead { respawn_at });
+            log.by.clear();
+            log.last = None;
+            continue;
+        }
+        let Some(mob) = mob else { continue };
+        let Some(def) = content.mobs.get(&mob.template) else {
+            continue;
+        };
+        // Experience: shared by damage dealt, among players still in the world.
+        let total: i64 = log
+            .by
+            .iter()
+            .filter(|(p, _)| players.contains(**p))
+            .map(|(_, d)| *d)
+            .sum();
+        let mut shares: Vec<(Entity, i64)> = log.by.iter().map(|(p, d)| (*p, *d)).collect();
+        shares.sort_by_key(|(p, _)| *p);
+        for (p, dealt) in shares {
+            let Ok((pid, class, mut xp, mut level, mut base, mut out)) = players.get_mut(p) else {
+                continue;
+            };
+            if total <= 0 {
+                continue;
+            }
+            let amount = u64::from(def.xp) * dealt as u64 / total as u64;
+            if amount == 0 {
+                continue;
+            }
+            let gained =
+                crate::stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
+            let next = content.rules.xp_to_next(level.0);
+            out.push(&encode_event(&ServerEvent::XpGain {
+                amount,
+                xp: xp.0,
+                xp_next: next,
+                level: level.0,
+            }));
+            if gained > 0 {
+                grid.broadcast(
+                    region,
+                    &encode_event(&ServerEvent::LevelUp {
+                        id: pid.0,
+                        level: level.0,
+                    }),
+                );
+                commands.entity(p).insert(StatsDirty);
+            }
+        }
+        // Loot belongs to the one who dealt the last blow, if a player.
+        let owner = log.last.filter(|k| players.contains(*k));
+        if let Some(table) = def.loot.as_ref().and_then(|l| content.loot.get(l)) {
+            for drop in &table.drops {
+                if roll_pct(&mut rng) >= drop.chance * 100.0 {
+                    continue;
+                }
+                let span = drop.max.saturating_sub(drop.min) + 1;
+                let count = drop.min + rng.0.next_u32() % span;
+                crate::loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
+            }
+        }
+        if let Some(area) = spawner.areas.get_mut(mob.area) {
+            area.alive = area.alive.saturating_sub(1);
+            area.respawns.push(tick.0 + u64::from(def.respawn_ticks));
+        }
+        commands.queue(move |world: &mut World| crate::regions::remove_from_world(world, e));
+    }
+}
+
+/// Brings dead players back at a spawn point with full hp and mp.
+pub fn respawn_players(
+    tick: Res<Tick>,
+    map: Res<TileMap>,
+    mut rotation: ResMut<SpawnRotation>,
+    mut dead: Query<(Entity, &Dead, &mut Vitals, &mut Position, &mut Outgoing)>,
+    mut commands: Commands,
+) {
+    for (e, d, mut vitals, mut pos, mut out) in &mut dead {
+        if tick.0 < d.respawn_at {
+            continue;
+        }
+        if !map.player_spawns.is_empty() {
+            let i = rotation.0 % map.player_spawns.len();
+            rotation.0 = rotation.0.wrapping_add(1);
+            let tile = map.player_spawns[i].tile;
+            if pos.0 != tile {
+                pos.0 = tile;
+            }
+        }
+        vitals.hp = vitals.max_hp;
+        vitals.mp = vitals.max_mp;
+        out.push(&encode_event(&ServerEvent::Respawn {
+            x: pos.0.x,
+            y: pos.0.y,
+            hp: vitals.hp,
+        }));
+        commands.entity(e).remove::<Dead>();
+    }
+}
+
+fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
+    crate::send_to(
+        world,
+        e,
+        &ServerEvent::Error {
+            code,
+            message,
+            seq: None,
+        },
+    );
+}
+
+/// Starts attacking entity `target` (a hostile mob within range).
+pub fn start_attack(world: &mut World, e: Entity, target: u64) {
+    if world.get::<Dead>(e).is_some() {
+        return refuse(
+            world,
+            e,
+            ErrorCode::YouAreDead,
+            "you are dead; wait for your respawn".into(),
+        );
+    }
+    let Some(t) = world.resource::<NetIndex>().0.get(&target).copied() else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            format!("there is nothing with id {target} here"),
+        );
+    };
+    let name = world
+        .get::<DisplayName>(t)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let content = world.resource::<GameContent>().clone();
+    let hostile = world
+        .get::<Mob>(t)
+        .and_then(|m| content.mobs.get(&m.template))
+        .is_some_and(|d| d.hostile);
+    if t == e || !hostile {
+        return refuse(
+            world,
+            e,
+            ErrorCode::NotAttackable,
+            format!("you cannot attack {name}"),
+        );
+    }
+    if world.get::<Vitals>(t).is_none_or(|v| v.hp <= 0) {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            format!("{name} is already dead"),
+        );
+    }
+    let (Some(a), Some(b)) = (
+        world.get::<Position>(e).map(|p| p.0),
+        world.get::<Position>(t).map(|p| p.0),
+    ) else {
+        return;
+    };
+    let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
+    let d = distance(a, b);
+    if d > range {
+        let message = format!("{name} is {d} tiles away; get within {range} to attack");
+        return refuse(world, e, ErrorCode::OutOfRange, message);
+    }
+    if let Some(mut current) = world.get_mut::<Target>(e) {
+        current.0 = Some(t);
+    }
+    crate::send_to(
+        world,
+        e,
+        &ServerEvent::Info {
+            text: format!("You attack {name}."),
+        },
+    );
+}
+
+/// Stops attacking and steps away from the nearest mob that is after the player.
+pub fn flee(world: &mut World, e: Entity) {
+    if world.get::<Dead>(e).is_some() {
+        return refuse(
+            world,
+            e,
+            ErrorCode::YouAreDead,
+            "you are dead; wait for your respawn".into(),
+        );
+    }
+    if let Some(mut t) = world.get_mut::<Target>(e) {
+        t.0 = None;
+    }
+    let Some(here) = world.get::<Position>(e).map(|p| p.0) else {
+        return;
+    };
+    let mut chasers = world.query_filtered::<(&Position, &Target), With<Mob>>();
+    let threat = chasers
+        .iter(world)
+        .filter(|(_, t)| t.0 == Some(e))
+        .map(|(p, _)| p.0)
+        .min_by_key(|p| distance(*p, here));
+    let mut text = "You stop fighting.".to_string();
+    if let Some(threat) = threat {
+        let map = world.resource::<TileMap>();
+        let away = [(1, 0), (-1, 0), (0, 1), (0, -1)]
+            .into_iter()
+            .map(|(dx, dy)| Tile {
+                x: here.x + dx,
+                y: here.y + dy,
+            })
+            .filter(|t| map.is_walkable(*t) && distance(*t, threat) > distance(here, threat))
+            .min_by_key(|t| (t.y, t.x));
+        let budget_ok = world.get::<StepBudget>(e).is_some_and(|b| b.milli >= 1000);
+        if let (Some(to), true) = (away, budget_ok) {
+            if let Some(mut p) = world.get_mut::<Position>(e) {
+                p.0 = to;
+            }
+            if let Some(mut b) = world.get_mut::<StepBudget>(e) {
+                b.milli -= 1000;
+            }
+            text = "You flee!".into();
+        }
+    }
+    crate::send_to(world, e, &ServerEvent::Info { text });
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::items::{GroundItem, Inventory};
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent, StatUpdate};
+    use emberkeep_components::stats::{Derived, Experience, Level, Vitals};
+    use emberkeep_components::world::Position;
+
+    use crate::scenario::{Scenario, events, open_map};
+
+    fn field() -> Scenario {
+        Scenario::new(open_map(16, 16, Tile { x: 3, y: 1 }), SimConfig::default())
+    }
+
+    fn errors(ev: &[ServerEvent]) -> Vec<ErrorCode> {
+        ev.iter()
+            .filter_map(|e| {
+                if let ServerEvent::Error { code, .. } = e {
+                    Some(*code)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Ann kills a rat next to her: 10 damage a hit against 20 hp.
+    fn kill_rat(
+        s: &mut Scenario,
+        ann: emberkeep_components::net::ConnId,
+        at: Tile,
+    ) -> (u64, Vec<ServerEvent>) {
+        let (_, rat) = s.spawn_mob("rat", at);
+        s.send(ann, ClientMsg::Attack { target: rat });
+        let got = s.ticks(12);
+        (rat, events(&got, ann).to_vec())
+    }
+
+    #[test]
+    fn killing_a_rat_takes_two_hits_gives_its_xp_and_drops_owned_loot() {
+        let mut s = field();
+        let (ann, ann_id) = s.join("Ann");
+        let (rat, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
+        let hits: Vec<(i32, i32)> = ev
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::Hit {
+                    attacker,
+                    target,
+                    damage,
+                    hp,
+                    ..
+                } if *attacker == ann_id && *target == rat => Some((*damage, *hp)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hits, vec![(10, 10), (10, 0)]);
+        assert!(
+            ev.contains(&ServerEvent::Death {
+                id: rat,
+                killer: Some(ann_id)
+            }),
+            "{ev:?}"
+        );
+        assert!(ev.contains(&ServerEvent::XpGain {
+            amount: 60,
+            xp: 60,
+            xp_next: 100,
+            level: 1
+        }));
+        assert!(ev.contains(&ServerEvent::Despawn { id: rat }));
+        let loot = ev.iter().find_map(|e| match e {
+            ServerEvent::Spawn {
+                id,
+                item: Some(item),
+                x: 4,
+                y: 1,
+                ..
+            } if item == "tail" => Some(*id),
+            _ => None,
+        });
+        assert!(loot.is_some(), "the rat's tails lie where it died: {ev:?}");
+        assert_eq!(s.get::<Experience>(ann).0, 60);
+    }
+
+    #[test]
+    fn loot_is_its_killers_until_the_ownership_window_ends() {
+        let mut s = field();
+        let (ann, _) = s.join("Ann");
+        let (bob, _) = s.join("Bob");
+        s.step(bob, 4, 2); // next to where the rat will die
+        let (_, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
+        let loot = ev
+            .iter()
+            .find_map(|e| {
+                if let ServerEvent::Spawn {
+                    id, item: Some(_), ..
+                } = e
+                {
+                    Some(*id)
+                } else {
+                    None
+                }
+            })
+            .unwrap();
+        s.send(bob, ClientMsg::Pickup { item: loot });
+        assert_eq!(errors(events(&s.tick(), bob)), vec![ErrorCode::NotYours]);
+        // owner_ticks = 20 from the death; run past it.
+        s.ticks(20);
+        s.send(bob, ClientMsg::Pickup { item: loot });
+        let got = s.tick();
+        assert!(
+            errors(events(&got, bob)).is_empty(),
+            "{:?}",
+            events(&got, bob)
+        );
+        let inv = s.get::<Inventory>(bob);
+        assert_eq!(inv.items.len(), 1);
+        assert_eq!(
+            (inv.items[0].template.as_str(), inv.items[0].count),
+            ("tail", 2)
+        );
+        let mut q = s.world.query::<&GroundItem>();
+        assert_eq!(
+            q.iter(&s.world).count(),
+            0,
+            "picked up means gone from the ground"
+        );
+    }
+
+    #[test]
+    fn the_owner_may_pick_up_at_once_and_others_see_it_vanish() {
+        let mut s = field();
+        let (ann, _) = s.join("Ann");
+        let (bob, _) = s.join("Bob");
+        let (_, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
+        let loot = ev
+            .iter()
+            .find_map(|e| {
+                if let ServerEvent::Spawn {
+                    id, item: Some(_), ..
+                } = e
+                {
+                    Some(*id)
+                } else {
+                    None
+                }
+            })
+            .unwrap();
+        s.send(ann, ClientMsg::Pickup { item: loot });
+        let got = s.tick();
+        assert!(
+            events(&got, ann)
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Inventory { items, .. } if items.len() == 1))
+        );
+        assert!(events(&got, bob).contains(&ServerEvent::Despawn { id: loot }));
+    }
+
+    #[test]
+    fn a_level_up_raises_stats_per_the_curve_and_announces_only_changes() {
+        let mut s = field();
+        let (ann, ann_id) = s.join("Ann");
+        kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
+        let (_, ev) = kill_rat(&mut s, ann, Tile { x: 2, y: 1 });
+        // 60 + 60 xp: level 2 needs 100, leaving 20 of the 150 to level 3.
+        assert!(
+            ev.contains(&ServerEvent::LevelUp {
+                id: ann_id,
+                level: 2
+            }),
+            "{ev:?}"
+        );
+        assert_eq!(s.get::<Level>(ann).0, 2);
+        assert_eq!(s.get::<Experience>(ann).0, 20);
+        // str 10+2, vit 10+1: attack 12, defense 5 (11 x 0.5), max hp 50 + 5 x 11 + 10 x 1 = 115.
+        let d = s.get::<Derived>(ann);
+        assert_eq!(
+            (d.attack, d.defense, d.stats.str, d.stats.vit),
+            (12, 5, 12, 11)
+        );
+        assert_eq!(s.get::<Vitals>(ann).max_hp, 115);
+        let private = ev.iter().rev().find_map(|e| match e {
+            ServerEvent::StatUpdate(u) if u.attack.is_some() => Some(u.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            private,
+            Some(StatUpdate {
+                id: ann_id,
+                xp: Some(20),
+                xp_next: Some(150),
+                str: Some(12),
+                vit: Some(11),
+                attack: Some(12),
+                ..StatUpdate::default()
+            }),
+            "only what changed"
+        );
+        assert!(ev.iter().any(|e| matches!(e, ServerEvent::StatUpdate(u) if u.level == Some(2) && u.max_hp == Some(115))));
+    }
+
+    #[test]
+    fn a_mob_aggroes_paths_around_a_wall_kills_a_weak_player_who_respawns_at_the_spawn() {
+        // A wall at x = 5 from y = 0 to 4; the brute stands east of it, Ann west.
+        let mut map = open_map(16, 16, Tile { x: 3, y: 1 });
+        for y in 0..=4 {
+            map.set_blocked(Tile { x: 5, y }, true);
+        }
+        let mut s = Scenario::new(map, SimConfig::default());
+        let (ann, ann_id) = s.join("Ann");
+        s.step(ann, 4, 1);
+        let (brute, brute_id) = s.spawn_mob("brute", Tile { x: 6, y: 1 });
+        let mut trail = Vec::new();
+        let mut all = Vec::new();
+        for _ in 0..60 {
+            let got = s.tick();
+            all.extend(events(&got, ann).to_vec());
+            if let Some(p) = s.world.get::<Position>(brute) {
+                trail.push(p.0);
+            }
+            if all
+                .iter()
+                .any(|e| matches!(e, ServerEvent::Death { id, .. } if *id == ann_id))
+            {
+                break;
+            }
+        }
+        assert!(
+            trail.iter().any(|t| t.y >= 5),
+            "went round the wall's end: {trail:?}"
+        );
+        assert!(
+            trail.iter().all(|t| !(t.x == 5 && t.y <= 4)),
+            "never through the wall"
+        );
+        // 40 − 5 = 35 a hit: 100 hp takes three.
+        let hits: Vec<i32> = all
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::Hit {
+                    attacker,
+                    target,
+                    damage,
+                    ..
+                } if *attacker == brute_id && *target == ann_id => Some(*damage),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hits, vec![35, 35, 35]);
+        assert!(all.contains(&ServerEvent::Death {
+            id: ann_id,
+            killer: Some(brute_id)
+        }));
+        // Dead players cannot act.
+        s.step(ann, 4, 2);
+        assert_eq!(errors(events(&s.tick(), ann)), vec![ErrorCode::YouAreDead]);
+        // respawn_ticks = 10: back at the spawn with full hp.
+        let got = s.ticks(10);
+        assert!(
+            events(&got, ann).contains(&ServerEvent::Respawn {
+                x: 3,
+                y: 1,
+                hp: 100
+            }),
+            "{:?}",
+            events(&got, ann)
+        );
+        assert_eq!(s.position(ann), Tile { x: 3, y: 1 });
+    }
+
+    #[test]
+    fn a_mob_dragged_beyond_its_leash_walks_home_and_heals() {
+        let mut s = Scenario::new(
+            open_map(40, 8, Tile { x: 10, y: 1 }),
+            SimConfig {
+                steps_per_sec: 20,
+                step_burst: 5,
+                ..SimConfig::default()
+            },
+        );
+        let (ann, _) = s.join("Ann");
+        let (rat, rat_id) = s.spawn_mob("rat", Tile { x: 11, y: 1 });
+        s.send(ann, ClientMsg::Attack { target: rat_id });
+        s.ticks(2); // one hit: 10 of 20 hp
+        assert_eq!(s.world.get::<Vitals>(rat).unwrap().hp, 10);
+        // Ann runs west; the rat follows until it is 8 tiles (its leash) from home.
+        for x in (0..10).rev() {
+            s.step(ann, x, 1);
+            s.tick();
+        }
+        s.ticks(30);
+        assert_eq!(
+            s.world.get::<Position>(rat).unwrap().0,
+            Tile { x: 11, y: 1 },
+            "back home"
+        );
+        assert_eq!(s.world.get::<Vitals>(rat).unwrap().hp, 20, "healed");
+    }
+
+    #[test]
+    fn bad_attacks_are_refused() {
+        let mut s = field();
+        let (ann, ann_id) = s.join("Ann");
+        let (_, villager) = s.spawn_mob("villager", Tile { x: 4, y: 1 });
+        let (_, far_rat) = s.spawn_mob("rat", Tile { x: 12, y: 12 });
+        for (target, code) in [
+            (9999, ErrorCode::UnknownTarget),
+            (villager, ErrorCode::NotAttackable),
+            (ann_id, ErrorCode::NotAttackable),
+            (far_rat, ErrorCode::OutOfRange),
+        ] {
+            s.send(ann, ClientMsg::Attack { target });
+            assert_eq!(
+                errors(events(&s.tick(), ann)),
+                vec![code],
+                "attack {target}"
+            );
+        }
+    }
+}

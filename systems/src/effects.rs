@@ -1,0 +1,309 @@
+//! Effects phase: buffs, debuffs, damage and healing over time, natural regeneration.
+//!
+//! Durations count down once per tick. A dot/hot pulses every `interval_ticks` after it is
+//! applied (so 10 ticks at an interval of 2 pulse 5 times), and an effect whose duration runs
+//! out on a pulse tick pulses first, then ends.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::combat::{DamageLog, Dead};
+use emberkeep_components::content::{EffectDef, EffectKind, GameContent, Stacking};
+use emberkeep_components::protocol::{ServerEvent, encode_event};
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::stats::{ActiveEffect, ActiveEffects, StatsDirty, Vitals};
+use emberkeep_components::world::{NetId, Player, Position, RegionCell, Tick};
+
+/// Applies effect `id` to a creature following its stacking rule. Returns the event to
+/// announce, or `None` when the rule ignored it (or the effect does not exist).
+pub fn apply_effect(
+    content: &GameContent,
+    effects: &mut ActiveEffects,
+    target: NetId,
+    id: &str,
+    source: Option<Entity>,
+) -> Option<ServerEvent> {
+    let def = content.effects.get(id)?;
+    let stacks = match effects.0.iter_mut().find(|a| a.effect == id) {
+        Some(active) => match def.stacking {
+            Stacking::Ignore => return None,
+            Stacking::Refresh => {
+                restart(active, def, source);
+                active.stacks
+            }
+            Stacking::Stack => {
+                active.stacks = (active.stacks + 1).min(def.max_stacks.max(1));
+                restart(active, def, source);
+                active.stacks
+            }
+        },
+        None => {
+            let mut active = ActiveEffect {
+                effect: id.to_string(),
+                stacks: 1,
+                remaining: 0,
+                next_pulse: 0,
+                source,
+            };
+            restart(&mut active, def, source);
+            effects.0.push(active);
+            1
+        }
+    };
+    Some(ServerEvent::EffectStart {
+        id: target.0,
+        effect: id.to_string(),
+        name: def.name.clone(),
+        kind: def.kind,
+        stacks,
+        duration_ticks: def.duration_ticks,
+    })
+}
+
+fn restart(active: &mut ActiveEffect, def: &EffectDef, source: Option<Entity>) {
+    active.remaining = def.duration_ticks.max(1);
+    active.next_pulse = def.interval_ticks.max(1);
+    active.source = source.or(active.source);
+}
+
+/// Counts every effect down one tick: pulses dots and hots, ends what ran out.
+pub fn tick_effects(
+    content: Res<GameContent>,
+    mut grid: ResMut<RegionGrid>,
+    mut creatures: Query<(
+        Entity,
+        &NetId,
+        &mut ActiveEffects,
+        &mut Vitals,
+        &mut DamageLog,
+        &Position,
+        &RegionCell,
+        Has<Player>,
+        Has<Dead>,
+    )>,
+    mut commands: Commands,
+) {
+    for (e, id, mut effects, mut vitals, mut log, pos, cell, is_player, dead) in &mut creatures {
+        if effects.0.is_empty() {
+            continue;
+        }
+        if dead || vitals.hp <= 0 {
+            continue;
+        }
+        let region = if *cell == RegionCell::NONE {
+            grid.region_of(pos.0)
+        } else {
+            cell.0
+        };
+        let mut stats_changed = false;
+        let effects = &mut effects.0;
+        let mut i = 0;
+        while i < effects.len() {
+            let active = &mut effects[i];
+            let Some(def) = content.effects.get(&active.effect) else {
+                // The effect was removed from the content: drop it quietly.
+                effects.swap_remove(i);
+                stats_changed = true;
+                continue;
+            };
+            active.remaining = active.remaining.saturating_sub(1);
+            if matches!(def.kind, EffectKind::Dot | EffectKind::Hot) {
+                active.next_pulse = active.next_pulse.saturating_sub(1);
+                if active.next_pulse == 0 && vitals.hp > 0 {
+                    active.next_pulse = def.interval_ticks.max(1);
+                    let per = def.magnitude * active.stacks as i32;
+                    let amount = if def.kind == EffectKind::Dot {
+                        let dealt = per.min(vitals.hp);
+                        vitals.hp -= dealt;
+                        if let Some(src) = active.source {
+                            *log.by.entry(src).or_default() += i64::from(dealt);
+                            log.last = Some(src);
+                        }
+                        -dealt
+                    } else {
+                        let healed = per.min(vitals.max_hp - vitals.hp).max(0);
+                        vitals.hp += healed;
+                        healed
+                    };
+                    let event = ServerEvent::EffectTick {
+                        id: id.0,
+                        effect: active.effect.clone(),
+                        amount,
+                        hp: vitals.hp,
+                    };
+                    grid.broadcast(region, &encode_event(&event));
+                }
+            }
+            if active.remaining == 0 {
+                let event = ServerEvent::EffectEnd {
+                    id: id.0,
+                    effect: active.effect.clone(),
+                };
+                grid.broadcast(region, &encode_event(&event));
+                stats_changed |= matches!(def.kind, EffectKind::Buff | EffectKind::Debuff);
+                effects.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        if stats_changed && is_player {
+            commands.entity(e).insert(StatsDirty);
+        }
+    }
+}
+
+/// Every `regen.interval_ticks`, living players recover a share of their hp and mp.
+pub fn regenerate(
+    tick: Res<Tick>,
+    content: Res<GameContent>,
+    mut players: Query<&mut Vitals, (With<Player>, Without<Dead>)>,
+) {
+    let r = &content.rules.regen;
+    if r.interval_ticks == 0 || !tick.0.is_multiple_of(u64::from(r.interval_ticks)) {
+        return;
+    }
+    for mut v in &mut players {
+        if v.hp <= 0 || (v.hp >= v.max_hp && v.mp >= v.max_mp) {
+            continue;
+        }
+        let hp = (v.max_hp * r.hp_pct as i32 / 100).max(1);
+        let mp = (v.max_mp * r.mp_pct as i32 / 100).max(1);
+        v.hp = (v.hp + hp).min(v.max_hp);
+        v.mp = (v.mp + mp).min(v.max_mp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::content::GameContent;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::protocol::ServerEvent;
+    use emberkeep_components::stats::{ActiveEffects, Derived, Vitals};
+    use emberkeep_components::world::NetId;
+
+    use crate::scenario::{Scenario, events, open_map};
+
+    fn apply(
+        s: &mut Scenario,
+        conn: emberkeep_components::net::ConnId,
+        effect: &str,
+    ) -> Option<ServerEvent> {
+        let e = s.entity(conn);
+        let content = s.world.resource::<GameContent>().clone();
+        let id = *s.world.get::<NetId>(e).unwrap();
+        let mut fx = s.world.get_mut::<ActiveEffects>(e).unwrap();
+        super::apply_effect(&content, &mut fx, id, effect, None)
+    }
+
+    fn scenario() -> Scenario {
+        Scenario::new(open_map(16, 16, Tile { x: 4, y: 4 }), SimConfig::default())
+    }
+
+    #[test]
+    fn a_dot_of_5_every_2_ticks_for_10_ticks_deals_exactly_25_then_expires() {
+        let mut s = scenario();
+        let (a, id) = s.join("Ann");
+        let before = s.get::<Vitals>(a).hp;
+        assert!(matches!(
+            apply(&mut s, a, "poison"),
+            Some(ServerEvent::EffectStart {
+                stacks: 1,
+                duration_ticks: 10,
+                ..
+            })
+        ));
+        let got = s.ticks(10);
+        let ev = events(&got, a);
+        let pulses: Vec<i32> = ev
+            .iter()
+            .filter_map(|e| {
+                if let ServerEvent::EffectTick { amount, .. } = e {
+                    Some(*amount)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(pulses, vec![-5; 5]);
+        assert_eq!(s.get::<Vitals>(a).hp, before - 25);
+        assert!(
+            ev.contains(&ServerEvent::EffectEnd {
+                id,
+                effect: "poison".into()
+            }),
+            "{ev:?}"
+        );
+        assert!(s.get::<ActiveEffects>(a).0.is_empty());
+        // Nothing more after it ended.
+        s.ticks(4);
+        assert_eq!(s.get::<Vitals>(a).hp, before - 25);
+    }
+
+    #[test]
+    fn stacking_rules_stack_refresh_and_ignore() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        for expected in [1, 2, 3, 3] {
+            match apply(&mut s, a, "poison") {
+                Some(ServerEvent::EffectStart { stacks, .. }) => assert_eq!(stacks, expected),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Three stacks of 5 pulse for 15.
+        let before = s.get::<Vitals>(a).hp;
+        s.ticks(2);
+        assert_eq!(s.get::<Vitals>(a).hp, before - 15);
+
+        // Refresh restarts the duration: 8-tick "might", refreshed at tick 6, lasts to tick 14.
+        apply(&mut s, a, "might");
+        s.ticks(6);
+        apply(&mut s, a, "might");
+        s.ticks(7);
+        assert!(
+            s.get::<ActiveEffects>(a)
+                .0
+                .iter()
+                .any(|x| x.effect == "might")
+        );
+        s.ticks(1);
+        assert!(
+            !s.get::<ActiveEffects>(a)
+                .0
+                .iter()
+                .any(|x| x.effect == "might")
+        );
+
+        // Ignore keeps the first application.
+        assert!(apply(&mut s, a, "stun").is_some());
+        s.ticks(3);
+        assert!(apply(&mut s, a, "stun").is_none());
+        let left = s
+            .get::<ActiveEffects>(a)
+            .0
+            .iter()
+            .find(|x| x.effect == "stun")
+            .unwrap()
+            .remaining;
+        assert_eq!(left, 5);
+    }
+
+    #[test]
+    fn a_buff_raises_attack_while_it_lasts_and_a_hot_heals() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        assert_eq!(s.get::<Derived>(a).attack, 10);
+        apply(&mut s, a, "might");
+        s.world
+            .entity_mut(s.entity(a))
+            .insert(emberkeep_components::stats::StatsDirty);
+        s.tick();
+        assert_eq!(s.get::<Derived>(a).attack, 15);
+        s.ticks(8);
+        assert_eq!(s.get::<Derived>(a).attack, 10, "the buff expired");
+
+        let e = s.entity(a);
+        s.world.get_mut::<Vitals>(e).unwrap().hp = 50;
+        apply(&mut s, a, "mend"); // 7 every 3 ticks for 6 ticks: two pulses
+        s.ticks(6);
+        assert_eq!(s.get::<Vitals>(a).hp, 64);
+    }
+}

@@ -1,0 +1,775 @@
+//! Items in hand: pick up, drop, give to an adjacent player, equip, unequip, use; and the
+//! `inventory` / `equipment` events that announce every change to their owner.
+//!
+//! Every move of an item is all-or-nothing: an item that does not fit stays where it was.
+//! Splitting a stack gives the moved part a fresh id; a stack merged into another retires its
+//! id. Ids are never reused.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::combat::Dead;
+use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent, ItemKind};
+use emberkeep_components::items::{
+    Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
+};
+use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
+use emberkeep_components::world::{
+    DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
+};
+
+use crate::combat::distance;
+use crate::send_to;
+
+fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
+    send_to(
+        world,
+        e,
+        &ServerEvent::Error {
+            code,
+            message,
+            seq: None,
+        },
+    );
+}
+
+fn info(world: &mut World, e: Entity, text: String) {
+    send_to(world, e, &ServerEvent::Info { text });
+}
+
+fn item_name(content: &Content, template: &str) -> String {
+    content
+        .items
+        .get(template)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| template.to_string())
+}
+
+fn max_stack(content: &Content, template: &str) -> u32 {
+    content
+        .items
+        .get(template)
+        .map(|d| d.max_stack.max(1))
+        .unwrap_or(1)
+}
+
+/// Whether `count` of `template` fit in the inventory (topping up stacks, then free slots).
+pub fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> bool {
+    let max = max_stack(content, template);
+    let room_in_stacks: u32 = inv
+        .items
+        .iter()
+        .filter(|i| i.template == template)
+        .map(|i| max.saturating_sub(i.count))
+        .sum();
+    let free = inv.slots.saturating_sub(inv.items.len() as u32);
+    room_in_stacks.saturating_add(free.saturating_mul(max)) >= count
+}
+
+/// Adds an item, topping up existing stacks first; the caller checked [`fits`].
+pub fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
+    let max = max_stack(content, &item.template);
+    for stack in inv.items.iter_mut().filter(|i| i.template == item.template) {
+        let moved = item.count.min(max.saturating_sub(stack.count));
+        stack.count += moved;
+        item.count -= moved;
+        if item.count == 0 {
+            return; // merged whole: this instance's id retires
+        }
+    }
+    while item.count > max {
+        // More than a stack: the overflow becomes its own stack (content counts are small).
+        let rest = item.count - max;
+        item.count = max;
+        inv.items.push(item.clone());
+        item.count = rest;
+    }
+    inv.items.push(item);
+}
+
+/// Takes `count` (all if `None`) of an inventory item out. A partial take gets a fresh id.
+pub fn take(
+    inv: &mut Inventory,
+    ids: &mut ItemIds,
+    id: u64,
+    count: Option<u32>,
+) -> Result<ItemInstance, (ErrorCode, String)> {
+    let Some(i) = inv.find(id) else {
+        return Err((ErrorCode::UnknownItem, format!("you have no item {id}")));
+    };
+    let have = inv.items[i].count;
+    let want = count.unwrap_or(have);
+    if want == 0 || want > have {
+        return Err((
+            ErrorCode::BadCount,
+            format!("you have {have}; cannot take {want}"),
+        ));
+    }
+    if want == have {
+        return Ok(inv.items.remove(i));
+    }
+    inv.items[i].count -= want;
+    Ok(ItemInstance {
+        id: ids.allocate(),
+        template: inv.items[i].template.clone(),
+        count: want,
+    })
+}
+
+fn alive_player(world: &mut World, e: Entity) -> bool {
+    if world.get::<Dead>(e).is_some() {
+        refuse(
+            world,
+            e,
+            ErrorCode::YouAreDead,
+            "you are dead; wait for your respawn".into(),
+        );
+        return false;
+    }
+    true
+}
+
+/// Picks up a ground item on or next to the player's tile.
+pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let tick = world.resource::<Tick>().0;
+    let content = world.resource::<GameContent>().clone();
+    let Some(g) = world
+        .resource::<NetIndex>()
+        .0
+        .get(&ground_id)
+        .copied()
+        .filter(|g| world.get::<GroundItem>(*g).is_some())
+    else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownItem,
+            format!("there is no item {ground_id} on the ground"),
+        );
+    };
+    let (Some(here), Some(there)) = (
+        world.get::<Position>(e).map(|p| p.0),
+        world.get::<Position>(g).map(|p| p.0),
+    ) else {
+        return;
+    };
+    if distance(here, there) > 1 {
+        return refuse(
+            world,
+            e,
+            ErrorCode::OutOfRange,
+            "that item is too far away; step next to it".into(),
+        );
+    }
+    let ground = world.get::<GroundItem>(g).cloned().expect("checked above");
+    if let Some(owner) = ground.owner
+        && owner != e
+        && tick < ground.owner_until
+    {
+        let secs = (ground.owner_until - tick) as f64
+            / f64::from(
+                world
+                    .resource::<emberkeep_components::config::SimConfig>()
+                    .tick_rate
+                    .max(1),
+            );
+        return refuse(
+            world,
+            e,
+            ErrorCode::NotYours,
+            format!("that loot belongs to its killer for {secs:.0} more s"),
+        );
+    }
+    let Some(inv) = world.get::<Inventory>(e) else {
+        return;
+    };
+    if !fits(&content, inv, &ground.item.template, ground.item.count) {
+        return refuse(
+            world,
+            e,
+            ErrorCode::InventoryFull,
+            "your inventory is full".into(),
+        );
+    }
+    let name = item_name(&content, &ground.item.template);
+    let count = ground.item.count;
+    crate::regions::remove_from_world(world, g);
+    if let Some(mut inv) = world.get_mut::<Inventory>(e) {
+        add(&content, &mut inv, ground.item);
+    }
+    world.entity_mut(e).insert(ItemsDirty);
+    info(world, e, format!("You pick up {count} {name}."));
+}
+
+/// Drops an inventory item (or part of a stack) on the player's tile.
+pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let tick = world.resource::<Tick>().0;
+    let Some(tile) = world.get::<Position>(e).map(|p| p.0) else {
+        return;
+    };
+    let taken = world.resource_scope(|world, mut ids: Mut<ItemIds>| {
+        world
+            .get_mut::<Inventory>(e)
+            .map(|mut inv| take(&mut inv, &mut ids, id, count))
+    });
+    match taken {
+        Some(Ok(item)) => {
+            let name = item_name(&world.resource::<GameContent>().clone(), &item.template);
+            let n = item.count;
+            crate::loot::place_on_ground(world, item, tile, None, tick);
+            world.entity_mut(e).insert(ItemsDirty);
+            info(world, e, format!("You drop {n} {name}."));
+        }
+        Some(Err((code, message))) => refuse(world, e, code, message),
+        None => {}
+    }
+}
+
+/// Gives an inventory item to an adjacent player, all or nothing.
+pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let receiver = world
+        .resource::<NetIndex>()
+        .0
+        .get(&to)
+        .copied()
+        .filter(|r| world.get::<Player>(*r).is_some());
+    let Some(r) = receiver.filter(|r| *r != e) else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            format!("there is no other player {to} here"),
+        );
+    };
+    if world.get::<Dead>(r).is_some() {
+        return refuse(world, e, ErrorCode::UnknownTarget, "they are dead".into());
+    }
+    let (Some(a), Some(b)) = (
+        world.get::<Position>(e).map(|p| p.0),
+        world.get::<Position>(r).map(|p| p.0),
+    ) else {
+        return;
+    };
+    if distance(a, b) > 1 {
+        return refuse(
+            world,
+            e,
+            ErrorCode::OutOfRange,
+            "stand next to a player to give them something".into(),
+        );
+    }
+    let Some(item) = world
+        .get::<Inventory>(e)
+        .and_then(|inv| inv.find(id).map(|i| inv.items[i].clone()))
+    else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownItem,
+            format!("you have no item {id}"),
+        );
+    };
+    let n = count.unwrap_or(item.count);
+    if n == 0 || n > item.count {
+        return refuse(
+            world,
+            e,
+            ErrorCode::BadCount,
+            format!("you have {}; cannot give {n}", item.count),
+        );
+    }
+    if !world
+        .get::<Inventory>(r)
+        .is_some_and(|inv| fits(&content, inv, &item.template, n))
+    {
+        return refuse(
+            world,
+            e,
+            ErrorCode::InventoryFull,
+            "their inventory is full".into(),
+        );
+    }
+    let taken = world.resource_scope(|world, mut ids: Mut<ItemIds>| {
+        world
+            .get_mut::<Inventory>(e)
+            .map(|mut inv| take(&mut inv, &mut ids, id, Some(n)))
+    });
+    let Some(Ok(moved)) = taken else { return };
+    if let Some(mut inv) = world.get_mut::<Inventory>(r) {
+        add(&content, &mut inv, moved);
+    }
+    world.entity_mut(e).insert(ItemsDirty);
+    world.entity_mut(r).insert(ItemsDirty);
+    let name = item_name(&content, &item.template);
+    let giver = world
+        .get::<DisplayName>(e)
+        .map(|d| d.0.clone())
+        .unwrap_or_default();
+    let taker = world
+        .get::<DisplayName>(r)
+        .map(|d| d.0.clone())
+        .unwrap_or_default();
+    info(world, e, format!("You give {n} {name} to {taker}."));
+    info(world, r, format!("{giver} gives you {n} {name}."));
+}
+
+/// Wears an inventory item; what was in that slot takes its place in the inventory.
+pub fn equip(world: &mut World, e: Entity, id: u64) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownItem,
+            format!("you have no item {id}"),
+        );
+    };
+    let template = world
+        .get::<Inventory>(e)
+        .map(|inv| inv.items[i].template.clone())
+        .unwrap_or_default();
+    let def = content.items.get(&template);
+    let slot = def
+        .filter(|d| matches!(d.kind, ItemKind::Weapon | ItemKind::Armor))
+        .and_then(|d| d.slot);
+    let Some(slot) = slot else {
+        let name = item_name(&content, &template);
+        return refuse(
+            world,
+            e,
+            ErrorCode::CannotEquip,
+            format!("{name} cannot be worn"),
+        );
+    };
+    let mut entity = world.entity_mut(e);
+    let item = {
+        let Some(mut inv) = entity.get_mut::<Inventory>() else {
+            return;
+        };
+        inv.items.remove(i)
+    };
+    let old = entity
+        .get_mut::<Equipment>()
+        .and_then(|mut eq| eq.0.insert(slot, item));
+    if let Some(old) = old
+        && let Some(mut inv) = entity.get_mut::<Inventory>()
+    {
+        inv.items.insert(i, old);
+    }
+    entity.insert((ItemsDirty, StatsDirty));
+    let name = item_name(&content, &template);
+    info(world, e, format!("You equip {name} ({}).", slot.name()));
+}
+
+/// Takes off what is worn in a slot, if the inventory has room.
+pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let Some(worn) = world
+        .get::<Equipment>(e)
+        .and_then(|eq| eq.0.get(&slot).cloned())
+    else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownItem,
+            format!("nothing is worn in {}", slot.name()),
+        );
+    };
+    if !world.get::<Inventory>(e).is_some_and(Inventory::has_room) {
+        return refuse(
+            world,
+            e,
+            ErrorCode::InventoryFull,
+            "your inventory is full".into(),
+        );
+    }
+    let mut entity = world.entity_mut(e);
+    if let Some(mut eq) = entity.get_mut::<Equipment>() {
+        eq.0.remove(&slot);
+    }
+    if let Some(mut inv) = entity.get_mut::<Inventory>() {
+        inv.items.push(worn.clone());
+    }
+    entity.insert((ItemsDirty, StatsDirty));
+    info(
+        world,
+        e,
+        format!("You take off {}.", item_name(&content, &worn.template)),
+    );
+}
+
+/// Uses one of a consumable: heals, restores mana and/or applies its effect.
+pub fn use_item(world: &mut World, e: Entity, id: u64) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
+        return refuse(
+            world,
+            e,
+            ErrorCode::UnknownItem,
+            format!("you have no item {id}"),
+        );
+    };
+    let template = world
+        .get::<Inventory>(e)
+        .map(|inv| inv.items[i].template.clone())
+        .unwrap_or_default();
+    let Some(def) = content
+        .items
+        .get(&template)
+        .filter(|d| d.kind == ItemKind::Consumable)
+    else {
+        let name = item_name(&content, &template);
+        return refuse(
+            world,
+            e,
+            ErrorCode::CannotUse,
+            format!("{name} cannot be used"),
+        );
+    };
+    let Some(net) = world.get::<NetId>(e).copied() else {
+        return;
+    };
+    if let Some(mut v) = world.get_mut::<Vitals>(e) {
+        v.hp = (v.hp + def.heal).min(v.max_hp);
+        v.mp = (v.mp + def.mana).min(v.max_mp);
+    }
+    if let Some(effect) = &def.effect {
+        let event = world.get_mut::<ActiveEffects>(e).and_then(|mut fx| {
+            crate::effects::apply_effect(&content, &mut fx, net, effect, Some(e))
+        });
+        if let Some(event) = event {
+            let region = region_of(world, e);
+            world
+                .resource_mut::<RegionGrid>()
+                .broadcast(region, &encode_event(&event));
+            if content
+                .effects
+                .get(effect)
+                .is_some_and(|d| matches!(d.kind, EffectKind::Buff | EffectKind::Debuff))
+            {
+                world.entity_mut(e).insert(StatsDirty);
+            }
+        }
+    }
+    if let Some(mut inv) = world.get_mut::<Inventory>(e) {
+        inv.items[i].count -= 1;
+        if inv.items[i].count == 0 {
+            inv.items.remove(i);
+        }
+    }
+    world.entity_mut(e).insert(ItemsDirty);
+    info(world, e, format!("You use {}.", def.name));
+}
+
+fn region_of(world: &World, e: Entity) -> u32 {
+    let grid = world.resource::<RegionGrid>();
+    match (world.get::<RegionCell>(e), world.get::<Position>(e)) {
+        (Some(c), _) if *c != RegionCell::NONE => c.0,
+        (_, Some(p)) => grid.region_of(p.0),
+        _ => 0,
+    }
+}
+
+/// An item as its owner sees it.
+pub fn view(content: &Content, item: &ItemInstance) -> ItemView {
+    ItemView {
+        id: item.id,
+        item: item.template.clone(),
+        name: item_name(content, &item.template),
+        count: item.count,
+    }
+}
+
+/// Sends the inventory and equipment of every player whose items changed this tick.
+pub fn announce_items(
+    content: Res<GameContent>,
+    mut changed: Query<(Entity, &Inventory, &Equipment, &mut Outgoing), With<ItemsDirty>>,
+    mut commands: Commands,
+) {
+    for (e, inv, eq, mut out) in &mut changed {
+        let items = inv.items.iter().map(|i| view(&content, i)).collect();
+        out.push(&encode_event(&ServerEvent::Inventory {
+            slots: inv.slots,
+            items,
+        }));
+        let slots = eq.0.iter().map(|(s, i)| (*s, view(&content, i))).collect();
+        out.push(&encode_event(&ServerEvent::Equipment { slots }));
+        commands.entity(e).remove::<ItemsDirty>();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::content::EquipSlot;
+    use emberkeep_components::items::{Equipment, Inventory};
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent, StatUpdate};
+    use emberkeep_components::stats::{Derived, Vitals};
+
+    use crate::scenario::{Scenario, events, open_map};
+
+    fn scenario() -> Scenario {
+        Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default())
+    }
+
+    fn errors(ev: &[ServerEvent]) -> Vec<ErrorCode> {
+        ev.iter()
+            .filter_map(|e| {
+                if let ServerEvent::Error { code, .. } = e {
+                    Some(*code)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equipping_a_sword_raises_attack_by_its_modifier_and_unequipping_restores_it() {
+        let mut s = scenario();
+        let (a, id) = s.join("Ann");
+        let sword = s.grant(a, "sword", 1);
+        s.tick();
+        s.send(a, ClientMsg::Equip { item: sword });
+        let got = s.tick();
+        assert_eq!(s.get::<Derived>(a).attack, 14);
+        let ev = events(&got, a);
+        assert!(
+            ev.contains(&ServerEvent::StatUpdate(StatUpdate {
+                id,
+                attack: Some(14),
+                ..StatUpdate::default()
+            })),
+            "{ev:?}"
+        );
+        assert!(ev.iter().any(|e| matches!(e, ServerEvent::Equipment { slots } if slots[&EquipSlot::Weapon].id == sword)));
+        assert!(s.get::<Inventory>(a).items.is_empty());
+
+        s.send(
+            a,
+            ClientMsg::Unequip {
+                slot: EquipSlot::Weapon,
+            },
+        );
+        let got = s.tick();
+        assert_eq!(s.get::<Derived>(a).attack, 10);
+        assert!(
+            events(&got, a).contains(&ServerEvent::StatUpdate(StatUpdate {
+                id,
+                attack: Some(10),
+                ..StatUpdate::default()
+            }))
+        );
+        assert_eq!(
+            s.get::<Inventory>(a).items[0].id,
+            sword,
+            "the same instance comes back"
+        );
+    }
+
+    #[test]
+    fn armor_with_max_hp_raises_max_hp_and_swapping_keeps_both_items() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let helm = s.grant(a, "helm", 1);
+        let helm2 = s.grant(a, "helm", 1);
+        s.send(a, ClientMsg::Equip { item: helm });
+        s.tick();
+        assert_eq!(s.get::<Vitals>(a).max_hp, 110);
+        assert_eq!(s.get::<Derived>(a).defense, 7);
+        s.send(a, ClientMsg::Equip { item: helm2 });
+        s.tick();
+        assert_eq!(s.get::<Equipment>(a).0[&EquipSlot::Head].id, helm2);
+        assert_eq!(
+            s.get::<Inventory>(a)
+                .items
+                .iter()
+                .map(|i| i.id)
+                .collect::<Vec<_>>(),
+            vec![helm]
+        );
+    }
+
+    #[test]
+    fn a_potion_heals_up_to_max_and_is_used_up() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let potion = s.grant(a, "potion", 2);
+        let e = s.entity(a);
+        s.world.get_mut::<Vitals>(e).unwrap().hp = 60;
+        s.send(a, ClientMsg::Use { item: potion });
+        s.tick();
+        assert_eq!(s.get::<Vitals>(a).hp, 90);
+        s.send(a, ClientMsg::Use { item: potion });
+        s.tick();
+        assert_eq!(s.get::<Vitals>(a).hp, 100, "capped at max");
+        assert!(s.get::<Inventory>(a).items.is_empty());
+        s.send(a, ClientMsg::Use { item: potion });
+        assert_eq!(errors(events(&s.tick(), a)), vec![ErrorCode::UnknownItem]);
+    }
+
+    #[test]
+    fn a_tonic_applies_its_buff() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let tonic = s.grant(a, "tonic", 1);
+        s.send(a, ClientMsg::Use { item: tonic });
+        let got = s.tick();
+        assert!(
+            events(&got, a)
+                .iter()
+                .any(|e| matches!(e, ServerEvent::EffectStart { effect, .. } if effect == "might"))
+        );
+        assert_eq!(s.get::<Derived>(a).attack, 15);
+    }
+
+    #[test]
+    fn giving_moves_the_item_to_an_adjacent_player_only() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let (b, bob) = s.join("Bob");
+        let tails = s.grant(a, "tail", 5);
+        // Bob stands on Ann's tile (distance 0): giving works; part of a stack gets a new id.
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: tails,
+                to: bob,
+                count: Some(2),
+            },
+        );
+        s.tick();
+        let (ia, ib) = (s.get::<Inventory>(a), s.get::<Inventory>(b));
+        assert_eq!((ia.items[0].id, ia.items[0].count), (tails, 3));
+        assert_eq!(ib.items[0].count, 2);
+        assert_ne!(ib.items[0].id, tails);
+        // Bad gives: nobody there, zero, more than owned, not owned, too far.
+        for (to, item, count, code) in [
+            (9999, tails, None, ErrorCode::UnknownTarget),
+            (bob, tails, Some(0), ErrorCode::BadCount),
+            (bob, tails, Some(4_000_000_000), ErrorCode::BadCount),
+            (bob, 777, None, ErrorCode::UnknownItem),
+        ] {
+            s.send(a, ClientMsg::Give { item, to, count });
+            assert_eq!(errors(events(&s.tick(), a)), vec![code]);
+        }
+        for y in 4..=6 {
+            s.step(b, 3, y);
+            s.tick();
+        }
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: tails,
+                to: bob,
+                count: None,
+            },
+        );
+        assert_eq!(errors(events(&s.tick(), a)), vec![ErrorCode::OutOfRange]);
+        assert_eq!(
+            s.get::<Inventory>(a).items[0].count,
+            3,
+            "a refused give changes nothing"
+        );
+    }
+
+    #[test]
+    fn drop_then_pick_up_keeps_the_item_id_and_a_full_bag_refuses() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let sword = s.grant(a, "sword", 1);
+        s.send(
+            a,
+            ClientMsg::Drop {
+                item: sword,
+                count: None,
+            },
+        );
+        let got = s.tick();
+        let ground = events(&got, a)
+            .iter()
+            .find_map(|e| {
+                if let ServerEvent::Spawn {
+                    id, item: Some(_), ..
+                } = e
+                {
+                    Some(*id)
+                } else {
+                    None
+                }
+            })
+            .expect("the sword lies on the ground");
+        for _ in 0..4 {
+            s.grant(a, "helm", 1); // fill all 4 slots
+        }
+        s.send(a, ClientMsg::Pickup { item: ground });
+        assert_eq!(errors(events(&s.tick(), a)), vec![ErrorCode::InventoryFull]);
+        let helm = s.get::<Inventory>(a).items[0].id;
+        s.send(
+            a,
+            ClientMsg::Drop {
+                item: helm,
+                count: None,
+            },
+        );
+        s.send(a, ClientMsg::Pickup { item: ground });
+        s.tick();
+        assert!(s.get::<Inventory>(a).items.iter().any(|i| i.id == sword));
+    }
+
+    #[test]
+    fn materials_stack_up_to_their_limit() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let content = s
+            .world
+            .resource::<emberkeep_components::content::GameContent>()
+            .clone();
+        let mut inv = Inventory {
+            items: Vec::new(),
+            slots: 2,
+        };
+        let mut next = 100;
+        let mut put = |inv: &mut Inventory, n| {
+            next += 1;
+            super::add(
+                &content,
+                inv,
+                emberkeep_components::items::ItemInstance {
+                    id: next,
+                    template: "tail".into(),
+                    count: n,
+                },
+            );
+        };
+        put(&mut inv, 6);
+        put(&mut inv, 6); // tops the first stack up to 10, the rest makes a second
+        assert_eq!(
+            inv.items.iter().map(|i| i.count).collect::<Vec<_>>(),
+            vec![10, 2]
+        );
+        assert!(super::fits(&content, &inv, "tail", 8));
+        assert!(!super::fits(&content, &inv, "tail", 9));
+        let _ = a;
+    }
+}
