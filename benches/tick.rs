@@ -50,7 +50,7 @@ fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
             conn,
             msg: ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
-                name: format!("p{i}"),
+                name: Some(format!("p{i}")),
                 class: None,
             },
         });

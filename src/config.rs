@@ -38,6 +38,13 @@ pub struct ServerConfig {
     pub max_inbound_per_tick: usize,
     /// Seconds between the periodic tick statistics log line (0 turns it off).
     pub stats_interval_secs: u64,
+    /// Where accounts and characters are kept: `sqlite://FILE` (default, created on first
+    /// run) or `mongodb://HOST[:PORT][/DB]`.
+    pub database: String,
+    /// How long a login session token stays valid, in seconds.
+    pub session_ttl_secs: u64,
+    /// Characters one account may have.
+    pub max_characters: u32,
 }
 
 /// Simulation settings.
@@ -62,6 +69,12 @@ pub struct WorldConfig {
     pub max_commands_per_tick: u32,
     /// Seed of the world's random number generator.
     pub seed: u64,
+    /// Whether `hello` with a name enters the world as an unsaved guest.
+    pub allow_guests: bool,
+    /// Seconds a disconnected character stays in the world, resumable in place.
+    pub linger_secs: f64,
+    /// Seconds between saves of characters whose state changed.
+    pub save_interval_secs: f64,
 }
 
 /// Logging settings (`RUST_LOG` filters as usual).
@@ -91,6 +104,9 @@ impl Default for ServerConfig {
             inbound_queue: 65_536,
             max_inbound_per_tick: 50_000,
             stats_interval_secs: 30,
+            database: "sqlite://data/emberkeep.db".into(),
+            session_ttl_secs: 7 * 24 * 3600,
+            max_characters: 5,
         }
     }
 }
@@ -108,6 +124,9 @@ impl Default for WorldConfig {
             max_chat_chars: sim.max_chat_chars,
             max_commands_per_tick: sim.max_commands_per_tick,
             seed: 15_650_406_699_008,
+            allow_guests: true,
+            linger_secs: 30.0,
+            save_interval_secs: 30.0,
         }
     }
 }
@@ -174,6 +193,21 @@ impl Config {
                 "server.outbound_queue_frames, inbound_queue and max_inbound_per_tick must be at least 1"
             );
         }
+        if !(0.0..=3600.0).contains(&w.linger_secs) {
+            bail!("world.linger_secs must be 0 to 3600, got {}", w.linger_secs);
+        }
+        if !(w.save_interval_secs >= 0.05 && w.save_interval_secs <= 3600.0) {
+            bail!(
+                "world.save_interval_secs must be 0.05 to 3600, got {}",
+                w.save_interval_secs
+            );
+        }
+        if s.session_ttl_secs == 0 || s.max_characters == 0 {
+            bail!("server.session_ttl_secs and server.max_characters must be at least 1");
+        }
+        if let Err(e) = crate::storage::DatabaseUrl::parse(&s.database) {
+            bail!("server.database: {e}");
+        }
         if w.map.is_empty() || w.map.contains(['/', '\\']) || w.map.contains("..") {
             bail!(
                 "world.map must be a file name in <assets>/maps without .tmj, got {:?}",
@@ -194,6 +228,10 @@ impl Config {
             hello_timeout_ticks: (w.hello_timeout_secs * f64::from(w.tick_rate)).ceil() as u64,
             max_chat_chars: w.max_chat_chars,
             max_commands_per_tick: w.max_commands_per_tick,
+            allow_guests: w.allow_guests,
+            linger_ticks: (w.linger_secs * f64::from(w.tick_rate)).ceil() as u64,
+            save_interval_ticks: ((w.save_interval_secs * f64::from(w.tick_rate)).ceil() as u64)
+                .max(1),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod net;
 pub mod runner;
 pub mod server;
 pub mod stats;
+pub mod storage;
 
 pub use config::Config;
 pub use server::{ServerHandle, start};

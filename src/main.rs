@@ -23,6 +23,9 @@ struct Cli {
     /// Content folder (maps, ...) [default: assets]
     #[arg(long, env = "EMBERKEEP_ASSETS", global = true)]
     assets: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or mongodb://HOST[:PORT][/DB] [default: sqlite://data/emberkeep.db]
+    #[arg(long, env = "EMBERKEEP_DATABASE")]
+    database: Option<String>,
     /// Ticks per second [default: 20]
     #[arg(long, env = "EMBERKEEP_TICK_RATE")]
     tick_rate: Option<u32>,
@@ -79,6 +82,9 @@ fn build_config(cli: &Cli) -> anyhow::Result<Config> {
     }
     if let Some(a) = &cli.assets {
         config.server.assets = a.clone();
+    }
+    if let Some(d) = &cli.database {
+        config.server.database = d.clone();
     }
     if let Some(t) = cli.tick_rate {
         config.world.tick_rate = t;

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use bevy_ecs::prelude::World;
 use crossbeam_channel::{Receiver, TryRecvError};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::world::Player;
 use emberkeep_systems::schedule::{Phase, begin_tick};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::net::{ConnHandle, Inbound, Outgoing, QueueError};
 use crate::stats::Stats;
@@ -19,6 +20,8 @@ use crate::stats::Stats;
 /// Settings of the loop itself.
 #[derive(Debug, Clone)]
 pub struct RunnerSettings {
+    /// Where storage requests go (none: nothing is saved, e.g. in benches).
+    pub storage: Option<tokio::sync::mpsc::Sender<StorageRequest>>,
     pub tick_period: Duration,
     pub max_inbound_per_tick: usize,
     /// How often to log tick statistics; `None` for never.
@@ -73,6 +76,7 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
     let mut pacer = Pacer::new(settings.tick_period, Instant::now());
     let mut window = Window::default();
     let mut window_start = Instant::now();
+    let mut backlog: std::collections::VecDeque<StorageRequest> = Default::default();
     loop {
         let started = Instant::now();
         let stopping = drain(
@@ -91,6 +95,13 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             window.phase_max[i] = window.phase_max[i].max(us);
         }
         dispatch(&mut world, &mut handles, &mut carry, &stats);
+        forward_storage(
+            &mut world,
+            settings.storage.as_ref(),
+            &mut backlog,
+            stopping,
+            &stats,
+        );
         let took = started.elapsed();
         window.ticks.push(took.as_micros() as u32);
         Stats::add(&stats.ticks, 1);
@@ -204,6 +215,47 @@ fn dispatch(
     }
     Stats::add(&stats.frames_out, frames);
     Stats::add(&stats.bytes_out, bytes);
+}
+
+/// Hands this tick's storage requests to the storage task, oldest first, without waiting: a
+/// full queue keeps the rest for the next tick. When stopping, waits for room instead, since
+/// the final saves must not be lost and the world has no more ticks to run.
+fn forward_storage(
+    world: &mut World,
+    storage: Option<&tokio::sync::mpsc::Sender<StorageRequest>>,
+    backlog: &mut std::collections::VecDeque<StorageRequest>,
+    stopping: bool,
+    stats: &Stats,
+) {
+    let new = std::mem::take(&mut world.resource_mut::<StorageOut>().0);
+    let Some(tx) = storage else { return };
+    backlog.extend(new);
+    while let Some(request) = backlog.pop_front() {
+        let sent = if stopping {
+            tx.blocking_send(request).map_err(|_| None)
+        } else {
+            tx.try_send(request).map_err(|e| match e {
+                tokio::sync::mpsc::error::TrySendError::Full(r) => Some(r),
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => None,
+            })
+        };
+        match sent {
+            Ok(()) => {}
+            Err(Some(back)) => {
+                backlog.push_front(back);
+                break;
+            }
+            Err(None) => {
+                error!(
+                    lost = backlog.len() + 1,
+                    "the storage task is gone; requests dropped"
+                );
+                backlog.clear();
+                break;
+            }
+        }
+    }
+    Stats::set(&stats.storage_backlog, backlog.len() as u64);
 }
 
 fn count_players(world: &mut World) -> u64 {

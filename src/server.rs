@@ -18,6 +18,22 @@ use crate::net::Inbound;
 use crate::net::conn::{self, ConnLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
+use crate::storage::service::{self, StorageSettings};
+use crate::storage::{DatabaseUrl, MongoStore, SqliteStore, Store};
+use emberkeep_components::items::ItemIds;
+
+/// Storage requests queued between the world and the storage task.
+const STORAGE_QUEUE: usize = 65_536;
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
 
 /// A running server.
 pub struct ServerHandle {
@@ -27,6 +43,7 @@ pub struct ServerHandle {
     stop_accepting: watch::Sender<bool>,
     accept_task: tokio::task::JoinHandle<()>,
     world_thread: std::thread::JoinHandle<()>,
+    storage_task: tokio::task::JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -61,6 +78,12 @@ impl ServerHandle {
         }
         if let Err(e) = self.accept_task.await {
             warn!(error = %e, "accept task failed");
+        }
+        // The world's last tick queued everyone's save; the storage task ends once written.
+        match tokio::time::timeout(Duration::from_secs(30), self.storage_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(error = %e, "storage task failed"),
+            Err(_) => error!("storage did not finish its writes within 30 s"),
         }
         info!("shutdown complete");
     }
@@ -100,10 +123,52 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     let ws_addr = listener.local_addr()?;
 
     let sim = config.sim();
-    let world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
+    let mut world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
     let (tx, rx) = crossbeam_channel::bounded(config.server.inbound_queue);
     let stats = Arc::new(Stats::default());
+    let (storage_tx, storage_rx) = tokio::sync::mpsc::channel(STORAGE_QUEUE);
+    let storage_settings = StorageSettings {
+        session_ttl_secs: config.server.session_ttl_secs,
+        max_characters: config.server.max_characters,
+    };
+    let (storage_task, next_item_id) =
+        match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
+            DatabaseUrl::Sqlite(path) => {
+                let store = SqliteStore::open(&path)
+                    .with_context(|| format!("server.database {}", config.server.database))?;
+                let next = store.next_item_id().await?;
+                (
+                    tokio::spawn(service::run(
+                        store,
+                        storage_rx,
+                        tx.clone(),
+                        storage_settings,
+                        stats.clone(),
+                    )),
+                    next,
+                )
+            }
+            DatabaseUrl::Mongo(url) => {
+                let store = MongoStore::open(&url)
+                    .await
+                    .with_context(|| "server.database (MongoDB)".to_string())?;
+                let next = store.next_item_id().await?;
+                (
+                    tokio::spawn(service::run(
+                        store,
+                        storage_rx,
+                        tx.clone(),
+                        storage_settings,
+                        stats.clone(),
+                    )),
+                    next,
+                )
+            }
+        };
+    world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));
+    info!(database = %redact(&config.server.database), next_item_id, "storage ready");
     let settings = RunnerSettings {
+        storage: Some(storage_tx),
         tick_period: Duration::from_secs_f64(1.0 / f64::from(config.world.tick_rate)),
         max_inbound_per_tick: config.server.max_inbound_per_tick,
         stats_interval: (config.server.stats_interval_secs > 0)
@@ -136,6 +201,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         stop_accepting,
         accept_task,
         world_thread,
+        storage_task,
     })
 }
 

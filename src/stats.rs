@@ -20,6 +20,14 @@ pub struct Stats {
     pub slow_disconnects: AtomicU64,
     /// Duration of the last tick, in microseconds.
     pub last_tick_micros: AtomicU64,
+    /// Save batches written.
+    pub saves: AtomicU64,
+    /// Save batches that failed after every retry.
+    pub save_failures: AtomicU64,
+    /// How long the last save batch took, retries included, in microseconds.
+    pub last_save_micros: AtomicU64,
+    /// Storage requests waiting because the storage queue was full.
+    pub storage_backlog: AtomicU64,
 }
 
 impl Stats {

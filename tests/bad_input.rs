@@ -86,21 +86,21 @@ async fn wrong_state_and_repeated_hello_are_refused() {
     assert_eq!(c.expect_error().await, ErrorCode::NotInWorld);
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION + 1,
-        name: "Ann".into(),
+        name: Some("Ann".into()),
         class: None,
     })
     .await;
     assert_eq!(c.expect_error().await, ErrorCode::VersionMismatch);
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: "Ann".into(),
+        name: Some("Ann".into()),
         class: None,
     })
     .await;
     assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: "Ann".into(),
+        name: Some("Ann".into()),
         class: None,
     })
     .await;
@@ -108,7 +108,7 @@ async fn wrong_state_and_repeated_hello_are_refused() {
     let mut twin = Client::connect(server.addr).await;
     twin.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: "ANN".into(),
+        name: Some("ANN".into()),
         class: None,
     })
     .await;

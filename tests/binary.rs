@@ -128,8 +128,17 @@ fn a_bad_config_is_refused_naming_the_key() {
 
 #[tokio::test]
 async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", db_dir.path().join("game.db").display());
     let mut child = Command::new(BIN)
-        .args(["--ws-addr", "127.0.0.1:0", "--assets", ASSETS])
+        .args([
+            "--ws-addr",
+            "127.0.0.1:0",
+            "--assets",
+            ASSETS,
+            "--database",
+            &db,
+        ])
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -159,7 +168,7 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
     let mut c = Client::connect(addr).await;
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: "Visitor".into(),
+        name: Some("Visitor".into()),
         class: None,
     })
     .await;

@@ -28,7 +28,7 @@ async fn a_client_that_stops_reading_is_disconnected_not_waited_for() {
         .unwrap();
     let hello = ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: "Sleeper".into(),
+        name: Some("Sleeper".into()),
         class: None,
     };
     sleeper

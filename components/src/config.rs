@@ -19,6 +19,12 @@ pub struct SimConfig {
     pub max_chat_chars: usize,
     /// Commands applied per connection per tick; the rest of that tick's are dropped.
     pub max_commands_per_tick: u32,
+    /// Whether `hello` with a name enters the world as an unsaved guest.
+    pub allow_guests: bool,
+    /// Ticks a disconnected account character stays in the world, resumable in place.
+    pub linger_ticks: u64,
+    /// Ticks between saves of characters whose state changed.
+    pub save_interval_ticks: u64,
 }
 
 impl Default for SimConfig {
@@ -31,6 +37,9 @@ impl Default for SimConfig {
             hello_timeout_ticks: 200,
             max_chat_chars: 200,
             max_commands_per_tick: 8,
+            allow_guests: true,
+            linger_ticks: 600,
+            save_interval_ticks: 600,
         }
     }
 }

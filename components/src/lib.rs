@@ -11,6 +11,7 @@ pub mod items;
 pub mod map;
 pub mod mobs;
 pub mod net;
+pub mod persist;
 pub mod protocol;
 pub mod regions;
 pub mod stats;

@@ -26,8 +26,10 @@ pub enum WorldInput {
     Kick { conn: ConnId, reason: CloseReason },
     /// The socket is gone.
     Closed { conn: ConnId, reason: String },
-    /// The server is stopping: close every connection.
+    /// The server is stopping: save everyone, then close every connection.
     Shutdown,
+    /// An answer from the storage task.
+    Storage(crate::persist::StorageReply),
 }
 
 /// Inputs waiting for the next Input phase, filled by the runner before each tick.

@@ -17,14 +17,33 @@ pub const PROTOCOL_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
-    /// First message on a connection: protocol version, character name (guest play) and an
-    /// optional class (the default class otherwise).
+    /// First message on a connection: the protocol version. With a `name` it also enters
+    /// the world as a guest (when the server allows guests), with `class` or the default one;
+    /// without, the server answers `server_info` and waits for `register`, `login` or `resume`.
     Hello {
         version: u32,
-        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         class: Option<String>,
     },
+    /// Create an account and log in.
+    Register { username: String, password: String },
+    /// Log in; answered with `logged_in` (a session token and the account's characters).
+    Login { username: String, password: String },
+    /// Log in again with a session token (e.g. after a reconnect); a character of this account
+    /// still lingering in the world is resumed in place.
+    Resume { token: String },
+    /// End the session: the token is revoked and the character leaves the world (saved).
+    Logout,
+    /// List the account's characters.
+    ListCharacters,
+    /// Create a character on the logged-in account.
+    CreateCharacter { name: String, class: String },
+    /// Delete one of the account's characters (not while it is in the world).
+    DeleteCharacter { name: String },
+    /// Enter the world as one of the account's characters; answered with `welcome`.
+    Play { name: String },
     /// Step to an orthogonally adjacent tile. `seq` is echoed in a rejection.
     Move {
         x: i32,
@@ -73,6 +92,14 @@ impl ClientMsg {
     pub fn kind(&self) -> &'static str {
         match self {
             ClientMsg::Hello { .. } => "hello",
+            ClientMsg::Register { .. } => "register",
+            ClientMsg::Login { .. } => "login",
+            ClientMsg::Resume { .. } => "resume",
+            ClientMsg::Logout => "logout",
+            ClientMsg::ListCharacters => "list_characters",
+            ClientMsg::CreateCharacter { .. } => "create_character",
+            ClientMsg::DeleteCharacter { .. } => "delete_character",
+            ClientMsg::Play { .. } => "play",
             ClientMsg::Move { .. } => "move",
             ClientMsg::Say { .. } => "say",
             ClientMsg::Ping { .. } => "ping",
@@ -90,8 +117,27 @@ impl ClientMsg {
 
     /// Every `type` tag a client may send.
     pub const KINDS: &'static [&'static str] = &[
-        "hello", "move", "say", "ping", "attack", "flee", "pickup", "drop", "give", "equip",
-        "unequip", "use", "command",
+        "hello",
+        "register",
+        "login",
+        "resume",
+        "logout",
+        "list_characters",
+        "create_character",
+        "delete_character",
+        "play",
+        "move",
+        "say",
+        "ping",
+        "attack",
+        "flee",
+        "pickup",
+        "drop",
+        "give",
+        "equip",
+        "unequip",
+        "use",
+        "command",
     ];
 }
 
@@ -114,10 +160,55 @@ pub struct MapInfo {
     pub height: i32,
 }
 
+/// An account's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Player,
+    Gm,
+    Admin,
+}
+
+/// A playable class, as offered in `server_info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassInfo {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// One of an account's characters, as listed before playing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CharacterSummary {
+    pub name: String,
+    pub class: String,
+    pub level: u32,
+}
+
 /// An event from the server; each frame is a JSON array of these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
+    /// Answer to a `hello` without a name: what the server offers.
+    ServerInfo {
+        version: u32,
+        guests: bool,
+        classes: Vec<ClassInfo>,
+    },
+    /// Logged in (by `register`, `login` or `resume`). Keep `token` to `resume` later.
+    LoggedIn {
+        account: String,
+        role: Role,
+        token: String,
+        expires_in_secs: u64,
+        characters: Vec<CharacterSummary>,
+    },
+    /// The account's characters, after `list_characters`, `create_character` or
+    /// `delete_character`.
+    Characters { characters: Vec<CharacterSummary> },
+    /// The session ended; the connection is back to before `login`.
+    LoggedOut,
     /// Answer to a successful `hello`: who and where you are, and how the world runs.
     Welcome {
         version: u32,
@@ -340,6 +431,32 @@ pub enum ErrorCode {
     BadCount,
     /// The text command is unknown or malformed.
     UnknownCommand,
+    /// `register`, `login` or `resume` before `hello`.
+    HelloFirst,
+    /// Wrong username or password (the server does not say which).
+    BadCredentials,
+    /// The username breaks the rules (length, characters).
+    BadUsername,
+    /// The password breaks the rules (length).
+    BadPassword,
+    /// Another account has this username.
+    UsernameTaken,
+    /// The session token is unknown, expired or revoked; log in again.
+    TokenInvalid,
+    /// The command needs a logged-in account.
+    NotLoggedIn,
+    /// This connection is already logged in.
+    AlreadyLoggedIn,
+    /// No character of that name on this account.
+    UnknownCharacter,
+    /// The account has as many characters as allowed.
+    TooManyCharacters,
+    /// This server does not allow guest play; register or log in.
+    GuestsDisabled,
+    /// The account or address is banned; the message says until when and why.
+    Banned,
+    /// Storage could not serve the request now; try again.
+    StorageUnavailable,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

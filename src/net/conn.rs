@@ -114,7 +114,7 @@ impl Drop for OpenSocket {
 
 /// Hands an input to the world, waiting (asynchronously) while its channel is full.
 /// Returns false if the world is gone.
-async fn deliver(tx: &crossbeam_channel::Sender<Inbound>, mut item: Inbound) -> bool {
+pub(crate) async fn deliver(tx: &crossbeam_channel::Sender<Inbound>, mut item: Inbound) -> bool {
     loop {
         match tx.try_send(item) {
             Ok(()) => return true,

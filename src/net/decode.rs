@@ -16,7 +16,9 @@ pub fn decode(text: &str) -> Result<ClientMsg, (ErrorCode, String)> {
 }
 
 fn check_ranges(msg: ClientMsg) -> Result<ClientMsg, (ErrorCode, String)> {
-    if let ClientMsg::Hello { name, .. } = &msg
+    if let ClientMsg::Hello {
+        name: Some(name), ..
+    } = &msg
         && name.len() > MAX_NAME_BYTES
     {
         return Err((
@@ -103,6 +105,9 @@ mod tests {
             "{msg}"
         );
         let (_, msg) = decode(r#"{"type":"fly"}"#).unwrap_err();
-        assert!(msg.contains("fly") && msg.contains("hello, move"), "{msg}");
+        assert!(
+            msg.contains("fly") && msg.contains("hello, register"),
+            "{msg}"
+        );
     }
 }

@@ -9,6 +9,7 @@ use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Ta
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mob, MobSpawner};
+use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
@@ -171,6 +172,7 @@ pub fn resolve_deaths(
     >,
     mut targets: Query<&mut Target>,
     ids: Query<&NetId>,
+    mut save: ResMut<crate::accounts::SaveSoon>,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -191,6 +193,8 @@ pub fn resolve_deaths(
         if is_player {
             let respawn_at = tick.0 + u64::from(content.rules.combat.respawn_ticks);
             commands.entity(e).insert(Dead { respawn_at });
+            save.0.push((vec![e], SaveReason::Death));
+            save.0.push((vec![e], SaveReason::Death));
             log.by.clear();
             log.last = None;
             continue;
@@ -237,6 +241,7 @@ pub fn resolve_deaths(
                     }),
                 );
                 commands.entity(p).insert(StatsDirty);
+                save.0.push((vec![p], SaveReason::LevelUp));
             }
         }
         // Loot belongs to the one who dealt the last blow, if a player.
@@ -264,10 +269,16 @@ pub fn respawn_players(
     tick: Res<Tick>,
     map: Res<TileMap>,
     mut rotation: ResMut<SpawnRotation>,
-    mut dead: Query<(Entity, &Dead, &mut Vitals, &mut Position, &mut Outgoing)>,
+    mut dead: Query<(
+        Entity,
+        &Dead,
+        &mut Vitals,
+        &mut Position,
+        Option<&mut Outgoing>,
+    )>,
     mut commands: Commands,
 ) {
-    for (e, d, mut vitals, mut pos, mut out) in &mut dead {
+    for (e, d, mut vitals, mut pos, out) in &mut dead {
         if tick.0 < d.respawn_at {
             continue;
         }
@@ -281,11 +292,13 @@ pub fn respawn_players(
         }
         vitals.hp = vitals.max_hp;
         vitals.mp = vitals.max_mp;
-        out.push(&encode_event(&ServerEvent::Respawn {
-            x: pos.0.x,
-            y: pos.0.y,
-            hp: vitals.hp,
-        }));
+        if let Some(mut out) = out {
+            out.push(&encode_event(&ServerEvent::Respawn {
+                x: pos.0.x,
+                y: pos.0.y,
+                hp: vitals.hp,
+            }));
+        }
         commands.entity(e).remove::<Dead>();
     }
 }

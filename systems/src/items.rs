@@ -11,6 +11,7 @@ use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent,
 use emberkeep_components::items::{
     Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
 };
+use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
@@ -201,6 +202,10 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         add(&content, &mut inv, ground.item);
     }
     world.entity_mut(e).insert(ItemsDirty);
+    world
+        .resource_mut::<crate::accounts::SaveSoon>()
+        .0
+        .push((vec![e], SaveReason::Transfer));
     info(world, e, format!("You pick up {count} {name}."));
 }
 
@@ -224,6 +229,10 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
             let n = item.count;
             crate::loot::place_on_ground(world, item, tile, None, tick);
             world.entity_mut(e).insert(ItemsDirty);
+            world
+                .resource_mut::<crate::accounts::SaveSoon>()
+                .0
+                .push((vec![e], SaveReason::Transfer));
             info(world, e, format!("You drop {n} {name}."));
         }
         Some(Err((code, message))) => refuse(world, e, code, message),
@@ -310,6 +319,11 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     }
     world.entity_mut(e).insert(ItemsDirty);
     world.entity_mut(r).insert(ItemsDirty);
+    // Both characters in one atomic save: the item is never stored twice or nowhere.
+    world
+        .resource_mut::<crate::accounts::SaveSoon>()
+        .0
+        .push((vec![e, r], SaveReason::Transfer));
     let name = item_name(&content, &item.template);
     let giver = world
         .get::<DisplayName>(e)

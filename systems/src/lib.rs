@@ -9,6 +9,7 @@
 // normal shape of a bevy system, not a smell.
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
+pub mod accounts;
 pub mod ai;
 pub mod chat;
 pub mod combat;
@@ -62,6 +63,8 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(MobSpawner { areas });
     world.insert_resource(GameContent(Arc::new(content)));
     world.insert_resource(ItemIds::default());
+    world.insert_resource(emberkeep_components::persist::StorageOut::default());
+    world.insert_resource(accounts::SaveSoon::default());
     world.insert_resource(NetIndex::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);

@@ -290,7 +290,7 @@ impl Scenario {
             conn,
             ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
-                name: name.into(),
+                name: Some(name.into()),
                 class: None,
             },
         );

@@ -15,7 +15,9 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::{ai, combat, effects, flush, items, loot, movement, regions, session, spawner, stats};
+use crate::{
+    accounts, ai, combat, effects, flush, items, loot, movement, regions, session, spawner, stats,
+};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,7 +97,15 @@ pub fn install(world: &mut World) {
     ai.add_systems(ai::think);
 
     let mut world_phase = phase_schedule(Phase::World);
-    world_phase.add_systems((spawner::spawn_mobs, loot::expire_ground_items).chain());
+    world_phase.add_systems(
+        (
+            spawner::spawn_mobs,
+            loot::expire_ground_items,
+            accounts::mark_dirty,
+            accounts::flush_saves,
+        )
+            .chain(),
+    );
 
     let mut broadcast = phase_schedule(Phase::Broadcast);
     broadcast.add_systems(

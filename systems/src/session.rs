@@ -3,26 +3,20 @@
 use std::collections::HashMap;
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::combat::Dead;
 use emberkeep_components::config::SimConfig;
-use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::content::GameContent;
+use emberkeep_components::map::Tile;
+use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
+use emberkeep_components::persist::{Auth, CharacterRecord, SaveReason};
 use emberkeep_components::protocol::{
-    ClientMsg, CloseReason, EntityKind, ErrorCode, MapInfo, PROTOCOL_VERSION, ServerEvent,
+    ClientMsg, CloseReason, ErrorCode, PROTOCOL_VERSION, ServerEvent,
 };
 use emberkeep_components::world::{
-    ConnIndex, Connection, DisplayName, Kind, MoveQueue, NameIndex, NetIds, Outgoing, Player,
-    Position, RegionCell, SpawnRotation, StepBudget, StepRequest, Tick,
+    ConnIndex, Connection, MoveQueue, NameIndex, Outgoing, Player, StepRequest, Tick,
 };
 
-use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Target};
-use emberkeep_components::content::GameContent;
-use emberkeep_components::items::{Equipment, Inventory, ItemsDirty};
-use emberkeep_components::stats::{
-    ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
-};
-use emberkeep_components::world::NetIndex;
-
-use crate::{chat, items, send_to, stats};
+use crate::{accounts, chat, items, send_to};
 
 /// Shortest and longest character name.
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
@@ -46,11 +40,15 @@ pub fn apply_inbound(world: &mut World) {
                 }
             }
             WorldInput::Shutdown => {
+                // Everyone is saved in one batch, then every connection closes.
+                accounts::save_everyone(world, SaveReason::Shutdown);
                 let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
                 for e in all {
-                    leave(world, e, Some(CloseReason::shutdown()));
+                    accounts::close_connection(world, e, CloseReason::shutdown());
+                    remove(world, e);
                 }
             }
+            WorldInput::Storage(reply) => accounts::apply_reply(world, reply),
             WorldInput::Rejected {
                 conn,
                 code,
@@ -102,12 +100,12 @@ pub fn apply_inbound(world: &mut World) {
 pub fn expire_silent_connections(
     tick: Res<Tick>,
     config: Res<SimConfig>,
-    silent: Query<(Entity, &Connection), Without<Player>>,
+    silent: Query<(Entity, &Connection, &Auth), Without<Player>>,
     mut commands: Commands,
 ) {
     let limit = config.hello_timeout_ticks;
-    for (e, conn) in &silent {
-        if tick.0.saturating_sub(conn.opened_tick) >= limit {
+    for (e, conn, auth) in &silent {
+        if !auth.greeted && tick.0.saturating_sub(conn.opened_tick) >= limit {
             let secs = limit as f64 / config.tick_rate.max(1) as f64;
             let reason = CloseReason::policy(format!("no hello within {secs} s"));
             commands.queue(move |world: &mut World| leave(world, e, Some(reason)));
@@ -123,6 +121,7 @@ fn open(world: &mut World, conn: ConnId, addr: String) {
     let opened_tick = world.resource::<Tick>().0;
     let e = world
         .spawn((
+            Auth::default(),
             Connection {
                 id: conn,
                 addr,
@@ -152,9 +151,28 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::Ping { nonce } => send_to(world, e, &ServerEvent::Pong { nonce }),
         ClientMsg::Hello {
             version,
-            name,
+            name: Some(name),
             class,
         } => hello(world, e, version, name, class),
+        ClientMsg::Hello {
+            version,
+            name: None,
+            ..
+        } => accounts::greet(world, e, version),
+        ClientMsg::Register { username, password } => {
+            accounts::credentials(world, e, username, password, true)
+        }
+        ClientMsg::Login { username, password } => {
+            accounts::credentials(world, e, username, password, false)
+        }
+        ClientMsg::Resume { token } => accounts::resume(world, e, token),
+        ClientMsg::Logout => accounts::logout(world, e),
+        ClientMsg::ListCharacters => accounts::list_characters(world, e),
+        ClientMsg::CreateCharacter { name, class } => {
+            accounts::create_character(world, e, name, class)
+        }
+        ClientMsg::DeleteCharacter { name } => accounts::delete_character(world, e, name),
+        ClientMsg::Play { name } => accounts::play(world, e, name),
         _ if !in_world => refuse(
             world,
             ErrorCode::NotInWorld,
@@ -232,6 +250,17 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
         );
         return refuse(world, ErrorCode::VersionMismatch, message);
     }
+    if let Some(mut auth) = world.get_mut::<Auth>(e) {
+        auth.greeted = true;
+    }
+    if world.get::<Auth>(e).is_some_and(|a| a.account.is_some()) {
+        let message = "you are logged in: play one of your characters".into();
+        return refuse(world, ErrorCode::AlreadyLoggedIn, message);
+    }
+    if !world.resource::<SimConfig>().allow_guests {
+        let message = "this server has no guest play; register or log in".into();
+        return refuse(world, ErrorCode::GuestsDisabled, message);
+    }
     if let Some(message) = name_problem(&name) {
         return refuse(world, ErrorCode::BadName, message);
     }
@@ -245,130 +274,36 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
         );
         return refuse(world, ErrorCode::UnknownClass, message);
     }
-    let key = name.to_ascii_lowercase();
-    if world.resource::<NameIndex>().0.contains_key(&key) {
+    if world
+        .resource::<NameIndex>()
+        .0
+        .contains_key(&name.to_lowercase())
+    {
         let message = format!("{name:?} is already online; pick another name");
         return refuse(world, ErrorCode::NameTaken, message);
     }
-
-    let tile = next_spawn_tile(world);
-    let id = world.resource_mut::<NetIds>().allocate();
-    let config = world.resource::<SimConfig>().clone();
-    world.resource_mut::<NameIndex>().0.insert(key, e);
-    world.resource_mut::<NetIndex>().0.insert(id.0, e);
-    let base = stats::base_at(&content, &class, 1);
-    let (derived, max_hp, max_mp) = stats::derive(&content, base, 1, &stats::Modifiers::default());
-    let vitals = Vitals {
-        hp: max_hp,
-        max_hp,
-        mp: max_mp,
-        max_mp,
-    };
-    world.entity_mut(e).insert((
-        (
-            Player,
-            id,
-            Position(tile),
-            DisplayName(name.clone()),
-            Kind(EntityKind::Player),
-            StepBudget {
-                milli: config.step_burst * 1000,
-            },
-            MoveQueue::default(),
-            RegionCell::NONE,
-        ),
-        (
-            ClassId(class),
-            Level(1),
-            Experience(0),
-            Base(base),
-            derived,
-            vitals,
-        ),
-        (
-            SentStats::default(),
-            SentPublic {
-                level: 1,
-                hp: max_hp,
-                max_hp,
-            },
-            ActiveEffects::default(),
-        ),
-        (
-            Inventory {
-                items: Vec::new(),
-                slots: content.rules.inventory.slots,
-            },
-            Equipment::default(),
-            ItemsDirty,
-        ),
-        (
-            Target::default(),
-            AttackCooldown::default(),
-            Attacker {
-                range: content.rules.combat.attack_range,
-                cooldown_ticks: content.rules.combat.attack_cooldown_ticks,
-            },
-            DamageLog::default(),
-        ),
-    ));
-    let map = world.resource::<TileMap>();
-    let welcome = ServerEvent::Welcome {
-        version: PROTOCOL_VERSION,
-        id: id.0,
-        name,
-        x: tile.x,
-        y: tile.y,
-        map: MapInfo {
-            name: map.name.clone(),
-            width: map.width,
-            height: map.height,
-        },
-        tick_rate: config.tick_rate,
-        region_size: config.region_size,
-    };
-    send_to(world, e, &welcome);
+    accounts::enter_world(world, e, CharacterRecord::new(&name, "", &class), true);
 }
 
-fn next_spawn_tile(world: &mut World) -> Tile {
-    let n = world.resource::<TileMap>().player_spawns.len();
-    if n == 0 {
-        return Tile { x: 0, y: 0 };
-    }
-    let i = {
-        let mut rot = world.resource_mut::<SpawnRotation>();
-        let i = rot.0 % n;
-        rot.0 = rot.0.wrapping_add(1);
-        i
-    };
-    world.resource::<TileMap>().player_spawns[i].tile
-}
-
-/// Takes a connection out of the world: despawn for viewers, frees its name, and if `close`
-/// is given, sends what was queued for it and then closes it with that reason.
+/// Takes a connection away: if `close` is given, sends what was queued for it and closes it
+/// with that reason. An account character lingers in the world (see `accounts::linger`);
+/// anything else leaves it at once.
 pub fn leave(world: &mut World, e: Entity, close: Option<CloseReason>) {
-    let Some(conn) = world.get::<Connection>(e).map(|c| c.id) else {
-        return;
-    };
     if let Some(reason) = close {
-        let pending = world
-            .get::<Outgoing>(e)
-            .filter(|o| !o.is_empty())
-            .map(|o| format!("[{}]", o.as_str()));
-        let mut outbox = world.resource_mut::<Outbox>();
-        if let Some(frame) = pending {
-            outbox.frames.push((conn, frame));
-        }
-        outbox.closes.push((conn, reason));
+        accounts::close_connection(world, e, reason);
     }
-    if let Some(name) = world
-        .get::<DisplayName>(e)
-        .map(|n| n.0.to_ascii_lowercase())
-    {
-        world.resource_mut::<NameIndex>().0.remove(&name);
+    if accounts::linger(world, e) {
+        return;
     }
-    world.resource_mut::<ConnIndex>().0.remove(&conn);
-    crate::regions::remove_from_world(world, e);
+    remove(world, e);
+}
+
+/// Removes a connection and its character (if any) from the world at once.
+fn remove(world: &mut World, e: Entity) {
+    if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
+        world.resource_mut::<ConnIndex>().0.remove(&conn);
+    }
+    accounts::remove_character(world, e);
 }
 
 #[cfg(test)]
@@ -426,7 +361,7 @@ mod tests {
             c,
             ClientMsg::Hello {
                 version: 99,
-                name: "Bob".into(),
+                name: Some("Bob".into()),
                 class: None,
             },
         );

@@ -98,6 +98,7 @@ pub async fn start_with_mobs(
     write_test_content(dir.path());
     let mut config = test_config();
     config.server.assets = dir.path().to_owned();
+    config.server.database = format!("sqlite://{}", dir.path().join("emberkeep.db").display());
     tweak(&mut config);
     let handle = emberkeep::start(config).await.expect("server starts");
     let addr = handle.ws_addr();
@@ -262,7 +263,7 @@ impl Client {
         let mut c = Client::connect(addr).await;
         c.send(&ClientMsg::Hello {
             version: PROTOCOL_VERSION,
-            name: name.into(),
+            name: Some(name.into()),
             class: None,
         })
         .await;

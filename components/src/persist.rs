@@ -1,0 +1,221 @@
+//! What is saved and how the world talks to storage: character records, and the requests the
+//! world hands to the storage task and the replies that come back as inbound input.
+//! The world never waits: requests leave through [`StorageOut`], replies arrive in a later tick.
+
+use std::collections::BTreeMap;
+
+use bevy_ecs::prelude::{Component, Resource};
+use serde::{Deserialize, Serialize};
+
+use crate::content::EquipSlot;
+use crate::net::ConnId;
+use crate::protocol::{CharacterSummary, ErrorCode, Role};
+
+/// One item as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    pub id: u64,
+    pub template: String,
+    pub count: u32,
+}
+
+/// One running effect as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectRecord {
+    pub effect: String,
+    pub stacks: u32,
+    pub remaining: u32,
+    pub next_pulse: u32,
+}
+
+/// Everything saved about a character.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CharacterRecord {
+    /// Display name; unique regardless of case.
+    pub name: String,
+    /// Owning account (its lower-case username).
+    pub account: String,
+    pub class: String,
+    pub level: u32,
+    pub xp: u64,
+    /// Map name; `None` until the character first enters the world.
+    pub map: Option<String>,
+    pub x: i32,
+    pub y: i32,
+    pub hp: i32,
+    pub mp: i32,
+    pub inventory: Vec<ItemRecord>,
+    pub equipment: BTreeMap<EquipSlot, ItemRecord>,
+    pub effects: Vec<EffectRecord>,
+}
+
+impl CharacterRecord {
+    /// A new level-1 character that has never played.
+    pub fn new(name: &str, account: &str, class: &str) -> Self {
+        CharacterRecord {
+            name: name.to_string(),
+            account: account.to_string(),
+            class: class.to_string(),
+            level: 1,
+            xp: 0,
+            map: None,
+            x: 0,
+            y: 0,
+            hp: 0,
+            mp: 0,
+            inventory: Vec::new(),
+            equipment: BTreeMap::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// The key names are unique by: the lower-case name.
+    pub fn key(&self) -> String {
+        self.name.to_lowercase()
+    }
+
+    /// How it shows in a character list.
+    pub fn summary(&self) -> CharacterSummary {
+        CharacterSummary {
+            name: self.name.clone(),
+            class: self.class.clone(),
+            level: self.level,
+        }
+    }
+
+    /// Every item id the character holds.
+    pub fn item_ids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.inventory
+            .iter()
+            .chain(self.equipment.values())
+            .map(|i| i.id)
+    }
+}
+
+/// Why a save was asked for (for logs and metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveReason {
+    Periodic,
+    Logout,
+    LevelUp,
+    Death,
+    /// Items moved between characters, or between a character and the ground.
+    Transfer,
+    Shutdown,
+}
+
+/// Characters to write in one atomic step, with the item-id high-water mark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveBatch {
+    pub characters: Vec<CharacterRecord>,
+    /// The next item id the world will hand out; stored so ids never repeat after a restart.
+    pub next_item_id: u64,
+    pub reason: SaveReason,
+}
+
+/// A request from the world to the storage task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageRequest {
+    Register {
+        conn: ConnId,
+        username: String,
+        password: String,
+    },
+    Login {
+        conn: ConnId,
+        username: String,
+        password: String,
+    },
+    Resume {
+        conn: ConnId,
+        token: String,
+    },
+    /// Revoke a session token.
+    Logout {
+        token: String,
+    },
+    ListCharacters {
+        conn: ConnId,
+        account: String,
+    },
+    CreateCharacter {
+        conn: ConnId,
+        record: CharacterRecord,
+    },
+    DeleteCharacter {
+        conn: ConnId,
+        account: String,
+        name: String,
+    },
+    LoadCharacter {
+        conn: ConnId,
+        account: String,
+        name: String,
+    },
+    Save(SaveBatch),
+}
+
+/// A storage answer, delivered to the world as input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageReply {
+    LoggedIn {
+        conn: ConnId,
+        account: String,
+        role: Role,
+        token: String,
+        expires_in_secs: u64,
+        characters: Vec<CharacterSummary>,
+    },
+    Characters {
+        conn: ConnId,
+        characters: Vec<CharacterSummary>,
+    },
+    CharacterLoaded {
+        conn: ConnId,
+        record: CharacterRecord,
+    },
+    /// A request for this connection could not be served.
+    Refused {
+        conn: ConnId,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A save failed for good (after retries); the world marks these characters dirty again.
+    SaveFailed { names: Vec<String> },
+}
+
+/// Requests waiting for the runner to hand them to the storage task.
+#[derive(Resource, Debug, Default)]
+pub struct StorageOut(pub Vec<StorageRequest>);
+
+/// Marks a character that belongs to an account (guests have none and are never saved).
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct AccountCharacter {
+    /// Lower-case username of the owner.
+    pub account: String,
+}
+
+/// A character whose saved state is behind the world's.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct SaveDirty;
+
+/// A character whose player disconnected; it stays in the world until `until` (a tick) so
+/// its owner can resume it in place.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lingering {
+    pub until: u64,
+}
+
+/// A connection's login state.
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct Auth {
+    /// Sent `hello` with the right version.
+    pub greeted: bool,
+    /// Logged-in account (lower-case username).
+    pub account: Option<String>,
+    pub role: Role,
+    /// The session token, to revoke on logout.
+    pub token: Option<String>,
+    /// A login-type request is in flight.
+    pub pending: bool,
+}

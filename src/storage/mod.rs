@@ -1,0 +1,220 @@
+//! Persistence: one async [`Store`] trait with two real backends — embedded SQLite (the
+//! default, no setup) and MongoDB — and the storage task that serves the world's requests.
+//!
+//! The world never waits on storage: it hands requests to [`service::run`] through a channel
+//! and gets replies back as inbound input. A [`SaveBatch`] is written atomically by both
+//! backends (SQLite: one transaction; MongoDB: a journal document replayed after a crash).
+
+pub mod auth;
+pub mod mongo;
+pub mod service;
+pub mod sqlite;
+
+use std::future::Future;
+
+use emberkeep_components::persist::{CharacterRecord, SaveBatch};
+use emberkeep_components::protocol::Role;
+use serde::{Deserialize, Serialize};
+
+pub use mongo::MongoStore;
+pub use sqlite::SqliteStore;
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// Lower-case username: the account's key.
+    pub key: String,
+    /// The username as typed at registration.
+    pub username: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub created_at: u64,
+}
+
+/// A login session: only the hash of its token is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub account: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// What a ban applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum BanTarget {
+    /// An account key.
+    Account(String),
+    /// An IP address.
+    Ip(String),
+}
+
+impl BanTarget {
+    /// A single string key, e.g. `account:bob` or `ip:127.0.0.1`.
+    pub fn key(&self) -> String {
+        match self {
+            BanTarget::Account(a) => format!("account:{a}"),
+            BanTarget::Ip(ip) => format!("ip:{ip}"),
+        }
+    }
+}
+
+/// A ban, with optional expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanRecord {
+    pub target: BanTarget,
+    pub reason: String,
+    /// Unix seconds; `None` for a permanent ban.
+    pub until: Option<u64>,
+    /// Who banned.
+    pub by: String,
+}
+
+impl BanRecord {
+    /// Whether the ban is in force at `now` (unix seconds).
+    pub fn active(&self, now: u64) -> bool {
+        self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// Why a storage call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key exists already (username, character name).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// A limit was reached (characters per account).
+    #[error("limit reached: {0}")]
+    Limit(String),
+    /// The database failed or could not be reached.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the server keeps. Both backends pass the same conformance suite
+/// (`tests/storage.rs`).
+pub trait Store: Clone + Send + Sync + 'static {
+    /// `sqlite` or `mongodb`, for logs.
+    fn backend(&self) -> &'static str;
+    /// Creates an account; [`StoreError::Conflict`] if the key exists.
+    fn create_account(
+        &self,
+        account: AccountRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account with this key.
+    fn account(
+        &self,
+        key: String,
+    ) -> impl Future<Output = StoreResult<Option<AccountRecord>>> + Send;
+    /// Changes an account's role; false if there is no such account.
+    fn set_role(&self, key: String, role: Role) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Stores a session.
+    fn put_session(&self, session: SessionRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The session with this token hash.
+    fn session(
+        &self,
+        token_hash: String,
+    ) -> impl Future<Output = StoreResult<Option<SessionRecord>>> + Send;
+    /// Revokes a session.
+    fn delete_session(&self, token_hash: String) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Creates a character; [`StoreError::Conflict`] if the name is taken (any case),
+    /// [`StoreError::Limit`] if its account has `max_per_account` already.
+    fn create_character(
+        &self,
+        record: CharacterRecord,
+        max_per_account: u32,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// An account's characters, by name.
+    fn characters(
+        &self,
+        account: String,
+    ) -> impl Future<Output = StoreResult<Vec<CharacterRecord>>> + Send;
+    /// The character with this key (lower-case name).
+    fn character(
+        &self,
+        key: String,
+    ) -> impl Future<Output = StoreResult<Option<CharacterRecord>>> + Send;
+    /// Every character (for checks and tools).
+    fn all_characters(&self) -> impl Future<Output = StoreResult<Vec<CharacterRecord>>> + Send;
+    /// Deletes one of an account's characters; false if it has none of that key.
+    fn delete_character(
+        &self,
+        account: String,
+        key: String,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Writes every character of the batch and the item-id mark, all or nothing.
+    fn save(&self, batch: SaveBatch) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The next item id to hand out (1 on an empty store).
+    fn next_item_id(&self) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Adds or replaces a ban.
+    fn put_ban(&self, ban: BanRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Lifts a ban; false if there was none.
+    fn delete_ban(&self, target: BanTarget) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Every ban.
+    fn bans(&self) -> impl Future<Output = StoreResult<Vec<BanRecord>>> + Send;
+}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path/to/file.db` (relative paths are relative to the working directory).
+    Sqlite(std::path::PathBuf),
+    /// `mongodb://...` or `mongodb+srv://...`; the database name is the URL's path, else
+    /// `emberkeep`.
+    Mongo(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `server.database` / `--database`.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/emberkeep.db".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(path.into()));
+        }
+        if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+            return Ok(DatabaseUrl::Mongo(url.to_string()));
+        }
+        Err(format!(
+            "unsupported database URL {url:?}; use sqlite://FILE or mongodb://HOST[:PORT][/DB]"
+        ))
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_select_a_backend_or_say_why_not() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("mongodb://127.0.0.1:27017/game"),
+            Ok(DatabaseUrl::Mongo(_))
+        ));
+        assert!(
+            DatabaseUrl::parse("postgres://x")
+                .unwrap_err()
+                .contains("unsupported")
+        );
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+}

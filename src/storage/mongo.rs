@@ -1,0 +1,410 @@
+//! MongoDB through the official driver, for production and for several servers sharing one
+//! database. Collections and indexes are created on start. Names are unique through `_id`
+//! (the lower-case name).
+//!
+//! A save batch must be all or nothing without multi-document transactions (those need a
+//! replica set): the batch is first inserted as one journal document (atomic), then applied
+//! to each character with a sequence guard (an older batch never overwrites a newer one), then
+//! the journal entry is removed. On start, leftover journal entries — a crash mid-apply — are
+//! applied again, so a batch is either fully in place or, if its journal insert never
+//! happened, not at all.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use emberkeep_components::persist::{CharacterRecord, SaveBatch};
+use emberkeep_components::protocol::Role;
+use futures_util::TryStreamExt;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database, IndexModel};
+
+use super::{AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult};
+
+/// A MongoDB database.
+#[derive(Clone)]
+pub struct MongoStore {
+    db: Database,
+    seq: Arc<AtomicI64>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn is_duplicate(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::InsertMany(m) => m.write_errors.iter().flatten().any(|w| w.code == 11000),
+        _ => e.to_string().contains("E11000"),
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Player => "player",
+        Role::Gm => "gm",
+        Role::Admin => "admin",
+    }
+}
+
+fn role_of(name: &str) -> Role {
+    match name {
+        "gm" => Role::Gm,
+        "admin" => Role::Admin,
+        _ => Role::Player,
+    }
+}
+
+fn int(d: &Document, key: &str) -> i64 {
+    match d.get(key) {
+        Some(Bson::Int64(v)) => *v,
+        Some(Bson::Int32(v)) => i64::from(*v),
+        Some(Bson::Double(v)) => *v as i64,
+        _ => 0,
+    }
+}
+
+fn text(d: &Document, key: &str) -> String {
+    d.get_str(key).unwrap_or_default().to_string()
+}
+
+fn character_of(d: &Document) -> StoreResult<CharacterRecord> {
+    serde_json::from_str(d.get_str("data").map_err(backend)?)
+        .map_err(|e| backend(format!("corrupt character record: {e}")))
+}
+
+impl MongoStore {
+    /// Connects (failing within a few seconds if the server is unreachable), creates indexes
+    /// and replays any interrupted save.
+    pub async fn open(url: &str) -> StoreResult<MongoStore> {
+        let mut options = ClientOptions::parse(url)
+            .await
+            .map_err(|e| backend(format!("bad MongoDB URL: {e}")))?;
+        options.server_selection_timeout = Some(Duration::from_secs(5));
+        options.connect_timeout = Some(Duration::from_secs(5));
+        options.app_name = Some("emberkeep".into());
+        let client = Client::with_options(options).map_err(backend)?;
+        let db = client
+            .default_database()
+            .unwrap_or_else(|| client.database("emberkeep"));
+        let store = MongoStore {
+            db,
+            seq: Arc::new(AtomicI64::new(0)),
+        };
+        store
+            .coll("characters")
+            .create_index(IndexModel::builder().keys(doc! {"account": 1}).build())
+            .await
+            .map_err(|e| backend(format!("cannot reach MongoDB at {url}: {e}")))?;
+        store
+            .coll("sessions")
+            .create_index(IndexModel::builder().keys(doc! {"account": 1}).build())
+            .await
+            .map_err(backend)?;
+        // Sequence numbers continue above anything stored.
+        let mut highest = 0;
+        for name in ["characters", "journal"] {
+            let mut cursor = store.coll(name).find(doc! {}).await.map_err(backend)?;
+            while let Some(d) = cursor.try_next().await.map_err(backend)? {
+                highest = highest.max(int(&d, "seq")).max(if name == "journal" {
+                    int(&d, "_id")
+                } else {
+                    0
+                });
+            }
+        }
+        store.seq.store(highest, Ordering::SeqCst);
+        store.replay_journal().await?;
+        Ok(store)
+    }
+
+    fn coll(&self, name: &str) -> Collection<Document> {
+        self.db.collection(name)
+    }
+
+    async fn replay_journal(&self) -> StoreResult<()> {
+        let entries: Vec<Document> = self
+            .coll("journal")
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        for entry in entries {
+            let seq = int(&entry, "_id");
+            let characters: Vec<String> = entry
+                .get_array("characters")
+                .map_err(backend)?
+                .iter()
+                .filter_map(|b| b.as_str().map(String::from))
+                .collect();
+            self.apply(seq, &characters, int(&entry, "next_item_id"))
+                .await?;
+            self.coll("journal")
+                .delete_one(doc! {"_id": seq})
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Writes journaled characters (as JSON) where the stored copy is older than `seq`.
+    async fn apply(&self, seq: i64, characters: &[String], next_item_id: i64) -> StoreResult<()> {
+        for data in characters {
+            let record: CharacterRecord = serde_json::from_str(data).map_err(backend)?;
+            self.coll("characters")
+                .update_one(
+                    doc! {"_id": record.key(), "seq": {"$lt": seq}},
+                    doc! {"$set": {"data": data.as_str(), "seq": seq}},
+                )
+                .await
+                .map_err(backend)?;
+        }
+        let meta = self.coll("meta");
+        let stored = meta
+            .find_one(doc! {"_id": "next_item_id"})
+            .await
+            .map_err(backend)?
+            .map(|d| int(&d, "value"))
+            .unwrap_or(1);
+        if next_item_id > stored {
+            meta.update_one(
+                doc! {"_id": "next_item_id"},
+                doc! {"$set": {"value": next_item_id}},
+            )
+            .upsert(true)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn next_seq(&self) -> i64 {
+        self.seq.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
+impl Store for MongoStore {
+    fn backend(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn create_account(&self, a: AccountRecord) -> StoreResult<()> {
+        let d = doc! {
+            "_id": &a.key, "username": &a.username, "password_hash": &a.password_hash,
+            "role": role_name(a.role), "created_at": a.created_at as i64,
+        };
+        self.coll("accounts")
+            .insert_one(d)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if is_duplicate(&e) {
+                    StoreError::Conflict(a.key.clone())
+                } else {
+                    backend(e)
+                }
+            })
+    }
+
+    async fn account(&self, key: String) -> StoreResult<Option<AccountRecord>> {
+        let d = self
+            .coll("accounts")
+            .find_one(doc! {"_id": &key})
+            .await
+            .map_err(backend)?;
+        Ok(d.map(|d| AccountRecord {
+            key: text(&d, "_id"),
+            username: text(&d, "username"),
+            password_hash: text(&d, "password_hash"),
+            role: role_of(&text(&d, "role")),
+            created_at: int(&d, "created_at") as u64,
+        }))
+    }
+
+    async fn set_role(&self, key: String, role: Role) -> StoreResult<bool> {
+        let r = self
+            .coll("accounts")
+            .update_one(doc! {"_id": &key}, doc! {"$set": {"role": role_name(role)}})
+            .await
+            .map_err(backend)?;
+        Ok(r.matched_count > 0)
+    }
+
+    async fn put_session(&self, s: SessionRecord) -> StoreResult<()> {
+        let d =
+            doc! {"_id": &s.token_hash, "account": &s.account, "expires_at": s.expires_at as i64};
+        self.coll("sessions")
+            .replace_one(doc! {"_id": &s.token_hash}, d)
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn session(&self, token_hash: String) -> StoreResult<Option<SessionRecord>> {
+        let d = self
+            .coll("sessions")
+            .find_one(doc! {"_id": &token_hash})
+            .await
+            .map_err(backend)?;
+        Ok(d.map(|d| SessionRecord {
+            token_hash: text(&d, "_id"),
+            account: text(&d, "account"),
+            expires_at: int(&d, "expires_at") as u64,
+        }))
+    }
+
+    async fn delete_session(&self, token_hash: String) -> StoreResult<()> {
+        self.coll("sessions")
+            .delete_one(doc! {"_id": &token_hash})
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn create_character(
+        &self,
+        record: CharacterRecord,
+        max_per_account: u32,
+    ) -> StoreResult<()> {
+        let have = self
+            .coll("characters")
+            .count_documents(doc! {"account": &record.account})
+            .await
+            .map_err(backend)?;
+        if have >= u64::from(max_per_account) {
+            return Err(StoreError::Limit(format!("{have} characters")));
+        }
+        let data = serde_json::to_string(&record).map_err(backend)?;
+        let d = doc! {"_id": record.key(), "account": &record.account, "seq": 0_i64, "data": data};
+        self.coll("characters")
+            .insert_one(d)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if is_duplicate(&e) {
+                    StoreError::Conflict(record.name.clone())
+                } else {
+                    backend(e)
+                }
+            })
+    }
+
+    async fn characters(&self, account: String) -> StoreResult<Vec<CharacterRecord>> {
+        let docs: Vec<Document> = self
+            .coll("characters")
+            .find(doc! {"account": &account})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        docs.iter().map(character_of).collect()
+    }
+
+    async fn character(&self, key: String) -> StoreResult<Option<CharacterRecord>> {
+        let d = self
+            .coll("characters")
+            .find_one(doc! {"_id": &key})
+            .await
+            .map_err(backend)?;
+        d.as_ref().map(character_of).transpose()
+    }
+
+    async fn all_characters(&self) -> StoreResult<Vec<CharacterRecord>> {
+        let docs: Vec<Document> = self
+            .coll("characters")
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        docs.iter().map(character_of).collect()
+    }
+
+    async fn delete_character(&self, account: String, key: String) -> StoreResult<bool> {
+        let r = self
+            .coll("characters")
+            .delete_one(doc! {"_id": &key, "account": &account})
+            .await
+            .map_err(backend)?;
+        Ok(r.deleted_count > 0)
+    }
+
+    async fn save(&self, batch: SaveBatch) -> StoreResult<()> {
+        let seq = self.next_seq();
+        let characters: Vec<String> = batch
+            .characters
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        let next = batch.next_item_id as i64;
+        self.coll("journal")
+            .insert_one(doc! {"_id": seq, "characters": characters.clone(), "next_item_id": next})
+            .await
+            .map_err(backend)?;
+        self.apply(seq, &characters, next).await?;
+        self.coll("journal")
+            .delete_one(doc! {"_id": seq})
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn next_item_id(&self) -> StoreResult<u64> {
+        let d = self
+            .coll("meta")
+            .find_one(doc! {"_id": "next_item_id"})
+            .await
+            .map_err(backend)?;
+        Ok(d.map(|d| int(&d, "value").max(1) as u64).unwrap_or(1))
+    }
+
+    async fn put_ban(&self, ban: BanRecord) -> StoreResult<()> {
+        let data = serde_json::to_string(&ban).map_err(backend)?;
+        let key = ban.target.key();
+        self.coll("bans")
+            .replace_one(doc! {"_id": &key}, doc! {"_id": &key, "data": data})
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn delete_ban(&self, target: BanTarget) -> StoreResult<bool> {
+        let r = self
+            .coll("bans")
+            .delete_one(doc! {"_id": target.key()})
+            .await
+            .map_err(backend)?;
+        Ok(r.deleted_count > 0)
+    }
+
+    async fn bans(&self) -> StoreResult<Vec<BanRecord>> {
+        let docs: Vec<Document> = self
+            .coll("bans")
+            .find(doc! {})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(backend)?
+            .try_collect()
+            .await
+            .map_err(backend)?;
+        docs.iter()
+            .map(|d| {
+                serde_json::from_str(d.get_str("data").map_err(backend)?)
+                    .map_err(|e| backend(format!("corrupt ban: {e}")))
+            })
+            .collect()
+    }
+}
