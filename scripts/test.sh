@@ -12,5 +12,31 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== MongoDB-compatible test server (secantusdb from PyPI)"
+# The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts
+# one on a free loopback port for the tests and stops it when the script exits.
+VENV="${EMBERKEEP_TEST_VENV:-target/test-venv}"
+if [ ! -x "$VENV/bin/secantusd-py" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "secantusdb==0.7.0b3"
+fi
+MONGO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: \
+    > target/secantusd.log 2>&1 &
+MONGO_PID=$!
+trap 'kill "$MONGO_PID" 2>/dev/null || true' EXIT
+python3 - "$MONGO_PORT" <<'PY'
+import socket, sys, time
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit("the MongoDB-compatible test server did not start; see target/secantusd.log")
+PY
+export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT"
+
 echo "== cargo test"
 cargo test --workspace --locked

@@ -369,6 +369,14 @@ async fn character_request<S: Store>(
 /// Writes a batch, retrying with backoff; reports a lasting failure.
 async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<StorageReply> {
     let started = Instant::now();
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let what: Vec<String> = batch
+            .characters
+            .iter()
+            .map(|c| format!("{}{:?}", c.name, c.item_ids().collect::<Vec<_>>()))
+            .collect();
+        tracing::debug!(reason = ?batch.reason, characters = %what.join(" "), "saving");
+    }
     let mut attempt = 0;
     loop {
         match store.save(batch.clone()).await {

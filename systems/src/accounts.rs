@@ -35,9 +35,42 @@ pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
 /// Shortest and longest password.
 pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
-/// Character groups to save at the end of this tick, each group in one atomic batch.
+/// What this tick saves. Everything goes out as ONE atomic batch at the end of the tick:
+/// snapshots of characters still in the world are taken then, after every transfer of the
+/// tick; characters leaving the world are snapshotted as they leave. Split batches could
+/// let one batch carry a character holding an item whose giver is only in a later batch —
+/// a crash between the two would store the item twice.
 #[derive(Resource, Debug, Default)]
-pub struct SaveSoon(pub Vec<(Vec<Entity>, SaveReason)>);
+pub struct SaveSoon {
+    /// Characters to snapshot at the end of the tick.
+    pub entities: Vec<Entity>,
+    /// Snapshots of characters that left the world this tick.
+    pub records: Vec<CharacterRecord>,
+    /// The most important reason asked for this tick.
+    pub reason: Option<SaveReason>,
+}
+
+impl SaveSoon {
+    /// Asks for these characters to be saved at the end of this tick.
+    pub fn add(&mut self, entities: &[Entity], reason: SaveReason) {
+        self.entities.extend_from_slice(entities);
+        self.note(reason);
+    }
+
+    fn note(&mut self, reason: SaveReason) {
+        let rank = |r: SaveReason| match r {
+            SaveReason::Periodic => 0,
+            SaveReason::LevelUp => 1,
+            SaveReason::Death => 2,
+            SaveReason::Logout => 3,
+            SaveReason::Transfer => 4,
+            SaveReason::Shutdown => 5,
+        };
+        if self.reason.is_none_or(|r| rank(reason) > rank(r)) {
+            self.reason = Some(reason);
+        }
+    }
+}
 
 fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: impl Into<String>) {
     send_to(
@@ -688,13 +721,18 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
     ) else {
         return;
     };
+    // Events already queued for the connection (e.g. `logged_in`) go first.
+    let mut out = Outgoing::default();
+    if let Some(pending) = world.get::<Outgoing>(c).filter(|o| !o.is_empty()) {
+        out.push(pending.as_str());
+    }
     world.despawn(c);
     world.resource_mut::<ConnIndex>().0.insert(conn.id, k);
     let mut entity = world.entity_mut(k);
     entity.remove::<Lingering>();
     entity.insert((
         conn,
-        Outgoing::default(),
+        out,
         Auth {
             pending: false,
             ..auth
@@ -775,10 +813,13 @@ pub fn linger(world: &mut World, e: Entity) -> bool {
     if world.get::<AccountCharacter>(e).is_none() || world.get::<Player>(e).is_none() {
         return false;
     }
-    save_now(world, &[e], SaveReason::Logout);
     if ticks == 0 {
+        save_now(world, &[e], SaveReason::Logout);
         return false;
     }
+    world
+        .resource_mut::<SaveSoon>()
+        .add(&[e], SaveReason::Logout);
     if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
         world.resource_mut::<ConnIndex>().0.remove(&conn);
     }
@@ -850,29 +891,21 @@ pub fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     })
 }
 
-/// Queues one atomic save of these characters (guests are skipped) and clears their dirt.
+/// Snapshots these characters now into this tick's batch (guests are skipped); for
+/// characters about to leave the world.
 pub fn save_now(world: &mut World, entities: &[Entity], reason: SaveReason) {
-    let characters: Vec<CharacterRecord> = entities
+    let records: Vec<CharacterRecord> = entities
         .iter()
         .filter_map(|e| snapshot(world, *e))
         .collect();
-    if characters.is_empty() {
-        return;
-    }
     for e in entities {
         if let Ok(mut entity) = world.get_entity_mut(*e) {
             entity.remove::<SaveDirty>();
         }
     }
-    let next_item_id = world.resource::<ItemIds>().peek();
-    world
-        .resource_mut::<StorageOut>()
-        .0
-        .push(StorageRequest::Save(SaveBatch {
-            characters,
-            next_item_id,
-            reason,
-        }));
+    let mut soon = world.resource_mut::<SaveSoon>();
+    soon.records.extend(records);
+    soon.note(reason);
 }
 
 /// Saves every account character at once (graceful shutdown).
@@ -908,25 +941,40 @@ pub fn mark_dirty(
     }
 }
 
-/// Runs the saves asked for this tick, then, every `save_interval_ticks`, one batch of every
-/// character marked dirty.
+/// Sends this tick's saves as one batch: characters asked for (snapshotted now), those that
+/// left (snapshotted as they left), and every `save_interval_ticks` all dirty characters.
 pub fn flush_saves(world: &mut World) {
-    let groups = std::mem::take(&mut world.resource_mut::<SaveSoon>().0);
-    for (group, reason) in groups {
-        let alive: Vec<Entity> = group
-            .into_iter()
-            .filter(|e| world.get_entity(*e).is_ok())
-            .collect();
-        save_now(world, &alive, reason);
-    }
+    let mut soon = std::mem::take(&mut *world.resource_mut::<SaveSoon>());
     let interval = world.resource::<SimConfig>().save_interval_ticks.max(1);
     if world.resource::<Tick>().0.is_multiple_of(interval) {
-        let dirty: Vec<Entity> = {
-            let mut q = world.query_filtered::<Entity, (With<SaveDirty>, With<AccountCharacter>)>();
-            q.iter(world).collect()
-        };
-        save_now(world, &dirty, SaveReason::Periodic);
+        let mut q = world.query_filtered::<Entity, (With<SaveDirty>, With<AccountCharacter>)>();
+        let dirty: Vec<Entity> = q.iter(world).collect();
+        if !dirty.is_empty() {
+            soon.add(&dirty, SaveReason::Periodic);
+        }
     }
+    let mut seen = std::collections::HashSet::new();
+    let mut characters = std::mem::take(&mut soon.records);
+    for e in soon.entities {
+        if seen.insert(e)
+            && let Some(record) = snapshot(world, e)
+        {
+            characters.push(record);
+            world.entity_mut(e).remove::<SaveDirty>();
+        }
+    }
+    let (Some(reason), false) = (soon.reason, characters.is_empty()) else {
+        return;
+    };
+    let next_item_id = world.resource::<ItemIds>().peek();
+    world
+        .resource_mut::<StorageOut>()
+        .0
+        .push(StorageRequest::Save(SaveBatch {
+            characters,
+            next_item_id,
+            reason,
+        }));
 }
 
 /// The class list for `server_info` (used by tests and tools).
@@ -956,4 +1004,96 @@ pub fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
         outbox.frames.push((conn, frame));
     }
     outbox.closes.push((conn, reason));
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::net::ConnId;
+    use emberkeep_components::persist::{AccountCharacter, SaveReason, StorageOut, StorageRequest};
+    use emberkeep_components::protocol::ClientMsg;
+
+    use crate::scenario::{Scenario, open_map};
+
+    fn account_player(s: &mut Scenario, name: &str) -> (ConnId, u64) {
+        let (c, id) = s.join(name);
+        let e = s.entity(c);
+        s.world.entity_mut(e).insert(AccountCharacter {
+            account: name.to_lowercase(),
+        });
+        (c, id)
+    }
+
+    fn saves(s: &mut Scenario) -> Vec<(SaveReason, Vec<String>)> {
+        std::mem::take(&mut s.world.resource_mut::<StorageOut>().0)
+            .into_iter()
+            .filter_map(|r| match r {
+                StorageRequest::Save(b) => {
+                    Some((b.reason, b.characters.into_iter().map(|c| c.name).collect()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Regression: two gives in one tick were saved as two batches snapshotted at the same
+    /// moment; a crash between them stored the middle player's new item twice.
+    #[test]
+    fn regression_gives_in_one_tick_are_saved_as_one_batch() {
+        let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());
+        let (a, _) = account_player(&mut s, "Ann");
+        let (b, bob) = account_player(&mut s, "Bob");
+        let (_c, cid) = account_player(&mut s, "Cid");
+        let x = s.grant(a, "sword", 1);
+        let y = s.grant(b, "helm", 1);
+        s.tick();
+        saves(&mut s);
+        s.send(
+            b,
+            ClientMsg::Give {
+                item: y,
+                to: cid,
+                count: None,
+            },
+        );
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: x,
+                to: bob,
+                count: None,
+            },
+        );
+        s.tick();
+        let got = saves(&mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        let (reason, mut names) = got[0].clone();
+        names.sort();
+        assert_eq!(
+            (reason, names),
+            (
+                SaveReason::Transfer,
+                vec!["Ann".to_string(), "Bob".into(), "Cid".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn guests_are_never_saved_and_quiet_ticks_save_nothing() {
+        let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());
+        let (a, _) = s.join("Guest");
+        let (_b, bob) = s.join("Other");
+        let x = s.grant(a, "sword", 1);
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: x,
+                to: bob,
+                count: None,
+            },
+        );
+        s.ticks(3);
+        assert!(saves(&mut s).is_empty());
+    }
 }

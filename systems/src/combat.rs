@@ -193,8 +193,8 @@ pub fn resolve_deaths(
         if is_player {
             let respawn_at = tick.0 + u64::from(content.rules.combat.respawn_ticks);
             commands.entity(e).insert(Dead { respawn_at });
-            save.0.push((vec![e], SaveReason::Death));
-            save.0.push((vec![e], SaveReason::Death));
+            save.add(&[e], SaveReason::Death);
+            save.add(&[e], SaveReason::Death);
             log.by.clear();
             log.last = None;
             continue;
@@ -241,7 +241,7 @@ pub fn resolve_deaths(
                     }),
                 );
                 commands.entity(p).insert(StatsDirty);
-                save.0.push((vec![p], SaveReason::LevelUp));
+                save.add(&[p], SaveReason::LevelUp);
             }
         }
         // Loot belongs to the one who dealt the last blow, if a player.

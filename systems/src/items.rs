@@ -204,8 +204,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     world.entity_mut(e).insert(ItemsDirty);
     world
         .resource_mut::<crate::accounts::SaveSoon>()
-        .0
-        .push((vec![e], SaveReason::Transfer));
+        .add(&[e], SaveReason::Transfer);
     info(world, e, format!("You pick up {count} {name}."));
 }
 
@@ -231,8 +230,7 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
             world.entity_mut(e).insert(ItemsDirty);
             world
                 .resource_mut::<crate::accounts::SaveSoon>()
-                .0
-                .push((vec![e], SaveReason::Transfer));
+                .add(&[e], SaveReason::Transfer);
             info(world, e, format!("You drop {n} {name}."));
         }
         Some(Err((code, message))) => refuse(world, e, code, message),
@@ -322,8 +320,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     // Both characters in one atomic save: the item is never stored twice or nowhere.
     world
         .resource_mut::<crate::accounts::SaveSoon>()
-        .0
-        .push((vec![e, r], SaveReason::Transfer));
+        .add(&[e, r], SaveReason::Transfer);
     let name = item_name(&content, &item.template);
     let giver = world
         .get::<DisplayName>(e)

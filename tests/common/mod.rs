@@ -22,6 +22,7 @@ pub const WAIT: Duration = Duration::from_secs(5);
 pub struct TestServer {
     pub handle: Option<ServerHandle>,
     pub addr: SocketAddr,
+    config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -31,6 +32,28 @@ impl TestServer {
         if let Some(h) = self.handle.take() {
             h.shutdown().await;
         }
+    }
+
+    /// Stops the server gracefully and starts it again on the same assets and database.
+    pub async fn restart(mut self) -> TestServer {
+        if let Some(h) = self.handle.take() {
+            h.shutdown().await;
+        }
+        let handle = emberkeep::start(self.config.clone())
+            .await
+            .expect("server restarts");
+        let addr = handle.ws_addr();
+        TestServer {
+            handle: Some(handle),
+            addr,
+            config: self.config,
+            _dir: self._dir,
+        }
+    }
+
+    /// The server's assets folder (its database lives there too).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn stats(&self) -> &emberkeep::stats::Stats {
@@ -100,13 +123,23 @@ pub async fn start_with_mobs(
     config.server.assets = dir.path().to_owned();
     config.server.database = format!("sqlite://{}", dir.path().join("emberkeep.db").display());
     tweak(&mut config);
-    let handle = emberkeep::start(config).await.expect("server starts");
+    let handle = emberkeep::start(config.clone())
+        .await
+        .expect("server starts");
     let addr = handle.ws_addr();
     TestServer {
         handle: Some(handle),
         addr,
+        config,
         _dir: dir,
     }
+}
+
+/// Writes a test assets folder (test map with these mob spawns, test content) into `dir`.
+pub fn write_assets(dir: &std::path::Path, mobs: &[(&str, i32, i32)]) {
+    std::fs::create_dir_all(dir.join("maps")).unwrap();
+    std::fs::write(dir.join("maps/test.tmj"), test_map_with(&[], mobs)).unwrap();
+    write_test_content(dir);
 }
 
 /// Writes small content with round numbers into a test assets folder, so tests can state
@@ -425,4 +458,71 @@ pub fn stat(
     which: impl Fn(&emberkeep::stats::Stats) -> &std::sync::atomic::AtomicU64,
 ) -> u64 {
     emberkeep::stats::Stats::get(which(server.stats()))
+}
+
+/// A connection that said `hello` without a name (ready to register or log in).
+pub async fn greeted(addr: SocketAddr) -> Client {
+    let mut c = Client::connect(addr).await;
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: None,
+        class: None,
+    })
+    .await;
+    match c.next().await {
+        ServerEvent::ServerInfo { version, .. } => assert_eq!(version, PROTOCOL_VERSION),
+        other => panic!("expected server_info, got {other:?}"),
+    }
+    c
+}
+
+impl Client {
+    /// Sends register or login and returns the `logged_in` token, or the error code.
+    pub async fn auth(&mut self, msg: ClientMsg) -> Result<String, ErrorCode> {
+        self.send(&msg).await;
+        match self
+            .wait_for("logged_in or error", |e| {
+                matches!(e, ServerEvent::LoggedIn { .. } | ServerEvent::Error { .. })
+            })
+            .await
+        {
+            ServerEvent::LoggedIn { token, .. } => Ok(token),
+            ServerEvent::Error { code, .. } => Err(code),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `play {name}` and wait for the welcome; records the entity id.
+    pub async fn play(&mut self, name: &str) -> ServerEvent {
+        self.send(&ClientMsg::Play { name: name.into() }).await;
+        let w = self
+            .wait_for("welcome", |e| {
+                matches!(e, ServerEvent::Welcome { .. } | ServerEvent::Error { .. })
+            })
+            .await;
+        match &w {
+            ServerEvent::Welcome { id, name, .. } => {
+                self.id = *id;
+                self.name = name.clone();
+            }
+            other => panic!("play {name}: {other:?}"),
+        }
+        w
+    }
+}
+
+/// `register` message.
+pub fn register(user: &str, password: &str) -> ClientMsg {
+    ClientMsg::Register {
+        username: user.into(),
+        password: password.into(),
+    }
+}
+
+/// `login` message.
+pub fn login(user: &str, password: &str) -> ClientMsg {
+    ClientMsg::Login {
+        username: user.into(),
+        password: password.into(),
+    }
 }

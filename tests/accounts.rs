@@ -1,0 +1,262 @@
+//! Accounts over real WebSocket against a real SQLite file: registration, login, tokens,
+//! characters, one connection per account, lingering and resuming, and every bad input.
+
+mod common;
+
+use common::{Client, Ended, greeted, login, register, start};
+use emberkeep::storage::{BanRecord, BanTarget, SessionRecord, SqliteStore, Store, auth};
+use emberkeep_components::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerEvent};
+
+/// The test server's database file (tests/common puts it in the assets temp folder).
+fn db_of(server: &common::TestServer) -> SqliteStore {
+    SqliteStore::open(&server.dir().join("emberkeep.db")).unwrap()
+}
+
+async fn create(c: &mut Client, name: &str) -> Vec<String> {
+    c.send(&ClientMsg::CreateCharacter {
+        name: name.into(),
+        class: "warrior".into(),
+    })
+    .await;
+    match c
+        .wait_for("characters", |e| {
+            matches!(
+                e,
+                ServerEvent::Characters { .. } | ServerEvent::Error { .. }
+            )
+        })
+        .await
+    {
+        ServerEvent::Characters { characters } => characters.into_iter().map(|c| c.name).collect(),
+        other => panic!("create {name}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn register_play_logout_and_the_token_is_dead_afterwards() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    let token = c.auth(register("Ann_01", "hunter2hunter2")).await.unwrap();
+    assert_eq!(token.len(), 64);
+    assert_eq!(create(&mut c, "Annie").await, vec!["Annie"]);
+    c.play("Annie").await;
+    c.step(2, 1).await;
+    c.send(&ClientMsg::Logout).await;
+    c.wait_for("logged_out", |e| *e == ServerEvent::LoggedOut)
+        .await;
+    // The same connection may log in again; the old token is revoked.
+    let mut other = greeted(server.addr).await;
+    assert_eq!(
+        other.auth(ClientMsg::Resume { token }).await,
+        Err(ErrorCode::TokenInvalid)
+    );
+    c.auth(login("ann_01", "hunter2hunter2"))
+        .await
+        .expect("usernames are case-insensitive");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_credentials_and_bad_inputs_get_clear_errors() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("bob", "correct-horse")).await.unwrap();
+    create(&mut c, "Bobby").await;
+    let mut d = greeted(server.addr).await;
+    let long = "x".repeat(300);
+    let cases = [
+        (login("bob", "wrong-horse!"), ErrorCode::BadCredentials),
+        (login("nobody", "correct-horse"), ErrorCode::BadCredentials),
+        (register("BOB", "another-pass"), ErrorCode::UsernameTaken),
+        (
+            register(r#"{"$gt": ""}"#, "password123"),
+            ErrorCode::BadUsername,
+        ),
+        (
+            register("'; DROP TABLE accounts; --", "password123"),
+            ErrorCode::BadUsername,
+        ),
+        (register(&long, "password123"), ErrorCode::BadUsername),
+        (register("carol", "short"), ErrorCode::BadPassword),
+        (register("carol", &long), ErrorCode::BadPassword),
+        (
+            ClientMsg::Resume {
+                token: "0".repeat(64),
+            },
+            ErrorCode::TokenInvalid,
+        ),
+        (
+            ClientMsg::Resume {
+                token: long.clone(),
+            },
+            ErrorCode::TokenInvalid,
+        ),
+    ];
+    for (msg, code) in cases {
+        assert_eq!(d.auth(msg.clone()).await, Err(code), "{msg:?}");
+    }
+    // Characters: taken names (any case), bad names, unknown class, another account's.
+    d.auth(register("dave", "password123")).await.unwrap();
+    for (name, class, code) in [
+        ("BOBBY", "warrior", ErrorCode::NameTaken),
+        (r#"{"$gt":""}"#, "warrior", ErrorCode::BadName),
+        ("Dave", "wizard", ErrorCode::UnknownClass),
+    ] {
+        d.send(&ClientMsg::CreateCharacter {
+            name: name.into(),
+            class: class.into(),
+        })
+        .await;
+        assert_eq!(d.expect_error().await, code, "{name}");
+    }
+    d.send(&ClientMsg::Play {
+        name: "Bobby".into(),
+    })
+    .await;
+    assert_eq!(d.expect_error().await, ErrorCode::UnknownCharacter);
+    d.send(&ClientMsg::Play {
+        name: "Nobody".into(),
+    })
+    .await;
+    assert_eq!(d.expect_error().await, ErrorCode::UnknownCharacter);
+    // Account messages need hello first, and a login for the rest.
+    let mut raw = Client::connect(server.addr).await;
+    raw.send(&login("bob", "correct-horse")).await;
+    assert_eq!(raw.expect_error().await, ErrorCode::HelloFirst);
+    let mut anon = greeted(server.addr).await;
+    anon.send(&ClientMsg::ListCharacters).await;
+    assert_eq!(anon.expect_error().await, ErrorCode::NotLoggedIn);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_and_a_banned_account_are_refused() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("erin", "password123")).await.unwrap();
+    let db = db_of(&server);
+    let token = auth::new_token().unwrap();
+    db.put_session(SessionRecord {
+        token_hash: auth::token_hash(&token),
+        account: "erin".into(),
+        expires_at: 1,
+    })
+    .await
+    .unwrap();
+    let mut d = greeted(server.addr).await;
+    assert_eq!(
+        d.auth(ClientMsg::Resume { token }).await,
+        Err(ErrorCode::TokenInvalid)
+    );
+    let until = emberkeep::storage::now_secs() + 600;
+    db.put_ban(BanRecord {
+        target: BanTarget::Account("erin".into()),
+        reason: "botting".into(),
+        until: Some(until),
+        by: "test".into(),
+    })
+    .await
+    .unwrap();
+    d.send(&login("erin", "password123")).await;
+    match d
+        .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::Banned);
+            assert!(
+                message.contains("botting") && message.contains("10 more minutes"),
+                "{message}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reconnect_with_the_token_resumes_the_same_entity_in_place() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    let token = c.auth(register("fay", "password123")).await.unwrap();
+    create(&mut c, "Fay").await;
+    c.play("Fay").await;
+    c.step(2, 1).await;
+    c.step(3, 1).await;
+    let (id, mut watcher) = (c.id, Client::join(server.addr, "Watcher").await);
+    c.ws.close(None).await.unwrap();
+    drop(c);
+    // Still in the world for everyone else while it lingers: no despawn before the pong.
+    let seen = watcher.sync().await;
+    assert!(!seen.contains(&ServerEvent::Despawn { id }), "{seen:?}");
+    let mut back = greeted(server.addr).await;
+    back.auth(ClientMsg::Resume { token }).await.unwrap();
+    match back
+        .wait_for("welcome", |e| matches!(e, ServerEvent::Welcome { .. }))
+        .await
+    {
+        ServerEvent::Welcome {
+            id: again, x, y, ..
+        } => assert_eq!((again, x, y), (id, 3, 1), "same entity, same tile"),
+        _ => unreachable!(),
+    }
+    back.saw_or_wait(
+        "the watcher's spawn",
+        |e| matches!(e, ServerEvent::Spawn { name, .. } if name == "Watcher"),
+    )
+    .await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_login_closes_the_first_connection_with_a_reason() {
+    let server = start(&[], |_| {}).await;
+    let mut first = greeted(server.addr).await;
+    first.auth(register("gus", "password123")).await.unwrap();
+    create(&mut first, "Gus").await;
+    first.play("Gus").await;
+    let id = first.id;
+    let mut second = greeted(server.addr).await;
+    second.auth(login("gus", "password123")).await.unwrap();
+    match first.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(
+            f.reason.contains("logged in from another connection"),
+            "{}",
+            f.reason
+        ),
+        other => panic!("{other:?}"),
+    }
+    // The character was lingering and is taken over in place.
+    match second
+        .wait_for("welcome", |e| matches!(e, ServerEvent::Welcome { .. }))
+        .await
+    {
+        ServerEvent::Welcome { id: again, .. } => assert_eq!(again, id),
+        _ => unreachable!(),
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn guests_can_be_turned_off() {
+    let server = start(&[], |c| c.world.allow_guests = false).await;
+    let mut c = Client::connect(server.addr).await;
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: None,
+        class: None,
+    })
+    .await;
+    assert!(matches!(
+        c.next().await,
+        ServerEvent::ServerInfo { guests: false, .. }
+    ));
+    c.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: Some("Guest".into()),
+        class: None,
+    })
+    .await;
+    assert_eq!(c.expect_error().await, ErrorCode::GuestsDisabled);
+    server.shutdown().await;
+}

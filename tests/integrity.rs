@@ -1,0 +1,467 @@
+//! Nothing is lost and nothing is duplicated: a graceful restart brings every character back
+//! exactly as it was; a give is one atomic write of both characters; and a server killed with
+//! SIGKILL in the middle of a storm of gives comes back with every item exactly once.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Client, WAIT, greeted, login, register, start_with_mobs};
+use emberkeep::storage::{AccountRecord, SqliteStore, Store, auth};
+use emberkeep_components::persist::{CharacterRecord, ItemRecord};
+use emberkeep_components::protocol::{ClientMsg, EntityKind, ItemView, Role, ServerEvent};
+
+/// The last inventory a client was told about.
+fn last_inventory(c: &Client) -> Vec<ItemView> {
+    c.seen
+        .iter()
+        .rev()
+        .find_map(|e| {
+            if let ServerEvent::Inventory { items, .. } = e {
+                Some(items.clone())
+            } else {
+                None
+            }
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_was() {
+    let server = start_with_mobs(&[], &[("rat", 2, 1)], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    let token = c.auth(register("hana", "password123")).await.unwrap();
+    c.send(&ClientMsg::CreateCharacter {
+        name: "Hana".into(),
+        class: "warrior".into(),
+    })
+    .await;
+    c.wait_for("characters", |e| {
+        matches!(e, ServerEvent::Characters { .. })
+    })
+    .await;
+    c.play("Hana").await;
+    // Kill the rat next to the spawn, take its dagger, wear it, walk off, get hurt... well, walk.
+    let rat = match c
+        .saw_or_wait("rat", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Mob,
+                    ..
+                }
+            )
+        })
+        .await
+    {
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    c.send(&ClientMsg::Attack { target: rat }).await;
+    let loot = match c
+        .wait_for("loot", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Item,
+                    ..
+                }
+            )
+        })
+        .await
+    {
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    c.send(&ClientMsg::Pickup { item: loot }).await;
+    c.wait_for(
+        "inventory",
+        |e| matches!(e, ServerEvent::Inventory { items, .. } if !items.is_empty()),
+    )
+    .await;
+    let dagger = last_inventory(&c)[0].id;
+    c.send(&ClientMsg::Equip { item: dagger }).await;
+    c.wait_for(
+        "equipment",
+        |e| matches!(e, ServerEvent::Equipment { slots } if !slots.is_empty()),
+    )
+    .await;
+    for (x, y) in [(1, 2), (1, 3), (2, 3)] {
+        c.step(x, y).await;
+    }
+    c.send(&ClientMsg::Command {
+        line: "stats".into(),
+    })
+    .await;
+    let sheet_before = c
+        .wait_for("sheet", |e| matches!(e, ServerEvent::Info { .. }))
+        .await;
+
+    let server = server.restart().await;
+    let mut again = greeted(server.addr).await;
+    again
+        .auth(ClientMsg::Resume { token })
+        .await
+        .expect("sessions survive restarts");
+    match again.play("Hana").await {
+        ServerEvent::Welcome { x, y, .. } => assert_eq!((x, y), (2, 3), "same tile"),
+        _ => unreachable!(),
+    }
+    let eq = again
+        .wait_for("equipment", |e| matches!(e, ServerEvent::Equipment { .. }))
+        .await;
+    assert!(
+        matches!(&eq, ServerEvent::Equipment { slots } if slots.values().any(|i| i.id == dagger)),
+        "same dagger: {eq:?}"
+    );
+    again
+        .send(&ClientMsg::Command {
+            line: "stats".into(),
+        })
+        .await;
+    let sheet_after = again
+        .wait_for("sheet", |e| matches!(e, ServerEvent::Info { .. }))
+        .await;
+    assert_eq!(sheet_after, sheet_before, "same level, xp, hp, stats");
+    // New items continue above the old ids.
+    let next = SqliteStore::open(&server.dir().join("emberkeep.db"))
+        .unwrap()
+        .next_item_id()
+        .await
+        .unwrap();
+    assert!(next > dagger);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_give_is_one_atomic_write_of_both_characters() {
+    let server = start_with_mobs(&[], &[("rat", 2, 1)], |_| {}).await;
+    let mut a = greeted(server.addr).await;
+    a.auth(register("ivy", "password123")).await.unwrap();
+    a.send(&ClientMsg::CreateCharacter {
+        name: "Ivy".into(),
+        class: "warrior".into(),
+    })
+    .await;
+    a.wait_for("characters", |e| {
+        matches!(e, ServerEvent::Characters { .. })
+    })
+    .await;
+    a.play("Ivy").await;
+    let mut b = greeted(server.addr).await;
+    b.auth(register("jon", "password123")).await.unwrap();
+    b.send(&ClientMsg::CreateCharacter {
+        name: "Jon".into(),
+        class: "warrior".into(),
+    })
+    .await;
+    b.wait_for("characters", |e| {
+        matches!(e, ServerEvent::Characters { .. })
+    })
+    .await;
+    b.play("Jon").await;
+    let rat = match a
+        .saw_or_wait("rat", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Mob,
+                    ..
+                }
+            )
+        })
+        .await
+    {
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    a.send(&ClientMsg::Attack { target: rat }).await;
+    let loot = match a
+        .wait_for("loot", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Item,
+                    ..
+                }
+            )
+        })
+        .await
+    {
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    a.send(&ClientMsg::Pickup { item: loot }).await;
+    a.wait_for(
+        "inventory",
+        |e| matches!(e, ServerEvent::Inventory { items, .. } if !items.is_empty()),
+    )
+    .await;
+    let dagger = last_inventory(&a)[0].id;
+    a.send(&ClientMsg::Give {
+        item: dagger,
+        to: b.id,
+        count: None,
+    })
+    .await;
+    b.wait_for("the dagger", |e| matches!(e, ServerEvent::Inventory { items, .. } if items.iter().any(|i| i.id == dagger))).await;
+    // The saved state moves in one step: Jon has it and Ivy does not, never both or neither.
+    let db = SqliteStore::open(&server.dir().join("emberkeep.db")).unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ivy = db.character("ivy".into()).await.unwrap().unwrap();
+        let jon = db.character("jon".into()).await.unwrap().unwrap();
+        let (in_ivy, in_jon) = (
+            ivy.item_ids().any(|i| i == dagger),
+            jon.item_ids().any(|i| i == dagger),
+        );
+        assert!(
+            in_ivy != in_jon || !in_ivy && !in_jon && ivy.inventory.is_empty(),
+            "ivy {in_ivy}, jon {in_jon}"
+        );
+        if in_jon {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the give was never saved"
+        );
+        tokio::task::yield_now().await;
+    }
+    server.shutdown().await;
+}
+
+/// A real `emberkeep` process with its log lines.
+struct Process {
+    child: Child,
+    addr: SocketAddr,
+}
+
+fn spawn_server(assets: &std::path::Path, db: &str) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep"))
+        .args([
+            "--ws-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+            "--assets",
+            assets.to_str().unwrap(),
+            "--database",
+            db,
+        ])
+        .env("NO_COLOR", "1")
+        .env(
+            "RUST_LOG",
+            "info,emberkeep::storage=debug,emberkeep::net=debug",
+        )
+        .env("EMBERKEEP_CONFIG", assets.join("test.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let log = assets.join("server.log");
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = writeln!(file, "{line}");
+            if let Some(addr) = line
+                .split("ws_addr=")
+                .nth(1)
+                .filter(|_| line.contains("listening"))
+            {
+                let _ = tx.send(addr.split_whitespace().next().unwrap().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(WAIT)
+        .expect("the server starts")
+        .parse()
+        .unwrap();
+    Process { child, addr }
+}
+
+#[tokio::test]
+async fn sigkill_during_a_storm_of_gives_loses_and_duplicates_nothing() {
+    const PLAYERS: usize = 6;
+    const ITEMS_EACH: u64 = 5;
+    let dir = tempfile::tempdir().unwrap();
+    common::write_assets(dir.path(), &[]);
+    std::fs::write(
+        dir.path().join("test.toml"),
+        "[world]\nmap = \"test\"\nregion_size = 4\n",
+    )
+    .unwrap();
+    let db_path = dir.path().join("game.db");
+    let db_url = format!("sqlite://{}", db_path.display());
+
+    // Seed accounts and characters holding items 1..=30.
+    let store = SqliteStore::open(&db_path).unwrap();
+    let hash = auth::hash_password("password123").unwrap();
+    let (mut daggers, mut potions) = (Vec::new(), 0u32);
+    for p in 0..PLAYERS {
+        let key = format!("user{p}");
+        store
+            .create_account(AccountRecord {
+                key: key.clone(),
+                username: key.clone(),
+                password_hash: hash.clone(),
+                role: Role::Player,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let mut c = CharacterRecord::new(&format!("Hero{p}"), &key, "warrior");
+        // Daggers are unique; potions stack (a give may merge a stack into the receiver's).
+        for i in 0..ITEMS_EACH {
+            let id = p as u64 * ITEMS_EACH + i + 1;
+            let template = if i % 2 == 0 { "dagger" } else { "potion" };
+            c.inventory.push(ItemRecord {
+                id,
+                template: template.into(),
+                count: 1,
+            });
+            if template == "dagger" {
+                daggers.push(id);
+            } else {
+                potions += 1;
+            }
+        }
+        store.create_character(c, 5).await.unwrap();
+    }
+    drop(store);
+
+    let mut moved = 0;
+    for (round, kill_after_ms) in [350u64, 900, 1500].into_iter().enumerate() {
+        let mut server = spawn_server(dir.path(), &db_url);
+        let mut clients = Vec::new();
+        for p in 0..PLAYERS {
+            let mut c = greeted(server.addr).await;
+            c.auth(login(&format!("user{p}"), "password123"))
+                .await
+                .unwrap();
+            c.play(&format!("Hero{p}")).await;
+            c.sync().await; // the welcome frame's inventory is read
+            clients.push(c);
+        }
+        let ids: Vec<u64> = clients.iter().map(|c| c.id).collect();
+        // Everyone stands on the spawn tile and keeps giving its first item to the next player.
+        let mut storm = tokio::task::JoinSet::new();
+        for (p, mut c) in clients.into_iter().enumerate() {
+            let to = ids[(p + 1) % PLAYERS];
+            storm.spawn(async move {
+                use futures_util::{SinkExt, StreamExt};
+                let mut items: Vec<u64> = last_inventory(&c).iter().map(|i| i.id).collect();
+                loop {
+                    if let Some(&item) = items.first() {
+                        let give = serde_json::to_string(&ClientMsg::Give {
+                            item,
+                            to,
+                            count: None,
+                        })
+                        .unwrap();
+                        if c.ws
+                            .send(tokio_tungstenite::tungstenite::Message::text(give))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    match tokio::time::timeout(Duration::from_millis(200), c.ws.next()).await {
+                        Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                            let events: Vec<ServerEvent> =
+                                serde_json::from_str(t.as_str()).unwrap_or_default();
+                            for e in events {
+                                if let ServerEvent::Inventory { items: now, .. } = e {
+                                    items = now.iter().map(|i| i.id).collect();
+                                }
+                            }
+                        }
+                        Ok(Some(Ok(_))) | Err(_) => {}
+                        Ok(_) => return, // the server is gone
+                    }
+                }
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await; // the storm runs: the kill moment is the point
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+        tokio::time::timeout(WAIT, async { while storm.join_next().await.is_some() {} })
+            .await
+            .expect("clients notice");
+
+        let store = SqliteStore::open(&db_path).unwrap();
+        let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        let mut saved_potions = 0;
+        let mut saved_daggers = Vec::new();
+        for c in store.all_characters().await.unwrap() {
+            for item in c.inventory.iter().chain(c.equipment.values()) {
+                owners.entry(item.id).or_default().push(c.name.clone());
+                match item.template.as_str() {
+                    "dagger" => saved_daggers.push(item.id),
+                    _ => saved_potions += item.count,
+                }
+            }
+        }
+        let dupes: Vec<_> = owners.iter().filter(|(_, o)| o.len() > 1).collect();
+        if !dupes.is_empty() {
+            let _ = std::fs::copy(
+                dir.path().join("server.log"),
+                std::env::temp_dir().join("emberkeep-integrity-failure.log"),
+            );
+            for c in store.all_characters().await.unwrap() {
+                eprintln!(
+                    "{}: {:?}",
+                    c.name,
+                    c.inventory
+                        .iter()
+                        .map(|i| (i.id, i.count))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+        assert!(
+            dupes.is_empty(),
+            "round {round}: items saved twice: {dupes:?}"
+        );
+        saved_daggers.sort_unstable();
+        assert_eq!(
+            saved_daggers, daggers,
+            "round {round}: every dagger exactly once"
+        );
+        assert_eq!(
+            saved_potions, potions,
+            "round {round}: no potion made or lost"
+        );
+        let first_owner = |id: u64| format!("Hero{}", (id - 1) / ITEMS_EACH);
+        moved = owners
+            .iter()
+            .filter(|(id, o)| o[0] != first_owner(**id))
+            .count();
+        eprintln!(
+            "round {round}: killed after {kill_after_ms} ms; {moved} stacks or daggers saved with a new owner"
+        );
+    }
+    assert!(
+        moved > 0,
+        "the storm must actually move items for this test to mean anything"
+    );
+    // And the server comes back up on that database.
+    let mut server = spawn_server(dir.path(), &db_url);
+    let mut c = greeted(server.addr).await;
+    c.auth(login("user0", "password123")).await.unwrap();
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}

@@ -1,0 +1,270 @@
+//! One conformance suite for every storage backend: the same checks run against SQLite (a
+//! temp file) and MongoDB (the server in `MONGODB_URI`, started by scripts/test.sh).
+
+use std::collections::BTreeMap;
+
+use emberkeep::storage::{
+    AccountRecord, BanRecord, BanTarget, MongoStore, SessionRecord, SqliteStore, Store, StoreError,
+};
+use emberkeep_components::content::EquipSlot;
+use emberkeep_components::persist::{CharacterRecord, ItemRecord, SaveBatch, SaveReason};
+use emberkeep_components::protocol::Role;
+
+fn account(key: &str) -> AccountRecord {
+    AccountRecord {
+        key: key.to_lowercase(),
+        username: key.into(),
+        password_hash: "h".into(),
+        role: Role::Player,
+        created_at: 1,
+    }
+}
+
+fn character(name: &str, account: &str, items: &[u64]) -> CharacterRecord {
+    let mut c = CharacterRecord::new(name, account, "warrior");
+    c.inventory = items
+        .iter()
+        .map(|id| ItemRecord {
+            id: *id,
+            template: "rat_tail".into(),
+            count: 1,
+        })
+        .collect();
+    c
+}
+
+/// Every check, in order, on one fresh store.
+async fn conformance<S: Store>(s: S) {
+    accounts(&s).await;
+    sessions(&s).await;
+    characters(&s).await;
+    saves(&s).await;
+    bans(&s).await;
+    hostile_strings(&s).await;
+}
+
+async fn accounts<S: Store>(s: &S) {
+    assert_eq!(s.account("ann".into()).await.unwrap(), None);
+    s.create_account(account("Ann")).await.unwrap();
+    let got = s.account("ann".into()).await.unwrap().unwrap();
+    assert_eq!((got.username.as_str(), got.role), ("Ann", Role::Player));
+    assert!(
+        matches!(
+            s.create_account(account("ANN")).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "usernames are unique in any case"
+    );
+    assert!(s.set_role("ann".into(), Role::Admin).await.unwrap());
+    assert_eq!(
+        s.account("ann".into()).await.unwrap().unwrap().role,
+        Role::Admin
+    );
+    assert!(!s.set_role("nobody".into(), Role::Gm).await.unwrap());
+}
+
+async fn sessions<S: Store>(s: &S) {
+    let session = SessionRecord {
+        token_hash: "abc".into(),
+        account: "ann".into(),
+        expires_at: 99,
+    };
+    s.put_session(session.clone()).await.unwrap();
+    assert_eq!(s.session("abc".into()).await.unwrap(), Some(session));
+    s.delete_session("abc".into()).await.unwrap();
+    assert_eq!(s.session("abc".into()).await.unwrap(), None);
+}
+
+async fn characters<S: Store>(s: &S) {
+    s.create_character(character("Zed", "ann", &[]), 2)
+        .await
+        .unwrap();
+    s.create_character(character("Amy", "ann", &[1, 2]), 2)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_character(character("AMY", "bob", &[]), 5).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_character(character("Cat", "ann", &[]), 2).await,
+        Err(StoreError::Limit(_))
+    ));
+    let names: Vec<String> = s
+        .characters("ann".into())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, vec!["Amy", "Zed"]);
+    assert_eq!(
+        s.character("amy".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .inventory
+            .len(),
+        2
+    );
+    assert!(
+        !s.delete_character("bob".into(), "zed".into())
+            .await
+            .unwrap(),
+        "only the owner deletes"
+    );
+    assert!(
+        s.delete_character("ann".into(), "zed".into())
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.character("zed".into()).await.unwrap(), None);
+}
+
+async fn saves<S: Store>(s: &S) {
+    assert_eq!(s.next_item_id().await.unwrap(), 1, "empty store");
+    s.create_character(character("Bob", "bob", &[3]), 5)
+        .await
+        .unwrap();
+    // One atomic batch moves item 2 from Amy to Bob.
+    let mut amy = character("Amy", "ann", &[1]);
+    amy.x = 12;
+    amy.level = 4;
+    amy.equipment = BTreeMap::from([(
+        EquipSlot::Weapon,
+        ItemRecord {
+            id: 7,
+            template: "rusty_sword".into(),
+            count: 1,
+        },
+    )]);
+    let bob = character("Bob", "bob", &[3, 2]);
+    let batch = SaveBatch {
+        characters: vec![amy.clone(), bob.clone()],
+        next_item_id: 40,
+        reason: SaveReason::Transfer,
+    };
+    s.save(batch).await.unwrap();
+    assert_eq!(s.character("amy".into()).await.unwrap().unwrap(), amy);
+    assert_eq!(s.character("bob".into()).await.unwrap().unwrap(), bob);
+    assert_eq!(s.next_item_id().await.unwrap(), 40);
+    // The mark never goes back.
+    s.save(SaveBatch {
+        characters: vec![amy],
+        next_item_id: 12,
+        reason: SaveReason::Periodic,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.next_item_id().await.unwrap(), 40);
+    let all: Vec<u64> = s
+        .all_characters()
+        .await
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.item_ids().collect::<Vec<_>>())
+        .collect();
+    let mut sorted = all.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, vec![1, 2, 3, 7]);
+}
+
+async fn bans<S: Store>(s: &S) {
+    let ban = BanRecord {
+        target: BanTarget::Account("bob".into()),
+        reason: "spam".into(),
+        until: Some(10),
+        by: "admin".into(),
+    };
+    let ip = BanRecord {
+        target: BanTarget::Ip("10.0.0.1".into()),
+        reason: "flood".into(),
+        until: None,
+        by: "admin".into(),
+    };
+    s.put_ban(ban.clone()).await.unwrap();
+    s.put_ban(ip.clone()).await.unwrap();
+    assert_eq!(s.bans().await.unwrap(), vec![ban.clone(), ip.clone()]);
+    assert!(ban.active(9) && !ban.active(10) && ip.active(u64::MAX));
+    assert!(
+        s.delete_ban(BanTarget::Account("bob".into()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.delete_ban(BanTarget::Account("bob".into()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.bans().await.unwrap(), vec![ip]);
+}
+
+/// Operator and SQL look-alikes are stored and matched as plain strings.
+async fn hostile_strings<S: Store>(s: &S) {
+    for key in [r#"{"$gt": ""}"#, "'; drop table accounts; --", "$where"] {
+        s.create_account(account(key)).await.unwrap();
+        assert_eq!(
+            s.account(key.to_lowercase())
+                .await
+                .unwrap()
+                .unwrap()
+                .username,
+            key
+        );
+    }
+    assert!(
+        s.account("ann".into()).await.unwrap().is_some(),
+        "nothing else was touched"
+    );
+    assert_eq!(s.account(r#"{"$ne": null}"#.into()).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_conformance_suite_and_keeps_data_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/test.db");
+    conformance(SqliteStore::open(&path).unwrap()).await;
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(again.next_item_id().await.unwrap(), 40);
+    assert_eq!(
+        again.character("amy".into()).await.unwrap().unwrap().level,
+        4
+    );
+}
+
+#[tokio::test]
+async fn mongodb_passes_the_conformance_suite_and_keeps_data_across_reconnect() {
+    let Ok(uri) = std::env::var("MONGODB_URI") else {
+        eprintln!(
+            "MONGODB_URI is not set: the MongoDB half of the storage suite DID NOT RUN (scripts/test.sh provides it)"
+        );
+        return;
+    };
+    let db = format!(
+        "ek_test_{}_{}",
+        std::process::id(),
+        emberkeep::storage::now_secs()
+    );
+    let url = format!("{}/{db}", uri.trim_end_matches('/'));
+    conformance(MongoStore::open(&url).await.unwrap()).await;
+    let again = MongoStore::open(&url).await.unwrap();
+    assert_eq!(again.next_item_id().await.unwrap(), 40);
+    assert_eq!(
+        again.character("amy".into()).await.unwrap().unwrap().level,
+        4
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_mongodb_is_a_clear_error_not_a_hang() {
+    let attempt = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        MongoStore::open("mongodb://127.0.0.1:1/x"),
+    );
+    let err = attempt
+        .await
+        .expect("gives up instead of hanging")
+        .err()
+        .expect("nothing listens on port 1");
+    assert!(err.to_string().contains("cannot reach MongoDB"), "{err}");
+}
