@@ -37,6 +37,9 @@ while time.time() < deadline:
 sys.exit("the MongoDB-compatible test server did not start; see target/secantusd.log")
 PY
 export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT"
+# For the test that stops its own database under a running game.
+SECANTUSD_BIN="$(cd "$VENV/bin" && pwd)/secantusd-py"
+export SECANTUSD_BIN
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -39,6 +39,28 @@ async fn register_play_logout_and_the_token_is_dead_afterwards() {
     let token = c.auth(register("Ann_01", "hunter2hunter2")).await.unwrap();
     assert_eq!(token.len(), 64);
     assert_eq!(create(&mut c, "Annie").await, vec!["Annie"]);
+    assert_eq!(create(&mut c, "Spare").await, vec!["Annie", "Spare"]);
+    c.send(&ClientMsg::DeleteCharacter {
+        name: "spare".into(),
+    })
+    .await;
+    let left = c
+        .wait_for("characters", |e| {
+            matches!(e, ServerEvent::Characters { .. })
+        })
+        .await;
+    assert!(
+        matches!(&left, ServerEvent::Characters { characters } if characters.len() == 1 && characters[0].name == "Annie")
+    );
+    c.send(&ClientMsg::ListCharacters).await;
+    assert_eq!(
+        c.wait_for("characters", |e| matches!(
+            e,
+            ServerEvent::Characters { .. }
+        ))
+        .await,
+        left
+    );
     c.play("Annie").await;
     c.step(2, 1).await;
     c.send(&ClientMsg::Logout).await;
@@ -258,5 +280,71 @@ async fn guests_can_be_turned_off() {
     })
     .await;
     assert_eq!(c.expect_error().await, ErrorCode::GuestsDisabled);
+    server.shutdown().await;
+}
+
+/// A real storage failure: the MongoDB-compatible server goes away under a running game.
+#[tokio::test]
+async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
+    let Ok(bin) = std::env::var("SECANTUSD_BIN") else {
+        eprintln!(
+            "SECANTUSD_BIN is not set: the storage-failure test DID NOT RUN (scripts/test.sh provides it)"
+        );
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut db = std::process::Command::new(bin)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--storage-path",
+            ":memory:",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the test database did not start"
+        );
+        std::thread::yield_now();
+    }
+    let server = start(&[], |c| {
+        c.server.database = format!("mongodb://127.0.0.1:{port}/failure")
+    })
+    .await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("kim", "password123")).await.unwrap();
+    create(&mut c, "Kim").await;
+    c.play("Kim").await;
+    db.kill().unwrap();
+    db.wait().unwrap();
+    // Leaving saves Kim: that write fails, is retried, then counted.
+    let mut bystander = Client::join(server.addr, "Guest").await;
+    c.ws.close(None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + common::WAIT * 6;
+    while common::stat(&server, |s| &s.save_failures) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed save was never reported"
+        );
+        bystander.sync().await;
+    }
+    // The world still serves everyone, and a login that needs storage is told why it failed.
+    bystander.step(1, 2).await;
+    let mut d = greeted(server.addr).await;
+    assert_eq!(
+        d.auth(login("kim", "password123")).await,
+        Err(ErrorCode::StorageUnavailable)
+    );
     server.shutdown().await;
 }

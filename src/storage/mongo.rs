@@ -83,8 +83,8 @@ impl MongoStore {
         let mut options = ClientOptions::parse(url)
             .await
             .map_err(|e| backend(format!("bad MongoDB URL: {e}")))?;
-        options.server_selection_timeout = Some(Duration::from_secs(5));
-        options.connect_timeout = Some(Duration::from_secs(5));
+        options.server_selection_timeout = Some(Duration::from_secs(2));
+        options.connect_timeout = Some(Duration::from_secs(2));
         options.app_name = Some("emberkeep".into());
         let client = Client::with_options(options).map_err(backend)?;
         let db = client
