@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Emberkeep's whole test suite on a fresh machine: formatting, lints, then every test of
 # every crate (unit, headless-world scenarios, black-box WebSocket tests against a real server
-# on an ephemeral port). Whatever the tests need beyond cargo is installed and started here,
-# and stopped again on exit.
+# on an ephemeral port), then the web client in headless Chromium. Whatever the tests need
+# beyond cargo is installed and started here, and stopped again on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,3 +43,16 @@ export SECANTUSD_BIN
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== web client in a real browser (Debian's chromium, playwright-core from npm)"
+# tests/e2e drives headless Chromium against the real server binary: enter as a guest and with
+# an account, walk, fight, chat, reconnect. Screenshots land in target/e2e/.
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+(cd tests/e2e && npm ci --no-audit --no-fund)
+cargo build --locked
+node --test tests/e2e/

@@ -26,6 +26,10 @@ pub struct Config {
 pub struct ServerConfig {
     /// Where WebSocket clients connect.
     pub ws_addr: SocketAddr,
+    /// Where the HTTP server (the web client, `/health`) listens.
+    pub http_addr: SocketAddr,
+    /// The web client's folder, served at `/`.
+    pub web_root: PathBuf,
     /// The content folder (maps, and later mobs, items, ...).
     pub assets: PathBuf,
     /// Largest WebSocket message or frame a client may send, in bytes.
@@ -45,6 +49,28 @@ pub struct ServerConfig {
     pub session_ttl_secs: u64,
     /// Characters one account may have.
     pub max_characters: u32,
+    /// Sustained messages per second one connection may send; more are dropped with an error.
+    pub msg_rate_per_sec: f64,
+    /// Messages one connection may send in a burst.
+    pub msg_burst: f64,
+    /// Messages dropped for rate within 10 s that close the connection as flooding.
+    pub flood_drops: u32,
+    /// An identical message repeated within this many milliseconds is dropped.
+    pub duplicate_window_ms: u64,
+    /// Seconds of silence (not even a pong) after which a connection is closed.
+    pub idle_timeout_secs: f64,
+    /// Seconds between WebSocket pings the server sends each connection.
+    pub ping_interval_secs: f64,
+    /// Open connections one IP address may hold.
+    pub max_connections_per_ip: u32,
+    /// New connections per second one IP address may open (bursts of twice that).
+    pub new_connections_per_ip_per_sec: f64,
+    /// Failed logins for one account within `login_lockout_secs` that lock it out.
+    pub login_failures_per_account: u32,
+    /// Failed logins from one address within `login_lockout_secs` that lock it out.
+    pub login_failures_per_ip: u32,
+    /// How long a login lockout lasts, in seconds.
+    pub login_lockout_secs: f64,
 }
 
 /// Simulation settings.
@@ -75,6 +101,12 @@ pub struct WorldConfig {
     pub linger_secs: f64,
     /// Seconds between saves of characters whose state changed.
     pub save_interval_secs: f64,
+    /// Chat lines a player may say within `chat_window_secs`.
+    pub chat_lines: u32,
+    /// The chat rate limit's window, in seconds.
+    pub chat_window_secs: f64,
+    /// Seconds a connection may stay without a character in the world after `hello`.
+    pub login_timeout_secs: f64,
 }
 
 /// Logging settings (`RUST_LOG` filters as usual).
@@ -98,6 +130,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             ws_addr: SocketAddr::from(([127, 0, 0, 1], 9001)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            web_root: PathBuf::from("web"),
             assets: PathBuf::from("assets"),
             max_message_bytes: 4096,
             outbound_queue_frames: 128,
@@ -107,6 +141,17 @@ impl Default for ServerConfig {
             database: "sqlite://data/emberkeep.db".into(),
             session_ttl_secs: 7 * 24 * 3600,
             max_characters: 5,
+            msg_rate_per_sec: 20.0,
+            msg_burst: 40.0,
+            flood_drops: 100,
+            duplicate_window_ms: 100,
+            idle_timeout_secs: 60.0,
+            ping_interval_secs: 15.0,
+            max_connections_per_ip: 32,
+            new_connections_per_ip_per_sec: 10.0,
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+            login_lockout_secs: 300.0,
         }
     }
 }
@@ -127,6 +172,9 @@ impl Default for WorldConfig {
             allow_guests: true,
             linger_secs: 30.0,
             save_interval_secs: 30.0,
+            chat_lines: 5,
+            chat_window_secs: 5.0,
+            login_timeout_secs: 120.0,
         }
     }
 }
@@ -193,6 +241,16 @@ impl Config {
                 "server.outbound_queue_frames, inbound_queue and max_inbound_per_tick must be at least 1"
             );
         }
+        if w.chat_lines == 0 || !(w.chat_window_secs > 0.0 && w.chat_window_secs <= 3600.0) {
+            bail!(
+                "world.chat_lines must be at least 1 and world.chat_window_secs above 0 (at most 3600)"
+            );
+        }
+        if !(w.login_timeout_secs >= w.hello_timeout_secs && w.login_timeout_secs <= 86_400.0) {
+            bail!(
+                "world.login_timeout_secs must be at least world.hello_timeout_secs and at most 86400"
+            );
+        }
         if !(0.0..=3600.0).contains(&w.linger_secs) {
             bail!("world.linger_secs must be 0 to 3600, got {}", w.linger_secs);
         }
@@ -202,11 +260,45 @@ impl Config {
                 w.save_interval_secs
             );
         }
+        if !(s.msg_rate_per_sec > 0.0 && s.msg_burst >= 1.0 && s.flood_drops >= 1) {
+            bail!(
+                "server.msg_rate_per_sec must be above 0, server.msg_burst and server.flood_drops at least 1"
+            );
+        }
+        if !(s.ping_interval_secs > 0.0 && s.idle_timeout_secs > s.ping_interval_secs) {
+            bail!(
+                "server.idle_timeout_secs ({}) must be longer than server.ping_interval_secs ({}), both above 0",
+                s.idle_timeout_secs,
+                s.ping_interval_secs
+            );
+        }
+        if s.max_connections_per_ip == 0 || s.new_connections_per_ip_per_sec <= 0.0 {
+            bail!(
+                "server.max_connections_per_ip and server.new_connections_per_ip_per_sec must be above 0"
+            );
+        }
+        if s.login_failures_per_account == 0
+            || s.login_failures_per_ip == 0
+            || s.login_lockout_secs <= 0.0
+        {
+            bail!(
+                "server.login_failures_per_account, login_failures_per_ip and login_lockout_secs must be above 0"
+            );
+        }
         if s.session_ttl_secs == 0 || s.max_characters == 0 {
             bail!("server.session_ttl_secs and server.max_characters must be at least 1");
         }
         if let Err(e) = crate::storage::DatabaseUrl::parse(&s.database) {
             bail!("server.database: {e}");
+        }
+        if s.http_addr == s.ws_addr && s.http_addr.port() != 0 {
+            bail!(
+                "server.http_addr and server.ws_addr must differ, both are {}",
+                s.http_addr
+            );
+        }
+        if s.web_root.as_os_str().is_empty() {
+            bail!("server.web_root must name the web client's folder, got an empty path");
         }
         if w.map.is_empty() || w.map.contains(['/', '\\']) || w.map.contains("..") {
             bail!(
@@ -232,6 +324,9 @@ impl Config {
             linger_ticks: (w.linger_secs * f64::from(w.tick_rate)).ceil() as u64,
             save_interval_ticks: ((w.save_interval_secs * f64::from(w.tick_rate)).ceil() as u64)
                 .max(1),
+            chat_lines: w.chat_lines,
+            chat_window_ticks: ((w.chat_window_secs * f64::from(w.tick_rate)).ceil() as u64).max(1),
+            login_timeout_ticks: (w.login_timeout_secs * f64::from(w.tick_rate)).ceil() as u64,
         }
     }
 

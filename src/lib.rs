@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod config;
+pub mod http;
 pub mod net;
 pub mod runner;
 pub mod server;

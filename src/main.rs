@@ -20,6 +20,9 @@ struct Cli {
     /// Address for WebSocket clients [default: 127.0.0.1:9001]
     #[arg(long, env = "EMBERKEEP_WS_ADDR")]
     ws_addr: Option<SocketAddr>,
+    /// Address of the HTTP server for the web client [default: 127.0.0.1:9000]
+    #[arg(long, env = "EMBERKEEP_HTTP_ADDR")]
+    http_addr: Option<SocketAddr>,
     /// Content folder (maps, ...) [default: assets]
     #[arg(long, env = "EMBERKEEP_ASSETS", global = true)]
     assets: Option<PathBuf>,
@@ -79,6 +82,9 @@ fn build_config(cli: &Cli) -> anyhow::Result<Config> {
     };
     if let Some(a) = cli.ws_addr {
         config.server.ws_addr = a;
+    }
+    if let Some(a) = cli.http_addr {
+        config.server.http_addr = a;
     }
     if let Some(a) = &cli.assets {
         config.server.assets = a.clone();

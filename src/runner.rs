@@ -11,6 +11,7 @@ use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::world::Player;
+use emberkeep_systems::gm::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
 use tracing::{error, info, warn};
 
@@ -95,6 +96,16 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             window.phase_max[i] = window.phase_max[i].max(us);
         }
         dispatch(&mut world, &mut handles, &mut carry, &stats);
+        for entry in world.resource_mut::<AuditLog>().0.drain(..) {
+            info!(
+                target: "emberkeep::audit",
+                actor = %entry.actor,
+                action = %entry.action,
+                target_name = %entry.target,
+                detail = %entry.detail,
+                "staff action"
+            );
+        }
         forward_storage(
             &mut world,
             settings.storage.as_ref(),

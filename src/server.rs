@@ -16,6 +16,7 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::net::Inbound;
 use crate::net::conn::{self, ConnLimits};
+use crate::net::policy::{Admission, IpLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
 use crate::storage::service::{self, StorageSettings};
@@ -38,6 +39,8 @@ fn redact(url: &str) -> String {
 /// A running server.
 pub struct ServerHandle {
     ws_addr: SocketAddr,
+    http_addr: SocketAddr,
+    http_task: tokio::task::JoinHandle<()>,
     stats: Arc<Stats>,
     inbound: crossbeam_channel::Sender<Inbound>,
     stop_accepting: watch::Sender<bool>,
@@ -50,6 +53,11 @@ impl ServerHandle {
     /// Address the WebSocket listener is bound to (useful with port 0).
     pub fn ws_addr(&self) -> SocketAddr {
         self.ws_addr
+    }
+
+    /// Address the HTTP server (web client, `/health`) is bound to (useful with port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
     }
 
     /// Live counters.
@@ -78,6 +86,14 @@ impl ServerHandle {
         }
         if let Err(e) = self.accept_task.await {
             warn!(error = %e, "accept task failed");
+        }
+        // Graceful: in-flight requests finish; a browser's idle keep-alive gets 2 s at most.
+        let mut http_task = self.http_task;
+        if tokio::time::timeout(Duration::from_secs(2), &mut http_task)
+            .await
+            .is_err()
+        {
+            http_task.abort();
         }
         // The world's last tick queued everyone's save; the storage task ends once written.
         match tokio::time::timeout(Duration::from_secs(30), self.storage_task).await {
@@ -121,6 +137,21 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             )
         })?;
     let ws_addr = listener.local_addr()?;
+    let http_listener = TcpListener::bind(config.server.http_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (server.http_addr / --http-addr)",
+                config.server.http_addr
+            )
+        })?;
+    let http_addr = http_listener.local_addr()?;
+    if !config.server.web_root.is_dir() {
+        warn!(
+            web_root = %config.server.web_root.display(),
+            "the web client folder (server.web_root) does not exist; the page will not load"
+        );
+    }
 
     let sim = config.sim();
     let mut world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
@@ -130,13 +161,17 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     let storage_settings = StorageSettings {
         session_ttl_secs: config.server.session_ttl_secs,
         max_characters: config.server.max_characters,
+        failures_per_account: config.server.login_failures_per_account,
+        failures_per_ip: config.server.login_failures_per_ip,
+        lockout: Duration::from_secs_f64(config.server.login_lockout_secs),
     };
-    let (storage_task, next_item_id) =
+    let (storage_task, next_item_id, bans) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
                 let store = SqliteStore::open(&path)
                     .with_context(|| format!("server.database {}", config.server.database))?;
                 let next = store.next_item_id().await?;
+                let bans = store.bans().await?;
                 (
                     tokio::spawn(service::run(
                         store,
@@ -146,6 +181,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                         stats.clone(),
                     )),
                     next,
+                    bans,
                 )
             }
             DatabaseUrl::Mongo(url) => {
@@ -153,6 +189,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     .await
                     .with_context(|| "server.database (MongoDB)".to_string())?;
                 let next = store.next_item_id().await?;
+                let bans = store.bans().await?;
                 (
                     tokio::spawn(service::run(
                         store,
@@ -162,6 +199,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                         stats.clone(),
                     )),
                     next,
+                    bans,
                 )
             }
         };
@@ -184,7 +222,20 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         max_message_bytes: config.server.max_message_bytes,
         outbound_queue_frames: config.server.outbound_queue_frames,
         handshake_timeout: Duration::from_secs_f64(config.world.hello_timeout_secs),
+        msg_rate: config.server.msg_rate_per_sec,
+        msg_burst: config.server.msg_burst,
+        flood_drops: config.server.flood_drops,
+        duplicate_window: Duration::from_millis(config.server.duplicate_window_ms),
+        idle_timeout: Duration::from_secs_f64(config.server.idle_timeout_secs),
+        ping_interval: Duration::from_secs_f64(config.server.ping_interval_secs),
     };
+    let admission = Admission::new(
+        IpLimits {
+            max_connections: config.server.max_connections_per_ip,
+            new_per_sec: config.server.new_connections_per_ip_per_sec,
+        },
+        &bans,
+    );
     let (stop_accepting, stop_rx) = watch::channel(false);
     let accept_task = tokio::spawn(accept_loop(
         listener,
@@ -192,10 +243,24 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         tx.clone(),
         stop_rx,
         stats.clone(),
+        admission.clone(),
     ));
     info!(%ws_addr, tick_rate = config.world.tick_rate, "listening for WebSocket clients");
+    let site = crate::http::Site {
+        web_root: config.server.web_root.clone(),
+        assets: config.server.assets.clone(),
+        ws_addr,
+    };
+    let http_task = tokio::spawn(crate::http::serve(
+        http_listener,
+        site,
+        stop_accepting.subscribe(),
+    ));
+    info!(%http_addr, "open {} to play", crate::http::play_url(http_addr));
     Ok(ServerHandle {
         ws_addr,
+        http_addr,
+        http_task,
         stats,
         inbound: tx,
         stop_accepting,
@@ -211,6 +276,7 @@ async fn accept_loop(
     inbound: crossbeam_channel::Sender<Inbound>,
     mut stop: watch::Receiver<bool>,
     stats: Arc<Stats>,
+    admission: Arc<Admission>,
 ) {
     static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
     let mut connections = JoinSet::new();
@@ -220,7 +286,15 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
-                    connections.spawn(conn::serve(stream, addr, conn, limits.clone(), inbound.clone(), stats.clone()));
+                    connections.spawn(conn::serve(
+                        stream,
+                        addr,
+                        conn,
+                        limits.clone(),
+                        inbound.clone(),
+                        stats.clone(),
+                        admission.clone(),
+                    ));
                 }
                 Err(e) => {
                     // Usually out of file descriptors: back off instead of spinning.

@@ -28,6 +28,29 @@ pub struct Stats {
     pub last_save_micros: AtomicU64,
     /// Storage requests waiting because the storage queue was full.
     pub storage_backlog: AtomicU64,
+    /// Decoded client messages, by `type` (indexed like `ClientMsg::KINDS`).
+    pub inbound_by_type: [AtomicU64; 24],
+    /// Client messages refused or dropped before the world saw them, by reason.
+    pub rejected: Rejections,
+}
+
+/// Counters of messages and connections refused on the network side.
+#[derive(Debug, Default)]
+pub struct Rejections {
+    /// Over the per-connection message rate.
+    pub rate_limited: AtomicU64,
+    /// The same text again within the duplicate window.
+    pub duplicate: AtomicU64,
+    /// Not decodable (bad JSON, unknown type, bad fields, binary).
+    pub malformed: AtomicU64,
+    /// Frames over the size limit (the connection is closed).
+    pub oversized: AtomicU64,
+    /// Connections closed for sustained flooding.
+    pub flood_kicks: AtomicU64,
+    /// Connections closed for silence.
+    pub idle_kicks: AtomicU64,
+    /// Connections refused at connect (per-IP limits, IP bans).
+    pub refused_connections: AtomicU64,
 }
 
 impl Stats {

@@ -100,7 +100,7 @@ async fn wrong_state_and_repeated_hello_are_refused() {
     assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
-        name: Some("Ann".into()),
+        name: Some("Anna".into()),
         class: None,
     })
     .await;

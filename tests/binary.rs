@@ -134,6 +134,8 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
         .args([
             "--ws-addr",
             "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
             "--assets",
             ASSETS,
             "--database",

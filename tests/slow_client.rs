@@ -15,6 +15,11 @@ async fn a_client_that_stops_reading_is_disconnected_not_waited_for() {
         c.server.outbound_queue_frames = 4;
         c.world.max_chat_chars = 3000;
         c.world.max_commands_per_tick = 64;
+        // This test is about outbound backpressure: lift the inbound limits it would hit.
+        c.server.msg_rate_per_sec = 100_000.0;
+        c.server.msg_burst = 100_000.0;
+        c.server.duplicate_window_ms = 0;
+        c.world.chat_lines = 1_000_000;
     })
     .await;
     let mut talker = Client::join(server.addr, "Talker").await;

@@ -25,6 +25,12 @@ pub struct SimConfig {
     pub linger_ticks: u64,
     /// Ticks between saves of characters whose state changed.
     pub save_interval_ticks: u64,
+    /// Chat lines a player may say within `chat_window_ticks`.
+    pub chat_lines: u32,
+    /// The chat rate limit's window, in ticks.
+    pub chat_window_ticks: u64,
+    /// Ticks a connection may stay without a character in the world after `hello`.
+    pub login_timeout_ticks: u64,
 }
 
 impl Default for SimConfig {
@@ -40,6 +46,9 @@ impl Default for SimConfig {
             allow_guests: true,
             linger_ticks: 600,
             save_interval_ticks: 600,
+            chat_lines: 5,
+            chat_window_ticks: 100,
+            login_timeout_ticks: 2400,
         }
     }
 }

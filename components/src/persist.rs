@@ -121,10 +121,12 @@ pub enum StorageRequest {
         username: String,
         password: String,
     },
+    /// `addr` is the client's IP address, for failed-login throttling.
     Login {
         conn: ConnId,
         username: String,
         password: String,
+        addr: String,
     },
     Resume {
         conn: ConnId,
@@ -153,6 +155,13 @@ pub enum StorageRequest {
         name: String,
     },
     Save(SaveBatch),
+    /// Ban an account (for `minutes`, or for good) — from a GM command or the admin API.
+    BanAccount {
+        account: String,
+        reason: String,
+        minutes: Option<u64>,
+        by: String,
+    },
 }
 
 /// A storage answer, delivered to the world as input.

@@ -457,6 +457,12 @@ pub enum ErrorCode {
     Banned,
     /// Storage could not serve the request now; try again.
     StorageUnavailable,
+    /// You may not chat now; the message says for how long and why.
+    Muted,
+    /// Too many failed logins; the message says when to try again.
+    LockedOut,
+    /// A staff command by someone who is not staff.
+    NotAllowed,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

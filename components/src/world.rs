@@ -133,3 +133,14 @@ pub struct NameIndex(pub HashMap<String, Entity>);
 /// Which player spawn point the next newcomer gets (new players are spread over them in turn).
 #[derive(Resource, Debug, Default)]
 pub struct SpawnRotation(pub usize);
+
+/// When a player's recent chat lines were said (ticks), for the chat rate limit.
+#[derive(Component, Debug, Clone, Default)]
+pub struct ChatHistory(pub std::collections::VecDeque<u64>);
+
+/// A player who may not chat until `until` (a tick), and why.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct Muted {
+    pub until: u64,
+    pub reason: String,
+}

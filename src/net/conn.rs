@@ -3,10 +3,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use emberkeep_components::net::{ConnId, WorldInput};
-use emberkeep_components::protocol::{CloseReason, ErrorCode};
+use emberkeep_components::protocol::{ClientMsg, CloseReason, ErrorCode};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketConfig};
 use tracing::{debug, info, warn};
 
+use super::policy::{Admission, TokenBucket};
 use super::{ConnHandle, ConnShared, Inbound, Outgoing, decode::decode};
 use crate::stats::Stats;
 
@@ -24,7 +25,22 @@ pub struct ConnLimits {
     pub max_message_bytes: usize,
     pub outbound_queue_frames: usize,
     pub handshake_timeout: Duration,
+    /// Sustained messages per second per connection.
+    pub msg_rate: f64,
+    /// Messages a connection may send in a burst.
+    pub msg_burst: f64,
+    /// Dropped messages within [`FLOOD_WINDOW`] that get a connection closed.
+    pub flood_drops: u32,
+    /// An identical text frame within this window is dropped.
+    pub duplicate_window: Duration,
+    /// A connection that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// How often the server pings each connection.
+    pub ping_interval: Duration,
 }
+
+/// The window in which dropped messages count towards a flood kick.
+pub const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
 impl ConnLimits {
     /// tungstenite settings: a small read buffer (the 128 KiB default is zero-filled per
@@ -46,8 +62,9 @@ pub async fn serve(
     limits: ConnLimits,
     inbound: crossbeam_channel::Sender<Inbound>,
     stats: Arc<Stats>,
+    admission: Arc<Admission>,
 ) {
-    let _open = OpenSocket::count(stats);
+    let _open = OpenSocket::count(stats.clone());
     let _ = stream.set_nodelay(true);
     let handshake =
         tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
@@ -59,6 +76,16 @@ pub async fn serve(
         }
         Err(_) => {
             debug!(%addr, "websocket handshake timed out");
+            return;
+        }
+    };
+    let _admitted = match admission.admit(addr.ip(), Instant::now()) {
+        Ok(a) => a,
+        Err(reason) => {
+            info!(%addr, %reason, "connection refused");
+            Stats::add(&stats.rejected.refused_connections, 1);
+            let (mut sink, _) = ws.split();
+            close(&mut sink, &CloseReason::policy(reason)).await;
             return;
         }
     };
@@ -77,8 +104,8 @@ pub async fn serve(
     }
     info!(conn = conn.0, %addr, "client connected");
     let (sink, stream) = ws.split();
-    let writer = tokio::spawn(write_loop(sink, rx, shared.clone()));
-    let reason = read_loop(stream, conn, &inbound, &shared, &limits).await;
+    let writer = tokio::spawn(write_loop(sink, rx, shared.clone(), limits.ping_interval));
+    let reason = read_loop(stream, conn, &inbound, &shared, &limits, &stats).await;
     info!(conn = conn.0, %addr, reason = %reason, "client disconnected");
     deliver(
         &inbound,
@@ -132,14 +159,24 @@ type WsRead = futures_util::stream::SplitStream<WebSocketStream<TcpStream>>;
 type WsWrite = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
 
 /// Reads frames until the client leaves, the server closes, or the socket fails; returns why.
+/// Applies the per-connection policy: a token bucket on messages (a drop gets one
+/// `rate_limited` notice a second; sustained flooding closes the connection), identical
+/// messages within the duplicate window are dropped, and silence past the idle timeout closes.
 async fn read_loop(
     mut stream: WsRead,
     conn: ConnId,
     inbound: &crossbeam_channel::Sender<Inbound>,
     shared: &Arc<ConnShared>,
     limits: &ConnLimits,
+    stats: &Stats,
 ) -> String {
+    let mut bucket = TokenBucket::new(limits.msg_rate, limits.msg_burst, Instant::now());
+    let mut last_seen = Instant::now();
+    let mut last_text: Option<(u64, Instant)> = None;
+    let mut drops: (Instant, u32) = (Instant::now(), 0);
+    let mut last_notice: Option<Instant> = None;
     loop {
+        let idle_deadline = tokio::time::Instant::from_std(last_seen + limits.idle_timeout);
         let next = tokio::select! {
             _ = shared.writer_done.notified() => {
                 return match shared.abort.get() {
@@ -147,26 +184,94 @@ async fn read_loop(
                     None => "closed by server".into(),
                 };
             }
+            _ = tokio::time::sleep_until(idle_deadline) => {
+                Stats::add(&stats.rejected.idle_kicks, 1);
+                let secs = limits.idle_timeout.as_secs();
+                let kick = WorldInput::Kick { conn, reason: CloseReason::policy(format!("idle for {secs} s")) };
+                if deliver(inbound, Inbound::World(kick)).await {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified()).await;
+                }
+                return format!("idle for {secs} s");
+            }
             next = stream.next() => next,
         };
+        let now = Instant::now();
+        last_seen = now;
         let input = match next {
             None => return "connection closed".into(),
-            Some(Ok(Message::Text(text))) => match decode(text.as_str()) {
-                Ok(msg) => {
-                    debug!(conn = conn.0, kind = msg.kind(), "command");
-                    WorldInput::Command { conn, msg }
+            Some(Ok(Message::Text(text))) => {
+                let hash = text_hash(text.as_str());
+                if let Some((prev, at)) = last_text
+                    && prev == hash
+                    && now.duration_since(at) < limits.duplicate_window
+                {
+                    Stats::add(&stats.rejected.duplicate, 1);
+                    continue;
                 }
-                Err((code, message)) => {
-                    info!(conn = conn.0, ?code, %message, "rejected message");
+                last_text = Some((hash, now));
+                if !bucket.take(now) {
+                    Stats::add(&stats.rejected.rate_limited, 1);
+                    if now.duration_since(drops.0) > FLOOD_WINDOW {
+                        drops = (now, 0);
+                    }
+                    drops.1 += 1;
+                    if drops.1 >= limits.flood_drops {
+                        Stats::add(&stats.rejected.flood_kicks, 1);
+                        warn!(conn = conn.0, "flooding: closing the connection");
+                        let reason = format!(
+                            "flooding: more than {} messages per second",
+                            limits.msg_rate
+                        );
+                        let kick = WorldInput::Kick {
+                            conn,
+                            reason: CloseReason::policy(reason.clone()),
+                        };
+                        if deliver(inbound, Inbound::World(kick)).await {
+                            let _ = tokio::time::timeout(
+                                Duration::from_secs(5),
+                                shared.writer_done.notified(),
+                            )
+                            .await;
+                        }
+                        return reason;
+                    }
+                    if last_notice.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
+                        continue;
+                    }
+                    last_notice = Some(now);
                     WorldInput::Rejected {
                         conn,
-                        code,
-                        message,
+                        code: ErrorCode::RateLimited,
+                        message: format!(
+                            "slow down: at most {} messages per second; messages over that are dropped",
+                            limits.msg_rate
+                        ),
+                    }
+                } else {
+                    match decode(text.as_str()) {
+                        Ok(msg) => {
+                            debug!(conn = conn.0, kind = msg.kind(), "command");
+                            if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind())
+                            {
+                                Stats::add(&stats.inbound_by_type[i.min(23)], 1);
+                            }
+                            WorldInput::Command { conn, msg }
+                        }
+                        Err((code, message)) => {
+                            info!(conn = conn.0, ?code, %message, "rejected message");
+                            Stats::add(&stats.rejected.malformed, 1);
+                            WorldInput::Rejected {
+                                conn,
+                                code,
+                                message,
+                            }
+                        }
                     }
                 }
-            },
+            }
             Some(Ok(Message::Binary(_))) => {
                 info!(conn = conn.0, "rejected binary frame");
+                Stats::add(&stats.rejected.malformed, 1);
                 WorldInput::Rejected {
                     conn,
                     code: ErrorCode::BinaryUnsupported,
@@ -177,6 +282,7 @@ async fn read_loop(
             Some(Ok(Message::Close(_))) => return "client closed".into(),
             Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
             Some(Err(WsError::Capacity(e))) => {
+                Stats::add(&stats.rejected.oversized, 1);
                 let reason = format!("{e}; the limit is {} bytes", limits.max_message_bytes);
                 warn!(conn = conn.0, %reason, "oversized frame");
                 let kick = WorldInput::Kick {
@@ -199,6 +305,14 @@ async fn read_loop(
     }
 }
 
+/// A cheap fingerprint of a text frame, to spot repeats.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
 /// Sends queued frames until a close is queued, an abort is set, or the socket fails.
 /// Every socket write races the abort signal: a client that stopped reading cannot keep
 /// this task (or its memory) alive.
@@ -206,11 +320,22 @@ async fn write_loop(
     mut sink: WsWrite,
     rx: crossbeam_channel::Receiver<Outgoing>,
     shared: Arc<ConnShared>,
+    ping_interval: Duration,
 ) {
+    let mut ping =
+        tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
     'outer: loop {
         tokio::select! {
             _ = shared.wake_writer.notified() => {}
             _ = shared.aborted.notified() => {}
+            _ = ping.tick() => {
+                // Keeps idle-but-alive clients talking (they answer with a pong).
+                let send = sink.send(Message::Ping(Vec::new().into()));
+                tokio::select! {
+                    r = send => if r.is_err() { break 'outer },
+                    _ = shared.aborted.notified() => break 'outer,
+                }
+            }
         }
         if let Some(reason) = shared.abort.get() {
             close(&mut sink, reason).await;

@@ -8,6 +8,7 @@
 
 pub mod conn;
 pub mod decode;
+pub mod policy;
 
 use std::sync::{Arc, OnceLock};
 

@@ -6,7 +6,8 @@
 //! before it. A failed save is retried with backoff, then reported (logged, counted, and the
 //! world marks the characters dirty so the next periodic save tries again).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emberkeep_components::net::WorldInput;
@@ -26,6 +27,83 @@ pub struct StorageSettings {
     /// How long a session token stays valid.
     pub session_ttl_secs: u64,
     pub max_characters: u32,
+    /// Failed logins for one account, within the lockout window, that lock it.
+    pub failures_per_account: u32,
+    /// Failed logins from one address, within the lockout window, that lock it.
+    pub failures_per_ip: u32,
+    /// How long a lockout lasts, and the window failures are counted in.
+    pub lockout: Duration,
+}
+
+/// Failed logins by account and by address; a lock-out after too many.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    accounts: HashMap<String, Failures>,
+    ips: HashMap<String, Failures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+    locked_until: Option<Instant>,
+}
+
+impl LoginThrottle {
+    /// How long `account` or `ip` stays locked out, if it is.
+    pub fn locked(
+        &mut self,
+        account: &str,
+        ip: &str,
+        now: Instant,
+    ) -> Option<(Duration, &'static str)> {
+        let left = |f: Option<&Failures>| {
+            f.and_then(|f| f.locked_until)
+                .filter(|u| *u > now)
+                .map(|u| u - now)
+        };
+        left(self.accounts.get(account))
+            .map(|d| (d, "this account"))
+            .or_else(|| left(self.ips.get(ip)).map(|d| (d, "your address")))
+    }
+
+    /// Records a failure.
+    pub fn failed(&mut self, account: &str, ip: &str, now: Instant, settings: &StorageSettings) {
+        if self.accounts.len() + self.ips.len() > 100_000 {
+            self.accounts
+                .retain(|_, f| now.duration_since(f.since) < settings.lockout);
+            self.ips
+                .retain(|_, f| now.duration_since(f.since) < settings.lockout);
+        }
+        for (map, key, limit) in [
+            (&mut self.accounts, account, settings.failures_per_account),
+            (&mut self.ips, ip, settings.failures_per_ip),
+        ] {
+            let f = map.entry(key.to_string()).or_insert(Failures {
+                count: 0,
+                since: now,
+                locked_until: None,
+            });
+            if now.duration_since(f.since) > settings.lockout {
+                *f = Failures {
+                    count: 0,
+                    since: now,
+                    locked_until: None,
+                };
+            }
+            f.count += 1;
+            if f.count >= limit {
+                f.locked_until = Some(now + settings.lockout);
+                f.count = 0;
+                f.since = now;
+            }
+        }
+    }
+
+    /// Forgets an account's failures after a good login.
+    pub fn succeeded(&mut self, account: &str) {
+        self.accounts.remove(account);
+    }
 }
 
 /// Delays between attempts of a failing save.
@@ -40,6 +118,7 @@ pub async fn run<S: Store>(
     stats: Arc<Stats>,
 ) {
     let mut logins = JoinSet::new();
+    let throttle = Arc::new(Mutex::new(LoginThrottle::default()));
     while let Some(request) = rx.recv().await {
         match request {
             r @ (StorageRequest::Register { .. }
@@ -48,8 +127,9 @@ pub async fn run<S: Store>(
             | StorageRequest::Logout { .. }
             | StorageRequest::ListCharacters { .. }) => {
                 let (store, inbound, settings) = (store.clone(), inbound.clone(), settings.clone());
+                let throttle = throttle.clone();
                 logins.spawn(async move {
-                    if let Some(reply) = account_request(&store, r, &settings).await {
+                    if let Some(reply) = account_request(&store, r, &settings, &throttle).await {
                         reply_to(&inbound, reply).await;
                     }
                 });
@@ -114,6 +194,7 @@ async fn account_request<S: Store>(
     store: &S,
     request: StorageRequest,
     settings: &StorageSettings,
+    throttle: &Mutex<LoginThrottle>,
 ) -> Option<StorageReply> {
     match request {
         StorageRequest::Register {
@@ -150,8 +231,20 @@ async fn account_request<S: Store>(
             conn,
             username,
             password,
+            addr,
         } => {
             let key = username.to_lowercase();
+            let locked = throttle
+                .lock()
+                .ok()
+                .and_then(|mut t| t.locked(&key, &addr, Instant::now()));
+            if let Some((left, who)) = locked {
+                let message = format!(
+                    "too many failed logins for {who}; try again in {} minutes",
+                    crate::net::policy::minutes(left)
+                );
+                return refused(conn, ErrorCode::LockedOut, message);
+            }
             let account = match store.account(key.clone()).await {
                 Ok(a) => a,
                 Err(e) => return Some(unavailable(conn, &e)),
@@ -164,12 +257,18 @@ async fn account_request<S: Store>(
                 .await
                 .unwrap_or(false);
             let Some(account) = account.filter(|_| matches) else {
+                if let Ok(mut t) = throttle.lock() {
+                    t.failed(&key, &addr, Instant::now(), settings);
+                }
                 return refused(
                     conn,
                     ErrorCode::BadCredentials,
                     "wrong username or password",
                 );
             };
+            if let Ok(mut t) = throttle.lock() {
+                t.succeeded(&key);
+            }
             if let Some(reply) = banned(store, conn, &account.key).await {
                 return Some(reply);
             }
@@ -347,6 +446,24 @@ async fn character_request<S: Store>(
             ),
             Err(e) => Some(unavailable(conn, &e)),
         },
+        StorageRequest::BanAccount {
+            account,
+            reason,
+            minutes,
+            by,
+        } => {
+            let until = minutes.map(|m| now_secs() + m * 60);
+            let ban = super::BanRecord {
+                target: super::BanTarget::Account(account.clone()),
+                reason,
+                until,
+                by,
+            };
+            if let Err(e) = store.put_ban(ban).await {
+                error!(error = %e, %account, "could not store a ban");
+            }
+            None
+        }
         StorageRequest::LoadCharacter {
             conn,
             account,
@@ -400,5 +517,60 @@ async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<St
                 return Some(StorageReply::SaveFailed { names });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> StorageSettings {
+        StorageSettings {
+            session_ttl_secs: 60,
+            max_characters: 5,
+            failures_per_account: 3,
+            failures_per_ip: 5,
+            lockout: Duration::from_secs(300),
+        }
+    }
+
+    #[test]
+    fn failed_logins_lock_an_account_then_an_address_for_a_while() {
+        let (s, t0) = (settings(), Instant::now());
+        let mut t = LoginThrottle::default();
+        for _ in 0..2 {
+            t.failed("ann", "10.0.0.1", t0, &s);
+        }
+        assert!(t.locked("ann", "10.0.0.1", t0).is_none());
+        t.failed("ann", "10.0.0.1", t0, &s);
+        assert_eq!(
+            t.locked("ann", "10.0.0.2", t0).map(|l| l.1),
+            Some("this account")
+        );
+        assert!(
+            t.locked("ann", "10.0.0.1", t0 + Duration::from_secs(301))
+                .is_none(),
+            "it ends"
+        );
+        // Guessing across accounts from one address locks the address.
+        for user in ["b", "c"] {
+            t.failed(user, "10.0.0.1", t0, &s);
+        }
+        assert_eq!(
+            t.locked("zed", "10.0.0.1", t0).map(|l| l.1),
+            Some("your address")
+        );
+        assert!(t.locked("zed", "10.0.0.3", t0).is_none());
+    }
+
+    #[test]
+    fn a_good_login_forgets_the_failures() {
+        let (s, t0) = (settings(), Instant::now());
+        let mut t = LoginThrottle::default();
+        t.failed("ann", "ip", t0, &s);
+        t.failed("ann", "ip", t0, &s);
+        t.succeeded("ann");
+        t.failed("ann", "ip2", t0, &s);
+        assert!(t.locked("ann", "ip3", t0).is_none());
     }
 }

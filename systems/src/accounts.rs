@@ -237,6 +237,15 @@ pub fn credentials(
             conn,
             username,
             password,
+            addr: world
+                .get::<Connection>(e)
+                .map(|c| {
+                    c.addr
+                        .rsplit_once(':')
+                        .map(|(ip, _)| ip.to_string())
+                        .unwrap_or_else(|| c.addr.clone())
+                })
+                .unwrap_or_default(),
         }
     };
     request(world, r);
@@ -644,6 +653,7 @@ pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest:
             DamageLog::default(),
         ),
     ));
+    entity.insert(emberkeep_components::world::ChatHistory::default());
     if !guest {
         entity.insert(AccountCharacter {
             account: record.account.clone(),

@@ -41,6 +41,9 @@ fn info(world: &mut World, e: Entity, text: String) {
 /// Runs one text command for the player `e`.
 pub fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
+    if line.starts_with('/') {
+        return crate::gm::run(world, e, line);
+    }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
         Some((v, r)) => (v, r.trim()),
         None => (line, ""),

@@ -16,6 +16,7 @@ pub mod combat;
 pub mod commands;
 pub mod effects;
 pub mod flush;
+pub mod gm;
 pub mod items;
 pub mod loot;
 pub mod movement;
@@ -65,6 +66,7 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(ItemIds::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
     world.insert_resource(accounts::SaveSoon::default());
+    world.insert_resource(gm::AuditLog::default());
     world.insert_resource(NetIndex::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);

@@ -104,12 +104,21 @@ pub fn expire_silent_connections(
     mut commands: Commands,
 ) {
     let limit = config.hello_timeout_ticks;
+    let rate = f64::from(config.tick_rate.max(1));
     for (e, conn, auth) in &silent {
-        if !auth.greeted && tick.0.saturating_sub(conn.opened_tick) >= limit {
-            let secs = limit as f64 / config.tick_rate.max(1) as f64;
-            let reason = CloseReason::policy(format!("no hello within {secs} s"));
-            commands.queue(move |world: &mut World| leave(world, e, Some(reason)));
-        }
+        let age = tick.0.saturating_sub(conn.opened_tick);
+        let reason = if !auth.greeted && age >= limit {
+            format!("no hello within {} s", limit as f64 / rate)
+        } else if age >= config.login_timeout_ticks && !auth.pending {
+            format!(
+                "no character chosen within {} s",
+                config.login_timeout_ticks as f64 / rate
+            )
+        } else {
+            continue;
+        };
+        let reason = CloseReason::policy(reason);
+        commands.queue(move |world: &mut World| leave(world, e, Some(reason)));
     }
 }
 

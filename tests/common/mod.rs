@@ -96,6 +96,7 @@ pub fn test_map_with(walls: &[(i32, i32)], mobs: &[(&str, i32, i32)]) -> String 
 pub fn test_config() -> Config {
     let mut c = Config::default();
     c.server.ws_addr = "127.0.0.1:0".parse().unwrap();
+    c.server.http_addr = "127.0.0.1:0".parse().unwrap();
     c.server.stats_interval_secs = 0;
     c.world.map = "test".into();
     c.world.region_size = 4;

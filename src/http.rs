@@ -1,0 +1,229 @@
+//! The HTTP side of the server: the web client's static files, the map and tileset it draws,
+//! where its WebSocket should connect (`/client-config.json`) and a liveness probe (`/health`).
+//!
+//! Files are read from disk on each request (the client is a few small files), so editing
+//! `web/` needs no restart. Only plain relative paths are served: a `..`, a hidden file or an
+//! odd character is a 404, never a look outside the served folders.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+/// What the HTTP server serves.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The web client's folder (`server.web_root`).
+    pub web_root: PathBuf,
+    /// The content folder (`server.assets`); only `maps/*.tmj` and `tilesets/*.png` are served.
+    pub assets: PathBuf,
+    /// The bound WebSocket address, announced in `/client-config.json`.
+    pub ws_addr: SocketAddr,
+}
+
+/// The routes: `/health`, `/client-config.json`, `/assets/maps/<name>.tmj`,
+/// `/assets/tilesets/<name>.png`, and every other GET is a file under the web root.
+pub fn router(site: Site) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/client-config.json", get(client_config))
+        .route("/assets/maps/{file}", get(map_file))
+        .route("/assets/tilesets/{file}", get(tileset_file))
+        .fallback(web_file)
+        .with_state(Arc::new(site))
+}
+
+/// Serves `router(site)` on `listener` until `stop` turns true.
+pub async fn serve(listener: TcpListener, site: Site, mut stop: watch::Receiver<bool>) {
+    let shutdown = async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    if let Err(e) = axum::serve(listener, router(site))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        warn!(error = %e, "http server failed");
+    }
+}
+
+/// The URL a person opens to play: the bound address, with loopback for a wildcard IP.
+pub fn play_url(http_addr: SocketAddr) -> String {
+    let mut shown = http_addr;
+    if shown.ip().is_unspecified() {
+        shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{shown}")
+}
+
+async fn health() -> Response {
+    with_type("text/plain; charset=utf-8", "ok")
+}
+
+/// `{"ws_url": "ws://host:port"}`: the bound WebSocket address, or for a wildcard IP
+/// (`0.0.0.0`, `::`) the host the page was loaded from with the WebSocket port.
+async fn client_config(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let addr = site.ws_addr;
+    let host = if addr.ip().is_unspecified() {
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(host_without_port)
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
+            })
+            .map(str::to_owned)
+            .unwrap_or_else(|| "127.0.0.1".into())
+    } else {
+        match addr {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        }
+    };
+    let body = serde_json::json!({ "ws_url": format!("ws://{host}:{}", addr.port()) });
+    with_type("application/json", body.to_string())
+}
+
+/// `example.com:9000` → `example.com`, `[::1]:9000` → `[::1]`.
+fn host_without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        match host.find(']') {
+            Some(end) => &host[..=end],
+            None => "",
+        }
+    } else {
+        host.split(':').next().unwrap_or("")
+    }
+}
+
+async fn map_file(State(site): State<Arc<Site>>, UrlPath(file): UrlPath<String>) -> Response {
+    asset_file(&site.assets.join("maps"), &file, "tmj").await
+}
+
+async fn tileset_file(State(site): State<Arc<Site>>, UrlPath(file): UrlPath<String>) -> Response {
+    asset_file(&site.assets.join("tilesets"), &file, "png").await
+}
+
+/// One file straight inside `dir`, with the given extension.
+async fn asset_file(dir: &Path, file: &str, ext: &str) -> Response {
+    let ok = safe_segment(file) && Path::new(file).extension().is_some_and(|e| e == ext);
+    if !ok {
+        return not_found();
+    }
+    send_file(&dir.join(file)).await
+}
+
+async fn web_file(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, "only GET").into_response();
+    }
+    let path = uri.path().trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    if !path.split('/').all(safe_segment) {
+        debug!(path = uri.path(), "refused web path");
+        return not_found();
+    }
+    send_file(&site.web_root.join(path)).await
+}
+
+/// A file or folder name we are willing to serve: ASCII letters, digits, `-`, `_` and `.`,
+/// not starting with a dot (so no `..`, no hidden files).
+fn safe_segment(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+async fn send_file(path: &Path) -> Response {
+    let owned = path.to_owned();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(owned))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    match read {
+        Ok(bytes) => {
+            let mut resp = with_type(content_type(path), bytes);
+            // The client is edited in place; make browsers revalidate instead of caching stale code.
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            resp
+        }
+        Err(e) => {
+            debug!(path = %path.display(), error = %e, "no such file");
+            not_found()
+        }
+    }
+}
+
+/// The content type for a file, by extension.
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "tmj" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn with_type(content_type: &'static str, body: impl IntoResponse) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_segments_are_served() {
+        for ok in ["index.html", "main.js", "terrain.png", "a-b_c.d"] {
+            assert!(safe_segment(ok), "{ok}");
+        }
+        for bad in ["", "..", ".", ".git", "a b", "a\\b", "%2e%2e", "a:b", "é"] {
+            assert!(!safe_segment(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_lose_their_port() {
+        assert_eq!(host_without_port("example.com:9000"), "example.com");
+        assert_eq!(host_without_port("10.0.0.2"), "10.0.0.2");
+        assert_eq!(host_without_port("[::1]:9000"), "[::1]");
+    }
+
+    #[test]
+    fn the_play_url_never_shows_a_wildcard() {
+        assert_eq!(
+            play_url("0.0.0.0:9000".parse().unwrap()),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            play_url("127.0.0.1:9000".parse().unwrap()),
+            "http://127.0.0.1:9000"
+        );
+    }
+}

@@ -1,0 +1,602 @@
+//! Staff commands in game: lines starting with `/` from a gm or admin account — teleport,
+//! summon, spawn, give, kick, ban, mute, inspect, heal. Everyone else gets a refusal. Every
+//! action goes to the [`AuditLog`] (who did what to whom), which the server writes to its log.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::config::SimConfig;
+use emberkeep_components::content::{GameContent, SpawnArea};
+use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
+use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
+use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
+use emberkeep_components::stats::{Level, Vitals};
+use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Position, Tick};
+
+use crate::send_to;
+
+/// One staff action, for the server log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// Staff actions this tick, drained and logged by the server.
+#[derive(Resource, Debug, Default)]
+pub struct AuditLog(pub Vec<AuditEntry>);
+
+/// The staff command list.
+pub const HELP: &str = "Staff commands: /teleport [player] <x> <y>, /summon <player>, \
+/spawn <mob> [count], /give <player> <item> [count], /kick <player> [reason], \
+/ban <player> [minutes] [reason], /mute <player> [minutes] [reason], /inspect <player>, /heal [player].";
+
+fn error(world: &mut World, e: Entity, code: ErrorCode, message: impl Into<String>) {
+    send_to(
+        world,
+        e,
+        &ServerEvent::Error {
+            code,
+            message: message.into(),
+            seq: None,
+        },
+    );
+}
+
+fn info(world: &mut World, e: Entity, text: impl Into<String>) {
+    send_to(world, e, &ServerEvent::Info { text: text.into() });
+}
+
+/// Records a staff action.
+pub fn audit(
+    world: &mut World,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: impl Into<String>,
+) {
+    world.resource_mut::<AuditLog>().0.push(AuditEntry {
+        actor: actor.into(),
+        action: action.into(),
+        target: target.into(),
+        detail: detail.into(),
+    });
+}
+
+/// The online player called `name` (any case).
+pub fn player_named(world: &World, name: &str) -> Option<Entity> {
+    let e = world
+        .resource::<NameIndex>()
+        .0
+        .get(&name.to_lowercase())
+        .copied()?;
+    world.get::<Player>(e).map(|_| e)
+}
+
+/// Runs a `/command` line for entity `e`.
+pub fn run(world: &mut World, e: Entity, line: &str) {
+    let role = world.get::<Auth>(e).map(|a| a.role).unwrap_or_default();
+    if role == Role::Player {
+        return error(world, e, ErrorCode::NotAllowed, "that is a staff command");
+    }
+    let actor = world
+        .get::<DisplayName>(e)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let mut words = line.trim_start_matches('/').split_whitespace();
+    let verb = words.next().unwrap_or("").to_ascii_lowercase();
+    let args: Vec<&str> = words.collect();
+    let result = match verb.as_str() {
+        "teleport" | "tp" => teleport(world, e, &actor, &args),
+        "summon" => summon(world, e, &actor, &args),
+        "spawn" => spawn(world, e, &actor, &args),
+        "give" => give(world, &actor, &args),
+        "kick" => kick(world, &actor, &args),
+        "ban" => ban(world, &actor, &args),
+        "mute" => mute(world, &actor, &args),
+        "inspect" => inspect(world, &args),
+        "heal" => heal(world, e, &actor, &args),
+        "help" | "" => Ok(HELP.to_string()),
+        other => Err(format!("unknown staff command /{other}; try /help")),
+    };
+    match result {
+        Ok(text) => info(world, e, text),
+        Err(message) => error(world, e, ErrorCode::UnknownCommand, message),
+    }
+}
+
+fn target(world: &World, name: Option<&&str>) -> Result<Entity, String> {
+    let name = name.ok_or("name a player")?;
+    player_named(world, name).ok_or_else(|| format!("no player called {name:?} is online"))
+}
+
+fn tile(world: &World, x: Option<&&str>, y: Option<&&str>) -> Result<Tile, String> {
+    let (Some(x), Some(y)) = (
+        x.and_then(|v| v.parse().ok()),
+        y.and_then(|v| v.parse().ok()),
+    ) else {
+        return Err("give the tile as two numbers: x y".into());
+    };
+    let t = Tile { x, y };
+    if !world.resource::<TileMap>().is_walkable(t) {
+        return Err(format!("({x}, {y}) is off the map or blocked"));
+    }
+    Ok(t)
+}
+
+/// Moves a player to a walkable tile (the region phase tells everyone who sees it).
+pub fn move_player(world: &mut World, who: Entity, to: Tile) {
+    if let Some(mut p) = world.get_mut::<Position>(who) {
+        p.0 = to;
+    }
+}
+
+fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+    let (who, rest) = if args.len() >= 3 {
+        (target(world, args.first())?, &args[1..])
+    } else {
+        (e, args)
+    };
+    let to = tile(world, rest.first(), rest.get(1))?;
+    move_player(world, who, to);
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    audit(
+        world,
+        actor,
+        "teleport",
+        &name,
+        format!("to ({}, {})", to.x, to.y),
+    );
+    Ok(format!("{name} is now at ({}, {}).", to.x, to.y))
+}
+
+fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    let to = world
+        .get::<Position>(e)
+        .map(|p| p.0)
+        .ok_or("you are nowhere")?;
+    move_player(world, who, to);
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    audit(
+        world,
+        actor,
+        "summon",
+        &name,
+        format!("to ({}, {})", to.x, to.y),
+    );
+    Ok(format!("{name} is summoned."))
+}
+
+/// Spawns `count` mobs of `template` at `at` (they do not respawn); returns how many.
+pub fn spawn_mobs_at(
+    world: &mut World,
+    template: &str,
+    count: u32,
+    at: Tile,
+) -> Result<u32, String> {
+    if !world.resource::<GameContent>().mobs.contains_key(template) {
+        return Err(format!("there is no mob {template:?} in mobs.toml"));
+    }
+    let area = SpawnArea {
+        name: "summoned".into(),
+        mob: template.into(),
+        count: 0,
+        min: at,
+        max: at,
+    };
+    let now = world.resource::<Tick>().0;
+    let n = (0..count.min(50))
+        .filter(|_| crate::spawner::spawn_one(world, usize::MAX, &area, now).is_some())
+        .count();
+    Ok(n as u32)
+}
+
+fn spawn(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+    let template = args.first().ok_or("name a mob, e.g. /spawn rat 3")?;
+    let count = args
+        .get(1)
+        .map(|c| {
+            c.parse::<u32>()
+                .map_err(|_| format!("{c:?} is not a count"))
+        })
+        .transpose()?
+        .unwrap_or(1);
+    let at = world
+        .get::<Position>(e)
+        .map(|p| p.0)
+        .ok_or("you are nowhere")?;
+    let n = spawn_mobs_at(world, template, count, at)?;
+    audit(
+        world,
+        actor,
+        "spawn",
+        template,
+        format!("{n} at ({}, {})", at.x, at.y),
+    );
+    Ok(format!("Spawned {n} {template}."))
+}
+
+/// Puts `count` new items of `template` into a player's inventory.
+pub fn give_item(
+    world: &mut World,
+    who: Entity,
+    template: &str,
+    count: u32,
+) -> Result<u64, String> {
+    let content = world.resource::<GameContent>().clone();
+    if !content.items.contains_key(template) {
+        return Err(format!("there is no item {template:?} in items.toml"));
+    }
+    if count == 0 || count > 10_000 {
+        return Err("count must be 1 to 10000".into());
+    }
+    let fits = world
+        .get::<Inventory>(who)
+        .is_some_and(|inv| crate::items::fits(&content, inv, template, count));
+    if !fits {
+        return Err("their inventory is full".into());
+    }
+    let id = world.resource_mut::<ItemIds>().allocate();
+    if let Some(mut inv) = world.get_mut::<Inventory>(who) {
+        crate::items::add(
+            &content,
+            &mut inv,
+            ItemInstance {
+                id,
+                template: template.into(),
+                count,
+            },
+        );
+    }
+    world.entity_mut(who).insert(ItemsDirty);
+    world
+        .resource_mut::<crate::accounts::SaveSoon>()
+        .add(&[who], emberkeep_components::persist::SaveReason::Transfer);
+    Ok(id)
+}
+
+fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    let template = args.get(1).ok_or("name an item id from items.toml")?;
+    let count = args
+        .get(2)
+        .map(|c| {
+            c.parse::<u32>()
+                .map_err(|_| format!("{c:?} is not a count"))
+        })
+        .transpose()?
+        .unwrap_or(1);
+    give_item(world, who, template, count)?;
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    audit(world, actor, "give", &name, format!("{count} {template}"));
+    Ok(format!("Gave {count} {template} to {name}."))
+}
+
+/// Closes a player's connection with a reason.
+pub fn kick_player(world: &mut World, who: Entity, reason: &str) {
+    crate::session::leave(
+        world,
+        who,
+        Some(CloseReason::policy(format!("kicked: {reason}"))),
+    );
+}
+
+fn reason_from(args: &[&str], default: &str) -> String {
+    if args.is_empty() {
+        default.to_string()
+    } else {
+        args.join(" ")
+    }
+}
+
+fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let reason = reason_from(&args[1..], "by staff");
+    kick_player(world, who, &reason);
+    audit(world, actor, "kick", &name, reason);
+    Ok(format!("Kicked {name}."))
+}
+
+/// `[minutes] [reason...]`.
+fn minutes_and_reason<'a>(args: &'a [&'a str], default: &str) -> (Option<u64>, String) {
+    match args.first().and_then(|m| m.parse::<u64>().ok()) {
+        Some(m) => (Some(m), reason_from(&args[1..], default)),
+        None => (None, reason_from(args, default)),
+    }
+}
+
+fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    let Some(account) = world
+        .get::<AccountCharacter>(who)
+        .map(|a| a.account.clone())
+    else {
+        return Err("guests have no account to ban; /kick them".into());
+    };
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let (minutes, reason) = minutes_and_reason(&args[1..], "banned by staff");
+    world
+        .resource_mut::<StorageOut>()
+        .0
+        .push(StorageRequest::BanAccount {
+            account: account.clone(),
+            reason: reason.clone(),
+            minutes,
+            by: actor.to_string(),
+        });
+    kick_player(world, who, &format!("banned: {reason}"));
+    let span = minutes
+        .map(|m| format!("{m} minutes"))
+        .unwrap_or_else(|| "good".into());
+    audit(
+        world,
+        actor,
+        "ban",
+        &name,
+        format!("account {account} for {span}: {reason}"),
+    );
+    Ok(format!("Banned {name} ({account}) for {span}."))
+}
+
+/// Mutes a player for `minutes` (of game time).
+pub fn mute_player(world: &mut World, who: Entity, minutes: u64, reason: &str) {
+    let rate = u64::from(world.resource::<SimConfig>().tick_rate.max(1));
+    let until = world.resource::<Tick>().0 + minutes * 60 * rate;
+    world.entity_mut(who).insert(Muted {
+        until,
+        reason: reason.to_string(),
+    });
+    send_to(
+        world,
+        who,
+        &ServerEvent::Info {
+            text: format!("You are muted for {minutes} minutes: {reason}"),
+        },
+    );
+}
+
+fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    let (minutes, reason) = minutes_and_reason(&args[1..], "muted by staff");
+    let minutes = minutes.unwrap_or(10);
+    mute_player(world, who, minutes, &reason);
+    audit(
+        world,
+        actor,
+        "mute",
+        &name,
+        format!("{minutes} minutes: {reason}"),
+    );
+    Ok(format!("Muted {name} for {minutes} minutes."))
+}
+
+/// A one-line description of a player for staff.
+pub fn describe(world: &World, who: Entity) -> String {
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.as_str())
+        .unwrap_or("?");
+    let account = world
+        .get::<AccountCharacter>(who)
+        .map(|a| a.account.as_str())
+        .unwrap_or("(guest)");
+    let level = world.get::<Level>(who).map(|l| l.0).unwrap_or(0);
+    let (hp, max) = world
+        .get::<Vitals>(who)
+        .map(|v| (v.hp, v.max_hp))
+        .unwrap_or((0, 0));
+    let at = world
+        .get::<Position>(who)
+        .map(|p| p.0)
+        .unwrap_or(Tile { x: 0, y: 0 });
+    let items = world
+        .get::<Inventory>(who)
+        .map(|i| i.items.len())
+        .unwrap_or(0);
+    format!(
+        "{name} (account {account}): level {level}, hp {hp}/{max}, at ({}, {}), {items} items",
+        at.x, at.y
+    )
+}
+
+fn inspect(world: &mut World, args: &[&str]) -> Result<String, String> {
+    let who = target(world, args.first())?;
+    Ok(describe(world, who))
+}
+
+fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+    let who = if args.is_empty() {
+        e
+    } else {
+        target(world, args.first())?
+    };
+    if let Some(mut v) = world.get_mut::<Vitals>(who) {
+        v.hp = v.max_hp;
+        v.mp = v.max_mp;
+    }
+    let name = world
+        .get::<DisplayName>(who)
+        .map(|n| n.0.clone())
+        .unwrap_or_default();
+    audit(world, actor, "heal", &name, "");
+    Ok(format!("{name} is healed."))
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::items::Inventory;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::net::ConnId;
+    use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
+    use emberkeep_components::protocol::{ClientMsg, ErrorCode, Role, ServerEvent};
+    use emberkeep_components::stats::Vitals;
+    use emberkeep_components::world::Muted;
+
+    use super::AuditLog;
+    use crate::scenario::{Scenario, events, open_map};
+
+    fn scenario() -> (Scenario, ConnId, ConnId) {
+        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let (gm, _) = s.join("Gamemaster");
+        let (p, _) = s.join("Pat");
+        let e = s.entity(gm);
+        s.world.get_mut::<Auth>(e).unwrap().role = Role::Gm;
+        (s, gm, p)
+    }
+
+    fn line(s: &mut Scenario, c: ConnId, text: &str) -> Vec<ServerEvent> {
+        s.send(c, ClientMsg::Command { line: text.into() });
+        events(&s.tick(), c).to_vec()
+    }
+
+    fn info(ev: &[ServerEvent]) -> String {
+        ev.iter()
+            .filter_map(|e| {
+                if let ServerEvent::Info { text } = e {
+                    Some(text.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn players_are_refused_staff_commands() {
+        let (mut s, _, p) = scenario();
+        for cmd in [
+            "/heal",
+            "/teleport 5 5",
+            "/give Pat sword",
+            "/kick Gamemaster",
+        ] {
+            let ev = line(&mut s, p, cmd);
+            assert!(
+                ev.iter().any(|e| matches!(
+                    e,
+                    ServerEvent::Error {
+                        code: ErrorCode::NotAllowed,
+                        ..
+                    }
+                )),
+                "{cmd}: {ev:?}"
+            );
+        }
+        assert_eq!(s.position(p), Tile { x: 3, y: 3 });
+        assert!(s.world.resource::<AuditLog>().0.is_empty());
+    }
+
+    #[test]
+    fn staff_commands_act_and_are_audited() {
+        let (mut s, gm, p) = scenario();
+        assert!(info(&line(&mut s, gm, "/teleport Pat 7 8")).contains("Pat is now at (7, 8)"));
+        assert_eq!(s.position(p), Tile { x: 7, y: 8 });
+        line(&mut s, gm, "/summon Pat");
+        assert_eq!(s.position(p), Tile { x: 3, y: 3 });
+        assert!(info(&line(&mut s, gm, "/give pat potion 3")).contains("Gave 3 potion to Pat"));
+        assert_eq!(s.get::<Inventory>(p).items[0].count, 3);
+        let e = s.entity(p);
+        s.world.get_mut::<Vitals>(e).unwrap().hp = 1;
+        line(&mut s, gm, "/heal Pat");
+        assert_eq!(s.get::<Vitals>(p).hp, s.get::<Vitals>(p).max_hp);
+        assert!(info(&line(&mut s, gm, "/inspect Pat")).contains("Pat (account (guest)): level 1"));
+        line(&mut s, gm, "/mute Pat 5 spamming");
+        assert!(s.world.get::<Muted>(e).is_some());
+        s.send(
+            p,
+            ClientMsg::Say {
+                text: "hello?".into(),
+            },
+        );
+        let ev = events(&s.tick(), p).to_vec();
+        assert!(ev.iter().any(|x| matches!(x, ServerEvent::Error { code: ErrorCode::Muted, message, .. } if message.contains("spamming"))));
+        assert!(info(&line(&mut s, gm, "/spawn rat 2")).contains("Spawned 2 rat"));
+        let actions: Vec<String> = s
+            .world
+            .resource::<AuditLog>()
+            .0
+            .iter()
+            .map(|a| format!("{} {} {}", a.actor, a.action, a.target))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "Gamemaster teleport Pat",
+                "Gamemaster summon Pat",
+                "Gamemaster give Pat",
+                "Gamemaster heal Pat",
+                "Gamemaster mute Pat",
+                "Gamemaster spawn rat"
+            ]
+        );
+    }
+
+    #[test]
+    fn ban_stores_an_account_ban_and_kicks_and_bad_staff_lines_say_why() {
+        let (mut s, gm, p) = scenario();
+        let e = s.entity(p);
+        s.world.entity_mut(e).insert(AccountCharacter {
+            account: "pat".into(),
+        });
+        line(&mut s, gm, "/ban Pat 60 griefing");
+        assert!(s.closed[&p].reason.contains("banned: griefing"));
+        let bans: Vec<_> = s
+            .world
+            .resource::<StorageOut>()
+            .0
+            .iter()
+            .filter(|r| matches!(r, StorageRequest::BanAccount { .. }))
+            .cloned()
+            .collect();
+        assert_eq!(
+            bans,
+            vec![StorageRequest::BanAccount {
+                account: "pat".into(),
+                reason: "griefing".into(),
+                minutes: Some(60),
+                by: "Gamemaster".into()
+            }]
+        );
+        for bad in [
+            "/teleport 999 999",
+            "/give Nobody sword",
+            "/spawn dragon",
+            "/frobnicate",
+        ] {
+            let ev = line(&mut s, gm, bad);
+            assert!(
+                ev.iter().any(|x| matches!(
+                    x,
+                    ServerEvent::Error {
+                        code: ErrorCode::UnknownCommand,
+                        ..
+                    }
+                )),
+                "{bad}: {ev:?}"
+            );
+        }
+    }
+}

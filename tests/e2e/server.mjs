@@ -1,0 +1,208 @@
+// Helpers for the browser test: a small test world on disk, and the real `emberkeep` binary
+// running on it. Every wait has a deadline; every process started here can be stopped.
+
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Where the server binary is: $EMBERKEEP_BIN, or the debug build. */
+export function serverBinary() {
+  const bin = process.env.EMBERKEEP_BIN || join(REPO, "target", "debug", "emberkeep");
+  if (!existsSync(bin)) {
+    throw new Error(`no server binary at ${bin}: run \`cargo build\` first (or set EMBERKEEP_BIN)`);
+  }
+  return bin;
+}
+
+// Tile ids (gids) of the repo's tileset, assets/tilesets/terrain.png (firstgid 1).
+const GRASS = 1;
+const FLOWERS = 2;
+const ROAD = 3;
+const DEEP_WATER = 6;
+const STONE_WALL = 8;
+const TREE = 11;
+const TILE_TYPES = [
+  "grass", "flowers", "road", "sand", "shallow_water", "deep_water", "stone_floor", "stone_wall",
+  "wood_floor", "wood_wall", "tree", "rock", "bridge", "door", "bush", "blocked",
+];
+
+/** The test map's layout: where the player starts and where the mob lives. */
+export const WORLD = { width: 36, height: 24, spawn: { x: 8, y: 10 }, mob: { x: 13, y: 10 } };
+
+/**
+ * A 36 x 24 meadow walled in stone, with a road, a pond and a few trees; players start at
+ * (8, 10) and one `rat` (from the shipped mobs.toml) lives five tiles east of them.
+ */
+export function testMap() {
+  const { width: w, height: h, spawn, mob } = WORLD;
+  const ground = new Array(w * h).fill(GRASS);
+  const decor = new Array(w * h).fill(0);
+  const collision = new Array(w * h).fill(0);
+  const set = (layer, x, y, gid) => (layer[y * w + x] = gid);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (x === 0 || y === 0 || x === w - 1 || y === h - 1) {
+        set(ground, x, y, STONE_WALL);
+        set(collision, x, y, 16);
+      } else if (y === 14) set(ground, x, y, ROAD);
+      else if ((x * 7 + y * 13) % 23 === 0) set(decor, x, y, FLOWERS);
+    }
+  }
+  for (let y = 17; y < 21; y++) {
+    for (let x = 24; x < 31; x++) {
+      set(ground, x, y, DEEP_WATER);
+      set(decor, x, y, 0);
+      set(collision, x, y, 16);
+    }
+  }
+  for (const [x, y] of [[4, 4], [5, 4], [20, 5], [28, 8], [3, 18], [16, 19], [31, 3]]) {
+    set(decor, x, y, TREE);
+    set(collision, x, y, 16);
+  }
+  const layer = (id, name, data, visible = true) => ({
+    id, name, type: "tilelayer", width: w, height: h, x: 0, y: 0, opacity: 1, visible, data,
+  });
+  return {
+    width: w, height: h, tilewidth: 32, tileheight: 32, orientation: "orthogonal",
+    renderorder: "right-down", infinite: false, type: "map", version: "1.10",
+    layers: [
+      layer(1, "ground", ground),
+      layer(2, "decor", decor),
+      layer(3, "collision", collision, false),
+      { id: 4, name: "spawns", type: "objectgroup", objects: [
+        { id: 1, name: "start", type: "player_spawn", point: true, x: spawn.x * 32 + 16, y: spawn.y * 32 + 16 },
+      ] },
+      { id: 5, name: "zones", type: "objectgroup", objects: [
+        { id: 2, name: "Test Meadow", type: "zone", x: 32, y: 32, width: (w - 2) * 32, height: (h - 2) * 32,
+          properties: [{ name: "safe", type: "bool", value: false }] },
+      ] },
+      { id: 6, name: "mob_spawns", type: "objectgroup", objects: [
+        { id: 3, name: "test rat", type: "mob_spawn", x: mob.x * 32, y: mob.y * 32, width: 32, height: 32,
+          properties: [{ name: "mob", type: "string", value: "rat" }, { name: "count", type: "int", value: 1 }] },
+      ] },
+    ],
+    tilesets: [{
+      firstgid: 1, name: "terrain", image: "../tilesets/terrain.png", imagewidth: 256, imageheight: 64,
+      columns: 8, tilecount: 16, tilewidth: 32, tileheight: 32, margin: 0, spacing: 0,
+      tiles: TILE_TYPES.map((type, id) => ({ id, type })),
+    }],
+  };
+}
+
+/**
+ * A temp folder with the test map, the repo's tileset and content files, a config file
+ * pointing at them, and the database the server creates there.
+ */
+export function writeTestWorld() {
+  const dir = mkdtempSync(join(tmpdir(), "emberkeep-e2e-"));
+  const assets = join(dir, "assets");
+  mkdirSync(join(assets, "maps"), { recursive: true });
+  mkdirSync(join(assets, "tilesets"), { recursive: true });
+  writeFileSync(join(assets, "maps", "meadow.tmj"), JSON.stringify(testMap()));
+  copyFileSync(join(REPO, "assets", "tilesets", "terrain.png"), join(assets, "tilesets", "terrain.png"));
+  for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml"))) {
+    copyFileSync(join(REPO, "assets", f), join(assets, f));
+  }
+  const config = join(dir, "emberkeep.toml");
+  writeFileSync(
+    config,
+    [
+      "[server]",
+      `assets = ${JSON.stringify(assets)}`,
+      `web_root = ${JSON.stringify(join(REPO, "web"))}`,
+      `database = ${JSON.stringify(`sqlite://${join(dir, "e2e.db")}`)}`,
+      "stats_interval_secs = 0",
+      "[world]",
+      'map = "meadow"',
+      "",
+    ].join("\n"),
+  );
+  return { dir, assets, config, database: join(dir, "e2e.db") };
+}
+
+/**
+ * Starts the server binary and resolves once it has logged both listening addresses.
+ * `ws` and `http` are addresses to bind ("127.0.0.1:0" for any free port).
+ */
+export async function startServer({ config, ws = "127.0.0.1:0", http = "127.0.0.1:0", timeoutMs = 15_000 }) {
+  const child = spawn(serverBinary(), ["--config", config, "--ws-addr", ws, "--http-addr", http], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = [];
+  const remember = (line) => {
+    log.push(line);
+    if (log.length > 400) log.shift();
+  };
+  createInterface({ input: child.stderr }).on("line", remember);
+  const lines = createInterface({ input: child.stdout });
+  lines.on("line", remember);
+  const addrs = await new Promise((resolve, reject) => {
+    const found = {};
+    const onExit = (code) => fail(`server exited early with ${code}`);
+    const onLine = (line) => {
+      const ws = /listening for WebSocket clients.*\bws_addr=(\S+)/.exec(line);
+      const http = /\bhttp_addr=(\S+)/.exec(line);
+      if (ws) found.ws = ws[1];
+      if (http) found.http = http[1];
+      if (found.ws && found.http) {
+        done();
+        resolve(found);
+      }
+    };
+    const done = () => {
+      clearTimeout(timer);
+      child.off("exit", onExit);
+      lines.off("line", onLine);
+    };
+    const fail = (why) => {
+      done();
+      child.kill("SIGKILL");
+      reject(new Error(`${why}\n--- server log ---\n${log.join("\n")}`));
+    };
+    const timer = setTimeout(() => fail(`server did not report its addresses within ${timeoutMs} ms`), timeoutMs);
+    child.once("exit", onExit);
+    lines.on("line", onLine);
+  });
+  return { child, log, ...addrs, url: `http://${addrs.http}/` };
+}
+
+/** Stops a server: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+export async function stopServer(server, graceMs = 8_000) {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  let giveUp;
+  const stuck = new Promise((_, reject) => {
+    giveUp = setTimeout(() => reject(new Error(`server ${child.pid} did not exit, even after SIGKILL`)), graceMs + 5_000);
+  });
+  try {
+    await Promise.race([exited, stuck]);
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(giveUp);
+  }
+}
+
+/**
+ * Makes an account an admin straight in the SQLite database (the server has no command for
+ * it yet); the role shows in the next `logged_in`. Uses python3's sqlite3 module.
+ */
+export function promoteToAdmin(database, username) {
+  const script = [
+    "import sqlite3, sys",
+    "db = sqlite3.connect(sys.argv[1], timeout=10)",
+    "n = db.execute(\"UPDATE accounts SET role = 'admin' WHERE key = ?\", (sys.argv[2].lower(),)).rowcount",
+    "db.commit()",
+    "sys.exit(0 if n == 1 else f'no account {sys.argv[2]!r} in {sys.argv[1]}')",
+  ].join("\n");
+  execFileSync("python3", ["-c", script, database, username], { stdio: ["ignore", "inherit", "inherit"], timeout: 15_000 });
+}

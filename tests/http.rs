@@ -1,0 +1,216 @@
+//! The HTTP side as a browser meets it: the web client's files with the right content types,
+//! where to connect, the health probe, the map and tileset, and no way out of the served
+//! folders. Requests are plain HTTP/1.1 written on a TCP socket.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A parsed response: status code, lower-cased headers, body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request with the path exactly as given (no normalisation) and reads the answer.
+async fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n")).await
+}
+
+async fn request(addr: SocketAddr, head: &str) -> Response {
+    let io = async {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        let req = format!("{head}Connection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.expect("read");
+        raw
+    };
+    let raw = tokio::time::timeout(common::WAIT, io)
+        .await
+        .expect("HTTP answer in time");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// A test server whose web root is the repo's `web/` folder; returns it and its HTTP address.
+async fn server() -> (common::TestServer, SocketAddr) {
+    let s = common::start(&[], |c| {
+        c.server.web_root = concat!(env!("CARGO_MANIFEST_DIR"), "/web").into();
+    })
+    .await;
+    let http = s.handle.as_ref().expect("running").http_addr();
+    (s, http)
+}
+
+#[tokio::test]
+async fn the_page_and_its_modules_are_served_with_their_content_types() {
+    let (s, http) = server().await;
+    let page = get(http, "/").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.text().contains("main.js"), "{}", page.text());
+    for (path, kind) in [
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/main.js", "text/javascript; charset=utf-8"),
+        ("/net.js", "text/javascript; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        let r = get(http, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some(kind), "{path}");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_page_learns_where_the_websocket_is_and_the_server_is_healthy() {
+    let (s, http) = server().await;
+    let ws = s.addr;
+    let config = get(http, "/client-config.json").await;
+    assert_eq!(config.status, 200);
+    assert_eq!(config.header("content-type"), Some("application/json"));
+    let json: serde_json::Value = serde_json::from_slice(&config.body).expect("JSON");
+    assert_eq!(json["ws_url"], format!("ws://{ws}"));
+
+    let health = get(http, "/health").await;
+    assert_eq!((health.status, health.text().as_str()), (200, "ok"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wildcard_websocket_address_is_announced_on_the_page_host() {
+    let s = common::start(&[], |c| {
+        c.server.ws_addr = "0.0.0.0:0".parse().unwrap();
+    })
+    .await;
+    let handle = s.handle.as_ref().expect("running");
+    let (http, port) = (handle.http_addr(), handle.ws_addr().port());
+    let r = request(
+        http,
+        "GET /client-config.json HTTP/1.1\r\nHost: game.example:9000\r\n",
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(json["ws_url"], format!("ws://game.example:{port}"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_map_and_tileset_come_from_the_assets_folder_and_nothing_else_does() {
+    let (s, http) = server().await;
+    let map = get(http, "/assets/maps/test.tmj").await;
+    assert_eq!(map.status, 200);
+    assert_eq!(map.header("content-type"), Some("application/json"));
+    let json: serde_json::Value = serde_json::from_slice(&map.body).expect("the map is JSON");
+    assert_eq!(json["width"], 48);
+
+    std::fs::create_dir_all(s.dir().join("tilesets")).unwrap();
+    std::fs::write(s.dir().join("tilesets/tiles.png"), b"\x89PNG fake").unwrap();
+    let png = get(http, "/assets/tilesets/tiles.png").await;
+    assert_eq!(png.status, 200);
+    assert_eq!(png.header("content-type"), Some("image/png"));
+
+    for path in [
+        "/assets/rules.toml",     // content files are not served
+        "/assets/maps/test.json", // only .tmj in maps/
+        "/assets/tilesets/../rules.toml",
+        "/assets/maps/..%2frules.toml", // decoded by the router: still refused
+        "/assets/maps/%2e%2e%2fmaps%2ftest.tmj",
+        "/nothing-here.js",
+    ] {
+        assert_eq!(get(http, path).await.status, 404, "{path}");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn path_traversal_is_refused() {
+    let (s, http) = server().await;
+    for path in [
+        "/../Cargo.toml",
+        "/../../etc/passwd",
+        "/..%2fCargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/.git/config",
+        "/web/../Cargo.toml",
+        "/./index.html",
+        "/..\\Cargo.toml",
+    ] {
+        let r = get(http, path).await;
+        assert!(
+            r.status == 404 || r.status == 400,
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
+        assert!(!r.text().contains("[package]"), "{path} leaked a file");
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn only_get_is_answered() {
+    let (s, http) = server().await;
+    let r = request(
+        http,
+        &format!("POST /index.html HTTP/1.1\r\nHost: {http}\r\nContent-Length: 0\r\n"),
+    )
+    .await;
+    assert_eq!(r.status, 405);
+    let r = request(http, &format!("HEAD /health HTTP/1.1\r\nHost: {http}\r\n")).await;
+    assert_eq!(r.status, 200);
+    s.shutdown().await;
+}
+
+#[test]
+fn help_mentions_the_http_address_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_emberkeep"))
+        .arg("--help")
+        .output()
+        .expect("binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--http-addr") && text.contains("EMBERKEEP_HTTP_ADDR"),
+        "{text}"
+    );
+}

@@ -1,0 +1,132 @@
+// Keyboard and mouse: arrows/WASD walk, a click walks there (or attacks the mob, or picks up
+// the item under the cursor), letters open panels, Enter opens the command line.
+
+const KEY_DIRS = {
+  ArrowUp: [0, -1],
+  ArrowDown: [0, 1],
+  ArrowLeft: [-1, 0],
+  ArrowRight: [1, 0],
+  KeyW: [0, -1],
+  KeyS: [0, 1],
+  KeyA: [-1, 0],
+  KeyD: [1, 0],
+};
+
+/** Wires input to the game; `ctx` holds game, renderer, hud, observer, send, inWorld(). */
+export function bindInput(ctx) {
+  const { game, renderer, hud } = ctx;
+  const held = []; // movement keys, most recent last
+  const canvas = renderer.canvas;
+  const typing = (e) => e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.target instanceof HTMLTextAreaElement;
+
+  window.addEventListener("keydown", (e) => {
+    if (typing(e) || !ctx.inWorld() || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (KEY_DIRS[e.code]) {
+      e.preventDefault();
+      if (!held.includes(e.code)) held.push(e.code);
+      return;
+    }
+    switch (e.code) {
+      case "Enter":
+        e.preventDefault();
+        document.getElementById("chat-input").focus();
+        break;
+      case "Slash":
+        e.preventDefault();
+        document.getElementById("chat-input").value = "/";
+        document.getElementById("chat-input").focus();
+        break;
+      case "KeyI":
+        hud.toggle("inventory");
+        break;
+      case "KeyE":
+        hud.toggle("equipment");
+        break;
+      case "KeyC":
+        hud.toggle("stats");
+        break;
+      case "KeyO":
+        if (ctx.observer.allowed) hud.toggle("observer");
+        break;
+      case "KeyF":
+        game.clearGoal();
+        ctx.send({ type: "flee" });
+        break;
+      case "Space":
+        e.preventDefault();
+        attackNearest(game);
+        break;
+      case "Escape":
+        game.clearGoal();
+        hud.closeAll();
+        break;
+      case "Equal":
+      case "NumpadAdd":
+        zoom(renderer, 1);
+        break;
+      case "Minus":
+      case "NumpadSubtract":
+        zoom(renderer, -1);
+        break;
+      default:
+        break;
+    }
+  });
+  window.addEventListener("keyup", (e) => {
+    const i = held.indexOf(e.code);
+    if (i >= 0) held.splice(i, 1);
+  });
+  window.addEventListener("blur", () => (held.length = 0));
+
+  canvas.addEventListener("mousemove", (e) => {
+    renderer.hoverTile = renderer.screenToTile(e.offsetX, e.offsetY);
+    const hit = game.entityAt(renderer.hoverTile.x, renderer.hoverTile.y);
+    canvas.style.cursor = hit?.kind === "mob" ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
+  });
+  canvas.addEventListener("mouseleave", () => (renderer.hoverTile = null));
+  canvas.addEventListener("mousedown", (e) => {
+    if (e.button !== 0 || !ctx.inWorld() || !game.map) return;
+    document.activeElement?.blur?.();
+    const tile = renderer.screenToTile(e.offsetX, e.offsetY);
+    renderer.clickMarker = { ...tile, t0: performance.now() };
+    const hit = game.entityAt(tile.x, tile.y);
+    if (hit?.kind === "mob" && !hit.dead) game.attack(hit.id);
+    else if (hit?.kind === "item") game.pickup(hit.id);
+    else if (game.map.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);
+  });
+  canvas.addEventListener(
+    "wheel",
+    (e) => {
+      e.preventDefault();
+      zoom(renderer, e.deltaY < 0 ? 1 : -1);
+    },
+    { passive: false },
+  );
+  window.addEventListener("resize", () => renderer.resize());
+
+  /** Per frame: a held key steps (paced by the game). */
+  return function poll(now) {
+    if (!held.length || !ctx.inWorld()) return;
+    const [dx, dy] = KEY_DIRS[held[held.length - 1]];
+    game.stepDir(dx, dy, now);
+  };
+}
+
+const ZOOMS = [0.75, 1, 1.5, 2];
+
+function zoom(renderer, dir) {
+  const i = ZOOMS.indexOf(renderer.zoom);
+  renderer.zoom = ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? 1 : i) + dir))];
+}
+
+function attackNearest(game) {
+  const me = game.self;
+  if (!me) return;
+  let best = null;
+  for (const e of game.entities.values()) {
+    if (e.kind !== "mob" || e.dead) continue;
+    const d = Math.abs(e.x - me.x) + Math.abs(e.y - me.y);
+    if (!best || d < best.d) best = { e, d };
+  }
+  if (best) game.attack(best.e.id);
+}

@@ -1,0 +1,372 @@
+// Entry point: finds the server (`/client-config.json`), runs the session (guest, or login →
+// character → play), reconnects by itself with the session token, and drives the frame loop.
+//
+// Session flow (docs/protocol.md):
+//   guest:   open → hello {version, name, class} → welcome
+//   account: open → hello {version} → server_info → login | register | resume {token}
+//            → logged_in → play {name} → welcome
+// After a drop the same flow runs again: guests send their hello again, accounts resume
+// with the stored token and play the same character.
+
+import { Connection, PROTOCOL_VERSION, loadToken, saveToken, describeClose } from "./net.js";
+import { Game } from "./game.js";
+import { Renderer } from "./render.js";
+import { loadMap } from "./map.js";
+import { Screens } from "./ui.js";
+import { Hud } from "./hud.js";
+import { Observer } from "./observer.js";
+import { bindInput } from "./input.js";
+
+/** Errors after which reconnecting is pointless until the person does something. */
+const FINAL_ERRORS = {
+  version_mismatch: { title: "Version mismatch", hint: "Reload the page to get the client this server speaks." },
+  banned: { title: "Banned", hint: "" },
+};
+
+const session = {
+  intent: { kind: "account" }, // or { kind: "guest", name, class }
+  info: null, // server_info (or our guess for a guests-only server)
+  account: null, // logged_in: { account, role, characters }
+  character: null, // the account character we play, to resume after a drop
+  inWorld: false,
+  dropped: false, // we lost a connection that had a session: reconnecting
+  playAfterFrame: false,
+  pingSent: 0,
+  wsUrl: "",
+  welcomes: 0, // how many times we entered the world (the browser test counts reconnects)
+};
+
+let conn;
+
+const game = new Game({
+  log: (channel, text, cls) => hud.log(channel, text, cls),
+  changed: (what) => hud.refresh(what),
+  send: (msg) => conn.send(msg),
+});
+const renderer = new Renderer(document.getElementById("world"), game);
+const hud = new Hud(game, (msg) => conn.send(msg));
+const screens = new Screens({
+  guest: ({ name, class: cls }) => {
+    session.intent = { kind: "guest", name, class: cls };
+    conn.restart();
+  },
+  login: ({ username, password }) => conn.send({ type: "login", username, password }),
+  register: ({ username, password }) => conn.send({ type: "register", username, password }),
+  play: (name) => {
+    session.character = name;
+    conn.send({ type: "play", name });
+  },
+  create: ({ name, class: cls }) => conn.send({ type: "create_character", name, class: cls }),
+  remove: (name) => conn.send({ type: "delete_character", name }),
+  logout: () => logout(),
+  retry: () => {
+    screens.connecting(session.wsUrl);
+    conn.restart();
+  },
+});
+let observer;
+
+// ------------------------------------------------------------------ server events
+
+function onEvents(events) {
+  session.playAfterFrame = false;
+  for (const ev of events) {
+    try {
+      handle(ev);
+    } catch (e) {
+      console.warn("could not apply event", ev, e);
+    }
+  }
+  if (session.playAfterFrame && !session.inWorld) conn.send({ type: "play", name: session.character });
+}
+
+function handle(ev) {
+  const now = performance.now();
+  switch (ev.type) {
+    case "server_info":
+      session.info = { ...ev, accounts: true };
+      screens.protocol(PROTOCOL_VERSION, ev.version);
+      if (loadToken()) conn.send({ type: "resume", token: loadToken() });
+      else if (!session.inWorld) showLogin(session.info);
+      return;
+    case "logged_in":
+      saveToken(ev.token);
+      session.account = ev;
+      observer.setRole(ev.role);
+      if (session.dropped && session.character) session.playAfterFrame = true;
+      else screens.characters(ev, session.info?.classes);
+      return;
+    case "characters":
+      if (session.account) session.account.characters = ev.characters;
+      if (!session.inWorld && session.account) screens.characters(session.account, session.info?.classes);
+      return;
+    case "logged_out":
+      saveToken(null);
+      leaveWorld();
+      session.account = null;
+      observer.setRole(null);
+      showLogin(session.info || guestsOnly());
+      return;
+    case "welcome":
+      enterWorld(ev, now);
+      return;
+    case "pong":
+      if (ev.nonce === session.pingSent) screens.ping(now - session.pingSent);
+      return;
+    case "error":
+      if (sessionError(ev)) return;
+      break;
+    default:
+      break;
+  }
+  game.apply(ev, now);
+}
+
+function enterWorld(ev, now) {
+  session.welcomes += 1;
+  session.inWorld = true;
+  session.dropped = false;
+  session.playAfterFrame = false;
+  conn.settled();
+  screens.hide();
+  screens.banner(null);
+  screens.protocol(PROTOCOL_VERSION, ev.version);
+  if (session.intent.kind === "guest") observer.setRole(null);
+  game.apply(ev, now);
+  hud.inGame(true);
+  hud.log("system", `Welcome to ${ev.map.name}, ${ev.name}.`, "good");
+  ping();
+  if (!game.map || game.map.name !== ev.map.name) {
+    const name = ev.map.name;
+    game.map = null;
+    loadMap(name)
+      .then((map) => {
+        map.name = name;
+        game.map = map;
+      })
+      .catch((e) => {
+        console.warn(e);
+        hud.log("system", `Could not load the map ${name}: ${e.message}`, "error");
+      });
+  }
+}
+
+function leaveWorld() {
+  session.inWorld = false;
+  session.character = null;
+  game.reset();
+  hud.inGame(false);
+  hud.closeAll();
+}
+
+/** Session-level errors (refusals, login problems). Returns true when handled here. */
+function sessionError(ev) {
+  const { code, message } = ev;
+  if (FINAL_ERRORS[code]) {
+    conn.stop(code);
+    leaveWorld();
+    screens.status("stopped", "refused");
+    screens.banner(null);
+    const { title, hint } = FINAL_ERRORS[code];
+    screens.refused(title, [message || code, hint].filter(Boolean).join(" "));
+    return true;
+  }
+  if (session.inWorld) return false;
+  switch (code) {
+    case "bad_field":
+    case "unknown_type":
+      if (!session.info && session.intent.kind === "account") {
+        // A server that predates accounts refuses a hello without a name: guests only.
+        // Stay disconnected until the person picks a name (its hello timeout would close us).
+        session.info = guestsOnly();
+        conn.stop("guests only");
+        screens.status("stopped", "ready");
+        showLogin(session.info, "guest");
+        return true;
+      }
+      break;
+    case "name_taken":
+      if (session.dropped && session.intent.kind === "guest") {
+        // Our old character may linger until the server notices the drop: try again soon.
+        conn.retrySoon();
+        return true;
+      }
+      break;
+    case "token_invalid":
+      saveToken(null);
+      session.character = null;
+      session.dropped = false;
+      showLogin(session.info || guestsOnly(), "login", "Your session has ended; please log in again.");
+      return true;
+    case "guests_disabled":
+      session.intent = { kind: "account" };
+      session.info = { ...(session.info || guestsOnly()), guests: false, accounts: true };
+      conn.restart();
+      showLogin(session.info, "login", message);
+      return true;
+    case "unknown_character":
+    case "too_many_characters":
+    case "storage_unavailable":
+      if (session.account) {
+        screens.characters(session.account, session.info?.classes, message);
+        return true;
+      }
+      break;
+    default:
+      break;
+  }
+  if (session.intent.kind === "guest") {
+    // A refused guest hello (bad name, unknown class, ...): say why on the guest form, and go
+    // back to a plain connection so Log in and Register work from here too.
+    session.dropped = false;
+    session.intent = { kind: "account" };
+    showLogin(session.info || guestsOnly(), "guest", message || code);
+    conn.restart();
+    return true;
+  }
+  if (screens.visible) {
+    screens.error(message || code);
+    return true;
+  }
+  return false;
+}
+
+/** The login card, unless it is already up for the same server (keeps what was typed). */
+function showLogin(info, tab = null, error = "") {
+  // What the card offers; the same offer again (a reconnect) keeps what was typed.
+  const key = `${info.guests}|${info.accounts !== false}|${(info.classes || []).map((c) => c.id)}`;
+  if (!error && screens.visible && screens.mode === "login" && screens.infoKey === key) return;
+  screens.login(info, error, tab);
+  screens.infoKey = key;
+}
+
+function guestsOnly() {
+  return { version: PROTOCOL_VERSION, guests: true, accounts: false, classes: [] };
+}
+
+function logout() {
+  if (session.account) conn.send({ type: "logout" });
+  else {
+    leaveWorld();
+    session.intent = { kind: "account" };
+    conn.restart();
+  }
+}
+
+// ------------------------------------------------------------------ connection
+
+function onOpen() {
+  session.info = session.intent.kind === "guest" ? session.info : null;
+  if (session.intent.kind === "guest") {
+    const { name, class: cls } = session.intent;
+    conn.send({ type: "hello", version: PROTOCOL_VERSION, name, class: cls });
+  } else {
+    conn.send({ type: "hello", version: PROTOCOL_VERSION });
+  }
+  if (session.dropped) screens.banner("Reconnected — restoring your session…");
+}
+
+/** Closes after which coming back by ourselves would be wrong: say why and wait for a click. */
+const FINAL_CLOSES = [
+  [/\bbanned?\b/i, "Banned"],
+  [/^kicked\b/i, "Kicked"],
+  // Another tab or device took over this account; reconnecting would take it back in a loop.
+  [/logged in from another connection/i, "Logged in elsewhere"],
+];
+/** Closes that refuse us for now (limits, a full server): keep trying, but say so plainly. */
+const REFUSING_CLOSE = /\b(server (is )?full|too many|busy)\b/i;
+
+function onClose({ code, reason, willRetry, delayMs }) {
+  const had = session.inWorld || session.account || session.dropped;
+  if (session.inWorld) {
+    session.inWorld = false;
+    session.dropped = true;
+    game.clearGoal();
+    hud.log("system", `Connection lost: ${describeClose(code, reason)}.`, "error");
+  }
+  if (session.account) session.dropped = true;
+  const final = FINAL_CLOSES.find(([re]) => re.test(reason || ""));
+  if (final) {
+    conn.stop(final[1]);
+    leaveWorld();
+    session.dropped = false;
+    screens.banner(null);
+    screens.status("stopped", "disconnected");
+    screens.refused(final[1], describeClose(code, reason));
+    return;
+  }
+  if (!willRetry) return;
+  const refusal = REFUSING_CLOSE.test(reason || "");
+  const wait = `${(delayMs / 1000).toFixed(1)} s`;
+  const text = refusal
+    ? `The server refused the connection: ${reason}. Trying again in ${wait}…`
+    : `${had ? "Connection lost" : "Cannot reach the server"} (${describeClose(code, reason)}). Reconnecting in ${wait}…`;
+  screens.banner(text, refusal);
+  if (!had && !screens.visible) screens.connecting(session.wsUrl);
+}
+
+function onStatus(status) {
+  screens.status(status);
+}
+
+// ------------------------------------------------------------------ frame loop
+
+function frame(now) {
+  pollInput(now);
+  game.update(now);
+  renderer.draw(now);
+  hud.tick(now);
+  observer.tick();
+  requestAnimationFrame(frame);
+}
+
+let pollInput = () => {};
+
+/** Measures the round trip; the answer (`pong`) updates the top bar. */
+function ping() {
+  if (!conn.isOpen) return;
+  session.pingSent = Math.floor(performance.now());
+  conn.send({ type: "ping", nonce: session.pingSent });
+}
+
+async function boot() {
+  let wsUrl = `ws://${location.hostname || "127.0.0.1"}:9001`;
+  try {
+    const resp = await fetch("client-config.json", { cache: "no-store" });
+    if (resp.ok) wsUrl = (await resp.json()).ws_url || wsUrl;
+  } catch (e) {
+    console.warn("no client-config.json; guessing the WebSocket address", e);
+  }
+  session.wsUrl = wsUrl;
+  screens.protocol(PROTOCOL_VERSION);
+  conn = new Connection(wsUrl, { onOpen, onEvents, onClose, onStatus });
+  observer = new Observer(game, renderer, conn);
+  hud.onToggle = (name, on) => {
+    if (name === "observer") observer.setActive(on);
+  };
+  pollInput = bindInput({ game, renderer, hud, observer, send: (m) => conn.send(m), inWorld: () => session.inWorld });
+  if (loadToken()) session.dropped = false;
+  screens.connecting(wsUrl);
+  conn.connect();
+  setInterval(() => {
+    ping();
+    observer.refresh();
+  }, 2000);
+  requestAnimationFrame(frame);
+}
+
+// For people poking around in the console, and for the browser test.
+window.emberkeep = {
+  game,
+  renderer,
+  session,
+  get conn() {
+    return conn;
+  },
+  tileToScreen: (x, y) => renderer.tileToScreen(x, y),
+  get mapReady() {
+    return !!game.map;
+  },
+};
+
+boot();

@@ -1,0 +1,237 @@
+// The world map, read from the same Tiled JSON file the server loads: the artwork layers to
+// draw, the collision layer to plan paths on, and the object layers (zones, spawn areas) the
+// observer view shows. Layer roles follow the server (src/assets/tiled.rs): a layer's name or
+// class says what it is, group layers are searched, any non-zero collision tile blocks.
+
+/** Colours for tile types when the tileset image is missing, by the tileset's `type` names. */
+const TYPE_COLOURS = {
+  grass: "#5d9e3c",
+  flowers: "#6aa847",
+  road: "#a08258",
+  sand: "#d9c58b",
+  shallow_water: "#4f9fd6",
+  deep_water: "#2c5fa8",
+  stone_floor: "#8d8d8d",
+  stone_wall: "#5b5b60",
+  wood_floor: "#9a6a3a",
+  wood_wall: "#6b4423",
+  tree: "#2f6b2a",
+  rock: "#777777",
+  bridge: "#8b6a3e",
+  door: "#7a4a22",
+  bush: "#3d7a32",
+  blocked: "#333333",
+};
+
+const GID_MASK = 0x1fffffff; // Tiled keeps flip flags in the top three bits.
+
+/** A loaded map: size, artwork layers, tilesets, collision and objects. */
+export class GameMap {
+  constructor(raw, baseUrl) {
+    this.width = raw.width;
+    this.height = raw.height;
+    this.tileW = raw.tilewidth || 32;
+    this.tileH = raw.tileheight || 32;
+    this.layers = []; // visible tile layers to draw, in order
+    this.blocked = new Uint8Array(this.width * this.height);
+    this.zones = [];
+    this.spawnAreas = [];
+    this.playerSpawns = [];
+    this.tilesets = (raw.tilesets || []).map((ts) => readTileset(ts, baseUrl));
+    const layers = [];
+    flatten(raw.layers || [], layers);
+    for (const l of layers) {
+      if (l.type === "tilelayer" && is(l, "collision")) {
+        (l.data || []).forEach((gid, i) => {
+          if (gid) this.blocked[i] = 1;
+        });
+      } else if (l.type === "tilelayer" && l.visible !== false && Array.isArray(l.data)) {
+        this.layers.push({ name: l.name, data: l.data, opacity: l.opacity ?? 1 });
+      } else if (l.type === "objectgroup") {
+        this.readObjects(l);
+      }
+    }
+  }
+
+  readObjects(layer) {
+    const tw = this.tileW;
+    const th = this.tileH;
+    for (const o of layer.objects || []) {
+      const kind = o.type || o.class || "";
+      const rect = {
+        name: o.name || "",
+        x: o.x / tw,
+        y: o.y / th,
+        w: (o.width || 0) / tw,
+        h: (o.height || 0) / th,
+        props: Object.fromEntries((o.properties || []).map((p) => [p.name, p.value])),
+      };
+      if (is(layer, "zones") && kind === "zone") this.zones.push(rect);
+      else if (is(layer, "mob_spawns") && kind === "mob_spawn") this.spawnAreas.push(rect);
+      else if (is(layer, "spawns") && kind === "player_spawn") this.playerSpawns.push(rect);
+    }
+  }
+
+  /** Loads every tileset image; resolves when all have loaded or failed. */
+  async loadImages() {
+    await Promise.all(
+      this.tilesets.map(
+        (ts) =>
+          new Promise((resolve) => {
+            if (!ts.imageUrl) return resolve();
+            const img = new Image();
+            img.onload = () => {
+              ts.image = img;
+              resolve();
+            };
+            img.onerror = () => {
+              console.warn(`tileset image ${ts.imageUrl} did not load; using plain colours`);
+              resolve();
+            };
+            img.src = ts.imageUrl;
+          }),
+      ),
+    );
+  }
+
+  inBounds(x, y) {
+    return x >= 0 && y >= 0 && x < this.width && y < this.height;
+  }
+
+  /** Whether a step onto this tile is allowed (as far as the client knows). */
+  walkable(x, y) {
+    return this.inBounds(x, y) && !this.blocked[y * this.width + x];
+  }
+
+  /** The tileset holding a gid, and the tile's index in it. */
+  tileOf(gid) {
+    gid &= GID_MASK;
+    if (!gid) return null;
+    let found = null;
+    for (const ts of this.tilesets) if (ts.firstgid <= gid) found = ts;
+    return found ? { ts: found, index: gid - found.firstgid } : null;
+  }
+
+  /** Draws one tile (by gid) at a pixel position of a 2D context. */
+  drawTile(ctx, gid, px, py) {
+    const t = this.tileOf(gid);
+    if (!t) return;
+    const { ts, index } = t;
+    if (ts.image && index < ts.tilecount) {
+      const sx = ts.margin + (index % ts.columns) * (ts.tileW + ts.spacing);
+      const sy = ts.margin + Math.floor(index / ts.columns) * (ts.tileH + ts.spacing);
+      ctx.drawImage(ts.image, sx, sy, ts.tileW, ts.tileH, px, py, this.tileW, this.tileH);
+    } else {
+      const type = ts.types[index];
+      const colour = TYPE_COLOURS[type] || (index % 2 ? "#4a7a36" : "#55883d");
+      ctx.fillStyle = colour;
+      if (ts.decorTypes.has(type)) {
+        ctx.beginPath();
+        ctx.arc(px + this.tileW / 2, py + this.tileH / 2, this.tileW * 0.38, 0, Math.PI * 2);
+        ctx.fill();
+      } else {
+        ctx.fillRect(px, py, this.tileW, this.tileH);
+      }
+    }
+  }
+
+  /** The zone containing a tile (the smallest, so a town inside a field wins). */
+  zoneAt(x, y) {
+    let best = null;
+    for (const z of this.zones) {
+      if (x >= z.x && y >= z.y && x < z.x + z.w && y < z.y + z.h) {
+        if (!best || z.w * z.h < best.w * best.h) best = z;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Shortest 4-way path from one tile to the nearest goal tile (`isGoal(x, y)`), searching
+   * at most `limit` tiles. Returns the steps after the start, or null when unreachable.
+   */
+  findPath(fromX, fromY, isGoal, limit = 20_000) {
+    if (isGoal(fromX, fromY)) return [];
+    const w = this.width;
+    const prev = new Int32Array(w * this.height).fill(-1);
+    const start = fromY * w + fromX;
+    prev[start] = start;
+    const queue = [start];
+    for (let head = 0; head < queue.length && head < limit; head++) {
+      const cur = queue[head];
+      const cx = cur % w;
+      const cy = (cur - cx) / w;
+      for (const [dx, dy] of DIRS) {
+        const nx = cx + dx;
+        const ny = cy + dy;
+        if (!this.walkable(nx, ny)) continue;
+        const n = ny * w + nx;
+        if (prev[n] !== -1) continue;
+        prev[n] = cur;
+        if (isGoal(nx, ny)) return unwind(prev, n, start, w);
+        queue.push(n);
+      }
+    }
+    return null;
+  }
+}
+
+const DIRS = [
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+];
+
+function unwind(prev, end, start, w) {
+  const path = [];
+  for (let n = end; n !== start; n = prev[n]) path.push({ x: n % w, y: Math.floor(n / w) });
+  return path.reverse();
+}
+
+function is(layer, role) {
+  const r = role.toLowerCase();
+  return (layer.name || "").toLowerCase() === r || (layer.class || "").toLowerCase() === r;
+}
+
+function flatten(layers, out) {
+  for (const l of layers) {
+    if (l.type === "group") {
+      if (l.visible !== false) flatten(l.layers || [], out);
+    } else out.push(l);
+  }
+}
+
+function readTileset(ts, baseUrl) {
+  const types = {};
+  for (const t of ts.tiles || []) types[t.id] = t.type || t.class || "";
+  let imageUrl = null;
+  if (ts.image) {
+    // Only the assets folder's tilesets are served: keep the file name, drop the folders.
+    const file = ts.image.split("/").pop();
+    imageUrl = new URL(`../tilesets/${file}`, baseUrl).href;
+  }
+  return {
+    firstgid: ts.firstgid || 1,
+    columns: ts.columns || 1,
+    tilecount: ts.tilecount || 0,
+    tileW: ts.tilewidth || 32,
+    tileH: ts.tileheight || 32,
+    margin: ts.margin || 0,
+    spacing: ts.spacing || 0,
+    types,
+    decorTypes: new Set(["tree", "rock", "bush", "flowers"]),
+    imageUrl,
+    image: null,
+  };
+}
+
+/** Fetches and parses a map by name (`/assets/maps/<name>.tmj`), with its tileset images. */
+export async function loadMap(name) {
+  const url = new URL(`assets/maps/${encodeURIComponent(name)}.tmj`, document.baseURI).href;
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error(`map ${name}: HTTP ${resp.status}`);
+  const map = new GameMap(await resp.json(), url);
+  await map.loadImages();
+  return map;
+}
