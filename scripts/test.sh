@@ -55,4 +55,4 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 (cd tests/e2e && npm ci --no-audit --no-fund)
 cargo build --locked
-node --test tests/e2e/
+EMBERKEEP_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/emberkeep" node --test tests/e2e/

@@ -71,6 +71,11 @@ pub struct ServerConfig {
     pub login_failures_per_ip: u32,
     /// How long a login lockout lasts, in seconds.
     pub login_lockout_secs: f64,
+    /// Bearer token for the admin HTTP API (`/admin/...`); unset: only admin accounts'
+    /// session tokens work. Prefer the EMBERKEEP_SERVER_ADMIN_TOKEN variable to a file.
+    pub admin_token: Option<String>,
+    /// Reload content when files in the assets folder change.
+    pub watch_assets: bool,
 }
 
 /// Simulation settings.
@@ -152,6 +157,8 @@ impl Default for ServerConfig {
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
             login_lockout_secs: 300.0,
+            admin_token: None,
+            watch_assets: true,
         }
     }
 }
@@ -193,6 +200,60 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         Self::from_toml(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    /// Reads the optional config file, then applies `EMBERKEEP_<SECTION>_<KEY>` variables from
+    /// `env` over it (e.g. `EMBERKEEP_WORLD_TICK_RATE=30`, `EMBERKEEP_SERVER_ADMIN_TOKEN=...`).
+    /// Values are TOML literals (numbers, `true`, quoted strings) or else taken as strings.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let (mut table, source) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                let table: toml::Table = toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(|| format!("invalid config file {}", path.display()))?;
+                (table, format!("config file {}", path.display()))
+            }
+            None => (toml::Table::new(), "the defaults".to_string()),
+        };
+        let mut from_env = Vec::new();
+        for (var, raw) in env {
+            let Some((section, key)) = ["SERVER", "WORLD", "LOG"].iter().find_map(|s| {
+                var.strip_prefix(&format!("EMBERKEEP_{s}_"))
+                    .map(|k| (s.to_lowercase(), k.to_lowercase()))
+            }) else {
+                continue;
+            };
+            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw.clone()));
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                bail!("[{section}] in the config file is not a table");
+            };
+            section_table.insert(key.clone(), value);
+            from_env.push(format!("{var} ({section}.{key})"));
+        }
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let vars = if from_env.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; set by environment: {}", from_env.join(", "))
+                    };
+                    anyhow::anyhow!("invalid configuration ({source}{vars}): {e}")
+                })?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Parses config text (TOML).
@@ -349,6 +410,49 @@ mod tests {
         c.validate().unwrap();
         assert!(c.server.ws_addr.ip().is_loopback());
         assert_eq!(c.sim().hello_timeout_ticks, 200);
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_name_themselves_when_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[world]\ntick_rate = 10\nmap = \"from_file\"\n").unwrap();
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("EMBERKEEP_WORLD_TICK_RATE", "30"),
+                ("EMBERKEEP_SERVER_ADMIN_TOKEN", "s3cret"),
+                ("EMBERKEEP_WORLD_ALLOW_GUESTS", "false"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.world.tick_rate,
+                c.world.map.as_str(),
+                c.world.allow_guests
+            ),
+            (30, "from_file", false)
+        );
+        assert_eq!(c.server.admin_token.as_deref(), Some("s3cret"));
+        let e = Config::load(None, env(&[("EMBERKEEP_WORLD_TICKRATE", "30")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tickrate") && e.contains("EMBERKEEP_WORLD_TICKRATE"),
+            "{e}"
+        );
+        let e = Config::load(None, env(&[("EMBERKEEP_WORLD_TICK_RATE", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("world.tick_rate"), "{e}");
     }
 
     #[test]

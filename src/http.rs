@@ -27,6 +27,9 @@ pub struct Site {
     pub assets: PathBuf,
     /// The bound WebSocket address, announced in `/client-config.json`.
     pub ws_addr: SocketAddr,
+    /// Live counters for `/metrics` and `/status.json`.
+    pub stats: Arc<crate::stats::Stats>,
+    pub tick_rate: u32,
 }
 
 /// The routes: `/health`, `/client-config.json`, `/assets/maps/<name>.tmj`,
@@ -34,6 +37,9 @@ pub struct Site {
 pub fn router(site: Site) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/status", get(status_page))
+        .route("/status.json", get(status_json))
         .route("/client-config.json", get(client_config))
         .route("/assets/maps/{file}", get(map_file))
         .route("/assets/tilesets/{file}", get(tileset_file))
@@ -42,7 +48,12 @@ pub fn router(site: Site) -> Router {
 }
 
 /// Serves `router(site)` on `listener` until `stop` turns true.
-pub async fn serve(listener: TcpListener, site: Site, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, site: Site, stop: watch::Receiver<bool>) {
+    serve_router(listener, router(site), stop).await
+}
+
+/// Serves `routes` on `listener` until `stop` turns true.
+pub async fn serve_router(listener: TcpListener, routes: Router, mut stop: watch::Receiver<bool>) {
     let shutdown = async move {
         while !*stop.borrow_and_update() {
             if stop.changed().await.is_err() {
@@ -50,7 +61,7 @@ pub async fn serve(listener: TcpListener, site: Site, mut stop: watch::Receiver<
             }
         }
     };
-    if let Err(e) = axum::serve(listener, router(site))
+    if let Err(e) = axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown)
         .await
     {
@@ -65,6 +76,24 @@ pub fn play_url(http_addr: SocketAddr) -> String {
         shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
     format!("http://{shown}")
+}
+
+async fn metrics(State(site): State<Arc<Site>>) -> Response {
+    with_type(
+        "text/plain; version=0.0.4; charset=utf-8",
+        crate::metrics::prometheus(&site.stats),
+    )
+}
+
+async fn status_page() -> Response {
+    with_type("text/html; charset=utf-8", crate::metrics::STATUS_PAGE)
+}
+
+async fn status_json(State(site): State<Arc<Site>>) -> Response {
+    with_type(
+        "application/json",
+        crate::metrics::status_json(&site.stats, site.tick_rate).to_string(),
+    )
 }
 
 async fn health() -> Response {

@@ -1,10 +1,13 @@
 //! The Emberkeep server: configuration, asset loading, the world thread, the WebSocket
 //! network tasks and their wiring. `docs/ARCHITECTURE.md` maps where everything lives.
 
+pub mod admin;
 pub mod assets;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod net;
+pub mod reload;
 pub mod runner;
 pub mod server;
 pub mod stats;

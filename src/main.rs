@@ -43,6 +43,13 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Run,
+    /// Give an account a role (player, gm or admin) in the configured database.
+    Promote {
+        /// The account's username.
+        username: String,
+        /// player, gm or admin.
+        role: String,
+    },
     /// Validate the assets (map and content files) without starting the server; lists every
     /// problem and exits non-zero if there are any.
     CheckAssets {
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
     init_logging(config.log.format);
     let result = match cli.command {
         Some(Command::CheckAssets { dir }) => check_assets(config, dir),
+        Some(Command::Promote { username, role }) => promote(config, &username, &role),
         None | Some(Command::Run) => run(config),
     };
     match result {
@@ -76,10 +84,8 @@ fn main() -> ExitCode {
 }
 
 fn build_config(cli: &Cli) -> anyhow::Result<Config> {
-    let mut config = match &cli.config {
-        Some(path) => Config::from_file(path)?,
-        None => Config::default(),
-    };
+    // Defaults < file < EMBERKEEP_<SECTION>_<KEY> variables < flags (and their variables).
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
     if let Some(a) = cli.ws_addr {
         config.server.ws_addr = a;
     }
@@ -149,6 +155,34 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.loot.len()
     );
     Ok(())
+}
+
+fn promote(config: Config, username: &str, role: &str) -> anyhow::Result<()> {
+    use emberkeep::storage::{AnyStore, DatabaseUrl, MongoStore, SqliteStore};
+    use emberkeep_components::protocol::Role;
+    let role = match role {
+        "player" => Role::Player,
+        "gm" => Role::Gm,
+        "admin" => Role::Admin,
+        other => anyhow::bail!("unknown role {other:?}; use player, gm or admin"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
+            DatabaseUrl::Sqlite(path) => AnyStore::from(SqliteStore::open(&path)?),
+            DatabaseUrl::Mongo(url) => AnyStore::from(MongoStore::open(&url).await?),
+        };
+        if !store.set_role(username.to_lowercase(), role).await? {
+            anyhow::bail!(
+                "there is no account {username:?} in {}",
+                config.server.database
+            );
+        }
+        println!("ok: {username} is now {role:?}");
+        Ok(())
+    })
 }
 
 fn run(config: Config) -> anyhow::Result<()> {

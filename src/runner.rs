@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::World;
 use crossbeam_channel::{Receiver, TryRecvError};
+use emberkeep_components::net::AdminResults;
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::protocol::CloseReason;
@@ -62,6 +63,13 @@ impl Pacer {
     }
 }
 
+/// Admin requests waiting for the world's answer.
+#[derive(Default)]
+struct AdminReplies {
+    next: u64,
+    waiting: HashMap<u64, tokio::sync::oneshot::Sender<Result<serde_json::Value, String>>>,
+}
+
 /// Tick durations over one logging interval.
 #[derive(Default)]
 struct Window {
@@ -78,6 +86,7 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
     let mut window = Window::default();
     let mut window_start = Instant::now();
     let mut backlog: std::collections::VecDeque<StorageRequest> = Default::default();
+    let mut admin = AdminReplies::default();
     loop {
         let started = Instant::now();
         let stopping = drain(
@@ -86,16 +95,23 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             &mut handles,
             &mut carry,
             settings.max_inbound_per_tick,
+            &mut admin,
         );
         begin_tick(&mut world);
         for (i, phase) in Phase::ALL.into_iter().enumerate() {
             let t = Instant::now();
             world.run_schedule(phase);
             let us = t.elapsed().as_micros() as u32;
+            stats.phase_time[i].observe(u64::from(us));
             window.phases[i] += u64::from(us);
             window.phase_max[i] = window.phase_max[i].max(us);
         }
         dispatch(&mut world, &mut handles, &mut carry, &stats);
+        for (id, result) in world.resource_mut::<AdminResults>().0.drain(..) {
+            if let Some(reply) = admin.waiting.remove(&id) {
+                let _ = reply.send(result);
+            }
+        }
         for entry in world.resource_mut::<AuditLog>().0.drain(..) {
             info!(
                 target: "emberkeep::audit",
@@ -115,10 +131,14 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
         );
         let took = started.elapsed();
         window.ticks.push(took.as_micros() as u32);
+        stats.tick_time.observe(took.as_micros() as u64);
         Stats::add(&stats.ticks, 1);
         Stats::set(&stats.last_tick_micros, took.as_micros() as u64);
         Stats::set(&stats.connections, handles.len() as u64);
         Stats::set(&stats.players, count_players(&mut world));
+        if Stats::get(&stats.ticks).is_multiple_of(20) {
+            count_entities(&mut world, &stats);
+        }
         if stopping {
             info!(connections = handles.len(), "world stopped");
             return;
@@ -144,12 +164,21 @@ fn drain(
     handles: &mut HashMap<ConnId, ConnHandle>,
     carry: &mut Vec<WorldInput>,
     budget: usize,
+    admin: &mut AdminReplies,
 ) -> bool {
     let mut queue = world.resource_mut::<InboundQueue>();
     queue.0.append(carry);
     let mut stopping = false;
     for _ in 0..budget {
         match rx.try_recv() {
+            Ok(Inbound::Admin { action, reply }) => {
+                admin.next += 1;
+                admin.waiting.insert(admin.next, reply);
+                queue.0.push(WorldInput::Admin {
+                    id: admin.next,
+                    action,
+                });
+            }
             Ok(Inbound::Opened { conn, addr, handle }) => {
                 handles.insert(conn, handle);
                 queue.0.push(WorldInput::Opened { conn, addr });
@@ -267,6 +296,27 @@ fn forward_storage(
         }
     }
     Stats::set(&stats.storage_backlog, backlog.len() as u64);
+}
+
+/// Entities by kind, for `/metrics` and `/status`.
+fn count_entities(world: &mut World, stats: &Stats) {
+    use emberkeep_components::protocol::EntityKind;
+    use emberkeep_components::world::Kind;
+    let mut counts = [0u64; 4];
+    let mut q = world.query::<&Kind>();
+    for kind in q.iter(world) {
+        let i = match kind.0 {
+            EntityKind::Player => 0,
+            EntityKind::Mob => 1,
+            EntityKind::Npc => 2,
+            EntityKind::Item => 3,
+        };
+        counts[i] += 1;
+    }
+    Stats::set(&stats.players_in_world, counts[0]);
+    Stats::set(&stats.mobs, counts[1]);
+    Stats::set(&stats.npcs, counts[2]);
+    Stats::set(&stats.ground_items, counts[3]);
 }
 
 fn count_players(world: &mut World) -> u64 {

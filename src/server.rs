@@ -20,7 +20,7 @@ use crate::net::policy::{Admission, IpLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
 use crate::storage::service::{self, StorageSettings};
-use crate::storage::{DatabaseUrl, MongoStore, SqliteStore, Store};
+use crate::storage::{AnyStore, DatabaseUrl, MongoStore, SqliteStore, Store};
 use emberkeep_components::items::ItemIds;
 
 /// Storage requests queued between the world and the storage task.
@@ -47,6 +47,7 @@ pub struct ServerHandle {
     accept_task: tokio::task::JoinHandle<()>,
     world_thread: std::thread::JoinHandle<()>,
     storage_task: tokio::task::JoinHandle<()>,
+    watch_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -74,6 +75,9 @@ impl ServerHandle {
     /// and for the connections' last writes (up to a few seconds).
     pub async fn shutdown(self) {
         info!("shutting down");
+        if let Some(w) = &self.watch_task {
+            w.abort();
+        }
         let _ = self.stop_accepting.send(true);
         let _ = self.inbound.send(Inbound::World(WorldInput::Shutdown));
         let world = self.world_thread;
@@ -165,13 +169,14 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         failures_per_ip: config.server.login_failures_per_ip,
         lockout: Duration::from_secs_f64(config.server.login_lockout_secs),
     };
-    let (storage_task, next_item_id, bans) =
+    let (storage_task, next_item_id, bans, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
                 let store = SqliteStore::open(&path)
                     .with_context(|| format!("server.database {}", config.server.database))?;
                 let next = store.next_item_id().await?;
                 let bans = store.bans().await?;
+                let any = AnyStore::from(store.clone());
                 (
                     tokio::spawn(service::run(
                         store,
@@ -182,6 +187,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     )),
                     next,
                     bans,
+                    any,
                 )
             }
             DatabaseUrl::Mongo(url) => {
@@ -190,6 +196,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     .with_context(|| "server.database (MongoDB)".to_string())?;
                 let next = store.next_item_id().await?;
                 let bans = store.bans().await?;
+                let any = AnyStore::from(store.clone());
                 (
                     tokio::spawn(service::run(
                         store,
@@ -200,6 +207,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     )),
                     next,
                     bans,
+                    any,
                 )
             }
         };
@@ -250,12 +258,32 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         web_root: config.server.web_root.clone(),
         assets: config.server.assets.clone(),
         ws_addr,
+        stats: stats.clone(),
+        tick_rate: config.world.tick_rate,
     };
-    let http_task = tokio::spawn(crate::http::serve(
+    let api = crate::admin::AdminApi {
+        inbound: tx.clone(),
+        store: any_store,
+        admission: admission.clone(),
+        stats: stats.clone(),
+        token: config.server.admin_token.clone().filter(|t| !t.is_empty()),
+        assets: config.server.assets.clone(),
+        map: config.world.map.clone(),
+    };
+    let routes = crate::http::router(site).merge(crate::admin::router(api));
+    let http_task = tokio::spawn(crate::http::serve_router(
         http_listener,
-        site,
+        routes,
         stop_accepting.subscribe(),
     ));
+    let watch_task = config.server.watch_assets.then(|| {
+        tokio::spawn(crate::reload::watch(
+            config.server.assets.clone(),
+            config.world.map.clone(),
+            tx.clone(),
+            stats.clone(),
+        ))
+    });
     info!(%http_addr, "open {} to play", crate::http::play_url(http_addr));
     Ok(ServerHandle {
         ws_addr,
@@ -267,6 +295,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         accept_task,
         world_thread,
         storage_task,
+        watch_task,
     })
 }
 

@@ -32,6 +32,45 @@ pub struct Stats {
     pub inbound_by_type: [AtomicU64; 24],
     /// Client messages refused or dropped before the world saw them, by reason.
     pub rejected: Rejections,
+    /// Tick duration histogram, per phase (indexed like `Phase::ALL`) and whole ticks.
+    pub phase_time: [Histogram; 7],
+    pub tick_time: Histogram,
+    /// Entities in the world by kind, refreshed every second.
+    pub players_in_world: AtomicU64,
+    pub mobs: AtomicU64,
+    pub npcs: AtomicU64,
+    pub ground_items: AtomicU64,
+    /// Content reloads applied, and refused because the new files were broken.
+    pub reloads: AtomicU64,
+    pub reload_failures: AtomicU64,
+}
+
+/// Upper bounds of the duration histogram buckets, in microseconds.
+pub const BUCKETS_US: [u64; 10] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
+];
+
+/// A Prometheus-style cumulative histogram of durations.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    /// Observations at or below each bound of [`BUCKETS_US`] (not cumulative).
+    pub buckets: [AtomicU64; 10],
+    /// Observations above the last bound.
+    pub over: AtomicU64,
+    pub sum_us: AtomicU64,
+    pub count: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one duration.
+    pub fn observe(&self, us: u64) {
+        match BUCKETS_US.iter().position(|b| us <= *b) {
+            Some(i) => self.buckets[i].fetch_add(1, Ordering::Relaxed),
+            None => self.over.fetch_add(1, Ordering::Relaxed),
+        };
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Counters of messages and connections refused on the network side.

@@ -213,3 +213,40 @@ fn the_example_config_is_valid_and_matches_the_defaults() {
         "emberkeep.example.toml drifted from the defaults"
     );
 }
+
+#[test]
+fn promote_gives_an_account_a_role_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("game.db");
+    let db = format!("sqlite://{}", db_path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use emberkeep::storage::{AccountRecord, SqliteStore, Store};
+        let store = SqliteStore::open(&db_path).unwrap();
+        let account = AccountRecord {
+            key: "ops".into(),
+            username: "Ops".into(),
+            password_hash: "x".into(),
+            role: emberkeep_components::protocol::Role::Player,
+            created_at: 0,
+        };
+        store.create_account(account).await.unwrap();
+    });
+    let (ok, text) = run(&["--database", &db, "promote", "Ops", "admin"]);
+    assert!(ok && text.contains("Admin"), "{text}");
+    let (ok, text) = run(&["--database", &db, "promote", "nobody", "admin"]);
+    assert!(!ok && text.contains("no account"), "{text}");
+    let (ok, text) = run(&["--database", &db, "promote", "Ops", "king"]);
+    assert!(!ok && text.contains("unknown role"), "{text}");
+    let role = rt.block_on(async {
+        use emberkeep::storage::{SqliteStore, Store};
+        SqliteStore::open(&db_path)
+            .unwrap()
+            .account("ops".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .role
+    });
+    assert_eq!(role, emberkeep_components::protocol::Role::Admin);
+}

@@ -214,3 +214,44 @@ fn help_mentions_the_http_address_flag() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn metrics_and_status_report_the_running_server() {
+    let server = common::start(&[], |_| {}).await;
+    let mut c = common::Client::join(server.addr, "Metered").await;
+    c.step(1, 2).await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    // The world refreshes entity counts every 20 ticks: wait for the figure, not a fixed time.
+    let deadline = tokio::time::Instant::now() + common::WAIT;
+    let status = loop {
+        let r = get(http, "/status.json").await;
+        assert_eq!(r.status, 200);
+        let status: serde_json::Value = serde_json::from_str(&r.text()).unwrap();
+        if status["entities"]["players"] == 1 {
+            break status;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{status}");
+        c.sync().await;
+    };
+    assert_eq!(status["players"], 1);
+    assert_eq!(status["tick_rate"], 20);
+    let r = get(http, "/metrics").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|t| t.starts_with("text/plain"))
+    );
+    let text = r.text();
+    for needle in [
+        "emberkeep_players_online 1",
+        "emberkeep_inbound_messages_total{type=\"move\"} 1",
+        "emberkeep_phase_seconds_bucket{phase=\"broadcast\",le=\"+Inf\"}",
+        "emberkeep_entities{kind=\"player\"} 1",
+        "# TYPE emberkeep_tick_seconds histogram",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+    let r = get(http, "/status").await;
+    assert!(r.status == 200 && r.text().contains("/status.json"));
+    server.shutdown().await;
+}

@@ -1,5 +1,5 @@
 // The observer view for admin accounts: map overlays (region grid, zones, spawn areas),
-// following any player in view with the camera, and live server stats — `/health` polled
+// following any player in view with the camera, and live server stats — `/status.json` polled
 // over HTTP plus what the client can count itself (tick rate, frames, entities).
 
 import { el } from "./ui.js";
@@ -53,9 +53,9 @@ export class Observer {
   async poll() {
     const t0 = performance.now();
     try {
-      const resp = await fetch("health", { cache: "no-store" });
-      const text = (await resp.text()).trim();
-      this.health = { ok: resp.ok && text === "ok", ms: performance.now() - t0, at: Date.now() };
+      const resp = await fetch("status.json", { cache: "no-store" });
+      const status = resp.ok ? await resp.json() : null;
+      this.health = { ok: !!status, ms: performance.now() - t0, at: Date.now(), status };
     } catch {
       this.health = { ok: false, ms: null, at: Date.now() };
     }
@@ -78,11 +78,15 @@ export class Observer {
     const h = this.health;
     const rows = [
       ["server", h.ok === null ? "…" : h.ok ? `ok (${Math.round(h.ms)} ms)` : "unreachable"],
+      ["online", h.status ? h.status.players : "…"],
+      ["world mobs", h.status ? h.status.entities.mobs : "…"],
+      ["tick", h.status ? `${(h.status.last_tick_us / 1000).toFixed(2)} ms (mean ${(h.status.mean_tick_us / 1000).toFixed(2)})` : "…"],
+      ["overruns", h.status ? h.status.overruns : "…"],
       ["tick rate", `${g.tickRate} Hz`],
       ["frames in", `${this.lastFrames.rate.toFixed(1)} /s`],
       ["data in", `${(this.conn.bytesIn / 1024).toFixed(0)} KiB`],
-      ["players", counts.player],
-      ["mobs", counts.mob],
+      ["players in view", counts.player],
+      ["mobs in view", counts.mob],
       ["npcs", counts.npc],
       ["items", counts.item],
       ["region", me ? `${Math.floor(me.x / r)}, ${Math.floor(me.y / r)} (size ${r})` : "–"],

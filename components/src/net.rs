@@ -30,7 +30,65 @@ pub enum WorldInput {
     Shutdown,
     /// An answer from the storage task.
     Storage(crate::persist::StorageReply),
+    /// An admin API request; the result goes to [`AdminResults`] under `id`.
+    Admin { id: u64, action: AdminAction },
+    /// New content (already validated) to use from this tick on.
+    Reload(std::sync::Arc<crate::content::Content>),
 }
+
+/// What the admin API asks the world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminAction {
+    /// Online players.
+    Players,
+    /// One player in detail.
+    Inspect {
+        name: String,
+    },
+    Kick {
+        name: String,
+        reason: String,
+    },
+    /// Kick every connection of this account or from this IP (after a ban).
+    KickWhere {
+        account: Option<String>,
+        ip: Option<String>,
+        reason: String,
+    },
+    Mute {
+        name: String,
+        minutes: u64,
+        reason: String,
+    },
+    Broadcast {
+        text: String,
+    },
+    Teleport {
+        name: String,
+        x: i32,
+        y: i32,
+    },
+    Give {
+        name: String,
+        item: String,
+        count: u32,
+    },
+    Spawn {
+        mob: String,
+        x: i32,
+        y: i32,
+        count: u32,
+    },
+    Despawn {
+        id: u64,
+    },
+    /// Counts of what is in the world.
+    Stats,
+}
+
+/// Results of admin requests, drained by the runner: `(id, Ok(json) | Err(message))`.
+#[derive(Resource, Debug, Default)]
+pub struct AdminResults(pub Vec<(u64, Result<serde_json::Value, String>)>);
 
 /// Inputs waiting for the next Input phase, filled by the runner before each tick.
 #[derive(Resource, Debug, Default)]

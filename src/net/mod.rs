@@ -27,6 +27,11 @@ pub enum Inbound {
     },
     /// Anything else, passed to the world as is.
     World(WorldInput),
+    /// An admin API request; the runner answers on `reply` after the world applied it.
+    Admin {
+        action: emberkeep_components::net::AdminAction,
+        reply: tokio::sync::oneshot::Sender<Result<serde_json::Value, String>>,
+    },
 }
 
 /// One item in a connection's outbound queue.

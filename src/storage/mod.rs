@@ -218,3 +218,73 @@ mod tests {
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 }
+
+/// Either backend, for the code that picks one at run time (the admin API).
+#[derive(Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Mongo(MongoStore),
+}
+
+impl AnyStore {
+    /// The role of the account a live session token belongs to, if any.
+    pub async fn role_for_token(&self, token: &str) -> StoreResult<Option<Role>> {
+        let hash = auth::token_hash(token);
+        let session = match self {
+            AnyStore::Sqlite(s) => s.session(hash).await?,
+            AnyStore::Mongo(s) => s.session(hash).await?,
+        };
+        let Some(session) = session.filter(|s| s.expires_at > now_secs()) else {
+            return Ok(None);
+        };
+        let account = match self {
+            AnyStore::Sqlite(s) => s.account(session.account).await?,
+            AnyStore::Mongo(s) => s.account(session.account).await?,
+        };
+        Ok(account.map(|a| a.role))
+    }
+
+    /// Adds or replaces a ban.
+    pub async fn put_ban(&self, ban: BanRecord) -> StoreResult<()> {
+        match self {
+            AnyStore::Sqlite(s) => s.put_ban(ban).await,
+            AnyStore::Mongo(s) => s.put_ban(ban).await,
+        }
+    }
+
+    /// Lifts a ban.
+    pub async fn delete_ban(&self, target: BanTarget) -> StoreResult<bool> {
+        match self {
+            AnyStore::Sqlite(s) => s.delete_ban(target).await,
+            AnyStore::Mongo(s) => s.delete_ban(target).await,
+        }
+    }
+
+    /// Every ban.
+    pub async fn bans(&self) -> StoreResult<Vec<BanRecord>> {
+        match self {
+            AnyStore::Sqlite(s) => s.bans().await,
+            AnyStore::Mongo(s) => s.bans().await,
+        }
+    }
+
+    /// Changes an account's role (the `promote` command).
+    pub async fn set_role(&self, key: String, role: Role) -> StoreResult<bool> {
+        match self {
+            AnyStore::Sqlite(s) => s.set_role(key, role).await,
+            AnyStore::Mongo(s) => s.set_role(key, role).await,
+        }
+    }
+}
+
+impl From<SqliteStore> for AnyStore {
+    fn from(s: SqliteStore) -> Self {
+        AnyStore::Sqlite(s)
+    }
+}
+
+impl From<MongoStore> for AnyStore {
+    fn from(s: MongoStore) -> Self {
+        AnyStore::Mongo(s)
+    }
+}

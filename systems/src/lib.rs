@@ -10,6 +10,7 @@
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
 pub mod accounts;
+pub mod admin;
 pub mod ai;
 pub mod chat;
 pub mod combat;
@@ -67,6 +68,7 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
     world.insert_resource(accounts::SaveSoon::default());
     world.insert_resource(gm::AuditLog::default());
+    world.insert_resource(emberkeep_components::net::AdminResults::default());
     world.insert_resource(NetIndex::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);

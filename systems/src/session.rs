@@ -49,6 +49,10 @@ pub fn apply_inbound(world: &mut World) {
                 }
             }
             WorldInput::Storage(reply) => accounts::apply_reply(world, reply),
+            WorldInput::Admin { id, action } => crate::admin::apply(world, id, action),
+            WorldInput::Reload(content) => {
+                world.insert_resource(emberkeep_components::content::GameContent(content));
+            }
             WorldInput::Rejected {
                 conn,
                 code,

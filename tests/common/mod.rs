@@ -98,6 +98,7 @@ pub fn test_config() -> Config {
     c.server.ws_addr = "127.0.0.1:0".parse().unwrap();
     c.server.http_addr = "127.0.0.1:0".parse().unwrap();
     c.server.stats_interval_secs = 0;
+    c.server.watch_assets = false;
     c.world.map = "test".into();
     c.world.region_size = 4;
     c.world.steps_per_sec = 20;

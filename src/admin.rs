@@ -1,0 +1,367 @@
+//! The admin HTTP API under `/admin/`: requires `Authorization: Bearer <token>` with the
+//! configured `server.admin_token` or the session token of an admin account; anything else
+//! is 401 with nothing done. World actions go through the world thread like everything else;
+//! bans go to storage and to the connection admission. docs/admin-api.md has a curl example
+//! for each endpoint.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use emberkeep_components::net::AdminAction;
+use emberkeep_components::protocol::Role;
+use serde::Deserialize;
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::net::Inbound;
+use crate::net::policy::Admission;
+use crate::stats::Stats;
+use crate::storage::{AnyStore, BanRecord, BanTarget, now_secs};
+
+/// What the admin API needs.
+#[derive(Clone)]
+pub struct AdminApi {
+    pub inbound: crossbeam_channel::Sender<Inbound>,
+    pub store: AnyStore,
+    pub admission: Arc<Admission>,
+    pub stats: Arc<Stats>,
+    /// The configured token; `None` means only admin accounts' session tokens work.
+    pub token: Option<String>,
+    pub assets: PathBuf,
+    pub map: String,
+}
+
+/// The `/admin/...` routes.
+pub fn router(api: AdminApi) -> Router {
+    let api = Arc::new(api);
+    Router::new()
+        .route("/admin/players", get(players))
+        .route("/admin/players/{name}", get(inspect))
+        .route("/admin/stats", get(stats))
+        .route("/admin/kick", post(kick))
+        .route("/admin/ban", post(ban))
+        .route("/admin/unban", post(unban))
+        .route("/admin/mute", post(mute))
+        .route("/admin/broadcast", post(broadcast))
+        .route("/admin/teleport", post(teleport))
+        .route("/admin/give", post(give))
+        .route("/admin/spawn", post(spawn))
+        .route("/admin/despawn", post(despawn))
+        .route("/admin/reload", post(reload))
+        .route_layer(middleware::from_fn_with_state(api.clone(), authorize))
+        .with_state(api)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Lets a request through only with a valid bearer token.
+async fn authorize(State(api): State<Arc<AdminApi>>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "send Authorization: Bearer <admin token>",
+        );
+    };
+    let ok = match &api.token {
+        Some(t) if constant_time_eq(t.as_bytes(), token.as_bytes()) => true,
+        _ => matches!(api.store.role_for_token(token).await, Ok(Some(Role::Admin))),
+    };
+    if !ok {
+        warn!(path = %request.uri().path(), "admin API: refused a bad token");
+        return error(StatusCode::UNAUTHORIZED, "that token is not an admin token");
+    }
+    info!(target: "emberkeep::audit", method = %request.method(), path = %request.uri().path(), "admin API request");
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Sends an action to the world and waits (on this HTTP task, never the world) for its answer.
+async fn world(api: &AdminApi, action: AdminAction) -> Response {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if !crate::net::conn::deliver(&api.inbound, Inbound::Admin { action, reply }).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(10), answer).await {
+        Ok(Ok(Ok(value))) => Json(value).into_response(),
+        Ok(Ok(Err(message))) => error(StatusCode::BAD_REQUEST, message),
+        _ => error(StatusCode::SERVICE_UNAVAILABLE, "the world did not answer"),
+    }
+}
+
+async fn players(State(api): State<Arc<AdminApi>>) -> Response {
+    world(&api, AdminAction::Players).await
+}
+
+async fn inspect(State(api): State<Arc<AdminApi>>, Path(name): Path<String>) -> Response {
+    world(&api, AdminAction::Inspect { name }).await
+}
+
+async fn stats(State(api): State<Arc<AdminApi>>) -> Response {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if !crate::net::conn::deliver(
+        &api.inbound,
+        Inbound::Admin {
+            action: AdminAction::Stats,
+            reply,
+        },
+    )
+    .await
+    {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
+    }
+    let world = tokio::time::timeout(std::time::Duration::from_secs(10), answer).await;
+    let mut status = crate::metrics::status_json(&api.stats, 0);
+    if let Ok(Ok(Ok(w))) = world {
+        status["world"] = w;
+    }
+    Json(status).into_response()
+}
+
+fn default_reason() -> String {
+    "by an administrator".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KickBody {
+    name: String,
+    #[serde(default = "default_reason")]
+    reason: String,
+}
+
+async fn kick(State(api): State<Arc<AdminApi>>, Json(b): Json<KickBody>) -> Response {
+    world(
+        &api,
+        AdminAction::Kick {
+            name: b.name,
+            reason: b.reason,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BanBody {
+    account: Option<String>,
+    ip: Option<IpAddr>,
+    /// Minutes; absent for a permanent ban.
+    minutes: Option<u64>,
+    #[serde(default = "default_reason")]
+    reason: String,
+}
+
+async fn ban(State(api): State<Arc<AdminApi>>, Json(b): Json<BanBody>) -> Response {
+    let target = match (&b.account, b.ip) {
+        (Some(a), None) => BanTarget::Account(a.to_lowercase()),
+        (None, Some(ip)) => BanTarget::Ip(ip.to_string()),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "give exactly one of \"account\" or \"ip\"",
+            );
+        }
+    };
+    let until = b.minutes.map(|m| now_secs() + m * 60);
+    let record = BanRecord {
+        target: target.clone(),
+        reason: b.reason.clone(),
+        until,
+        by: "admin-api".into(),
+    };
+    if let Err(e) = api.store.put_ban(record.clone()).await {
+        return error(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"));
+    }
+    api.admission.set_ban(record);
+    info!(target: "emberkeep::audit", actor = "admin-api", action = "ban", target_name = %target.key(), minutes = ?b.minutes, reason = %b.reason, "staff action");
+    let (account, ip) = match &target {
+        BanTarget::Account(a) => (Some(a.clone()), None),
+        BanTarget::Ip(ip) => (None, Some(ip.clone())),
+    };
+    world(
+        &api,
+        AdminAction::KickWhere {
+            account,
+            ip,
+            reason: format!("banned: {}", b.reason),
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnbanBody {
+    account: Option<String>,
+    ip: Option<IpAddr>,
+}
+
+async fn unban(State(api): State<Arc<AdminApi>>, Json(b): Json<UnbanBody>) -> Response {
+    let target = match (&b.account, b.ip) {
+        (Some(a), None) => BanTarget::Account(a.to_lowercase()),
+        (None, Some(ip)) => BanTarget::Ip(ip.to_string()),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "give exactly one of \"account\" or \"ip\"",
+            );
+        }
+    };
+    match api.store.delete_ban(target.clone()).await {
+        Ok(found) => {
+            if let Some(ip) = b.ip {
+                api.admission.lift_ban(ip);
+            }
+            info!(target: "emberkeep::audit", actor = "admin-api", action = "unban", target_name = %target.key(), "staff action");
+            Json(json!({ "lifted": found })).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MuteBody {
+    name: String,
+    #[serde(default = "ten")]
+    minutes: u64,
+    #[serde(default = "default_reason")]
+    reason: String,
+}
+
+fn ten() -> u64 {
+    10
+}
+
+async fn mute(State(api): State<Arc<AdminApi>>, Json(b): Json<MuteBody>) -> Response {
+    world(
+        &api,
+        AdminAction::Mute {
+            name: b.name,
+            minutes: b.minutes,
+            reason: b.reason,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BroadcastBody {
+    text: String,
+}
+
+async fn broadcast(State(api): State<Arc<AdminApi>>, Json(b): Json<BroadcastBody>) -> Response {
+    if b.text.trim().is_empty() || b.text.chars().count() > 500 {
+        return error(StatusCode::BAD_REQUEST, "text must be 1 to 500 characters");
+    }
+    world(&api, AdminAction::Broadcast { text: b.text }).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeleportBody {
+    name: String,
+    x: i32,
+    y: i32,
+}
+
+async fn teleport(State(api): State<Arc<AdminApi>>, Json(b): Json<TeleportBody>) -> Response {
+    world(
+        &api,
+        AdminAction::Teleport {
+            name: b.name,
+            x: b.x,
+            y: b.y,
+        },
+    )
+    .await
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GiveBody {
+    name: String,
+    item: String,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+async fn give(State(api): State<Arc<AdminApi>>, Json(b): Json<GiveBody>) -> Response {
+    world(
+        &api,
+        AdminAction::Give {
+            name: b.name,
+            item: b.item,
+            count: b.count,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpawnBody {
+    mob: String,
+    x: i32,
+    y: i32,
+    #[serde(default = "one")]
+    count: u32,
+}
+
+async fn spawn(State(api): State<Arc<AdminApi>>, Json(b): Json<SpawnBody>) -> Response {
+    world(
+        &api,
+        AdminAction::Spawn {
+            mob: b.mob,
+            x: b.x,
+            y: b.y,
+            count: b.count,
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DespawnBody {
+    id: u64,
+}
+
+async fn despawn(State(api): State<Arc<AdminApi>>, Json(b): Json<DespawnBody>) -> Response {
+    world(&api, AdminAction::Despawn { id: b.id }).await
+}
+
+async fn reload(State(api): State<Arc<AdminApi>>) -> Response {
+    match crate::reload::reload(&api.assets, &api.map, &api.inbound, &api.stats).await {
+        Ok(()) => Json(json!({ "reloaded": true })).into_response(),
+        Err(problems) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "reloaded": false, "problems": problems })),
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,218 @@
+//! Admin API requests applied in the Input phase, with the same effects as the GM commands
+//! (and audited the same way, as actor `admin-api`).
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::content::GameContent;
+use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::mobs::{Mob, MobSpawner};
+use emberkeep_components::net::{AdminAction, AdminResults};
+use emberkeep_components::persist::{AccountCharacter, Auth};
+use emberkeep_components::protocol::{CloseReason, ServerEvent};
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::world::{
+    Connection, DisplayName, NetId, NetIndex, Outgoing, Player, Position, Tick,
+};
+use serde_json::json;
+
+use crate::gm::{self, audit, player_named};
+
+const ACTOR: &str = "admin-api";
+
+/// Applies one request and records its result.
+pub fn apply(world: &mut World, id: u64, action: AdminAction) {
+    let result = run(world, action);
+    world.resource_mut::<AdminResults>().0.push((id, result));
+}
+
+fn named(world: &World, name: &str) -> Result<Entity, String> {
+    player_named(world, name).ok_or_else(|| format!("no player called {name:?} is online"))
+}
+
+fn walkable(world: &World, x: i32, y: i32) -> Result<Tile, String> {
+    let t = Tile { x, y };
+    if world.resource::<TileMap>().is_walkable(t) {
+        Ok(t)
+    } else {
+        Err(format!("({x}, {y}) is off the map or blocked"))
+    }
+}
+
+fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, String> {
+    match action {
+        AdminAction::Players => {
+            let mut q = world.query_filtered::<Entity, With<Player>>();
+            let all: Vec<Entity> = q.iter(world).collect();
+            let mut list: Vec<serde_json::Value> =
+                all.into_iter().map(|e| player_json(world, e)).collect();
+            list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            Ok(json!({ "players": list }))
+        }
+        AdminAction::Inspect { name } => {
+            let e = named(world, &name)?;
+            let mut v = player_json(world, e);
+            v["summary"] = json!(gm::describe(world, e));
+            if let Some(record) = crate::accounts::snapshot(world, e) {
+                v["inventory"] = json!(
+                    record
+                        .inventory
+                        .iter()
+                        .map(|i| json!({"id": i.id, "item": i.template, "count": i.count}))
+                        .collect::<Vec<_>>()
+                );
+                v["equipment"] = json!(
+                    record
+                        .equipment
+                        .iter()
+                        .map(|(s, i)| (
+                            s.name().to_string(),
+                            json!({"id": i.id, "item": i.template})
+                        ))
+                        .collect::<serde_json::Map<_, _>>()
+                );
+            }
+            Ok(v)
+        }
+        AdminAction::Kick { name, reason } => {
+            let e = named(world, &name)?;
+            gm::kick_player(world, e, &reason);
+            audit(world, ACTOR, "kick", &name, reason);
+            Ok(json!({"kicked": name}))
+        }
+        AdminAction::KickWhere {
+            account,
+            ip,
+            reason,
+        } => {
+            let mut q = world.query::<(
+                Entity,
+                &Connection,
+                Option<&Auth>,
+                Option<&AccountCharacter>,
+            )>();
+            let targets: Vec<Entity> = q
+                .iter(world)
+                .filter(|(_, c, auth, ch)| {
+                    let acct = auth
+                        .and_then(|a| a.account.as_deref())
+                        .or(ch.map(|c| c.account.as_str()));
+                    account.as_deref().is_some_and(|a| acct == Some(a))
+                        || ip
+                            .as_deref()
+                            .is_some_and(|ip| c.addr.rsplit_once(':').map(|(h, _)| h) == Some(ip))
+                })
+                .map(|(e, ..)| e)
+                .collect();
+            let n = targets.len();
+            for e in targets {
+                crate::session::leave(world, e, Some(CloseReason::policy(reason.clone())));
+            }
+            Ok(json!({"closed": n}))
+        }
+        AdminAction::Mute {
+            name,
+            minutes,
+            reason,
+        } => {
+            let e = named(world, &name)?;
+            gm::mute_player(world, e, minutes, &reason);
+            audit(
+                world,
+                ACTOR,
+                "mute",
+                &name,
+                format!("{minutes} minutes: {reason}"),
+            );
+            Ok(json!({"muted": name, "minutes": minutes}))
+        }
+        AdminAction::Broadcast { text } => {
+            let event = ServerEvent::Info {
+                text: format!("[Server] {text}"),
+            };
+            let mut q = world.query_filtered::<Entity, With<Outgoing>>();
+            let all: Vec<Entity> = q.iter(world).collect();
+            for e in &all {
+                crate::send_to(world, *e, &event);
+            }
+            audit(world, ACTOR, "broadcast", "everyone", text);
+            Ok(json!({"sent_to": all.len()}))
+        }
+        AdminAction::Teleport { name, x, y } => {
+            let e = named(world, &name)?;
+            let to = walkable(world, x, y)?;
+            gm::move_player(world, e, to);
+            audit(world, ACTOR, "teleport", &name, format!("to ({x}, {y})"));
+            Ok(json!({"name": name, "x": x, "y": y}))
+        }
+        AdminAction::Give { name, item, count } => {
+            let e = named(world, &name)?;
+            let id = gm::give_item(world, e, &item, count)?;
+            audit(world, ACTOR, "give", &name, format!("{count} {item}"));
+            Ok(json!({"item_id": id}))
+        }
+        AdminAction::Spawn { mob, x, y, count } => {
+            let at = walkable(world, x, y)?;
+            let n = gm::spawn_mobs_at(world, &mob, count, at)?;
+            audit(world, ACTOR, "spawn", &mob, format!("{n} at ({x}, {y})"));
+            Ok(json!({"spawned": n}))
+        }
+        AdminAction::Despawn { id } => {
+            let e = world
+                .resource::<NetIndex>()
+                .0
+                .get(&id)
+                .copied()
+                .filter(|e| world.get::<Mob>(*e).is_some());
+            let Some(e) = e else {
+                return Err(format!("no mob with id {id}"));
+            };
+            let (area, template) = world
+                .get::<Mob>(e)
+                .map(|m| (m.area, m.template.clone()))
+                .unwrap_or_default();
+            let respawn = world
+                .resource::<GameContent>()
+                .mobs
+                .get(&template)
+                .map(|d| d.respawn_ticks)
+                .unwrap_or(0);
+            let now = world.resource::<Tick>().0;
+            if let Some(a) = world.resource_mut::<MobSpawner>().areas.get_mut(area) {
+                a.alive = a.alive.saturating_sub(1);
+                a.respawns.push(now + u64::from(respawn));
+            }
+            crate::regions::remove_from_world(world, e);
+            audit(world, ACTOR, "despawn", &template, format!("id {id}"));
+            Ok(json!({"despawned": id}))
+        }
+        AdminAction::Stats => {
+            let mut q = world.query::<&emberkeep_components::world::Kind>();
+            let mut counts = std::collections::BTreeMap::<String, u64>::new();
+            for k in q.iter(world) {
+                *counts
+                    .entry(format!("{:?}", k.0).to_lowercase())
+                    .or_default() += 1;
+            }
+            let grid = world.resource::<RegionGrid>();
+            Ok(
+                json!({"tick": world.resource::<Tick>().0, "entities": counts, "regions": grid.cols * grid.rows}),
+            )
+        }
+    }
+}
+
+fn player_json(world: &World, e: Entity) -> serde_json::Value {
+    let pos = world
+        .get::<Position>(e)
+        .map(|p| p.0)
+        .unwrap_or(Tile { x: 0, y: 0 });
+    json!({
+        "id": world.get::<NetId>(e).map(|n| n.0),
+        "name": world.get::<DisplayName>(e).map(|n| n.0.clone()),
+        "account": world.get::<AccountCharacter>(e).map(|a| a.account.clone()),
+        "level": world.get::<emberkeep_components::stats::Level>(e).map(|l| l.0),
+        "x": pos.x,
+        "y": pos.y,
+        "connected": world.get::<Connection>(e).is_some(),
+        "addr": world.get::<Connection>(e).map(|c| c.addr.clone()),
+    })
+}

@@ -1,0 +1,361 @@
+//! The admin HTTP API and live content reload, against a real server and real clients.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::{Client, Ended, WAIT, greeted, login, register, start, start_with_mobs};
+use emberkeep::storage::{SqliteStore, Store};
+use emberkeep_components::protocol::{ClientMsg, EntityKind, ErrorCode, Role, ServerEvent};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TOKEN: &str = "test-admin-token";
+
+/// One HTTP/1.1 request; returns the status and the JSON body.
+async fn call(
+    http: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {http}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let io = async {
+        let mut s = tokio::net::TcpStream::connect(http).await.unwrap();
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.unwrap();
+        raw
+    };
+    let raw = tokio::time::timeout(WAIT, io)
+        .await
+        .expect("an HTTP answer");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn http_of(server: &common::TestServer) -> SocketAddr {
+    server.handle.as_ref().unwrap().http_addr()
+}
+
+#[tokio::test]
+async fn without_a_valid_token_nothing_happens() {
+    let server = start(&[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let mut ann = Client::join(server.addr, "Ann").await;
+    for token in [None, Some("wrong"), Some("")] {
+        let (status, body) = call(http, "POST", "/admin/kick", token, r#"{"name":"Ann"}"#).await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body["error"].as_str().is_some());
+    }
+    let (status, _) = call(http, "GET", "/admin/players", Some("nope"), "").await;
+    assert_eq!(status, 401);
+    ann.step(1, 2).await; // still connected
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn world_actions_reach_the_players() {
+    let server = start_with_mobs(&[], &[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut bob = Client::join(server.addr, "Bob").await;
+    let t = Some(TOKEN);
+
+    let (status, list) = call(http, "GET", "/admin/players", t, "").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["players"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["Ann", "Bob"]);
+
+    let (status, _) = call(
+        http,
+        "POST",
+        "/admin/broadcast",
+        t,
+        r#"{"text":"maintenance soon"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    ann.wait_for(
+        "broadcast",
+        |e| matches!(e, ServerEvent::Info { text } if text == "[Server] maintenance soon"),
+    )
+    .await;
+
+    let (status, _) = call(
+        http,
+        "POST",
+        "/admin/teleport",
+        t,
+        r#"{"name":"Ann","x":3,"y":2}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = ann.id;
+    ann.wait_for("own move", |e| *e == ServerEvent::Move { id, x: 3, y: 2 })
+        .await;
+
+    let (status, body) = call(
+        http,
+        "POST",
+        "/admin/give",
+        t,
+        r#"{"name":"Ann","item":"potion","count":2}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    ann.wait_for("potion", |e| matches!(e, ServerEvent::Inventory { items, .. } if items.iter().any(|i| i.item == "potion" && i.count == 2))).await;
+
+    let (status, body) = call(
+        http,
+        "POST",
+        "/admin/spawn",
+        t,
+        r#"{"mob":"rat","x":4,"y":2,"count":1}"#,
+    )
+    .await;
+    assert_eq!((status, body["spawned"].as_u64()), (200, Some(1)));
+    let rat = match ann
+        .wait_for("the rat", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Mob,
+                    ..
+                }
+            )
+        })
+        .await
+    {
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    let (status, _) = call(
+        http,
+        "POST",
+        "/admin/despawn",
+        t,
+        &format!(r#"{{"id":{rat}}}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    ann.wait_for("rat despawn", |e| *e == ServerEvent::Despawn { id: rat })
+        .await;
+
+    let (status, _) = call(
+        http,
+        "POST",
+        "/admin/mute",
+        t,
+        r#"{"name":"Bob","minutes":5,"reason":"shouting"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    bob.send(&ClientMsg::Say {
+        text: "HELLO".into(),
+    })
+    .await;
+    assert_eq!(bob.expect_error().await, ErrorCode::Muted);
+
+    let (status, body) = call(http, "GET", "/admin/players/Ann", t, "").await;
+    assert_eq!(status, 200);
+    assert!(
+        body["summary"].as_str().unwrap().contains("at (3, 2)"),
+        "{body}"
+    );
+    let (status, body) = call(http, "GET", "/admin/stats", t, "").await;
+    assert_eq!(
+        (status, body["world"]["entities"]["player"].as_u64()),
+        (200, Some(2)),
+        "{body}"
+    );
+
+    // Bad requests say why and change nothing.
+    for (path, body) in [
+        ("/admin/teleport", r#"{"name":"Nobody","x":1,"y":1}"#),
+        ("/admin/teleport", r#"{"name":"Ann","x":-5,"y":1}"#),
+        ("/admin/give", r#"{"name":"Ann","item":"excalibur"}"#),
+        ("/admin/spawn", r#"{"mob":"dragon","x":1,"y":1}"#),
+    ] {
+        let (status, answer) = call(http, "POST", path, t, body).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+        assert!(answer["error"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let (status, _) = call(
+        http,
+        "POST",
+        "/admin/kick",
+        t,
+        r#"{"name":"Bob","reason":"enough"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    match bob.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(f.reason.contains("kicked: enough"), "{}", f.reason),
+        other => panic!("{other:?}"),
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bans_through_the_api_refuse_logins_and_addresses_and_an_admin_account_may_call_it() {
+    let server = start(&[], |c| c.server.admin_token = None).await;
+    let http = http_of(&server);
+    // Without a configured token, an admin account's session token is the key.
+    let mut admin = greeted(server.addr).await;
+    admin.auth(register("boss", "password123")).await.unwrap();
+    SqliteStore::open(&server.dir().join("emberkeep.db"))
+        .unwrap()
+        .set_role("boss".into(), Role::Admin)
+        .await
+        .unwrap();
+    let mut again = greeted(server.addr).await;
+    let token = again.auth(login("boss", "password123")).await.unwrap();
+    let mut victim = greeted(server.addr).await;
+    let victim_token = victim.auth(register("vic", "password123")).await.unwrap();
+    let (status, _) = call(http, "GET", "/admin/players", Some(&victim_token), "").await;
+    assert_eq!(status, 401, "a player's token is not an admin token");
+
+    let (status, body) = call(
+        http,
+        "POST",
+        "/admin/ban",
+        Some(&token),
+        r#"{"account":"vic","minutes":60,"reason":"cheating"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    match victim.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(f.reason.contains("banned: cheating"), "{}", f.reason),
+        other => panic!("{other:?}"),
+    }
+    let mut retry = greeted(server.addr).await;
+    assert_eq!(
+        retry.auth(login("vic", "password123")).await,
+        Err(ErrorCode::Banned)
+    );
+    let (status, body) = call(
+        http,
+        "POST",
+        "/admin/unban",
+        Some(&token),
+        r#"{"account":"vic"}"#,
+    )
+    .await;
+    assert_eq!((status, body["lifted"].as_bool()), (200, Some(true)));
+    retry
+        .auth(login("vic", "password123"))
+        .await
+        .expect("unbanned");
+
+    let (status, body) = call(
+        http,
+        "POST",
+        "/admin/ban",
+        Some(&token),
+        r#"{"account":"x","ip":"10.0.0.1"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    server.shutdown().await;
+}
+
+fn rat_hp(text: &str, hp: i32) -> String {
+    text.replace("hp = 20", &format!("hp = {hp}"))
+}
+
+#[tokio::test]
+async fn a_content_edit_is_reloaded_live_and_a_broken_one_changes_nothing() {
+    let server = start(&[], |c| {
+        c.server.admin_token = Some(TOKEN.into());
+        c.server.watch_assets = true;
+    })
+    .await;
+    let http = http_of(&server);
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mobs = server.dir().join("mobs.toml");
+    let original = std::fs::read_to_string(&mobs).unwrap();
+
+    // A good edit, picked up by the watcher: the next rat spawned has the new hp.
+    std::fs::write(&mobs, rat_hp(&original, 35)).unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while common::stat(&server, |s| &s.reloads) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the watcher never reloaded"
+        );
+        ann.sync().await;
+    }
+    call(
+        http,
+        "POST",
+        "/admin/spawn",
+        Some(TOKEN),
+        r#"{"mob":"rat","x":2,"y":1}"#,
+    )
+    .await;
+    let hp = |e: &ServerEvent| match e {
+        ServerEvent::Spawn {
+            kind: EntityKind::Mob,
+            max_hp,
+            ..
+        } => *max_hp,
+        _ => None,
+    };
+    let spawned = ann.wait_for("a rat", |e| hp(e).is_some()).await;
+    assert_eq!(hp(&spawned), Some(35));
+
+    // A broken edit: refused with the reason, nothing changes, the client stays connected.
+    std::fs::write(&mobs, original.replace("hp = 20", "hp = -3")).unwrap();
+    let (status, body) = call(http, "POST", "/admin/reload", Some(TOKEN), "").await;
+    assert_eq!(status, 422, "{body}");
+    let problems = body["problems"].to_string();
+    assert!(
+        problems.contains("mobs.toml") && problems.contains("[rat]") && problems.contains("hp"),
+        "{problems}"
+    );
+    call(
+        http,
+        "POST",
+        "/admin/spawn",
+        Some(TOKEN),
+        r#"{"mob":"rat","x":3,"y":1}"#,
+    )
+    .await;
+    let spawned = ann
+        .wait_for("another rat", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Mob,
+                    x: 3,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(hp(&spawned), Some(35), "the last good content stays");
+    assert!(common::stat(&server, |s| &s.reload_failures) >= 1);
+    ann.step(1, 2).await;
+    server.shutdown().await;
+}
