@@ -348,3 +348,33 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account_out_with_a_clear_message() {
+    let server = start(&[], |c| c.server.login_failures_per_account = 3).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("lena", "password123")).await.unwrap();
+    let mut d = greeted(server.addr).await;
+    for guess in ["guess-one", "guess-two", "guess-three"] {
+        assert_eq!(
+            d.auth(login("lena", guess)).await,
+            Err(ErrorCode::BadCredentials)
+        );
+    }
+    // Now even the right password waits out the lockout.
+    d.send(&login("lena", "password123")).await;
+    match d
+        .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::LockedOut);
+            assert!(
+                message.contains("this account") && message.contains("5 minutes"),
+                "{message}"
+            );
+        }
+        _ => unreachable!(),
+    }
+    server.shutdown().await;
+}
