@@ -1,8 +1,10 @@
 // The observer view for admin accounts: map overlays (region grid, zones, spawn areas),
-// following any player in view with the camera, and live server stats — `/status.json` polled
-// over HTTP plus what the client can count itself (tick rate, frames, entities).
+// following any online player (one out of view is reached by teleporting the admin next to
+// them through the admin API), and live server stats — `/status.json` and `/admin/players`
+// polled over HTTP plus what the client can count itself (tick rate, frames, entities).
 
 import { el } from "./ui.js";
+import { loadToken } from "./net.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
@@ -17,6 +19,8 @@ export class Observer {
     this.health = { ok: null, ms: null, at: 0 };
     this.pollTimer = null;
     this.lastFrames = { n: 0, at: performance.now(), rate: 0 };
+    // Everyone online, from the admin API (positions included), beyond what is in view.
+    this.online = [];
     for (const id of ["ov-regions", "ov-zones", "ov-spawns"]) {
       $(id).addEventListener("change", () => this.applyOverlays());
     }
@@ -59,6 +63,35 @@ export class Observer {
     } catch {
       this.health = { ok: false, ms: null, at: Date.now() };
     }
+    this.online = (await this.admin("GET", "admin/players"))?.players ?? this.online;
+    this.refresh();
+  }
+
+  /** Calls the admin API with this admin's session token; null on any failure. */
+  async admin(method, path, body) {
+    const token = loadToken();
+    if (!token) return null;
+    try {
+      const resp = await fetch(path, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: body ? JSON.stringify(body) : undefined,
+        cache: "no-store",
+      });
+      return resp.ok ? await resp.json() : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Follows a player anywhere: out of view, the admin is first moved next to them. */
+  async goTo(p) {
+    const me = this.game.self;
+    if (me && p.name !== me.name && !this.game.entities.has(p.id)) {
+      await this.admin("POST", "admin/teleport", { name: me.name, x: p.x, y: p.y });
+      this.arriving = { id: p.id, until: performance.now() + 3000 };
+    }
+    this.renderer.follow = p.id === this.game.me?.id ? null : p.id;
     this.refresh();
   }
 
@@ -93,7 +126,12 @@ export class Observer {
       ["render", `${this.renderer.fps} fps`],
     ];
     $("obs-stats").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-    const players = [...g.entities.values()].filter((e) => e.kind === "player").sort((a, b) => a.name.localeCompare(b.name));
+    // Everyone online (admin API), with those in view merged in for live positions.
+    const inView = new Map([...g.entities.values()].filter((e) => e.kind === "player").map((e) => [e.id, e]));
+    const players = this.online
+      .map((p) => inView.get(p.id) ?? { id: p.id, name: p.name, x: p.x, y: p.y, far: true })
+      .concat([...inView.values()].filter((e) => !this.online.some((p) => p.id === e.id)))
+      .sort((a, b) => a.name.localeCompare(b.name));
     const following = this.renderer.follow;
     $("obs-players").replaceChildren(
       ...players.map((p) =>
@@ -106,11 +144,15 @@ export class Observer {
             "button",
             {
               onclick: () => {
-                this.renderer.follow = p.id === g.me?.id || following === p.id ? null : p.id;
-                this.refresh();
+                if (following === p.id || p.id === g.me?.id) {
+                  this.renderer.follow = null;
+                  this.refresh();
+                } else {
+                  this.goTo(p);
+                }
               },
             },
-            following === p.id ? "Unfollow" : "Follow",
+            following === p.id ? "Unfollow" : p.far ? "Go to" : "Follow",
           ),
         ),
       ),
@@ -120,6 +162,7 @@ export class Observer {
   /** Per frame: stop following someone who left view. */
   tick() {
     const f = this.renderer.follow;
-    if (f != null && !this.game.entities.has(f)) this.renderer.follow = null;
+    const arriving = this.arriving && this.arriving.id === f && performance.now() < this.arriving.until;
+    if (f != null && !arriving && !this.game.entities.has(f)) this.renderer.follow = null;
   }
 }

@@ -235,6 +235,8 @@ test("an account registers, plays, resumes after a drop, and as admin observes",
   await page.waitForSelector("#panel-observer:not([hidden])");
   await page.waitForFunction(() => window.emberkeep.renderer.overlays?.regions === true);
   await page.waitForFunction(() => /ok/.test(document.getElementById("obs-stats").textContent));
+  // Server-wide figures come from /status.json and the admin API (the session token).
+  await page.waitForFunction(() => /online\s*\d/.test(document.getElementById("obs-stats").textContent));
   const players = await page.$$eval("#obs-players li", (lis) => lis.map((l) => l.textContent));
   assert.ok(players.some((p) => p.includes("Heroine")), `the observer lists players in view: ${players}`);
   await page.screenshot({ path: join(ARTIFACTS, "observer.png") });
