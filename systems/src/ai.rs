@@ -78,8 +78,20 @@ pub fn think(
         Without<Player>,
     >,
     players: Query<(&Position, &Vitals, Has<Dead>), With<Player>>,
+    mut awake: Local<Vec<bool>>,
 ) {
     let now = tick.0;
+    // Regions some player can see. Idle and wandering mobs elsewhere sleep: nobody could see
+    // them move, and no player is near enough to aggro them.
+    awake.clear();
+    awake.resize(grid.players.len(), false);
+    for r in 0..grid.players.len() {
+        if !grid.players[r].is_empty() {
+            for &v in grid.view(r as u32).as_slice() {
+                awake[v as usize] = true;
+            }
+        }
+    }
     for (mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
         &mut mobs
     {
@@ -87,6 +99,10 @@ pub fn think(
             continue;
         };
         if vitals.hp <= 0 {
+            continue;
+        }
+        let roaming_now = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
+        if roaming_now && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
             continue;
         }
         let here = pos.0;
@@ -163,6 +179,17 @@ pub fn think(
             }),
         };
         let Some(goal) = goal else { continue };
+        if let AiState::Wander { .. } = *state {
+            // Wandering stays close to home: a greedy step is enough, no path search.
+            match greedy_step(here, goal, |t| can_walk(&map, def, mob.home, t)) {
+                Some(next) => {
+                    pos.0 = next;
+                    step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+                }
+                None => *state = AiState::Idle { until: now + 20 },
+            }
+            continue;
+        }
         if path.goal != Some(goal) || path.steps.is_empty() {
             path.goal = Some(goal);
             path.steps =
@@ -178,9 +205,11 @@ pub fn think(
         let Some(next) = path.steps.pop() else {
             continue;
         };
-        if !map.is_walkable(next)
-            || matches!(*state, AiState::Chase { .. }) && players.iter().any(|(p, ..)| p.0 == next)
-        {
+        let onto_target = match *state {
+            AiState::Chase { target: p } => players.get(p).is_ok_and(|(pp, ..)| pp.0 == next),
+            _ => false,
+        };
+        if !map.is_walkable(next) || onto_target {
             // Blocked (or the next tile is where the target stands): plan again next time.
             path.steps.clear();
             continue;
@@ -192,6 +221,19 @@ pub fn think(
                 (vitals.hp + (vitals.max_hp * RETURN_HEAL_PCT / 100).max(1)).min(vitals.max_hp);
         }
     }
+}
+
+/// The walkable neighbour that gets closest to `goal` (Manhattan), if any gets closer.
+fn greedy_step(here: Tile, goal: Tile, ok: impl Fn(Tile) -> bool) -> Option<Tile> {
+    let d = |t: Tile| (t.x - goal.x).abs() + (t.y - goal.y).abs();
+    [(1, 0), (-1, 0), (0, 1), (0, -1)]
+        .into_iter()
+        .map(|(dx, dy)| Tile {
+            x: here.x + dx,
+            y: here.y + dy,
+        })
+        .filter(|t| d(*t) < d(here) && ok(*t))
+        .min_by_key(|t| (d(*t), t.y, t.x))
 }
 
 /// An idle mob whose pause is over picks a wander goal near home.
@@ -264,4 +306,39 @@ fn away_from(here: Tile, threat: Tile, ok: impl Fn(Tile) -> bool) -> Option<Tile
             (t.x - threat.x).abs() + (t.y - threat.y).abs()
                 > (here.x - threat.x).abs() + (here.y - threat.y).abs()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::world::Position;
+
+    use crate::scenario::{Scenario, open_map};
+
+    /// Idle mobs far from every player sleep; one in a player's view wanders.
+    #[test]
+    fn mobs_out_of_every_players_view_sleep() {
+        let config = SimConfig {
+            region_size: 4,
+            ..SimConfig::default()
+        };
+        let mut s = Scenario::new(open_map(64, 16, Tile { x: 2, y: 2 }), config);
+        s.join("Ann");
+        let (far, _) = s.spawn_mob("hare", Tile { x: 50, y: 8 });
+        let (near, _) = s.spawn_mob("hare", Tile { x: 4, y: 4 });
+        let mut far_moves = 0;
+        let mut near_moves = 0;
+        let (mut last_far, mut last_near) = (Tile { x: 50, y: 8 }, Tile { x: 4, y: 4 });
+        for _ in 0..400 {
+            s.tick();
+            let f = s.world.get::<Position>(far).unwrap().0;
+            let n = s.world.get::<Position>(near).unwrap().0;
+            far_moves += usize::from(f != last_far);
+            near_moves += usize::from(n != last_near);
+            (last_far, last_near) = (f, n);
+        }
+        assert_eq!(far_moves, 0, "nobody sees the far hare: it sleeps");
+        assert!(near_moves > 5, "the near hare wanders: {near_moves} steps");
+    }
 }

@@ -234,6 +234,9 @@ pub fn test_content() -> Content {
         .insert("brute".into(), mob("Brute", 500, 40, 0, 500, true, None));
     c.mobs
         .insert("villager".into(), mob("Villager", 30, 1, 0, 0, false, None));
+    let mut hare = mob("Hare", 10, 0, 0, 0, false, None);
+    hare.wander_radius = 3;
+    c.mobs.insert("hare".into(), hare);
     c.loot.insert(
         "rat".into(),
         LootTable {
