@@ -1,17 +1,28 @@
-//! One full tick (no network) with N players walking on a large open map: input, movement,
-//! region tracking, and building every client's frame. Run with `cargo bench --bench tick`.
+//! One full tick (no network): input, movement, effects, combat, mob AI, spawns, region
+//! tracking and building every client's frame. Run with `cargo bench --bench tick`.
+//!
+//! - `players_walking/N`: N players walking on a 1024 x 1024 open map, no mobs.
+//! - `players_mobs/P+M`: P players walking among M mobs of the shipped hostile kinds, on an
+//!   open map sized so that density is the same at every scale (2048 x 2048 for 5k + 50k).
+//!   Mobs wander, notice players near them and chase them with A*; players get hit, die and
+//!   respawn — the realistic cost of a populated world.
 
+use std::time::{Duration, Instant};
+
+use bevy_ecs::prelude::{Entity, World};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use emberkeep_components::config::SimConfig;
+use emberkeep_components::content::{Content, SpawnArea};
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::persist::StorageOut;
 use emberkeep_components::protocol::{ClientMsg, PROTOCOL_VERSION};
-use emberkeep_systems::{build_world, run_tick};
+use emberkeep_components::world::{ConnIndex, Position};
+use emberkeep_systems::schedule::begin_tick;
+use emberkeep_systems::{Phase, build_world, run_tick};
 
-const SIDE: i32 = 1024;
-
-/// The shipped content (classes, items, ...), without the shipped map's mob spawn areas.
-fn shipped_content() -> emberkeep_components::content::Content {
+/// The shipped content (classes, items, mobs, ...), without the shipped map's spawn areas.
+fn shipped_content() -> Content {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     let mut content = emberkeep::assets::load_assets(&dir, "emberfield")
         .expect("shipped assets are valid")
@@ -20,26 +31,62 @@ fn shipped_content() -> emberkeep_components::content::Content {
     content
 }
 
-/// A world with `players` connected players spread over the map, plus their positions.
-fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
-    let mut map = TileMap::open("bench", SIDE, SIDE);
-    // Spread newcomers over a grid of spawn points (they are handed out in turn).
-    let per_row = (players as f64).sqrt().ceil() as i32;
-    let gap = SIDE / (per_row + 1);
-    for i in 0..players as i32 {
-        let tile = Tile {
+/// `n` tiles on an even grid over a `side` x `side` map.
+fn grid_points(n: usize, side: i32) -> Vec<Tile> {
+    let per_row = (n as f64).sqrt().ceil() as i32;
+    let gap = side / (per_row + 1);
+    (0..n as i32)
+        .map(|i| Tile {
             x: gap * (1 + i % per_row),
             y: gap * (1 + i / per_row),
-        };
-        map.player_spawns.push(SpawnPoint {
+        })
+        .collect()
+}
+
+/// Spawn areas of 100 mobs each, one per cell of an even grid, the hostile kinds in turn.
+fn mob_areas(mobs: usize, side: i32) -> Vec<SpawnArea> {
+    const KINDS: [&str; 5] = ["rat", "wolf", "crab", "goblin", "forest_spider"];
+    let areas = mobs.div_ceil(100);
+    let cols = ((areas as f64).sqrt().ceil() as i32).max(1);
+    let cell = side / cols;
+    (0..areas)
+        .map(|a| {
+            let (cx, cy) = (a as i32 % cols, a as i32 / cols);
+            let min = Tile {
+                x: cx * cell + 2,
+                y: cy * cell + 2,
+            };
+            SpawnArea {
+                name: format!("area{a}"),
+                mob: KINDS[a % KINDS.len()].into(),
+                count: (mobs - a * 100).min(100) as u32,
+                min,
+                max: Tile {
+                    x: min.x + (cell - 5).max(0),
+                    y: min.y + (cell - 5).max(0),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A world with `players` connected players spread over a `side` map and `mobs` mobs
+/// (spawned on the first tick); returns each player's connection and entity.
+fn populated(players: usize, mobs: usize, side: i32) -> (World, Vec<(ConnId, Entity)>) {
+    let mut map = TileMap::open("bench", side, side);
+    map.player_spawns = grid_points(players, side)
+        .into_iter()
+        .enumerate()
+        .map(|(i, tile)| SpawnPoint {
             name: format!("s{i}"),
             tile,
-        });
-    }
-    let spawns: Vec<Tile> = map.player_spawns.iter().map(|s| s.tile).collect();
-    let mut world = build_world(map, shipped_content(), SimConfig::default(), 1);
+        })
+        .collect();
+    let mut content = shipped_content();
+    content.spawn_areas = mob_areas(mobs, side);
+    let mut world = build_world(map, content, SimConfig::default(), 1);
     let mut conns = Vec::new();
-    for (i, tile) in spawns.into_iter().enumerate() {
+    for i in 0..players {
         let conn = ConnId(i as u64 + 1);
         let mut q = world.resource_mut::<InboundQueue>();
         q.0.push(WorldInput::Opened {
@@ -54,56 +101,145 @@ fn populated(players: usize) -> (bevy_ecs::world::World, Vec<(ConnId, Tile)>) {
                 class: None,
             },
         });
-        conns.push((conn, tile));
+        conns.push(conn);
     }
     run_tick(&mut world);
-    world.resource_mut::<Outbox>().frames.clear();
-    (world, conns)
+    drain(&mut world);
+    let index = &world.resource::<ConnIndex>().0;
+    let players = conns.iter().map(|c| (*c, index[c])).collect();
+    (world, players)
 }
 
-fn bench_tick(c: &mut Criterion) {
+/// Empties what the runner would take after a tick (frames, closes, storage requests).
+fn drain(world: &mut World) {
+    let mut outbox = world.resource_mut::<Outbox>();
+    std::hint::black_box(std::mem::take(&mut outbox.frames));
+    outbox.closes.clear();
+    world.resource_mut::<StorageOut>().0.clear();
+}
+
+/// Queues this tick's steps: each player steps every third tick (within the default 8 steps
+/// a second) from where it really stands, walking a square so it stays near home and keeps
+/// crossing region borders. Dead players' steps are refused, as they would be.
+fn queue_steps(world: &mut World, players: &[(ConnId, Entity)], tick: u64) {
+    let mut steps = Vec::with_capacity(players.len() / 3 + 1);
+    for (i, (conn, e)) in players.iter().enumerate() {
+        if !(tick + i as u64).is_multiple_of(3) {
+            continue;
+        }
+        let Some(at) = world.get::<Position>(*e).map(|p| p.0) else {
+            continue;
+        };
+        let leg = ((tick + i as u64) / 3 / 24) % 4;
+        let (dx, dy) = [(1, 0), (0, 1), (-1, 0), (0, -1)][leg as usize];
+        steps.push(WorldInput::Command {
+            conn: *conn,
+            msg: ClientMsg::Move {
+                x: at.x + dx,
+                y: at.y + dy,
+                seq: None,
+            },
+        });
+    }
+    world.resource_mut::<InboundQueue>().0.extend(steps);
+}
+
+/// Times `iters` ticks; queuing the input and draining the output are not timed.
+fn time_ticks(
+    world: &mut World,
+    players: &[(ConnId, Entity)],
+    tick: &mut u64,
+    iters: u64,
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        *tick += 1;
+        queue_steps(world, players, *tick);
+        let started = Instant::now();
+        run_tick(world);
+        total += started.elapsed();
+        drain(world);
+    }
+    total
+}
+
+/// Runs `ticks` ticks phase by phase and prints each phase's mean time, as the server's
+/// "tick stats" log line does.
+fn print_phases(
+    label: &str,
+    world: &mut World,
+    players: &[(ConnId, Entity)],
+    tick: &mut u64,
+    ticks: u32,
+) {
+    let mut spent = [Duration::ZERO; Phase::ALL.len()];
+    for _ in 0..ticks {
+        *tick += 1;
+        queue_steps(world, players, *tick);
+        begin_tick(world);
+        for (i, phase) in Phase::ALL.into_iter().enumerate() {
+            let started = Instant::now();
+            world.run_schedule(phase);
+            spent[i] += started.elapsed();
+        }
+        drain(world);
+    }
+    let phases: Vec<String> = Phase::ALL
+        .iter()
+        .zip(spent)
+        .map(|(p, d)| format!("{}={}", p.name(), (d / ticks).as_micros()))
+        .collect();
+    println!(
+        "{label}: mean µs per phase over {ticks} ticks: {}",
+        phases.join(" ")
+    );
+}
+
+fn bench_players_walking(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick");
     group.sample_size(30);
+    group.measurement_time(Duration::from_secs(4));
     for players in [100usize, 1_000, 5_000] {
-        let (mut world, mut conns) = populated(players);
-        let mut tick: u64 = 0;
+        let (mut world, conns) = populated(players, 0, 1024);
+        let mut tick = 0;
         group.bench_with_input(
             BenchmarkId::new("players_walking", players),
             &players,
-            |b, _| {
-                b.iter(|| {
-                    tick += 1;
-                    let mut q = world.resource_mut::<InboundQueue>();
-                    // Each player steps every third tick (within the default 8 steps/s), walking
-                    // a square so they stay near home and keep crossing region borders.
-                    for (i, (conn, at)) in conns.iter_mut().enumerate() {
-                        if !(tick + i as u64).is_multiple_of(3) {
-                            continue;
-                        }
-                        let leg = ((tick + i as u64) / 3 / 24) % 4;
-                        let (dx, dy) = [(1, 0), (0, 1), (-1, 0), (0, -1)][leg as usize];
-                        *at = Tile {
-                            x: at.x + dx,
-                            y: at.y + dy,
-                        };
-                        q.0.push(WorldInput::Command {
-                            conn: *conn,
-                            msg: ClientMsg::Move {
-                                x: at.x,
-                                y: at.y,
-                                seq: None,
-                            },
-                        });
-                    }
-                    run_tick(&mut world);
-                    let frames = std::mem::take(&mut world.resource_mut::<Outbox>().frames);
-                    std::hint::black_box(frames);
-                })
-            },
+            |b, _| b.iter_custom(|iters| time_ticks(&mut world, &conns, &mut tick, iters)),
         );
     }
     group.finish();
 }
 
-criterion_group!(benches, bench_tick);
+fn bench_players_and_mobs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(8));
+    // Same density at every scale: 5,000 players and 50,000 mobs on 2048 x 2048.
+    for (players, mobs, side) in [
+        (100usize, 1_000usize, 304),
+        (1_000, 10_000, 928),
+        (5_000, 50_000, 2048),
+    ] {
+        let (mut world, conns) = populated(players, mobs, side);
+        let mut tick = 0;
+        // Let the mobs spread out and the first fights start before measuring.
+        time_ticks(&mut world, &conns, &mut tick, 100);
+        let id = format!("{players}+{mobs}");
+        group.bench_with_input(BenchmarkId::new("players_mobs", &id), &players, |b, _| {
+            b.iter_custom(|iters| time_ticks(&mut world, &conns, &mut tick, iters))
+        });
+        print_phases(
+            &format!("tick/players_mobs/{id}"),
+            &mut world,
+            &conns,
+            &mut tick,
+            50,
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_players_walking, bench_players_and_mobs);
 criterion_main!(benches);

@@ -1,0 +1,226 @@
+//! `emberkeep-bot`: a load generator. Opens N real WebSocket clients against a server, ramps
+//! them up, lets them play for a while (walk, chat, fight), prints a progress line every
+//! second and a report at the end (optionally as JSON). `--floor` connects to
+//! `emberkeep-floor` instead and only counts frames, to measure the raw cost of a frame.
+//!
+//! docs/PERFORMANCE.md shows how the figures there were produced with it.
+
+mod bot;
+mod metrics;
+mod scan;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use bot::{Behaviour, Settings, Shared};
+use metrics::{Metrics, Progress, RunInfo};
+
+/// Load bot for Emberkeep: N WebSocket clients that join as guests and play.
+#[derive(Parser, Debug)]
+#[command(name = "emberkeep-bot", version, about)]
+struct Cli {
+    /// Server WebSocket URL
+    #[arg(long, default_value = "ws://127.0.0.1:9001")]
+    url: String,
+    /// Clients to open
+    #[arg(long, default_value_t = 10)]
+    clients: usize,
+    /// New clients per second while ramping up
+    #[arg(long, default_value_t = 100.0)]
+    ramp: f64,
+    /// Length of the run in seconds, from the first connection (the ramp included); every
+    /// client then closes politely
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+    /// Also write the report to this file as JSON
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// What the clients do in the world
+    #[arg(long, value_enum, default_value_t = Behaviour::Mixed)]
+    behaviour: Behaviour,
+    /// Floor mode: connect without `hello` and only count frames (against emberkeep-floor)
+    #[arg(long)]
+    floor: bool,
+    /// Names are this prefix and the client's number (3–16 characters in all, starting with
+    /// a letter); use different prefixes for bots running side by side on one server
+    #[arg(long, default_value = "bot")]
+    name_prefix: String,
+    /// Steps per second while walking (the server allows 8 by default)
+    #[arg(long, default_value_t = 4.0)]
+    steps_per_sec: f64,
+    /// Worker threads of the bot's runtime
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Seed of the bots' choices (directions, pauses, chat)
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = check(&cli) {
+        eprintln!("emberkeep-bot: {e}");
+        return ExitCode::from(2);
+    }
+    // One thread: a current-thread runtime, which saves the cross-thread wake-ups.
+    let mut builder = if cli.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(cli.threads);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("emberkeep-bot: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(run(&cli));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    report.print_summary();
+    if let Some(path) = &cli.json {
+        let written = serde_json::to_string_pretty(&report)
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("emberkeep-bot: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let failed = report.dropped_total + report.connect_failed.values().sum::<u64>();
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Rejects settings that cannot work, saying which flag is wrong.
+fn check(cli: &Cli) -> Result<(), String> {
+    if cli.clients == 0 {
+        return Err("--clients must be at least 1".into());
+    }
+    if !cli.ramp.is_finite() || cli.ramp <= 0.0 {
+        return Err("--ramp must be positive".into());
+    }
+    if !cli.duration.is_finite() || cli.duration <= 0.0 {
+        return Err("--duration must be positive".into());
+    }
+    if !(0.1..=50.0).contains(&cli.steps_per_sec) {
+        return Err("--steps-per-sec must be between 0.1 and 50".into());
+    }
+    if cli.threads == 0 {
+        return Err("--threads must be at least 1".into());
+    }
+    let p = &cli.name_prefix;
+    let longest = p.len() + (cli.clients - 1).to_string().len();
+    if !p.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !p
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || longest > 16
+    {
+        return Err(format!(
+            "--name-prefix {p:?}: names are 3-16 letters, digits, '_' or '-' starting with a letter, and the prefix plus the client number ({longest} characters here) must fit"
+        ));
+    }
+    Ok(())
+}
+
+async fn run(cli: &Cli) -> metrics::Report {
+    let start = Instant::now();
+    let duration = Duration::from_secs_f64(cli.duration);
+    let end_at = start + duration;
+    let shared = Arc::new(Shared {
+        settings: Settings {
+            url: cli.url.clone(),
+            behaviour: cli.behaviour,
+            floor: cli.floor,
+            name_prefix: cli.name_prefix.clone(),
+            step_interval: Duration::from_secs_f64(1.0 / cli.steps_per_sec),
+            end_at,
+            seed: cli.seed,
+        },
+        metrics: Metrics::default(),
+    });
+    let ramp_secs = cli.clients as f64 / cli.ramp;
+    // Steady state: every client started, plus 2 s for the last ones to join and settle.
+    let steady_from = ramp_secs.ceil() as u64 + 2;
+    if steady_from as f64 >= cli.duration {
+        eprintln!(
+            "emberkeep-bot: the ramp ({ramp_secs:.0} s) leaves no steady time in a {:.0} s run; steady figures will be empty",
+            cli.duration
+        );
+    }
+    let progress = tokio::spawn(report_every_second(
+        shared.clone(),
+        start,
+        end_at,
+        steady_from,
+        cli.clients,
+    ));
+    let mut bots = JoinSet::new();
+    for i in 0..cli.clients {
+        let at = start + Duration::from_secs_f64(i as f64 / cli.ramp);
+        if at >= end_at {
+            break;
+        }
+        tokio::time::sleep_until(at).await;
+        bots.spawn(bot::run(i, shared.clone()));
+    }
+    // Bots stop at `end_at` and close politely; give stragglers a few seconds.
+    let all_done = async { while bots.join_next().await.is_some() {} };
+    if tokio::time::timeout_at(end_at + Duration::from_secs(5), all_done)
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "emberkeep-bot: {} clients still closing; abandoning them",
+            bots.len()
+        );
+        bots.abort_all();
+    }
+    let progress = progress
+        .await
+        .unwrap_or_else(|_| Progress::new(start.into_std(), cli.clients));
+    let info = RunInfo {
+        mode: if cli.floor { "floor" } else { "game" },
+        url: cli.url.clone(),
+        behaviour: cli.behaviour.name().into(),
+        clients: cli.clients,
+        ramp: cli.ramp,
+        steady_from,
+    };
+    metrics::report(&shared.metrics, info, progress, start.elapsed())
+}
+
+/// Prints one progress line a second until the end of the run; returns the samples.
+async fn report_every_second(
+    shared: Arc<Shared>,
+    start: Instant,
+    end_at: Instant,
+    steady_from: u64,
+    clients: usize,
+) -> Progress {
+    let mut progress = Progress::new(start.into_std(), clients);
+    let mut next = start + Duration::from_secs(1);
+    let mut steady = false;
+    while next <= end_at {
+        tokio::time::sleep_until(next).await;
+        progress.sample(&shared.metrics);
+        if !steady && next >= start + Duration::from_secs(steady_from) {
+            metrics::start_steady(&shared.metrics);
+            steady = true;
+        }
+        next += Duration::from_secs(1);
+    }
+    progress
+}

@@ -1,0 +1,392 @@
+//! What the bots measure: counters shared by every bot, move→confirmation latencies, the
+//! once-a-second progress line and the final report (printed, and written as JSON).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Counters every bot adds to. Cheap on the hot path: relaxed atomics, and a lock only for
+/// latency samples and rare events (errors, drops).
+#[derive(Default)]
+pub struct Metrics {
+    /// Clients in the world now (floor mode: connected now).
+    pub connected: AtomicU64,
+    /// Clients that ever got in.
+    pub joined: AtomicU64,
+    pub frames_in: AtomicU64,
+    pub events_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub msgs_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Steps that got neither a confirmation nor a refusal within the timeout.
+    pub unconfirmed: AtomicU64,
+    latencies: Mutex<Latencies>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    dropped: Mutex<BTreeMap<String, u64>>,
+    connect_failed: Mutex<BTreeMap<String, u64>>,
+}
+
+#[derive(Default)]
+struct Latencies {
+    /// Samples of the current second, in µs.
+    second: Vec<u32>,
+    /// Every sample of the run.
+    all: Vec<u32>,
+    /// Samples taken once every client had been started (after the ramp).
+    steady: Vec<u32>,
+    steady_on: bool,
+}
+
+pub fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+impl Metrics {
+    /// A step was confirmed `took` after it was sent.
+    pub fn latency(&self, took: Duration) {
+        let us = took.as_micros().min(u128::from(u32::MAX)) as u32;
+        let mut l = self.latencies.lock().unwrap_or_else(|e| e.into_inner());
+        l.second.push(us);
+        l.all.push(us);
+        if l.steady_on {
+            l.steady.push(us);
+        }
+    }
+
+    /// The server sent an `error` with this code.
+    pub fn error(&self, code: &str) {
+        bump(&self.errors, code);
+    }
+
+    /// A connection ended without being asked to.
+    pub fn dropped(&self, reason: &str) {
+        bump(&self.dropped, reason);
+    }
+
+    /// A connection could not be opened.
+    pub fn connect_failed(&self, reason: &str) {
+        bump(&self.connect_failed, reason);
+    }
+
+    fn total(map: &Mutex<BTreeMap<String, u64>>) -> u64 {
+        map.lock().unwrap_or_else(|e| e.into_inner()).values().sum()
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            frames_in: get(&self.frames_in),
+            events_in: get(&self.events_in),
+            bytes_in: get(&self.bytes_in),
+            msgs_out: get(&self.msgs_out),
+            bytes_out: get(&self.bytes_out),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Counts {
+    frames_in: u64,
+    events_in: u64,
+    bytes_in: u64,
+    msgs_out: u64,
+    bytes_out: u64,
+}
+
+/// One second of the run, as printed in the progress line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Second {
+    pub t: u64,
+    pub connected: u64,
+    pub frames_in: u64,
+    pub events_in: u64,
+    pub bytes_in: u64,
+    pub msgs_out: u64,
+    pub bytes_out: u64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    pub errors: u64,
+    pub dropped: u64,
+}
+
+/// Takes one [`Second`] each time it is called (once a second) and prints it.
+pub struct Progress {
+    start: Instant,
+    last: Counts,
+    pub seconds: Vec<Second>,
+    requested: usize,
+}
+
+impl Progress {
+    pub fn new(start: Instant, requested: usize) -> Self {
+        Progress {
+            start,
+            last: Counts::default(),
+            seconds: Vec::new(),
+            requested,
+        }
+    }
+
+    pub fn sample(&mut self, m: &Metrics) {
+        let now = m.counts();
+        let mut second = {
+            let mut l = m.latencies.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut l.second)
+        };
+        second.sort_unstable();
+        let s = Second {
+            t: self.start.elapsed().as_secs_f64().round() as u64,
+            connected: get(&m.connected),
+            frames_in: now.frames_in - self.last.frames_in,
+            events_in: now.events_in - self.last.events_in,
+            bytes_in: now.bytes_in - self.last.bytes_in,
+            msgs_out: now.msgs_out - self.last.msgs_out,
+            bytes_out: now.bytes_out - self.last.bytes_out,
+            latency_p50_ms: pct_ms(&second, 0.50),
+            latency_p99_ms: pct_ms(&second, 0.99),
+            errors: Metrics::total(&m.errors),
+            dropped: Metrics::total(&m.dropped),
+        };
+        self.last = now;
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        println!(
+            "[{:>4}s] connected {}/{}  in {} frames/s {} ev/s {:.2} MB/s  out {} msg/s  move p50 {} ms p99 {} ms  errors {}  dropped {}",
+            s.t,
+            s.connected,
+            self.requested,
+            s.frames_in,
+            s.events_in,
+            s.bytes_in as f64 / 1e6,
+            s.msgs_out,
+            ms(s.latency_p50_ms),
+            ms(s.latency_p99_ms),
+            s.errors,
+            s.dropped,
+        );
+        self.seconds.push(s);
+    }
+}
+
+/// From now on latency samples also count towards the steady-state figures.
+pub fn start_steady(m: &Metrics) {
+    m.latencies
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .steady_on = true;
+}
+
+/// Nearest-rank percentile of sorted µs samples, in ms.
+fn pct_ms(sorted: &[u32], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
+    Some(f64::from(sorted[rank - 1]) / 1000.0)
+}
+
+/// Latency percentiles of one set of samples.
+#[derive(Debug, Serialize)]
+pub struct LatencySummary {
+    pub samples: usize,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+fn summarize(mut v: Vec<u32>) -> LatencySummary {
+    v.sort_unstable();
+    LatencySummary {
+        samples: v.len(),
+        p50_ms: pct_ms(&v, 0.50),
+        p95_ms: pct_ms(&v, 0.95),
+        p99_ms: pct_ms(&v, 0.99),
+        max_ms: v.last().map(|m| f64::from(*m) / 1000.0),
+    }
+}
+
+/// Per-second rates averaged over some seconds.
+#[derive(Debug, Serialize, Default)]
+pub struct Rates {
+    pub seconds: usize,
+    pub frames_in_per_sec: f64,
+    pub events_in_per_sec: f64,
+    pub bytes_in_per_sec: f64,
+    pub msgs_out_per_sec: f64,
+    pub bytes_out_per_sec: f64,
+    pub mean_connected: f64,
+}
+
+fn rates(seconds: &[Second]) -> Rates {
+    let n = seconds.len().max(1) as f64;
+    let sum = |f: fn(&Second) -> u64| seconds.iter().map(f).sum::<u64>() as f64 / n;
+    Rates {
+        seconds: seconds.len(),
+        frames_in_per_sec: sum(|s| s.frames_in),
+        events_in_per_sec: sum(|s| s.events_in),
+        bytes_in_per_sec: sum(|s| s.bytes_in),
+        msgs_out_per_sec: sum(|s| s.msgs_out),
+        bytes_out_per_sec: sum(|s| s.bytes_out),
+        mean_connected: sum(|s| s.connected),
+    }
+}
+
+/// The bot process's own CPU use.
+#[derive(Debug, Serialize)]
+pub struct BotCpu {
+    pub cpu_secs: f64,
+    /// Share of one core over the whole run, in percent.
+    pub core_pct: f64,
+    /// CPU per connected client per second of the run, in µs (busy µs per client-second).
+    pub us_per_client_sec: f64,
+    /// CPU per frame received, in µs.
+    pub us_per_frame_in: f64,
+}
+
+/// User plus system CPU time of this process so far, from `/proc/self/stat`.
+pub fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces):
+    // state is field 3, utime field 14, stime field 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // Linux reports these in USER_HZ, which is 100 on every architecture it exposes to /proc.
+    Some((utime + stime) / 100.0)
+}
+
+/// Everything the run measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub mode: &'static str,
+    pub url: String,
+    pub behaviour: String,
+    pub clients_requested: usize,
+    pub ramp_per_sec: f64,
+    pub duration_secs: f64,
+    pub clients_joined: u64,
+    /// Most clients in the world at once (from the once-a-second samples).
+    pub peak_connected: u64,
+    pub connect_failed: BTreeMap<String, u64>,
+    pub dropped: BTreeMap<String, u64>,
+    pub dropped_total: u64,
+    /// Averages over the whole run.
+    pub rates: Rates,
+    /// Averages over the seconds after every client had been started (and 2 s to settle).
+    pub steady_rates: Rates,
+    pub latency: LatencySummary,
+    pub steady_latency: LatencySummary,
+    pub unconfirmed_moves: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub bot_cpu: BotCpu,
+    pub series: Vec<Second>,
+}
+
+/// What the run was asked to do.
+pub struct RunInfo {
+    pub mode: &'static str,
+    pub url: String,
+    pub behaviour: String,
+    pub clients: usize,
+    pub ramp: f64,
+    /// Seconds after the start from which the run counts as steady.
+    pub steady_from: u64,
+}
+
+pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) -> Report {
+    let take = |map: &Mutex<BTreeMap<String, u64>>| {
+        std::mem::take(&mut *map.lock().unwrap_or_else(|e| e.into_inner()))
+    };
+    let (all, steady) = {
+        let mut l = m.latencies.lock().unwrap_or_else(|e| e.into_inner());
+        (std::mem::take(&mut l.all), std::mem::take(&mut l.steady))
+    };
+    let dropped = take(&m.dropped);
+    let seconds = progress.seconds;
+    let steady_seconds: Vec<Second> = seconds
+        .iter()
+        .filter(|s| s.t > info.steady_from)
+        .cloned()
+        .collect();
+    let cpu = process_cpu_secs().unwrap_or(0.0);
+    let client_secs: f64 = seconds.iter().map(|s| s.connected as f64).sum();
+    let frames = get(&m.frames_in).max(1) as f64;
+    Report {
+        mode: info.mode,
+        url: info.url,
+        behaviour: info.behaviour,
+        clients_requested: info.clients,
+        ramp_per_sec: info.ramp,
+        duration_secs: wall.as_secs_f64(),
+        clients_joined: get(&m.joined),
+        peak_connected: seconds.iter().map(|s| s.connected).max().unwrap_or(0),
+        connect_failed: take(&m.connect_failed),
+        dropped_total: dropped.values().sum(),
+        dropped,
+        rates: rates(&seconds),
+        steady_rates: rates(&steady_seconds),
+        latency: summarize(all),
+        steady_latency: summarize(steady),
+        unconfirmed_moves: get(&m.unconfirmed),
+        errors: take(&m.errors),
+        bot_cpu: BotCpu {
+            cpu_secs: cpu,
+            core_pct: 100.0 * cpu / wall.as_secs_f64().max(1e-9),
+            us_per_client_sec: 1e6 * cpu / client_secs.max(1.0),
+            us_per_frame_in: 1e6 * cpu / frames,
+        },
+        series: seconds,
+    }
+}
+
+impl Report {
+    /// The closing summary line.
+    pub fn print_summary(&self) {
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        let r = &self.steady_rates;
+        let l = &self.steady_latency;
+        println!(
+            "done ({}): {} of {} clients joined, {} dropped, {} failed to connect; steady: {:.0} clients, in {:.0} frames/s {:.0} ev/s {:.2} MB/s, out {:.0} msg/s {:.2} MB/s; move p50/p95/p99/max {}/{}/{}/{} ms ({} samples, {} unconfirmed); errors {:?}; dropped {:?}; bot CPU {:.1} s = {:.0}% of a core, {:.1} µs per client-second, {:.2} µs per frame",
+            self.mode,
+            self.clients_joined,
+            self.clients_requested,
+            self.dropped_total,
+            self.connect_failed.values().sum::<u64>(),
+            r.mean_connected,
+            r.frames_in_per_sec,
+            r.events_in_per_sec,
+            r.bytes_in_per_sec / 1e6,
+            r.msgs_out_per_sec,
+            r.bytes_out_per_sec / 1e6,
+            ms(l.p50_ms),
+            ms(l.p95_ms),
+            ms(l.p99_ms),
+            ms(l.max_ms),
+            l.samples,
+            self.unconfirmed_moves,
+            self.errors,
+            self.dropped,
+            self.bot_cpu.cpu_secs,
+            self.bot_cpu.core_pct,
+            self.bot_cpu.us_per_client_sec,
+            self.bot_cpu.us_per_frame_in,
+        );
+    }
+}
