@@ -30,13 +30,12 @@ fn last_inventory(c: &Client) -> Vec<ItemView> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_was() {
-    let server = start_with_mobs(&[], &[("rat", 2, 1)], |_| {}).await;
-    let mut c = greeted(server.addr).await;
-    let token = c.auth(register("hana", "password123")).await.unwrap();
+/// Registers `user`, creates the warrior `name` and enters the world; returns the session token.
+async fn new_hero(addr: SocketAddr, user: &str, name: &str) -> (Client, String) {
+    let mut c = greeted(addr).await;
+    let token = c.auth(register(user, "password123")).await.unwrap();
     c.send(&ClientMsg::CreateCharacter {
-        name: "Hana".into(),
+        name: name.into(),
         class: "warrior".into(),
     })
     .await;
@@ -44,46 +43,36 @@ async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_w
         matches!(e, ServerEvent::Characters { .. })
     })
     .await;
-    c.play("Hana").await;
-    // Kill the rat next to the spawn, take its dagger, wear it, walk off, get hurt... well, walk.
-    let rat = match c
-        .saw_or_wait("rat", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Mob,
-                    ..
-                }
-            )
-        })
-        .await
-    {
+    c.play(name).await;
+    (c, token)
+}
+
+/// Kills the rat in view (the test content's rat always drops a dagger), picks the dagger up
+/// and returns its item id.
+async fn loot_dagger(c: &mut Client) -> u64 {
+    let spawn_of = |kind: EntityKind| move |e: &ServerEvent| matches!(e, ServerEvent::Spawn { kind: k, .. } if *k == kind);
+    let id = |e: ServerEvent| match e {
         ServerEvent::Spawn { id, .. } => id,
         _ => unreachable!(),
     };
+    let rat = id(c.saw_or_wait("rat", spawn_of(EntityKind::Mob)).await);
     c.send(&ClientMsg::Attack { target: rat }).await;
-    let loot = match c
-        .wait_for("loot", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Item,
-                    ..
-                }
-            )
-        })
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
+    let loot = id(c.wait_for("loot", spawn_of(EntityKind::Item)).await);
     c.send(&ClientMsg::Pickup { item: loot }).await;
     c.wait_for(
         "inventory",
         |e| matches!(e, ServerEvent::Inventory { items, .. } if !items.is_empty()),
     )
     .await;
-    let dagger = last_inventory(&c)[0].id;
+    last_inventory(c)[0].id
+}
+
+#[tokio::test]
+async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_was() {
+    let server = start_with_mobs(&[], &[("rat", 2, 1)], |_| {}).await;
+    let (mut c, token) = new_hero(server.addr, "hana", "Hana").await;
+    // Kill the rat next to the spawn, take its dagger, wear it, walk off.
+    let dagger = loot_dagger(&mut c).await;
     c.send(&ClientMsg::Equip { item: dagger }).await;
     c.wait_for(
         "equipment",
@@ -140,68 +129,9 @@ async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_w
 #[tokio::test]
 async fn a_give_is_one_atomic_write_of_both_characters() {
     let server = start_with_mobs(&[], &[("rat", 2, 1)], |_| {}).await;
-    let mut a = greeted(server.addr).await;
-    a.auth(register("ivy", "password123")).await.unwrap();
-    a.send(&ClientMsg::CreateCharacter {
-        name: "Ivy".into(),
-        class: "warrior".into(),
-    })
-    .await;
-    a.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    a.play("Ivy").await;
-    let mut b = greeted(server.addr).await;
-    b.auth(register("jon", "password123")).await.unwrap();
-    b.send(&ClientMsg::CreateCharacter {
-        name: "Jon".into(),
-        class: "warrior".into(),
-    })
-    .await;
-    b.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    b.play("Jon").await;
-    let rat = match a
-        .saw_or_wait("rat", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Mob,
-                    ..
-                }
-            )
-        })
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
-    a.send(&ClientMsg::Attack { target: rat }).await;
-    let loot = match a
-        .wait_for("loot", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Item,
-                    ..
-                }
-            )
-        })
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
-    a.send(&ClientMsg::Pickup { item: loot }).await;
-    a.wait_for(
-        "inventory",
-        |e| matches!(e, ServerEvent::Inventory { items, .. } if !items.is_empty()),
-    )
-    .await;
-    let dagger = last_inventory(&a)[0].id;
+    let (mut a, _) = new_hero(server.addr, "ivy", "Ivy").await;
+    let (mut b, _) = new_hero(server.addr, "jon", "Jon").await;
+    let dagger = loot_dagger(&mut a).await;
     a.send(&ClientMsg::Give {
         item: dagger,
         to: b.id,

@@ -438,22 +438,10 @@ mod tests {
     use emberkeep_components::stats::{Derived, Experience, Level, Vitals};
     use emberkeep_components::world::Position;
 
-    use crate::scenario::{Scenario, events, open_map};
+    use crate::scenario::{Scenario, error_codes as errors, events, open_map};
 
     fn field() -> Scenario {
         Scenario::new(open_map(16, 16, Tile { x: 3, y: 1 }), SimConfig::default())
-    }
-
-    fn errors(ev: &[ServerEvent]) -> Vec<ErrorCode> {
-        ev.iter()
-            .filter_map(|e| {
-                if let ServerEvent::Error { code, .. } = e {
-                    Some(*code)
-                } else {
-                    None
-                }
-            })
-            .collect()
     }
 
     /// Ann kills a rat next to her: 10 damage a hit against 20 hp.

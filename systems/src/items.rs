@@ -537,22 +537,10 @@ mod tests {
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent, StatUpdate};
     use emberkeep_components::stats::{Derived, Vitals};
 
-    use crate::scenario::{Scenario, events, open_map};
+    use crate::scenario::{Scenario, error_codes as errors, events, open_map};
 
     fn scenario() -> Scenario {
         Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default())
-    }
-
-    fn errors(ev: &[ServerEvent]) -> Vec<ErrorCode> {
-        ev.iter()
-            .filter_map(|e| {
-                if let ServerEvent::Error { code, .. } = e {
-                    Some(*code)
-                } else {
-                    None
-                }
-            })
-            .collect()
     }
 
     #[test]

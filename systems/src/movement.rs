@@ -102,7 +102,7 @@ mod tests {
     use emberkeep_components::map::Tile;
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 
-    use crate::scenario::{Scenario, events, open_map};
+    use crate::scenario::{Scenario, error_codes, events, open_map};
 
     fn walled() -> Scenario {
         let mut map = open_map(32, 32, Tile { x: 5, y: 5 });
@@ -115,18 +115,6 @@ mod tests {
                 ..SimConfig::default()
             },
         )
-    }
-
-    fn error_codes(ev: &[ServerEvent]) -> Vec<ErrorCode> {
-        ev.iter()
-            .filter_map(|e| {
-                if let ServerEvent::Error { code, .. } = e {
-                    Some(*code)
-                } else {
-                    None
-                }
-            })
-            .collect()
     }
 
     #[test]

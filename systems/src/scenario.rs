@@ -7,7 +7,9 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
-use emberkeep_components::protocol::{ClientMsg, CloseReason, PROTOCOL_VERSION, ServerEvent};
+use emberkeep_components::protocol::{
+    ClientMsg, CloseReason, ErrorCode, PROTOCOL_VERSION, ServerEvent,
+};
 use emberkeep_components::world::{ConnIndex, Position};
 
 use emberkeep_components::content::*;
@@ -343,6 +345,20 @@ impl Scenario {
 /// The events one connection received, or none.
 pub fn events(got: &Received, conn: ConnId) -> &[ServerEvent] {
     got.get(&conn).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The codes of the `error` events among these.
+pub fn error_codes(events: &[ServerEvent]) -> Vec<ErrorCode> {
+    events
+        .iter()
+        .filter_map(|e| {
+            if let ServerEvent::Error { code, .. } = e {
+                Some(*code)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Ids spawned in these events.
