@@ -33,7 +33,9 @@ pub struct Content {
     /// `assets/items.toml`, by id
     pub items: BTreeMap<String, ItemDef>,
     /// `assets/mobs.toml`, by id
-    pub mobs: BTreeMap<String, MobDef>,
+    /// Shared with the mobs spawned from them: a live mob keeps the numbers it was spawned
+    /// with until it respawns, even across a reload.
+    pub mobs: BTreeMap<String, Arc<MobDef>>,
     /// `assets/loot.toml`, by id
     pub loot: BTreeMap<String, LootTable>,
     /// Mob spawn areas from the map's `mob_spawns` object layer.
@@ -315,7 +317,7 @@ pub struct ItemDef {
 }
 
 /// `mobs.toml` entry: a mob or NPC template.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MobDef {
     pub name: String,

@@ -1,8 +1,10 @@
 //! Components and resources for mobs and NPCs: template, home, behaviour state, spawn areas.
 
+use std::sync::Arc;
+
 use bevy_ecs::prelude::{Component, Entity, Resource};
 
-use crate::content::SpawnArea;
+use crate::content::{MobDef, SpawnArea};
 use crate::map::Tile;
 
 /// A mob or NPC: its template, the spawn area it belongs to and its home tile.
@@ -10,6 +12,8 @@ use crate::map::Tile;
 pub struct Mob {
     /// Id in mobs.toml.
     pub template: String,
+    /// That template as it was when this mob spawned (no lookup by name every tick).
+    pub def: Arc<MobDef>,
     /// Index in [`MobSpawner::areas`].
     pub area: usize,
     pub home: Tile,
@@ -30,12 +34,25 @@ pub enum AiState {
     Flee { from: Entity, until: u64 },
 }
 
-/// The tiles a mob plans to walk, next step last (popped from the end).
+/// How a mob gets where it is going: the tiles it plans to walk, next step last (popped from
+/// the end), and whether this errand needed planning at all.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Path {
     pub steps: Vec<Tile>,
-    /// Where the path leads.
+    /// Where the path leads (for a greedy step: the goal it was taken towards).
     pub goal: Option<Tile>,
+    /// Set once a greedy step was blocked on this errand: from then on the mob plans its way
+    /// (a greedy step could walk it back into the pocket it just planned out of).
+    pub detour: bool,
+}
+
+impl Path {
+    /// Forgets the plan: a new errand starts with greedy steps again.
+    pub fn reset(&mut self) {
+        self.steps.clear();
+        self.goal = None;
+        self.detour = false;
+    }
 }
 
 /// The tick from which a mob may take its next step.

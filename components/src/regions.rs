@@ -35,7 +35,7 @@ pub struct RegionGrid {
     pub rows: i32,
     /// Every placed entity, by region.
     pub members: Vec<Vec<Entity>>,
-    /// Placed entities that have a connection, by region.
+    /// Placed players (connected, or lingering after a disconnect), by region.
     pub players: Vec<Vec<Entity>>,
     /// Encoded events about each region this tick, comma-separated.
     pub buffers: Vec<String>,
@@ -87,6 +87,22 @@ impl RegionGrid {
         View { ids, len }
     }
 
+    /// The regions overlapping the square of tiles within `radius` (Chebyshev) of `center`,
+    /// clipped to the map.
+    pub fn regions_near(&self, center: Tile, radius: i32) -> impl Iterator<Item = RegionId> {
+        let cell = |v: i32, n: i32| (v.max(0) / self.size).min(n - 1);
+        let (x0, x1) = (
+            cell(center.x - radius, self.cols),
+            cell(center.x + radius, self.cols),
+        );
+        let (y0, y1) = (
+            cell(center.y - radius, self.rows),
+            cell(center.y + radius, self.rows),
+        );
+        let cols = self.cols;
+        (y0..=y1).flat_map(move |y| (x0..=x1).map(move |x| (y * cols + x) as RegionId))
+    }
+
     /// Whether a client in region `viewer` sees region `r`.
     pub fn sees(&self, viewer: RegionId, r: RegionId) -> bool {
         let (ax, ay) = self.coords(viewer);
@@ -96,13 +112,18 @@ impl RegionGrid {
 
     /// Queues an encoded event for everyone who sees region `r`.
     pub fn broadcast(&mut self, r: RegionId, event_json: &str) {
+        self.broadcast_with(r, |buf| buf.push_str(event_json));
+    }
+
+    /// Queues the event that `write` appends to region `r`'s buffer (one JSON value).
+    pub fn broadcast_with(&mut self, r: RegionId, write: impl FnOnce(&mut String)) {
         let buf = &mut self.buffers[r as usize];
         if buf.is_empty() {
             self.dirty.push(r);
         } else {
             buf.push(',');
         }
-        buf.push_str(event_json);
+        write(buf);
     }
 
     /// Empties every buffer written this tick.
@@ -130,6 +151,16 @@ mod tests {
         assert_eq!(g.view(0).as_slice(), &[0, 1, 4, 5]);
         assert_eq!(g.view(5).as_slice().len(), 9);
         assert_eq!(g.view(11).as_slice(), &[6, 7, 10, 11]);
+    }
+
+    #[test]
+    fn regions_near_a_tile_cover_the_square_around_it() {
+        let g = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        let near = |x, y, r| g.regions_near(Tile { x, y }, r).collect::<Vec<_>>();
+        assert_eq!(near(20, 20, 3), vec![5], "well inside one region");
+        assert_eq!(near(17, 30, 3), vec![4, 5, 8, 9], "at a corner: four");
+        assert_eq!(near(1, 1, 5), vec![0], "clipped at the map's edge");
+        assert_eq!(near(63, 47, 100), (0..12).collect::<Vec<_>>());
     }
 
     #[test]

@@ -159,7 +159,9 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
             classes: classes.defs,
             effects: effects.defs,
             items: items.defs,
-            mobs: mobs.defs.clone(),
+            mobs: (mobs.defs.iter())
+                .map(|(id, def)| (id.clone(), std::sync::Arc::new(def.clone())))
+                .collect(),
             loot: loot.defs,
             spawn_areas: Vec::new(),
         }),

@@ -9,7 +9,7 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{DamageLog, Dead, Target};
-use emberkeep_components::content::{GameContent, MobDef};
+use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{AiState, Mob, Path, StepCooldown};
 use emberkeep_components::regions::RegionGrid;
@@ -25,21 +25,38 @@ const FLEE_TICKS: u64 = 60;
 /// Share of max hp a returning mob heals per step, in percent.
 const RETURN_HEAL_PCT: i32 = 10;
 
+/// Nodes an A* search may expand before it gives up. A mob's tiles are bounded by its leash
+/// (see [`can_walk`]), so this only bites for content with very long leashes.
+pub const SEARCH_LIMIT: usize = 2048;
+/// A planned path is kept while its end is this close (Manhattan) to where the mob now wants
+/// to go: a chased player who moved a step or two does not cost a new search.
+pub const PATH_REUSE: i32 = 2;
+
 /// A shortest 4-neighbour path from `from` to `to` over tiles `ok` accepts, excluding `from`,
 /// next step last. `to` itself need not be accepted (a target's tile may be in a safe zone).
-pub fn find_path(from: Tile, to: Tile, ok: impl Fn(Tile) -> bool) -> Option<Vec<Tile>> {
+/// Gives up (None) after expanding `limit` tiles.
+pub fn find_path(
+    from: Tile,
+    to: Tile,
+    limit: usize,
+    ok: impl Fn(Tile) -> bool,
+) -> Option<Vec<Tile>> {
+    let expanded = std::cell::Cell::new(0usize);
     let (mut path, _) = pathfinding::prelude::astar(
         &from,
         |t| {
+            expanded.set(expanded.get() + 1);
+            let open = expanded.get() <= limit;
             [(1, 0), (-1, 0), (0, 1), (0, -1)]
-                .into_iter()
-                .map(|(dx, dy)| Tile {
-                    x: t.x + dx,
-                    y: t.y + dy,
+                .map(|(dx, dy)| {
+                    let n = Tile {
+                        x: t.x + dx,
+                        y: t.y + dy,
+                    };
+                    (open && (n == to || ok(n))).then_some((n, 1))
                 })
-                .filter(|n| *n == to || ok(*n))
-                .map(|n| (n, 1))
-                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
         },
         |t| (t.x - to.x).abs() + (t.y - to.y).abs(),
         |t| *t == to,
@@ -47,6 +64,34 @@ pub fn find_path(from: Tile, to: Tile, ok: impl Fn(Tile) -> bool) -> Option<Vec<
     path.remove(0);
     path.reverse();
     Some(path)
+}
+
+/// The next tile on the way from `here` to `goal`: the planned path while it still leads
+/// there (its end within [`PATH_REUSE`] of `goal`); else a greedy step, which is all open
+/// ground needs; else (blocked, or planning since the last block) a new A* plan. None when
+/// the goal cannot be reached.
+pub fn next_step(
+    path: &mut Path,
+    here: Tile,
+    goal: Tile,
+    ok: impl Fn(Tile) -> bool,
+) -> Option<Tile> {
+    let manhattan = |a: Tile, b: Tile| (a.x - b.x).abs() + (a.y - b.y).abs();
+    if path.goal.is_some_and(|g| manhattan(g, goal) <= PATH_REUSE)
+        && let Some(next) = path.steps.pop()
+    {
+        return Some(next);
+    }
+    path.steps.clear();
+    path.goal = Some(goal);
+    if !path.detour {
+        if let Some(next) = greedy_step(here, goal, &ok) {
+            return Some(next);
+        }
+        path.detour = true;
+    }
+    path.steps = find_path(here, goal, SEARCH_LIMIT, ok)?;
+    path.steps.pop()
 }
 
 /// Whether a mob of this template may stand on the tile: walkable, within reach of home,
@@ -59,7 +104,6 @@ fn can_walk(map: &TileMap, def: &MobDef, home: Tile, t: Tile) -> bool {
 /// Runs every mob's behaviour for this tick: decide, then maybe take one step.
 pub fn think(
     tick: Res<Tick>,
-    content: Res<GameContent>,
     map: Res<TileMap>,
     grid: Res<RegionGrid>,
     mut rng: ResMut<WorldRng>,
@@ -95,9 +139,6 @@ pub fn think(
     for (mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
         &mut mobs
     {
-        let Some(def) = content.mobs.get(&mob.template) else {
-            continue;
-        };
         if vitals.hp <= 0 {
             continue;
         }
@@ -105,6 +146,7 @@ pub fn think(
         if roaming_now && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
             continue;
         }
+        let def = &*mob.def;
         let here = pos.0;
         // Decide.
         let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
@@ -154,8 +196,7 @@ pub fn think(
                 log.last = None;
             }
             *state = s;
-            path.steps.clear();
-            path.goal = None;
+            path.reset();
         }
         target.0 = match *state {
             AiState::Chase { target: p } => Some(p),
@@ -179,9 +220,10 @@ pub fn think(
             }),
         };
         let Some(goal) = goal else { continue };
+        let ok = |t| can_walk(&map, def, mob.home, t);
         if let AiState::Wander { .. } = *state {
             // Wandering stays close to home: a greedy step is enough, no path search.
-            match greedy_step(here, goal, |t| can_walk(&map, def, mob.home, t)) {
+            match greedy_step(here, goal, ok) {
                 Some(next) => {
                     pos.0 = next;
                     step.ready_at = now + u64::from(def.move_every_ticks.max(1));
@@ -190,19 +232,12 @@ pub fn think(
             }
             continue;
         }
-        if path.goal != Some(goal) || path.steps.is_empty() {
-            path.goal = Some(goal);
-            path.steps =
-                find_path(here, goal, |t| can_walk(&map, def, mob.home, t)).unwrap_or_default();
-            if path.steps.is_empty() {
-                if matches!(*state, AiState::Chase { .. } | AiState::Wander { .. }) {
-                    *state = AiState::Return;
-                    path.goal = None;
-                }
-                continue;
+        let Some(next) = next_step(&mut path, here, goal, ok) else {
+            if matches!(*state, AiState::Chase { .. }) {
+                // Out of reach: give up and go home.
+                *state = AiState::Return;
+                path.reset();
             }
-        }
-        let Some(next) = path.steps.pop() else {
             continue;
         };
         let onto_target = match *state {
@@ -275,7 +310,7 @@ fn aggro(
         return None;
     }
     let mut best: Option<(i32, Entity)> = None;
-    for &r in grid.view(cell.0).as_slice() {
+    for r in grid.regions_near(here, def.aggro_range) {
         for &p in &grid.players[r as usize] {
             let Ok((ppos, pv, dead)) = players.get(p) else {
                 continue;
@@ -315,6 +350,99 @@ mod tests {
     use emberkeep_components::world::Position;
 
     use crate::scenario::{Scenario, open_map};
+
+    use super::{PATH_REUSE, next_step};
+    use emberkeep_components::mobs::Path;
+
+    fn manhattan(a: Tile, b: Tile) -> i32 {
+        (a.x - b.x).abs() + (a.y - b.y).abs()
+    }
+
+    /// Walks with `next_step` towards a goal that `goal_at(i)` moves each step; returns the
+    /// tiles walked until within one tile of it (or after `max` steps) and whether it got there.
+    fn chase(
+        from: Tile,
+        walls: &[Tile],
+        goal_at: impl Fn(usize) -> Tile,
+        max: usize,
+    ) -> (Vec<Tile>, bool, Path) {
+        let ok = |t: Tile| (0..20).contains(&t.x) && (0..20).contains(&t.y) && !walls.contains(&t);
+        let mut path = Path::default();
+        let mut here = from;
+        let mut trail = Vec::new();
+        for i in 0..max {
+            let goal = goal_at(i);
+            if manhattan(here, goal) <= 1 {
+                return (trail, true, path);
+            }
+            let next = next_step(&mut path, here, goal, ok).expect("reachable");
+            assert!(ok(next), "stepped onto {next:?}");
+            assert_eq!(manhattan(here, next), 1, "one tile at a time");
+            here = next;
+            trail.push(here);
+        }
+        (trail, false, path)
+    }
+
+    #[test]
+    fn on_open_ground_a_chase_takes_greedy_steps_and_never_plans() {
+        let (trail, reached, path) = chase(
+            Tile { x: 1, y: 1 },
+            &[],
+            |i| Tile {
+                x: 15,
+                y: 5 + (i as i32 / 3) % 4,
+            },
+            40,
+        );
+        assert!(reached, "{trail:?}");
+        assert!(!path.detour && path.steps.is_empty(), "no search: {path:?}");
+    }
+
+    #[test]
+    fn a_planned_path_is_kept_while_the_goal_moves_a_little() {
+        // A wall at x = 5, y = 0..=8 between the mob and the goal.
+        let walls: Vec<Tile> = (0..=8).map(|y| Tile { x: 5, y }).collect();
+        let ok = |t: Tile| (0..20).contains(&t.x) && (0..20).contains(&t.y) && !walls.contains(&t);
+        let mut path = Path::default();
+        let first = next_step(&mut path, Tile { x: 4, y: 2 }, Tile { x: 8, y: 2 }, ok);
+        assert!(path.detour, "greedy was blocked: planned");
+        let left = path.steps.len();
+        assert!(left > 10, "round the wall's end: {path:?}");
+        // The goal moves by PATH_REUSE: the same plan goes on, one step shorter.
+        let moved = Tile {
+            x: 8,
+            y: 2 + PATH_REUSE,
+        };
+        let planned_next = *path.steps.last().unwrap();
+        let second = next_step(&mut path, first.unwrap(), moved, ok);
+        assert_eq!(second, Some(planned_next));
+        assert_eq!(path.steps.len(), left - 1, "no new search");
+    }
+
+    #[test]
+    fn a_mob_that_planned_out_of_a_pocket_does_not_walk_back_into_it() {
+        // A cup open to the west around the mob; the goal is east of it and keeps drifting
+        // north and south, so the plan is redone every few steps. Greedy re-plans would walk
+        // back into the cup each time.
+        let mut walls = Vec::new();
+        for y in 2..=8 {
+            walls.push(Tile { x: 7, y });
+        }
+        for x in 3..=6 {
+            walls.push(Tile { x, y: 2 });
+            walls.push(Tile { x, y: 8 });
+        }
+        let goal_at = |i: usize| {
+            let phase = (i % 16) as i32;
+            Tile {
+                x: 12,
+                y: 3 + if phase < 8 { phase } else { 16 - phase },
+            }
+        };
+        let (trail, reached, _) = chase(Tile { x: 5, y: 5 }, &walls, goal_at, 60);
+        assert!(reached, "stuck: {trail:?}");
+    }
 
     /// Idle mobs far from every player sleep; one in a player's view wanders.
     #[test]

@@ -194,15 +194,12 @@ pub fn resolve_deaths(
             let respawn_at = tick.0 + u64::from(content.rules.combat.respawn_ticks);
             commands.entity(e).insert(Dead { respawn_at });
             save.add(&[e], SaveReason::Death);
-            save.add(&[e], SaveReason::Death);
             log.by.clear();
             log.last = None;
             continue;
         }
         let Some(mob) = mob else { continue };
-        let Some(def) = content.mobs.get(&mob.template) else {
-            continue;
-        };
+        let def = &mob.def;
         // Experience: shared by damage dealt, among players still in the world.
         let total: i64 = log
             .by
@@ -337,11 +334,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         .get::<DisplayName>(t)
         .map(|n| n.0.clone())
         .unwrap_or_default();
-    let content = world.resource::<GameContent>().clone();
-    let hostile = world
-        .get::<Mob>(t)
-        .and_then(|m| content.mobs.get(&m.template))
-        .is_some_and(|d| d.hostile);
+    let hostile = world.get::<Mob>(t).is_some_and(|m| m.def.hostile);
     if t == e || !hostile {
         return refuse(
             world,
@@ -501,6 +494,32 @@ mod tests {
         });
         assert!(loot.is_some(), "the rat's tails lie where it died: {ev:?}");
         assert_eq!(s.get::<Experience>(ann).0, 60);
+    }
+
+    #[test]
+    fn a_mob_keeps_its_spawn_numbers_across_a_reload_and_respawns_with_the_new_ones() {
+        use emberkeep_components::content::GameContent;
+        use std::sync::Arc;
+        let mut s = field();
+        let (ann, _) = s.join("Ann");
+        let (_, old_rat) = s.spawn_mob("rat", Tile { x: 4, y: 1 });
+        // A reload makes rats worth 6 xp.
+        let mut content = (*s.world.resource::<GameContent>().0).clone();
+        Arc::make_mut(content.mobs.get_mut("rat").unwrap()).xp = 6;
+        s.world.insert_resource(GameContent(Arc::new(content)));
+        let xp = |ev: &[ServerEvent]| {
+            ev.iter()
+                .find_map(|e| match e {
+                    ServerEvent::XpGain { amount, .. } => Some(*amount),
+                    _ => None,
+                })
+                .expect("xp gained")
+        };
+        s.send(ann, ClientMsg::Attack { target: old_rat });
+        let got = s.ticks(12);
+        assert_eq!(xp(events(&got, ann)), 60, "spawned before the reload");
+        let (_, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 2 });
+        assert_eq!(xp(&ev), 6, "spawned after it");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! decoded frames returned per tick.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
@@ -230,15 +231,21 @@ pub fn test_content() -> Content {
         loot: loot.map(String::from),
         flee_below_pct: 0,
     };
-    c.mobs
-        .insert("rat".into(), mob("Rat", 20, 3, 0, 60, true, Some("rat")));
-    c.mobs
-        .insert("brute".into(), mob("Brute", 500, 40, 0, 500, true, None));
-    c.mobs
-        .insert("villager".into(), mob("Villager", 30, 1, 0, 0, false, None));
+    c.mobs.insert(
+        "rat".into(),
+        Arc::new(mob("Rat", 20, 3, 0, 60, true, Some("rat"))),
+    );
+    c.mobs.insert(
+        "brute".into(),
+        Arc::new(mob("Brute", 500, 40, 0, 500, true, None)),
+    );
+    c.mobs.insert(
+        "villager".into(),
+        Arc::new(mob("Villager", 30, 1, 0, 0, false, None)),
+    );
     let mut hare = mob("Hare", 10, 0, 0, 0, false, None);
     hare.wander_radius = 3;
-    c.mobs.insert("hare".into(), hare);
+    c.mobs.insert("hare".into(), Arc::new(hare));
     c.loot.insert(
         "rat".into(),
         LootTable {
