@@ -498,6 +498,14 @@ impl CloseReason {
     }
 }
 
+/// Appends the JSON of `ServerEvent::Move` to `out`, exactly as [`encode_event`] writes it,
+/// without building the event or a temporary string: moves are most of the traffic.
+pub fn write_move(out: &mut String, id: u64, x: i32, y: i32) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(out, r#"{{"type":"move","id":{id},"x":{x},"y":{y}}}"#);
+}
+
 /// Serializes one event to its JSON text.
 pub fn encode_event(event: &ServerEvent) -> String {
     // Serializing these plain enums cannot fail: no maps with non-string keys, no custom impls.
@@ -507,6 +515,15 @@ pub fn encode_event(event: &ServerEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_move_matches_the_serialized_event() {
+        for (id, x, y) in [(1, 0, 0), (u64::MAX, -7, i32::MAX), (42, i32::MIN, 31)] {
+            let mut out = String::from("[");
+            write_move(&mut out, id, x, y);
+            assert_eq!(out[1..], encode_event(&ServerEvent::Move { id, x, y }));
+        }
+    }
 
     #[test]
     fn client_messages_use_type_tags() {

@@ -1089,6 +1089,46 @@ mod tests {
         );
     }
 
+    /// Regression: region membership of players was keyed on having a connection, so a
+    /// lingering character that moved (respawned, teleported) stayed listed as a player in its
+    /// old region and went unlisted in the new one — a resumed client then got the old
+    /// region's spawns and despawns, and mobs near it could not see it.
+    #[test]
+    fn regression_a_lingering_character_that_moves_keeps_its_region_membership() {
+        use emberkeep_components::net::WorldInput;
+        use emberkeep_components::regions::RegionGrid;
+        use emberkeep_components::world::Position;
+        let config = SimConfig {
+            region_size: 4,
+            ..SimConfig::default()
+        };
+        let mut s = Scenario::new(open_map(64, 16, Tile { x: 2, y: 2 }), config);
+        let (a, _) = account_player(&mut s, "Ann");
+        let ann = s.entity(a);
+        s.tick();
+        s.push(WorldInput::Closed {
+            conn: a,
+            reason: "eof".into(),
+        });
+        s.tick();
+        s.world.get_mut::<Position>(ann).unwrap().0 = Tile { x: 50, y: 10 };
+        s.tick();
+        let grid = s.world.resource::<RegionGrid>();
+        let (old, new) = (
+            grid.region_of(Tile { x: 2, y: 2 }),
+            grid.region_of(Tile { x: 50, y: 10 }),
+        );
+        assert!(
+            !grid.players[old as usize].contains(&ann),
+            "left the old region"
+        );
+        assert!(
+            grid.players[new as usize].contains(&ann),
+            "listed in the new one"
+        );
+        assert!(grid.members[new as usize].contains(&ann));
+    }
+
     #[test]
     fn guests_are_never_saved_and_quiet_ticks_save_nothing() {
         let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());

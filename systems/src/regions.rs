@@ -7,18 +7,20 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::items::GroundItem;
-use emberkeep_components::protocol::{ServerEvent, encode_event};
+use emberkeep_components::protocol::{ServerEvent, encode_event, write_move};
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{
-    Connection, DisplayName, Kind, NetId, NetIndex, Outgoing, Position, RegionCell,
+    DisplayName, Kind, NetId, NetIndex, Outgoing, Player, Position, RegionCell,
 };
 
 /// Places new entities and moves entities whose tile is now in another region, sending
-/// spawns and despawns to the clients whose view they entered or left.
+/// spawns and despawns to the clients whose view they entered or left. Only entities whose
+/// position changed this tick are looked at. Players (connected or lingering) are also
+/// listed in [`RegionGrid::players`].
 pub fn track_regions(
     mut grid: ResMut<RegionGrid>,
-    mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Connection>)>,
+    mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Player>), Changed<Position>>,
     info: Query<SpawnInfo>,
     mut outgoing: Query<&mut Outgoing>,
 ) {
@@ -186,17 +188,12 @@ pub fn remove_from_world(world: &mut World, e: Entity) {
 /// Queues a `move` for every entity whose tile changed this tick, once, in its region's buffer.
 pub fn broadcast_moves(
     mut grid: ResMut<RegionGrid>,
-    moved: Query<(&NetId, Ref<Position>, &RegionCell)>,
+    moved: Query<(&NetId, Ref<Position>, &RegionCell), Changed<Position>>,
 ) {
     for (id, pos, cell) in &moved {
         // A newcomer's spawn already carries its tile.
-        if pos.is_changed() && !pos.is_added() && *cell != RegionCell::NONE {
-            let json = encode_event(&ServerEvent::Move {
-                id: id.0,
-                x: pos.0.x,
-                y: pos.0.y,
-            });
-            grid.broadcast(cell.0, &json);
+        if !pos.is_added() && *cell != RegionCell::NONE {
+            grid.broadcast_with(cell.0, |buf| write_move(buf, id.0, pos.0.x, pos.0.y));
         }
     }
 }
