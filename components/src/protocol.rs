@@ -152,6 +152,18 @@ pub enum EntityKind {
     Item,
 }
 
+impl EntityKind {
+    /// The name clients see.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Player => "player",
+            EntityKind::Mob => "mob",
+            EntityKind::Npc => "npc",
+            EntityKind::Item => "item",
+        }
+    }
+}
+
 /// The map as announced in `welcome`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapInfo {
@@ -498,18 +510,117 @@ impl CloseReason {
     }
 }
 
-/// Appends the JSON of `ServerEvent::Move` to `out`, exactly as [`encode_event`] writes it,
-/// without building the event or a temporary string: moves are most of the traffic.
-pub fn write_move(out: &mut String, id: u64, x: i32, y: i32) {
-    use std::fmt::Write;
-    // Writing to a String cannot fail.
-    let _ = write!(out, r#"{{"type":"move","id":{id},"x":{x},"y":{y}}}"#);
+/// Serializes one event to its JSON text (see [`write_event`]).
+pub fn encode_event(event: &ServerEvent) -> String {
+    let mut out = String::new();
+    write_event(&mut out, event);
+    out
 }
 
-/// Serializes one event to its JSON text.
-pub fn encode_event(event: &ServerEvent) -> String {
-    // Serializing these plain enums cannot fail: no maps with non-string keys, no custom impls.
-    serde_json::to_string(event).unwrap_or_default()
+/// Appends one event's JSON to `out`. The events sent most — moves, spawns and despawns —
+/// are written by hand, byte for byte what serde writes (a test holds them to that); the
+/// rest go through serde.
+pub fn write_event(out: &mut String, event: &ServerEvent) {
+    match event {
+        ServerEvent::Move { id, x, y } => write_move(out, *id, *x, *y),
+        ServerEvent::Despawn { id } => {
+            out.push_str(r#"{"type":"despawn","id":"#);
+            push_int(out, *id);
+            out.push('}');
+        }
+        ServerEvent::Spawn {
+            id,
+            kind,
+            name,
+            x,
+            y,
+            level,
+            hp,
+            max_hp,
+            item,
+            dead,
+        } => {
+            out.push_str(r#"{"type":"spawn","id":"#);
+            push_int(out, *id);
+            out.push_str(r#","kind":""#);
+            out.push_str(kind.as_str());
+            out.push_str(r#"","name":"#);
+            push_json_str(out, name);
+            out.push_str(r#","x":"#);
+            push_int(out, *x);
+            out.push_str(r#","y":"#);
+            push_int(out, *y);
+            if let Some(level) = level {
+                out.push_str(r#","level":"#);
+                push_int(out, *level);
+            }
+            if let Some(hp) = hp {
+                out.push_str(r#","hp":"#);
+                push_int(out, *hp);
+            }
+            if let Some(max_hp) = max_hp {
+                out.push_str(r#","max_hp":"#);
+                push_int(out, *max_hp);
+            }
+            if let Some(item) = item {
+                out.push_str(r#","item":"#);
+                push_json_str(out, item);
+            }
+            if *dead {
+                out.push_str(r#","dead":true"#);
+            }
+            out.push('}');
+        }
+        // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
+        // impls.
+        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
+    }
+}
+
+/// Appends the JSON of `ServerEvent::Move` to `out` without building the event.
+pub fn write_move(out: &mut String, id: u64, x: i32, y: i32) {
+    out.push_str(r#"{"type":"move","id":"#);
+    push_int(out, id);
+    out.push_str(r#","x":"#);
+    push_int(out, x);
+    out.push_str(r#","y":"#);
+    push_int(out, y);
+    out.push('}');
+}
+
+fn push_int(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// A JSON string literal, escaped as serde_json escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        plain = i + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(escape);
+        }
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
 }
 
 #[cfg(test)]
@@ -517,12 +628,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_move_matches_the_serialized_event() {
-        for (id, x, y) in [(1, 0, 0), (u64::MAX, -7, i32::MAX), (42, i32::MIN, 31)] {
-            let mut out = String::from("[");
-            write_move(&mut out, id, x, y);
-            assert_eq!(out[1..], encode_event(&ServerEvent::Move { id, x, y }));
+    fn hand_written_events_match_serde_byte_for_byte() {
+        let names = [
+            "Rat",
+            "",
+            "Ann \"the\" \\ Bold",
+            "line\nbreak\ttab\r\u{8}\u{c}",
+            "\u{1}\u{1f}\u{7f} ctl",
+            "Ölfrün 火 🐉",
+        ];
+        let mut events = vec![ServerEvent::Despawn { id: u64::MAX }];
+        for (i, name) in names.iter().enumerate() {
+            let i32s = [0, -7, i32::MAX, i32::MIN, 31];
+            let (x, y) = (i32s[i % 5], i32s[(i + 2) % 5]);
+            events.push(ServerEvent::Move { id: i as u64, x, y });
+            for (k, kind) in [
+                EntityKind::Player,
+                EntityKind::Mob,
+                EntityKind::Npc,
+                EntityKind::Item,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let some = (i + k) % 2 == 0;
+                events.push(ServerEvent::Spawn {
+                    id: (i * 7 + k) as u64,
+                    kind,
+                    name: (*name).into(),
+                    x,
+                    y,
+                    level: some.then_some(u32::MAX),
+                    hp: some.then_some(-3),
+                    max_hp: (!some).then_some(i32::MIN),
+                    item: (k == 3).then(|| names[(i + 1) % names.len()].into()),
+                    dead: !some,
+                });
+            }
         }
+        for event in &events {
+            let serde = serde_json::to_string(event).unwrap();
+            assert_eq!(encode_event(event), serde);
+            let mut out = String::from("[1,");
+            write_event(&mut out, event);
+            assert_eq!(out[3..], serde);
+        }
+        let mut out = String::new();
+        write_move(&mut out, 5, -1, 2);
+        assert_eq!(out, r#"{"type":"move","id":5,"x":-1,"y":2}"#);
     }
 
     #[test]
