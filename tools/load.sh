@@ -153,6 +153,16 @@ status_kb() { # a field of /proc/PID/status, in kB
     awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
+world_sched() { # "run_ns runqueue_wait_ns" of a pid's thread named "world" (0 0 if none)
+    local t
+    for t in /proc/"$1"/task/*; do
+        if [ "$(cat "$t/comm" 2>/dev/null)" = world ]; then
+            awk '{ print $1, $2 }' "$t/schedstat"
+            return
+        fi
+    done
+    echo "0 0"
+}
 machine_ticks() { # "busy total" clock ticks of the whole machine, from /proc/stat
     awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
 }
@@ -166,17 +176,21 @@ if [ "$WINDOW_TO" -le "$WINDOW_FROM" ]; then
 fi
 
 # Samples a process's CPU over the steady window of a bot run started at $1 (epoch seconds).
-# Writes "cpu_secs wall_secs rss_kb hwm_kb threads from_utc to_utc machine_busy_cores" to $3.
+# Writes "cpu_secs wall_secs rss_kb hwm_kb threads from_utc to_utc machine_busy_cores
+# world_run_ns world_wait_ns" to $3 (the last two: CPU time of the process's "world" thread,
+# and the time it was runnable but waiting for a CPU, from /proc/PID/task/TID/schedstat).
 sample_window() { # start_epoch pid out_file
     local start=$1 pid=$2 out=$3
     sleep "$(echo "$start + $WINDOW_FROM - $(date +%s.%N)" | bc)"
-    local c0 t0 u0 m0 c1 t1 u1 m1
-    c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N); u0=$(now_utc); m0=$(machine_ticks)
+    local c0 t0 u0 m0 w0 c1 t1 u1 m1 w1
+    c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N); u0=$(now_utc); m0=$(machine_ticks); w0=$(world_sched "$pid")
     sleep "$(echo "$start + $WINDOW_TO - $(date +%s.%N)" | bc)"
-    c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N); u1=$(now_utc); m1=$(machine_ticks)
+    c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N); u1=$(now_utc); m1=$(machine_ticks); w1=$(world_sched "$pid")
     local busy
     busy=$(echo "$m0 $m1" | awk -v n="$(nproc)" '{ print n * ($3 - $1) / ($4 - $2) }')
-    echo "$(echo "($c1 - $c0) / 100" | bc -l) $(echo "$t1 - $t0" | bc -l) $(status_kb "$pid" VmRSS) $(status_kb "$pid" VmHWM) $(status_kb "$pid" Threads) $u0 $u1 $busy" > "$out"
+    local world
+    world=$(echo "$w0 $w1" | awk '{ print $3 - $1, $4 - $2 }')
+    echo "$(echo "($c1 - $c0) / 100" | bc -l) $(echo "$t1 - $t0" | bc -l) $(status_kb "$pid" VmRSS) $(status_kb "$pid" VmHWM) $(status_kb "$pid" Threads) $u0 $u1 $busy $world" > "$out"
 }
 
 # ---------------------------------------------------------------- the server and the bots
@@ -210,8 +224,8 @@ kill -TERM "$SERVER"
 wait "$SERVER" || true
 tail -1 "$RUN/bot.log"
 
-read -r S_CPU S_WALL S_RSS S_HWM S_THREADS S_FROM S_TO S_BUSY < "$RUN/server.window"
-read -r B_CPU B_WALL _ _ _ _ _ _ < "$RUN/bot.window"
+read -r S_CPU S_WALL S_RSS S_HWM S_THREADS S_FROM S_TO S_BUSY S_WRUN S_WWAIT < "$RUN/server.window"
+read -r B_CPU B_WALL _ _ _ _ _ _ _ _ < "$RUN/bot.window"
 # "tick stats" lines logged inside the window.
 jq -c --arg from "$S_FROM" --arg to "$S_TO" \
     'select(.fields.message == "tick stats" and .timestamp >= $from and .timestamp <= $to) | .fields' \
@@ -245,7 +259,7 @@ if [ "$FLOOR" = 1 ]; then
     kill -TERM "$FLOOR_PID" 2>/dev/null || true
     wait "$FLOOR_PID" || true
     tail -1 "$RUN/floor-bot.log"
-    read -r F_CPU F_WALL _ _ _ _ _ F_BUSY < "$RUN/floor.window"
+    read -r F_CPU F_WALL _ _ _ _ _ F_BUSY _ _ < "$RUN/floor.window"
     F_CLIENTS=$(jq '.steady_rates.mean_connected' "$RUN/floor-bot.json")
 fi
 
@@ -255,6 +269,7 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
     --arg behaviour "$BEHAVIOUR" --argjson rate "$TICK_RATE" \
     --argjson s_cpu "$S_CPU" --argjson s_wall "$S_WALL" --argjson rss "$S_RSS" --argjson hwm "$S_HWM" \
     --argjson s_busy "$S_BUSY" --argjson f_busy "$F_BUSY" --arg load "$(cat /proc/loadavg)" \
+    --argjson w_run "$S_WRUN" --argjson w_wait "$S_WWAIT" \
     --argjson b_cpu "$B_CPU" --argjson b_wall "$B_WALL" \
     --argjson f_cpu "$F_CPU" --argjson f_wall "$F_WALL" --argjson f_clients "$F_CLIENTS" \
     --argjson f_bytes "$F_BYTES" --argjson floor "$FLOOR" '
@@ -285,6 +300,8 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
       bot_cpu: $b.bot_cpu,
       server_rss_mib: ($rss / 1024), server_hwm_mib: ($hwm / 1024),
       server_cpu_cores: ($s_cpu / $s_wall),
+      world_cpu_ms_per_tick: ($w_run / 1e6 / ($s_wall * $tps)),
+      world_runqueue_wait_ms_per_tick: ($w_wait / 1e6 / ($s_wall * $tps)),
       machine_busy_cores: $s_busy,
       bot_cpu_cores_steady: ($b_cpu / $b_wall),
       other_load_cores: ($s_busy - $s_cpu / $s_wall - $b_cpu / $b_wall),
@@ -296,5 +313,5 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
     }
   | .ratio_to_floor = (if .floor_us_per_client_tick then .server_us_per_player_tick / .floor_us_per_client_tick else null end)
 ' > "$RUN/summary.json"
-jq -r '"summary: \(.players_in_world | floor) players, \(.mobs) mobs: \(.ticks_per_sec * 10 | round / 10) ticks/s, tick p50 \(.tick_p50_ms_median) ms, p99 \(.tick_p99_ms_median_window) ms (worst 5 s window \(.tick_p99_ms_worst_window), max \(.tick_max_ms)), overruns \(.overruns_in_window); move p50 \(.latency_ms.p50_ms) ms p99 \(.latency_ms.p99_ms) ms; dropped \(.dropped); RSS \(.server_rss_mib | floor) MiB; server \(.server_cpu_cores * 100 | round)% CPU = \(.server_us_per_player_tick * 100 | round / 100) µs per player-tick; floor \(.floor_us_per_client_tick // 0 | . * 100 | round / 100) µs per client-tick (\(.floor_frame_bytes) B frames); ratio \(.ratio_to_floor // 0 | . * 100 | round / 100); bot CPU \(.bot_cpu_cores_steady * 100 | round)% of a core; other load \(.other_load_cores * 100 | round / 100) cores"' "$RUN/summary.json"
+jq -r '"summary: \(.players_in_world | floor) players, \(.mobs) mobs: \(.ticks_per_sec * 10 | round / 10) ticks/s, tick p50 \(.tick_p50_ms_median) ms, p99 \(.tick_p99_ms_median_window) ms (worst 5 s window \(.tick_p99_ms_worst_window), max \(.tick_max_ms)), overruns \(.overruns_in_window); move p50 \(.latency_ms.p50_ms) ms p99 \(.latency_ms.p99_ms) ms; dropped \(.dropped); RSS \(.server_rss_mib | floor) MiB; world thread \(.world_cpu_ms_per_tick * 100 | round / 100) ms CPU + \(.world_runqueue_wait_ms_per_tick * 100 | round / 100) ms waiting for a CPU per tick; server \(.server_cpu_cores * 100 | round)% CPU = \(.server_us_per_player_tick * 100 | round / 100) µs per player-tick; floor \(.floor_us_per_client_tick // 0 | . * 100 | round / 100) µs per client-tick (\(.floor_frame_bytes) B frames); ratio \(.ratio_to_floor // 0 | . * 100 | round / 100); bot CPU \(.bot_cpu_cores_steady * 100 | round)% of a core; other load \(.other_load_cores * 100 | round / 100) cores"' "$RUN/summary.json"
 echo "load.sh: details in $RUN/summary.json"
