@@ -42,6 +42,9 @@ pub struct ServerConfig {
     pub max_inbound_per_tick: usize,
     /// Seconds between the periodic tick statistics log line (0 turns it off).
     pub stats_interval_secs: u64,
+    /// Threads of the network runtime; 0 picks one less than the machine's cores (at least
+    /// one), leaving a core to the world thread.
+    pub net_threads: usize,
     /// Where accounts and characters are kept: `sqlite://FILE` (default, created on first
     /// run) or `mongodb://HOST[:PORT][/DB]`.
     pub database: String,
@@ -131,6 +134,20 @@ pub enum LogFormat {
     Json,
 }
 
+impl ServerConfig {
+    /// The network runtime's thread count: `net_threads`, or one less than the machine's
+    /// cores (at least one) when it is 0.
+    pub fn effective_net_threads(&self) -> usize {
+        if self.net_threads > 0 {
+            return self.net_threads;
+        }
+        std::thread::available_parallelism()
+            .map(|n| n.get().saturating_sub(1))
+            .unwrap_or(1)
+            .max(1)
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -143,6 +160,7 @@ impl Default for ServerConfig {
             inbound_queue: 65_536,
             max_inbound_per_tick: 50_000,
             stats_interval_secs: 30,
+            net_threads: 0,
             database: "sqlite://data/emberkeep.db".into(),
             session_ttl_secs: 7 * 24 * 3600,
             max_characters: 5,
@@ -410,6 +428,18 @@ mod tests {
         c.validate().unwrap();
         assert!(c.server.ws_addr.ip().is_loopback());
         assert_eq!(c.sim().hello_timeout_ticks, 200);
+    }
+
+    #[test]
+    fn network_threads_leave_the_world_a_core_unless_set() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let auto = ServerConfig::default();
+        assert_eq!(auto.effective_net_threads(), cores.saturating_sub(1).max(1));
+        let set = ServerConfig {
+            net_threads: 3,
+            ..ServerConfig::default()
+        };
+        assert_eq!(set.effective_net_threads(), 3);
     }
 
     #[test]

@@ -187,6 +187,7 @@ fn promote(config: Config, username: &str, role: &str) -> anyhow::Result<()> {
 
 fn run(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.server.effective_net_threads())
         .enable_all()
         .thread_name("net")
         .build()

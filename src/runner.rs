@@ -1,5 +1,6 @@
-//! The world thread: drain inbound, run the tick's phases, hand frames to the connections,
-//! sleep until the next tick. Never blocks on the network, a lock shared with tokio, or disk.
+//! The world thread: drain inbound, run the tick's phases, send the tick's frames to the
+//! dispatcher in one batch, sleep until the next tick. Never blocks on the network, a lock
+//! shared with tokio, or disk.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,22 +9,27 @@ use std::time::{Duration, Instant};
 use bevy_ecs::prelude::World;
 use crossbeam_channel::{Receiver, TryRecvError};
 use emberkeep_components::net::AdminResults;
-use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::net::{InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
-use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::world::Player;
 use emberkeep_systems::gm::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
-use tracing::{error, info, warn};
+use tracing::{error, info};
 
-use crate::net::{ConnHandle, Inbound, Outgoing, QueueError};
+use crate::net::Inbound;
+use crate::net::dispatch::Batch;
 use crate::stats::Stats;
+
+/// Batches the dispatcher's channel holds (ticks the network side may fall behind).
+pub const DISPATCH_QUEUE: usize = 64;
 
 /// Settings of the loop itself.
 #[derive(Debug, Clone)]
 pub struct RunnerSettings {
     /// Where storage requests go (none: nothing is saved, e.g. in benches).
     pub storage: Option<tokio::sync::mpsc::Sender<StorageRequest>>,
+    /// Where each tick's frames go: the dispatcher task ([`crate::net::dispatch`]).
+    pub dispatch: tokio::sync::mpsc::Sender<Batch>,
     pub tick_period: Duration,
     pub max_inbound_per_tick: usize,
     /// How often to log tick statistics; `None` for never.
@@ -80,8 +86,7 @@ struct Window {
 
 /// Runs the world until a shutdown input has been processed (or every sender is gone).
 pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, stats: Arc<Stats>) {
-    let mut handles: HashMap<ConnId, ConnHandle> = HashMap::new();
-    let mut carry: Vec<WorldInput> = Vec::new();
+    let mut batch = Batch::default();
     let mut pacer = Pacer::new(settings.tick_period, Instant::now());
     let mut window = Window::default();
     let mut window_start = Instant::now();
@@ -92,8 +97,7 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
         let stopping = drain(
             &mut world,
             &rx,
-            &mut handles,
-            &mut carry,
+            &mut batch,
             settings.max_inbound_per_tick,
             &mut admin,
         );
@@ -106,7 +110,7 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             window.phases[i] += u64::from(us);
             window.phase_max[i] = window.phase_max[i].max(us);
         }
-        dispatch(&mut world, &mut handles, &mut carry, &stats);
+        dispatch(&mut world, &mut batch, &settings.dispatch, stopping);
         for (id, result) in world.resource_mut::<AdminResults>().0.drain(..) {
             if let Some(reply) = admin.waiting.remove(&id) {
                 let _ = reply.send(result);
@@ -134,13 +138,15 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
         stats.tick_time.observe(took.as_micros() as u64);
         Stats::add(&stats.ticks, 1);
         Stats::set(&stats.last_tick_micros, took.as_micros() as u64);
-        Stats::set(&stats.connections, handles.len() as u64);
         Stats::set(&stats.players, count_players(&mut world));
         if Stats::get(&stats.ticks).is_multiple_of(20) {
             count_entities(&mut world, &stats);
         }
         if stopping {
-            info!(connections = handles.len(), "world stopped");
+            info!(
+                connections = Stats::get(&stats.connections),
+                "world stopped"
+            );
             return;
         }
         if let Some(every) = settings.stats_interval
@@ -161,13 +167,11 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
 fn drain(
     world: &mut World,
     rx: &Receiver<Inbound>,
-    handles: &mut HashMap<ConnId, ConnHandle>,
-    carry: &mut Vec<WorldInput>,
+    batch: &mut Batch,
     budget: usize,
     admin: &mut AdminReplies,
 ) -> bool {
     let mut queue = world.resource_mut::<InboundQueue>();
-    queue.0.append(carry);
     let mut stopping = false;
     for _ in 0..budget {
         match rx.try_recv() {
@@ -180,14 +184,12 @@ fn drain(
                 });
             }
             Ok(Inbound::Opened { conn, addr, handle }) => {
-                handles.insert(conn, handle);
+                batch.opened.push((conn, handle));
                 queue.0.push(WorldInput::Opened { conn, addr });
             }
             Ok(Inbound::World(input)) => {
                 match &input {
-                    WorldInput::Closed { conn, .. } => {
-                        handles.remove(conn);
-                    }
+                    WorldInput::Closed { conn, .. } => batch.closed.push(*conn),
                     WorldInput::Shutdown => stopping = true,
                     _ => {}
                 }
@@ -207,54 +209,34 @@ fn drain(
     stopping
 }
 
-/// Hands this tick's frames and closes to the connections. A full queue disconnects that
-/// client (its character leaves the world next tick); nothing here waits.
+/// Sends this tick's frames and closes, with the connections opened and closed since the
+/// last tick, to the dispatcher in one batch without waiting. If its channel is full (the
+/// network side is [`DISPATCH_QUEUE`] ticks behind) the batch stays and goes out with the
+/// next tick's. When stopping, waits for room instead: the last frames close every connection.
 fn dispatch(
     world: &mut World,
-    handles: &mut HashMap<ConnId, ConnHandle>,
-    carry: &mut Vec<WorldInput>,
-    stats: &Stats,
+    batch: &mut Batch,
+    to: &tokio::sync::mpsc::Sender<Batch>,
+    stopping: bool,
 ) {
     let mut outbox = world.resource_mut::<Outbox>();
-    let (mut frames, mut bytes) = (0u64, 0u64);
-    for (conn, frame) in outbox.frames.drain(..) {
-        let Some(handle) = handles.get(&conn) else {
-            continue;
-        };
-        let len = frame.len() as u64;
-        match handle.send(Outgoing::Frame(frame)) {
-            Ok(()) => {
-                frames += 1;
-                bytes += len;
-            }
-            Err(QueueError::Full) => {
-                warn!(
-                    conn = conn.0,
-                    "outbound queue full: disconnecting slow client"
-                );
-                handle.abort(CloseReason::policy("too slow: outbound queue full"));
-                handles.remove(&conn);
-                Stats::add(&stats.slow_disconnects, 1);
-                carry.push(WorldInput::Closed {
-                    conn,
-                    reason: "slow consumer".into(),
-                });
-            }
-            Err(QueueError::Gone) => {
-                handles.remove(&conn);
-            }
-        }
+    batch.frames.append(&mut outbox.frames);
+    batch.closes.append(&mut outbox.closes);
+    if batch.is_empty() {
+        return;
     }
-    for (conn, reason) in outbox.closes.drain(..) {
-        if let Some(handle) = handles.remove(&conn) {
-            info!(conn = conn.0, code = reason.code, reason = %reason.reason, "closing connection");
-            if handle.send(Outgoing::Close(reason.clone())) == Err(QueueError::Full) {
-                handle.abort(reason);
-            }
-        }
+    let ready = std::mem::take(batch);
+    if stopping {
+        // The world thread is not a runtime thread, so blocking here is allowed.
+        let _ = to.blocking_send(ready);
+        return;
     }
-    Stats::add(&stats.frames_out, frames);
-    Stats::add(&stats.bytes_out, bytes);
+    match to.try_send(ready) {
+        Ok(()) => {}
+        Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => *batch = back,
+        // The dispatcher is gone only when the runtime is shutting down.
+        Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {}
+    }
 }
 
 /// Hands this tick's storage requests to the storage task, oldest first, without waiting: a

@@ -46,6 +46,7 @@ pub struct ServerHandle {
     stop_accepting: watch::Sender<bool>,
     accept_task: tokio::task::JoinHandle<()>,
     world_thread: std::thread::JoinHandle<()>,
+    dispatch_task: tokio::task::JoinHandle<()>,
     storage_task: tokio::task::JoinHandle<()>,
     watch_task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -87,6 +88,12 @@ impl ServerHandle {
             .unwrap_or(true)
         {
             error!("world thread panicked");
+        }
+        // The world's last frames (everyone's close) reach the connections' queues.
+        match tokio::time::timeout(Duration::from_secs(5), self.dispatch_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => error!(error = %e, "dispatcher failed"),
+            Err(_) => error!("dispatcher did not finish within 5 s"),
         }
         if let Err(e) = self.accept_task.await {
             warn!(error = %e, "accept task failed");
@@ -213,8 +220,11 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         };
     world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));
     info!(database = %redact(&config.server.database), next_item_id, "storage ready");
+    let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(runner::DISPATCH_QUEUE);
+    let dispatch_task = tokio::spawn(crate::net::dispatch::run(dispatch_rx, stats.clone()));
     let settings = RunnerSettings {
         storage: Some(storage_tx),
+        dispatch: dispatch_tx,
         tick_period: Duration::from_secs_f64(1.0 / f64::from(config.world.tick_rate)),
         max_inbound_per_tick: config.server.max_inbound_per_tick,
         stats_interval: (config.server.stats_interval_secs > 0)
@@ -294,6 +304,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         stop_accepting,
         accept_task,
         world_thread,
+        dispatch_task,
         storage_task,
         watch_task,
     })

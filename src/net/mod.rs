@@ -2,12 +2,14 @@
 //! that connect them to the world thread.
 //!
 //! Inbound: every task sends [`Inbound`] values into one bounded crossbeam channel that the
-//! world drains at the start of each tick. Outbound: each connection has its own bounded queue
-//! ([`ConnHandle`]) filled by the world thread; a full queue means a slow client, which is
-//! disconnected — the world never waits.
+//! world drains at the start of each tick. Outbound: the world thread sends each tick's frames
+//! as one batch to the dispatcher task ([`dispatch`]), which fills each connection's own
+//! bounded queue ([`ConnHandle`]); a full queue means a slow client, which is disconnected —
+//! nothing waits.
 
 pub mod conn;
 pub mod decode;
+pub mod dispatch;
 pub mod policy;
 
 use std::sync::{Arc, OnceLock};
@@ -19,7 +21,7 @@ use tokio::sync::Notify;
 /// A message into the world thread.
 #[derive(Debug)]
 pub enum Inbound {
-    /// A connection finished its handshake; the runner keeps the handle to write to it.
+    /// A connection finished its handshake; the runner passes the handle to the dispatcher.
     Opened {
         conn: ConnId,
         addr: String,
@@ -43,7 +45,8 @@ pub enum Outgoing {
     Close(CloseReason),
 }
 
-/// State shared between a connection's tasks and the world thread. Lock-free on the world side.
+/// State shared between a connection's tasks and the dispatcher. Lock-free on the dispatcher's
+/// side.
 #[derive(Debug, Default)]
 pub struct ConnShared {
     /// Wakes the writer when something was queued.
@@ -56,7 +59,7 @@ pub struct ConnShared {
     pub aborted: Notify,
 }
 
-/// The world thread's end of one connection.
+/// The dispatcher's end of one connection.
 #[derive(Debug, Clone)]
 pub struct ConnHandle {
     tx: crossbeam_channel::Sender<Outgoing>,
