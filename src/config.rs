@@ -42,8 +42,7 @@ pub struct ServerConfig {
     pub max_inbound_per_tick: usize,
     /// Seconds between the periodic tick statistics log line (0 turns it off).
     pub stats_interval_secs: u64,
-    /// Threads of the network runtime; 0 picks one less than the machine's cores (at least
-    /// one), leaving a core to the world thread.
+    /// Threads of the network runtime; 0 picks one per core.
     pub net_threads: usize,
     /// Where accounts and characters are kept: `sqlite://FILE` (default, created on first
     /// run) or `mongodb://HOST[:PORT][/DB]`.
@@ -135,16 +134,12 @@ pub enum LogFormat {
 }
 
 impl ServerConfig {
-    /// The network runtime's thread count: `net_threads`, or one less than the machine's
-    /// cores (at least one) when it is 0.
+    /// The network runtime's thread count: `net_threads`, or one per core when it is 0.
     pub fn effective_net_threads(&self) -> usize {
         if self.net_threads > 0 {
             return self.net_threads;
         }
-        std::thread::available_parallelism()
-            .map(|n| n.get().saturating_sub(1))
-            .unwrap_or(1)
-            .max(1)
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 }
 
@@ -431,10 +426,10 @@ mod tests {
     }
 
     #[test]
-    fn network_threads_leave_the_world_a_core_unless_set() {
+    fn network_threads_are_one_per_core_unless_set() {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let auto = ServerConfig::default();
-        assert_eq!(auto.effective_net_threads(), cores.saturating_sub(1).max(1));
+        assert_eq!(auto.effective_net_threads(), cores);
         let set = ServerConfig {
             net_threads: 3,
             ..ServerConfig::default()
