@@ -12,7 +12,7 @@ use emberkeep_components::combat::{DamageLog, Dead, Target};
 use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{AiState, Mob, Path, StepCooldown};
-use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::regions::{RegionGrid, RegionId};
 use emberkeep_components::stats::Vitals;
 use emberkeep_components::world::{Player, Position, RegionCell, Tick};
 use rand_core::Rng;
@@ -20,6 +20,8 @@ use rand_core::Rng;
 use crate::combat::distance;
 use crate::rng::WorldRng;
 
+/// A roaming mob looks for players to aggro once in this many ticks.
+pub const LOOK_EVERY: u64 = 4;
 /// Ticks a fleeing mob runs before heading home.
 const FLEE_TICKS: u64 = 60;
 /// Share of max hp a returning mob heals per step, in percent.
@@ -109,6 +111,7 @@ pub fn think(
     mut rng: ResMut<WorldRng>,
     mut mobs: Query<
         (
+            Entity,
             &Mob,
             &mut AiState,
             &mut Path,
@@ -122,9 +125,18 @@ pub fn think(
         Without<Player>,
     >,
     players: Query<(&Position, &Vitals, Has<Dead>), With<Player>>,
+    roster: Query<(Entity, &Position, &Vitals, Has<Dead>), With<Player>>,
     mut awake: Local<Vec<bool>>,
+    mut prey: Local<Prey>,
 ) {
     let now = tick.0;
+    prey.rebuild(
+        &grid,
+        roster
+            .iter()
+            .filter(|(_, pos, vitals, dead)| !dead && vitals.hp > 0 && !map.is_safe(pos.0))
+            .map(|(p, pos, ..)| (p, pos.0)),
+    );
     // Regions some player can see. Idle and wandering mobs elsewhere sleep: nobody could see
     // them move, and no player is near enough to aggro them.
     awake.clear();
@@ -136,25 +148,35 @@ pub fn think(
             }
         }
     }
-    for (mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
+    for (e, mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
         &mut mobs
     {
         if vitals.hp <= 0 {
             continue;
         }
-        let roaming_now = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
-        if roaming_now && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
+        let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
+        if roaming && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
+            continue;
+        }
+        // Roaming mobs look around for players every LOOK_EVERY ticks (staggered by entity),
+        // not every tick; one that was hit reacts at once.
+        let look = (now + u64::from(e.index_u32())).is_multiple_of(LOOK_EVERY);
+        let waiting = match *state {
+            AiState::Idle { until } => now < until,
+            AiState::Wander { .. } => now < step.ready_at,
+            _ => false,
+        };
+        if waiting && !look && log.last.is_none() {
             continue;
         }
         let def = &*mob.def;
         let here = pos.0;
         // Decide.
-        let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
         // A mob that was hit fights back; a hostile one also goes for players it sees.
         let hit_by = log.last.filter(|p| players.contains(*p));
         let spotted = match (roaming, hit_by) {
             (true, Some(p)) => Some(p),
-            (true, None) if def.hostile => aggro(def, &map, &grid, here, *cell, &players),
+            (true, None) if def.hostile && look => aggro(def, &grid, &prey, here, *cell),
             _ => None,
         };
         let next_state = match (state.clone(), spotted) {
@@ -198,10 +220,13 @@ pub fn think(
             *state = s;
             path.reset();
         }
-        target.0 = match *state {
+        let chasing = match *state {
             AiState::Chase { target: p } => Some(p),
             _ => None,
         };
+        if target.0 != chasing {
+            target.0 = chasing;
+        }
 
         // Move.
         if now < step.ready_at {
@@ -300,31 +325,76 @@ fn idle_until(
 /// The nearest living player within aggro range, outside safe zones.
 fn aggro(
     def: &MobDef,
-    map: &TileMap,
     grid: &RegionGrid,
+    prey: &Prey,
     here: Tile,
     cell: RegionCell,
-    players: &Query<(&Position, &Vitals, Has<Dead>), With<Player>>,
 ) -> Option<Entity> {
     if def.aggro_range <= 0 || cell == RegionCell::NONE {
         return None;
     }
     let mut best: Option<(i32, Entity)> = None;
     for r in grid.regions_near(here, def.aggro_range) {
-        for &p in &grid.players[r as usize] {
-            let Ok((ppos, pv, dead)) = players.get(p) else {
-                continue;
-            };
-            let d = distance(here, ppos.0);
-            if dead || pv.hp <= 0 || d > def.aggro_range || map.is_safe(ppos.0) {
-                continue;
-            }
-            if best.is_none_or(|(bd, be)| (d, p) < (bd, be)) {
+        for &(p, at) in prey.in_region(r) {
+            let d = distance(here, at);
+            if d <= def.aggro_range && best.is_none_or(|(bd, be)| (d, p) < (bd, be)) {
                 best = Some((d, p));
             }
         }
     }
     best.map(|(_, p)| p)
+}
+
+/// The players mobs may aggro this tick (alive, outside safe zones), grouped by the region
+/// they stand in: rebuilt once a tick, so the many aggro checks read two flat arrays instead
+/// of looking each player up in the world.
+#[derive(Debug, Default)]
+pub struct Prey {
+    /// Region r's players are `list[start[r]..start[r + 1]]`.
+    start: Vec<u32>,
+    list: Vec<(Entity, Tile)>,
+    /// Scratch for the rebuild.
+    unsorted: Vec<(RegionId, Entity, Tile)>,
+    next: Vec<u32>,
+}
+
+impl Prey {
+    /// Groups `players` (entity, tile) by region (a counting sort: O(players + regions)).
+    pub fn rebuild(&mut self, grid: &RegionGrid, players: impl Iterator<Item = (Entity, Tile)>) {
+        let regions = grid.players.len();
+        self.unsorted.clear();
+        self.unsorted
+            .extend(players.map(|(p, at)| (grid.region_of(at), p, at)));
+        self.start.clear();
+        self.start.resize(regions + 1, 0);
+        for &(r, ..) in &self.unsorted {
+            self.start[r as usize + 1] += 1;
+        }
+        for r in 0..regions {
+            self.start[r + 1] += self.start[r];
+        }
+        self.next.clear();
+        self.next.extend_from_slice(&self.start[..regions]);
+        self.list.clear();
+        self.list.resize(
+            self.unsorted.len(),
+            (Entity::PLACEHOLDER, Tile { x: 0, y: 0 }),
+        );
+        for &(r, p, at) in &self.unsorted {
+            let slot = &mut self.next[r as usize];
+            self.list[*slot as usize] = (p, at);
+            *slot += 1;
+        }
+    }
+
+    /// The players standing in region `r`.
+    pub fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
+        let r = r as usize;
+        match (self.start.get(r), self.start.get(r + 1)) {
+            (Some(&a), Some(&b)) => &self.list[a as usize..b as usize],
+            _ => &[],
+        }
+    }
 }
 
 /// A walkable neighbour farther from `threat` than `here`, if any.
@@ -442,6 +512,67 @@ mod tests {
         };
         let (trail, reached, _) = chase(Tile { x: 5, y: 5 }, &walls, goal_at, 60);
         assert!(reached, "stuck: {trail:?}");
+    }
+
+    #[test]
+    fn prey_is_grouped_by_region() {
+        use super::Prey;
+        use bevy_ecs::prelude::Entity;
+        use emberkeep_components::regions::RegionGrid;
+        let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        let e = |i| Entity::from_raw_u32(i).unwrap();
+        let at = |x, y| Tile { x, y };
+        let mut prey = Prey::default();
+        let players = [
+            (e(1), at(1, 1)),
+            (e(2), at(40, 40)),
+            (e(3), at(2, 15)),
+            (e(4), at(63, 0)),
+        ];
+        prey.rebuild(&grid, players.into_iter());
+        assert_eq!(prey.in_region(0), &[(e(1), at(1, 1)), (e(3), at(2, 15))]);
+        assert_eq!(prey.in_region(10), &[(e(2), at(40, 40))]);
+        assert_eq!(prey.in_region(3), &[(e(4), at(63, 0))]);
+        assert!(prey.in_region(5).is_empty() && prey.in_region(99).is_empty());
+        prey.rebuild(&grid, std::iter::empty());
+        assert!(prey.in_region(0).is_empty(), "rebuilt from scratch");
+    }
+
+    /// Roaming mobs look for players only every LOOK_EVERY ticks, so a player stepping into
+    /// aggro range is noticed within that many ticks — and never outside the range.
+    #[test]
+    fn a_hostile_mob_notices_a_player_in_range_within_a_few_ticks() {
+        use super::LOOK_EVERY;
+        use emberkeep_components::mobs::AiState;
+        let config = SimConfig {
+            steps_per_sec: 20,
+            ..SimConfig::default()
+        };
+        let mut s = Scenario::new(open_map(24, 8, Tile { x: 1, y: 1 }), config);
+        let (ann, _) = s.join("Ann");
+        // The rat's aggro range is 3: Ann at x = 1 is 9 tiles away.
+        let (rat, _) = s.spawn_mob("rat", Tile { x: 10, y: 1 });
+        let chasing =
+            |s: &Scenario| matches!(s.world.get::<AiState>(rat), Some(AiState::Chase { .. }));
+        for _ in 0..3 * LOOK_EVERY {
+            s.tick();
+            assert!(!chasing(&s), "out of range");
+        }
+        for x in 2..=7 {
+            s.step(ann, x, 1);
+            s.tick();
+        }
+        assert_eq!(
+            s.position(ann),
+            Tile { x: 7, y: 1 },
+            "three tiles from the rat"
+        );
+        let mut waited = 0;
+        while !chasing(&s) {
+            assert!(waited < LOOK_EVERY, "not noticed within {LOOK_EVERY} ticks");
+            s.tick();
+            waited += 1;
+        }
     }
 
     /// Idle mobs far from every player sleep; one in a player's view wanders.
