@@ -523,11 +523,7 @@ pub fn encode_event(event: &ServerEvent) -> String {
 pub fn write_event(out: &mut String, event: &ServerEvent) {
     match event {
         ServerEvent::Move { id, x, y } => write_move(out, *id, *x, *y),
-        ServerEvent::Despawn { id } => {
-            out.push_str(r#"{"type":"despawn","id":"#);
-            push_int(out, *id);
-            out.push('}');
-        }
+        ServerEvent::Despawn { id } => write_despawn(out, *id),
         ServerEvent::Spawn {
             id,
             kind,
@@ -539,42 +535,81 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
             max_hp,
             item,
             dead,
-        } => {
-            out.push_str(r#"{"type":"spawn","id":"#);
-            push_int(out, *id);
-            out.push_str(r#","kind":""#);
-            out.push_str(kind.as_str());
-            out.push_str(r#"","name":"#);
-            push_json_str(out, name);
-            out.push_str(r#","x":"#);
-            push_int(out, *x);
-            out.push_str(r#","y":"#);
-            push_int(out, *y);
-            if let Some(level) = level {
-                out.push_str(r#","level":"#);
-                push_int(out, *level);
-            }
-            if let Some(hp) = hp {
-                out.push_str(r#","hp":"#);
-                push_int(out, *hp);
-            }
-            if let Some(max_hp) = max_hp {
-                out.push_str(r#","max_hp":"#);
-                push_int(out, *max_hp);
-            }
-            if let Some(item) = item {
-                out.push_str(r#","item":"#);
-                push_json_str(out, item);
-            }
-            if *dead {
-                out.push_str(r#","dead":true"#);
-            }
-            out.push('}');
-        }
+        } => write_spawn(
+            out,
+            &SpawnFields {
+                id: *id,
+                kind: *kind,
+                name,
+                x: *x,
+                y: *y,
+                level: *level,
+                hp: *hp,
+                max_hp: *max_hp,
+                item: item.as_deref(),
+                dead: *dead,
+            },
+        ),
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
         // impls.
         other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
     }
+}
+
+/// The fields of a `spawn` event, borrowed from wherever they live.
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnFields<'a> {
+    pub id: u64,
+    pub kind: EntityKind,
+    pub name: &'a str,
+    pub x: i32,
+    pub y: i32,
+    pub level: Option<u32>,
+    pub hp: Option<i32>,
+    pub max_hp: Option<i32>,
+    pub item: Option<&'a str>,
+    pub dead: bool,
+}
+
+/// Appends the JSON of `ServerEvent::Spawn` to `out` without building the event.
+pub fn write_spawn(out: &mut String, s: &SpawnFields) {
+    out.push_str(r#"{"type":"spawn","id":"#);
+    push_int(out, s.id);
+    out.push_str(r#","kind":""#);
+    out.push_str(s.kind.as_str());
+    out.push_str(r#"","name":"#);
+    push_json_str(out, s.name);
+    out.push_str(r#","x":"#);
+    push_int(out, s.x);
+    out.push_str(r#","y":"#);
+    push_int(out, s.y);
+    if let Some(level) = s.level {
+        out.push_str(r#","level":"#);
+        push_int(out, level);
+    }
+    if let Some(hp) = s.hp {
+        out.push_str(r#","hp":"#);
+        push_int(out, hp);
+    }
+    if let Some(max_hp) = s.max_hp {
+        out.push_str(r#","max_hp":"#);
+        push_int(out, max_hp);
+    }
+    if let Some(item) = s.item {
+        out.push_str(r#","item":"#);
+        push_json_str(out, item);
+    }
+    if s.dead {
+        out.push_str(r#","dead":true"#);
+    }
+    out.push('}');
+}
+
+/// Appends the JSON of `ServerEvent::Despawn` to `out`.
+pub fn write_despawn(out: &mut String, id: u64) {
+    out.push_str(r#"{"type":"despawn","id":"#);
+    push_int(out, id);
+    out.push('}');
 }
 
 /// Appends the JSON of `ServerEvent::Move` to `out` without building the event.

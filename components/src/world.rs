@@ -35,6 +35,15 @@ impl Outgoing {
         self.buf.push_str(event_json);
     }
 
+    /// Appends the one event that `write` writes (see `protocol::write_*`), without an
+    /// intermediate string.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        if !self.buf.is_empty() {
+            self.buf.push(',');
+        }
+        write(&mut self.buf);
+    }
+
     /// The queued events, comma-separated, without brackets.
     pub fn as_str(&self) -> &str {
         &self.buf

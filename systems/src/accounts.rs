@@ -772,7 +772,12 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
         .iter()
         .filter_map(|x| {
             q.get(world, *x).ok().map(|i| {
-                emberkeep_components::protocol::encode_event(&crate::regions::spawn_event(i))
+                let mut json = String::new();
+                emberkeep_components::protocol::write_spawn(
+                    &mut json,
+                    &crate::regions::spawn_fields(&i),
+                );
+                json
             })
         })
         .collect();

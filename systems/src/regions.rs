@@ -7,7 +7,9 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::items::GroundItem;
-use emberkeep_components::protocol::{ServerEvent, encode_event, write_move};
+use emberkeep_components::protocol::{
+    ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
+};
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{
@@ -35,11 +37,19 @@ pub fn track_regions(
     }
     let grid = &mut *grid;
     for (e, before, after, is_client) in crossings {
-        let spawn_of = |x: Entity| info.get(x).ok().map(|i| encode_event(&spawn_event(i)));
+        let spawn_of = |x: Entity| {
+            info.get(x).ok().map(|i| {
+                let mut json = String::new();
+                write_spawn(&mut json, &spawn_fields(&i));
+                json
+            })
+        };
         let despawn_of = |x: Entity| {
-            info.get(x)
-                .ok()
-                .map(|i| encode_event(&ServerEvent::Despawn { id: i.0.0 }))
+            info.get(x).ok().map(|i| {
+                let mut json = String::new();
+                write_despawn(&mut json, i.0.0);
+                json
+            })
         };
 
         if let Some(before) = before {
@@ -52,7 +62,7 @@ pub fn track_regions(
                 {
                     tell_players(grid, r, e, &despawn_e, &mut outgoing);
                     if is_client {
-                        tell_about_members(grid, r, e, &despawn_of, &mut outgoing);
+                        tell_about_members(grid, r, e, &info, View::Despawn, &mut outgoing);
                     }
                 }
             }
@@ -70,7 +80,7 @@ pub fn track_regions(
             {
                 tell_players(grid, r, e, &spawn_e, &mut outgoing);
                 if is_client {
-                    tell_about_members(grid, r, e, &spawn_of, &mut outgoing);
+                    tell_about_members(grid, r, e, &info, View::Spawn, &mut outgoing);
                 }
             }
         }
@@ -93,26 +103,33 @@ pub type SpawnInfo = (
     Has<Dead>,
 );
 
-/// The `spawn` event for an entity coming into view.
-pub fn spawn_event(
-    (id, kind, name, pos, level, vitals, ground, dead): bevy_ecs::query::QueryItem<
-        '_,
+/// What the `spawn` event of an entity coming into view says, borrowed from its components.
+pub fn spawn_fields<'a>(
+    (id, kind, name, pos, level, vitals, ground, dead): &bevy_ecs::query::QueryItem<
+        'a,
         '_,
         SpawnInfo,
     >,
-) -> ServerEvent {
-    ServerEvent::Spawn {
+) -> SpawnFields<'a> {
+    SpawnFields {
         id: id.0,
         kind: kind.0,
-        name: name.0.clone(),
+        name: &name.0,
         x: pos.0.x,
         y: pos.0.y,
         level: level.map(|l| l.0),
         hp: vitals.map(|v| v.hp),
         max_hp: vitals.map(|v| v.max_hp),
-        item: ground.map(|g| g.item.template.clone()),
-        dead,
+        item: ground.map(|g| g.item.template.as_str()),
+        dead: *dead,
     }
+}
+
+/// Which event about each member a client gets when a region enters or leaves its view.
+#[derive(Debug, Clone, Copy)]
+enum View {
+    Spawn,
+    Despawn,
 }
 
 /// Queues `event_json` for every client in region `r` except `subject`.
@@ -132,22 +149,27 @@ fn tell_players(
     }
 }
 
-/// Queues for client `viewer` one event (made by `encode`) about each member of region `r`.
+/// Queues for client `viewer` a spawn or despawn of each member of region `r`, written
+/// straight into its buffer.
 fn tell_about_members(
     grid: &RegionGrid,
     r: RegionId,
     viewer: Entity,
-    encode: &dyn Fn(Entity) -> Option<String>,
+    info: &Query<SpawnInfo>,
+    view: View,
     outgoing: &mut Query<&mut Outgoing>,
 ) {
     let Ok(mut out) = outgoing.get_mut(viewer) else {
         return;
     };
     for &x in &grid.members[r as usize] {
-        if x != viewer
-            && let Some(json) = encode(x)
-        {
-            out.push(&json);
+        if x == viewer {
+            continue;
+        }
+        let Ok(i) = info.get(x) else { continue };
+        match view {
+            View::Spawn => out.push_with(|buf| write_spawn(buf, &spawn_fields(&i))),
+            View::Despawn => out.push_with(|buf| write_despawn(buf, i.0.0)),
         }
     }
 }
