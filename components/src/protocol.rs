@@ -512,9 +512,15 @@ impl CloseReason {
 
 /// Serializes one event to its JSON text (see [`write_event`]).
 pub fn encode_event(event: &ServerEvent) -> String {
-    let mut out = String::new();
-    write_event(&mut out, event);
-    out
+    match event {
+        ServerEvent::Move { .. } | ServerEvent::Spawn { .. } | ServerEvent::Despawn { .. } => {
+            let mut out = String::new();
+            write_event(&mut out, event);
+            out
+        }
+        // See write_event: this cannot fail.
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
 }
 
 /// Appends one event's JSON to `out`. The events sent most — moves, spawns and despawns —
