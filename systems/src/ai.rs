@@ -166,7 +166,14 @@ pub fn think(
             AiState::Wander { .. } => now < step.ready_at,
             _ => false,
         };
-        if waiting && !look && log.last.is_none() {
+        // (A hit since the last tick changed the damage log; its change tick is read here,
+        // not the log itself, which would cost a cache miss per mob.)
+        if waiting && !look && !log.is_changed() {
+            continue;
+        }
+        // A chasing, returning or fleeing mob decides again when it may step next; until
+        // then its target stays set, and Combat checks range, death and safe zones itself.
+        if !roaming && now < step.ready_at {
             continue;
         }
         let def = &*mob.def;
@@ -572,6 +579,42 @@ mod tests {
             assert!(waited < LOOK_EVERY, "not noticed within {LOOK_EVERY} ticks");
             s.tick();
             waited += 1;
+        }
+    }
+
+    /// Between looks an idle mob is skipped, but one that was hit turns on its attacker in
+    /// the same tick (here a rat that never aggroes on its own).
+    #[test]
+    fn an_idle_mob_that_is_hit_fights_back_in_the_same_tick() {
+        use emberkeep_components::combat::Target;
+        use emberkeep_components::content::GameContent;
+        use emberkeep_components::mobs::AiState;
+        use emberkeep_components::protocol::{ClientMsg, ServerEvent};
+        use std::sync::Arc;
+        for wait in 0..4 {
+            let mut s = Scenario::new(open_map(16, 8, Tile { x: 3, y: 1 }), SimConfig::default());
+            let mut content = (*s.world.resource::<GameContent>().0).clone();
+            Arc::make_mut(content.mobs.get_mut("rat").unwrap()).aggro_range = 0;
+            s.world.insert_resource(GameContent(Arc::new(content)));
+            let (ann, ann_id) = s.join("Ann");
+            let (rat, rat_id) = s.spawn_mob("rat", Tile { x: 4, y: 1 });
+            s.world
+                .entity_mut(rat)
+                .insert(AiState::Idle { until: u64::MAX });
+            s.ticks(wait); // a different tick modulo LOOK_EVERY each time
+            assert_eq!(s.world.get::<Target>(rat).unwrap().0, None);
+            s.send(ann, ClientMsg::Attack { target: rat_id });
+            let got = s.tick();
+            let hit = crate::scenario::events(&got, ann).iter().any(|e| {
+                matches!(e, ServerEvent::Hit { attacker, .. } | ServerEvent::Miss { attacker, .. } if *attacker == ann_id)
+            });
+            assert!(hit, "Ann swung this tick");
+            let me = s.entity(ann);
+            assert!(
+                matches!(s.world.get::<AiState>(rat), Some(AiState::Chase { target }) if *target == me),
+                "after {wait} quiet ticks: {:?}",
+                s.world.get::<AiState>(rat)
+            );
         }
     }
 
