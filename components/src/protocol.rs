@@ -585,21 +585,16 @@ pub fn write_spawn(out: &mut String, s: &SpawnFields) {
     out.push_str(s.kind.as_str());
     out.push_str(r#"","name":"#);
     push_json_str(out, s.name);
-    out.push_str(r#","x":"#);
-    push_int(out, s.x);
-    out.push_str(r#","y":"#);
-    push_int(out, s.y);
+    push_int_field(out, "x", s.x);
+    push_int_field(out, "y", s.y);
     if let Some(level) = s.level {
-        out.push_str(r#","level":"#);
-        push_int(out, level);
+        push_int_field(out, "level", level);
     }
     if let Some(hp) = s.hp {
-        out.push_str(r#","hp":"#);
-        push_int(out, hp);
+        push_int_field(out, "hp", hp);
     }
     if let Some(max_hp) = s.max_hp {
-        out.push_str(r#","max_hp":"#);
-        push_int(out, max_hp);
+        push_int_field(out, "max_hp", max_hp);
     }
     if let Some(item) = s.item {
         out.push_str(r#","item":"#);
@@ -622,15 +617,21 @@ pub fn write_despawn(out: &mut String, id: u64) {
 pub fn write_move(out: &mut String, id: u64, x: i32, y: i32) {
     out.push_str(r#"{"type":"move","id":"#);
     push_int(out, id);
-    out.push_str(r#","x":"#);
-    push_int(out, x);
-    out.push_str(r#","y":"#);
-    push_int(out, y);
+    push_int_field(out, "x", x);
+    push_int_field(out, "y", y);
     out.push('}');
 }
 
 fn push_int(out: &mut String, n: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends `,"key":n` (`key` needs no escaping).
+fn push_int_field(out: &mut String, key: &str, n: impl itoa::Integer) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
+    push_int(out, n);
 }
 
 /// A JSON string literal, escaped as serde_json escapes it.
