@@ -116,6 +116,30 @@ impl ServerHandle {
     }
 }
 
+/// What starting the storage gives the server: the storage task, the next item id, the bans,
+/// and a handle on the same store for the admin API.
+type StartedStorage = (
+    tokio::task::JoinHandle<()>,
+    u64,
+    Vec<crate::storage::BanRecord>,
+    AnyStore,
+);
+
+/// Reads what the world needs from a freshly opened store, then starts the storage task on it.
+async fn start_storage<S: Store + Into<AnyStore>>(
+    store: S,
+    requests: tokio::sync::mpsc::Receiver<emberkeep_components::persist::StorageRequest>,
+    inbound: crossbeam_channel::Sender<Inbound>,
+    settings: StorageSettings,
+    stats: Arc<Stats>,
+) -> anyhow::Result<StartedStorage> {
+    let next = store.next_item_id().await?;
+    let bans = store.bans().await?;
+    let any = store.clone().into();
+    let task = tokio::spawn(service::run(store, requests, inbound, settings, stats));
+    Ok((task, next, bans, any))
+}
+
 /// Loads assets, binds the listener and starts the world; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     config.validate()?;
@@ -181,41 +205,27 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             DatabaseUrl::Sqlite(path) => {
                 let store = SqliteStore::open(&path)
                     .with_context(|| format!("server.database {}", config.server.database))?;
-                let next = store.next_item_id().await?;
-                let bans = store.bans().await?;
-                let any = AnyStore::from(store.clone());
-                (
-                    tokio::spawn(service::run(
-                        store,
-                        storage_rx,
-                        tx.clone(),
-                        storage_settings,
-                        stats.clone(),
-                    )),
-                    next,
-                    bans,
-                    any,
+                start_storage(
+                    store,
+                    storage_rx,
+                    tx.clone(),
+                    storage_settings,
+                    stats.clone(),
                 )
+                .await?
             }
             DatabaseUrl::Mongo(url) => {
                 let store = MongoStore::open(&url)
                     .await
                     .with_context(|| "server.database (MongoDB)".to_string())?;
-                let next = store.next_item_id().await?;
-                let bans = store.bans().await?;
-                let any = AnyStore::from(store.clone());
-                (
-                    tokio::spawn(service::run(
-                        store,
-                        storage_rx,
-                        tx.clone(),
-                        storage_settings,
-                        stats.clone(),
-                    )),
-                    next,
-                    bans,
-                    any,
+                start_storage(
+                    store,
+                    storage_rx,
+                    tx.clone(),
+                    storage_settings,
+                    stats.clone(),
                 )
+                .await?
             }
         };
     world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));

@@ -196,6 +196,29 @@ pub fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// A backend's own error, as the store's.
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// How both backends store a role.
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Player => "player",
+        Role::Gm => "gm",
+        Role::Admin => "admin",
+    }
+}
+
+/// The role a stored name stands for (anything unknown is a plain player).
+pub(crate) fn role_of(name: &str) -> Role {
+    match name {
+        "gm" => Role::Gm,
+        "admin" => Role::Admin,
+        _ => Role::Player,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,10 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::{AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult};
+use super::{
+    AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult, backend,
+    role_name, role_of,
+};
 
 /// A MongoDB database.
 #[derive(Clone)]
@@ -30,31 +33,11 @@ pub struct MongoStore {
     seq: Arc<AtomicI64>,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
 fn is_duplicate(e: &mongodb::error::Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
         ErrorKind::InsertMany(m) => m.write_errors.iter().flatten().any(|w| w.code == 11000),
         _ => e.to_string().contains("E11000"),
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Player => "player",
-        Role::Gm => "gm",
-        Role::Admin => "admin",
-    }
-}
-
-fn role_of(name: &str) -> Role {
-    match name {
-        "gm" => Role::Gm,
-        "admin" => Role::Admin,
-        _ => Role::Player,
     }
 }
 
@@ -121,20 +104,33 @@ impl MongoStore {
         Ok(store)
     }
 
-    fn coll(&self, name: &str) -> Collection<Document> {
-        self.db.collection(name)
+    /// Inserts a document whose `_id` must be new; a taken one is a conflict on `what`.
+    async fn insert_new(&self, coll: &str, d: Document, what: &str) -> StoreResult<()> {
+        match self.coll(coll).insert_one(d).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate(&e) => Err(StoreError::Conflict(what.to_string())),
+            Err(e) => Err(backend(e)),
+        }
     }
 
-    async fn replay_journal(&self) -> StoreResult<()> {
-        let entries: Vec<Document> = self
-            .coll("journal")
-            .find(doc! {})
+    /// Every document of a collection matching `filter`, in `_id` order.
+    async fn find_sorted(&self, coll: &str, filter: Document) -> StoreResult<Vec<Document>> {
+        self.coll(coll)
+            .find(filter)
             .sort(doc! {"_id": 1})
             .await
             .map_err(backend)?
             .try_collect()
             .await
-            .map_err(backend)?;
+            .map_err(backend)
+    }
+
+    fn coll(&self, name: &str) -> Collection<Document> {
+        self.db.collection(name)
+    }
+
+    async fn replay_journal(&self) -> StoreResult<()> {
+        let entries = self.find_sorted("journal", doc! {}).await?;
         for entry in entries {
             let seq = int(&entry, "_id");
             let characters: Vec<String> = entry
@@ -199,17 +195,7 @@ impl Store for MongoStore {
             "_id": &a.key, "username": &a.username, "password_hash": &a.password_hash,
             "role": role_name(a.role), "created_at": a.created_at as i64,
         };
-        self.coll("accounts")
-            .insert_one(d)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                if is_duplicate(&e) {
-                    StoreError::Conflict(a.key.clone())
-                } else {
-                    backend(e)
-                }
-            })
+        self.insert_new("accounts", d, &a.key).await
     }
 
     async fn account(&self, key: String) -> StoreResult<Option<AccountRecord>> {
@@ -283,29 +269,13 @@ impl Store for MongoStore {
         }
         let data = serde_json::to_string(&record).map_err(backend)?;
         let d = doc! {"_id": record.key(), "account": &record.account, "seq": 0_i64, "data": data};
-        self.coll("characters")
-            .insert_one(d)
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                if is_duplicate(&e) {
-                    StoreError::Conflict(record.name.clone())
-                } else {
-                    backend(e)
-                }
-            })
+        self.insert_new("characters", d, &record.name).await
     }
 
     async fn characters(&self, account: String) -> StoreResult<Vec<CharacterRecord>> {
-        let docs: Vec<Document> = self
-            .coll("characters")
-            .find(doc! {"account": &account})
-            .sort(doc! {"_id": 1})
-            .await
-            .map_err(backend)?
-            .try_collect()
-            .await
-            .map_err(backend)?;
+        let docs = self
+            .find_sorted("characters", doc! {"account": &account})
+            .await?;
         docs.iter().map(character_of).collect()
     }
 
@@ -319,15 +289,7 @@ impl Store for MongoStore {
     }
 
     async fn all_characters(&self) -> StoreResult<Vec<CharacterRecord>> {
-        let docs: Vec<Document> = self
-            .coll("characters")
-            .find(doc! {})
-            .sort(doc! {"_id": 1})
-            .await
-            .map_err(backend)?
-            .try_collect()
-            .await
-            .map_err(backend)?;
+        let docs = self.find_sorted("characters", doc! {}).await?;
         docs.iter().map(character_of).collect()
     }
 
@@ -391,15 +353,7 @@ impl Store for MongoStore {
     }
 
     async fn bans(&self) -> StoreResult<Vec<BanRecord>> {
-        let docs: Vec<Document> = self
-            .coll("bans")
-            .find(doc! {})
-            .sort(doc! {"_id": 1})
-            .await
-            .map_err(backend)?
-            .try_collect()
-            .await
-            .map_err(backend)?;
+        let docs = self.find_sorted("bans", doc! {}).await?;
         docs.iter()
             .map(|d| {
                 serde_json::from_str(d.get_str("data").map_err(backend)?)

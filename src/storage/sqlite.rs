@@ -8,7 +8,10 @@ use emberkeep_components::persist::{CharacterRecord, SaveBatch};
 use emberkeep_components::protocol::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult};
+use super::{
+    AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult, backend,
+    role_name, role_of,
+};
 
 /// A SQLite database file.
 #[derive(Clone)]
@@ -28,26 +31,6 @@ CREATE INDEX IF NOT EXISTS characters_by_account ON characters (account);
 CREATE TABLE IF NOT EXISTS bans (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
-
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Player => "player",
-        Role::Gm => "gm",
-        Role::Admin => "admin",
-    }
-}
-
-fn role_of(name: &str) -> Role {
-    match name {
-        "gm" => Role::Gm,
-        "admin" => Role::Admin,
-        _ => Role::Player,
-    }
-}
 
 fn decode(data: &str) -> StoreResult<CharacterRecord> {
     serde_json::from_str(data)
