@@ -456,7 +456,7 @@ mod tests {
     use emberkeep_components::world::Muted;
 
     use super::AuditLog;
-    use crate::scenario::{Scenario, events, open_map};
+    use crate::scenario::{Scenario, error_codes, events, open_map};
 
     fn scenario() -> (Scenario, ConnId, ConnId) {
         let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
@@ -495,13 +495,7 @@ mod tests {
         ] {
             let ev = line(&mut s, p, cmd);
             assert!(
-                ev.iter().any(|e| matches!(
-                    e,
-                    ServerEvent::Error {
-                        code: ErrorCode::NotAllowed,
-                        ..
-                    }
-                )),
+                error_codes(&ev).contains(&ErrorCode::NotAllowed),
                 "{cmd}: {ev:?}"
             );
         }
@@ -588,13 +582,7 @@ mod tests {
         ] {
             let ev = line(&mut s, gm, bad);
             assert!(
-                ev.iter().any(|x| matches!(
-                    x,
-                    ServerEvent::Error {
-                        code: ErrorCode::UnknownCommand,
-                        ..
-                    }
-                )),
+                error_codes(&ev).contains(&ErrorCode::UnknownCommand),
                 "{bad}: {ev:?}"
             );
         }
