@@ -179,12 +179,19 @@ pub fn think(
         let def = &*mob.def;
         let here = pos.0;
         // Decide.
-        // A mob that was hit fights back; a hostile one also goes for players it sees.
-        let hit_by = log.last.filter(|p| players.contains(*p));
-        let spotted = match (roaming, hit_by) {
-            (true, Some(p)) => Some(p),
-            (true, None) if def.hostile && look => aggro(def, &grid, &prey, here, *cell),
-            _ => None,
+        // A roaming mob that was hit fights back; a hostile one also goes for players it
+        // sees. (Only a hit since the last tick can make a roaming mob turn: one hit earlier
+        // turned then, and the log is forgotten when it is home again. So the log itself,
+        // a cache miss per mob, is read only when it changed.)
+        let hit_by = if roaming && log.is_changed() {
+            log.last.filter(|p| players.contains(*p))
+        } else {
+            None
+        };
+        let spotted = match hit_by {
+            Some(p) => Some(p),
+            None if roaming && def.hostile && look => aggro(def, &grid, &prey, here, *cell),
+            None => None,
         };
         let next_state = match (state.clone(), spotted) {
             (_, Some(p)) => Some(AiState::Chase { target: p }),
