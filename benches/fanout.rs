@@ -1,6 +1,8 @@
 //! Region fan-out: building every client's frame from its personal events and the buffers of
-//! the 9 regions it sees (`flush::build_frames`, the last step of a tick). Run with
-//! `cargo bench --bench fanout`.
+//! the 9 regions it sees. Run with `cargo bench --bench fanout`. Two parts, timed apart:
+//! `<case>/N` is the world thread's (`flush::build_frames`, the last step of a tick: each
+//! region's events copied once, each client's frame a list of runs); `<case>_join/N` is the
+//! network's (the dispatcher joining each frame's runs into its text).
 //!
 //! The region buffers and personal queues are filled with encoded events before each timed
 //! run, so only the fan-out itself is measured:
@@ -64,7 +66,7 @@ fn world_with_players(tiles: &[Tile]) -> (World, Vec<Entity>) {
         });
     }
     run_tick(&mut world);
-    world.resource_mut::<Outbox>().frames.clear();
+    std::mem::take(&mut world.resource_mut::<Outbox>().frames);
     let index = &world.resource::<ConnIndex>().0;
     let players = (0..tiles.len())
         .map(|i| index[&ConnId(i as u64 + 1)])
@@ -140,6 +142,7 @@ fn bench_fanout(c: &mut Criterion) {
         flush.add_systems(flush::build_frames);
         let mut round = 0;
         group.throughput(Throughput::Elements(players as u64));
+        // The world thread's part: copy each region's events once, list each client's runs.
         group.bench_with_input(BenchmarkId::new(name, players), &players, |b, _| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -155,6 +158,28 @@ fn bench_fanout(c: &mut Criterion) {
                 total
             })
         });
+        // The network's part: join each client's runs into the text of its frame.
+        group.bench_with_input(
+            BenchmarkId::new(format!("{name}_join"), players),
+            &players,
+            |b, _| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        round += 1;
+                        std::hint::black_box(fill(&mut world, &entities, load, round));
+                        flush.run(&mut world);
+                        let frames = std::mem::take(&mut world.resource_mut::<Outbox>().frames);
+                        let started = Instant::now();
+                        for (_, frame) in frames.iter() {
+                            std::hint::black_box(frames.to_text(frame));
+                        }
+                        total += started.elapsed();
+                    }
+                    total
+                })
+            },
+        );
     }
     group.finish();
 }

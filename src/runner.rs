@@ -220,7 +220,9 @@ fn dispatch(
     stopping: bool,
 ) {
     let mut outbox = world.resource_mut::<Outbox>();
-    batch.frames.append(&mut outbox.frames);
+    if !outbox.frames.is_empty() {
+        batch.frames.push(std::mem::take(&mut outbox.frames));
+    }
     batch.closes.append(&mut outbox.closes);
     if batch.is_empty() {
         return;

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use emberkeep_components::net::ConnId;
+use emberkeep_components::net::{ConnId, Frames};
 use emberkeep_components::protocol::CloseReason;
 use tracing::{info, warn};
 
@@ -25,8 +25,9 @@ pub struct Batch {
     pub opened: Vec<(ConnId, ConnHandle)>,
     /// Connections whose tasks reported them gone.
     pub closed: Vec<ConnId>,
-    /// One frame (a JSON array) per client with something new.
-    pub frames: Vec<(ConnId, String)>,
+    /// Each tick's frames (one per client with something new), oldest first: more than
+    /// one tick's when the dispatcher fell behind.
+    pub frames: Vec<Frames>,
     /// Connections to close, after their frames.
     pub closes: Vec<(ConnId, CloseReason)>,
 }
@@ -59,27 +60,31 @@ pub fn deliver(handles: &mut HashMap<ConnId, ConnHandle>, batch: Batch, stats: &
         handles.remove(&conn);
     }
     let (mut frames, mut bytes) = (0u64, 0u64);
-    for (conn, frame) in batch.frames {
-        let Some(handle) = handles.get(&conn) else {
-            continue;
-        };
-        let len = frame.len() as u64;
-        match handle.send(Outgoing::Frame(frame)) {
-            Ok(()) => {
-                frames += 1;
-                bytes += len;
-            }
-            Err(QueueError::Full) => {
-                warn!(
-                    conn = conn.0,
-                    "outbound queue full: disconnecting slow client"
-                );
-                handle.abort(CloseReason::policy("too slow: outbound queue full"));
-                handles.remove(&conn);
-                Stats::add(&stats.slow_disconnects, 1);
-            }
-            Err(QueueError::Gone) => {
-                handles.remove(&conn);
+    for tick in &batch.frames {
+        for (conn, frame) in tick.iter() {
+            let Some(handle) = handles.get(conn) else {
+                continue;
+            };
+            // The frame's text is joined here, off the world thread, from the tick's runs.
+            let text = tick.to_text(frame);
+            let len = text.len() as u64;
+            match handle.send(Outgoing::Frame(text)) {
+                Ok(()) => {
+                    frames += 1;
+                    bytes += len;
+                }
+                Err(QueueError::Full) => {
+                    warn!(
+                        conn = conn.0,
+                        "outbound queue full: disconnecting slow client"
+                    );
+                    handle.abort(CloseReason::policy("too slow: outbound queue full"));
+                    handles.remove(conn);
+                    Stats::add(&stats.slow_disconnects, 1);
+                }
+                Err(QueueError::Gone) => {
+                    handles.remove(conn);
+                }
             }
         }
     }
@@ -100,8 +105,13 @@ pub fn deliver(handles: &mut HashMap<ConnId, ConnHandle>, batch: Batch, stats: &
 mod tests {
     use super::*;
 
-    fn frame(conn: u64, text: &str) -> (ConnId, String) {
-        (ConnId(conn), text.to_string())
+    /// One tick's frames: for each (connection, events), a frame of those events.
+    fn frames(list: &[(u64, &str)]) -> Vec<Frames> {
+        let mut frames = Frames::default();
+        for (conn, events) in list {
+            frames.push_events(ConnId(*conn), events);
+        }
+        vec![frames]
     }
 
     #[test]
@@ -114,7 +124,7 @@ mod tests {
             &mut handles,
             Batch {
                 opened: vec![(ConnId(1), a), (ConnId(2), b)],
-                frames: vec![frame(1, "[1]"), frame(2, "[2]"), frame(3, "[nobody]")],
+                frames: frames(&[(1, "1"), (2, "2"), (3, "\"nobody\"")]),
                 ..Batch::default()
             },
             &stats,
@@ -123,7 +133,7 @@ mod tests {
         deliver(
             &mut handles,
             Batch {
-                frames: vec![frame(1, "[3]"), frame(2, "[4]")],
+                frames: frames(&[(1, "3"), (2, "4")]),
                 ..Batch::default()
             },
             &stats,
@@ -148,7 +158,7 @@ mod tests {
         deliver(
             &mut handles,
             Batch {
-                frames: vec![frame(1, "[5]")],
+                frames: frames(&[(1, "5")]),
                 closes: vec![(ConnId(1), CloseReason::policy("bye"))],
                 ..Batch::default()
             },
@@ -162,7 +172,7 @@ mod tests {
             Batch {
                 opened: vec![(ConnId(7), c)],
                 closed: vec![ConnId(7)],
-                frames: vec![frame(7, "[late]")],
+                frames: frames(&[(7, "\"late\"")]),
                 ..Batch::default()
             },
             &stats,

@@ -1013,10 +1013,10 @@ pub fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
     let pending = world
         .get::<Outgoing>(e)
         .filter(|o| !o.is_empty())
-        .map(|o| format!("[{}]", o.as_str()));
+        .map(|o| o.as_str().to_owned());
     let mut outbox = world.resource_mut::<Outbox>();
-    if let Some(frame) = pending {
-        outbox.frames.push((conn, frame));
+    if let Some(events) = pending {
+        outbox.frames.push_events(conn, &events);
     }
     outbox.closes.push((conn, reason));
 }

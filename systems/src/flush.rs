@@ -1,9 +1,12 @@
 //! Broadcast phase, last step: build one frame per client — its personal events, then the
 //! buffers of the regions it sees — and hand the frames to the runner through the [`Outbox`].
 //! Every byte that leaves the server is produced here.
+//!
+//! Each region's events are copied once into the tick's [`Frames`]; a client's frame only
+//! names the runs it is made of, and the network joins them when it writes the frame.
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::net::Outbox;
+use emberkeep_components::net::{Frame, Outbox, Run};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{Connection, Outgoing, RegionCell};
 
@@ -12,37 +15,34 @@ pub fn build_frames(
     mut grid: ResMut<RegionGrid>,
     mut outbox: ResMut<Outbox>,
     mut clients: Query<(&Connection, &mut Outgoing, Option<&RegionCell>)>,
+    mut region_runs: Local<Vec<Run>>,
 ) {
+    let frames = &mut outbox.frames;
+    region_runs.resize(grid.buffers.len(), Run::default());
+    let region_bytes: usize = grid
+        .dirty
+        .iter()
+        .map(|r| grid.buffers[*r as usize].len())
+        .sum();
+    frames.reserve(region_bytes + region_bytes / 4);
+    for &r in &grid.dirty {
+        region_runs[r as usize] = frames.add_run(&grid.buffers[r as usize]);
+    }
     for (conn, mut out, cell) in &mut clients {
-        let view = cell
-            .filter(|c| **c != RegionCell::NONE)
-            .map(|c| grid.view(c.0));
-        let regions = view.as_ref().map(|v| v.as_slice()).unwrap_or(&[]);
-        let mut len = out.as_str().len();
-        for &r in regions {
-            len += grid.buffers[r as usize].len() + 1;
+        let mut frame = Frame::default();
+        if !out.is_empty() {
+            frame.push(frames.add_run(out.as_str()));
+            out.clear();
         }
-        if len == 0 {
-            continue;
-        }
-        let mut frame = String::with_capacity(len + 2);
-        frame.push('[');
-        frame.push_str(out.as_str());
-        for &r in regions {
-            let buf = &grid.buffers[r as usize];
-            if !buf.is_empty() {
-                if frame.len() > 1 {
-                    frame.push(',');
-                }
-                frame.push_str(buf);
+        if let Some(cell) = cell.filter(|c| **c != RegionCell::NONE) {
+            for &r in grid.view(cell.0).as_slice() {
+                frame.push(region_runs[r as usize]);
             }
         }
-        if frame.len() == 1 {
-            continue;
-        }
-        frame.push(']');
-        out.clear();
-        outbox.frames.push((conn.id, frame));
+        frames.push(conn.id, frame);
+    }
+    for &r in &grid.dirty {
+        region_runs[r as usize] = Run::default();
     }
     grid.clear_buffers();
 }
