@@ -320,7 +320,8 @@ pub struct ItemDef {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MobDef {
-    pub name: String,
+    /// Shared with every mob of this kind ([`crate::world::DisplayName`]).
+    pub name: Arc<str>,
     pub level: u32,
     pub hp: i32,
     pub attack: i32,

@@ -1,6 +1,7 @@
 //! Components of entities in the world and the world-wide bookkeeping resources.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bevy_ecs::prelude::{Component, Entity, Resource};
 
@@ -68,9 +69,10 @@ pub struct NetId(pub u64);
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position(pub Tile);
 
-/// The name shown above an entity.
+/// The name shown above an entity. Shared, not copied: the 50,000 mobs of a big world hold
+/// their template's one string, which also stays in cache when spawns are written.
 #[derive(Component, Debug, Clone, PartialEq, Eq)]
-pub struct DisplayName(pub String);
+pub struct DisplayName(pub Arc<str>);
 
 /// What clients are told this entity is.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]

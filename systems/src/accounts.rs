@@ -617,7 +617,7 @@ pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest:
             Player,
             id,
             Position(tile),
-            DisplayName(name.clone()),
+            DisplayName(name.as_str().into()),
             Kind(EntityKind::Player),
             StepBudget {
                 milli: config.step_burst * 1000,
@@ -693,7 +693,7 @@ fn welcome(world: &World, e: Entity) -> ServerEvent {
             .unwrap_or(0),
         name: world
             .get::<DisplayName>(e)
-            .map(|n| n.0.clone())
+            .map(|n| n.0.to_string())
             .unwrap_or_default(),
         x: tile.x,
         y: tile.y,
@@ -870,7 +870,7 @@ pub fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     let pos = world.get::<Position>(e)?.0;
     let vitals = world.get::<Vitals>(e)?;
     Some(CharacterRecord {
-        name: world.get::<DisplayName>(e)?.0.clone(),
+        name: world.get::<DisplayName>(e)?.0.to_string(),
         account: account.account.clone(),
         class: world.get::<ClassId>(e)?.0.clone(),
         level: world.get::<Level>(e)?.0,

@@ -83,7 +83,7 @@ pub fn say(world: &mut World, speaker: Entity, text: &str) {
     }
     let (Some(id), Some(name), Some(pos)) = (
         world.get::<NetId>(speaker).copied(),
-        world.get::<DisplayName>(speaker).map(|n| n.0.clone()),
+        world.get::<DisplayName>(speaker).map(|n| n.0.to_string()),
         world.get::<Position>(speaker).copied(),
     ) else {
         return;

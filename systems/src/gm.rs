@@ -394,10 +394,7 @@ fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
 
 /// A one-line description of a player for staff.
 pub fn describe(world: &World, who: Entity) -> String {
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.as_str())
-        .unwrap_or("?");
+    let name = world.get::<DisplayName>(who).map(|n| &*n.0).unwrap_or("?");
     let account = world
         .get::<AccountCharacter>(who)
         .map(|a| a.account.as_str())

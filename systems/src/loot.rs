@@ -63,7 +63,7 @@ pub fn place_on_ground(
             ground,
             id,
             Position(tile),
-            DisplayName(name),
+            DisplayName(name.into()),
             Kind(EntityKind::Item),
             RegionCell::NONE,
         ))
