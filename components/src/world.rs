@@ -1,6 +1,8 @@
 //! Components of entities in the world and the world-wide bookkeeping resources.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::{Component, Entity, Resource};
@@ -129,13 +131,14 @@ impl NetIds {
     }
 }
 
-/// Entities by the id clients know them by.
+/// Entities by the id clients know them by. (Ids are handed out by the server, in order, so
+/// a fast non-keyed hash is safe: a client cannot choose what goes in.)
 #[derive(Resource, Debug, Default)]
-pub struct NetIndex(pub HashMap<u64, Entity>);
+pub struct NetIndex(pub FxHashMap<u64, Entity>);
 
-/// Live connections by id.
+/// Live connections by id (handed out by the server, like [`NetIndex`]'s).
 #[derive(Resource, Debug, Default)]
-pub struct ConnIndex(pub HashMap<ConnId, Entity>);
+pub struct ConnIndex(pub FxHashMap<ConnId, Entity>);
 
 /// Online character names, lower-cased, for uniqueness checks.
 #[derive(Resource, Debug, Default)]

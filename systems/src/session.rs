@@ -1,6 +1,6 @@
 //! Input phase: connections opening and closing, `hello`, and dispatch of client commands.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
@@ -25,7 +25,8 @@ pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
 pub fn apply_inbound(world: &mut World) {
     let inputs = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
     let cap = world.resource::<SimConfig>().max_commands_per_tick;
-    let mut per_conn: HashMap<ConnId, u32> = HashMap::new();
+    let mut per_conn: FxHashMap<ConnId, u32> = FxHashMap::default();
+    per_conn.reserve(inputs.len());
     for input in inputs {
         match input {
             WorldInput::Opened { conn, addr } => open(world, conn, addr),
