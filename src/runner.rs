@@ -30,6 +30,8 @@ pub struct RunnerSettings {
     pub storage: Option<tokio::sync::mpsc::Sender<StorageRequest>>,
     /// Where each tick's frames go: the dispatcher task ([`crate::net::dispatch`]).
     pub dispatch: tokio::sync::mpsc::Sender<Batch>,
+    /// Region buffers the dispatcher is done with, for reuse.
+    pub spare_buffers: crossbeam_channel::Receiver<Vec<String>>,
     pub tick_period: Duration,
     pub max_inbound_per_tick: usize,
     /// How often to log tick statistics; `None` for never.
@@ -111,6 +113,12 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             window.phase_max[i] = window.phase_max[i].max(us);
         }
         dispatch(&mut world, &mut batch, &settings.dispatch, stopping);
+        let mut outbox = world.resource_mut::<Outbox>();
+        while let Ok(buffers) = settings.spare_buffers.try_recv() {
+            if outbox.spare.len() < crate::net::dispatch::SPARE_BUFFERS {
+                outbox.spare.push(buffers);
+            }
+        }
         for (id, result) in world.resource_mut::<AdminResults>().0.drain(..) {
             if let Some(reply) = admin.waiting.remove(&id) {
                 let _ = reply.send(result);

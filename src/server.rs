@@ -231,10 +231,16 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));
     info!(database = %redact(&config.server.database), next_item_id, "storage ready");
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(runner::DISPATCH_QUEUE);
-    let dispatch_task = tokio::spawn(crate::net::dispatch::run(dispatch_rx, stats.clone()));
+    let (spare_tx, spare_rx) = crossbeam_channel::bounded(crate::net::dispatch::SPARE_BUFFERS);
+    let dispatch_task = tokio::spawn(crate::net::dispatch::run(
+        dispatch_rx,
+        spare_tx,
+        stats.clone(),
+    ));
     let settings = RunnerSettings {
         storage: Some(storage_tx),
         dispatch: dispatch_tx,
+        spare_buffers: spare_rx,
         tick_period: Duration::from_secs_f64(1.0 / f64::from(config.world.tick_rate)),
         max_inbound_per_tick: config.server.max_inbound_per_tick,
         stats_interval: (config.server.stats_interval_secs > 0)

@@ -4,6 +4,7 @@
 use bevy_ecs::prelude::Resource;
 
 use crate::protocol::{ClientMsg, CloseReason, ErrorCode};
+use crate::regions::{RegionId, RegionLayout};
 
 /// Identifies one WebSocket connection for its whole life; never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,99 +98,84 @@ pub struct InboundQueue(pub Vec<WorldInput>);
 /// What the flush phase produced this tick, drained by the runner after each tick.
 #[derive(Resource, Debug, Default)]
 pub struct Outbox {
-    /// One text frame (a JSON array of events) per connection that has something new.
+    /// This tick's frames: one per connection that has something new.
     pub frames: Frames,
     /// Connections to close, after their last frame.
     pub closes: Vec<(ConnId, CloseReason)>,
+    /// Region buffers the network has written out and handed back, cleared, for reuse by a
+    /// later tick (see [`Frames::into_spare`]).
+    pub spare: Vec<Vec<String>>,
 }
 
-/// One tick's frames, one per connection with something new. The encoded events are in one
-/// buffer, `text`; a frame is a list of runs of it (the client's own events, then each
-/// region's it sees), so the events of a region many clients see are stored once, not once
-/// per client. [`Frames::write`] joins a frame's runs into the JSON array that goes out.
+/// One tick's frames. A client's frame is its own events followed by the events of each region
+/// it sees; the region buffers are handed over whole, so a region's events are stored once
+/// however many clients see them, and the network joins each frame's text when it writes
+/// ([`Frames::write`]). Nothing is copied per client on the world thread.
 #[derive(Debug, Default)]
 pub struct Frames {
-    text: String,
+    /// Every client's own events, back to back.
+    own: String,
+    /// The tick's region buffers (comma-separated events), by region.
+    regions: Vec<String>,
+    /// The regions whose buffer is not empty.
+    dirty: Vec<RegionId>,
+    layout: RegionLayout,
     list: Vec<(ConnId, Frame)>,
 }
 
-/// Where one client's frame lies in its tick's [`Frames`]: up to [`Frame::MAX_RUNS`] runs of
-/// comma-separated events.
-#[derive(Debug, Clone, Copy, Default)]
+/// One client's frame in its tick's [`Frames`]: its own events and the region it stands in
+/// (it sees that one and the 8 around it).
+#[derive(Debug, Clone, Copy)]
 pub struct Frame {
-    runs: [Run; Frame::MAX_RUNS],
-    len: u8,
-}
-
-/// A run of comma-separated encoded events in [`Frames`]' text: start and end offsets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Run(u32, u32);
-
-impl Run {
-    /// Whether the run holds no events.
-    pub fn is_empty(self) -> bool {
-        self.0 == self.1
-    }
+    own: (u32, u32),
+    region: Option<RegionId>,
 }
 
 impl Frame {
-    /// A client's own events and the 9 regions of its view.
-    pub const MAX_RUNS: usize = 10;
-
-    /// Adds a run; an empty one, or one beyond [`Frame::MAX_RUNS`], is left out (the flush
-    /// never makes more).
-    pub fn push(&mut self, run: Run) {
-        debug_assert!(usize::from(self.len) < Self::MAX_RUNS, "too many runs");
-        if !run.is_empty() && usize::from(self.len) < Self::MAX_RUNS {
-            self.runs[usize::from(self.len)] = run;
-            self.len += 1;
-        }
-    }
-
-    /// Whether the frame has no events.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn runs(&self) -> &[Run] {
-        &self.runs[..usize::from(self.len)]
+    /// A frame of the client's own events (added with [`Frames::add_own`]) and, for a
+    /// client placed on the map, the regions around the one it stands in.
+    pub fn new(own: OwnEvents, region: Option<RegionId>) -> Frame {
+        Frame { own: own.0, region }
     }
 }
 
+/// Where a client's own events are in [`Frames`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnEvents((u32, u32));
+
 impl Frames {
-    /// Copies comma-separated `events` into the text, to be named in frames.
+    /// Copies a client's comma-separated `events` in, to be named in its frame.
     ///
     /// # Panics
-    /// If one tick's events pass 4 GiB (the server would have run out of memory first).
-    pub fn add_run(&mut self, events: &str) -> Run {
-        let start = self.text.len();
-        self.text.push_str(events);
-        let offset = |n: usize| u32::try_from(n).expect("a tick's frames stay under 4 GiB");
-        Run(offset(start), offset(self.text.len()))
+    /// If one tick's own events pass 4 GiB (the server would have run out of memory first).
+    pub fn add_own(&mut self, events: &str) -> OwnEvents {
+        let start = self.own.len();
+        self.own.push_str(events);
+        let offset = |n: usize| u32::try_from(n).expect("a tick's events stay under 4 GiB");
+        OwnEvents((offset(start), offset(self.own.len())))
     }
 
-    /// Queues a frame for `conn` (nothing if it has no runs).
+    /// Hands over the tick's region buffers (the ones listed in `dirty` hold events).
+    pub fn set_regions(
+        &mut self,
+        regions: Vec<String>,
+        dirty: Vec<RegionId>,
+        layout: RegionLayout,
+    ) {
+        self.regions = regions;
+        self.dirty = dirty;
+        self.layout = layout;
+    }
+
+    /// Queues a frame for `conn`; the network skips it if it turns out to hold nothing.
     pub fn push(&mut self, conn: ConnId, frame: Frame) {
-        if !frame.is_empty() {
-            self.list.push((conn, frame));
-        }
+        self.list.push((conn, frame));
     }
 
     /// Queues a frame of just these events for `conn`.
     pub fn push_events(&mut self, conn: ConnId, events: &str) {
-        let mut frame = Frame::default();
-        frame.push(self.add_run(events));
-        self.push(conn, frame);
-    }
-
-    /// Reserves room for `bytes` more of event text.
-    pub fn reserve(&mut self, bytes: usize) {
-        self.text.reserve(bytes);
-    }
-
-    /// Bytes of event text stored (what [`Frames::write`] copies, less brackets and commas).
-    pub fn text_len(&self) -> usize {
-        self.text.len()
+        let own = self.add_own(events);
+        self.push(conn, Frame::new(own, None));
     }
 
     /// The queued frames, in order.
@@ -197,86 +183,101 @@ impl Frames {
         self.list.iter()
     }
 
-    /// How many frames are queued.
+    /// How many frames are queued (some may hold nothing).
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
-    /// Whether no frame is queued.
+    /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    /// The length of the frame's JSON array.
-    pub fn size(&self, frame: &Frame) -> usize {
-        let runs = frame.runs();
-        let bytes: usize = runs.iter().map(|r| (r.1 - r.0) as usize).sum();
-        bytes + runs.len().saturating_sub(1) + 2
+    /// The non-empty comma-separated runs of events a frame is made of, in order.
+    fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
+        let own = &self.own[frame.own.0 as usize..frame.own.1 as usize];
+        let view = frame.region.map(|r| self.layout.view(r));
+        let regions = view
+            .into_iter()
+            .flat_map(|v| v.into_iter())
+            .filter_map(|r| self.regions.get(r as usize).map(String::as_str));
+        std::iter::once(own)
+            .chain(regions)
+            .filter(|run| !run.is_empty())
     }
 
-    /// Appends the frame's JSON array (its runs joined by commas, in brackets) to `out`.
-    pub fn write(&self, frame: &Frame, out: &mut String) {
-        out.reserve(self.size(frame));
-        out.push('[');
-        for (i, run) in frame.runs().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&self.text[run.0 as usize..run.1 as usize]);
+    /// Appends the frame's JSON array (its runs joined by commas, in brackets) to `out`;
+    /// false, and nothing appended, if it holds no events.
+    pub fn write(&self, frame: &Frame, out: &mut String) -> bool {
+        let size: usize = self.runs(frame).map(|run| run.len() + 1).sum();
+        if size == 0 {
+            return false;
+        }
+        out.reserve(size + 1);
+        for (i, run) in self.runs(frame).enumerate() {
+            out.push(if i == 0 { '[' } else { ',' });
+            out.push_str(run);
         }
         out.push(']');
+        true
     }
 
-    /// The frame's JSON array.
-    pub fn to_text(&self, frame: &Frame) -> String {
+    /// The frame's JSON array, or None if it holds no events.
+    pub fn to_text(&self, frame: &Frame) -> Option<String> {
         let mut out = String::new();
-        self.write(frame, &mut out);
-        out
+        self.write(frame, &mut out).then_some(out)
+    }
+
+    /// The tick's region buffers, cleared, for a later tick to fill again.
+    pub fn into_spare(mut self) -> Vec<String> {
+        for r in self.dirty.drain(..) {
+            if let Some(buf) = self.regions.get_mut(r as usize) {
+                buf.clear();
+            }
+        }
+        self.regions
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regions::RegionGrid;
 
     #[test]
-    fn frames_share_runs_and_join_them_into_json_arrays() {
+    fn frames_join_own_events_and_the_view_s_region_buffers() {
+        let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        let mut regions = vec![String::new(); 12];
+        let mv = r#"{"type":"move","id":1,"x":2,"y":3},{"type":"despawn","id":9}"#;
+        regions[5] = mv.to_string();
+        regions[11] = r#"{"type":"chat","text":"far"}"#.to_string();
         let mut frames = Frames::default();
-        let region =
-            frames.add_run(r#"{"type":"move","id":1,"x":2,"y":3},{"type":"despawn","id":9}"#);
-        let own = frames.add_run(r#"{"type":"chat","text":"hi"}"#);
-        let stored = frames.text_len();
-        let (mut ann, mut bob) = (Frame::default(), Frame::default());
-        ann.push(own);
-        ann.push(region);
-        bob.push(Run::default()); // an empty region adds nothing
-        bob.push(region);
-        frames.push(ConnId(1), ann);
-        frames.push(ConnId(2), bob);
-        frames.push(ConnId(3), Frame::default()); // nothing new: no frame
-        frames.push_events(ConnId(4), "");
-        assert_eq!(frames.len(), 2);
+        frames.set_regions(regions, vec![5, 11], grid.layout());
+        let own = frames.add_own(r#"{"type":"error","code":"x"}"#);
+        let none = frames.add_own("");
+        // Ann stands in region 0 (sees 0, 1, 4, 5), with an event of her own; Bob in region 6
+        // (sees 5 and 11 too); Cy in region 2 sees only empty regions; Dee is not placed.
+        frames.push(ConnId(1), Frame::new(own, Some(0)));
+        frames.push(ConnId(2), Frame::new(none, Some(6)));
+        frames.push(ConnId(3), Frame::new(none, Some(3)));
+        frames.push_events(ConnId(4), r#"{"type":"bye"}"#);
+        let texts: Vec<Option<String>> = frames.iter().map(|(_, f)| frames.to_text(f)).collect();
         assert_eq!(
-            frames.text_len(),
-            stored,
-            "the region's events are stored once"
-        );
-        let texts: Vec<(ConnId, String)> = frames
-            .iter()
-            .map(|(c, f)| (*c, frames.to_text(f)))
-            .collect();
-        assert_eq!(
-            texts[0].1,
-            r#"[{"type":"chat","text":"hi"},{"type":"move","id":1,"x":2,"y":3},{"type":"despawn","id":9}]"#
+            texts[0].as_deref(),
+            Some(format!(r#"[{{"type":"error","code":"x"}},{mv}]"#).as_str())
         );
         assert_eq!(
-            texts[1].1,
-            r#"[{"type":"move","id":1,"x":2,"y":3},{"type":"despawn","id":9}]"#
+            texts[1].as_deref(),
+            Some(format!(r#"[{mv},{{"type":"chat","text":"far"}}]"#).as_str())
         );
-        for ((_, frame), (_, text)) in frames.iter().zip(&texts) {
-            assert_eq!(frames.size(frame), text.len());
+        assert_eq!(texts[2], None, "nothing new: no frame");
+        assert_eq!(texts[3].as_deref(), Some(r#"[{"type":"bye"}]"#));
+        for text in texts.iter().flatten() {
             let parsed: serde_json::Value = serde_json::from_str(text).expect("JSON");
             assert!(parsed.is_array());
         }
+        let spare = frames.into_spare();
+        assert_eq!(spare.len(), 12);
+        assert!(spare.iter().all(String::is_empty), "handed back cleared");
     }
 }

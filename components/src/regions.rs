@@ -26,6 +26,38 @@ impl View {
     }
 }
 
+impl IntoIterator for View {
+    type Item = RegionId;
+    type IntoIter = std::iter::Take<std::array::IntoIter<RegionId, 9>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.ids.into_iter().take(self.len)
+    }
+}
+
+/// Columns and rows of a region grid: enough to say which regions a client sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegionLayout {
+    pub cols: i32,
+    pub rows: i32,
+}
+
+impl RegionLayout {
+    /// The region and its neighbours that exist on the map.
+    pub fn view(self, r: RegionId) -> View {
+        let (cx, cy) = (r as i32 % self.cols.max(1), r as i32 / self.cols.max(1));
+        let mut ids = [0; 9];
+        let mut len = 0;
+        for y in (cy - 1).max(0)..=(cy + 1).min(self.rows - 1) {
+            for x in (cx - 1).max(0)..=(cx + 1).min(self.cols - 1) {
+                ids[len] = (y * self.cols + x) as RegionId;
+                len += 1;
+            }
+        }
+        View { ids, len }
+    }
+}
+
 /// Membership and per-tick broadcast buffers of every region.
 #[derive(Resource, Debug)]
 pub struct RegionGrid {
@@ -75,16 +107,15 @@ impl RegionGrid {
 
     /// The region and its neighbours that exist on the map.
     pub fn view(&self, r: RegionId) -> View {
-        let (cx, cy) = self.coords(r);
-        let mut ids = [0; 9];
-        let mut len = 0;
-        for y in (cy - 1).max(0)..=(cy + 1).min(self.rows - 1) {
-            for x in (cx - 1).max(0)..=(cx + 1).min(self.cols - 1) {
-                ids[len] = (y * self.cols + x) as RegionId;
-                len += 1;
-            }
+        self.layout().view(r)
+    }
+
+    /// The grid's shape, without its contents.
+    pub fn layout(&self) -> RegionLayout {
+        RegionLayout {
+            cols: self.cols,
+            rows: self.rows,
         }
-        View { ids, len }
     }
 
     /// The regions overlapping the square of tiles within `radius` (Chebyshev) of `center`,

@@ -42,19 +42,33 @@ impl Batch {
     }
 }
 
+/// Sets of region buffers the dispatcher hands back to the world for reuse; more are dropped.
+pub const SPARE_BUFFERS: usize = 2;
+
 /// Delivers batches until the world drops its sender (then every batch sent before it has
-/// been delivered).
-pub async fn run(mut rx: tokio::sync::mpsc::Receiver<Batch>, stats: Arc<Stats>) {
+/// been delivered). Each tick's region buffers go back to the world, cleared, through
+/// `spare` (when it has room), so the world does not allocate them again.
+pub async fn run(
+    mut rx: tokio::sync::mpsc::Receiver<Batch>,
+    spare: crossbeam_channel::Sender<Vec<String>>,
+    stats: Arc<Stats>,
+) {
     let mut handles = HashMap::new();
     while let Some(batch) = rx.recv().await {
-        deliver(&mut handles, batch, &stats);
+        for tick in deliver(&mut handles, batch, &stats) {
+            let _ = spare.try_send(tick.into_spare());
+        }
     }
 }
 
-/// Applies one batch without waiting. A client whose queue is full is too slow: its
-/// connection is aborted (its reader then reports it closed to the world, whose character
-/// leaves) and counted in [`Stats::slow_disconnects`].
-pub fn deliver(handles: &mut HashMap<ConnId, ConnHandle>, batch: Batch, stats: &Stats) {
+/// Applies one batch without waiting; returns its ticks' frames, delivered. A client whose
+/// queue is full is too slow: its connection is aborted (its reader then reports it closed
+/// to the world, whose character leaves) and counted in [`Stats::slow_disconnects`].
+pub fn deliver(
+    handles: &mut HashMap<ConnId, ConnHandle>,
+    batch: Batch,
+    stats: &Stats,
+) -> Vec<Frames> {
     handles.extend(batch.opened);
     for conn in batch.closed {
         handles.remove(&conn);
@@ -65,8 +79,11 @@ pub fn deliver(handles: &mut HashMap<ConnId, ConnHandle>, batch: Batch, stats: &
             let Some(handle) = handles.get(conn) else {
                 continue;
             };
-            // The frame's text is joined here, off the world thread, from the tick's runs.
-            let text = tick.to_text(frame);
+            // The frame's text is joined here, off the world thread, from the client's own
+            // events and its view's region buffers; a frame with nothing new is not sent.
+            let Some(text) = tick.to_text(frame) else {
+                continue;
+            };
             let len = text.len() as u64;
             match handle.send(Outgoing::Frame(text)) {
                 Ok(()) => {
@@ -99,6 +116,7 @@ pub fn deliver(handles: &mut HashMap<ConnId, ConnHandle>, batch: Batch, stats: &
     Stats::add(&stats.frames_out, frames);
     Stats::add(&stats.bytes_out, bytes);
     Stats::set(&stats.connections, handles.len() as u64);
+    batch.frames
 }
 
 #[cfg(test)]

@@ -196,9 +196,9 @@ pub fn think(
         let next_state = match (state.clone(), spotted) {
             (_, Some(p)) => Some(AiState::Chase { target: p }),
             (AiState::Idle { until }, None) => idle_until(until, now, def, &map, mob, &mut rng),
-            (AiState::Wander { goal }, None) => (here == goal
-                || path.steps.is_empty() && path.goal == Some(goal))
-            .then(|| AiState::Idle {
+            // (Wandering takes greedy steps and never plans: its path stays empty. A step
+            // that cannot get closer ends the wander below.)
+            (AiState::Wander { goal }, None) => (here == goal).then(|| AiState::Idle {
                 until: now + 20 + u64::from(rng.0.next_u32() % 60),
             }),
             (AiState::Chase { target: p }, None) => {

@@ -2,47 +2,43 @@
 //! buffers of the regions it sees — and hand the frames to the runner through the [`Outbox`].
 //! Every byte that leaves the server is produced here.
 //!
-//! Each region's events are copied once into the tick's [`Frames`]; a client's frame only
-//! names the runs it is made of, and the network joins them when it writes the frame.
+//! Nothing is copied per client: the region buffers are handed over whole (and a set handed
+//! back by the network is reused), a client's own events are copied once, and its frame only
+//! says where it stands; the network joins each frame's text when it writes it.
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::net::{Frame, Outbox, Run};
+use emberkeep_components::net::{Frame, Outbox};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{Connection, Outgoing, RegionCell};
 
-/// Builds this tick's frames (clients with nothing new get none) and clears the buffers.
+/// Builds this tick's frames and leaves the region buffers empty for the next tick.
 pub fn build_frames(
     mut grid: ResMut<RegionGrid>,
     mut outbox: ResMut<Outbox>,
     mut clients: Query<(&Connection, &mut Outgoing, Option<&RegionCell>)>,
-    mut region_runs: Local<Vec<Run>>,
 ) {
+    let outbox = &mut *outbox;
+    let regions = grid.buffers.len();
+    let fresh = loop {
+        match outbox.spare.pop() {
+            Some(spare) if spare.len() == regions => break spare,
+            Some(_) => continue, // from before the map changed
+            None => break vec![String::new(); regions],
+        }
+    };
+    let buffers = std::mem::replace(&mut grid.buffers, fresh);
+    let dirty = std::mem::take(&mut grid.dirty);
     let frames = &mut outbox.frames;
-    region_runs.resize(grid.buffers.len(), Run::default());
-    let region_bytes: usize = grid
-        .dirty
-        .iter()
-        .map(|r| grid.buffers[*r as usize].len())
-        .sum();
-    frames.reserve(region_bytes + region_bytes / 4);
-    for &r in &grid.dirty {
-        region_runs[r as usize] = frames.add_run(&grid.buffers[r as usize]);
-    }
+    frames.set_regions(buffers, dirty, grid.layout());
     for (conn, mut out, cell) in &mut clients {
-        let mut frame = Frame::default();
+        let region = cell.filter(|c| **c != RegionCell::NONE).map(|c| c.0);
+        if out.is_empty() && region.is_none() {
+            continue;
+        }
+        let own = frames.add_own(out.as_str());
         if !out.is_empty() {
-            frame.push(frames.add_run(out.as_str()));
             out.clear();
         }
-        if let Some(cell) = cell.filter(|c| **c != RegionCell::NONE) {
-            for &r in grid.view(cell.0).as_slice() {
-                frame.push(region_runs[r as usize]);
-            }
-        }
-        frames.push(conn.id, frame);
+        frames.push(conn.id, Frame::new(own, region));
     }
-    for &r in &grid.dirty {
-        region_runs[r as usize] = Run::default();
-    }
-    grid.clear_buffers();
 }

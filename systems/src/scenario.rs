@@ -335,7 +335,9 @@ impl Scenario {
         let closes = std::mem::take(&mut outbox.closes);
         let mut got: Received = HashMap::new();
         for (conn, frame) in frames.iter() {
-            let frame = frames.to_text(frame);
+            let Some(frame) = frames.to_text(frame) else {
+                continue;
+            };
             let events: Vec<ServerEvent> = serde_json::from_str(&frame)
                 .unwrap_or_else(|e| panic!("frame is not a JSON event array ({e}): {frame}"));
             got.entry(*conn).or_default().extend(events);
