@@ -92,8 +92,8 @@ pub fn resolve_attacks(
 ) {
     for (e, id, pos, derived, how, mut target, mut cooldown) in &mut attackers {
         let Some(t) = target.0 else { continue };
-        let alive = defenders.get(e).is_ok_and(|d| d.3.hp > 0);
-        if !alive || tick.0 < cooldown.ready_at {
+        // (The cooldown first: it is at hand, the attacker's own hp is a lookup.)
+        if tick.0 < cooldown.ready_at || !defenders.get(e).is_ok_and(|d| d.3.hp > 0) {
             continue;
         }
         let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, tdead, tplayer)) =
