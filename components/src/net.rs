@@ -132,6 +132,12 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The region the client stands in, if it has no events of its own: then its frame is
+    /// the same as everyone's there who has none either.
+    pub fn region_only(&self) -> Option<RegionId> {
+        self.region.filter(|_| self.own.0 == self.own.1)
+    }
+
     /// A frame of the client's own events (added with [`Frames::add_own`]) and, for a
     /// client placed on the map, the regions around the one it stands in.
     pub fn new(own: OwnEvents, region: Option<RegionId>) -> Frame {
@@ -183,6 +189,11 @@ impl Frames {
         self.list.iter()
     }
 
+    /// How many regions the tick's buffers cover.
+    pub fn region_count(&self) -> usize {
+        self.regions.len()
+    }
+
     /// How many frames are queued (some may hold nothing).
     pub fn len(&self) -> usize {
         self.list.len()
@@ -209,12 +220,19 @@ impl Frames {
     /// Appends the frame's JSON array (its runs joined by commas, in brackets) to `out`;
     /// false, and nothing appended, if it holds no events.
     pub fn write(&self, frame: &Frame, out: &mut String) -> bool {
-        let size: usize = self.runs(frame).map(|run| run.len() + 1).sum();
-        if size == 0 {
+        // At most the client's own events and 9 regions.
+        let mut runs = [""; 10];
+        let mut n = 0;
+        for run in self.runs(frame).take(runs.len()) {
+            runs[n] = run;
+            n += 1;
+        }
+        let runs = &runs[..n];
+        if runs.is_empty() {
             return false;
         }
-        out.reserve(size + 1);
-        for (i, run) in self.runs(frame).enumerate() {
+        out.reserve(runs.iter().map(|run| run.len() + 1).sum::<usize>() + 1);
+        for (i, run) in runs.iter().enumerate() {
             out.push(if i == 0 { '[' } else { ',' });
             out.push_str(run);
         }

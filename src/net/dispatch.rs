@@ -10,8 +10,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use emberkeep_components::net::{ConnId, Frames};
+use emberkeep_components::net::{ConnId, Frame, Frames};
 use emberkeep_components::protocol::CloseReason;
+use emberkeep_components::regions::RegionId;
+use rustc_hash::FxHashMap;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{info, warn};
 
 use crate::net::{ConnHandle, Outgoing, QueueError};
@@ -39,6 +42,44 @@ impl Batch {
             && self.closed.is_empty()
             && self.frames.is_empty()
             && self.closes.is_empty()
+    }
+}
+
+/// Joins the text of a tick's frames, off the world thread, from each client's own events
+/// and its view's region buffers. Clients with no events of their own who stand in the same
+/// region get the same bytes, joined once (a crowd in one town square costs one join per
+/// region, not one per client).
+#[derive(Debug)]
+pub struct Joiner {
+    /// By region: how many clients there have no events of their own.
+    alike: Vec<u32>,
+    shared: FxHashMap<RegionId, Option<Utf8Bytes>>,
+}
+
+impl Joiner {
+    /// A joiner for one tick's frames.
+    pub fn new(tick: &Frames) -> Joiner {
+        let mut alike = vec![0; tick.region_count()];
+        for r in tick.iter().filter_map(|(_, frame)| frame.region_only()) {
+            if let Some(n) = alike.get_mut(r as usize) {
+                *n += 1;
+            }
+        }
+        Joiner {
+            alike,
+            shared: FxHashMap::default(),
+        }
+    }
+
+    /// The frame's text; None if it holds nothing.
+    pub fn text(&mut self, tick: &Frames, frame: &Frame) -> Option<Utf8Bytes> {
+        let join = || tick.to_text(frame).map(Utf8Bytes::from);
+        match frame.region_only() {
+            Some(r) if self.alike.get(r as usize).is_some_and(|n| *n > 1) => {
+                self.shared.entry(r).or_insert_with(join).clone()
+            }
+            _ => join(),
+        }
     }
 }
 
@@ -75,13 +116,13 @@ pub fn deliver(
     }
     let (mut frames, mut bytes) = (0u64, 0u64);
     for tick in &batch.frames {
+        let mut joiner = Joiner::new(tick);
         for (conn, frame) in tick.iter() {
             let Some(handle) = handles.get(conn) else {
                 continue;
             };
-            // The frame's text is joined here, off the world thread, from the client's own
-            // events and its view's region buffers; a frame with nothing new is not sent.
-            let Some(text) = tick.to_text(frame) else {
+            // A frame with nothing new is not sent.
+            let Some(text) = joiner.text(tick, frame) else {
                 continue;
             };
             let len = text.len() as u64;
@@ -159,7 +200,7 @@ mod tests {
         let texts = |rx: &crossbeam_channel::Receiver<Outgoing>| {
             rx.try_iter()
                 .map(|o| match o {
-                    Outgoing::Frame(f) => f,
+                    Outgoing::Frame(f) => f.to_string(),
                     Outgoing::Close(r) => format!("close {}", r.code),
                 })
                 .collect::<Vec<_>>()
@@ -196,5 +237,62 @@ mod tests {
             &stats,
         );
         assert!(texts(&c_rx).is_empty(), "closed before its frame");
+    }
+
+    #[test]
+    fn clients_with_nothing_of_their_own_in_one_region_share_one_frame() {
+        use emberkeep_components::regions::RegionGrid;
+        let stats = Stats::default();
+        let mut handles = HashMap::new();
+        let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        let mut regions = vec![String::new(); 12];
+        regions[5] = r#"{"type":"move","id":1,"x":20,"y":20}"#.to_string();
+        let mut tick = Frames::default();
+        tick.set_regions(regions, vec![5], grid.layout());
+        let none = tick.add_own("");
+        let own = tick.add_own(r#"{"type":"chat","text":"hi"}"#);
+        let mut receivers = Vec::new();
+        let mut opened = Vec::new();
+        for (conn, own, region) in [(1, none, 5), (2, none, 5), (3, own, 5), (4, none, 6)] {
+            let (handle, rx, _) = ConnHandle::new(4);
+            opened.push((ConnId(conn), handle));
+            receivers.push(rx);
+            tick.push(ConnId(conn), Frame::new(own, Some(region)));
+        }
+        let _ = deliver(
+            &mut handles,
+            Batch {
+                opened,
+                frames: vec![tick],
+                ..Batch::default()
+            },
+            &stats,
+        );
+        let got: Vec<Utf8Bytes> = receivers
+            .iter()
+            .map(|rx| match rx.try_recv() {
+                Ok(Outgoing::Frame(f)) => f,
+                other => panic!("expected a frame, got {other:?}"),
+            })
+            .collect();
+        let mv = r#"{"type":"move","id":1,"x":20,"y":20}"#;
+        assert_eq!(got[0].as_str(), format!("[{mv}]"));
+        assert_eq!(got[1].as_str(), got[0].as_str());
+        assert_eq!(
+            got[1].as_str().as_ptr(),
+            got[0].as_str().as_ptr(),
+            "the same bytes, joined once"
+        );
+        assert_eq!(
+            got[2].as_str(),
+            format!(r#"[{{"type":"chat","text":"hi"}},{mv}]"#)
+        );
+        assert_eq!(
+            got[3].as_str(),
+            format!("[{mv}]"),
+            "region 6 sees region 5 too"
+        );
+        assert_ne!(got[3].as_str().as_ptr(), got[0].as_str().as_ptr());
+        assert_eq!(Stats::get(&stats.frames_out), 4);
     }
 }

@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 use emberkeep_components::net::{ConnId, WorldInput};
 use emberkeep_components::protocol::CloseReason;
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A message into the world thread.
 #[derive(Debug)]
@@ -39,8 +40,9 @@ pub enum Inbound {
 /// One item in a connection's outbound queue.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// A text frame: the JSON array of one tick's events.
-    Frame(String),
+    /// A text frame: the JSON array of one tick's events (shared bytes: clients who see the
+    /// same regions and have nothing of their own get the same frame).
+    Frame(Utf8Bytes),
     /// Close the connection with this reason after the frames before it.
     Close(CloseReason),
 }
