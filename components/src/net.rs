@@ -274,7 +274,7 @@ mod tests {
         let own = frames.add_own(r#"{"type":"error","code":"x"}"#);
         let none = frames.add_own("");
         // Ann stands in region 0 (sees 0, 1, 4, 5), with an event of her own; Bob in region 6
-        // (sees 5 and 11 too); Cy in region 2 sees only empty regions; Dee is not placed.
+        // (sees 5 and 11 too); Cy in region 3 sees only empty regions; Dee is not placed.
         frames.push(ConnId(1), Frame::new(own, Some(0)));
         frames.push(ConnId(2), Frame::new(none, Some(6)));
         frames.push(ConnId(3), Frame::new(none, Some(3)));
