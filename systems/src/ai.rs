@@ -18,6 +18,7 @@ use emberkeep_components::world::{Player, Position, RegionCell, Tick};
 use rand_core::Rng;
 
 use crate::combat::distance;
+use crate::regions::ByRegion;
 use crate::rng::WorldRng;
 
 /// A roaming mob looks for players to aggro once in this many ticks.
@@ -363,51 +364,21 @@ fn aggro(
 /// they stand in: rebuilt once a tick, so the many aggro checks read two flat arrays instead
 /// of looking each player up in the world.
 #[derive(Debug, Default)]
-pub struct Prey {
-    /// Region r's players are `list[start[r]..start[r + 1]]`.
-    start: Vec<u32>,
-    list: Vec<(Entity, Tile)>,
-    /// Scratch for the rebuild.
-    unsorted: Vec<(RegionId, Entity, Tile)>,
-    next: Vec<u32>,
-}
+pub struct Prey(ByRegion<(Entity, Tile)>);
 
 impl Prey {
-    /// Groups `players` (entity, tile) by region (a counting sort: O(players + regions)).
+    /// Groups `players` (entity, tile) by region.
     pub fn rebuild(&mut self, grid: &RegionGrid, players: impl Iterator<Item = (Entity, Tile)>) {
-        let regions = grid.players.len();
-        self.unsorted.clear();
-        self.unsorted
-            .extend(players.map(|(p, at)| (grid.region_of(at), p, at)));
-        self.start.clear();
-        self.start.resize(regions + 1, 0);
-        for &(r, ..) in &self.unsorted {
-            self.start[r as usize + 1] += 1;
+        self.0.clear(grid.players.len());
+        for (p, at) in players {
+            self.0.push(grid.region_of(at), (p, at));
         }
-        for r in 0..regions {
-            self.start[r + 1] += self.start[r];
-        }
-        self.next.clear();
-        self.next.extend_from_slice(&self.start[..regions]);
-        self.list.clear();
-        self.list.resize(
-            self.unsorted.len(),
-            (Entity::PLACEHOLDER, Tile { x: 0, y: 0 }),
-        );
-        for &(r, p, at) in &self.unsorted {
-            let slot = &mut self.next[r as usize];
-            self.list[*slot as usize] = (p, at);
-            *slot += 1;
-        }
+        self.0.group();
     }
 
     /// The players standing in region `r`.
     pub fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
-        let r = r as usize;
-        match (self.start.get(r), self.start.get(r + 1)) {
-            (Some(&a), Some(&b)) => &self.list[a as usize..b as usize],
-            _ => &[],
-        }
+        self.0.in_region(r)
     }
 }
 

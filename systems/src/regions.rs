@@ -7,6 +7,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::items::GroundItem;
+use emberkeep_components::map::Tile;
 use emberkeep_components::protocol::{
     ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
 };
@@ -208,14 +209,99 @@ pub fn remove_from_world(world: &mut World, e: Entity) {
 }
 
 /// Queues a `move` for every entity whose tile changed this tick, once, in its region's buffer.
+/// The moves are grouped by region first (a counting sort), so the buffers are written in
+/// order: a cache miss per region written, not one per move.
 pub fn broadcast_moves(
     mut grid: ResMut<RegionGrid>,
     moved: Query<(&NetId, Ref<Position>, &RegionCell), Changed<Position>>,
+    mut moves: Local<ByRegion<(u64, Tile)>>,
 ) {
+    moves.clear(grid.buffers.len());
     for (id, pos, cell) in &moved {
         // A newcomer's spawn already carries its tile.
         if !pos.is_added() && *cell != RegionCell::NONE {
-            grid.broadcast_with(cell.0, |buf| write_move(buf, id.0, pos.0.x, pos.0.y));
+            moves.push(cell.0, (id.0, pos.0));
+        }
+    }
+    moves.group();
+    for (r, (id, at)) in moves.sorted() {
+        grid.broadcast_with(r, |buf| write_move(buf, id, at.x, at.y));
+    }
+}
+
+/// Items grouped by region with a counting sort, O(items + regions) (stable: items of one
+/// region keep their order). Fill with [`ByRegion::push`], then [`ByRegion::group`].
+#[derive(Debug)]
+pub struct ByRegion<T> {
+    items: Vec<(RegionId, T)>,
+    /// After grouping, region r's items are `grouped[start[r]..start[r + 1]]`.
+    start: Vec<u32>,
+    next: Vec<u32>,
+    grouped: Vec<T>,
+}
+
+impl<T> Default for ByRegion<T> {
+    fn default() -> Self {
+        ByRegion {
+            items: Vec::new(),
+            start: Vec::new(),
+            next: Vec::new(),
+            grouped: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> ByRegion<T> {
+    /// Empties the list, for a grid of `regions` regions.
+    pub fn clear(&mut self, regions: usize) {
+        self.items.clear();
+        self.grouped.clear();
+        self.start.clear();
+        self.start.resize(regions + 1, 0);
+    }
+
+    /// Adds an item in region `r` (one outside the grid is left out).
+    pub fn push(&mut self, r: RegionId, item: T) {
+        if let Some(n) = self.start.get_mut(r as usize + 1) {
+            *n += 1;
+            self.items.push((r, item));
+        }
+    }
+
+    /// Groups the items pushed since [`ByRegion::clear`] by region.
+    pub fn group(&mut self) {
+        let regions = self.start.len().saturating_sub(1);
+        for r in 0..regions {
+            self.start[r + 1] += self.start[r];
+        }
+        self.next.clear();
+        self.next.extend_from_slice(&self.start[..regions]);
+        self.grouped.clear();
+        if let Some(&(_, item)) = self.items.first() {
+            self.grouped.resize(self.items.len(), item);
+        }
+        for &(r, item) in &self.items {
+            let slot = &mut self.next[r as usize];
+            self.grouped[*slot as usize] = item;
+            *slot += 1;
+        }
+    }
+
+    /// After [`ByRegion::group`]: every item with its region, region by region.
+    pub fn sorted(&self) -> impl Iterator<Item = (RegionId, T)> + '_ {
+        self.start.windows(2).enumerate().flat_map(|(r, w)| {
+            self.grouped[w[0] as usize..w[1] as usize]
+                .iter()
+                .map(move |item| (r as RegionId, *item))
+        })
+    }
+
+    /// After [`ByRegion::group`]: the items in region `r`.
+    pub fn in_region(&self, r: RegionId) -> &[T] {
+        let r = r as usize;
+        match (self.start.get(r), self.start.get(r + 1)) {
+            (Some(&a), Some(&b)) => &self.grouped[a as usize..b as usize],
+            _ => &[],
         }
     }
 }
@@ -421,6 +507,26 @@ mod tests {
                     .collect();
                 assert_eq!(known[&c], truth, "tick {t}: client {c:?} at {at:?}");
             }
+        }
+    }
+
+    #[test]
+    fn by_region_groups_items_in_region_order_keeping_each_region_s_order() {
+        let mut by = super::ByRegion::default();
+        for round in 0..2 {
+            by.clear(6);
+            for (r, item) in [(4, 'a'), (1, 'b'), (4, 'c'), (0, 'd'), (1, 'e'), (9, 'x')] {
+                by.push(r, item); // region 9 is off the grid: left out
+            }
+            by.group();
+            let got: Vec<_> = by.sorted().collect();
+            assert_eq!(
+                got,
+                vec![(0, 'd'), (1, 'b'), (1, 'e'), (4, 'a'), (4, 'c')],
+                "round {round}"
+            );
+            assert_eq!(by.in_region(1), &['b', 'e']);
+            assert!(by.in_region(2).is_empty() && by.in_region(99).is_empty());
         }
     }
 
