@@ -194,11 +194,6 @@ impl Frames {
         self.regions.len()
     }
 
-    /// How many frames are queued (some may hold nothing).
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
