@@ -143,8 +143,11 @@ async fn a_give_is_one_atomic_write_of_both_characters() {
     let db = SqliteStore::open(&server.dir().join("emberkeep.db")).unwrap();
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let ivy = db.character("ivy".into()).await.unwrap().unwrap();
-        let jon = db.character("jon".into()).await.unwrap().unwrap();
+        // One statement, so one snapshot: two separate reads could straddle the save and see
+        // the dagger in both.
+        let all = db.all_characters().await.unwrap();
+        let find = |key: &str| all.iter().find(|c| c.key() == key).unwrap();
+        let (ivy, jon) = (find("ivy"), find("jon"));
         let (in_ivy, in_jon) = (
             ivy.item_ids().any(|i| i == dagger),
             jon.item_ids().any(|i| i == dagger),
