@@ -2,7 +2,8 @@
 //! the 9 regions it sees. Run with `cargo bench --bench fanout`. Two parts, timed apart:
 //! `<case>/N` is the world thread's (`flush::build_frames`, the last step of a tick: the
 //! region buffers handed over whole, each client's own events copied once); `<case>_join/N`
-//! is the network's (the dispatcher joining each frame's text: `dispatch::Joiner`).
+//! is the network's (the dispatcher joining each frame's text: `dispatch::Views`, every
+//! client's frame, as with `server.view_every_ticks = 1`).
 //!
 //! The region buffers and personal queues are filled with encoded events before each timed
 //! run, so only the fan-out itself is measured:
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::{Entity, Schedule, World};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use emberkeep::net::dispatch::Joiner;
+use emberkeep::net::dispatch::Views;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::Content;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
@@ -169,6 +170,8 @@ fn bench_fanout(c: &mut Criterion) {
         // The network's part: join each client's own events and its view's region buffers
         // into the text of its frame, as the dispatcher does (once per region for clients
         // with nothing of their own).
+        // (One dispatcher's state for all rounds, as in the server: its maps keep their room.)
+        let mut views = Views::new(1);
         group.bench_with_input(
             BenchmarkId::new(format!("{name}_join"), players),
             &players,
@@ -184,14 +187,15 @@ fn bench_fanout(c: &mut Criterion) {
                         // The texts are kept until the end, as the clients' queues keep them:
                         // each is fresh memory, as it is in the server.
                         let started = Instant::now();
-                        let mut joiner = Joiner::new(&frames);
                         let texts: Vec<_> = frames
                             .iter()
-                            .map(|(_, frame)| joiner.text(&frames, frame))
+                            .map(|(conn, frame)| views.text(&frames, *conn, frame))
                             .collect();
                         total += started.elapsed();
                         std::hint::black_box(texts);
-                        outbox.spare.push(frames.into_spare());
+                        for done in views.finish(frames) {
+                            outbox.spare.push(done.into_spare());
+                        }
                     }
                     total
                 })

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub stats_interval_secs: u64,
     /// Threads of the network runtime; 0 picks one per core.
     pub net_threads: usize,
+    /// A client is sent what others around it did at least every this many ticks (1 to 4);
+    /// a frame with events of its own, or answering a command it sent, goes out in its tick.
+    pub view_every_ticks: u32,
     /// Where accounts and characters are kept: `sqlite://FILE` (default, created on first
     /// run) or `mongodb://HOST[:PORT][/DB]`.
     pub database: String,
@@ -156,6 +159,7 @@ impl Default for ServerConfig {
             max_inbound_per_tick: 50_000,
             stats_interval_secs: 30,
             net_threads: 0,
+            view_every_ticks: 2,
             database: "sqlite://data/emberkeep.db".into(),
             session_ttl_secs: 7 * 24 * 3600,
             max_characters: 5,
@@ -313,6 +317,13 @@ impl Config {
         if s.outbound_queue_frames == 0 || s.inbound_queue == 0 || s.max_inbound_per_tick == 0 {
             bail!(
                 "server.outbound_queue_frames, inbound_queue and max_inbound_per_tick must be at least 1"
+            );
+        }
+        if !(1..=crate::net::dispatch::MAX_VIEW_EVERY).contains(&s.view_every_ticks) {
+            bail!(
+                "server.view_every_ticks must be 1 to {}, got {}",
+                crate::net::dispatch::MAX_VIEW_EVERY,
+                s.view_every_ticks
             );
         }
         if w.chat_lines == 0 || !(w.chat_window_secs > 0.0 && w.chat_window_secs <= 3600.0) {
@@ -494,5 +505,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("ws_addr"), "{e}");
+        for bad in [0, 5] {
+            let e = Config::from_toml(&format!("[server]\nview_every_ticks = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("server.view_every_ticks must be 1 to 4")
+                    && e.contains(&bad.to_string()),
+                "{e}"
+            );
+        }
     }
 }

@@ -236,6 +236,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         dispatch_rx,
         spare_tx,
         stats.clone(),
+        config.server.view_every_ticks,
     ));
     let settings = RunnerSettings {
         storage: Some(storage_tx),

@@ -49,6 +49,44 @@ async fn two_players_see_each_other_spawn_move_and_chat() {
     server.shutdown().await;
 }
 
+/// What others do may wait a tick for a client that sends nothing (`server.view_every_ticks`,
+/// 2 by default): it must still arrive whole, once, and in order.
+#[tokio::test]
+async fn a_watcher_gets_every_step_of_a_walker_once_and_in_order() {
+    let server = start(&[], |_| {}).await;
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let mut bob = Client::join(server.addr, "Bob").await;
+    bob.sync().await;
+    let path = [
+        (2, 1),
+        (3, 1),
+        (4, 1),
+        (5, 1),
+        (5, 2),
+        (5, 3),
+        (5, 4),
+        (5, 5),
+        (4, 5),
+        (3, 5),
+    ];
+    for (x, y) in path {
+        ann.step(x, y).await;
+    }
+    let (id, (x, y)) = (ann.id, path[path.len() - 1]);
+    bob.wait_for("Ann's last step", |e| *e == ServerEvent::Move { id, x, y })
+        .await;
+    let seen: Vec<(i32, i32)> = bob
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Move { id: m, x, y } if *m == id => Some((*x, *y)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, path);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
     let server = start(&[], |_| {}).await;

@@ -14,6 +14,7 @@
 # Usage:        tools/load.sh [--players N] [--mobs N] [--side TILES] [--duration SECS]
 #                             [--ramp PER_SEC] [--behaviour walk|fight|chat|mixed]
 #                             [--no-floor] [--frame-bytes N] [--perf] [--out DIR] [--port P]
+#                             [--view-every TICKS]   (server.view_every_ticks; default: the server's)
 # Every process it starts is stopped by its PID when it ends. Runs are bounded: the bot stops
 # itself after --duration (at most 120 s) and the floor server after --duration + 10 s.
 set -euo pipefail
@@ -32,6 +33,7 @@ FLOOR_PORT=9302
 OUT=/tmp/ek-load
 BOT_THREADS=1
 TICK_RATE=20
+VIEW_EVERY=
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,7 +49,8 @@ while [ $# -gt 0 ]; do
         --out) OUT=$2; shift 2 ;;
         --port) PORT=$2; FLOOR_PORT=$((PORT + 1)); shift 2 ;;
         --bot-threads) BOT_THREADS=$2; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --view-every) VIEW_EVERY=$2; shift 2 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -122,6 +125,7 @@ database = "sqlite://$RUN/db.sqlite"
 # Every bot connects from 127.0.0.1: lift the per-address limits for the measurement.
 max_connections_per_ip = 1000000
 new_connections_per_ip_per_sec = 1000000.0
+${VIEW_EVERY:+view_every_ticks = $VIEW_EVERY}
 [world]
 map = "load"
 allow_guests = true

@@ -110,9 +110,11 @@ pub struct Outbox {
 /// One tick's frames. A client's frame is its own events followed by the events of each region
 /// it sees; the region buffers are handed over whole, so a region's events are stored once
 /// however many clients see them, and the network joins each frame's text when it writes
-/// ([`Frames::write`]). Nothing is copied per client on the world thread.
+/// ([`write_runs`]). Nothing is copied per client on the world thread.
 #[derive(Debug, Default)]
 pub struct Frames {
+    /// The tick these frames are from.
+    tick: u64,
     /// Every client's own events, back to back.
     own: String,
     /// The tick's region buffers (comma-separated events), by region.
@@ -129,19 +131,41 @@ pub struct Frames {
 pub struct Frame {
     own: (u32, u32),
     region: Option<RegionId>,
+    answering: bool,
 }
 
 impl Frame {
+    /// A frame of the client's own events (added with [`Frames::add_own`]) and, for a
+    /// client placed on the map, the regions around the one it stands in. `answering`: the
+    /// client sent a command this tick, so this frame answers it.
+    pub fn new(own: OwnEvents, region: Option<RegionId>, answering: bool) -> Frame {
+        Frame {
+            own: own.0,
+            region,
+            answering,
+        }
+    }
+
+    /// The region the client stands in, if it is placed on the map.
+    pub fn region(&self) -> Option<RegionId> {
+        self.region
+    }
+
     /// The region the client stands in, if it has no events of its own: then its frame is
     /// the same as everyone's there who has none either.
     pub fn region_only(&self) -> Option<RegionId> {
-        self.region.filter(|_| self.own.0 == self.own.1)
+        self.region.filter(|_| !self.has_own())
     }
 
-    /// A frame of the client's own events (added with [`Frames::add_own`]) and, for a
-    /// client placed on the map, the regions around the one it stands in.
-    pub fn new(own: OwnEvents, region: Option<RegionId>) -> Frame {
-        Frame { own: own.0, region }
+    /// Whether the frame may not wait for a later tick: it holds events of the client's own
+    /// or answers a command the client sent this tick. (Only what the client sees of others
+    /// may wait; see `server.view_every_ticks`.)
+    pub fn is_urgent(&self) -> bool {
+        self.answering || self.has_own()
+    }
+
+    fn has_own(&self) -> bool {
+        self.own.0 != self.own.1
     }
 }
 
@@ -161,13 +185,15 @@ impl Frames {
         OwnEvents((offset(start), offset(self.own.len())))
     }
 
-    /// Hands over the tick's region buffers (the ones listed in `dirty` hold events).
+    /// Hands over tick `tick`'s region buffers (the ones listed in `dirty` hold events).
     pub fn set_regions(
         &mut self,
+        tick: u64,
         regions: Vec<String>,
         dirty: Vec<RegionId>,
         layout: RegionLayout,
     ) {
+        self.tick = tick;
         self.regions = regions;
         self.dirty = dirty;
         self.layout = layout;
@@ -181,7 +207,12 @@ impl Frames {
     /// Queues a frame of just these events for `conn`.
     pub fn push_events(&mut self, conn: ConnId, events: &str) {
         let own = self.add_own(events);
-        self.push(conn, Frame::new(own, None));
+        self.push(conn, Frame::new(own, None, false));
+    }
+
+    /// The tick these frames are from.
+    pub fn tick(&self) -> u64 {
+        self.tick
     }
 
     /// The queued frames, in order.
@@ -199,46 +230,33 @@ impl Frames {
         self.list.is_empty()
     }
 
-    /// The non-empty comma-separated runs of events a frame is made of, in order.
-    fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
+    /// The non-empty comma-separated runs of events a frame is made of, in order: the
+    /// client's own, then its view's.
+    pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + Clone + 'a {
         let own = &self.own[frame.own.0 as usize..frame.own.1 as usize];
-        let view = frame.region.map(|r| self.layout.view(r));
-        let regions = view
-            .into_iter()
-            .flat_map(|v| v.into_iter())
-            .filter_map(|r| self.regions.get(r as usize).map(String::as_str));
         std::iter::once(own)
-            .chain(regions)
+            .filter(|run| !run.is_empty())
+            .chain(frame.region.into_iter().flat_map(|r| self.view_runs(r)))
+    }
+
+    /// The non-empty runs of events a client standing in `region` sees this tick.
+    pub fn view_runs(&self, region: RegionId) -> impl Iterator<Item = &str> + Clone + '_ {
+        self.layout
+            .view(region)
+            .into_iter()
+            .filter_map(|r| self.regions.get(r as usize).map(String::as_str))
             .filter(|run| !run.is_empty())
     }
 
-    /// Appends the frame's JSON array (its runs joined by commas, in brackets) to `out`;
-    /// false, and nothing appended, if it holds no events.
-    pub fn write(&self, frame: &Frame, out: &mut String) -> bool {
-        // At most the client's own events and 9 regions.
-        let mut runs = [""; 10];
-        let mut n = 0;
-        for run in self.runs(frame).take(runs.len()) {
-            runs[n] = run;
-            n += 1;
-        }
-        let runs = &runs[..n];
-        if runs.is_empty() {
-            return false;
-        }
-        out.reserve(runs.iter().map(|run| run.len() + 1).sum::<usize>() + 1);
-        for (i, run) in runs.iter().enumerate() {
-            out.push(if i == 0 { '[' } else { ',' });
-            out.push_str(run);
-        }
-        out.push(']');
-        true
+    /// Whether a client standing in `region` sees any event this tick.
+    pub fn view_has_events(&self, region: RegionId) -> bool {
+        self.view_runs(region).next().is_some()
     }
 
     /// The frame's JSON array, or None if it holds no events.
     pub fn to_text(&self, frame: &Frame) -> Option<String> {
         let mut out = String::new();
-        self.write(frame, &mut out).then_some(out)
+        write_runs(self.runs(frame), &mut out).then_some(out)
     }
 
     /// The tick's region buffers, cleared, for a later tick to fill again.
@@ -250,6 +268,23 @@ impl Frames {
         }
         self.regions
     }
+}
+
+/// Appends one frame's JSON array, the runs joined by commas in brackets, to `out`; false,
+/// and nothing appended, if every run is empty.
+pub fn write_runs<'a>(runs: impl Iterator<Item = &'a str> + Clone, out: &mut String) -> bool {
+    let runs = runs.filter(|run| !run.is_empty());
+    let len: usize = runs.clone().map(|run| run.len() + 1).sum();
+    if len == 0 {
+        return false;
+    }
+    out.reserve(len + 1);
+    for (i, run) in runs.enumerate() {
+        out.push(if i == 0 { '[' } else { ',' });
+        out.push_str(run);
+    }
+    out.push(']');
+    true
 }
 
 #[cfg(test)]
@@ -265,14 +300,14 @@ mod tests {
         regions[5] = mv.to_string();
         regions[11] = r#"{"type":"chat","text":"far"}"#.to_string();
         let mut frames = Frames::default();
-        frames.set_regions(regions, vec![5, 11], grid.layout());
+        frames.set_regions(1, regions, vec![5, 11], grid.layout());
         let own = frames.add_own(r#"{"type":"error","code":"x"}"#);
         let none = frames.add_own("");
         // Ann stands in region 0 (sees 0, 1, 4, 5), with an event of her own; Bob in region 6
         // (sees 5 and 11 too); Cy in region 3 sees only empty regions; Dee is not placed.
-        frames.push(ConnId(1), Frame::new(own, Some(0)));
-        frames.push(ConnId(2), Frame::new(none, Some(6)));
-        frames.push(ConnId(3), Frame::new(none, Some(3)));
+        frames.push(ConnId(1), Frame::new(own, Some(0), false));
+        frames.push(ConnId(2), Frame::new(none, Some(6), true));
+        frames.push(ConnId(3), Frame::new(none, Some(3), false));
         frames.push_events(ConnId(4), r#"{"type":"bye"}"#);
         let texts: Vec<Option<String>> = frames.iter().map(|(_, f)| frames.to_text(f)).collect();
         assert_eq!(
@@ -285,6 +320,12 @@ mod tests {
         );
         assert_eq!(texts[2], None, "nothing new: no frame");
         assert_eq!(texts[3].as_deref(), Some(r#"[{"type":"bye"}]"#));
+        // Events of one's own, or a command sent this tick, make a frame urgent; only a
+        // frame of what others did may wait.
+        let urgent: Vec<bool> = frames.iter().map(|(_, f)| f.is_urgent()).collect();
+        assert_eq!(urgent, [true, true, false, true]);
+        assert!(frames.view_has_events(6) && !frames.view_has_events(3));
+        assert_eq!(frames.tick(), 1);
         for text in texts.iter().flatten() {
             let parsed: serde_json::Value = serde_json::from_str(text).expect("JSON");
             assert!(parsed.is_array());

@@ -21,6 +21,9 @@ pub struct Connection {
     pub id: ConnId,
     pub addr: String,
     pub opened_tick: u64,
+    /// The last tick a command from this client arrived in: that tick's frame answers it, so
+    /// it goes out at once (see `server.view_every_ticks`).
+    pub last_command_tick: Option<u64>,
 }
 
 /// Events queued for one connection this tick, already encoded: comma-separated JSON objects.

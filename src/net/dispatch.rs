@@ -7,10 +7,10 @@
 //! the network reported closed, in the batch of the tick that saw it, so the dispatcher's
 //! view always matches the world's.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use emberkeep_components::net::{ConnId, Frame, Frames};
+use emberkeep_components::net::{ConnId, Frame, Frames, write_runs};
 use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::regions::RegionId;
 use rustc_hash::FxHashMap;
@@ -45,119 +45,231 @@ impl Batch {
     }
 }
 
-/// Joins the text of a tick's frames, off the world thread, from each client's own events
-/// and its view's region buffers. Clients with no events of their own who stand in the same
-/// region get the same bytes, joined once (a crowd in one town square costs one join per
-/// region, not one per client).
+/// The most ticks a client's view of others may wait: `server.view_every_ticks` is 1 to this.
+pub const MAX_VIEW_EVERY: u32 = 4;
+
+/// Decides which of a tick's frames go out now and joins their text, off the world thread,
+/// from each client's own events and its view's region buffers.
+///
+/// A frame that holds events of the client's own, or answers a command it sent this tick,
+/// goes out at once. A frame of only what others did goes out every `every` ticks (clients
+/// take turns by connection id, so each tick sends about the same number); until then its
+/// views wait here and go out, oldest first, at the head of the client's next frame. So a
+/// client sees the world around it at least every `every` ticks, its own actions answered
+/// in the tick they happen, and every event exactly once, in order.
+///
+/// Clients with no events of their own whose frames hold the same views get the same bytes,
+/// joined once (a crowd in one town square costs one join per region, not one per client).
 #[derive(Debug)]
-pub struct Joiner {
-    /// By region: how many clients there have no events of their own.
-    alike: Vec<u32>,
-    shared: FxHashMap<RegionId, Option<Utf8Bytes>>,
+pub struct Views {
+    every: u64,
+    /// The last ticks' frames whose views some client may still be waiting for, oldest first.
+    recent: VecDeque<Frames>,
+    waiting: FxHashMap<ConnId, Waiting>,
+    /// This tick's texts of frames without events of their own, by what they hold.
+    shared: FxHashMap<(Waiting, RegionId), Option<Utf8Bytes>>,
 }
 
-impl Joiner {
-    /// A joiner for one tick's frames.
-    pub fn new(tick: &Frames) -> Joiner {
-        let mut alike = vec![0; tick.region_count()];
-        for r in tick.iter().filter_map(|(_, frame)| frame.region_only()) {
-            if let Some(n) = alike.get_mut(r as usize) {
-                *n += 1;
-            }
-        }
-        Joiner {
-            alike,
+/// The views a client has not been sent yet, oldest first: the tick, and the region the
+/// client stood in then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Waiting {
+    len: u8,
+    views: [(u64, RegionId); MAX_VIEW_EVERY as usize - 1],
+}
+
+impl Waiting {
+    fn iter(&self) -> impl Iterator<Item = (u64, RegionId)> + Clone + '_ {
+        self.views[..usize::from(self.len)].iter().copied()
+    }
+
+    fn oldest(&self) -> Option<u64> {
+        self.iter().next().map(|(tick, _)| tick)
+    }
+
+    fn is_full(&self) -> bool {
+        usize::from(self.len) == self.views.len()
+    }
+
+    fn push(&mut self, tick: u64, region: RegionId) {
+        self.views[usize::from(self.len)] = (tick, region);
+        self.len += 1;
+    }
+}
+
+impl Views {
+    /// Views sent at least every `every` ticks (clamped to 1..=[`MAX_VIEW_EVERY`]).
+    pub fn new(every: u32) -> Views {
+        Views {
+            every: u64::from(every.clamp(1, MAX_VIEW_EVERY)),
+            recent: VecDeque::new(),
+            waiting: FxHashMap::default(),
             shared: FxHashMap::default(),
         }
     }
 
-    /// The frame's text; None if it holds nothing.
-    pub fn text(&mut self, tick: &Frames, frame: &Frame) -> Option<Utf8Bytes> {
-        let join = || tick.to_text(frame).map(Utf8Bytes::from);
-        match frame.region_only() {
-            Some(r) if self.alike.get(r as usize).is_some_and(|n| *n > 1) => {
-                self.shared.entry(r).or_insert_with(join).clone()
+    /// The text `conn` is sent this tick; None if its frame holds nothing new or waits.
+    pub fn text(&mut self, tick: &Frames, conn: ConnId, frame: &Frame) -> Option<Utf8Bytes> {
+        let now = tick.tick();
+        let waited = self.waiting.get(&conn).copied().unwrap_or_default();
+        let due = frame.is_urgent()
+            || now.wrapping_add(conn.0).is_multiple_of(self.every)
+            || waited.is_full()
+            || waited.oldest().is_some_and(|t| t + self.every - 1 <= now);
+        if !due {
+            if let Some(r) = frame.region()
+                && tick.view_has_events(r)
+            {
+                self.waiting.entry(conn).or_default().push(now, r);
             }
-            _ => join(),
+            return None;
         }
+        if waited.len > 0 {
+            self.waiting.remove(&conn);
+        }
+        let recent = &self.recent;
+        let join = || {
+            let earlier = waited.iter().flat_map(move |(t, r)| {
+                // (A tick that is gone was skipped: no client had a frame in it.)
+                recent
+                    .iter()
+                    .find(move |f| f.tick() == t)
+                    .into_iter()
+                    .flat_map(move |f| f.view_runs(r))
+            });
+            let mut out = String::new();
+            write_runs(earlier.chain(tick.runs(frame)), &mut out).then(|| Utf8Bytes::from(out))
+        };
+        match frame.region_only() {
+            Some(r) => self.shared.entry((waited, r)).or_insert_with(join).clone(),
+            None => join(),
+        }
+    }
+
+    /// Done with a tick's frames: they stay while a client may still wait for their views.
+    /// Returns the ticks no client can need any more.
+    pub fn finish(&mut self, tick: Frames) -> Vec<Frames> {
+        self.shared.clear();
+        let now = tick.tick();
+        self.recent.push_back(tick);
+        let mut done = Vec::new();
+        // (Ticks only grow, so the first test decides; the second bounds memory regardless.)
+        while let Some(oldest) = self.recent.front()
+            && (oldest.tick() + self.every - 1 <= now || self.recent.len() as u64 > self.every)
+        {
+            done.extend(self.recent.pop_front());
+        }
+        done
+    }
+
+    /// Drops what a gone client was waiting for.
+    pub fn forget(&mut self, conn: ConnId) {
+        self.waiting.remove(&conn);
+    }
+
+    /// How many clients have views waiting.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
     }
 }
 
 /// Sets of region buffers the dispatcher hands back to the world for reuse; more are dropped.
 pub const SPARE_BUFFERS: usize = 2;
 
+/// The dispatcher's state: the connections' handles and the views waiting to go out.
+#[derive(Debug)]
+pub struct Dispatcher {
+    handles: HashMap<ConnId, ConnHandle>,
+    views: Views,
+}
+
+impl Dispatcher {
+    /// A dispatcher that sends each client's view of others at least every `view_every`
+    /// ticks (see [`Views`]).
+    pub fn new(view_every: u32) -> Dispatcher {
+        Dispatcher {
+            handles: HashMap::new(),
+            views: Views::new(view_every),
+        }
+    }
+
+    fn drop_conn(&mut self, conn: ConnId) -> Option<ConnHandle> {
+        self.views.forget(conn);
+        self.handles.remove(&conn)
+    }
+
+    /// Applies one batch without waiting; returns the ticks' frames no client needs any more.
+    /// A client whose queue is full is too slow: its connection is aborted (its reader then
+    /// reports it closed to the world, whose character leaves) and counted in
+    /// [`Stats::slow_disconnects`].
+    pub fn deliver(&mut self, batch: Batch, stats: &Stats) -> Vec<Frames> {
+        self.handles.extend(batch.opened);
+        for conn in batch.closed {
+            self.drop_conn(conn);
+        }
+        let (mut frames, mut bytes) = (0u64, 0u64);
+        let mut done = Vec::new();
+        for tick in batch.frames {
+            for (conn, frame) in tick.iter() {
+                let Some(handle) = self.handles.get(conn) else {
+                    continue;
+                };
+                // A frame with nothing new, or one that may wait, is not sent now.
+                let Some(text) = self.views.text(&tick, *conn, frame) else {
+                    continue;
+                };
+                let len = text.len() as u64;
+                match handle.send(Outgoing::Frame(text)) {
+                    Ok(()) => {
+                        frames += 1;
+                        bytes += len;
+                    }
+                    Err(QueueError::Full) => {
+                        warn!(
+                            conn = conn.0,
+                            "outbound queue full: disconnecting slow client"
+                        );
+                        handle.abort(CloseReason::policy("too slow: outbound queue full"));
+                        self.drop_conn(*conn);
+                        Stats::add(&stats.slow_disconnects, 1);
+                    }
+                    Err(QueueError::Gone) => {
+                        self.drop_conn(*conn);
+                    }
+                }
+            }
+            done.extend(self.views.finish(tick));
+        }
+        for (conn, reason) in batch.closes {
+            if let Some(handle) = self.drop_conn(conn) {
+                info!(conn = conn.0, code = reason.code, reason = %reason.reason, "closing connection");
+                if handle.send(Outgoing::Close(reason.clone())) == Err(QueueError::Full) {
+                    handle.abort(reason);
+                }
+            }
+        }
+        Stats::add(&stats.frames_out, frames);
+        Stats::add(&stats.bytes_out, bytes);
+        Stats::set(&stats.connections, self.handles.len() as u64);
+        done
+    }
+}
+
 /// Delivers batches until the world drops its sender (then every batch sent before it has
-/// been delivered). Each tick's region buffers go back to the world, cleared, through
-/// `spare` (when it has room), so the world does not allocate them again.
+/// been delivered). Region buffers no client needs any more go back to the world, cleared,
+/// through `spare` (when it has room), so the world does not allocate them again.
 pub async fn run(
     mut rx: tokio::sync::mpsc::Receiver<Batch>,
     spare: crossbeam_channel::Sender<Vec<String>>,
     stats: Arc<Stats>,
+    view_every: u32,
 ) {
-    let mut handles = HashMap::new();
+    let mut dispatcher = Dispatcher::new(view_every);
     while let Some(batch) = rx.recv().await {
-        for tick in deliver(&mut handles, batch, &stats) {
+        for tick in dispatcher.deliver(batch, &stats) {
             let _ = spare.try_send(tick.into_spare());
         }
     }
-}
-
-/// Applies one batch without waiting; returns its ticks' frames, delivered. A client whose
-/// queue is full is too slow: its connection is aborted (its reader then reports it closed
-/// to the world, whose character leaves) and counted in [`Stats::slow_disconnects`].
-pub fn deliver(
-    handles: &mut HashMap<ConnId, ConnHandle>,
-    batch: Batch,
-    stats: &Stats,
-) -> Vec<Frames> {
-    handles.extend(batch.opened);
-    for conn in batch.closed {
-        handles.remove(&conn);
-    }
-    let (mut frames, mut bytes) = (0u64, 0u64);
-    for tick in &batch.frames {
-        let mut joiner = Joiner::new(tick);
-        for (conn, frame) in tick.iter() {
-            let Some(handle) = handles.get(conn) else {
-                continue;
-            };
-            // A frame with nothing new is not sent.
-            let Some(text) = joiner.text(tick, frame) else {
-                continue;
-            };
-            let len = text.len() as u64;
-            match handle.send(Outgoing::Frame(text)) {
-                Ok(()) => {
-                    frames += 1;
-                    bytes += len;
-                }
-                Err(QueueError::Full) => {
-                    warn!(
-                        conn = conn.0,
-                        "outbound queue full: disconnecting slow client"
-                    );
-                    handle.abort(CloseReason::policy("too slow: outbound queue full"));
-                    handles.remove(conn);
-                    Stats::add(&stats.slow_disconnects, 1);
-                }
-                Err(QueueError::Gone) => {
-                    handles.remove(conn);
-                }
-            }
-        }
-    }
-    for (conn, reason) in batch.closes {
-        if let Some(handle) = handles.remove(&conn) {
-            info!(conn = conn.0, code = reason.code, reason = %reason.reason, "closing connection");
-            if handle.send(Outgoing::Close(reason.clone())) == Err(QueueError::Full) {
-                handle.abort(reason);
-            }
-        }
-    }
-    Stats::add(&stats.frames_out, frames);
-    Stats::add(&stats.bytes_out, bytes);
-    Stats::set(&stats.connections, handles.len() as u64);
-    batch.frames
 }
 
 #[cfg(test)]
@@ -176,11 +288,10 @@ mod tests {
     #[test]
     fn frames_reach_open_connections_in_order_and_a_full_queue_aborts_that_client_only() {
         let stats = Stats::default();
-        let mut handles = HashMap::new();
+        let mut d = Dispatcher::new(1);
         let (a, a_rx, a_shared) = ConnHandle::new(4);
         let (b, b_rx, b_shared) = ConnHandle::new(1);
-        deliver(
-            &mut handles,
+        d.deliver(
             Batch {
                 opened: vec![(ConnId(1), a), (ConnId(2), b)],
                 frames: frames(&[(1, "1"), (2, "2"), (3, "\"nobody\"")]),
@@ -189,8 +300,7 @@ mod tests {
             &stats,
         );
         // b's queue (1 frame) is full now: the next frame makes it a slow client.
-        deliver(
-            &mut handles,
+        d.deliver(
             Batch {
                 frames: frames(&[(1, "3"), (2, "4")]),
                 ..Batch::default()
@@ -214,8 +324,7 @@ mod tests {
         assert_eq!(Stats::get(&stats.connections), 1);
         // A reported close drops the handle before that batch's frames; a requested close
         // goes after them.
-        deliver(
-            &mut handles,
+        d.deliver(
             Batch {
                 frames: frames(&[(1, "5")]),
                 closes: vec![(ConnId(1), CloseReason::policy("bye"))],
@@ -224,10 +333,9 @@ mod tests {
             &stats,
         );
         assert_eq!(texts(&a_rx), vec!["[5]", "close 1008"]);
-        assert!(handles.is_empty());
+        assert!(d.handles.is_empty());
         let (c, c_rx, _) = ConnHandle::new(4);
-        deliver(
-            &mut handles,
+        d.deliver(
             Batch {
                 opened: vec![(ConnId(7), c)],
                 closed: vec![ConnId(7)],
@@ -243,12 +351,12 @@ mod tests {
     fn clients_with_nothing_of_their_own_in_one_region_share_one_frame() {
         use emberkeep_components::regions::RegionGrid;
         let stats = Stats::default();
-        let mut handles = HashMap::new();
+        let mut d = Dispatcher::new(1);
         let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
         let mut regions = vec![String::new(); 12];
         regions[5] = r#"{"type":"move","id":1,"x":20,"y":20}"#.to_string();
         let mut tick = Frames::default();
-        tick.set_regions(regions, vec![5], grid.layout());
+        tick.set_regions(1, regions, vec![5], grid.layout());
         let none = tick.add_own("");
         let own = tick.add_own(r#"{"type":"chat","text":"hi"}"#);
         let mut receivers = Vec::new();
@@ -257,10 +365,9 @@ mod tests {
             let (handle, rx, _) = ConnHandle::new(4);
             opened.push((ConnId(conn), handle));
             receivers.push(rx);
-            tick.push(ConnId(conn), Frame::new(own, Some(region)));
+            tick.push(ConnId(conn), Frame::new(own, Some(region), false));
         }
-        let _ = deliver(
-            &mut handles,
+        let _ = d.deliver(
             Batch {
                 opened,
                 frames: vec![tick],
@@ -294,5 +401,149 @@ mod tests {
         );
         assert_ne!(got[3].as_str().as_ptr(), got[0].as_str().as_ptr());
         assert_eq!(Stats::get(&stats.frames_out), 4);
+    }
+
+    /// A tick's frames over a 4 x 3 grid of 16-tile regions: `events` by region, and for each
+    /// client (connection, own events, region it stands in, whether it sent a command).
+    fn tick(n: u64, events: &[(u32, &str)], clients: &[(u64, &str, u32, bool)]) -> Frames {
+        use emberkeep_components::regions::RegionGrid;
+        let grid = RegionGrid::new(64, 48, 16);
+        let mut regions = vec![String::new(); 12];
+        for (r, text) in events {
+            regions[*r as usize] = text.to_string();
+        }
+        let mut frames = Frames::default();
+        let dirty = events.iter().map(|(r, _)| *r).collect();
+        frames.set_regions(n, regions, dirty, grid.layout());
+        for (conn, own, region, answering) in clients {
+            let own = frames.add_own(own);
+            frames.push(ConnId(*conn), Frame::new(own, Some(*region), *answering));
+        }
+        frames
+    }
+
+    #[test]
+    fn views_of_others_wait_a_tick_and_arrive_in_order_but_own_events_and_answers_do_not() {
+        let stats = Stats::default();
+        let mut d = Dispatcher::new(2);
+        let mut receivers = Vec::new();
+        let mut opened = Vec::new();
+        for conn in 1..=5 {
+            let (handle, rx, _) = ConnHandle::new(8);
+            opened.push((ConnId(conn), handle));
+            receivers.push(rx);
+        }
+        let m = |n: u32| format!(r#"{{"type":"move","id":{n}}}"#);
+        let (m1, m2, m3) = (m(1), m(2), m(3));
+        // Tick 1: a move in region 5. Clients take turns by id: 1, 3 and 5 are due.
+        let done = d.deliver(
+            Batch {
+                opened,
+                frames: vec![tick(
+                    1,
+                    &[(5, &m1)],
+                    &[
+                        (1, "", 5, false),
+                        (2, "", 5, false),
+                        (3, "", 6, false),
+                        (4, "", 5, false),
+                        (5, "", 0, false),
+                    ],
+                )],
+                ..Batch::default()
+            },
+            &stats,
+        );
+        assert!(done.is_empty(), "tick 1 is kept while 2 and 4 wait for it");
+        assert_eq!(d.views.waiting(), 2);
+        // Tick 2: another move in region 5. 1 sent a command (answered now, though not its
+        // turn); 5 has an event of its own and walked to region 6; 3 waits.
+        let done = d.deliver(
+            Batch {
+                frames: vec![tick(
+                    2,
+                    &[(5, &m2)],
+                    &[
+                        (1, "", 5, true),
+                        (2, "", 5, false),
+                        (3, "", 6, false),
+                        (4, "", 5, false),
+                        (5, r#"{"type":"spawn"}"#, 6, false),
+                    ],
+                )],
+                ..Batch::default()
+            },
+            &stats,
+        );
+        assert_eq!(done.len(), 1, "nobody can need tick 1 any more");
+        assert_eq!(done[0].tick(), 1);
+        // Tick 3: a move in region 10 (seen from 5 and 6). 3 is due with tick 2's view first;
+        // 2 and 4 wait again. Then 4 leaves, and tick 4 has nothing new for anyone.
+        d.deliver(
+            Batch {
+                frames: vec![tick(
+                    3,
+                    &[(10, &m3)],
+                    &[
+                        (1, "", 5, false),
+                        (2, "", 5, false),
+                        (3, "", 6, false),
+                        (4, "", 5, false),
+                        (5, "", 6, false),
+                    ],
+                )],
+                ..Batch::default()
+            },
+            &stats,
+        );
+        d.deliver(
+            Batch {
+                closed: vec![ConnId(4)],
+                frames: vec![tick(
+                    4,
+                    &[],
+                    &[(1, "", 5, false), (2, "", 5, false), (3, "", 6, false)],
+                )],
+                ..Batch::default()
+            },
+            &stats,
+        );
+        let got: Vec<Vec<Utf8Bytes>> = receivers
+            .iter()
+            .map(|rx| {
+                rx.try_iter()
+                    .map(|o| match o {
+                        Outgoing::Frame(f) => f,
+                        other => panic!("expected frames, got {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        let texts = |i: usize| got[i].iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            texts(0),
+            [format!("[{m1}]"), format!("[{m2}]"), format!("[{m3}]")]
+        );
+        assert_eq!(texts(1), [format!("[{m1},{m2}]"), format!("[{m3}]")]);
+        assert_eq!(texts(2), [format!("[{m1}]"), format!("[{m2},{m3}]")]);
+        assert_eq!(
+            texts(3),
+            [format!("[{m1},{m2}]")],
+            "gone before tick 3's turn"
+        );
+        assert_eq!(
+            texts(4),
+            [
+                format!("[{m1}]"),
+                format!(r#"[{{"type":"spawn"}},{m2}]"#),
+                format!("[{m3}]")
+            ]
+        );
+        assert_eq!(
+            got[1][0].as_str().as_ptr(),
+            got[3][0].as_str().as_ptr(),
+            "alike waiting clients share one join"
+        );
+        assert_eq!(d.views.waiting(), 0, "nothing left behind");
     }
 }

@@ -4,15 +4,18 @@
 //!
 //! Nothing is copied per client: the region buffers are handed over whole (and a set handed
 //! back by the network is reused), a client's own events are copied once, and its frame only
-//! says where it stands; the network joins each frame's text when it writes it.
+//! says where it stands and whether it answers a command sent this tick; the network joins
+//! each frame's text when it writes it, and decides which frames may wait (see
+//! `server.view_every_ticks`).
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::net::{Frame, Outbox};
 use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::world::{Connection, Outgoing, RegionCell};
+use emberkeep_components::world::{Connection, Outgoing, RegionCell, Tick};
 
 /// Builds this tick's frames and leaves the region buffers empty for the next tick.
 pub fn build_frames(
+    tick: Res<Tick>,
     mut grid: ResMut<RegionGrid>,
     mut outbox: ResMut<Outbox>,
     mut clients: Query<(&Connection, &mut Outgoing, Option<&RegionCell>)>,
@@ -29,7 +32,7 @@ pub fn build_frames(
     let buffers = std::mem::replace(&mut grid.buffers, fresh);
     let dirty = std::mem::take(&mut grid.dirty);
     let frames = &mut outbox.frames;
-    frames.set_regions(buffers, dirty, grid.layout());
+    frames.set_regions(tick.0, buffers, dirty, grid.layout());
     for (conn, mut out, cell) in &mut clients {
         let region = cell.filter(|c| **c != RegionCell::NONE).map(|c| c.0);
         if out.is_empty() && region.is_none() {
@@ -39,6 +42,7 @@ pub fn build_frames(
         if !out.is_empty() {
             out.clear();
         }
-        frames.push(conn.id, Frame::new(own, region));
+        let answering = conn.last_command_tick == Some(tick.0);
+        frames.push(conn.id, Frame::new(own, region, answering));
     }
 }

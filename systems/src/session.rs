@@ -25,6 +25,7 @@ pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
 pub fn apply_inbound(world: &mut World) {
     let inputs = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
     let cap = world.resource::<SimConfig>().max_commands_per_tick;
+    let tick = world.resource::<Tick>().0;
     let mut per_conn: FxHashMap<ConnId, u32> = FxHashMap::default();
     per_conn.reserve(inputs.len());
     for input in inputs {
@@ -77,6 +78,11 @@ pub fn apply_inbound(world: &mut World) {
                 };
                 let n = per_conn.entry(conn).or_insert(0);
                 *n += 1;
+                if *n == 1
+                    && let Some(mut c) = world.get_mut::<Connection>(e)
+                {
+                    c.last_command_tick = Some(tick);
+                }
                 if *n > cap {
                     if *n == cap + 1 {
                         let message = format!(
@@ -140,6 +146,7 @@ fn open(world: &mut World, conn: ConnId, addr: String) {
                 id: conn,
                 addr,
                 opened_tick,
+                last_command_tick: None,
             },
             Outgoing::default(),
         ))
