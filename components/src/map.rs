@@ -40,8 +40,9 @@ pub struct TileMap {
     pub name: String,
     pub width: i32,
     pub height: i32,
-    /// Row-major, `width * height` entries; `true` blocks movement.
-    blocked: Vec<bool>,
+    /// Row-major, `width * height` bits; a set bit blocks movement. (Bits, not bools: a
+    /// 2048 x 2048 map is 512 KiB and stays in cache for the many lookups of a tick.)
+    blocked: Vec<u64>,
     pub player_spawns: Vec<SpawnPoint>,
     pub zones: Vec<Zone>,
 }
@@ -54,7 +55,7 @@ impl TileMap {
             name: name.into(),
             width,
             height,
-            blocked: vec![false; len],
+            blocked: vec![0; len.div_ceil(64)],
             player_spawns: Vec::new(),
             zones: Vec::new(),
         }
@@ -67,14 +68,22 @@ impl TileMap {
 
     /// Whether a walker may stand on the tile (on the map and not blocked).
     pub fn is_walkable(&self, t: Tile) -> bool {
-        self.in_bounds(t) && !self.blocked[self.index(t)]
+        self.in_bounds(t) && {
+            let i = self.index(t);
+            self.blocked[i / 64] & (1 << (i % 64)) == 0
+        }
     }
 
     /// Marks a tile as blocked or free; tiles off the map are ignored.
     pub fn set_blocked(&mut self, t: Tile, blocked: bool) {
         if self.in_bounds(t) {
             let i = self.index(t);
-            self.blocked[i] = blocked;
+            let (word, bit) = (&mut self.blocked[i / 64], 1u64 << (i % 64));
+            if blocked {
+                *word |= bit;
+            } else {
+                *word &= !bit;
+            }
         }
     }
 
@@ -90,10 +99,42 @@ impl TileMap {
 
     /// Number of walkable tiles.
     pub fn walkable_count(&self) -> usize {
-        self.blocked.iter().filter(|b| !**b).count()
+        let blocked: usize = self.blocked.iter().map(|w| w.count_ones() as usize).sum();
+        self.width.max(0) as usize * self.height.max(0) as usize - blocked
     }
 
     fn index(&self, t: Tile) -> usize {
         t.y as usize * self.width as usize + t.x as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_tiles_are_kept_per_tile_across_word_boundaries() {
+        // 13 x 11 = 143 tiles: three words, the last partly used.
+        let mut map = TileMap::open("t", 13, 11);
+        assert_eq!(map.walkable_count(), 143);
+        let marked = [(0, 0), (11, 4), (12, 4), (0, 5), (12, 10)];
+        for (x, y) in marked {
+            map.set_blocked(Tile { x, y }, true);
+        }
+        map.set_blocked(Tile { x: 13, y: 0 }, true); // off the map: ignored
+        for y in 0..11 {
+            for x in 0..13 {
+                assert_eq!(
+                    map.is_walkable(Tile { x, y }),
+                    !marked.contains(&(x, y)),
+                    "({x}, {y})"
+                );
+            }
+        }
+        assert_eq!(map.walkable_count(), 138);
+        assert!(!map.is_walkable(Tile { x: 13, y: 0 }) && !map.is_walkable(Tile { x: -1, y: 0 }));
+        map.set_blocked(Tile { x: 11, y: 4 }, false);
+        assert!(map.is_walkable(Tile { x: 11, y: 4 }) && !map.is_walkable(Tile { x: 12, y: 4 }));
+        assert_eq!(map.walkable_count(), 139);
     }
 }
