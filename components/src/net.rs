@@ -146,6 +146,11 @@ impl Frame {
         }
     }
 
+    /// Whether the frame answers a command the client sent this tick.
+    pub fn answers(&self) -> bool {
+        self.answering
+    }
+
     /// The region the client stands in, if it is placed on the map.
     pub fn region(&self) -> Option<RegionId> {
         self.region

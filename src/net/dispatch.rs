@@ -210,7 +210,7 @@ impl Dispatcher {
         let (mut frames, mut bytes) = (0u64, 0u64);
         let mut done = Vec::new();
         for tick in batch.frames {
-            for (conn, frame) in tick.iter() {
+            for (conn, frame) in answers_first(&tick) {
                 let Some(handle) = self.handles.get(conn) else {
                     continue;
                 };
@@ -253,6 +253,13 @@ impl Dispatcher {
         Stats::set(&stats.connections, self.handles.len() as u64);
         done
     }
+}
+
+/// A tick's frames in the order they are queued: those answering a command the client sent
+/// this tick first (so they are written first), then the rest, each in the tick's order.
+fn answers_first(tick: &Frames) -> impl Iterator<Item = &(ConnId, Frame)> {
+    let answers = tick.iter().filter(|(_, f)| f.answers());
+    answers.chain(tick.iter().filter(|(_, f)| !f.answers()))
 }
 
 /// Delivers batches until the world drops its sender (then every batch sent before it has
@@ -545,5 +552,22 @@ mod tests {
             "alike waiting clients share one join"
         );
         assert_eq!(d.views.waiting(), 0, "nothing left behind");
+    }
+
+    #[test]
+    fn frames_answering_a_command_are_queued_first() {
+        let m = r#"{"type":"move","id":9}"#;
+        let t = tick(
+            1,
+            &[(5, m)],
+            &[
+                (1, "", 5, false),
+                (2, "", 5, true),
+                (3, r#"{"type":"pong"}"#, 5, false),
+                (4, "", 6, true),
+            ],
+        );
+        let order: Vec<u64> = answers_first(&t).map(|(c, _)| c.0).collect();
+        assert_eq!(order, [2, 4, 1, 3]);
     }
 }
