@@ -147,17 +147,20 @@ impl Frame {
     }
 
     /// Whether the frame answers a command the client sent this tick.
+    #[inline]
     pub fn answers(&self) -> bool {
         self.answering
     }
 
     /// The region the client stands in, if it is placed on the map.
+    #[inline]
     pub fn region(&self) -> Option<RegionId> {
         self.region
     }
 
     /// The region the client stands in, if it has no events of its own: then its frame is
     /// the same as everyone's there who has none either.
+    #[inline]
     pub fn region_only(&self) -> Option<RegionId> {
         self.region.filter(|_| !self.has_own())
     }
@@ -165,10 +168,12 @@ impl Frame {
     /// Whether the frame may not wait for a later tick: it holds events of the client's own
     /// or answers a command the client sent this tick. (Only what the client sees of others
     /// may wait; see `server.view_every_ticks`.)
+    #[inline]
     pub fn is_urgent(&self) -> bool {
         self.answering || self.has_own()
     }
 
+    #[inline]
     fn has_own(&self) -> bool {
         self.own.0 != self.own.1
     }
@@ -216,6 +221,7 @@ impl Frames {
     }
 
     /// The tick these frames are from.
+    #[inline]
     pub fn tick(&self) -> u64 {
         self.tick
     }
@@ -237,6 +243,7 @@ impl Frames {
 
     /// The non-empty comma-separated runs of events a frame is made of, in order: the
     /// client's own, then its view's.
+    #[inline]
     pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + Clone + 'a {
         let own = &self.own[frame.own.0 as usize..frame.own.1 as usize];
         std::iter::once(own)
@@ -245,6 +252,7 @@ impl Frames {
     }
 
     /// The non-empty runs of events a client standing in `region` sees this tick.
+    #[inline]
     pub fn view_runs(&self, region: RegionId) -> impl Iterator<Item = &str> + Clone + '_ {
         self.layout
             .view(region)
@@ -254,6 +262,7 @@ impl Frames {
     }
 
     /// Whether a client standing in `region` sees any event this tick.
+    #[inline]
     pub fn view_has_events(&self, region: RegionId) -> bool {
         self.view_runs(region).next().is_some()
     }
@@ -277,14 +286,28 @@ impl Frames {
 
 /// Appends one frame's JSON array, the runs joined by commas in brackets, to `out`; false,
 /// and nothing appended, if every run is empty.
-pub fn write_runs<'a>(runs: impl Iterator<Item = &'a str> + Clone, out: &mut String) -> bool {
-    let runs = runs.filter(|run| !run.is_empty());
-    let len: usize = runs.clone().map(|run| run.len() + 1).sum();
+pub fn write_runs<'a>(runs: impl Iterator<Item = &'a str>, out: &mut String) -> bool {
+    // Collected once, to reserve the text's length before writing it. A frame is a few runs:
+    // its own events and up to 9 regions per tick it covers (rarely more than 20 in all).
+    let mut first = [""; 20];
+    let mut n = 0;
+    let mut more = Vec::new();
+    for run in runs.filter(|run| !run.is_empty()) {
+        match first.get_mut(n) {
+            Some(slot) => {
+                *slot = run;
+                n += 1;
+            }
+            None => more.push(run),
+        }
+    }
+    let runs = || first[..n].iter().chain(more.iter());
+    let len: usize = runs().map(|run| run.len() + 1).sum();
     if len == 0 {
         return false;
     }
     out.reserve(len + 1);
-    for (i, run) in runs.enumerate() {
+    for (i, run) in runs().enumerate() {
         out.push(if i == 0 { '[' } else { ',' });
         out.push_str(run);
     }
@@ -338,5 +361,19 @@ mod tests {
         let spare = frames.into_spare();
         assert_eq!(spare.len(), 12);
         assert!(spare.iter().all(String::is_empty), "handed back cleared");
+    }
+
+    #[test]
+    fn runs_are_joined_in_order_past_the_first_twenty() {
+        let runs: Vec<String> = (1..=45).map(|n| n.to_string()).collect();
+        let mut out = String::new();
+        assert!(write_runs(
+            runs.iter().map(String::as_str).chain(["", ""]),
+            &mut out
+        ));
+        let expected = format!("[{}]", runs.join(","));
+        assert_eq!(out, expected);
+        assert!(!write_runs(["", ""].into_iter(), &mut out), "all empty");
+        assert_eq!(out, expected, "nothing appended");
     }
 }

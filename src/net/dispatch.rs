@@ -66,16 +66,32 @@ pub struct Views {
     /// The last ticks' frames whose views some client may still be waiting for, oldest first.
     recent: VecDeque<Frames>,
     waiting: FxHashMap<ConnId, Waiting>,
+    /// This tick's frames without events of their own, counted by region (once per tick):
+    /// only where there are two or more can texts be shared.
+    alike: Vec<u32>,
+    counted: bool,
     /// This tick's texts of frames without events of their own, by what they hold.
     shared: FxHashMap<(Waiting, RegionId), Option<Utf8Bytes>>,
 }
 
 /// The views a client has not been sent yet, oldest first: the tick, and the region the
 /// client stood in then.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// (Slots past `len` stay zero, so the derived equality agrees with the hash, which reads
+/// only the used ones: a client waiting for nothing hashes one byte.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Waiting {
     len: u8,
     views: [(u64, RegionId); MAX_VIEW_EVERY as usize - 1],
+}
+
+impl std::hash::Hash for Waiting {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u8(self.len);
+        for (tick, region) in self.iter() {
+            state.write_u64(tick);
+            state.write_u32(region);
+        }
+    }
 }
 
 impl Waiting {
@@ -104,6 +120,8 @@ impl Views {
             every: u64::from(every.clamp(1, MAX_VIEW_EVERY)),
             recent: VecDeque::new(),
             waiting: FxHashMap::default(),
+            alike: Vec::new(),
+            counted: false,
             shared: FxHashMap::default(),
         }
     }
@@ -111,8 +129,13 @@ impl Views {
     /// The text `conn` is sent this tick; None if its frame holds nothing new or waits.
     pub fn text(&mut self, tick: &Frames, conn: ConnId, frame: &Frame) -> Option<Utf8Bytes> {
         let now = tick.tick();
-        let waited = self.waiting.get(&conn).copied().unwrap_or_default();
-        let due = frame.is_urgent()
+        let waited = if self.waiting.is_empty() {
+            Waiting::default()
+        } else {
+            self.waiting.get(&conn).copied().unwrap_or_default()
+        };
+        let due = self.every == 1
+            || frame.is_urgent()
             || now.wrapping_add(conn.0).is_multiple_of(self.every)
             || waited.is_full()
             || waited.oldest().is_some_and(|t| t + self.every - 1 <= now);
@@ -126,6 +149,16 @@ impl Views {
         }
         if waited.len > 0 {
             self.waiting.remove(&conn);
+        }
+        if !self.counted {
+            self.alike.clear();
+            self.alike.resize(tick.region_count(), 0);
+            for r in tick.iter().filter_map(|(_, f)| f.region_only()) {
+                if let Some(n) = self.alike.get_mut(r as usize) {
+                    *n += 1;
+                }
+            }
+            self.counted = true;
         }
         let recent = &self.recent;
         let join = || {
@@ -141,8 +174,10 @@ impl Views {
             write_runs(earlier.chain(tick.runs(frame)), &mut out).then(|| Utf8Bytes::from(out))
         };
         match frame.region_only() {
-            Some(r) => self.shared.entry((waited, r)).or_insert_with(join).clone(),
-            None => join(),
+            Some(r) if self.alike.get(r as usize).is_some_and(|n| *n > 1) => {
+                self.shared.entry((waited, r)).or_insert_with(join).clone()
+            }
+            _ => join(),
         }
     }
 
@@ -150,6 +185,7 @@ impl Views {
     /// Returns the ticks no client can need any more.
     pub fn finish(&mut self, tick: Frames) -> Vec<Frames> {
         self.shared.clear();
+        self.counted = false;
         let now = tick.tick();
         self.recent.push_back(tick);
         let mut done = Vec::new();
