@@ -19,8 +19,19 @@ pub struct Mob {
     pub home: Tile,
 }
 
+/// A mob's behaviour state with what its AI reads whenever it acts: the template and home
+/// (copied from [`Mob`]). One small component, because the AI sweeps every mob's state each
+/// tick: the few thousand that act then find their template pointer and home on a line the
+/// sweep has already fetched, instead of missing the cache on [`Mob`] each.
+#[derive(Component, Debug, Clone)]
+pub struct Mind {
+    pub state: AiState,
+    pub def: Arc<MobDef>,
+    pub home: Tile,
+}
+
 /// What a mob is doing.
-#[derive(Component, Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AiState {
     /// Standing still until the given tick, then picks a wander goal.
     Idle { until: u64 },

@@ -11,7 +11,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{DamageLog, Dead, Target};
 use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::mobs::{AiState, Mob, Path, StepCooldown};
+use emberkeep_components::mobs::{AiState, Mind, Path, StepCooldown};
 use emberkeep_components::regions::{RegionGrid, RegionId};
 use emberkeep_components::stats::Vitals;
 use emberkeep_components::world::{Player, Position, RegionCell, Tick};
@@ -113,8 +113,7 @@ pub fn think(
     mut mobs: Query<
         (
             Entity,
-            &Mob,
-            &mut AiState,
+            &mut Mind,
             &mut Path,
             &mut StepCooldown,
             &mut Position,
@@ -149,12 +148,15 @@ pub fn think(
             }
         }
     }
-    for (e, mob, mut state, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
+    for (e, mut mind, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
         &mut mobs
     {
         if vitals.hp <= 0 {
             continue;
         }
+        // (Nothing watches the mind for changes: no change ticks written for 50,000 mobs.)
+        let Mind { state, def, home } = mind.bypass_change_detection();
+        let home = *home;
         let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
         if roaming && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
             continue;
@@ -177,7 +179,7 @@ pub fn think(
         if !roaming && now < step.ready_at {
             continue;
         }
-        let def = &*mob.def;
+        let def: &MobDef = def;
         let here = pos.0;
         // Decide.
         // A roaming mob that was hit fights back; a hostile one also goes for players it
@@ -196,7 +198,7 @@ pub fn think(
         };
         let next_state = match (state.clone(), spotted) {
             (_, Some(p)) => Some(AiState::Chase { target: p }),
-            (AiState::Idle { until }, None) => idle_until(until, now, def, &map, mob, &mut rng),
+            (AiState::Idle { until }, None) => idle_until(until, now, def, &map, home, &mut rng),
             // (Wandering takes greedy steps and never plans: its path stays empty. A step
             // that cannot get closer ends the wander below.)
             (AiState::Wander { goal }, None) => (here == goal).then(|| AiState::Idle {
@@ -209,7 +211,7 @@ pub fn think(
                 };
                 let low = def.flee_below_pct > 0
                     && vitals.hp * 100 < vitals.max_hp * def.flee_below_pct as i32;
-                if gone || distance(here, mob.home) > def.leash_range {
+                if gone || distance(here, home) > def.leash_range {
                     Some(AiState::Return)
                 } else if low {
                     Some(AiState::Flee {
@@ -221,9 +223,7 @@ pub fn think(
                 }
             }
             (AiState::Flee { until, .. }, None) => (now >= until).then_some(AiState::Return),
-            (AiState::Return, None) => {
-                (here == mob.home).then_some(AiState::Idle { until: now + 20 })
-            }
+            (AiState::Return, None) => (here == home).then_some(AiState::Idle { until: now + 20 }),
         };
         if let Some(s) = next_state {
             if matches!(s, AiState::Idle { .. }) && matches!(*state, AiState::Return) {
@@ -250,17 +250,18 @@ pub fn think(
         let goal = match *state {
             AiState::Idle { .. } => None,
             AiState::Wander { goal } => Some(goal),
-            AiState::Return => Some(mob.home),
+            AiState::Return => Some(home),
             AiState::Chase { target: p } => match players.get(p) {
                 Ok((ppos, ..)) if distance(here, ppos.0) > def.attack_range => Some(ppos.0),
                 _ => None,
             },
-            AiState::Flee { from, .. } => players.get(from).ok().and_then(|(ppos, ..)| {
-                away_from(here, ppos.0, |t| can_walk(&map, def, mob.home, t))
-            }),
+            AiState::Flee { from, .. } => players
+                .get(from)
+                .ok()
+                .and_then(|(ppos, ..)| away_from(here, ppos.0, |t| can_walk(&map, def, home, t))),
         };
         let Some(goal) = goal else { continue };
-        let ok = |t| can_walk(&map, def, mob.home, t);
+        let ok = |t| can_walk(&map, def, home, t);
         if let AiState::Wander { .. } = *state {
             // Wandering stays close to home: a greedy step is enough, no path search.
             match greedy_step(here, goal, ok) {
@@ -317,7 +318,7 @@ fn idle_until(
     now: u64,
     def: &MobDef,
     map: &TileMap,
-    mob: &Mob,
+    home: Tile,
     rng: &mut WorldRng,
 ) -> Option<AiState> {
     if now < until || def.wander_radius <= 0 {
@@ -327,10 +328,10 @@ fn idle_until(
     let span = (2 * r + 1) as u32;
     for _ in 0..8 {
         let goal = Tile {
-            x: mob.home.x - r + (rng.0.next_u32() % span) as i32,
-            y: mob.home.y - r + (rng.0.next_u32() % span) as i32,
+            x: home.x - r + (rng.0.next_u32() % span) as i32,
+            y: home.y - r + (rng.0.next_u32() % span) as i32,
         };
-        if can_walk(map, def, mob.home, goal) {
+        if can_walk(map, def, home, goal) {
             return Some(AiState::Wander { goal });
         }
     }
@@ -528,7 +529,7 @@ mod tests {
     #[test]
     fn a_hostile_mob_notices_a_player_in_range_within_a_few_ticks() {
         use super::LOOK_EVERY;
-        use emberkeep_components::mobs::AiState;
+        use emberkeep_components::mobs::{AiState, Mind};
         let config = SimConfig {
             steps_per_sec: 20,
             ..SimConfig::default()
@@ -537,8 +538,12 @@ mod tests {
         let (ann, _) = s.join("Ann");
         // The rat's aggro range is 3: Ann at x = 1 is 9 tiles away.
         let (rat, _) = s.spawn_mob("rat", Tile { x: 10, y: 1 });
-        let chasing =
-            |s: &Scenario| matches!(s.world.get::<AiState>(rat), Some(AiState::Chase { .. }));
+        let chasing = |s: &Scenario| {
+            matches!(
+                s.world.get::<Mind>(rat).map(|m| &m.state),
+                Some(AiState::Chase { .. })
+            )
+        };
         for _ in 0..3 * LOOK_EVERY {
             s.tick();
             assert!(!chasing(&s), "out of range");
@@ -566,7 +571,7 @@ mod tests {
     fn an_idle_mob_that_is_hit_fights_back_in_the_same_tick() {
         use emberkeep_components::combat::Target;
         use emberkeep_components::content::GameContent;
-        use emberkeep_components::mobs::AiState;
+        use emberkeep_components::mobs::{AiState, Mind};
         use emberkeep_components::protocol::{ClientMsg, ServerEvent};
         use std::sync::Arc;
         for wait in 0..4 {
@@ -576,9 +581,7 @@ mod tests {
             s.world.insert_resource(GameContent(Arc::new(content)));
             let (ann, ann_id) = s.join("Ann");
             let (rat, rat_id) = s.spawn_mob("rat", Tile { x: 4, y: 1 });
-            s.world
-                .entity_mut(rat)
-                .insert(AiState::Idle { until: u64::MAX });
+            s.world.get_mut::<Mind>(rat).unwrap().state = AiState::Idle { until: u64::MAX };
             s.ticks(wait); // a different tick modulo LOOK_EVERY each time
             assert_eq!(s.world.get::<Target>(rat).unwrap().0, None);
             s.send(ann, ClientMsg::Attack { target: rat_id });
@@ -588,10 +591,10 @@ mod tests {
             });
             assert!(hit, "Ann swung this tick");
             let me = s.entity(ann);
+            let state = s.world.get::<Mind>(rat).map(|m| &m.state);
             assert!(
-                matches!(s.world.get::<AiState>(rat), Some(AiState::Chase { target }) if *target == me),
-                "after {wait} quiet ticks: {:?}",
-                s.world.get::<AiState>(rat)
+                matches!(state, Some(AiState::Chase { target }) if *target == me),
+                "after {wait} quiet ticks: {state:?}"
             );
         }
     }

@@ -5,7 +5,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Target};
 use emberkeep_components::content::{BaseStats, GameContent, SpawnArea};
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::mobs::{AiState, Mob, MobSpawner, Path, StepCooldown};
+use emberkeep_components::mobs::{AiState, Mind, Mob, MobSpawner, Path, StepCooldown};
 use emberkeep_components::protocol::EntityKind;
 use emberkeep_components::stats::{ActiveEffects, Derived, Level, SentPublic, Vitals};
 use emberkeep_components::world::{
@@ -129,7 +129,11 @@ pub fn spawn_one(
                 cooldown_ticks: def.attack_cooldown_ticks.max(1),
             },
             (
-                AiState::Idle { until: now + pause },
+                Mind {
+                    state: AiState::Idle { until: now + pause },
+                    def: def.clone(),
+                    home: tile,
+                },
                 Path::default(),
                 StepCooldown::default(),
             ),
