@@ -53,18 +53,23 @@ pub fn track_regions(
             })
         };
 
+        // Each event is written only once a region with someone to tell needs it: most
+        // crossings (mobs away from players) need neither.
         if let Some(before) = before {
-            if let Some(despawn_e) = despawn_of(e) {
-                for &r in grid
-                    .view(before)
-                    .as_slice()
-                    .iter()
-                    .filter(|r| !grid.sees(after, **r))
+            let mut despawn_e = None;
+            for &r in grid
+                .view(before)
+                .as_slice()
+                .iter()
+                .filter(|r| !grid.sees(after, **r))
+            {
+                if watched(grid, r, e)
+                    && let Some(json) = despawn_e.get_or_insert_with(|| despawn_of(e))
                 {
-                    tell_players(grid, r, e, &despawn_e, &mut outgoing);
-                    if is_client {
-                        tell_about_members(grid, r, e, &info, View::Despawn, &mut outgoing);
-                    }
+                    tell_players(grid, r, e, json, &mut outgoing);
+                }
+                if is_client {
+                    tell_about_members(grid, r, e, &info, View::Despawn, &mut outgoing);
                 }
             }
             remove_member(&mut grid.members[before as usize], e);
@@ -72,17 +77,20 @@ pub fn track_regions(
                 remove_member(&mut grid.players[before as usize], e);
             }
         }
-        if let Some(spawn_e) = spawn_of(e) {
-            let entered = grid.view(after);
-            for &r in entered
-                .as_slice()
-                .iter()
-                .filter(|r| before.is_none_or(|b| !grid.sees(b, **r)))
+        let mut spawn_e = None;
+        for &r in grid
+            .view(after)
+            .as_slice()
+            .iter()
+            .filter(|r| before.is_none_or(|b| !grid.sees(b, **r)))
+        {
+            if watched(grid, r, e)
+                && let Some(json) = spawn_e.get_or_insert_with(|| spawn_of(e))
             {
-                tell_players(grid, r, e, &spawn_e, &mut outgoing);
-                if is_client {
-                    tell_about_members(grid, r, e, &info, View::Spawn, &mut outgoing);
-                }
+                tell_players(grid, r, e, json, &mut outgoing);
+            }
+            if is_client {
+                tell_about_members(grid, r, e, &info, View::Spawn, &mut outgoing);
             }
         }
         grid.members[after as usize].push(e);
@@ -90,6 +98,11 @@ pub fn track_regions(
             grid.players[after as usize].push(e);
         }
     }
+}
+
+/// Whether a player other than `subject` is in region `r`.
+fn watched(grid: &RegionGrid, r: RegionId, subject: Entity) -> bool {
+    grid.players[r as usize].iter().any(|p| *p != subject)
 }
 
 /// What a `spawn` event says about an entity.
