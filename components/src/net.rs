@@ -244,7 +244,7 @@ impl Frames {
     /// The non-empty comma-separated runs of events a frame is made of, in order: the
     /// client's own, then its view's.
     #[inline]
-    pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + Clone + 'a {
+    pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
         let own = &self.own[frame.own.0 as usize..frame.own.1 as usize];
         std::iter::once(own)
             .filter(|run| !run.is_empty())
@@ -253,7 +253,7 @@ impl Frames {
 
     /// The non-empty runs of events a client standing in `region` sees this tick.
     #[inline]
-    pub fn view_runs(&self, region: RegionId) -> impl Iterator<Item = &str> + Clone + '_ {
+    pub fn view_runs(&self, region: RegionId) -> impl Iterator<Item = &str> + '_ {
         self.layout
             .view(region)
             .into_iter()

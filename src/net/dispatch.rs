@@ -95,7 +95,7 @@ impl std::hash::Hash for Waiting {
 }
 
 impl Waiting {
-    fn iter(&self) -> impl Iterator<Item = (u64, RegionId)> + Clone + '_ {
+    fn iter(&self) -> impl Iterator<Item = (u64, RegionId)> + '_ {
         self.views[..usize::from(self.len)].iter().copied()
     }
 
