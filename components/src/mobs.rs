@@ -1,4 +1,4 @@
-//! Components and resources for mobs and NPCs: template, home, behaviour state, spawn areas.
+//! Components and resources for mobs and NPCs: template, spawn area, home and behaviour state.
 
 use std::sync::Arc;
 
@@ -7,25 +7,24 @@ use bevy_ecs::prelude::{Component, Entity, Resource};
 use crate::content::{MobDef, SpawnArea};
 use crate::map::Tile;
 
-/// A mob or NPC: its template, the spawn area it belongs to and its home tile.
+/// A mob or NPC: its template's id and the spawn area it belongs to (its template itself and
+/// home are in its [`Mind`]).
 #[derive(Component, Debug, Clone, PartialEq, Eq)]
 pub struct Mob {
     /// Id in mobs.toml.
     pub template: String,
-    /// That template as it was when this mob spawned (no lookup by name every tick).
-    pub def: Arc<MobDef>,
     /// Index in [`MobSpawner::areas`].
     pub area: usize,
-    pub home: Tile,
 }
 
-/// A mob's behaviour state with what its AI reads whenever it acts: the template and home
-/// (copied from [`Mob`]). One small component, because the AI sweeps every mob's state each
-/// tick: the few thousand that act then find their template pointer and home on a line the
-/// sweep has already fetched, instead of missing the cache on [`Mob`] each.
+/// A mob's behaviour state with what its AI reads whenever it acts: its template and home.
+/// One small component, because the AI sweeps every mob's state each tick: the few thousand
+/// that act then find their template pointer and home on a line the sweep has already
+/// fetched, instead of missing the cache on another component each.
 #[derive(Component, Debug, Clone)]
 pub struct Mind {
     pub state: AiState,
+    /// The mob's template as it was when it spawned (no lookup by name every tick).
     pub def: Arc<MobDef>,
     pub home: Tile,
 }

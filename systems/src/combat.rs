@@ -8,7 +8,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Target};
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::mobs::{Mob, MobSpawner};
+use emberkeep_components::mobs::{Mind, Mob, MobSpawner};
 use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
@@ -154,7 +154,7 @@ pub fn resolve_deaths(
             &mut DamageLog,
             &Position,
             &RegionCell,
-            Option<&Mob>,
+            Option<(&Mob, &Mind)>,
             Has<Player>,
         ),
         Without<Dead>,
@@ -198,8 +198,8 @@ pub fn resolve_deaths(
             log.last = None;
             continue;
         }
-        let Some(mob) = mob else { continue };
-        let def = &mob.def;
+        let Some((mob, mind)) = mob else { continue };
+        let def = &mind.def;
         // Experience: shared by damage dealt, among players still in the world.
         let total: i64 = log
             .by
@@ -334,7 +334,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         .get::<DisplayName>(t)
         .map(|n| n.0.clone())
         .unwrap_or_default();
-    let hostile = world.get::<Mob>(t).is_some_and(|m| m.def.hostile);
+    let hostile = world.get::<Mind>(t).is_some_and(|m| m.def.hostile);
     if t == e || !hostile {
         return refuse(
             world,

@@ -98,9 +98,7 @@ pub fn spawn_one(
             (
                 Mob {
                     template: area.mob.clone(),
-                    def: def.clone(),
                     area: area_index,
-                    home: tile,
                 },
                 id,
                 Position(tile),
