@@ -148,7 +148,9 @@ fn encode_into_region(grid: &mut RegionGrid, events: &[ServerEvent]) -> usize {
         grid.broadcast(0, &encode_event(e));
     }
     let len = grid.buffers[0].len();
-    grid.clear_buffers();
+    // Emptied as the server does once the network hands the buffers back.
+    grid.buffers[0].clear();
+    grid.dirty.clear();
     len
 }
 

@@ -156,13 +156,6 @@ impl RegionGrid {
         }
         write(buf);
     }
-
-    /// Empties every buffer written this tick.
-    pub fn clear_buffers(&mut self) {
-        for r in self.dirty.drain(..) {
-            self.buffers[r as usize].clear();
-        }
-    }
 }
 
 /// Removes `e` from a membership list (order is not kept).
