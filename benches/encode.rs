@@ -147,10 +147,9 @@ fn encode_into_region(grid: &mut RegionGrid, events: &[ServerEvent]) -> usize {
     for e in events {
         grid.broadcast(0, &encode_event(e));
     }
-    let len = grid.buffers[0].len();
+    let len = grid.events.buffers[0].len();
     // Emptied as the server does once the network hands the buffers back.
-    grid.buffers[0].clear();
-    grid.dirty.clear();
+    grid.events.clear();
     len
 }
 

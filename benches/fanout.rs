@@ -1,12 +1,12 @@
-//! Region fan-out: building every client's frame from its personal events and the buffers of
+//! Region fan-out: building every client's frame from its personal events and the events of
 //! the 9 regions it sees. Run with `cargo bench --bench fanout`. Two parts, timed apart:
 //! `<case>/N` is the world thread's (`flush::build_frames`, the last step of a tick: the
-//! region buffers handed over whole, each client's own events copied once); `<case>_join/N`
+//! region events handed over whole, each client's own events copied once); `<case>_join/N`
 //! is the network's (the dispatcher joining each frame's text: `dispatch::Views`, every
 //! client's frame, as with `server.view_every_ticks = 1`).
 //!
-//! The region buffers and personal queues are filled with encoded events before each timed
-//! run, so only the fan-out itself is measured:
+//! The regions' runs of moves and personal queues are filled with encoded events before each
+//! timed run, so only the fan-out itself is measured:
 //! - `spread`: players evenly over a 2048 x 2048 map (regions of 16 tiles); 3 in 10 regions
 //!   hold one event — about what a client sees with 50,000 mobs around (2–3 events a frame).
 //! - `crowded`: players packed into a 128 x 128 area (about 16 per region, 150 in view); every
@@ -108,7 +108,10 @@ fn fill(world: &mut World, players: &[Entity], load: Load, round: u64) -> usize 
                 y: 1000 + r as i32 % 1000,
             });
             bytes += event.len();
-            grid.broadcast(r as u32, &event);
+            // (Moves go into the regions' runs of moves, written region by region.)
+            grid.events
+                .moves
+                .push_with(r as u32, |buf| buf.push_str(&event));
         }
     }
     for (i, e) in players.iter().enumerate() {

@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use emberkeep_components::net::AdminResults;
 use emberkeep_components::net::{InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
+use emberkeep_components::regions::RegionEvents;
 use emberkeep_components::world::Player;
 use emberkeep_systems::gm::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
@@ -30,8 +31,8 @@ pub struct RunnerSettings {
     pub storage: Option<tokio::sync::mpsc::Sender<StorageRequest>>,
     /// Where each tick's frames go: the dispatcher task ([`crate::net::dispatch`]).
     pub dispatch: tokio::sync::mpsc::Sender<Batch>,
-    /// Region buffers the dispatcher is done with, for reuse.
-    pub spare_buffers: crossbeam_channel::Receiver<Vec<String>>,
+    /// Region events the dispatcher is done with, for reuse.
+    pub spare_buffers: crossbeam_channel::Receiver<RegionEvents>,
     pub tick_period: Duration,
     pub max_inbound_per_tick: usize,
     /// How often to log tick statistics; `None` for never.

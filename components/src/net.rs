@@ -4,7 +4,7 @@
 use bevy_ecs::prelude::Resource;
 
 use crate::protocol::{ClientMsg, CloseReason, ErrorCode};
-use crate::regions::{RegionId, RegionLayout};
+use crate::regions::{RegionEvents, RegionId, RegionLayout};
 
 /// Identifies one WebSocket connection for its whole life; never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,13 +102,13 @@ pub struct Outbox {
     pub frames: Frames,
     /// Connections to close, after their last frame.
     pub closes: Vec<(ConnId, CloseReason)>,
-    /// Region buffers the network has written out and handed back, cleared, for reuse by a
+    /// Region events the network has written out and handed back, cleared, for reuse by a
     /// later tick (see [`Frames::into_spare`]).
-    pub spare: Vec<Vec<String>>,
+    pub spare: Vec<RegionEvents>,
 }
 
 /// One tick's frames. A client's frame is its own events followed by the events of each region
-/// it sees; the region buffers are handed over whole, so a region's events are stored once
+/// it sees; the region events are handed over whole, so a region's events are stored once
 /// however many clients see them, and the network joins each frame's text when it writes
 /// ([`write_runs`]). Nothing is copied per client on the world thread.
 #[derive(Debug, Default)]
@@ -117,10 +117,8 @@ pub struct Frames {
     tick: u64,
     /// Every client's own events, back to back.
     own: String,
-    /// The tick's region buffers (comma-separated events), by region.
-    regions: Vec<String>,
-    /// The regions whose buffer is not empty.
-    dirty: Vec<RegionId>,
+    /// The tick's events, by region.
+    regions: RegionEvents,
     layout: RegionLayout,
     list: Vec<(ConnId, Frame)>,
 }
@@ -195,17 +193,10 @@ impl Frames {
         OwnEvents((offset(start), offset(self.own.len())))
     }
 
-    /// Hands over tick `tick`'s region buffers (the ones listed in `dirty` hold events).
-    pub fn set_regions(
-        &mut self,
-        tick: u64,
-        regions: Vec<String>,
-        dirty: Vec<RegionId>,
-        layout: RegionLayout,
-    ) {
+    /// Hands over tick `tick`'s region events.
+    pub fn set_regions(&mut self, tick: u64, regions: RegionEvents, layout: RegionLayout) {
         self.tick = tick;
         self.regions = regions;
-        self.dirty = dirty;
         self.layout = layout;
     }
 
@@ -231,9 +222,9 @@ impl Frames {
         self.list.iter()
     }
 
-    /// How many regions the tick's buffers cover.
+    /// How many regions the tick's events cover.
     pub fn region_count(&self) -> usize {
-        self.regions.len()
+        self.regions.region_count()
     }
 
     /// Whether nothing is queued.
@@ -257,7 +248,7 @@ impl Frames {
         self.layout
             .view(region)
             .into_iter()
-            .filter_map(|r| self.regions.get(r as usize).map(String::as_str))
+            .flat_map(|r| self.regions.runs(r))
             .filter(|run| !run.is_empty())
     }
 
@@ -273,13 +264,9 @@ impl Frames {
         write_runs(self.runs(frame), &mut out).then_some(out)
     }
 
-    /// The tick's region buffers, cleared, for a later tick to fill again.
-    pub fn into_spare(mut self) -> Vec<String> {
-        for r in self.dirty.drain(..) {
-            if let Some(buf) = self.regions.get_mut(r as usize) {
-                buf.clear();
-            }
-        }
+    /// The tick's region events, cleared, for a later tick to fill again.
+    pub fn into_spare(mut self) -> RegionEvents {
+        self.regions.clear();
         self.regions
     }
 }
@@ -288,7 +275,8 @@ impl Frames {
 /// and nothing appended, if every run is empty.
 pub fn write_runs<'a>(runs: impl Iterator<Item = &'a str>, out: &mut String) -> bool {
     // Collected once, to reserve the text's length before writing it. A frame is a few runs:
-    // its own events and up to 9 regions per tick it covers (rarely more than 20 in all).
+    // its own events and, per tick it covers, a buffer and a run of moves for each of the 9
+    // regions it sees that have any (3 or 4 in a world as busy as the benches'; more spill).
     let mut first = [""; 20];
     let mut n = 0;
     let mut more = Vec::new();
@@ -321,14 +309,20 @@ mod tests {
     use crate::regions::RegionGrid;
 
     #[test]
-    fn frames_join_own_events_and_the_view_s_region_buffers() {
-        let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
-        let mut regions = vec![String::new(); 12];
-        let mv = r#"{"type":"move","id":1,"x":2,"y":3},{"type":"despawn","id":9}"#;
-        regions[5] = mv.to_string();
-        regions[11] = r#"{"type":"chat","text":"far"}"#.to_string();
+    fn frames_join_own_events_and_the_view_s_region_events() {
+        let mut grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        grid.broadcast(5, r#"{"type":"despawn","id":9}"#);
+        grid.broadcast(11, r#"{"type":"chat","text":"far"}"#);
+        for (r, id) in [(5, 1), (5, 2), (8, 3)] {
+            grid.events
+                .moves
+                .push_with(r, |b| b.push_str(&format!(r#"{{"move":{id}}}"#)));
+        }
+        // Region 5: its buffer, then its moves.
+        let mv = r#"{"type":"despawn","id":9},{"move":1},{"move":2}"#;
         let mut frames = Frames::default();
-        frames.set_regions(1, regions, vec![5, 11], grid.layout());
+        let events = std::mem::replace(&mut grid.events, RegionEvents::new(12));
+        frames.set_regions(1, events, grid.layout());
         let own = frames.add_own(r#"{"type":"error","code":"x"}"#);
         let none = frames.add_own("");
         // Ann stands in region 0 (sees 0, 1, 4, 5), with an event of her own; Bob in region 6
@@ -353,14 +347,26 @@ mod tests {
         let urgent: Vec<bool> = frames.iter().map(|(_, f)| f.is_urgent()).collect();
         assert_eq!(urgent, [true, true, false, true]);
         assert!(frames.view_has_events(6) && !frames.view_has_events(3));
+        assert_eq!(
+            frames.view_runs(8).collect::<Vec<_>>(),
+            [
+                r#"{"type":"despawn","id":9}"#,
+                r#"{"move":1},{"move":2}"#,
+                r#"{"move":3}"#
+            ],
+            "region by region, each buffer before its moves"
+        );
         assert_eq!(frames.tick(), 1);
         for text in texts.iter().flatten() {
             let parsed: serde_json::Value = serde_json::from_str(text).expect("JSON");
             assert!(parsed.is_array());
         }
         let spare = frames.into_spare();
-        assert_eq!(spare.len(), 12);
-        assert!(spare.iter().all(String::is_empty), "handed back cleared");
+        assert_eq!(spare.region_count(), 12);
+        assert!(
+            (0..12).all(|r| spare.runs(r) == ["", ""]) && spare.dirty.is_empty(),
+            "handed back cleared"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! The region grid: the map cut into square regions, who is in each, and each region's
-//! broadcast buffer for this tick.
+//! The region grid: the map cut into square regions, who is in each, and what each region's
+//! viewers learn this tick.
 //!
 //! A client sees its own region and the 8 around it ([`RegionGrid::view`]). An event about
-//! something in region R is encoded once into R's buffer; every client viewing R receives
-//! those bytes at flush.
+//! something in region R is encoded once into R's buffer (or, for moves, into R's run of
+//! [`RegionEvents::moves`]); every client viewing R receives those bytes at flush.
 
 use bevy_ecs::prelude::{Entity, Resource};
 
@@ -69,10 +69,8 @@ pub struct RegionGrid {
     pub members: Vec<Vec<Entity>>,
     /// Placed players (connected, or lingering after a disconnect), by region.
     pub players: Vec<Vec<Entity>>,
-    /// Encoded events about each region this tick, comma-separated.
-    pub buffers: Vec<String>,
-    /// Regions whose buffer is non-empty.
-    pub dirty: Vec<RegionId>,
+    /// This tick's encoded events, by region.
+    pub events: RegionEvents,
 }
 
 impl RegionGrid {
@@ -88,8 +86,7 @@ impl RegionGrid {
             rows,
             members: vec![Vec::new(); n],
             players: vec![Vec::new(); n],
-            buffers: vec![String::new(); n],
-            dirty: Vec::new(),
+            events: RegionEvents::new(n),
         }
     }
 
@@ -148,13 +145,117 @@ impl RegionGrid {
 
     /// Queues the event that `write` appends to region `r`'s buffer (one JSON value).
     pub fn broadcast_with(&mut self, r: RegionId, write: impl FnOnce(&mut String)) {
-        let buf = &mut self.buffers[r as usize];
+        let events = &mut self.events;
+        let buf = &mut events.buffers[r as usize];
         if buf.is_empty() {
-            self.dirty.push(r);
+            events.dirty.push(r);
         } else {
             buf.push(',');
         }
         write(buf);
+    }
+}
+
+/// What the viewers of each region learn in one tick: the events in the region's own buffer,
+/// then its run of moves. Built by the world, handed whole to the network with the tick's
+/// frames, and handed back cleared for reuse.
+#[derive(Debug, Default)]
+pub struct RegionEvents {
+    /// Encoded events about each region, comma-separated.
+    pub buffers: Vec<String>,
+    /// Regions whose buffer is non-empty.
+    pub dirty: Vec<RegionId>,
+    /// The tick's moves, region by region in one buffer.
+    pub moves: RegionRuns,
+}
+
+impl RegionEvents {
+    /// Empty events for a grid of `regions` regions.
+    pub fn new(regions: usize) -> Self {
+        RegionEvents {
+            buffers: vec![String::new(); regions],
+            dirty: Vec::new(),
+            moves: RegionRuns::default(),
+        }
+    }
+
+    /// How many regions these events are for.
+    pub fn region_count(&self) -> usize {
+        self.buffers.len()
+    }
+
+    /// What region `r`'s viewers learn: its buffer, then its moves (either may be empty).
+    #[inline]
+    pub fn runs(&self, r: RegionId) -> [&str; 2] {
+        let buffer = self.buffers.get(r as usize).map_or("", String::as_str);
+        [buffer, self.moves.run(r)]
+    }
+
+    /// Forgets every event, keeping the allocations.
+    pub fn clear(&mut self) {
+        for r in self.dirty.drain(..) {
+            if let Some(buf) = self.buffers.get_mut(r as usize) {
+                buf.clear();
+            }
+        }
+        self.moves.clear();
+    }
+}
+
+/// Events about many regions in one buffer, written region by region in ascending order.
+/// Where most regions get an event each (a tick's moves), this is one sequential pass;
+/// writing each region's own buffer instead misses the cache once per region.
+#[derive(Debug, Default)]
+pub struct RegionRuns {
+    text: String,
+    /// Where region r's run ends in `text` (it starts where region r − 1's ends); regions past
+    /// the end of this list have no run.
+    ends: Vec<u32>,
+}
+
+impl RegionRuns {
+    /// Appends the event that `write` writes (one JSON value) to region `r`'s run. Regions
+    /// must come in ascending order: an event for a region before the last one written is
+    /// refused (false, nothing written).
+    pub fn push_with(&mut self, r: RegionId, write: impl FnOnce(&mut String)) -> bool {
+        let r = r as usize;
+        match (r + 1).cmp(&self.ends.len()) {
+            std::cmp::Ordering::Less => return false,
+            std::cmp::Ordering::Equal => self.text.push(','),
+            std::cmp::Ordering::Greater => {
+                // The regions in between have empty runs.
+                let at = self.end();
+                self.ends.resize(r, at);
+                self.ends.push(at);
+            }
+        }
+        write(&mut self.text);
+        self.ends[r] = self.end();
+        true
+    }
+
+    /// Region `r`'s events, comma-separated ("" if none).
+    #[inline]
+    pub fn run(&self, r: RegionId) -> &str {
+        let r = r as usize;
+        let Some(&end) = self.ends.get(r) else {
+            return "";
+        };
+        let start = match r {
+            0 => 0,
+            _ => self.ends[r - 1],
+        };
+        &self.text[start as usize..end as usize]
+    }
+
+    /// Forgets every run, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    fn end(&self) -> u32 {
+        u32::try_from(self.text.len()).expect("a tick's moves stay under 4 GiB")
     }
 }
 
@@ -185,6 +286,45 @@ mod tests {
         assert_eq!(near(17, 30, 3), vec![4, 5, 8, 9], "at a corner: four");
         assert_eq!(near(1, 1, 5), vec![0], "clipped at the map's edge");
         assert_eq!(near(63, 47, 100), (0..12).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn runs_keep_each_region_s_events_and_refuse_going_back() {
+        let mut runs = RegionRuns::default();
+        for round in 0..2 {
+            assert!(runs.push_with(2, |b| b.push('a')));
+            assert!(runs.push_with(2, |b| b.push('b')));
+            assert!(runs.push_with(5, |b| b.push('c')));
+            assert!(!runs.push_with(3, |b| b.push('x')), "round {round}");
+            assert!(runs.push_with(6, |b| b.push('d')));
+            let got: Vec<&str> = (0..9).map(|r| runs.run(r)).collect();
+            assert_eq!(
+                got,
+                ["", "", "a,b", "", "", "c", "d", "", ""],
+                "round {round}"
+            );
+            runs.clear();
+            assert_eq!(runs.run(2), "");
+        }
+    }
+
+    #[test]
+    fn region_events_are_the_buffer_then_the_moves() {
+        let mut g = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        g.broadcast(5, "s");
+        g.broadcast(5, "t");
+        g.events.moves.push_with(5, |b| b.push('m'));
+        g.events.moves.push_with(7, |b| b.push('n'));
+        g.broadcast(9, "u");
+        let runs = |r| g.events.runs(r);
+        assert_eq!(runs(5), ["s,t", "m"]);
+        assert_eq!(runs(7), ["", "n"]);
+        assert_eq!(runs(9), ["u", ""]);
+        assert_eq!(runs(0), ["", ""]);
+        assert_eq!(runs(99), ["", ""]);
+        g.events.clear();
+        assert!((0..12).all(|r| g.events.runs(r) == ["", ""]));
+        assert!(g.events.dirty.is_empty());
     }
 
     #[test]

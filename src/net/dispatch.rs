@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use emberkeep_components::net::{ConnId, Frame, Frames, write_runs};
 use emberkeep_components::protocol::CloseReason;
-use emberkeep_components::regions::RegionId;
+use emberkeep_components::regions::{RegionEvents, RegionId};
 use rustc_hash::FxHashMap;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{info, warn};
@@ -49,7 +49,7 @@ impl Batch {
 pub const MAX_VIEW_EVERY: u32 = 4;
 
 /// Decides which of a tick's frames go out now and joins their text, off the world thread,
-/// from each client's own events and its view's region buffers.
+/// from each client's own events and its view's region events.
 ///
 /// A frame that holds events of the client's own, or answers a command it sent this tick,
 /// goes out at once. A frame of only what others did goes out every `every` ticks (clients
@@ -209,7 +209,7 @@ impl Views {
     }
 }
 
-/// Sets of region buffers the dispatcher hands back to the world for reuse; more are dropped.
+/// Sets of region events the dispatcher hands back to the world for reuse; more are dropped.
 pub const SPARE_BUFFERS: usize = 2;
 
 /// The dispatcher's state: the connections' handles and the views waiting to go out.
@@ -299,11 +299,11 @@ fn answers_first(tick: &Frames) -> impl Iterator<Item = &(ConnId, Frame)> {
 }
 
 /// Delivers batches until the world drops its sender (then every batch sent before it has
-/// been delivered). Region buffers no client needs any more go back to the world, cleared,
+/// been delivered). Region events no client needs any more go back to the world, cleared,
 /// through `spare` (when it has room), so the world does not allocate them again.
 pub async fn run(
     mut rx: tokio::sync::mpsc::Receiver<Batch>,
-    spare: crossbeam_channel::Sender<Vec<String>>,
+    spare: crossbeam_channel::Sender<RegionEvents>,
     stats: Arc<Stats>,
     view_every: u32,
 ) {
@@ -395,11 +395,12 @@ mod tests {
         use emberkeep_components::regions::RegionGrid;
         let stats = Stats::default();
         let mut d = Dispatcher::new(1);
-        let grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
-        let mut regions = vec![String::new(); 12];
-        regions[5] = r#"{"type":"move","id":1,"x":20,"y":20}"#.to_string();
+        let mut grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        let mv = r#"{"type":"move","id":1,"x":20,"y":20}"#;
+        grid.events.moves.push_with(5, |buf| buf.push_str(mv));
         let mut tick = Frames::default();
-        tick.set_regions(1, regions, vec![5], grid.layout());
+        let layout = grid.layout();
+        tick.set_regions(1, grid.events, layout);
         let none = tick.add_own("");
         let own = tick.add_own(r#"{"type":"chat","text":"hi"}"#);
         let mut receivers = Vec::new();
@@ -425,7 +426,6 @@ mod tests {
                 other => panic!("expected a frame, got {other:?}"),
             })
             .collect();
-        let mv = r#"{"type":"move","id":1,"x":20,"y":20}"#;
         assert_eq!(got[0].as_str(), format!("[{mv}]"));
         assert_eq!(got[1].as_str(), got[0].as_str());
         assert_eq!(
@@ -450,14 +450,13 @@ mod tests {
     /// client (connection, own events, region it stands in, whether it sent a command).
     fn tick(n: u64, events: &[(u32, &str)], clients: &[(u64, &str, u32, bool)]) -> Frames {
         use emberkeep_components::regions::RegionGrid;
-        let grid = RegionGrid::new(64, 48, 16);
-        let mut regions = vec![String::new(); 12];
+        let mut grid = RegionGrid::new(64, 48, 16);
         for (r, text) in events {
-            regions[*r as usize] = text.to_string();
+            grid.broadcast(*r, text);
         }
         let mut frames = Frames::default();
-        let dirty = events.iter().map(|(r, _)| *r).collect();
-        frames.set_regions(n, regions, dirty, grid.layout());
+        let layout = grid.layout();
+        frames.set_regions(n, grid.events, layout);
         for (conn, own, region, answering) in clients {
             let own = frames.add_own(own);
             frames.push(ConnId(*conn), Frame::new(own, Some(*region), *answering));

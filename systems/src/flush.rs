@@ -2,7 +2,7 @@
 //! buffers of the regions it sees — and hand the frames to the runner through the [`Outbox`].
 //! Every byte that leaves the server is produced here.
 //!
-//! Nothing is copied per client: the region buffers are handed over whole (and a set handed
+//! Nothing is copied per client: the region events are handed over whole (and a set handed
 //! back by the network is reused), a client's own events are copied once, and its frame only
 //! says where it stands and whether it answers a command sent this tick; the network joins
 //! each frame's text when it writes it, and decides which frames may wait (see
@@ -10,7 +10,7 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::net::{Frame, Outbox};
-use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::regions::{RegionEvents, RegionGrid};
 use emberkeep_components::world::{Connection, Outgoing, RegionCell, Tick};
 
 /// Builds this tick's frames and leaves the region buffers empty for the next tick.
@@ -21,18 +21,17 @@ pub fn build_frames(
     mut clients: Query<(&Connection, &mut Outgoing, Option<&RegionCell>)>,
 ) {
     let outbox = &mut *outbox;
-    let regions = grid.buffers.len();
+    let regions = grid.events.region_count();
     let fresh = loop {
         match outbox.spare.pop() {
-            Some(spare) if spare.len() == regions => break spare,
+            Some(spare) if spare.region_count() == regions => break spare,
             Some(_) => continue, // from before the map changed
-            None => break vec![String::new(); regions],
+            None => break RegionEvents::new(regions),
         }
     };
-    let buffers = std::mem::replace(&mut grid.buffers, fresh);
-    let dirty = std::mem::take(&mut grid.dirty);
+    let events = std::mem::replace(&mut grid.events, fresh);
     let frames = &mut outbox.frames;
-    frames.set_regions(tick.0, buffers, dirty, grid.layout());
+    frames.set_regions(tick.0, events, grid.layout());
     for (conn, mut out, cell) in &mut clients {
         let region = cell.filter(|c| **c != RegionCell::NONE).map(|c| c.0);
         if out.is_empty() && region.is_none() {

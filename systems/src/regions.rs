@@ -221,15 +221,18 @@ pub fn remove_from_world(world: &mut World, e: Entity) {
     world.despawn(e);
 }
 
-/// Queues a `move` for every entity whose tile changed this tick, once, in its region's buffer.
-/// The moves are grouped by region first (a counting sort), so the buffers are written in
-/// order: a cache miss per region written, not one per move.
+/// Queues a `move` for every entity whose tile changed this tick, once, in its region's run
+/// of moves ([`RegionEvents::moves`](emberkeep_components::regions::RegionEvents)). The moves
+/// are grouped by region first (a counting sort) and written region by region into one
+/// buffer: a sequential pass, where writing each region's own buffer missed the cache once
+/// per region (most regions get one or two moves a tick). Runs last in the phase but for the
+/// frames, so a region's buffer, written before, is also sent before its moves.
 pub fn broadcast_moves(
     mut grid: ResMut<RegionGrid>,
     moved: Query<(&NetId, Ref<Position>, &RegionCell), Changed<Position>>,
     mut moves: Local<ByRegion<(u64, Tile)>>,
 ) {
-    moves.clear(grid.buffers.len());
+    moves.clear(grid.events.region_count());
     for (id, pos, cell) in &moved {
         // A newcomer's spawn already carries its tile.
         if !pos.is_added() && *cell != RegionCell::NONE {
@@ -237,8 +240,10 @@ pub fn broadcast_moves(
         }
     }
     moves.group();
+    let runs = &mut grid.events.moves;
     for (r, (id, at)) in moves.sorted() {
-        grid.broadcast_with(r, |buf| write_move(buf, id, at.x, at.y));
+        let in_order = runs.push_with(r, |buf| write_move(buf, id, at.x, at.y));
+        debug_assert!(in_order, "moves are written region by region");
     }
 }
 
@@ -547,10 +552,11 @@ mod tests {
     struct Snapshot(Vec<String>);
 
     fn snapshot(grid: Res<RegionGrid>, mut snap: ResMut<Snapshot>) {
-        snap.0 = grid
-            .dirty
-            .iter()
-            .map(|r| grid.buffers[*r as usize].clone())
+        let regions = grid.events.region_count() as u32;
+        snap.0 = (0..regions)
+            .flat_map(|r| grid.events.runs(r))
+            .filter(|run| !run.is_empty())
+            .map(str::to_string)
             .collect();
     }
 
@@ -578,7 +584,7 @@ mod tests {
         assert_eq!(
             s.world.resource::<Snapshot>().0,
             vec![move_a],
-            "one region buffer, one encoding"
+            "one region's run of moves, one encoding"
         );
         for conn in [a, b, c] {
             assert_eq!(

@@ -111,9 +111,10 @@ pub fn install(world: &mut World) {
     broadcast.add_systems(
         (
             regions::track_regions,
-            regions::broadcast_moves,
             stats::announce_stats,
             items::announce_items,
+            // (Last before the frames: a region's moves follow its other events.)
+            regions::broadcast_moves,
             flush::build_frames,
         )
             .chain(),
