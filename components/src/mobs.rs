@@ -17,16 +17,21 @@ pub struct Mob {
     pub area: usize,
 }
 
-/// A mob's behaviour state with what its AI reads whenever it acts: its template and home.
-/// One small component, because the AI sweeps every mob's state each tick: the few thousand
-/// that act then find their template pointer and home on a line the sweep has already
-/// fetched, instead of missing the cache on another component each.
+/// A mob's behaviour state with what its AI reads whenever it acts: its template, home and
+/// whether its errand is planned. One small component, because the AI sweeps every mob's
+/// state each tick: the few thousand that act then find all that on a line the sweep has
+/// already fetched, instead of missing the cache on another component each.
 #[derive(Component, Debug, Clone)]
 pub struct Mind {
     pub state: AiState,
     /// The mob's template as it was when it spawned (no lookup by name every tick).
     pub def: Arc<MobDef>,
     pub home: Tile,
+    /// Where the errand's planned [`Path`] leads. None while the mob takes greedy steps, which
+    /// is all open ground needs; set once a greedy step was blocked on this errand, and from
+    /// then on the mob plans its way (a greedy step could walk it back into the pocket it just
+    /// planned out of).
+    pub plan: Option<Tile>,
 }
 
 /// What a mob is doing.
@@ -44,25 +49,11 @@ pub enum AiState {
     Flee { from: Entity, until: u64 },
 }
 
-/// How a mob gets where it is going: the tiles it plans to walk, next step last (popped from
-/// the end), and whether this errand needed planning at all.
+/// The tiles a mob plans to walk, next step last (popped from the end). Empty unless its
+/// [`Mind::plan`] is set: a mob on open ground never reads it.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Path {
     pub steps: Vec<Tile>,
-    /// Where the path leads (for a greedy step: the goal it was taken towards).
-    pub goal: Option<Tile>,
-    /// Set once a greedy step was blocked on this errand: from then on the mob plans its way
-    /// (a greedy step could walk it back into the pocket it just planned out of).
-    pub detour: bool,
-}
-
-impl Path {
-    /// Forgets the plan: a new errand starts with greedy steps again.
-    pub fn reset(&mut self) {
-        self.steps.clear();
-        self.goal = None;
-        self.detour = false;
-    }
 }
 
 /// The tick from which a mob may take its next step.

@@ -70,31 +70,42 @@ pub fn find_path(
 }
 
 /// The next tile on the way from `here` to `goal`: the planned path while it still leads
-/// there (its end within [`PATH_REUSE`] of `goal`); else a greedy step, which is all open
-/// ground needs; else (blocked, or planning since the last block) a new A* plan. None when
-/// the goal cannot be reached.
+/// there (`plan`, its end, within [`PATH_REUSE`] of `goal`); else, while not planning, a
+/// greedy step, which is all open ground needs; else (blocked, or planning since the last
+/// block) a new A* plan. None when the goal cannot be reached. The path is read only when
+/// there is a plan.
 pub fn next_step(
+    plan: &mut Option<Tile>,
     path: &mut Path,
     here: Tile,
     goal: Tile,
     ok: impl Fn(Tile) -> bool,
 ) -> Option<Tile> {
     let manhattan = |a: Tile, b: Tile| (a.x - b.x).abs() + (a.y - b.y).abs();
-    if path.goal.is_some_and(|g| manhattan(g, goal) <= PATH_REUSE)
+    if plan.is_some_and(|g| manhattan(g, goal) <= PATH_REUSE)
         && let Some(next) = path.steps.pop()
     {
         return Some(next);
     }
-    path.steps.clear();
-    path.goal = Some(goal);
-    if !path.detour {
-        if let Some(next) = greedy_step(here, goal, &ok) {
-            return Some(next);
-        }
-        path.detour = true;
+    if plan.is_none()
+        && let Some(next) = greedy_step(here, goal, &ok)
+    {
+        return Some(next);
     }
-    path.steps = find_path(here, goal, SEARCH_LIMIT, ok)?;
+    *plan = Some(goal);
+    match find_path(here, goal, SEARCH_LIMIT, ok) {
+        Some(steps) => path.steps = steps,
+        None => path.steps.clear(),
+    }
     path.steps.pop()
+}
+
+/// Forgets the errand's plan: the next errand starts with greedy steps. (Only a planned
+/// errand can have left steps, so the path is touched only then.)
+fn forget_plan(plan: &mut Option<Tile>, path: &mut Path) {
+    if plan.take().is_some() {
+        path.steps.clear();
+    }
 }
 
 /// Whether a mob of this template may stand on the tile: walkable, within reach of home,
@@ -154,8 +165,15 @@ pub fn think(
         if vitals.hp <= 0 {
             continue;
         }
-        // (Nothing watches the mind for changes: no change ticks written for 50,000 mobs.)
-        let Mind { state, def, home } = mind.bypass_change_detection();
+        // (Nothing watches the mind or the path for changes: no change ticks written for
+        // 50,000 mobs.)
+        let Mind {
+            state,
+            def,
+            home,
+            plan,
+        } = mind.bypass_change_detection();
+        let path = path.bypass_change_detection();
         let home = *home;
         let roaming = matches!(*state, AiState::Idle { .. } | AiState::Wander { .. });
         if roaming && *cell != RegionCell::NONE && !awake[cell.0 as usize] {
@@ -233,7 +251,7 @@ pub fn think(
                 log.last = None;
             }
             *state = s;
-            path.reset();
+            forget_plan(plan, path);
         }
         let chasing = match *state {
             AiState::Chase { target: p } => Some(p),
@@ -273,11 +291,11 @@ pub fn think(
             }
             continue;
         }
-        let Some(next) = next_step(&mut path, here, goal, ok) else {
+        let Some(next) = next_step(plan, path, here, goal, ok) else {
             if matches!(*state, AiState::Chase { .. }) {
                 // Out of reach: give up and go home.
                 *state = AiState::Return;
-                path.reset();
+                forget_plan(plan, path);
             }
             continue;
         };
@@ -287,7 +305,9 @@ pub fn think(
         };
         if !map.is_walkable(next) || onto_target {
             // Blocked (or the next tile is where the target stands): plan again next time.
-            path.steps.clear();
+            if plan.is_some() {
+                path.steps.clear();
+            }
             continue;
         }
         pos.0 = next;
@@ -421,28 +441,28 @@ mod tests {
         walls: &[Tile],
         goal_at: impl Fn(usize) -> Tile,
         max: usize,
-    ) -> (Vec<Tile>, bool, Path) {
+    ) -> (Vec<Tile>, bool, Option<Tile>) {
         let ok = |t: Tile| (0..20).contains(&t.x) && (0..20).contains(&t.y) && !walls.contains(&t);
-        let mut path = Path::default();
+        let (mut plan, mut path) = (None, Path::default());
         let mut here = from;
         let mut trail = Vec::new();
         for i in 0..max {
             let goal = goal_at(i);
             if manhattan(here, goal) <= 1 {
-                return (trail, true, path);
+                return (trail, true, plan);
             }
-            let next = next_step(&mut path, here, goal, ok).expect("reachable");
+            let next = next_step(&mut plan, &mut path, here, goal, ok).expect("reachable");
             assert!(ok(next), "stepped onto {next:?}");
             assert_eq!(manhattan(here, next), 1, "one tile at a time");
             here = next;
             trail.push(here);
         }
-        (trail, false, path)
+        (trail, false, plan)
     }
 
     #[test]
     fn on_open_ground_a_chase_takes_greedy_steps_and_never_plans() {
-        let (trail, reached, path) = chase(
+        let (trail, reached, plan) = chase(
             Tile { x: 1, y: 1 },
             &[],
             |i| Tile {
@@ -452,7 +472,7 @@ mod tests {
             40,
         );
         assert!(reached, "{trail:?}");
-        assert!(!path.detour && path.steps.is_empty(), "no search: {path:?}");
+        assert_eq!(plan, None, "no search");
     }
 
     #[test]
@@ -460,9 +480,19 @@ mod tests {
         // A wall at x = 5, y = 0..=8 between the mob and the goal.
         let walls: Vec<Tile> = (0..=8).map(|y| Tile { x: 5, y }).collect();
         let ok = |t: Tile| (0..20).contains(&t.x) && (0..20).contains(&t.y) && !walls.contains(&t);
-        let mut path = Path::default();
-        let first = next_step(&mut path, Tile { x: 4, y: 2 }, Tile { x: 8, y: 2 }, ok);
-        assert!(path.detour, "greedy was blocked: planned");
+        let (mut plan, mut path) = (None, Path::default());
+        let first = next_step(
+            &mut plan,
+            &mut path,
+            Tile { x: 4, y: 2 },
+            Tile { x: 8, y: 2 },
+            ok,
+        );
+        assert_eq!(
+            plan,
+            Some(Tile { x: 8, y: 2 }),
+            "greedy was blocked: planned"
+        );
         let left = path.steps.len();
         assert!(left > 10, "round the wall's end: {path:?}");
         // The goal moves by PATH_REUSE: the same plan goes on, one step shorter.
@@ -471,7 +501,7 @@ mod tests {
             y: 2 + PATH_REUSE,
         };
         let planned_next = *path.steps.last().unwrap();
-        let second = next_step(&mut path, first.unwrap(), moved, ok);
+        let second = next_step(&mut plan, &mut path, first.unwrap(), moved, ok);
         assert_eq!(second, Some(planned_next));
         assert_eq!(path.steps.len(), left - 1, "no new search");
     }

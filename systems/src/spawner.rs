@@ -131,6 +131,7 @@ pub fn spawn_one(
                     state: AiState::Idle { until: now + pause },
                     def: def.clone(),
                     home: tile,
+                    plan: None,
                 },
                 Path::default(),
                 StepCooldown::default(),
