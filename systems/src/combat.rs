@@ -92,13 +92,12 @@ pub fn resolve_attacks(
 ) {
     for (e, id, pos, derived, how, mut target, mut cooldown) in &mut attackers {
         let Some(t) = target.0 else { continue };
-        // (The cooldown first: it is at hand, the attacker's own hp is a lookup.)
-        if tick.0 < cooldown.ready_at || !defenders.get(e).is_ok_and(|d| d.3.hp > 0) {
+        // (Cheapest first: the cooldown is at hand; the target is a lookup every ready
+        // attacker needs; the attacker's own hp, another, only one in range does.)
+        if tick.0 < cooldown.ready_at {
             continue;
         }
-        let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, tdead, tplayer)) =
-            defenders.get_mut(t)
-        else {
+        let Ok((_, tpos, _, tvitals, _, _, tdead, tplayer)) = defenders.get(t) else {
             target.0 = None;
             continue;
         };
@@ -109,6 +108,14 @@ pub fn resolve_attacks(
         if distance(pos.0, tpos.0) > how.range {
             continue;
         }
+        // (Alive when the tick began, but maybe killed earlier in this loop.)
+        if !defenders.get(e).is_ok_and(|d| d.3.hp > 0) {
+            continue;
+        }
+        let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, ..)) = defenders.get_mut(t)
+        else {
+            continue;
+        };
         cooldown.ready_at = tick.0 + u64::from(how.cooldown_ticks.max(1));
         let event = match swing(&content, &mut rng, derived, tderived) {
             Swing::Miss => ServerEvent::Miss {
