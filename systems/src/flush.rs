@@ -13,7 +13,7 @@ use emberkeep_components::net::{Frame, Outbox};
 use emberkeep_components::regions::{RegionEvents, RegionGrid};
 use emberkeep_components::world::{Connection, Outgoing, RegionCell, Tick};
 
-/// Builds this tick's frames and leaves the region buffers empty for the next tick.
+/// Builds this tick's frames and leaves the grid fresh (cleared) region events for the next tick.
 pub fn build_frames(
     tick: Res<Tick>,
     mut grid: ResMut<RegionGrid>,

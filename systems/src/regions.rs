@@ -1,5 +1,5 @@
 //! Broadcast phase, first half: keep region membership current and tell clients what came
-//! into and went out of view; queue each moved entity's new tile in its region's buffer.
+//! into and went out of view; queue each moved entity's new tile in its region's run of moves.
 //!
 //! Crossings are processed one at a time against the current membership, so after each one
 //! every client knows exactly the entities in its 3×3 view.
