@@ -8,6 +8,7 @@ pub mod combat;
 pub mod config;
 pub mod content;
 pub mod items;
+pub mod limits;
 pub mod map;
 pub mod mobs;
 pub mod net;
