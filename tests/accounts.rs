@@ -230,6 +230,75 @@ async fn a_reconnect_with_the_token_resumes_the_same_entity_in_place() {
     server.shutdown().await;
 }
 
+/// Regression (issue 13 defect 9, issue 14): `expire_lingering` was never scheduled, so a
+/// dropped account character stayed in the world, visible and holding its name, until
+/// shutdown.
+#[tokio::test]
+async fn a_dropped_character_leaves_the_world_after_linger_secs() {
+    let linger = std::time::Duration::from_secs(1);
+    let server = start(&[], |c| c.world.linger_secs = linger.as_secs_f64()).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("hal", "password123")).await.unwrap();
+    create(&mut c, "Hal").await;
+    c.play("Hal").await;
+    c.step(2, 1).await;
+    let id = c.id;
+    let mut watcher = Client::join(server.addr, "Watcher").await;
+    common::status_until(&server, common::WAIT, |s| s["entities"]["players"] == 2).await;
+    c.ws.close(None).await.unwrap();
+    drop(c);
+    let dropped = tokio::time::Instant::now();
+    let limit = linger + std::time::Duration::from_secs(1);
+    tokio::time::timeout(
+        limit,
+        watcher.wait_for("Hal's despawn", |e| *e == ServerEvent::Despawn { id }),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("Hal still in the world {limit:?} after the drop"));
+    let left = limit.saturating_sub(dropped.elapsed());
+    common::status_until(&server, left, |s| s["entities"]["players"] == 1).await;
+    // The name is free again: a guest may not take it (it is a saved character's), but its
+    // owner can play it at once.
+    let mut back = greeted(server.addr).await;
+    back.auth(login("hal", "password123")).await.unwrap();
+    back.play("Hal").await;
+    server.shutdown().await;
+}
+
+/// Many connect/play/disconnect cycles, with accounts and as guests: once the lingering
+/// ends, the world holds as many entities as before the churn.
+#[tokio::test]
+async fn churn_returns_the_entity_count_to_where_it_started() {
+    let server = start(&[], |c| c.world.linger_secs = 0.2).await;
+    let count = |s: &serde_json::Value| {
+        let e = &s["entities"];
+        ["players", "mobs", "npcs", "items"].map(|k| e[k].as_u64().unwrap_or(u64::MAX))
+    };
+    let before = count(&common::status_json(&server).await);
+    let mut setup = greeted(server.addr).await;
+    setup.auth(register("churn", "password123")).await.unwrap();
+    create(&mut setup, "Churner").await;
+    drop(setup);
+    for round in 0..12 {
+        let mut c = greeted(server.addr).await;
+        c.auth(login("churn", "password123")).await.unwrap();
+        let ServerEvent::Welcome { x, y, .. } = c.play("Churner").await else {
+            unreachable!()
+        };
+        c.step(if x > 1 { x - 1 } else { x + 1 }, y).await;
+        c.ws.close(None).await.unwrap();
+        let mut g = Client::join(server.addr, &format!("Guest{round}")).await;
+        g.step(2, 1).await;
+        g.ws.close(None).await.unwrap();
+    }
+    let after = common::status_until(&server, common::WAIT, |s| {
+        count(s) == before && s["connections"] == 0
+    })
+    .await;
+    assert_eq!(count(&after), before, "{after}");
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_second_login_closes_the_first_connection_with_a_reason() {
     let server = start(&[], |_| {}).await;

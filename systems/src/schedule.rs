@@ -64,6 +64,7 @@ pub fn install(world: &mut World) {
         (
             session::apply_inbound,
             session::expire_silent_connections,
+            accounts::expire_lingering,
             stats::recompute_stats,
         )
             .chain(),
