@@ -127,7 +127,8 @@ pub struct Frames {
 /// (it sees that one and the 8 around it).
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
-    own: (u32, u32),
+    /// Start, end of the part before the view (and start of the part after it), end.
+    own: (u32, u32, u32),
     region: Option<RegionId>,
     answering: bool,
 }
@@ -173,13 +174,14 @@ impl Frame {
 
     #[inline]
     fn has_own(&self) -> bool {
-        self.own.0 != self.own.1
+        self.own.0 != self.own.2
     }
 }
 
-/// Where a client's own events are in [`Frames`].
+/// Where a client's own events are in [`Frames`]: those sent before its view, then those
+/// sent after it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OwnEvents((u32, u32));
+pub struct OwnEvents((u32, u32, u32));
 
 impl Frames {
     /// Copies a client's comma-separated `events` in, to be named in its frame.
@@ -187,10 +189,22 @@ impl Frames {
     /// # Panics
     /// If one tick's own events pass 4 GiB (the server would have run out of memory first).
     pub fn add_own(&mut self, events: &str) -> OwnEvents {
+        self.add_own_parts(events, "")
+    }
+
+    /// Copies a client's comma-separated events in: `first` go before its view's events,
+    /// `last` after them (despawns of entities that left the world, so that what happened to
+    /// them this tick arrives first).
+    ///
+    /// # Panics
+    /// If one tick's own events pass 4 GiB (the server would have run out of memory first).
+    pub fn add_own_parts(&mut self, first: &str, last: &str) -> OwnEvents {
         let start = self.own.len();
-        self.own.push_str(events);
+        self.own.push_str(first);
+        let mid = self.own.len();
+        self.own.push_str(last);
         let offset = |n: usize| u32::try_from(n).expect("a tick's events stay under 4 GiB");
-        OwnEvents((offset(start), offset(self.own.len())))
+        OwnEvents((offset(start), offset(mid), offset(self.own.len())))
     }
 
     /// Hands over tick `tick`'s region events.
@@ -233,13 +247,16 @@ impl Frames {
     }
 
     /// The non-empty comma-separated runs of events a frame is made of, in order: the
-    /// client's own, then its view's.
+    /// client's own, then its view's, then its own that go last.
     #[inline]
     pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
-        let own = &self.own[frame.own.0 as usize..frame.own.1 as usize];
-        std::iter::once(own)
+        let (start, mid, end) = frame.own;
+        let first = &self.own[start as usize..mid as usize];
+        let last = &self.own[mid as usize..end as usize];
+        std::iter::once(first)
             .filter(|run| !run.is_empty())
             .chain(frame.region.into_iter().flat_map(|r| self.view_runs(r)))
+            .chain(std::iter::once(last).filter(|run| !run.is_empty()))
     }
 
     /// The non-empty runs of events a client standing in `region` sees this tick.

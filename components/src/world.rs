@@ -27,18 +27,21 @@ pub struct Connection {
 }
 
 /// Events queued for one connection this tick, already encoded: comma-separated JSON objects.
+///
+/// Two parts: most events go first in the client's frame, before what it sees of the regions
+/// around it; the despawns of entities that left the world go last (`push_last`), after the
+/// region events, so that what happened to an entity this tick (its `death`, its last `chat`)
+/// reaches a viewer before the entity disappears.
 #[derive(Component, Debug, Default)]
 pub struct Outgoing {
     buf: String,
+    last: String,
 }
 
 impl Outgoing {
     /// Appends one encoded event.
     pub fn push(&mut self, event_json: &str) {
-        if !self.buf.is_empty() {
-            self.buf.push(',');
-        }
-        self.buf.push_str(event_json);
+        push_event(&mut self.buf, event_json);
     }
 
     /// Appends the one event that `write` writes (see `protocol::write_*`), without an
@@ -50,20 +53,48 @@ impl Outgoing {
         write(&mut self.buf);
     }
 
-    /// The queued events, comma-separated, without brackets.
+    /// Appends one encoded event to the part sent after the region events.
+    pub fn push_last(&mut self, event_json: &str) {
+        push_event(&mut self.last, event_json);
+    }
+
+    /// The events sent before the region events, comma-separated, without brackets.
     pub fn as_str(&self) -> &str {
         &self.buf
     }
 
-    /// Whether nothing is queued.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+    /// The events sent after the region events, comma-separated, without brackets.
+    pub fn last_str(&self) -> &str {
+        &self.last
     }
 
-    /// Forgets the queued events, keeping the allocation.
+    /// Appends everything queued here to `to`, each part to its part.
+    pub fn copy_into(&self, to: &mut Outgoing) {
+        if !self.buf.is_empty() {
+            to.push(&self.buf);
+        }
+        if !self.last.is_empty() {
+            to.push_last(&self.last);
+        }
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty() && self.last.is_empty()
+    }
+
+    /// Forgets the queued events, keeping the allocations.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.last.clear();
     }
+}
+
+fn push_event(buf: &mut String, event_json: &str) {
+    if !buf.is_empty() {
+        buf.push(',');
+    }
+    buf.push_str(event_json);
 }
 
 /// The id clients know an entity by; allocated from [`NetIds`], never reused.

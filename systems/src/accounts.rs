@@ -733,8 +733,8 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
     };
     // Events already queued for the connection (e.g. `logged_in`) go first.
     let mut out = Outgoing::default();
-    if let Some(pending) = world.get::<Outgoing>(c).filter(|o| !o.is_empty()) {
-        out.push(pending.as_str());
+    if let Some(pending) = world.get::<Outgoing>(c) {
+        pending.copy_into(&mut out);
     }
     world.despawn(c);
     world.resource_mut::<ConnIndex>().0.insert(conn.id, k);
@@ -793,14 +793,10 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
 pub fn detach(world: &mut World, e: Entity) -> Entity {
     let conn = world.get::<Connection>(e).cloned();
     let auth = world.get::<Auth>(e).cloned().unwrap_or_default();
-    let pending = world
-        .get::<Outgoing>(e)
-        .map(|o| o.as_str().to_string())
-        .unwrap_or_default();
     let Some(conn) = conn else { return e };
     let mut out = Outgoing::default();
-    if !pending.is_empty() {
-        out.push(&pending);
+    if let Some(pending) = world.get::<Outgoing>(e) {
+        pending.copy_into(&mut out);
     }
     let fresh = world.spawn((conn.clone(), out, auth)).id();
     world.resource_mut::<ConnIndex>().0.insert(conn.id, fresh);
@@ -1010,10 +1006,14 @@ pub fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
     let Some(conn) = conn_of(world, e) else {
         return;
     };
-    let pending = world
-        .get::<Outgoing>(e)
-        .filter(|o| !o.is_empty())
-        .map(|o| o.as_str().to_owned());
+    let pending = world.get::<Outgoing>(e).filter(|o| !o.is_empty()).map(|o| {
+        let parts = [o.as_str(), o.last_str()];
+        parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let mut outbox = world.resource_mut::<Outbox>();
     if let Some(events) = pending {
         outbox.frames.push_events(conn, &events);

@@ -503,6 +503,22 @@ mod tests {
         assert_eq!(s.get::<Experience>(ann).0, 60);
     }
 
+    /// Regression (issue 13, defect 6): the despawn of a killed mob reached its killer
+    /// before its `death`, so the client never showed the kill.
+    #[test]
+    fn death_arrives_before_the_despawn() {
+        let mut s = field();
+        let (ann, _) = s.join("Ann");
+        let (rat, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
+        let at = |wanted: &dyn Fn(&ServerEvent) -> bool| ev.iter().position(wanted);
+        let death = at(&|e| matches!(e, ServerEvent::Death { id, .. } if *id == rat));
+        let despawn = at(&|e| matches!(e, ServerEvent::Despawn { id } if *id == rat));
+        assert!(
+            matches!((death, despawn), (Some(d), Some(g)) if d < g),
+            "death at {death:?}, despawn at {despawn:?}: {ev:?}"
+        );
+    }
+
     #[test]
     fn a_mob_keeps_its_spawn_numbers_across_a_reload_and_respawns_with_the_new_ones() {
         use emberkeep_components::content::GameContent;

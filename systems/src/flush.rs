@@ -1,5 +1,6 @@
-//! Broadcast phase, last step: build one frame per client — its personal events, then the
-//! buffers of the regions it sees — and hand the frames to the runner through the [`Outbox`].
+//! Broadcast phase, last step: build one frame per client — its personal events, the buffers
+//! of the regions it sees, then the despawns of entities that left the world this tick — and
+//! hand the frames to the runner through the [`Outbox`].
 //! Every byte that leaves the server is produced here.
 //!
 //! Nothing is copied per client: the region events are handed over whole (and a set handed
@@ -37,7 +38,7 @@ pub fn build_frames(
         if out.is_empty() && region.is_none() {
             continue;
         }
-        let own = frames.add_own(out.as_str());
+        let own = frames.add_own_parts(out.as_str(), out.last_str());
         if !out.is_empty() {
             out.clear();
         }

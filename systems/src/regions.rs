@@ -189,7 +189,9 @@ fn tell_about_members(
 }
 
 /// Despawns an entity, first telling everyone who sees it (directly, not through the region
-/// buffer: a viewer who walks out of view later this tick must still learn of it).
+/// buffer: a viewer who walks out of view later this tick must still learn of it). The
+/// despawn goes last in each viewer's frame, after the region events: what happened to the
+/// entity this tick (its `death`, a last `chat`) arrives before it disappears.
 pub fn remove_from_world(world: &mut World, e: Entity) {
     let cell = world
         .get::<RegionCell>(e)
@@ -213,7 +215,7 @@ pub fn remove_from_world(world: &mut World, e: Entity) {
                 if viewer != e
                     && let Some(mut out) = world.get_mut::<Outgoing>(viewer)
                 {
-                    out.push(&despawn);
+                    out.push_last(&despawn);
                 }
             }
         }
@@ -447,6 +449,35 @@ mod tests {
         let got = s.tick();
         assert_eq!(despawned(events(&got, a)), vec![id_b]);
         assert!(events(&got, c).is_empty());
+    }
+
+    /// Events about one entity keep their order (issue 13, defect 6): a line said just
+    /// before its speaker leaves arrives before the speaker's despawn.
+    #[test]
+    fn a_last_word_arrives_before_the_speakers_despawn() {
+        let mut s = strip();
+        let (a, _) = s.join("Ann");
+        let (b, id_b) = s.join("Bob");
+        s.send(
+            b,
+            emberkeep_components::protocol::ClientMsg::Say { text: "bye".into() },
+        );
+        s.push(WorldInput::Closed {
+            conn: b,
+            reason: "eof".into(),
+        });
+        let got = s.tick();
+        let seen = events(&got, a);
+        let chat = seen
+            .iter()
+            .position(|e| matches!(e, ServerEvent::Chat { text, .. } if text == "bye"));
+        let gone = seen
+            .iter()
+            .position(|e| matches!(e, ServerEvent::Despawn { id } if *id == id_b));
+        assert!(
+            matches!((chat, gone), (Some(c), Some(g)) if c < g),
+            "chat at {chat:?}, despawn at {gone:?}: {seen:?}"
+        );
     }
 
     /// Every client's known set (from spawns and despawns received) must equal the entities
