@@ -1,6 +1,8 @@
 //! Admin API requests applied in the Input phase, with the same effects as the GM commands
 //! (and audited the same way, as actor `admin-api`).
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::map::{Tile, TileMap};
@@ -114,7 +116,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             reason,
         } => {
             let e = named(world, &name)?;
-            gm::mute_player(world, e, minutes, &reason);
+            gm::mute_player(world, e, minutes, &reason)?;
             audit(
                 world,
                 ACTOR,
@@ -178,7 +180,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             let now = world.resource::<Tick>().0;
             if let Some(a) = world.resource_mut::<MobSpawner>().areas.get_mut(area) {
                 a.alive = a.alive.saturating_sub(1);
-                a.respawns.push(now + u64::from(respawn));
+                a.respawns.push(now.saturating_add(u64::from(respawn)));
             }
             crate::regions::remove_from_world(world, e);
             audit(world, ACTOR, "despawn", &template, format!("id {id}"));
@@ -188,13 +190,14 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             let mut q = world.query::<&emberkeep_components::world::Kind>();
             let mut counts = std::collections::BTreeMap::<String, u64>::new();
             for k in q.iter(world) {
-                *counts
+                let n = counts
                     .entry(format!("{:?}", k.0).to_lowercase())
-                    .or_default() += 1;
+                    .or_default();
+                *n = n.saturating_add(1);
             }
             let grid = world.resource::<RegionGrid>();
             Ok(
-                json!({"tick": world.resource::<Tick>().0, "entities": counts, "regions": grid.cols * grid.rows}),
+                json!({"tick": world.resource::<Tick>().0, "entities": counts, "regions": grid.members.len()}),
             )
         }
     }

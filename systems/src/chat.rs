@@ -1,5 +1,7 @@
 //! Local chat: a line said by an entity reaches everyone who can see it.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
@@ -13,7 +15,10 @@ fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(Er
     if let Some(m) = world.get::<Muted>(speaker).cloned() {
         if now < m.until {
             let rate = world.resource::<SimConfig>().tick_rate.max(1) as u64;
-            let minutes = (m.until - now).div_ceil(rate * 60);
+            let minutes = m
+                .until
+                .saturating_sub(now)
+                .div_ceil(rate.saturating_mul(60));
             return Some((
                 ErrorCode::Muted,
                 format!("you are muted for {minutes} more minutes: {}", m.reason),

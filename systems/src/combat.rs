@@ -53,9 +53,13 @@ pub fn swing(
         return Swing::Miss;
     }
     let crit = roll_pct(rng) < f64::from(attacker.crit_pct);
-    let mut damage = (attacker.attack - defender.defense).max(c.min_damage);
+    let mut damage = attacker
+        .attack
+        .saturating_sub(defender.defense)
+        .max(c.min_damage);
     if crit {
-        damage = damage * c.crit_multiplier_pct as i32 / 100;
+        let scaled = i64::from(damage) * i64::from(c.crit_multiplier_pct) / 100;
+        damage = i32::try_from(scaled).unwrap_or(i32::MAX);
     }
     Swing::Hit { damage, crit }
 }

@@ -2,6 +2,8 @@
 //! same actions as the typed messages, plus read-only views (sheet, inventory, who, help).
 //! Unknown or malformed lines get a helpful `unknown_command` error.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Target;
 use emberkeep_components::content::{EquipSlot, GameContent};
@@ -235,7 +237,7 @@ fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, String> 
             )
         })
         .filter(|(score, ..)| *score > 0)
-        .min_by_key(|(score, d, id)| (u8::MAX - score, *d, *id))
+        .min_by_key(|(score, d, id)| (std::cmp::Reverse(*score), *d, *id))
         .map(|(.., id)| id)
         .ok_or_else(|| format!("there is no {query:?} nearby"))
 }

@@ -109,7 +109,8 @@ pub fn tick_effects(
                 active.next_pulse = active.next_pulse.saturating_sub(1);
                 if active.next_pulse == 0 && vitals.hp > 0 {
                     active.next_pulse = def.interval_ticks.max(1);
-                    let per = def.magnitude * active.stacks as i32;
+                    let stacks = i32::try_from(active.stacks).unwrap_or(i32::MAX);
+                    let per = def.magnitude.saturating_mul(stacks);
                     let amount = if def.kind == EffectKind::Dot {
                         let dealt = per.min(vitals.hp);
                         vitals.hp -= dealt;

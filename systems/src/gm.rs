@@ -2,10 +2,13 @@
 //! summon, spawn, give, kick, ban, mute, inspect, heal. Everyone else gets a refusal. Every
 //! action goes to the [`AuditLog`] (who did what to whom), which the server writes to its log.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
+use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
 use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
@@ -312,11 +315,27 @@ fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
     Ok(format!("Kicked {name}."))
 }
 
-/// `[minutes] [reason...]`.
-fn minutes_and_reason<'a>(args: &'a [&'a str], default: &str) -> (Option<u64>, String) {
-    match args.first().and_then(|m| m.parse::<u64>().ok()) {
-        Some(m) => (Some(m), reason_from(&args[1..], default)),
-        None => (None, reason_from(args, default)),
+/// `[minutes] [reason...]`: a first word of digits is the minutes, which must be a valid
+/// sanction length (see [`limits::MAX_SANCTION_MINUTES`]); anything else starts the reason.
+fn minutes_and_reason<'a>(
+    args: &'a [&'a str],
+    default: &str,
+) -> Result<(Option<u64>, String), String> {
+    match args.first() {
+        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
+            let minutes = m
+                .parse::<u64>()
+                .ok()
+                .filter(|m| limits::sanction_minutes_problem(*m).is_none());
+            match minutes {
+                Some(minutes) => Ok((Some(minutes), reason_from(&args[1..], default))),
+                None => Err(format!(
+                    "{m} minutes is out of range: give 1 to {} minutes",
+                    limits::MAX_SANCTION_MINUTES
+                )),
+            }
+        }
+        _ => Ok((None, reason_from(args, default))),
     }
 }
 
@@ -332,7 +351,7 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> 
         .get::<DisplayName>(who)
         .map(|n| n.0.clone())
         .unwrap_or_default();
-    let (minutes, reason) = minutes_and_reason(&args[1..], "banned by staff");
+    let (minutes, reason) = minutes_and_reason(&args[1..], "banned by staff")?;
     world
         .resource_mut::<StorageOut>()
         .0
@@ -356,10 +375,22 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> 
     Ok(format!("Banned {name} ({account}) for {span}."))
 }
 
-/// Mutes a player for `minutes` (of game time).
-pub fn mute_player(world: &mut World, who: Entity, minutes: u64, reason: &str) {
+/// Mutes a player for `minutes` (of game time); refuses a length out of
+/// [`limits::sanction_minutes_problem`]'s range.
+pub fn mute_player(
+    world: &mut World,
+    who: Entity,
+    minutes: u64,
+    reason: &str,
+) -> Result<(), String> {
+    if let Some(problem) = limits::sanction_minutes_problem(minutes) {
+        return Err(problem);
+    }
     let rate = u64::from(world.resource::<SimConfig>().tick_rate.max(1));
-    let until = world.resource::<Tick>().0 + minutes * 60 * rate;
+    let until = minutes
+        .saturating_mul(60)
+        .saturating_mul(rate)
+        .saturating_add(world.resource::<Tick>().0);
     world.entity_mut(who).insert(Muted {
         until,
         reason: reason.to_string(),
@@ -371,6 +402,7 @@ pub fn mute_player(world: &mut World, who: Entity, minutes: u64, reason: &str) {
             text: format!("You are muted for {minutes} minutes: {reason}"),
         },
     );
+    Ok(())
 }
 
 fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
@@ -379,9 +411,9 @@ fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
         .get::<DisplayName>(who)
         .map(|n| n.0.clone())
         .unwrap_or_default();
-    let (minutes, reason) = minutes_and_reason(&args[1..], "muted by staff");
+    let (minutes, reason) = minutes_and_reason(&args[1..], "muted by staff")?;
     let minutes = minutes.unwrap_or(10);
-    mute_player(world, who, minutes, &reason);
+    mute_player(world, who, minutes, &reason)?;
     audit(
         world,
         actor,
@@ -479,6 +511,39 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    /// Regression (issue 13, defect 1): `/mute Pat 99999999999999` overflowed `minutes * 60 *
+    /// rate` on the world thread and took the server down; `/ban` with a number too big for
+    /// u64 banned for good with the digits as the reason.
+    #[test]
+    fn a_huge_mute_or_ban_length_is_refused_not_a_crash() {
+        let (mut s, gm, p) = scenario();
+        let pat = s.entity(p);
+        s.world.entity_mut(pat).insert(AccountCharacter {
+            account: "pat".into(),
+        });
+        for cmd in [
+            "/mute Pat 99999999999999",
+            "/mute Pat 18446744073709551615 spam",
+            "/mute Pat 0",
+            "/ban Pat 99999999999999999999999 spam",
+        ] {
+            let ev = line(&mut s, gm, cmd);
+            let said = format!("{ev:?}");
+            assert!(
+                error_codes(&ev).contains(&ErrorCode::UnknownCommand) && said.contains("5256000"),
+                "{cmd}: {ev:?}"
+            );
+        }
+        assert!(s.world.get::<Muted>(s.entity(p)).is_none());
+        assert!(s.world.resource::<StorageOut>().0.is_empty());
+        assert!(s.world.resource::<AuditLog>().0.is_empty());
+        // The longest valid mute ends where it should, no wrap.
+        let ev = line(&mut s, gm, "/mute Pat 5256000 flood");
+        assert!(info(&ev).contains("Muted Pat"), "{ev:?}");
+        let until = s.world.get::<Muted>(s.entity(p)).unwrap().until;
+        assert!(until >= 5_256_000 * 60 * 20, "{until}");
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub struct Modifiers {
     percent: [i32; 9],
 }
 
+/// `v` clamped into an `i32`.
+fn saturate(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
 fn slot(stat: Stat) -> usize {
     stat as usize
 }
@@ -31,18 +36,22 @@ impl Modifiers {
         percent: &std::collections::BTreeMap<Stat, i32>,
         times: i32,
     ) {
+        // Saturating: content numbers are bounded by the loader, but a stat must never wrap.
         for (s, v) in flat {
-            self.flat[slot(*s)] += v * times;
+            let f = &mut self.flat[slot(*s)];
+            *f = f.saturating_add(v.saturating_mul(times));
         }
         for (s, v) in percent {
-            self.percent[slot(*s)] += v * times;
+            let p = &mut self.percent[slot(*s)];
+            *p = p.saturating_add(v.saturating_mul(times));
         }
     }
 
     /// `value` with this stat's flat then percent changes applied (rounded toward zero).
     pub fn apply(&self, stat: Stat, value: i32) -> i32 {
-        let v = value + self.flat[slot(stat)];
-        v + v * self.percent[slot(stat)] / 100
+        let v = value.saturating_add(self.flat[slot(stat)]);
+        let change = i64::from(v) * i64::from(self.percent[slot(stat)]) / 100;
+        saturate(i64::from(v) + change)
     }
 }
 
@@ -73,10 +82,10 @@ pub fn base_at(content: &Content, class: &str, level: u32) -> BaseStats {
     };
     let n = level.saturating_sub(1) as i32;
     BaseStats {
-        str: c.base.str + c.growth.str * n,
-        dex: c.base.dex + c.growth.dex * n,
-        int: c.base.int + c.growth.int * n,
-        vit: c.base.vit + c.growth.vit * n,
+        str: c.base.str.saturating_add(c.growth.str.saturating_mul(n)),
+        dex: c.base.dex.saturating_add(c.growth.dex.saturating_mul(n)),
+        int: c.base.int.saturating_add(c.growth.int.saturating_mul(n)),
+        vit: c.base.vit.saturating_add(c.growth.vit.saturating_mul(n)),
     }
 }
 
@@ -94,7 +103,7 @@ pub fn derive(
         int: m.apply(Stat::Int, base.int),
         vit: m.apply(Stat::Vit, base.vit),
     };
-    let lvl = level as i32 - 1;
+    let lvl = i64::from(level.saturating_sub(1));
     let attack = m.apply(
         Stat::Attack,
         (f64::from(stats.str) * r.attack_per_str).floor() as i32,
@@ -108,13 +117,21 @@ pub fn derive(
     let max_hp = m
         .apply(
             Stat::MaxHp,
-            r.hp_base + r.hp_per_vit * stats.vit + r.hp_per_level * lvl,
+            saturate(
+                i64::from(r.hp_base)
+                    + i64::from(r.hp_per_vit) * i64::from(stats.vit)
+                    + i64::from(r.hp_per_level) * lvl,
+            ),
         )
         .max(1);
     let max_mp = m
         .apply(
             Stat::MaxMp,
-            r.mp_base + r.mp_per_int * stats.int + r.mp_per_level * lvl,
+            saturate(
+                i64::from(r.mp_base)
+                    + i64::from(r.mp_per_int) * i64::from(stats.int)
+                    + i64::from(r.mp_per_level) * lvl,
+            ),
         )
         .max(0);
     (
@@ -173,7 +190,7 @@ pub fn grant_xp(
     base: &mut Base,
 ) -> u32 {
     let max = content.rules.levels.max_level;
-    xp.0 += amount;
+    xp.0 = xp.0.saturating_add(amount);
     let mut gained = 0;
     while level.0 < max {
         let need = content.rules.xp_to_next(level.0);
