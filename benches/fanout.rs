@@ -18,26 +18,18 @@ use bevy_ecs::prelude::{Entity, Schedule, World};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use emberkeep::net::dispatch::Views;
 use emberkeep_components::config::SimConfig;
-use emberkeep_components::content::Content;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
-use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
-use emberkeep_components::protocol::{
-    ClientMsg, PROTOCOL_VERSION, ServerEvent, StatUpdate, encode_event,
-};
+use emberkeep_components::net::{ConnId, Outbox};
+use emberkeep_components::protocol::{ServerEvent, StatUpdate, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{ConnIndex, Outgoing};
-use emberkeep_systems::{build_world, flush, run_tick};
+use emberkeep_systems::{build_world, flush};
 
 const SIDE: i32 = 2048;
 
-fn shipped_content() -> Content {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let mut content = emberkeep::assets::load_assets(&dir, "emberfield")
-        .expect("shipped assets are valid")
-        .content;
-    content.spawn_areas.clear();
-    content
-}
+mod common;
+
+use common::{enter_guests, shipped_content};
 
 /// A world with one connected player on each of these tiles, placed in their regions.
 fn world_with_players(tiles: &[Tile]) -> (World, Vec<Entity>) {
@@ -51,23 +43,7 @@ fn world_with_players(tiles: &[Tile]) -> (World, Vec<Entity>) {
         })
         .collect();
     let mut world = build_world(map, shipped_content(), SimConfig::default(), 1);
-    for i in 0..tiles.len() {
-        let conn = ConnId(i as u64 + 1);
-        let mut q = world.resource_mut::<InboundQueue>();
-        q.0.push(WorldInput::Opened {
-            conn,
-            addr: "bench".into(),
-        });
-        q.0.push(WorldInput::Command {
-            conn,
-            msg: ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                name: Some(format!("p{i}")),
-                class: None,
-            },
-        });
-    }
-    run_tick(&mut world);
+    enter_guests(&mut world, tiles.len());
     std::mem::take(&mut world.resource_mut::<Outbox>().frames);
     let index = &world.resource::<ConnIndex>().0;
     let players = (0..tiles.len())

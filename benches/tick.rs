@@ -12,24 +12,18 @@ use std::time::{Duration, Instant};
 use bevy_ecs::prelude::{Entity, World};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use emberkeep_components::config::SimConfig;
-use emberkeep_components::content::{Content, SpawnArea};
+use emberkeep_components::content::SpawnArea;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::StorageOut;
-use emberkeep_components::protocol::{ClientMsg, PROTOCOL_VERSION};
+use emberkeep_components::protocol::ClientMsg;
 use emberkeep_components::world::{ConnIndex, Position};
 use emberkeep_systems::schedule::begin_tick;
 use emberkeep_systems::{Phase, build_world, run_tick};
 
-/// The shipped content (classes, items, mobs, ...), without the shipped map's spawn areas.
-fn shipped_content() -> Content {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let mut content = emberkeep::assets::load_assets(&dir, "emberfield")
-        .expect("shipped assets are valid")
-        .content;
-    content.spawn_areas.clear();
-    content
-}
+mod common;
+
+use common::{enter_guests, shipped_content};
 
 /// `n` tiles on an even grid over a `side` x `side` map.
 fn grid_points(n: usize, side: i32) -> Vec<Tile> {
@@ -85,25 +79,7 @@ fn populated(players: usize, mobs: usize, side: i32) -> (World, Vec<(ConnId, Ent
     let mut content = shipped_content();
     content.spawn_areas = mob_areas(mobs, side);
     let mut world = build_world(map, content, SimConfig::default(), 1);
-    let mut conns = Vec::new();
-    for i in 0..players {
-        let conn = ConnId(i as u64 + 1);
-        let mut q = world.resource_mut::<InboundQueue>();
-        q.0.push(WorldInput::Opened {
-            conn,
-            addr: "bench".into(),
-        });
-        q.0.push(WorldInput::Command {
-            conn,
-            msg: ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                name: Some(format!("p{i}")),
-                class: None,
-            },
-        });
-        conns.push(conn);
-    }
-    run_tick(&mut world);
+    let conns = enter_guests(&mut world, players);
     drain(&mut world);
     let index = &world.resource::<ConnIndex>().0;
     let players = conns.iter().map(|c| (*c, index[c])).collect();

@@ -15,7 +15,7 @@ fn db_of(server: &common::TestServer) -> SqliteStore {
 async fn create(c: &mut Client, name: &str) -> Vec<String> {
     c.send(&ClientMsg::CreateCharacter {
         name: name.into(),
-        class: "warrior".into(),
+        class: Some("warrior".into()),
     })
     .await;
     match c
@@ -126,7 +126,7 @@ async fn bad_credentials_and_bad_inputs_get_clear_errors() {
     ] {
         d.send(&ClientMsg::CreateCharacter {
             name: name.into(),
-            class: class.into(),
+            class: Some(class.into()),
         })
         .await;
         assert_eq!(d.expect_error().await, code, "{name}");
@@ -262,6 +262,85 @@ async fn a_dropped_character_leaves_the_world_after_linger_secs() {
     let mut back = greeted(server.addr).await;
     back.auth(login("hal", "password123")).await.unwrap();
     back.play("Hal").await;
+    server.shutdown().await;
+}
+
+/// Regression (issue 13, defect 5): a guest could take a registered character's name while
+/// its owner was offline, and then the owner could not play it.
+#[tokio::test]
+async fn a_guest_cannot_take_a_saved_characters_name() {
+    let server = start(&[], |_| {}).await;
+    let mut owner = greeted(server.addr).await;
+    owner.auth(register("ivy", "password123")).await.unwrap();
+    create(&mut owner, "Ivy").await;
+    drop(owner);
+    for name in ["Ivy", "iVY"] {
+        let mut guest = Client::connect(server.addr).await;
+        guest
+            .send(&ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                name: Some(name.into()),
+                class: None,
+            })
+            .await;
+        match guest
+            .wait_for("an answer", |e| {
+                matches!(e, ServerEvent::Error { .. } | ServerEvent::Welcome { .. })
+            })
+            .await
+        {
+            ServerEvent::Error { code, message, .. } => {
+                assert_eq!(code, ErrorCode::NameTaken, "{message}");
+                assert!(message.contains("registered"), "{message}");
+            }
+            other => panic!("guest {name} got in: {other:?}"),
+        }
+    }
+    // A free name still works for a guest, and the owner plays their character.
+    let _ivan = Client::join(server.addr, "Ivan").await;
+    let mut owner = greeted(server.addr).await;
+    owner.auth(login("ivy", "password123")).await.unwrap();
+    owner.play("Ivy").await;
+    // While a guest is online under a name, no account can create a character with it.
+    let mut other = greeted(server.addr).await;
+    other.auth(register("jon", "password123")).await.unwrap();
+    other
+        .send(&ClientMsg::CreateCharacter {
+            name: "ivan".into(),
+            class: Some("warrior".into()),
+        })
+        .await;
+    assert_eq!(other.expect_error().await, ErrorCode::NameTaken);
+    server.shutdown().await;
+}
+
+/// Regression (issue 13, defect 8): `create_character` required a `class` that `hello` did
+/// not; without one it now takes the rules' default class, as `hello` does.
+#[tokio::test]
+async fn create_character_without_a_class_takes_the_default_one() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("kim", "password123")).await.unwrap();
+    c.send_text(r#"{"type":"create_character","name":"Kimi"}"#)
+        .await;
+    match c
+        .wait_for("characters", |e| {
+            matches!(
+                e,
+                ServerEvent::Characters { .. } | ServerEvent::Error { .. }
+            )
+        })
+        .await
+    {
+        ServerEvent::Characters { characters } => {
+            assert_eq!(characters.len(), 1);
+            assert_eq!(
+                characters[0].class, "warrior",
+                "the test rules' default class"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     server.shutdown().await;
 }
 

@@ -36,7 +36,7 @@ async fn new_hero(addr: SocketAddr, user: &str, name: &str) -> (Client, String) 
     let token = c.auth(register(user, "password123")).await.unwrap();
     c.send(&ClientMsg::CreateCharacter {
         name: name.into(),
-        class: "warrior".into(),
+        class: Some("warrior".into()),
     })
     .await;
     c.wait_for("characters", |e| {

@@ -155,6 +155,12 @@ pub enum StorageRequest {
         name: String,
     },
     Save(SaveBatch),
+    /// May a guest take this name? Names of saved characters are their owners' alone.
+    CheckGuestName {
+        conn: ConnId,
+        name: String,
+        class: String,
+    },
     /// Ban an account (for `minutes`, or for good) — from a GM command or the admin API.
     BanAccount {
         account: String,
@@ -182,6 +188,12 @@ pub enum StorageReply {
     CharacterLoaded {
         conn: ConnId,
         record: CharacterRecord,
+    },
+    /// No saved character has this name: the guest may enter with it.
+    GuestNameFree {
+        conn: ConnId,
+        name: String,
+        class: String,
     },
     /// A request for this connection could not be served.
     Refused {

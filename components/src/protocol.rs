@@ -38,8 +38,12 @@ pub enum ClientMsg {
     Logout,
     /// List the account's characters.
     ListCharacters,
-    /// Create a character on the logged-in account.
-    CreateCharacter { name: String, class: String },
+    /// Create a character on the logged-in account, of `class` or the default one.
+    CreateCharacter {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<String>,
+    },
     /// Delete one of the account's characters (not while it is in the world).
     DeleteCharacter { name: String },
     /// Enter the world as one of the account's characters; answered with `welcome`.

@@ -464,6 +464,17 @@ async fn character_request<S: Store>(
             }
             None
         }
+        StorageRequest::CheckGuestName { conn, name, class } => {
+            match store.character(name.to_lowercase()).await {
+                Ok(None) => Some(StorageReply::GuestNameFree { conn, name, class }),
+                Ok(Some(_)) => refused(
+                    conn,
+                    ErrorCode::NameTaken,
+                    format!("{name:?} is a registered character's name; pick another"),
+                ),
+                Err(e) => Some(unavailable(conn, &e)),
+            }
+        }
         StorageRequest::LoadCharacter {
             conn,
             account,

@@ -196,6 +196,25 @@ fn request(world: &mut World, r: StorageRequest) {
     world.resource_mut::<StorageOut>().0.push(r);
 }
 
+/// Asks the store whether a guest may take `name` (see `StorageReply::GuestNameFree`).
+pub fn check_guest_name(world: &mut World, e: Entity, name: String, class: String) {
+    let Some(conn) = conn_of(world, e) else {
+        return;
+    };
+    match world.get_mut::<Auth>(e) {
+        Some(mut auth) if !auth.pending => auth.pending = true,
+        _ => {
+            return refuse(
+                world,
+                e,
+                ErrorCode::AlreadyInWorld,
+                "a hello is already in progress on this connection",
+            );
+        }
+    }
+    request(world, StorageRequest::CheckGuestName { conn, name, class });
+}
+
 /// `register` and `login`.
 pub fn credentials(
     world: &mut World,
@@ -286,27 +305,40 @@ pub fn list_characters(world: &mut World, e: Entity) {
     request(world, StorageRequest::ListCharacters { conn, account });
 }
 
+/// The class asked for, or the rules' default class when none is; why not, if it is unknown.
+pub fn class_or_default(world: &World, class: Option<String>) -> Result<String, String> {
+    let content = world.resource::<GameContent>();
+    let class = class.unwrap_or_else(|| content.rules.default_class.clone());
+    if content.classes.contains_key(&class) {
+        return Ok(class);
+    }
+    let known: Vec<&str> = content.classes.keys().map(String::as_str).collect();
+    Err(format!(
+        "there is no class {class:?}; choose one of: {}",
+        known.join(", ")
+    ))
+}
+
 /// `create_character {name, class}`.
-pub fn create_character(world: &mut World, e: Entity, name: String, class: String) {
+pub fn create_character(world: &mut World, e: Entity, name: String, class: Option<String>) {
     let (Some(account), Some(conn)) = (logged_in_account(world, e), conn_of(world, e)) else {
         return;
     };
     if let Some(m) = crate::session::name_problem(&name) {
         return refuse(world, e, ErrorCode::BadName, m);
     }
-    let content = world.resource::<GameContent>().clone();
-    if !content.classes.contains_key(&class) {
-        let known: Vec<&str> = content.classes.keys().map(String::as_str).collect();
-        return refuse(
-            world,
-            e,
-            ErrorCode::UnknownClass,
-            format!(
-                "there is no class {class:?}; choose one of: {}",
-                known.join(", ")
-            ),
-        );
+    if world
+        .resource::<NameIndex>()
+        .0
+        .contains_key(&name.to_lowercase())
+    {
+        let message = format!("{name:?} is in the world right now; pick another name");
+        return refuse(world, e, ErrorCode::NameTaken, message);
     }
+    let class = match class_or_default(world, class) {
+        Ok(class) => class,
+        Err(message) => return refuse(world, e, ErrorCode::UnknownClass, message),
+    };
     request(
         world,
         StorageRequest::CreateCharacter {
@@ -515,6 +547,28 @@ pub fn apply_reply(world: &mut World, reply: StorageReply) {
                 );
             }
             enter_world(world, e, record, false);
+        }
+        StorageReply::GuestNameFree { conn, name, class } => {
+            let Some(e) = world.resource::<ConnIndex>().0.get(&conn).copied() else {
+                return;
+            };
+            if let Some(mut a) = world.get_mut::<Auth>(e) {
+                a.pending = false;
+            }
+            if world.get::<Player>(e).is_some()
+                || world.get::<Auth>(e).is_some_and(|a| a.account.is_some())
+            {
+                return;
+            }
+            if world
+                .resource::<NameIndex>()
+                .0
+                .contains_key(&name.to_lowercase())
+            {
+                let message = format!("{name:?} entered the world meanwhile; pick another name");
+                return refuse(world, e, ErrorCode::NameTaken, message);
+            }
+            enter_world(world, e, CharacterRecord::new(&name, "", &class), true);
         }
         StorageReply::Refused {
             conn,

@@ -367,8 +367,7 @@ mod tests {
         let mut s = strip();
         let (a, id_a) = s.join("Ann");
         let b = s.connect();
-        s.hello(b, "Bob");
-        let got = s.tick();
+        let got = s.enter(b, "Bob");
         let welcome_b = events(&got, b);
         assert!(
             matches!(welcome_b[0], ServerEvent::Welcome { .. }),

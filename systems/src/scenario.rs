@@ -8,6 +8,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
+use emberkeep_components::persist::{StorageOut, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{
     ClientMsg, CloseReason, ErrorCode, PROTOCOL_VERSION, ServerEvent,
 };
@@ -308,11 +309,11 @@ impl Scenario {
         );
     }
 
-    /// Connects, says hello and runs one tick; returns the connection and its entity id.
+    /// Connects, says hello and runs the two ticks a guest takes to enter (the store's answer
+    /// about the name arrives in the second); returns the connection and its entity id.
     pub fn join(&mut self, name: &str) -> (ConnId, u64) {
         let conn = self.connect();
-        self.hello(conn, name);
-        let got = self.tick();
+        let got = self.enter(conn, name);
         let id = got.get(&conn).into_iter().flatten().find_map(|e| match e {
             ServerEvent::Welcome { id, .. } => Some(*id),
             _ => None,
@@ -323,13 +324,41 @@ impl Scenario {
         )
     }
 
+    /// Says hello as a guest on `conn` and runs the two ticks entering takes; returns what
+    /// both produced.
+    pub fn enter(&mut self, conn: ConnId, name: &str) -> Received {
+        self.hello(conn, name);
+        let mut got = self.tick();
+        for (c, events) in self.tick() {
+            got.entry(c).or_default().extend(events);
+        }
+        got
+    }
+
     pub fn step(&mut self, conn: ConnId, x: i32, y: i32) {
         self.send(conn, ClientMsg::Move { x, y, seq: None });
     }
 
-    /// Runs one tick and decodes every frame it produced.
+    /// Runs one tick and decodes every frame it produced. The store behind the world is an
+    /// empty one: a guest's name is free (answered next tick); other requests stay queued in
+    /// `StorageOut` for the test to look at.
     pub fn tick(&mut self) -> Received {
         run_tick(&mut self.world);
+        let requests = std::mem::take(&mut self.world.resource_mut::<StorageOut>().0);
+        let mut kept = Vec::new();
+        for r in requests {
+            match r {
+                StorageRequest::CheckGuestName { conn, name, class } => {
+                    self.push(WorldInput::Storage(StorageReply::GuestNameFree {
+                        conn,
+                        name,
+                        class,
+                    }))
+                }
+                other => kept.push(other),
+            }
+        }
+        self.world.resource_mut::<StorageOut>().0.extend(kept);
         let mut outbox = self.world.resource_mut::<Outbox>();
         let frames = std::mem::take(&mut outbox.frames);
         let closes = std::mem::take(&mut outbox.closes);

@@ -5,10 +5,9 @@ use rustc_hash::FxHashMap;
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::config::SimConfig;
-use emberkeep_components::content::GameContent;
 use emberkeep_components::map::Tile;
 use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
-use emberkeep_components::persist::{Auth, CharacterRecord, SaveReason};
+use emberkeep_components::persist::{Auth, SaveReason};
 use emberkeep_components::protocol::{
     ClientMsg, CloseReason, ErrorCode, PROTOCOL_VERSION, ServerEvent,
 };
@@ -285,16 +284,10 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
     if let Some(message) = name_problem(&name) {
         return refuse(world, ErrorCode::BadName, message);
     }
-    let content = world.resource::<GameContent>().clone();
-    let class = class.unwrap_or_else(|| content.rules.default_class.clone());
-    if !content.classes.contains_key(&class) {
-        let known: Vec<&str> = content.classes.keys().map(String::as_str).collect();
-        let message = format!(
-            "there is no class {class:?}; choose one of: {}",
-            known.join(", ")
-        );
-        return refuse(world, ErrorCode::UnknownClass, message);
-    }
+    let class = match accounts::class_or_default(world, class) {
+        Ok(class) => class,
+        Err(message) => return refuse(world, ErrorCode::UnknownClass, message),
+    };
     if world
         .resource::<NameIndex>()
         .0
@@ -303,7 +296,9 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
         let message = format!("{name:?} is already online; pick another name");
         return refuse(world, ErrorCode::NameTaken, message);
     }
-    accounts::enter_world(world, e, CharacterRecord::new(&name, "", &class), true);
+    // Saved characters' names are their owners' even while they are offline: the store
+    // says whether this one is free, and the guest enters on its answer.
+    accounts::check_guest_name(world, e, name, class);
 }
 
 /// Takes a connection away: if `close` is given, sends what was queued for it and closes it
@@ -398,9 +393,8 @@ mod tests {
         s.hello(c, "aNN");
         assert_eq!(only_error(events(&s.tick(), c)), ErrorCode::NameTaken);
         // The connection stays usable: a good name still gets in.
-        s.hello(c, "Bob");
         assert!(matches!(
-            events(&s.tick(), c)[0],
+            events(&s.enter(c, "Bob"), c)[0],
             ServerEvent::Welcome { .. }
         ));
     }
@@ -421,8 +415,8 @@ mod tests {
     fn silent_connections_are_closed_after_the_hello_timeout() {
         let mut s = scenario();
         let quiet = s.connect();
-        let (_, _) = s.join("Ann");
-        for _ in 0..8 {
+        let (_, _) = s.join("Ann"); // ticks 1 and 2
+        for _ in 0..7 {
             s.tick();
         }
         assert!(s.closed.is_empty());
