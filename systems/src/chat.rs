@@ -50,14 +50,56 @@ fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(Er
     None
 }
 
+/// Bidirectional-text controls: they can reverse how the rest of a line (and the chat box
+/// around it) is displayed, so a line could impersonate someone else's. Never passed on.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that draw nothing: format characters, fillers and blanks. A line made only of
+/// these (and spaces) says nothing and is refused as empty.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// A chat line as it is passed on: control characters become spaces, bidirectional controls
+/// are dropped, the ends are trimmed; empty if nothing in it would show.
+pub(crate) fn clean_line(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .filter(|c| !is_bidi_control(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().all(is_invisible) {
+        return String::new();
+    }
+    text.trim().to_string()
+}
+
 /// Validates a chat line and broadcasts it to the speaker's surroundings.
 pub fn say(world: &mut World, speaker: Entity, text: &str) {
     let max = world.resource::<SimConfig>().max_chat_chars;
-    let text: String = text
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let text = clean_line(text);
     let len = text.chars().count();
     let problem = if len == 0 {
         Some((
@@ -110,4 +152,62 @@ pub fn say(world: &mut World, speaker: Entity, text: &str) {
         cell.0
     };
     grid.broadcast(region, &json);
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
+
+    use super::clean_line;
+    use crate::scenario::{Scenario, error_codes, events, open_map};
+
+    /// Regression (issue 13, defect 8): chat passed bidirectional overrides (a line that
+    /// displays reversed, impersonating another speaker) and invisible-only lines through.
+    #[test]
+    fn chat_drops_bidi_controls_and_refuses_invisible_lines() {
+        assert_eq!(
+            clean_line("hi \u{202E}olleh\u{202C} there"),
+            "hi olleh there"
+        );
+        assert_eq!(clean_line("\u{2066}a\u{2069}\u{200F}"), "a");
+        for blank in [
+            "\u{200B}\u{200B}",
+            "\u{3164}",
+            " \u{2800} ",
+            "\u{FEFF}\u{2060}",
+            "\u{202E}",
+        ] {
+            assert_eq!(clean_line(blank), "", "{blank:?}");
+        }
+        // Visible text keeps its joiners (emoji sequences) and its accents.
+        assert_eq!(clean_line("👩\u{200D}🔧 café"), "👩\u{200D}🔧 café");
+
+        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let (a, _) = s.join("Ann");
+        let (b, _) = s.join("Bob");
+        s.send(
+            a,
+            ClientMsg::Say {
+                text: "\u{200B}\u{3164}".into(),
+            },
+        );
+        assert_eq!(error_codes(events(&s.tick(), a)), vec![ErrorCode::BadChat]);
+        s.send(
+            a,
+            ClientMsg::Say {
+                text: "gg \u{202E}zz".into(),
+            },
+        );
+        let got = s.tick();
+        let heard: Vec<&str> = events(&got, b)
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::Chat { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(heard, vec!["gg zz"]);
+    }
 }

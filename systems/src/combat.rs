@@ -112,6 +112,11 @@ pub fn resolve_attacks(
         if distance(pos.0, tpos.0) > how.range {
             continue;
         }
+        // A safe zone is safe both ways: nobody fights from it either.
+        if map.is_safe(pos.0) {
+            target.0 = None;
+            continue;
+        }
         // (Alive when the tick began, but maybe killed earlier in this loop.)
         if !defenders.get(e).is_ok_and(|d| d.3.hp > 0) {
             continue;
@@ -374,6 +379,11 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         let message = format!("{name} is {d} tiles away; get within {range} to attack");
         return refuse(world, e, ErrorCode::OutOfRange, message);
     }
+    let map = world.resource::<TileMap>();
+    if map.is_safe(a) || map.is_safe(b) {
+        let message = format!("no fighting in a safe zone: step out of it to attack {name}");
+        return refuse(world, e, ErrorCode::NotAttackable, message);
+    }
     if let Some(mut current) = world.get_mut::<Target>(e) {
         current.0 = Some(t);
     }
@@ -505,6 +515,42 @@ mod tests {
         });
         assert!(loot.is_some(), "the rat's tails lie where it died: {ev:?}");
         assert_eq!(s.get::<Experience>(ann).0, 60);
+    }
+
+    /// Issue 13, defect 8: a hostile mob next to a safe zone could be hit from inside it and
+    /// never hit back. Decided: a safe zone is safe both ways; no one fights from or into it.
+    #[test]
+    fn nobody_fights_from_a_safe_zone() {
+        let mut map = open_map(16, 16, Tile { x: 3, y: 1 });
+        map.zones.push(emberkeep_components::map::Zone {
+            name: "Town".into(),
+            min: Tile { x: 0, y: 0 },
+            max: Tile { x: 3, y: 15 },
+            safe: true,
+        });
+        let mut s = Scenario::new(map, SimConfig::default());
+        let (ann, ann_id) = s.join("Ann");
+        let (_, rat) = s.spawn_mob("rat", Tile { x: 4, y: 1 });
+        s.send(ann, ClientMsg::Attack { target: rat });
+        let got = s.tick();
+        assert_eq!(errors(events(&got, ann)), vec![ErrorCode::NotAttackable]);
+        // Out of the zone she may attack; stepping back in ends the fight.
+        s.step(ann, 4, 2);
+        s.tick();
+        s.send(ann, ClientMsg::Attack { target: rat });
+        s.step(ann, 3, 2);
+        let ev: Vec<ServerEvent> = (0..10)
+            .flat_map(|_| events(&s.tick(), ann).to_vec())
+            .collect();
+        let hits_by_ann = ev
+            .iter()
+            .filter(|e| matches!(e, ServerEvent::Hit { attacker, .. } if *attacker == ann_id))
+            .count();
+        assert!(
+            hits_by_ann <= 1,
+            "at most the swing before the step: {ev:?}"
+        );
+        assert_eq!(s.position(ann), Tile { x: 3, y: 2 });
     }
 
     /// Regression (issue 13, defect 6): the despawn of a killed mob reached its killer
