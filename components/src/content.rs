@@ -171,6 +171,22 @@ pub struct ClassDef {
     pub base: BaseStats,
     /// Added to the base stats at every level after the first.
     pub growth: BaseStats,
+    /// What a new character of the class starts with (given when it first enters the world).
+    #[serde(default)]
+    pub starting_items: Vec<StartingItem>,
+}
+
+/// An item a new character starts with.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartingItem {
+    /// An id from `items.toml`.
+    pub item: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Worn from the start (weapons and armor only; one per slot).
+    #[serde(default)]
+    pub equipped: bool,
 }
 
 /// What an effect does.

@@ -144,7 +144,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     if let Some(rules) = &rules {
         checks::rules(rules, &rules_file, &classes, &mut problems);
     }
-    checks::classes(&classes, &mut problems);
+    checks::classes(&classes, &items, &mut problems);
     checks::effects(&effects, &mut problems);
     checks::items(&items, &effects, &mut problems);
     checks::mobs(&mobs, &loot, &mut problems);

@@ -163,8 +163,16 @@ fn xp_overflow(base: u32, growth_pct: u32, max_level: u32) -> Option<u32> {
     None
 }
 
-/// `classes.toml`: at least one class, names, no negative stats.
-pub(super) fn classes(classes: &Entries<ClassDef>, out: &mut Vec<ContentProblem>) {
+/// Largest base stat or growth of a class, and largest stat change of an item or effect.
+pub const MAX_STAT: i32 = 100_000;
+
+/// `classes.toml`: at least one class, names, stats in range, starting items that exist, fit
+/// a stack and (if worn) are weapons or armor, one per slot.
+pub(super) fn classes(
+    classes: &Entries<ClassDef>,
+    items: &Entries<ItemDef>,
+    out: &mut Vec<ContentProblem>,
+) {
     let mut sink = Sink {
         file: &classes.file,
         out,
@@ -177,6 +185,33 @@ pub(super) fn classes(classes: &Entries<ClassDef>, out: &mut Vec<ContentProblem>
         c.name(&class.name);
         base_stats(&mut c, "base", &class.base);
         base_stats(&mut c, "growth", &class.growth);
+        let mut worn = std::collections::BTreeSet::new();
+        for (i, s) in class.starting_items.iter().enumerate() {
+            let field = format!("starting_items[{i}]");
+            if !items.knows(&s.item) {
+                c.fail(format!(
+                    "{field}.item {:?} is not an item in items.toml",
+                    s.item
+                ));
+                continue;
+            }
+            let Some(def) = items.defs.get(&s.item) else {
+                continue;
+            };
+            c.within(&format!("{field}.count"), s.count, 1, def.max_stack.max(1));
+            if s.equipped {
+                match def.slot {
+                    Some(slot) if !worn.insert(slot) => c.fail(format!(
+                        "{field} is worn in the {slot:?} slot, already taken by an earlier starting item"
+                    )),
+                    Some(_) => {}
+                    None => c.fail(format!(
+                        "{field}.equipped: {:?} is not a weapon or armor; it cannot be worn",
+                        s.item
+                    )),
+                }
+            }
+        }
         c.flush(&mut sink, id);
     }
 }
@@ -188,7 +223,7 @@ fn base_stats(c: &mut Reasons, table: &str, s: &BaseStats) {
         ("int", s.int),
         ("vit", s.vit),
     ] {
-        c.at_least(&format!("{table}.{stat}"), v, 0);
+        c.within(&format!("{table}.{stat}"), v, 0, MAX_STAT);
     }
 }
 

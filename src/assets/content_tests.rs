@@ -526,3 +526,40 @@ fn load_assets_lists_map_and_content_problems_together() {
     assert_problem(&problems, "classes.toml", "", &["missing"]);
     assert_eq!(problems.len(), 3, "{problems:?}");
 }
+
+#[test]
+fn starting_items_must_exist_fit_a_stack_and_be_wearable_once_per_slot() {
+    let text = format!(
+        "{CLASSES}\n[rogue]\nname = \"Rogue\"\nbase = {{ str = 1 }}\ngrowth = {{ str = 1 }}\n\
+         starting_items = [\n  {{ item = \"sword\", equipped = true }},\n  \
+         {{ item = \"sword\", equipped = true }},\n  {{ item = \"ghost\" }},\n  \
+         {{ item = \"cap\", count = 5 }},\n  {{ item = \"potion\", equipped = true }},\n]\n\
+         [brute]\nname = \"Brute\"\nbase = {{ str = 100001 }}\ngrowth = {{ str = 1 }}\n"
+    );
+    let problems = problems_in(&[("classes.toml", Some(&text))]);
+    assert_problem(
+        &problems,
+        "classes.toml",
+        "rogue",
+        &["starting_items[1]", "already taken"],
+    );
+    assert_problem(
+        &problems,
+        "classes.toml",
+        "rogue",
+        &["starting_items[2].item", "\"ghost\""],
+    );
+    assert_problem(
+        &problems,
+        "classes.toml",
+        "rogue",
+        &["starting_items[3].count", "from 1 to 1"],
+    );
+    assert_problem(
+        &problems,
+        "classes.toml",
+        "rogue",
+        &["starting_items[4].equipped", "cannot be worn"],
+    );
+    assert_problem(&problems, "classes.toml", "brute", &["base.str", "100000"]);
+}

@@ -588,7 +588,7 @@ pub fn apply_reply(world: &mut World, reply: StorageReply) {
 
 /// Puts a character into the world on connection entity `e`: its components from `record`
 /// (or a fresh guest), a tile (its saved one if still valid, else a spawn point), `welcome`.
-pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest: bool) {
+pub fn enter_world(world: &mut World, e: Entity, mut record: CharacterRecord, guest: bool) {
     let content = world.resource::<GameContent>().clone();
     let config = world.resource::<SimConfig>().clone();
     let saved_tile_ok = {
@@ -614,6 +614,12 @@ pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest:
     };
     let level = record.level.clamp(1, content.rules.levels.max_level.max(1));
     let base = stats::base_at(&content, &class, level);
+    // Ids in storage must never be handed out again.
+    let highest = record.item_ids().max().unwrap_or(0);
+    if world.resource::<ItemIds>().peek() <= highest {
+        world.insert_resource(ItemIds::starting_after(highest));
+    }
+    let kit = record.map.is_none() && give_starting_items(world, &content, &class, &mut record);
     let inventory = Inventory {
         items: record.inventory.iter().map(item_of).collect(),
         slots: content
@@ -656,11 +662,6 @@ pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest:
         },
         max_mp,
     };
-    // Ids in storage must never be handed out again.
-    let highest = record.item_ids().max().unwrap_or(0);
-    if world.resource::<ItemIds>().peek() <= highest {
-        world.insert_resource(ItemIds::starting_after(highest));
-    }
     let id = world.resource_mut::<NetIds>().allocate();
     world.resource_mut::<NameIndex>().0.insert(record.key(), e);
     world.resource_mut::<NetIndex>().0.insert(id.0, e);
@@ -712,8 +713,45 @@ pub fn enter_world(world: &mut World, e: Entity, record: CharacterRecord, guest:
         entity.insert(AccountCharacter {
             account: record.account.clone(),
         });
+        if kit {
+            // The kit's items and the id high-water mark are saved together.
+            world
+                .resource_mut::<SaveSoon>()
+                .add(&[e], SaveReason::Transfer);
+        }
     }
     send_to(world, e, &welcome(world, e));
+}
+
+/// Puts the class's starting items (`classes.toml`) into a new character's record, worn
+/// ones in their slot, each with a fresh item id; whether it gave anything.
+fn give_starting_items(
+    world: &mut World,
+    content: &Content,
+    class: &str,
+    record: &mut CharacterRecord,
+) -> bool {
+    let Some(def) = content.classes.get(class) else {
+        return false;
+    };
+    for s in &def.starting_items {
+        let Some(item) = content.items.get(&s.item) else {
+            continue;
+        };
+        let id = world.resource_mut::<ItemIds>().allocate();
+        let one = ItemRecord {
+            id,
+            template: s.item.clone(),
+            count: s.count.clamp(1, item.max_stack.max(1)),
+        };
+        match item.slot {
+            Some(slot) if s.equipped && !record.equipment.contains_key(&slot) => {
+                record.equipment.insert(slot, one);
+            }
+            _ => record.inventory.push(one),
+        }
+    }
+    !def.starting_items.is_empty()
 }
 
 fn item_of(r: &ItemRecord) -> ItemInstance {
@@ -1104,6 +1142,94 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Issue 13, defect 8: a new character starts with its class's kit (worn pieces worn),
+    /// once: the kit is saved with the character at once, and a character that has played
+    /// before gets nothing more.
+    #[test]
+    fn a_new_character_starts_with_its_class_kit_once() {
+        use emberkeep_components::content::{EquipSlot, GameContent, StartingItem};
+        use emberkeep_components::items::{Equipment, Inventory};
+        use emberkeep_components::persist::{Auth, CharacterRecord};
+
+        let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());
+        let mut content = (*s.world.resource::<GameContent>().0).clone();
+        content.classes.get_mut("fighter").unwrap().starting_items = vec![
+            StartingItem {
+                item: "sword".into(),
+                count: 1,
+                equipped: true,
+            },
+            StartingItem {
+                item: "potion".into(),
+                count: 2,
+                equipped: false,
+            },
+        ];
+        s.world
+            .insert_resource(GameContent(std::sync::Arc::new(content)));
+        let (guest, _) = s.join("Gus");
+        let kit = |s: &Scenario, c| {
+            let e = s.entity(c);
+            let worn = s
+                .world
+                .get::<Equipment>(e)
+                .unwrap()
+                .0
+                .get(&EquipSlot::Weapon)
+                .map(|i| i.template.clone());
+            let carried: Vec<(String, u32)> = s
+                .world
+                .get::<Inventory>(e)
+                .unwrap()
+                .items
+                .iter()
+                .map(|i| (i.template.clone(), i.count))
+                .collect();
+            (worn, carried)
+        };
+        assert_eq!(
+            kit(&s, guest),
+            (Some("sword".into()), vec![("potion".into(), 2)])
+        );
+
+        // An account character entering for the first time: the kit and a save at once.
+        let enter = |s: &mut Scenario, record: CharacterRecord| {
+            let c = s.connect();
+            s.tick();
+            let e = s.entity(c);
+            s.world.get_mut::<Auth>(e).unwrap().account = Some(record.account.clone());
+            super::enter_world(&mut s.world, e, record, false);
+            s.tick();
+            c
+        };
+        saves(&mut s);
+        let new = enter(&mut s, CharacterRecord::new("Ann", "ann", "fighter"));
+        assert_eq!(kit(&s, new).0, Some("sword".into()));
+        let saved = std::mem::take(&mut s.world.resource_mut::<StorageOut>().0);
+        let batch = saved.iter().find_map(|r| match r {
+            StorageRequest::Save(b) => b
+                .characters
+                .iter()
+                .find(|c| c.name == "Ann")
+                .map(|c| (c.clone(), b.next_item_id)),
+            _ => None,
+        });
+        let (record, next_id) = batch.expect("the kit is saved at once");
+        assert_eq!(record.inventory.len(), 1);
+        assert!(
+            record.item_ids().all(|id| id < next_id),
+            "ids below the stored high-water mark"
+        );
+        // Played before (it has a map): nothing more.
+        let mut back = record.clone();
+        back.name = "Bea".into();
+        back.account = "bea".into();
+        back.inventory.clear();
+        back.equipment.clear();
+        let old = enter(&mut s, back);
+        assert_eq!(kit(&s, old), (None, vec![]));
     }
 
     /// Regression: two gives in one tick were saved as two batches snapshotted at the same

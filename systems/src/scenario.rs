@@ -100,6 +100,7 @@ pub fn test_content() -> Content {
                 int: 0,
                 vit: 1,
             },
+            starting_items: Vec::new(),
         },
     );
     let effect = |name: &str,
