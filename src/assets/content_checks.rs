@@ -227,6 +227,27 @@ fn base_stats(c: &mut Reasons, table: &str, s: &BaseStats) {
     }
 }
 
+/// Largest hp of a mob.
+pub const MAX_HP: i32 = 1_000_000_000;
+
+/// Flat and percent stat changes (of an item or an effect) within ±[`MAX_STAT`].
+fn stat_changes(
+    c: &mut Reasons,
+    modifiers: &std::collections::BTreeMap<Stat, i32>,
+    percent: &std::collections::BTreeMap<Stat, i32>,
+) {
+    for (table, stats) in [("modifiers", modifiers), ("percent", percent)] {
+        for (stat, v) in stats {
+            c.within(
+                &format!("{table}.{}", stat_name(*stat)),
+                *v,
+                -MAX_STAT,
+                MAX_STAT,
+            );
+        }
+    }
+}
+
 /// `effects.toml`: durations, pulses for dot/hot, stat changes for buff/debuff.
 pub(super) fn effects(effects: &Entries<EffectDef>, out: &mut Vec<ContentProblem>) {
     let mut sink = Sink {
@@ -253,7 +274,7 @@ pub(super) fn effects(effects: &Entries<EffectDef>, out: &mut Vec<ContentProblem
                         e.duration_ticks, e.interval_ticks
                     ));
                 }
-                c.at_least("magnitude", e.magnitude, 1);
+                c.within("magnitude", e.magnitude, 1, MAX_STAT);
                 if has_stats {
                     c.fail("modifiers and percent only apply to buff and debuff effects");
                 }
@@ -266,6 +287,7 @@ pub(super) fn effects(effects: &Entries<EffectDef>, out: &mut Vec<ContentProblem
                         "a {kind} needs modifiers or percent (the stats it changes)"
                     ));
                 }
+                stat_changes(&mut c, &e.modifiers, &e.percent);
                 if e.interval_ticks != 0 || e.magnitude != 0 {
                     c.fail("interval_ticks and magnitude only apply to dot and hot effects");
                 }
@@ -329,9 +351,10 @@ pub(super) fn items(
         } else if !item.modifiers.is_empty() || !item.percent.is_empty() {
             c.fail("modifiers and percent apply while equipped; only weapons and armor have them");
         }
+        stat_changes(&mut c, &item.modifiers, &item.percent);
         if item.kind == ItemKind::Consumable {
-            c.at_least("heal", item.heal, 0);
-            c.at_least("mana", item.mana, 0);
+            c.within("heal", item.heal, 0, MAX_STAT);
+            c.within("mana", item.mana, 0, MAX_STAT);
             if !uses {
                 c.fail("a consumable must do something: set heal, mana or effect");
             }
@@ -360,11 +383,11 @@ pub(super) fn mobs(
     for (id, m) in &mobs.defs {
         let mut c = Reasons::default();
         c.name(&m.name);
-        c.at_least("level", m.level, 1);
-        c.at_least("hp", m.hp, 1);
-        c.at_least("attack", m.attack, 0);
-        c.at_least("defense", m.defense, 0);
-        c.at_least("dex", m.dex, 0);
+        c.within("level", m.level, 1, MAX_LEVEL);
+        c.within("hp", m.hp, 1, MAX_HP);
+        c.within("attack", m.attack, 0, MAX_STAT);
+        c.within("defense", m.defense, 0, MAX_STAT);
+        c.within("dex", m.dex, 0, MAX_STAT);
         c.at_least("aggro_range", m.aggro_range, 0);
         c.at_least("leash_range", m.leash_range, 1);
         if m.aggro_range > m.leash_range && m.leash_range >= 1 {

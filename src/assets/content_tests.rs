@@ -363,8 +363,8 @@ fn classes_ranges() {
     assert_problem(&problems, "classes.toml", "", &["no classes"]);
     #[rustfmt::skip]
     let cases: &[FileCase] = &[
-        ("str = 10", "str = -1", "warrior", &["base.str must be at least 0"]),
-        ("vit = 2", "vit = -2", "warrior", &["growth.vit must be at least 0"]),
+        ("str = 10", "str = -1", "warrior", &["base.str must be from 0 to 100000, got -1"]),
+        ("vit = 2", "vit = -2", "warrior", &["growth.vit must be from 0 to 100000, got -2"]),
         ("\"Warrior\"", "\" \"", "warrior", &["name must not be empty"]),
     ];
     for (from, to, entry, words) in cases {
@@ -379,7 +379,7 @@ fn effects_ranges() {
         ("duration_ticks = 200", "duration_ticks = 0", "poison", &["duration_ticks must be at least 1, got 0"]),
         ("interval_ticks = 40", "interval_ticks = 0", "poison", &["interval_ticks must be at least 1"]),
         ("interval_ticks = 40", "interval_ticks = 400", "poison", &["interval_ticks must be at most duration_ticks (200), got 400"]),
-        ("magnitude = 3", "magnitude = 0", "poison", &["magnitude must be at least 1"]),
+        ("magnitude = 3", "magnitude = 0", "poison", &["magnitude must be from 1 to 100000, got 0"]),
         ("max_stacks = 3", "max_stacks = 0", "poison", &["max_stacks must be at least 1"]),
         ("stacking = \"stack\"", "stacking = \"refresh\"", "poison", &["max_stacks only applies"]),
         ("magnitude = 3", "magnitude = 3\nmodifiers = { attack = 1 }", "poison", &["only apply to buff and debuff"]),
@@ -404,7 +404,7 @@ fn items_ranges_and_slots() {
         ("slot = \"head\"", "slot = \"hat\"", "cap", &["slot: unknown value `hat`"]),
         ("kind = \"material\"", "kind = \"material\"\nslot = \"hands\"", "rat_tail", &["only weapons and armor have a slot"]),
         ("heal = 30", "heal = 0", "potion", &["a consumable must do something"]),
-        ("heal = 30", "heal = -5\nmana = 3", "potion", &["heal must be at least 0, got -5"]),
+        ("heal = 30", "heal = -5\nmana = 3", "potion", &["heal must be from 0 to 100000, got -5"]),
         ("effect = \"war_cry\"", "effect = \"haste\"", "horn", &["effect \"haste\" is not in effects.toml"]),
         ("kind = \"material\"", "kind = \"material\"\nheal = 3", "rat_tail", &["only apply to consumables"]),
         ("kind = \"material\"", "kind = \"material\"\nmodifiers = { str = 1 }", "rat_tail", &["only weapons and armor"]),
@@ -423,9 +423,10 @@ fn mobs_ranges() {
         ("leash_range = 8", "leash_range = 0", "rat", &["leash_range must be at least 1, got 0"]),
         ("leash_range = 8", "leash_range = 2", "rat", &["leash_range must be at least aggro_range (3), got 2"]),
         ("wander_radius = 4", "wander_radius = 9", "rat", &["wander_radius must be at most leash_range (8), got 9"]),
-        ("level = 1", "level = 0", "rat", &["level must be at least 1"]),
-        ("hp = 20", "hp = 0", "rat", &["hp must be at least 1, got 0"]),
-        ("attack = 5", "attack = -5", "rat", &["attack must be at least 0"]),
+        ("level = 1", "level = 0", "rat", &["level must be from 1 to 1000, got 0"]),
+        ("hp = 20", "hp = 0", "rat", &["hp must be from 1 to 1000000000, got 0"]),
+        ("attack = 5", "attack = -5", "rat", &["attack must be from 0 to 100000, got -5"]),
+        ("attack = 5", "attack = 2000000000", "rat", &["attack must be from 0 to 100000, got 2000000000"]),
         ("move_every_ticks = 10", "move_every_ticks = 0", "rat", &["move_every_ticks must be at least 1"]),
         ("attack_cooldown_ticks = 24", "attack_cooldown_ticks = 0", "rat", &["attack_cooldown_ticks must be at least 1"]),
         ("respawn_ticks = 300", "respawn_ticks = 0", "rat", &["respawn_ticks must be at least 1"]),
