@@ -5,6 +5,12 @@
 /// refused with an error that names this limit; a permanent ban is a ban without minutes.
 pub const MAX_SANCTION_MINUTES: u64 = 10 * 365 * 24 * 60;
 
+/// Most mobs one `/spawn` (or admin spawn) summons.
+pub const MAX_SPAWN_AT_ONCE: u32 = 50;
+
+/// Most items one `/give` (or admin give) hands out.
+pub const MAX_GIVE_COUNT: u32 = 10_000;
+
 /// Why `minutes` is not a valid sanction length, if it is not.
 pub fn sanction_minutes_problem(minutes: u64) -> Option<String> {
     (minutes == 0 || minutes > MAX_SANCTION_MINUTES).then(|| {

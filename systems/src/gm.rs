@@ -188,6 +188,12 @@ pub fn spawn_mobs_at(
     if !world.resource::<GameContent>().mobs.contains_key(template) {
         return Err(format!("there is no mob {template:?} in mobs.toml"));
     }
+    if !(1..=limits::MAX_SPAWN_AT_ONCE).contains(&count) {
+        return Err(format!(
+            "count must be 1 to {}, not {count}",
+            limits::MAX_SPAWN_AT_ONCE
+        ));
+    }
     let area = SpawnArea {
         name: "summoned".into(),
         mob: template.into(),
@@ -196,7 +202,7 @@ pub fn spawn_mobs_at(
         max: at,
     };
     let now = world.resource::<Tick>().0;
-    let n = (0..count.min(50))
+    let n = (0..count)
         .filter(|_| crate::spawner::spawn_one(world, usize::MAX, &area, now).is_some())
         .count();
     Ok(n as u32)
@@ -238,8 +244,11 @@ pub fn give_item(
     if !content.items.contains_key(template) {
         return Err(format!("there is no item {template:?} in items.toml"));
     }
-    if count == 0 || count > 10_000 {
-        return Err("count must be 1 to 10000".into());
+    if !(1..=limits::MAX_GIVE_COUNT).contains(&count) {
+        return Err(format!(
+            "count must be 1 to {}, not {count}",
+            limits::MAX_GIVE_COUNT
+        ));
     }
     let fits = world
         .get::<Inventory>(who)
