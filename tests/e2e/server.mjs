@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -96,7 +96,8 @@ export function testMap() {
 
 /**
  * A temp folder with the test map, the repo's tileset and content files, a config file
- * pointing at them, and the database the server creates there.
+ * pointing at them, and the database the server creates there. No `web_root`: the page is
+ * the client built into the binary, as shipped.
  */
 export function writeTestWorld() {
   const dir = mkdtempSync(join(tmpdir(), "emberkeep-e2e-"));
@@ -114,7 +115,6 @@ export function writeTestWorld() {
     [
       "[server]",
       `assets = ${JSON.stringify(assets)}`,
-      `web_root = ${JSON.stringify(join(REPO, "web"))}`,
       `database = ${JSON.stringify(`sqlite://${join(dir, "e2e.db")}`)}`,
       "stats_interval_secs = 0",
       "[world]",
@@ -126,12 +126,13 @@ export function writeTestWorld() {
 }
 
 /**
- * Starts the server binary and resolves once it has logged both listening addresses.
+ * Starts the server binary in the config file's folder (outside the repository, as an
+ * installed server runs) and resolves once it has logged both listening addresses.
  * `ws` and `http` are addresses to bind ("127.0.0.1:0" for any free port).
  */
 export async function startServer({ config, ws = "127.0.0.1:0", http = "127.0.0.1:0", timeoutMs = 15_000 }) {
   const child = spawn(serverBinary(), ["--config", config, "--ws-addr", ws, "--http-addr", http], {
-    cwd: REPO,
+    cwd: dirname(config),
     env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
