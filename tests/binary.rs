@@ -218,6 +218,7 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
     match c.next().await {
         ServerEvent::Welcome { map, tick_rate, .. } => {
             assert_eq!(map.name, "emberfield");
+            assert_eq!(map.display_name, "Emberfield");
             assert!(map.width >= 128);
             assert_eq!(tick_rate, 20);
         }

@@ -167,7 +167,10 @@ impl EntityKind {
 /// The map as announced in `welcome`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapInfo {
+    /// The map's file id: the client loads `/assets/maps/<name>.tmj`.
     pub name: String,
+    /// What to call the map when talking to the player.
+    pub display_name: String,
     pub width: i32,
     pub height: i32,
 }
