@@ -332,6 +332,9 @@ pub enum ServerEvent {
     LevelUp { id: u64, level: u32 },
     /// Text for you: answers to text commands, notices.
     Info { text: String },
+    /// A message from the staff to everyone online (the admin API's broadcast); clients show
+    /// it prominently, not only in the log.
+    Announcement { text: String },
 }
 
 /// An item as clients see it.
