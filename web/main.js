@@ -113,6 +113,10 @@ function handle(ev) {
     case "pong":
       if (ev.nonce === session.pingSent) screens.ping(now - session.pingSent);
       return;
+    case "announcement":
+      screens.announce(ev.text);
+      hud.log("system", `[Server] ${ev.text}`, "announce");
+      return;
     case "error":
       if (sessionError(ev)) return;
       break;
