@@ -97,6 +97,7 @@ fn welcome_batch() -> Vec<ServerEvent> {
             y: 1024,
             map: MapInfo {
                 name: "load".into(),
+                display_name: "Load Test".into(),
                 width: 2048,
                 height: 2048,
             },

@@ -28,8 +28,9 @@ pub struct ServerConfig {
     pub ws_addr: SocketAddr,
     /// Where the HTTP server (the web client, `/health`) listens.
     pub http_addr: SocketAddr,
-    /// The web client's folder, served at `/`.
-    pub web_root: PathBuf,
+    /// A folder to serve the web client from instead of the copy built into the binary,
+    /// read on each request (for working on `web/` without rebuilding).
+    pub web_root: Option<PathBuf>,
     /// The content folder (maps, and later mobs, items, ...).
     pub assets: PathBuf,
     /// Largest WebSocket message or frame a client may send, in bytes.
@@ -151,7 +152,7 @@ impl Default for ServerConfig {
         ServerConfig {
             ws_addr: SocketAddr::from(([127, 0, 0, 1], 9001)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
-            web_root: PathBuf::from("web"),
+            web_root: None,
             assets: PathBuf::from("assets"),
             max_message_bytes: 4096,
             outbound_queue_frames: 128,
@@ -382,8 +383,14 @@ impl Config {
                 s.http_addr
             );
         }
-        if s.web_root.as_os_str().is_empty() {
-            bail!("server.web_root must name the web client's folder, got an empty path");
+        if s.web_root
+            .as_ref()
+            .is_some_and(|r| r.as_os_str().is_empty())
+        {
+            bail!(
+                "server.web_root must name a folder with the web client, got an empty path; \
+                 leave it unset to serve the client built into the binary"
+            );
         }
         if w.map.is_empty() || w.map.contains(['/', '\\']) || w.map.contains("..") {
             bail!(
@@ -464,6 +471,7 @@ mod tests {
             env(&[
                 ("EMBERKEEP_WORLD_TICK_RATE", "30"),
                 ("EMBERKEEP_SERVER_ADMIN_TOKEN", "s3cret"),
+                ("EMBERKEEP_SERVER_WEB_ROOT", "web"),
                 ("EMBERKEEP_WORLD_ALLOW_GUESTS", "false"),
                 ("PATH", "/bin"),
             ]),
@@ -478,6 +486,7 @@ mod tests {
             (30, "from_file", false)
         );
         assert_eq!(c.server.admin_token.as_deref(), Some("s3cret"));
+        assert_eq!(c.server.web_root, Some(PathBuf::from("web")));
         let e = Config::load(None, env(&[("EMBERKEEP_WORLD_TICKRATE", "30")]))
             .unwrap_err()
             .to_string();

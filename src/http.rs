@@ -1,28 +1,45 @@
 //! The HTTP side of the server: the web client's static files, the map and tileset it draws,
 //! where its WebSocket should connect (`/client-config.json`) and a liveness probe (`/health`).
 //!
-//! Files are read from disk on each request (the client is a few small files), so editing
-//! `web/` needs no restart. Only plain relative paths are served: a `..`, a hidden file or an
-//! odd character is a 404, never a look outside the served folders.
+//! The web client is built into the binary (the `web/` folder at build time), so the page
+//! loads wherever the server is started. `server.web_root` serves a folder instead, read on
+//! each request, so editing `web/` needs no restart. The map and tileset are read from the
+//! assets folder on each request. Only plain relative paths are served: a `..`, a hidden file
+//! or an odd character is a 404, never a look outside the served folders. Every file carries
+//! an `ETag` (a hash of its bytes) and `Cache-Control: no-cache`: browsers revalidate and get
+//! `304 Not Modified` while the file is unchanged.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use sha2::Digest;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+/// The web client as it was in `web/` when the binary was built.
+#[derive(rust_embed::Embed)]
+#[folder = "web/"]
+struct BuiltInClient;
+
+/// How many files the built-in web client has (for the start log).
+pub fn built_in_client_files() -> usize {
+    BuiltInClient::iter().count()
+}
+
 /// What the HTTP server serves.
 #[derive(Debug, Clone)]
 pub struct Site {
-    /// The web client's folder (`server.web_root`).
-    pub web_root: PathBuf,
+    /// A folder to serve the web client from (`server.web_root`), read on each request; `None`
+    /// serves the client built into the binary.
+    pub web_root: Option<PathBuf>,
     /// The content folder (`server.assets`); only `maps/*.tmj` and `tilesets/*.png` are served.
     pub assets: PathBuf,
     /// The bound WebSocket address, announced in `/client-config.json`.
@@ -138,24 +155,37 @@ fn host_without_port(host: &str) -> &str {
     }
 }
 
-async fn map_file(State(site): State<Arc<Site>>, UrlPath(file): UrlPath<String>) -> Response {
-    asset_file(&site.assets.join("maps"), &file, "tmj").await
+async fn map_file(
+    State(site): State<Arc<Site>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    asset_file(&site.assets.join("maps"), &file, "tmj", &headers).await
 }
 
-async fn tileset_file(State(site): State<Arc<Site>>, UrlPath(file): UrlPath<String>) -> Response {
-    asset_file(&site.assets.join("tilesets"), &file, "png").await
+async fn tileset_file(
+    State(site): State<Arc<Site>>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    asset_file(&site.assets.join("tilesets"), &file, "png", &headers).await
 }
 
 /// One file straight inside `dir`, with the given extension.
-async fn asset_file(dir: &Path, file: &str, ext: &str) -> Response {
+async fn asset_file(dir: &Path, file: &str, ext: &str, headers: &HeaderMap) -> Response {
     let ok = safe_segment(file) && Path::new(file).extension().is_some_and(|e| e == ext);
     if !ok {
         return not_found();
     }
-    send_file(&dir.join(file)).await
+    send_file(&dir.join(file), headers).await
 }
 
-async fn web_file(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Response {
+async fn web_file(
+    State(site): State<Arc<Site>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, "only GET").into_response();
     }
@@ -165,7 +195,27 @@ async fn web_file(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Re
         debug!(path = uri.path(), "refused web path");
         return not_found();
     }
-    send_file(&site.web_root.join(path)).await
+    if let Some(root) = &site.web_root {
+        return send_file(&root.join(path), &headers).await;
+    }
+    match BuiltInClient::get(path) {
+        Some(file) => {
+            let body = match file.data {
+                std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+                std::borrow::Cow::Owned(v) => Bytes::from(v),
+            };
+            file_response(
+                content_type(Path::new(path)),
+                body,
+                &file.metadata.sha256_hash(),
+                &headers,
+            )
+        }
+        None => {
+            debug!(path, "no such file in the built-in web client");
+            not_found()
+        }
+    }
 }
 
 /// A file or folder name we are willing to serve: ASCII letters, digits, `-`, `_` and `.`,
@@ -177,24 +227,66 @@ fn safe_segment(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-async fn send_file(path: &Path) -> Response {
+/// A file from disk, read now (off the async threads) and hashed for its `ETag`.
+async fn send_file(path: &Path, headers: &HeaderMap) -> Response {
     let owned = path.to_owned();
-    let read = tokio::task::spawn_blocking(move || std::fs::read(owned))
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    let read = tokio::task::spawn_blocking(move || {
+        std::fs::read(owned).map(|bytes| {
+            let hash: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+            (bytes, hash)
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match read {
-        Ok(bytes) => {
-            let mut resp = with_type(content_type(path), bytes);
-            // The client is edited in place; make browsers revalidate instead of caching stale code.
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            resp
-        }
+        Ok((bytes, hash)) => file_response(content_type(path), bytes.into(), &hash, headers),
         Err(e) => {
             debug!(path = %path.display(), error = %e, "no such file");
             not_found()
         }
     }
+}
+
+/// A served file: its content type, an `ETag` from its hash, and `Cache-Control: no-cache`.
+/// The client's file names carry no version, so a cached copy may be used only after the
+/// server confirms it (`If-None-Match` → `304 Not Modified`, no body).
+fn file_response(
+    content_type: &'static str,
+    body: Bytes,
+    hash: &[u8; 32],
+    request: &HeaderMap,
+) -> Response {
+    let tag = etag(hash);
+    let fresh = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == tag);
+    let mut resp = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        with_type(content_type, body)
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, v);
+    }
+    resp
+}
+
+/// A strong entity tag: the first 16 bytes of the file's SHA-256, quoted.
+fn etag(hash: &[u8; 32]) -> String {
+    use std::fmt::Write;
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for b in &hash[..16] {
+        let _ = write!(tag, "{b:02x}");
+    }
+    tag.push('"');
+    tag
 }
 
 /// The content type for a file, by extension.
@@ -235,6 +327,38 @@ mod tests {
         for bad in ["", "..", ".", ".git", "a b", "a\\b", "%2e%2e", "a:b", "é"] {
             assert!(!safe_segment(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_built_in_client_has_the_page_and_its_modules() {
+        for file in [
+            "index.html",
+            "main.js",
+            "net.js",
+            "style.css",
+            "favicon.svg",
+        ] {
+            assert!(BuiltInClient::get(file).is_some(), "{file}");
+        }
+    }
+
+    #[test]
+    fn etags_are_quoted_hex_and_a_matching_if_none_match_is_not_modified() {
+        let hash: [u8; 32] = sha2::Sha256::digest(b"hello").into();
+        let tag = etag(&hash);
+        assert_eq!(tag, "\"2cf24dba5fb0a30e26e83b2ac5b9e29e\"");
+        let status = |inm: &str| {
+            let mut h = HeaderMap::new();
+            if !inm.is_empty() {
+                h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(inm).unwrap());
+            }
+            file_response("text/plain", Bytes::from_static(b"hello"), &hash, &h).status()
+        };
+        assert_eq!(status(""), StatusCode::OK);
+        assert_eq!(status("\"other\""), StatusCode::OK);
+        assert_eq!(status(&tag), StatusCode::NOT_MODIFIED);
+        assert_eq!(status(&format!("\"x\", W/{tag}")), StatusCode::NOT_MODIFIED);
+        assert_eq!(status("*"), StatusCode::NOT_MODIFIED);
     }
 
     #[test]

@@ -140,6 +140,14 @@ async fn start_storage<S: Store + Into<AnyStore>>(
     Ok((task, next, bans, any))
 }
 
+/// A path as the log shows it: absolute (from the working directory) when it is relative.
+fn shown(path: &std::path::Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_owned())
+        .display()
+        .to_string()
+}
+
 /// Loads assets, binds the listener and starts the world; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     config.validate()?;
@@ -152,7 +160,8 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         })?;
     let (map, content) = (assets.map, assets.content);
     info!(
-        map = %config.map_path().display(),
+        assets = %shown(&config.server.assets),
+        map = %shown(&config.map_path()),
         width = map.width,
         height = map.height,
         walkable = map.walkable_count(),
@@ -181,11 +190,19 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             )
         })?;
     let http_addr = http_listener.local_addr()?;
-    if !config.server.web_root.is_dir() {
-        warn!(
-            web_root = %config.server.web_root.display(),
+    match &config.server.web_root {
+        None => info!(
+            files = crate::http::built_in_client_files(),
+            "serving the web client built into the binary"
+        ),
+        Some(root) if root.is_dir() => info!(
+            web_root = %shown(root),
+            "serving the web client from server.web_root, read on each request"
+        ),
+        Some(root) => warn!(
+            web_root = %shown(root),
             "the web client folder (server.web_root) does not exist; the page will not load"
-        );
+        ),
     }
 
     let sim = config.sim();

@@ -98,7 +98,7 @@ async fn world_actions_reach_the_players() {
     assert_eq!(status, 200);
     ann.wait_for(
         "broadcast",
-        |e| matches!(e, ServerEvent::Info { text } if text == "[Server] maintenance soon"),
+        |e| matches!(e, ServerEvent::Announcement { text } if text == "maintenance soon"),
     )
     .await;
 

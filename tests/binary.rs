@@ -126,10 +126,21 @@ fn a_bad_config_is_refused_naming_the_key() {
     assert!(text.contains("listen"), "{text}");
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
-    let db_dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", db_dir.path().join("game.db").display());
+/// The binary running as a server, with its log lines (stdout) as they come. Dropping it
+/// kills the process if the test has not taken it.
+struct Running {
+    child: Option<std::process::Child>,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    /// Log lines read so far, up to the one with the HTTP address.
+    log: Vec<String>,
+    ws_addr: std::net::SocketAddr,
+    http_addr: std::net::SocketAddr,
+}
+
+/// Starts the binary in `cwd` on free loopback ports with the shipped assets and a temp
+/// database, and waits until it has logged both addresses.
+async fn start_binary(cwd: &std::path::Path, db_dir: &std::path::Path) -> Running {
+    let db = format!("sqlite://{}", db_dir.join("game.db").display());
     let mut child = Command::new(BIN)
         .args([
             "--ws-addr",
@@ -141,6 +152,7 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
             "--database",
             &db,
         ])
+        .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -154,20 +166,49 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
             let _ = lines_tx.send(line);
         }
     });
-    let addr = loop {
+    let field = |line: &str, key: &str| -> Option<std::net::SocketAddr> {
+        let rest = line.split(key).nth(1)?;
+        rest.split_whitespace().next()?.parse().ok()
+    };
+    let (mut ws_addr, mut log) = (None, Vec::new());
+    let http_addr = loop {
         let line = tokio::time::timeout(common::WAIT, lines.recv())
             .await
             .expect("log line")
             .expect("server running");
-        if let Some(rest) = line
-            .split("ws_addr=")
-            .nth(1)
-            .filter(|_| line.contains("listening"))
-        {
-            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        if line.contains("listening") {
+            ws_addr = field(&line, "ws_addr=");
+        }
+        let http = field(&line, "http_addr=");
+        log.push(line);
+        if let Some(http) = http {
+            break http;
         }
     };
-    let mut c = Client::connect(addr).await;
+    Running {
+        child: Some(child),
+        lines,
+        log,
+        ws_addr: ws_addr.expect("the WebSocket address is logged before the HTTP one"),
+        http_addr,
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
+    let db_dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut server = start_binary(repo, db_dir.path()).await;
+    let mut c = Client::connect(server.ws_addr).await;
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: Some("Visitor".into()),
@@ -177,11 +218,13 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
     match c.next().await {
         ServerEvent::Welcome { map, tick_rate, .. } => {
             assert_eq!(map.name, "emberfield");
+            assert_eq!(map.display_name, "Emberfield");
             assert!(map.width >= 128);
             assert_eq!(tick_rate, 20);
         }
         other => panic!("expected welcome, got {other:?}"),
     }
+    let mut child = server.child.take().unwrap();
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -197,7 +240,7 @@ async fn the_binary_serves_the_shipped_map_and_stops_gracefully_on_sigterm() {
         .unwrap();
     assert!(exit.success(), "exit status {exit}");
     let mut saw_complete = false;
-    while let Ok(Some(line)) = tokio::time::timeout(common::WAIT, lines.recv()).await {
+    while let Ok(Some(line)) = tokio::time::timeout(common::WAIT, server.lines.recv()).await {
         saw_complete |= line.contains("shutdown complete");
     }
     assert!(saw_complete, "no 'shutdown complete' log line");
@@ -249,4 +292,35 @@ fn promote_gives_an_account_a_role_or_says_why_not() {
             .role
     });
     assert_eq!(role, emberkeep_components::protocol::Role::Admin);
+}
+
+/// Issue 13, defect 7: `server.web_root` defaulted to `web` relative to the working
+/// directory, so a binary started anywhere but the repository answered 404 at `/`.
+#[tokio::test]
+async fn the_page_loads_when_the_binary_runs_outside_the_repository() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let server = start_binary(elsewhere.path(), elsewhere.path()).await;
+    let http = server.http_addr;
+    let page = common::http::get(http, "/").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.text().contains("<canvas id=\"world\"") && page.text().contains("main.js"),
+        "{}",
+        page.text()
+    );
+    let module = common::http::get(http, "/main.js").await;
+    assert_eq!(module.status, 200);
+    assert_eq!(
+        module.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(module.text().contains("import "), "{}", module.text());
+    // The start log says where the page and the content come from.
+    let log = server.log.join("\n");
+    assert!(log.contains("web client built into the binary"), "{log}");
+    assert!(log.contains(&format!("assets={ASSETS}")), "{log}");
 }

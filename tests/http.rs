@@ -1,86 +1,38 @@
-//! The HTTP side as a browser meets it: the web client's files with the right content types,
-//! where to connect, the health probe, the map and tileset, and no way out of the served
-//! folders. Requests are plain HTTP/1.1 written on a TCP socket.
+//! The HTTP side as a browser meets it: the web client's files (built in, or from a
+//! `server.web_root` folder) with the right content types and caching headers, where to
+//! connect, the health probe, the map and tileset, and no way out of the served folders.
+//! Requests are plain HTTP/1.1 written on a TCP socket.
 
 mod common;
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use common::http::{get, request};
 
-/// A parsed response: status code, lower-cased headers, body.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+const REPO_WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
 
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Sends one request with the path exactly as given (no normalisation) and reads the answer.
-async fn get(addr: SocketAddr, path: &str) -> Response {
-    request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n")).await
-}
-
-async fn request(addr: SocketAddr, head: &str) -> Response {
-    let io = async {
-        let mut s = TcpStream::connect(addr).await.expect("connect");
-        let req = format!("{head}Connection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).await.expect("write");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.expect("read");
-        raw
-    };
-    let raw = tokio::time::timeout(common::WAIT, io)
-        .await
-        .expect("HTTP answer in time");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Response {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-/// A test server whose web root is the repo's `web/` folder; returns it and its HTTP address.
+/// A test server serving the built-in web client; returns it and its HTTP address.
 async fn server() -> (common::TestServer, SocketAddr) {
-    let s = common::start(&[], |c| {
-        c.server.web_root = concat!(env!("CARGO_MANIFEST_DIR"), "/web").into();
-    })
-    .await;
+    serve_web_root(None).await
+}
+
+/// A test server serving the web client from `web_root` (or the built-in one for `None`).
+async fn serve_web_root(web_root: Option<&std::path::Path>) -> (common::TestServer, SocketAddr) {
+    let s = common::start(&[], |c| c.server.web_root = web_root.map(Into::into)).await;
     let http = s.handle.as_ref().expect("running").http_addr();
     (s, http)
 }
 
 #[tokio::test]
 async fn the_page_and_its_modules_are_served_with_their_content_types() {
-    let (s, http) = server().await;
+    for web_root in [None, Some(std::path::Path::new(REPO_WEB))] {
+        let (s, http) = serve_web_root(web_root).await;
+        page_and_modules(http).await;
+        s.shutdown().await;
+    }
+}
+
+async fn page_and_modules(http: SocketAddr) {
     let page = get(http, "/").await;
     assert_eq!(page.status, 200);
     assert_eq!(
@@ -98,6 +50,57 @@ async fn the_page_and_its_modules_are_served_with_their_content_types() {
         let r = get(http, path).await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type"), Some(kind), "{path}");
+        assert_eq!(r.body, std::fs::read(format!("{REPO_WEB}{path}")).unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_web_root_folder_is_served_instead_and_read_on_each_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index.html");
+    std::fs::write(&index, "<p>first</p>").unwrap();
+    let (s, http) = serve_web_root(Some(dir.path())).await;
+    let first = get(http, "/").await;
+    assert_eq!((first.status, first.text().as_str()), (200, "<p>first</p>"));
+    std::fs::write(&index, "<p>second</p>").unwrap();
+    let second = get(http, "/").await;
+    assert_eq!(
+        second.text(),
+        "<p>second</p>",
+        "edits show without a restart"
+    );
+    assert_ne!(first.header("etag"), second.header("etag"));
+    assert_eq!(
+        get(http, "/main.js").await.status,
+        404,
+        "no built-in fallback"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn served_files_carry_an_etag_and_an_unchanged_one_is_not_sent_again() {
+    let (s, http) = server().await;
+    for path in ["/main.js", "/", "/assets/maps/test.tmj"] {
+        let r = get(http, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
+        let tag = r.header("etag").expect("an ETag").to_string();
+        assert!(tag.len() > 2 && tag.starts_with('"') && tag.ends_with('"'));
+        let again = request(
+            http,
+            &format!("GET {path} HTTP/1.1\r\nHost: {http}\r\nIf-None-Match: {tag}\r\n"),
+        )
+        .await;
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.body.is_empty(), "{path}");
+        assert_eq!(again.header("etag"), Some(tag.as_str()));
+        let stale = request(
+            http,
+            &format!("GET {path} HTTP/1.1\r\nHost: {http}\r\nIf-None-Match: \"old\"\r\n"),
+        )
+        .await;
+        assert_eq!((stale.status, stale.body.len()), (200, r.body.len()));
     }
     s.shutdown().await;
 }
@@ -165,7 +168,14 @@ async fn the_map_and_tileset_come_from_the_assets_folder_and_nothing_else_does()
 
 #[tokio::test]
 async fn path_traversal_is_refused() {
-    let (s, http) = server().await;
+    for web_root in [None, Some(std::path::Path::new(REPO_WEB))] {
+        let (s, http) = serve_web_root(web_root).await;
+        no_way_out(http).await;
+        s.shutdown().await;
+    }
+}
+
+async fn no_way_out(http: SocketAddr) {
     for path in [
         "/../Cargo.toml",
         "/../../etc/passwd",
@@ -185,7 +195,6 @@ async fn path_traversal_is_refused() {
         );
         assert!(!r.text().contains("[package]"), "{path} leaked a file");
     }
-    s.shutdown().await;
 }
 
 #[tokio::test]

@@ -739,7 +739,10 @@ def map_json(w, collision):
     next_object = len(spawns) + len(zones) + len(mob_spawns) + 1
     return {"compressionlevel": -1, "height": H, "infinite": False, "layers": layers,
             "nextlayerid": len(layers) + 1, "nextobjectid": next_object,
-            "orientation": "orthogonal", "renderorder": "right-down",
+            "orientation": "orthogonal",
+            # What players are told the map is called (welcome.map.display_name).
+            "properties": [{"name": "display_name", "type": "string", "value": "Emberfield"}],
+            "renderorder": "right-down",
             "tiledversion": "1.10.2", "tileheight": TILE, "tilewidth": TILE,
             "tilesets": [{"columns": COLUMNS, "firstgid": 1, "image": "../tilesets/terrain.png",
                           "imageheight": TILE * len(TILE_TYPES) // COLUMNS,

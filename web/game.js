@@ -14,6 +14,8 @@ const MAX_PENDING_STEPS = 3; // predicted steps the server has not confirmed yet
 const ATTACK_RANGE = 1;
 const FLOATER_MS = 1200;
 const CONFIRM_TIMEOUT_MS = 1500; // a step neither confirmed nor refused by then was dropped
+/** Which entity a click means when several are under it: lowest first. */
+const CLICK_RANK = { mob: 0, item: 1, npc: 2, player: 3 };
 
 export class Game {
   /** `hooks.log(channel, text, cls)`, `hooks.changed(what)`, `hooks.send(msg)`. */
@@ -399,15 +401,26 @@ export class Game {
     if (this.tryStep(next.x, next.y, now)) this.path.shift();
   }
 
-  /** The entity a tile click means: a living mob first, then an item, then anyone. */
-  entityAt(x, y) {
+  /**
+   * The entity a click at map point (px, py) (in tiles, fractional) means. Each entity is hit
+   * on the tile the server has it on and where it is drawn now (a mob mid-step is drawn
+   * between two tiles, half a second for a slow walker). A living mob wins over an item, so a
+   * mob standing or walking over loot is attacked, not looted; then items, NPCs, players,
+   * the dead. Among equals the one drawn nearest the point.
+   */
+  entityAt(px, py, now) {
+    const tx = Math.floor(px);
+    const ty = Math.floor(py);
     let best = null;
-    const rank = { mob: 0, item: 1, npc: 2, player: 3 };
     for (const e of this.entities.values()) {
-      if (e.x !== x || e.y !== y || e.id === this.me?.id) continue;
-      if (!best || (rank[e.kind] ?? 9) < (rank[best.kind] ?? 9)) best = e;
+      if (e.id === this.me?.id) continue;
+      const p = renderPos(e, now);
+      const d = Math.max(Math.abs(px - p.x - 0.5), Math.abs(py - p.y - 0.5));
+      if (d > 0.5 && (e.x !== tx || e.y !== ty)) continue;
+      const rank = e.dead ? 4 : (CLICK_RANK[e.kind] ?? 4);
+      if (!best || rank < best.rank || (rank === best.rank && d < best.d)) best = { e, rank, d };
     }
-    return best;
+    return best ? best.e : null;
   }
 }
 

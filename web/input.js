@@ -79,17 +79,21 @@ export function bindInput(ctx) {
   window.addEventListener("blur", () => (held.length = 0));
 
   canvas.addEventListener("mousemove", (e) => {
-    renderer.hoverTile = renderer.screenToTile(e.offsetX, e.offsetY);
-    const hit = game.entityAt(renderer.hoverTile.x, renderer.hoverTile.y);
+    const at = renderer.screenToWorld(e.offsetX, e.offsetY);
+    renderer.hoverTile = { x: Math.floor(at.x), y: Math.floor(at.y) };
+    const hit = game.entityAt(at.x, at.y, performance.now());
     canvas.style.cursor = hit?.kind === "mob" ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
   });
   canvas.addEventListener("mouseleave", () => (renderer.hoverTile = null));
   canvas.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !ctx.inWorld() || !game.map) return;
     document.activeElement?.blur?.();
-    const tile = renderer.screenToTile(e.offsetX, e.offsetY);
-    renderer.clickMarker = { ...tile, t0: performance.now() };
-    const hit = game.entityAt(tile.x, tile.y);
+    const at = renderer.screenToWorld(e.offsetX, e.offsetY);
+    const tile = { x: Math.floor(at.x), y: Math.floor(at.y) };
+    const now = performance.now();
+    renderer.clickMarker = { ...tile, t0: now };
+    // A living mob under the cursor is attacked even when loot lies there too.
+    const hit = game.entityAt(at.x, at.y, now);
     if (hit?.kind === "mob" && !hit.dead) game.attack(hit.id);
     else if (hit?.kind === "item") game.pickup(hit.id);
     else if (game.map.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);

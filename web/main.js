@@ -113,6 +113,10 @@ function handle(ev) {
     case "pong":
       if (ev.nonce === session.pingSent) screens.ping(now - session.pingSent);
       return;
+    case "announcement":
+      screens.announce(ev.text);
+      hud.log("system", `[Server] ${ev.text}`, "announce");
+      return;
     case "error":
       if (sessionError(ev)) return;
       break;
@@ -134,7 +138,7 @@ function enterWorld(ev, now) {
   if (session.intent.kind === "guest") observer.setRole(null);
   game.apply(ev, now);
   hud.inGame(true);
-  hud.log("system", `Welcome to ${ev.map.name}, ${ev.name}.`, "good");
+  hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
   ping();
   if (!game.map || game.map.name !== ev.map.name) {
     const name = ev.map.name;
@@ -244,13 +248,22 @@ function guestsOnly() {
   return { version: PROTOCOL_VERSION, guests: true, accounts: false, classes: [] };
 }
 
+/**
+ * Leave (toolbar) and Log out (character screen): an account logs out (the server's
+ * `logged_out` brings back the login card); a guest, or an account whose socket is down,
+ * leaves here and reconnects to the start screen.
+ */
 function logout() {
-  if (session.account) conn.send({ type: "logout" });
-  else {
-    leaveWorld();
-    session.intent = { kind: "account" };
-    conn.restart();
+  if (session.account && conn.send({ type: "logout" })) return;
+  if (session.account) {
+    saveToken(null);
+    session.account = null;
+    observer.setRole(null);
   }
+  leaveWorld();
+  session.dropped = false;
+  session.intent = { kind: "account" };
+  conn.restart();
 }
 
 // ------------------------------------------------------------------ connection
@@ -344,6 +357,7 @@ async function boot() {
   hud.onToggle = (name, on) => {
     if (name === "observer") observer.setActive(on);
   };
+  document.getElementById("leave-button").addEventListener("click", () => logout());
   pollInput = bindInput({ game, renderer, hud, observer, send: (m) => conn.send(m), inWorld: () => session.inWorld });
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);

@@ -57,12 +57,12 @@ export class Renderer {
     };
   }
 
-  /** The tile under a screen (CSS pixel) position. */
-  screenToTile(sx, sy) {
+  /** The map point under a screen (CSS pixel) position, in (fractional) tiles. */
+  screenToWorld(sx, sy) {
     const t = this.tile;
     return {
-      x: Math.floor((sx + this.cam.x - this.viewW / 2) / t),
-      y: Math.floor((sy + this.cam.y - this.viewH / 2) / t),
+      x: (sx + this.cam.x - this.viewW / 2) / t,
+      y: (sy + this.cam.y - this.viewH / 2) / t,
     };
   }
 

@@ -1,6 +1,6 @@
 // The screens before and around play: connection status in the top bar, the banner for
-// reconnects, the login / register / guest card, character select and create, and the
-// message shown when the server refuses us. The HUD and panels are in hud.js.
+// reconnects, staff announcements, the login / register / guest card, character select and
+// create, and the message shown when the server refuses us. The HUD and panels are in hud.js.
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +19,9 @@ export function el(tag, attrs = {}, ...children) {
   }
   return e;
 }
+
+/** How long a staff announcement stays up unless dismissed. */
+const ANNOUNCEMENT_MS = 20_000;
 
 const STATUS_WORDS = {
   connecting: "connecting…",
@@ -39,6 +42,8 @@ export class Screens {
     this.body = $("screen-body");
     this.tab = null;
     this.info = null;
+    this.announcementTimer = 0;
+    $("announcement-close").addEventListener("click", () => this.announce(null));
   }
 
   /** Connection status, protocol version and latency in the top bar. */
@@ -62,6 +67,14 @@ export class Screens {
     b.hidden = !text;
     b.textContent = text || "";
     b.classList.toggle("error", error);
+  }
+
+  /** A staff announcement over the game (replacing any earlier one); null hides it. */
+  announce(text) {
+    clearTimeout(this.announcementTimer);
+    $("announcement-text").textContent = text || "";
+    $("announcement").hidden = !text;
+    if (text) this.announcementTimer = setTimeout(() => this.announce(null), ANNOUNCEMENT_MS);
   }
 
   hide() {

@@ -37,7 +37,11 @@ impl Zone {
 /// The playable map: dimensions, which tiles block movement, spawn points and zones.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct TileMap {
+    /// The map's file id (`<assets>/maps/<name>.tmj`); clients load the map by it.
     pub name: String,
+    /// What players are told the map is called (the map's `display_name` property in Tiled,
+    /// or else its file id).
+    pub display_name: String,
     pub width: i32,
     pub height: i32,
     /// Row-major, `width * height` bits; a set bit blocks movement. (Bits, not bools: a
@@ -57,8 +61,10 @@ impl TileMap {
         let len = (width.max(0) as usize) * (height.max(0) as usize);
         let blocks =
             (width.max(0) as usize).div_ceil(BLOCK) * (height.max(0) as usize).div_ceil(BLOCK);
+        let name = name.into();
         TileMap {
-            name: name.into(),
+            display_name: name.clone(),
+            name,
             width,
             height,
             blocked: vec![0; len.div_ceil(64)],

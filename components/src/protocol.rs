@@ -171,7 +171,10 @@ impl EntityKind {
 /// The map as announced in `welcome`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapInfo {
+    /// The map's file id: the client loads `/assets/maps/<name>.tmj`.
     pub name: String,
+    /// What to call the map when talking to the player.
+    pub display_name: String,
     pub width: i32,
     pub height: i32,
 }
@@ -333,6 +336,9 @@ pub enum ServerEvent {
     LevelUp { id: u64, level: u32 },
     /// Text for you: answers to text commands, notices.
     Info { text: String },
+    /// A message from the staff to everyone online (the admin API's broadcast); clients show
+    /// it prominently, not only in the log.
+    Announcement { text: String },
 }
 
 /// An item as clients see it.

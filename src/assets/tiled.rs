@@ -48,6 +48,8 @@ struct TmjMap {
     orientation: String,
     #[serde(default)]
     layers: Vec<TmjLayer>,
+    #[serde(default)]
+    properties: Vec<TmjProperty>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +194,20 @@ pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
         );
     }
     let mut map = TileMap::open(name, raw.width, raw.height);
+    if let Some(p) = raw.properties.iter().find(|p| p.name == "display_name") {
+        match p.value.as_str().map(str::trim) {
+            Some(shown) if !shown.is_empty() => map.display_name = shown.to_string(),
+            _ => {
+                return fail(
+                    "map",
+                    format!(
+                        "map property \"display_name\" must be a non-empty string (the name players see), got {}",
+                        p.value
+                    ),
+                );
+            }
+        }
+    }
     let mut spawn_areas = Vec::new();
     let mut found_collision = false;
     let mut layers: Vec<&TmjLayer> = Vec::new();
@@ -450,6 +466,27 @@ mod tests {
             let town = m.zone_at(Tile { x: 1, y: 1 }).unwrap();
             assert!(town.safe && town.name == "Town");
             assert!(m.zone_at(Tile { x: 3, y: 2 }).is_none());
+        }
+    }
+
+    #[test]
+    fn the_display_name_comes_from_the_map_property_or_else_the_file_id() {
+        let mut raw: Value = serde_json::from_str(&map_json(json!(vec![0; 12]), "type")).unwrap();
+        assert_eq!(parse("t", &raw.to_string()).unwrap().map.display_name, "t");
+        raw["properties"] =
+            json!([{"name": "display_name", "type": "string", "value": "The Old Vale"}]);
+        let m = parse("vale", &raw.to_string()).unwrap().map;
+        assert_eq!(
+            (m.name.as_str(), m.display_name.as_str()),
+            ("vale", "The Old Vale")
+        );
+        for bad in [json!(""), json!(3)] {
+            raw["properties"] = json!([{"name": "display_name", "value": bad}]);
+            let (where_, reason) = parse("t", &raw.to_string()).unwrap_err();
+            assert!(
+                where_ == "map" && reason.contains("display_name"),
+                "{reason}"
+            );
         }
     }
 

@@ -791,6 +791,7 @@ fn welcome(world: &World, e: Entity) -> ServerEvent {
         y: tile.y,
         map: MapInfo {
             name: map.name.clone(),
+            display_name: map.display_name.clone(),
             width: map.width,
             height: map.height,
         },

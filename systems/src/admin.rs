@@ -9,7 +9,7 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mob, MobSpawner};
 use emberkeep_components::net::{AdminAction, AdminResults};
 use emberkeep_components::persist::{AccountCharacter, Auth};
-use emberkeep_components::protocol::{CloseReason, ServerEvent};
+use emberkeep_components::protocol::{CloseReason, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{
     Connection, DisplayName, NetId, NetIndex, Outgoing, Player, Position, Tick,
@@ -127,16 +127,15 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             Ok(json!({"muted": name, "minutes": minutes}))
         }
         AdminAction::Broadcast { text } => {
-            let event = ServerEvent::Info {
-                text: format!("[Server] {text}"),
-            };
-            let mut q = world.query_filtered::<Entity, With<Outgoing>>();
-            let all: Vec<Entity> = q.iter(world).collect();
-            for e in &all {
-                crate::send_to(world, *e, &event);
+            // Encoded once, copied into every connection's queue.
+            let json = encode_event(&ServerEvent::Announcement { text: text.clone() });
+            let mut sent = 0;
+            for mut out in world.query::<&mut Outgoing>().iter_mut(world) {
+                out.push(&json);
+                sent += 1;
             }
             audit(world, ACTOR, "broadcast", "everyone", text);
-            Ok(json!({"sent_to": all.len()}))
+            Ok(json!({"sent_to": sent}))
         }
         AdminAction::Teleport { name, x, y } => {
             let e = named(world, &name)?;

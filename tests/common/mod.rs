@@ -2,6 +2,8 @@
 //! client that waits for events with a timeout instead of sleeping.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod http;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;

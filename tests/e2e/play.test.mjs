@@ -3,8 +3,10 @@
 // page, enter (guest, and an account when the server offers accounts), walk with the keyboard,
 // click a mob and fight it until its hp bar drops, chat, and come back by itself after the
 // server restarts or drops the socket; an admin gets the observer view; an outdated page is
-// told why it is refused. Any console error or page error fails the test. Screenshots go to
-// target/e2e/ (play.png is the main one).
+// told why it is refused. Then the defects of issue 13: the welcome line names the map by its
+// display name, Leave leaves, a click on a mob over loot attacks it, a staff broadcast is a
+// banner. Any console error or page error fails the test. Screenshots go to target/e2e/
+// (play.png is the main one).
 //
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/
 
@@ -15,7 +17,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
-import { REPO, WORLD, promoteToAdmin, startServer, stopServer, writeTestWorld } from "./server.mjs";
+import { DUMMY, REPO, WORLD, admin, promoteToAdmin, startServer, stopServer, writeTestWorld } from "./server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "target", "e2e");
@@ -64,6 +66,11 @@ async function openPage(label, prepare = async () => {}) {
   return page;
 }
 
+/** A page with no stored session token (an earlier test may have left one): a first visit. */
+function openFreshPage(label) {
+  return openPage(label, (p) => p.addInitScript(() => localStorage.removeItem("emberkeep.token")));
+}
+
 function assertNoProblems() {
   assert.deepEqual(problems, [], "the page logged errors");
 }
@@ -74,6 +81,44 @@ const self = (page) => page.evaluate(() => {
   const me = g.self;
   return me && { id: me.id, x: me.x, y: me.y, hp: me.hp, pending: g.pending };
 });
+
+/** Enters the world as a guest called `name`. */
+async function enterAsGuest(page, name) {
+  await page.waitForSelector("[data-tab=guest]");
+  await page.click("[data-tab=guest]");
+  await page.fill("#guest-name", name);
+  await page.click("#guest-submit");
+  await waitInWorld(page);
+}
+
+/** Clicks a tile on the canvas (its centre). */
+async function clickTile(page, x, y) {
+  const at = await page.evaluate(([tx, ty]) => window.emberkeep.tileToScreen(tx, ty), [x, y]);
+  await page.mouse.click(at.x, at.y);
+}
+
+/** Walks to a tile by clicking it, and waits until the server has confirmed every step. */
+async function walkTo(page, x, y) {
+  await clickTile(page, x, y);
+  await page.waitForFunction(
+    ([tx, ty]) => {
+      const g = window.emberkeep.game;
+      return g.self.x === tx && g.self.y === ty && g.pending === 0;
+    },
+    [x, y],
+  );
+}
+
+/** The first entity in view matching `props` (e.g. {kind: "item"}), once there is one. */
+async function waitForEntity(page, props) {
+  const handle = await page.waitForFunction((want) => {
+    const found = [...window.emberkeep.game.entities.values()].find((e) =>
+      Object.entries(want).every(([k, v]) => e[k] === v),
+    );
+    return found && { id: found.id, x: found.x, y: found.y };
+  }, props);
+  return handle.jsonValue();
+}
 
 async function waitInWorld(page, welcomes = 1) {
   await page.waitForFunction((n) => window.emberkeep.session.welcomes >= n && window.emberkeep.mapReady, welcomes);
@@ -157,11 +202,7 @@ after(async () => {
 
 test("a guest walks, fights a mob, chats, and comes back after a server restart", { timeout: 100_000 }, async () => {
   const page = await openPage("guest");
-  await page.waitForSelector("[data-tab=guest]");
-  await page.click("[data-tab=guest]");
-  await page.fill("#guest-name", "Tester");
-  await page.click("#guest-submit");
-  await waitInWorld(page);
+  await enterAsGuest(page, "Tester");
   step("guest in the world");
   assert.equal(await page.textContent("#proto"), "protocol v1");
   const me = await self(page);
@@ -240,6 +281,112 @@ test("an account registers, plays, resumes after a drop, and as admin observes",
   const players = await page.$$eval("#obs-players li", (lis) => lis.map((l) => l.textContent));
   assert.ok(players.some((p) => p.includes("Heroine")), `the observer lists players in view: ${players}`);
   await page.screenshot({ path: join(ARTIFACTS, "observer.png") });
+  assertNoProblems();
+  await page.close();
+});
+
+test("the welcome line names the map by its display name, not its file id", { timeout: 30_000 }, async () => {
+  const page = await openFreshPage("welcome");
+  await enterAsGuest(page, "Greeted");
+  const welcome = await page.waitForSelector("#chat-log .line.good");
+  assert.equal(await welcome.textContent(), `Welcome to ${WORLD.displayName}, Greeted.`);
+  assertNoProblems();
+  await page.close();
+});
+
+test("the Leave button leaves: a guest to the start screen, an account to the login card", { timeout: 60_000 }, async () => {
+  const page = await openFreshPage("leaver");
+  await enterAsGuest(page, "Leaver");
+  await page.click("#leave-button");
+  await page.waitForSelector("#guest-submit");
+  await page.waitForSelector("#hud", { state: "hidden" });
+  assert.equal(await page.evaluate(() => window.emberkeep.session.inWorld), false);
+  step("a guest left");
+
+  const user = `leave${Date.now() % 1_000_000}`;
+  await page.click("[data-tab=register]");
+  await page.fill("#username", user);
+  await page.fill("#password", "correct horse battery");
+  await page.click("#account-submit");
+  await page.waitForSelector("#char-list");
+  await page.fill("#new-char-name", "Wanderer");
+  await page.click("#char-list + form button[type=submit]");
+  await page.click("#char-list li button.primary");
+  await waitInWorld(page, 2);
+  await page.click("#leave-button");
+  // The server's `logged_out` brings back the login card; the session token is gone.
+  await page.waitForSelector("#account-submit");
+  await page.waitForSelector("#toolbar", { state: "hidden" });
+  assert.equal(await page.evaluate(() => localStorage.getItem("emberkeep.token")), null);
+  step("an account logged out");
+  assertNoProblems();
+  await page.close();
+});
+
+test("a click on a mob standing on loot attacks the mob instead of picking the loot up", { timeout: 60_000 }, async () => {
+  const page = await openFreshPage("looter");
+  await enterAsGuest(page, "Looter");
+  // West of the spawn: the rat, leashed to its home at (13, 10), never comes this far.
+  const loot = { x: 2, y: 10 };
+  await walkTo(page, loot.x, loot.y);
+  await admin(server, world, "give", { name: "Looter", item: "rusty_sword", count: 1 });
+  const sword = await page.waitForFunction(() => window.emberkeep.game.inventory.items.find((i) => i.item === "rusty_sword")?.id);
+  await page.keyboard.press("KeyI");
+  await page.click(`#inv-list li[data-item="${await sword.jsonValue()}"] button[title=Drop]`);
+  await page.keyboard.press("KeyI");
+  const item = await waitForEntity(page, { kind: "item", x: loot.x, y: loot.y });
+  await walkTo(page, loot.x + 1, loot.y);
+  await admin(server, world, "spawn", { mob: DUMMY.id, x: loot.x, y: loot.y, count: 1 });
+  const dummy = await waitForEntity(page, { name: DUMMY.name });
+  assert.deepEqual([dummy.x, dummy.y], [loot.x, loot.y], "the dummy stands on the loot");
+  step("a mob stands on loot");
+
+  // A click on that tile attacks the dummy; the server swings at it (a hit or a miss floats
+  // up over it) and the loot stays on the ground.
+  await clickTile(page, loot.x, loot.y);
+  assert.deepEqual(await page.evaluate(() => window.emberkeep.game.goal), { kind: "attack", id: dummy.id });
+  await page.waitForFunction((id) => window.emberkeep.game.floaters.some((f) => f.id === id), dummy.id);
+  await page.waitForFunction((name) => document.getElementById("target-name").textContent.startsWith(name), DUMMY.name);
+  assert.ok(await page.evaluate((id) => window.emberkeep.game.entities.has(id), item.id), "the loot is still there");
+  step("the click attacked the mob");
+
+  // A mob walking over loot: the step arrives (the same code path as a server `move`) and in
+  // the same instant the player clicks where it is drawn, still on the loot's tile.
+  await page.keyboard.press("Escape");
+  const goal = await page.evaluate(
+    ([id, x, y]) => {
+      const { game, renderer, tileToScreen } = window.emberkeep;
+      game.apply({ type: "move", id, x, y: y + 1 }, performance.now());
+      const at = tileToScreen(x, y);
+      renderer.canvas.dispatchEvent(new MouseEvent("mousedown", { button: 0, clientX: at.x, clientY: at.y, bubbles: true }));
+      const chosen = game.goal;
+      game.apply({ type: "move", id, x, y }, performance.now()); // back where the server has it
+      return chosen;
+    },
+    [dummy.id, loot.x, loot.y],
+  );
+  assert.deepEqual(goal, { kind: "attack", id: dummy.id }, "a mob drawn over loot mid-step is attacked");
+  assert.ok(await page.evaluate((id) => window.emberkeep.game.entities.has(id), item.id), "the loot is still there");
+  assertNoProblems();
+  await page.close();
+});
+
+test("a staff broadcast shows as a banner over the game", { timeout: 30_000 }, async () => {
+  const page = await openFreshPage("listener");
+  await enterAsGuest(page, "Listener");
+  const text = "The server restarts in 5 minutes: finish your fights.";
+  const answer = await admin(server, world, "broadcast", { text });
+  assert.ok(answer.sent_to >= 1, JSON.stringify(answer));
+  await page.waitForSelector("#announcement:not([hidden])");
+  assert.equal(await page.textContent("#announcement-text"), text);
+  // Also kept in the log, for whoever looks away.
+  await page.waitForFunction(
+    (line) => [...document.querySelectorAll("#chat-log .line.announce")].some((l) => l.textContent === line),
+    `[Server] ${text}`,
+  );
+  await page.screenshot({ path: join(ARTIFACTS, "announcement.png") });
+  await page.click("#announcement-close");
+  await page.waitForSelector("#announcement", { state: "hidden" });
   assertNoProblems();
   await page.close();
 });

@@ -2,9 +2,10 @@
 // running on it. Every wait has a deadline; every process started here can be stopped.
 
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -32,11 +33,18 @@ const TILE_TYPES = [
 ];
 
 /** The test map's layout: where the player starts and where the mob lives. */
-export const WORLD = { width: 36, height: 24, spawn: { x: 8, y: 10 }, mob: { x: 13, y: 10 } };
+export const WORLD = {
+  width: 36,
+  height: 24,
+  spawn: { x: 8, y: 10 },
+  mob: { x: 13, y: 10 },
+  displayName: "Sunny Meadow",
+};
 
 /**
  * A 36 x 24 meadow walled in stone, with a road, a pond and a few trees; players start at
- * (8, 10) and one `rat` (from the shipped mobs.toml) lives five tiles east of them.
+ * (8, 10) and one `rat` (from the shipped mobs.toml) lives five tiles east of them. The file
+ * is `meadow.tmj`; players are told it is the "Sunny Meadow".
  */
 export function testMap() {
   const { width: w, height: h, spawn, mob } = WORLD;
@@ -70,6 +78,7 @@ export function testMap() {
   return {
     width: w, height: h, tilewidth: 32, tileheight: 32, orientation: "orthogonal",
     renderorder: "right-down", infinite: false, type: "map", version: "1.10",
+    properties: [{ name: "display_name", type: "string", value: WORLD.displayName }],
     layers: [
       layer(1, "ground", ground),
       layer(2, "decor", decor),
@@ -95,8 +104,31 @@ export function testMap() {
 }
 
 /**
- * A temp folder with the test map, the repo's tileset and content files, a config file
- * pointing at them, and the database the server creates there.
+ * A mob for the tests only (added to the copied mobs.toml): hostile, so a click attacks it,
+ * but it never moves and does no harm, so it stays where the admin API spawns it.
+ */
+export const DUMMY = { id: "training_dummy", name: "Training Dummy" };
+const DUMMY_TOML = `
+[${DUMMY.id}]
+name = "${DUMMY.name}"
+level = 1
+hp = 1000
+attack = 0
+defense = 0
+xp = 1
+hostile = true
+leash_range = 1
+wander_radius = 0
+move_every_ticks = 20
+attack_cooldown_ticks = 40
+respawn_ticks = 600
+`;
+
+/**
+ * A temp folder with the test map, the repo's tileset and content files (plus the training
+ * dummy), a config file pointing at them with an admin API token, and the database the
+ * server creates there. No `web_root`: the page is the client built into the binary, as
+ * shipped.
  */
 export function writeTestWorld() {
   const dir = mkdtempSync(join(tmpdir(), "emberkeep-e2e-"));
@@ -108,13 +140,15 @@ export function writeTestWorld() {
   for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml"))) {
     copyFileSync(join(REPO, "assets", f), join(assets, f));
   }
+  appendFileSync(join(assets, "mobs.toml"), DUMMY_TOML);
+  const adminToken = randomBytes(16).toString("hex");
   const config = join(dir, "emberkeep.toml");
   writeFileSync(
     config,
     [
       "[server]",
       `assets = ${JSON.stringify(assets)}`,
-      `web_root = ${JSON.stringify(join(REPO, "web"))}`,
+      `admin_token = ${JSON.stringify(adminToken)}`,
       `database = ${JSON.stringify(`sqlite://${join(dir, "e2e.db")}`)}`,
       "stats_interval_secs = 0",
       "[world]",
@@ -122,16 +156,30 @@ export function writeTestWorld() {
       "",
     ].join("\n"),
   );
-  return { dir, assets, config, database: join(dir, "e2e.db") };
+  return { dir, assets, config, database: join(dir, "e2e.db"), adminToken };
+}
+
+/** Calls the admin API (docs/admin-api.md) with the test world's token; returns the JSON. */
+export async function admin(server, world, path, body) {
+  const resp = await fetch(new URL(`admin/${path}`, server.url), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${world.adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const answer = await resp.json();
+  if (!resp.ok) throw new Error(`POST /admin/${path} ${JSON.stringify(body)}: ${resp.status} ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 /**
- * Starts the server binary and resolves once it has logged both listening addresses.
+ * Starts the server binary in the config file's folder (outside the repository, as an
+ * installed server runs) and resolves once it has logged both listening addresses.
  * `ws` and `http` are addresses to bind ("127.0.0.1:0" for any free port).
  */
 export async function startServer({ config, ws = "127.0.0.1:0", http = "127.0.0.1:0", timeoutMs = 15_000 }) {
   const child = spawn(serverBinary(), ["--config", config, "--ws-addr", ws, "--http-addr", http], {
-    cwd: REPO,
+    cwd: dirname(config),
     env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -119,6 +119,7 @@ mod tests {
                 y: -3,
                 map: MapInfo {
                     name: "m".into(),
+                    display_name: "M".into(),
                     width: 160,
                     height: 150,
                 },
