@@ -65,25 +65,10 @@ impl TestServer {
 
 /// `/status.json` of a running test server, read over real HTTP.
 pub async fn status_json(server: &TestServer) -> serde_json::Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let http = server.handle.as_ref().expect("running").http_addr();
-    let io = async {
-        let mut s = TcpStream::connect(http).await.expect("connect to HTTP");
-        let req = format!("GET /status.json HTTP/1.1\r\nHost: {http}\r\nConnection: close\r\n\r\n");
-        s.write_all(req.as_bytes()).await.expect("write");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.expect("read");
-        raw
-    };
-    let raw = tokio::time::timeout(WAIT, io)
-        .await
-        .expect("HTTP answer in time");
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("/status.json is not JSON ({e}): {raw}"))
+    let addr = server.handle.as_ref().expect("running").http_addr();
+    let answer = http::get(addr, "/status.json").await;
+    serde_json::from_slice(&answer.body)
+        .unwrap_or_else(|e| panic!("/status.json is not JSON ({e}): {}", answer.text()))
 }
 
 /// Polls `/status.json` until `done` holds, for at most `limit`; returns the last status.
