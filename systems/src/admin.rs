@@ -129,10 +129,10 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
         AdminAction::Broadcast { text } => {
             // Encoded once, copied into every connection's queue.
             let json = encode_event(&ServerEvent::Announcement { text: text.clone() });
-            let mut sent = 0;
+            let mut sent: usize = 0;
             for mut out in world.query::<&mut Outgoing>().iter_mut(world) {
                 out.push(&json);
-                sent += 1;
+                sent = sent.saturating_add(1);
             }
             audit(world, ACTOR, "broadcast", "everyone", text);
             Ok(json!({"sent_to": sent}))
