@@ -296,6 +296,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         token: config.server.admin_token.clone().filter(|t| !t.is_empty()),
         assets: config.server.assets.clone(),
         map: config.world.map.clone(),
+        tick_rate: config.world.tick_rate,
     };
     let routes = crate::http::router(site).merge(crate::admin::router(api));
     let http_task = tokio::spawn(crate::http::serve_router(
