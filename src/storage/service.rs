@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use emberkeep_components::limits::{MAX_SANCTION_MINUTES, sanction_minutes_problem};
 use emberkeep_components::net::WorldInput;
 use emberkeep_components::persist::{SaveBatch, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ErrorCode, Role};
@@ -452,7 +453,7 @@ async fn character_request<S: Store>(
             minutes,
             by,
         } => {
-            let until = minutes.map(|m| now_secs() + m * 60);
+            let until = minutes.map(|m| ban_until(now_secs(), m, &account));
             let ban = super::BanRecord {
                 target: super::BanTarget::Account(account.clone()),
                 reason,
@@ -481,6 +482,19 @@ async fn character_request<S: Store>(
         },
         _ => None,
     }
+}
+
+/// When a ban of `minutes` given at `now` ends. The world checks the range before asking;
+/// an out-of-range length is held to the longest sanction here too, and the arithmetic
+/// saturates, so no input overflows.
+fn ban_until(now: u64, minutes: u64, account: &str) -> u64 {
+    let minutes = if let Some(problem) = sanction_minutes_problem(minutes) {
+        warn!(%account, %problem, "ban length out of range; using the nearest allowed");
+        minutes.clamp(1, MAX_SANCTION_MINUTES)
+    } else {
+        minutes
+    };
+    now.saturating_add(minutes.saturating_mul(60))
 }
 
 /// Writes a batch, retrying with backoff; reports a lasting failure.
@@ -532,6 +546,30 @@ mod tests {
             failures_per_ip: 5,
             lockout: Duration::from_secs(300),
         }
+    }
+
+    /// A ban of u64::MAX minutes from the world used to overflow `now + m * 60` (a panic in
+    /// a debug build, a ban in the past in release); now it is held to the longest sanction.
+    #[tokio::test]
+    async fn a_huge_ban_duration_from_the_world_is_stored_bounded_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::SqliteStore::open(&dir.path().join("db")).unwrap();
+        let request = StorageRequest::BanAccount {
+            account: "ann".into(),
+            reason: "test".into(),
+            minutes: Some(u64::MAX),
+            by: "gm".into(),
+        };
+        assert!(
+            character_request(&store, request, &settings())
+                .await
+                .is_none()
+        );
+        let bans = store.bans().await.unwrap();
+        let until = bans[0].until.expect("a timed ban");
+        let expected = now_secs() + MAX_SANCTION_MINUTES * 60;
+        assert!(until.abs_diff(expected) <= 5, "{until} vs {expected}");
+        assert!(bans[0].active(now_secs()));
     }
 
     #[test]
