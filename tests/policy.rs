@@ -100,6 +100,32 @@ async fn sustained_flooding_closes_the_connection_with_a_reason() {
 }
 
 #[tokio::test]
+async fn ping_flood_is_rate_limited() {
+    let server = start(&[], |c| {
+        c.server.msg_rate_per_sec = 5.0;
+        c.server.msg_burst = 5.0;
+        c.server.flood_drops = 20;
+    })
+    .await;
+    let mut bystander = Client::join(server.addr, "Calm").await;
+    let mut c = Client::join(server.addr, "Pinger").await;
+    for n in 0..200u32 {
+        let frame = tokio_tungstenite::tungstenite::Message::Ping(n.to_be_bytes().to_vec().into());
+        futures_util::SinkExt::send(&mut c.ws, frame).await.unwrap();
+    }
+    match c.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(
+            u16::from(f.code) == 1008 && f.reason.contains("flooding"),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(common::stat(&server, |s| &s.rejected.flood_kicks) >= 1);
+    bystander.sync().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_identical_message_within_100_ms_is_dropped() {
     let server = start(&[], |_| {}).await;
     let mut c = Client::join(server.addr, "Twice").await;

@@ -501,6 +501,22 @@ impl CloseReason {
         }
     }
 
+    /// 1002: the client broke the WebSocket protocol itself (RFC 6455 framing rules).
+    pub fn protocol_error(reason: impl Into<String>) -> Self {
+        CloseReason {
+            code: 1002,
+            reason: reason.into(),
+        }
+    }
+
+    /// 1007: a message's data does not match its type (a text frame that is not UTF-8).
+    pub fn invalid_data(reason: impl Into<String>) -> Self {
+        CloseReason {
+            code: 1007,
+            reason: reason.into(),
+        }
+    }
+
     /// 1009: a frame exceeded the size limit.
     pub fn too_big(reason: impl Into<String>) -> Self {
         CloseReason {
