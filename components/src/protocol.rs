@@ -475,6 +475,11 @@ pub enum ErrorCode {
     LockedOut,
     /// A staff command by someone who is not staff.
     NotAllowed,
+    /// The server has too many password checks waiting; try again in a few seconds.
+    Busy,
+    /// Too many registrations from your address (per minute or per day); the message says
+    /// when to try again.
+    RegistrationLimited,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
