@@ -309,9 +309,16 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         tick_rate: config.world.tick_rate,
     };
     let routes = crate::http::router(site).merge(crate::admin::router(api));
+    let http_limits = crate::http::HttpLimits {
+        header_timeout: Duration::from_secs_f64(config.server.http_header_timeout_secs),
+        idle_timeout: Duration::from_secs_f64(config.server.http_idle_timeout_secs),
+        max_connections: config.server.http_max_connections,
+    };
     let http_task = tokio::spawn(crate::http::serve_router(
         http_listener,
         routes,
+        http_limits,
+        stats.clone(),
         stop_accepting.subscribe(),
     ));
     let watch_task = config.server.watch_assets.then(|| {
