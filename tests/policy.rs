@@ -209,6 +209,30 @@ async fn connections_per_address_are_limited_and_banned_addresses_refused() {
     server.shutdown().await;
 }
 
+/// Sockets that never finish (or even start) the WebSocket handshake count against the
+/// per-address cap: one address cannot hold more than its share of half-open connections.
+#[tokio::test]
+async fn the_per_address_cap_applies_before_the_websocket_handshake() {
+    let server = start(&[], |c| c.server.max_connections_per_ip = 2).await;
+    let _silent: Vec<tokio::net::TcpStream> = vec![
+        tokio::net::TcpStream::connect(server.addr).await.unwrap(),
+        tokio::net::TcpStream::connect(server.addr).await.unwrap(),
+    ];
+    let mut third = Client::connect(server.addr).await;
+    match third.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(
+            u16::from(f.code) == 1008 && f.reason.contains("at most 2"),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Another address is not affected.
+    let mut other = Client::connect_from(server.addr, "127.0.0.2").await;
+    other.send(&ClientMsg::Ping { nonce: 1 }).await;
+    assert_eq!(other.next().await, ServerEvent::Pong { nonce: 1 });
+    server.shutdown().await;
+}
+
 /// A raw WebSocket that completes the handshake and then never answers anything (not even
 /// pings) is closed as idle.
 #[tokio::test]

@@ -66,6 +66,17 @@ pub async fn serve(
 ) {
     let _open = OpenSocket::count(stats.clone());
     let _ = stream.set_nodelay(true);
+    // Admission first: a socket counts against its address's cap from its first byte, so
+    // half-open handshakes cannot pile up; a refused one only hears why.
+    let _admitted = match admission.admit(addr.ip(), Instant::now()) {
+        Ok(a) => a,
+        Err(reason) => {
+            info!(%addr, %reason, "connection refused");
+            Stats::add(&stats.rejected.refused_connections, 1);
+            refuse(stream, &limits, reason).await;
+            return;
+        }
+    };
     let handshake =
         tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
     let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
@@ -76,16 +87,6 @@ pub async fn serve(
         }
         Err(_) => {
             debug!(%addr, "websocket handshake timed out");
-            return;
-        }
-    };
-    let _admitted = match admission.admit(addr.ip(), Instant::now()) {
-        Ok(a) => a,
-        Err(reason) => {
-            info!(%addr, %reason, "connection refused");
-            Stats::add(&stats.rejected.refused_connections, 1);
-            let (mut sink, _) = ws.split();
-            close(&mut sink, &CloseReason::policy(reason)).await;
             return;
         }
     };
@@ -120,6 +121,20 @@ pub async fn serve(
     shared.aborted.notify_one();
     if let Err(e) = writer.await {
         warn!(conn = conn.0, error = %e, "writer task failed");
+    }
+}
+
+/// How long a refused connection gets to finish its handshake and hear why it is refused.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Tells a refused connection why (a close frame, 1008, with the reason), giving its
+/// handshake [`REFUSAL_TIMEOUT`] at most: a browser only shows a reason from a close frame.
+async fn refuse(stream: TcpStream, limits: &ConnLimits, reason: String) {
+    let handshake =
+        tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
+    if let Ok(Ok(ws)) = tokio::time::timeout(REFUSAL_TIMEOUT, handshake).await {
+        let (mut sink, _) = ws.split();
+        close(&mut sink, &CloseReason::policy(reason)).await;
     }
 }
 
