@@ -8,12 +8,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use emberkeep_components::limits::sanction_minutes_problem;
 use emberkeep_components::net::AdminAction;
 use emberkeep_components::protocol::Role;
 use serde::Deserialize;
@@ -36,6 +38,8 @@ pub struct AdminApi {
     pub token: Option<String>,
     pub assets: PathBuf,
     pub map: String,
+    /// Ticks per second, reported by `/admin/stats`.
+    pub tick_rate: u32,
 }
 
 /// The `/admin/...` routes.
@@ -61,6 +65,46 @@ pub fn router(api: AdminApi) -> Router {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A JSON request body; a body that is not JSON, lacks `Content-Type: application/json` or
+/// does not fit the endpoint's fields gets a JSON `{"error": ...}` saying so (axum's own
+/// rejections are plain text).
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(body)) => Ok(Body(body)),
+            Err(rejection) => Err(body_error(rejection)),
+        }
+    }
+}
+
+fn body_error(rejection: JsonRejection) -> Response {
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with the header Content-Type: application/json".to_string()
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            format!("the body is not valid JSON: {}", rejection.body_text())
+        }
+        JsonRejection::JsonDataError(_) => format!(
+            "the body does not fit this endpoint: {}",
+            rejection.body_text()
+        ),
+        _ => format!("cannot read the body: {}", rejection.body_text()),
+    };
+    error(rejection.status(), message)
+}
+
+/// A refusal naming the sanction limit, if `minutes` is out of range.
+fn minutes_problem(minutes: Option<u64>) -> Option<Response> {
+    minutes
+        .and_then(sanction_minutes_problem)
+        .map(|m| error(StatusCode::BAD_REQUEST, m))
 }
 
 /// Lets a request through only with a valid bearer token.
@@ -129,7 +173,7 @@ async fn stats(State(api): State<Arc<AdminApi>>) -> Response {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
     }
     let world = tokio::time::timeout(std::time::Duration::from_secs(10), answer).await;
-    let mut status = crate::metrics::status_json(&api.stats, 0);
+    let mut status = crate::metrics::status_json(&api.stats, api.tick_rate);
     if let Ok(Ok(Ok(w))) = world {
         status["world"] = w;
     }
@@ -148,7 +192,7 @@ struct KickBody {
     reason: String,
 }
 
-async fn kick(State(api): State<Arc<AdminApi>>, Json(b): Json<KickBody>) -> Response {
+async fn kick(State(api): State<Arc<AdminApi>>, Body(b): Body<KickBody>) -> Response {
     world(
         &api,
         AdminAction::Kick {
@@ -170,7 +214,7 @@ struct BanBody {
     reason: String,
 }
 
-async fn ban(State(api): State<Arc<AdminApi>>, Json(b): Json<BanBody>) -> Response {
+async fn ban(State(api): State<Arc<AdminApi>>, Body(b): Body<BanBody>) -> Response {
     let target = match (&b.account, b.ip) {
         (Some(a), None) => BanTarget::Account(a.to_lowercase()),
         (None, Some(ip)) => BanTarget::Ip(ip.to_string()),
@@ -181,7 +225,13 @@ async fn ban(State(api): State<Arc<AdminApi>>, Json(b): Json<BanBody>) -> Respon
             );
         }
     };
-    let until = b.minutes.map(|m| now_secs() + m * 60);
+    if let Some(refusal) = minutes_problem(b.minutes) {
+        return refusal;
+    }
+    // In range (at most ten years), so this cannot overflow; saturate all the same.
+    let until = b
+        .minutes
+        .map(|m| now_secs().saturating_add(m.saturating_mul(60)));
     let record = BanRecord {
         target: target.clone(),
         reason: b.reason.clone(),
@@ -215,7 +265,7 @@ struct UnbanBody {
     ip: Option<IpAddr>,
 }
 
-async fn unban(State(api): State<Arc<AdminApi>>, Json(b): Json<UnbanBody>) -> Response {
+async fn unban(State(api): State<Arc<AdminApi>>, Body(b): Body<UnbanBody>) -> Response {
     let target = match (&b.account, b.ip) {
         (Some(a), None) => BanTarget::Account(a.to_lowercase()),
         (None, Some(ip)) => BanTarget::Ip(ip.to_string()),
@@ -252,7 +302,10 @@ fn ten() -> u64 {
     10
 }
 
-async fn mute(State(api): State<Arc<AdminApi>>, Json(b): Json<MuteBody>) -> Response {
+async fn mute(State(api): State<Arc<AdminApi>>, Body(b): Body<MuteBody>) -> Response {
+    if let Some(refusal) = minutes_problem(Some(b.minutes)) {
+        return refusal;
+    }
     world(
         &api,
         AdminAction::Mute {
@@ -270,7 +323,7 @@ struct BroadcastBody {
     text: String,
 }
 
-async fn broadcast(State(api): State<Arc<AdminApi>>, Json(b): Json<BroadcastBody>) -> Response {
+async fn broadcast(State(api): State<Arc<AdminApi>>, Body(b): Body<BroadcastBody>) -> Response {
     if b.text.trim().is_empty() || b.text.chars().count() > 500 {
         return error(StatusCode::BAD_REQUEST, "text must be 1 to 500 characters");
     }
@@ -285,7 +338,7 @@ struct TeleportBody {
     y: i32,
 }
 
-async fn teleport(State(api): State<Arc<AdminApi>>, Json(b): Json<TeleportBody>) -> Response {
+async fn teleport(State(api): State<Arc<AdminApi>>, Body(b): Body<TeleportBody>) -> Response {
     world(
         &api,
         AdminAction::Teleport {
@@ -310,7 +363,7 @@ struct GiveBody {
     count: u32,
 }
 
-async fn give(State(api): State<Arc<AdminApi>>, Json(b): Json<GiveBody>) -> Response {
+async fn give(State(api): State<Arc<AdminApi>>, Body(b): Body<GiveBody>) -> Response {
     world(
         &api,
         AdminAction::Give {
@@ -332,7 +385,7 @@ struct SpawnBody {
     count: u32,
 }
 
-async fn spawn(State(api): State<Arc<AdminApi>>, Json(b): Json<SpawnBody>) -> Response {
+async fn spawn(State(api): State<Arc<AdminApi>>, Body(b): Body<SpawnBody>) -> Response {
     world(
         &api,
         AdminAction::Spawn {
@@ -351,7 +404,7 @@ struct DespawnBody {
     id: u64,
 }
 
-async fn despawn(State(api): State<Arc<AdminApi>>, Json(b): Json<DespawnBody>) -> Response {
+async fn despawn(State(api): State<Arc<AdminApi>>, Body(b): Body<DespawnBody>) -> Response {
     world(&api, AdminAction::Despawn { id: b.id }).await
 }
 

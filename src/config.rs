@@ -71,12 +71,34 @@ pub struct ServerConfig {
     pub max_connections_per_ip: u32,
     /// New connections per second one IP address may open (bursts of twice that).
     pub new_connections_per_ip_per_sec: f64,
-    /// Failed logins for one account within `login_lockout_secs` that lock it out.
+    /// Failed logins for one account from one address within `login_lockout_secs` that lock
+    /// that address out of that account (others, the owner included, can still log in).
     pub login_failures_per_account: u32,
-    /// Failed logins from one address within `login_lockout_secs` that lock it out.
+    /// Failed logins from one address, on any accounts, within `login_lockout_secs` that
+    /// lock the address out.
     pub login_failures_per_ip: u32,
-    /// How long a login lockout lasts, in seconds.
+    /// How long a login lockout lasts, and the window failures are counted in, in seconds.
     pub login_lockout_secs: f64,
+    /// Longest delay between two logins to one account that keeps failing (from any
+    /// address), in seconds: after `login_failures_per_account` failures attempts are spaced
+    /// 1 s, 2 s, 4 s, ... apart, up to this; 0 turns the slowdown off.
+    pub login_slowdown_max_secs: f64,
+    /// Password hashes computed at once (argon2id, 19 MiB each); 0 picks one per core.
+    pub password_hash_threads: usize,
+    /// Logins and registrations that may wait for a hashing thread; more are refused `busy`.
+    pub password_hash_queue: usize,
+    /// Registration attempts one address may make per minute (a burst of as many).
+    pub registrations_per_ip_per_min: u32,
+    /// Accounts one address may create per day (counted since the server started).
+    pub accounts_per_ip_per_day: u32,
+    /// Seconds an HTTP client has to send a request's headers; also how long an idle
+    /// keep-alive connection stays open.
+    pub http_header_timeout_secs: f64,
+    /// Seconds an HTTP connection may make no progress (no byte read or written) in the
+    /// middle of a request or response before it is closed.
+    pub http_idle_timeout_secs: f64,
+    /// Open HTTP connections at most; further ones wait in the listen queue.
+    pub http_max_connections: usize,
     /// Bearer token for the admin HTTP API (`/admin/...`); unset: only admin accounts'
     /// session tokens work. Prefer the EMBERKEEP_SERVER_ADMIN_TOKEN variable to a file.
     pub admin_token: Option<String>,
@@ -138,6 +160,14 @@ pub enum LogFormat {
 }
 
 impl ServerConfig {
+    /// Password hashes computed at once: `password_hash_threads`, or one per core when 0.
+    pub fn effective_hash_threads(&self) -> usize {
+        if self.password_hash_threads > 0 {
+            return self.password_hash_threads;
+        }
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
     /// The network runtime's thread count: `net_threads`, or one per core when it is 0.
     pub fn effective_net_threads(&self) -> usize {
         if self.net_threads > 0 {
@@ -175,6 +205,14 @@ impl Default for ServerConfig {
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
             login_lockout_secs: 300.0,
+            login_slowdown_max_secs: 30.0,
+            password_hash_threads: 0,
+            password_hash_queue: 64,
+            registrations_per_ip_per_min: 5,
+            accounts_per_ip_per_day: 20,
+            http_header_timeout_secs: 10.0,
+            http_idle_timeout_secs: 60.0,
+            http_max_connections: 1024,
             admin_token: None,
             watch_assets: true,
         }
@@ -281,99 +319,211 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks ranges that the types alone do not.
+    /// Checks every number against its range (so no later multiplication by the tick rate,
+    /// conversion to a `Duration` or allocation can overflow or panic) and the rules between
+    /// keys; an error names the key, its range and the value given.
     pub fn validate(&self) -> anyhow::Result<()> {
         let w = &self.world;
         let s = &self.server;
-        if !(1..=1000).contains(&w.tick_rate) {
+        const DAY: f64 = 86_400.0;
+        const MILLION: u32 = 1_000_000;
+        in_range(
+            "world.tick_rate",
+            w.tick_rate,
+            1..=1000,
+            " ticks per second",
+        )?;
+        in_range("world.region_size", w.region_size, 2..=1024, " tiles")?;
+        in_range("world.steps_per_sec", w.steps_per_sec, 1..=1000, "")?;
+        in_range("world.step_burst", w.step_burst, 1..=1000, "")?;
+        in_range(
+            "world.hello_timeout_secs",
+            w.hello_timeout_secs,
+            0.01..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "world.max_commands_per_tick",
+            w.max_commands_per_tick,
+            1..=10_000,
+            "",
+        )?;
+        in_range("world.linger_secs", w.linger_secs, 0.0..=3600.0, " s")?;
+        in_range(
+            "world.save_interval_secs",
+            w.save_interval_secs,
+            0.05..=3600.0,
+            " s",
+        )?;
+        in_range("world.chat_lines", w.chat_lines, 1..=10_000, "")?;
+        in_range(
+            "world.chat_window_secs",
+            w.chat_window_secs,
+            0.01..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "world.login_timeout_secs",
+            w.login_timeout_secs,
+            w.hello_timeout_secs.max(0.01)..=DAY,
+            " s (at least world.hello_timeout_secs)",
+        )?;
+        in_range(
+            "server.max_message_bytes",
+            s.max_message_bytes,
+            256..=1 << 20,
+            " bytes",
+        )?;
+        in_range(
+            "world.max_chat_chars",
+            w.max_chat_chars,
+            1..=s.max_message_bytes,
+            " (at most server.max_message_bytes)",
+        )?;
+        in_range(
+            "server.outbound_queue_frames",
+            s.outbound_queue_frames,
+            1..=1 << 16,
+            " frames",
+        )?;
+        in_range("server.inbound_queue", s.inbound_queue, 1..=1 << 24, "")?;
+        in_range(
+            "server.max_inbound_per_tick",
+            s.max_inbound_per_tick,
+            1..=1 << 24,
+            "",
+        )?;
+        in_range(
+            "server.stats_interval_secs",
+            s.stats_interval_secs,
+            0..=86_400,
+            " s",
+        )?;
+        in_range("server.net_threads", s.net_threads, 0..=256, "")?;
+        in_range(
+            "server.view_every_ticks",
+            s.view_every_ticks,
+            1..=crate::net::dispatch::MAX_VIEW_EVERY,
+            "",
+        )?;
+        in_range(
+            "server.session_ttl_secs",
+            s.session_ttl_secs,
+            1..=MAX_TTL_SECS,
+            " s (ten years)",
+        )?;
+        in_range("server.max_characters", s.max_characters, 1..=1000, "")?;
+        in_range(
+            "server.msg_rate_per_sec",
+            s.msg_rate_per_sec,
+            0.01..=1e6,
+            "",
+        )?;
+        in_range("server.msg_burst", s.msg_burst, 1.0..=1e6, "")?;
+        in_range("server.flood_drops", s.flood_drops, 1..=MILLION, "")?;
+        in_range(
+            "server.duplicate_window_ms",
+            s.duplicate_window_ms,
+            0..=60_000,
+            " ms",
+        )?;
+        in_range(
+            "server.ping_interval_secs",
+            s.ping_interval_secs,
+            0.01..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "server.idle_timeout_secs",
+            s.idle_timeout_secs,
+            0.02..=DAY,
+            " s",
+        )?;
+        if s.idle_timeout_secs <= s.ping_interval_secs {
             bail!(
-                "world.tick_rate must be 1 to 1000 ticks per second, got {}",
-                w.tick_rate
-            );
-        }
-        if !(2..=1024).contains(&w.region_size) {
-            bail!(
-                "world.region_size must be 2 to 1024 tiles, got {}",
-                w.region_size
-            );
-        }
-        if w.steps_per_sec == 0 || w.step_burst == 0 {
-            bail!("world.steps_per_sec and world.step_burst must be at least 1");
-        }
-        if !(w.hello_timeout_secs > 0.0 && w.hello_timeout_secs <= 3600.0) {
-            bail!(
-                "world.hello_timeout_secs must be above 0 and at most 3600, got {}",
-                w.hello_timeout_secs
-            );
-        }
-        if w.max_commands_per_tick == 0 {
-            bail!("world.max_commands_per_tick must be at least 1");
-        }
-        if !(256..=1 << 20).contains(&s.max_message_bytes) {
-            bail!(
-                "server.max_message_bytes must be 256 to 1048576, got {}",
-                s.max_message_bytes
-            );
-        }
-        if s.outbound_queue_frames == 0 || s.inbound_queue == 0 || s.max_inbound_per_tick == 0 {
-            bail!(
-                "server.outbound_queue_frames, inbound_queue and max_inbound_per_tick must be at least 1"
-            );
-        }
-        if !(1..=crate::net::dispatch::MAX_VIEW_EVERY).contains(&s.view_every_ticks) {
-            bail!(
-                "server.view_every_ticks must be 1 to {}, got {}",
-                crate::net::dispatch::MAX_VIEW_EVERY,
-                s.view_every_ticks
-            );
-        }
-        if w.chat_lines == 0 || !(w.chat_window_secs > 0.0 && w.chat_window_secs <= 3600.0) {
-            bail!(
-                "world.chat_lines must be at least 1 and world.chat_window_secs above 0 (at most 3600)"
-            );
-        }
-        if !(w.login_timeout_secs >= w.hello_timeout_secs && w.login_timeout_secs <= 86_400.0) {
-            bail!(
-                "world.login_timeout_secs must be at least world.hello_timeout_secs and at most 86400"
-            );
-        }
-        if !(0.0..=3600.0).contains(&w.linger_secs) {
-            bail!("world.linger_secs must be 0 to 3600, got {}", w.linger_secs);
-        }
-        if !(w.save_interval_secs >= 0.05 && w.save_interval_secs <= 3600.0) {
-            bail!(
-                "world.save_interval_secs must be 0.05 to 3600, got {}",
-                w.save_interval_secs
-            );
-        }
-        if !(s.msg_rate_per_sec > 0.0 && s.msg_burst >= 1.0 && s.flood_drops >= 1) {
-            bail!(
-                "server.msg_rate_per_sec must be above 0, server.msg_burst and server.flood_drops at least 1"
-            );
-        }
-        if !(s.ping_interval_secs > 0.0 && s.idle_timeout_secs > s.ping_interval_secs) {
-            bail!(
-                "server.idle_timeout_secs ({}) must be longer than server.ping_interval_secs ({}), both above 0",
+                "server.idle_timeout_secs ({}) must be longer than server.ping_interval_secs ({})",
                 s.idle_timeout_secs,
                 s.ping_interval_secs
             );
         }
-        if s.max_connections_per_ip == 0 || s.new_connections_per_ip_per_sec <= 0.0 {
-            bail!(
-                "server.max_connections_per_ip and server.new_connections_per_ip_per_sec must be above 0"
-            );
-        }
-        if s.login_failures_per_account == 0
-            || s.login_failures_per_ip == 0
-            || s.login_lockout_secs <= 0.0
-        {
-            bail!(
-                "server.login_failures_per_account, login_failures_per_ip and login_lockout_secs must be above 0"
-            );
-        }
-        if s.session_ttl_secs == 0 || s.max_characters == 0 {
-            bail!("server.session_ttl_secs and server.max_characters must be at least 1");
-        }
+        in_range(
+            "server.max_connections_per_ip",
+            s.max_connections_per_ip,
+            1..=MILLION,
+            "",
+        )?;
+        in_range(
+            "server.new_connections_per_ip_per_sec",
+            s.new_connections_per_ip_per_sec,
+            0.01..=1e6,
+            "",
+        )?;
+        in_range(
+            "server.login_failures_per_account",
+            s.login_failures_per_account,
+            1..=MILLION,
+            "",
+        )?;
+        in_range(
+            "server.login_failures_per_ip",
+            s.login_failures_per_ip,
+            1..=MILLION,
+            "",
+        )?;
+        in_range(
+            "server.login_lockout_secs",
+            s.login_lockout_secs,
+            0.01..=7.0 * DAY,
+            " s",
+        )?;
+        in_range(
+            "server.login_slowdown_max_secs",
+            s.login_slowdown_max_secs,
+            0.0..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "server.password_hash_threads",
+            s.password_hash_threads,
+            0..=256,
+            "",
+        )?;
+        in_range(
+            "server.password_hash_queue",
+            s.password_hash_queue,
+            0..=100_000,
+            "",
+        )?;
+        in_range(
+            "server.registrations_per_ip_per_min",
+            s.registrations_per_ip_per_min,
+            1..=10_000,
+            "",
+        )?;
+        in_range(
+            "server.accounts_per_ip_per_day",
+            s.accounts_per_ip_per_day,
+            1..=MILLION,
+            "",
+        )?;
+        in_range(
+            "server.http_header_timeout_secs",
+            s.http_header_timeout_secs,
+            0.01..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "server.http_idle_timeout_secs",
+            s.http_idle_timeout_secs,
+            0.01..=DAY,
+            " s",
+        )?;
+        in_range(
+            "server.http_max_connections",
+            s.http_max_connections,
+            1..=MILLION as usize,
+            "",
+        )?;
         if let Err(e) = crate::storage::DatabaseUrl::parse(&s.database) {
             bail!("server.database: {e}");
         }
@@ -429,6 +579,27 @@ impl Config {
             .join("maps")
             .join(format!("{}.tmj", self.world.map))
     }
+}
+
+/// Longest session a token may last: ten years, in seconds.
+pub const MAX_TTL_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// Checks that `value` of `key` lies in `range` (NaN never does); the error names the key,
+/// the range and the value.
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> anyhow::Result<()> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    bail!(
+        "{key} must be {} to {}{unit}, got {value}",
+        range.start(),
+        range.end()
+    )
 }
 
 #[cfg(test)]
@@ -498,6 +669,64 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("world.tick_rate"), "{e}");
+    }
+
+    /// Every numeric key is checked at load: a value that would overflow later (times the
+    /// tick rate, as a `Duration`, as an allocation) is an error naming the key, not a panic.
+    #[test]
+    fn every_numeric_key_is_range_checked_naming_the_key() {
+        let (big, big32) = (i64::MAX, u32::MAX);
+        let cases: &[(&str, &str, String)] = &[
+            ("world", "tick_rate", "0".into()),
+            ("world", "region_size", "1".into()),
+            ("world", "steps_per_sec", big32.to_string()),
+            ("world", "step_burst", "0".into()),
+            ("world", "hello_timeout_secs", "nan".into()),
+            ("world", "max_chat_chars", "0".into()),
+            ("world", "max_commands_per_tick", big32.to_string()),
+            ("world", "linger_secs", "1e300".into()),
+            ("world", "save_interval_secs", "inf".into()),
+            ("world", "chat_lines", "0".into()),
+            ("world", "chat_window_secs", "-1.0".into()),
+            ("world", "login_timeout_secs", "1e300".into()),
+            ("server", "max_message_bytes", "10".into()),
+            ("server", "outbound_queue_frames", big.to_string()),
+            ("server", "inbound_queue", big.to_string()),
+            ("server", "max_inbound_per_tick", "0".into()),
+            ("server", "stats_interval_secs", big.to_string()),
+            ("server", "net_threads", "100000".into()),
+            ("server", "view_every_ticks", "9".into()),
+            ("server", "session_ttl_secs", big.to_string()),
+            ("server", "max_characters", "0".into()),
+            ("server", "msg_rate_per_sec", "inf".into()),
+            ("server", "msg_burst", "0.5".into()),
+            ("server", "flood_drops", "0".into()),
+            ("server", "duplicate_window_ms", big.to_string()),
+            ("server", "ping_interval_secs", "nan".into()),
+            ("server", "idle_timeout_secs", "1e300".into()),
+            ("server", "max_connections_per_ip", "0".into()),
+            ("server", "new_connections_per_ip_per_sec", "-3.0".into()),
+            ("server", "login_failures_per_account", "0".into()),
+            ("server", "login_failures_per_ip", "0".into()),
+            ("server", "login_lockout_secs", "1e300".into()),
+            ("server", "login_slowdown_max_secs", "1e300".into()),
+            ("server", "password_hash_threads", "100000".into()),
+            ("server", "password_hash_queue", big.to_string()),
+            ("server", "registrations_per_ip_per_min", "0".into()),
+            ("server", "accounts_per_ip_per_day", "0".into()),
+            ("server", "http_header_timeout_secs", "0.0".into()),
+            ("server", "http_idle_timeout_secs", "1e300".into()),
+            ("server", "http_max_connections", "0".into()),
+        ];
+        for (section, key, value) in cases {
+            let e = Config::from_toml(&format!("[{section}]\n{key} = {value}\n"))
+                .map(|_| "accepted".to_string())
+                .unwrap_or_else(|e| e.to_string());
+            assert!(
+                e.contains(&format!("{section}.{key} must be")),
+                "{section}.{key} = {value}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -8,10 +8,18 @@
 //! or an odd character is a 404, never a look outside the served folders. Every file carries
 //! an `ETag` (a hash of its bytes) and `Cache-Control: no-cache`: browsers revalidate and get
 //! `304 Not Modified` while the file is unchanged.
+//!
+//! The listener is HTTP/1.1 with a header-read timeout, an idle timeout and a cap on open
+//! connections (`HttpLimits`), so slow or silent sockets cannot starve the process of file
+//! descriptors.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,9 +27,15 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use sha2::Digest;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 /// The web client as it was in `web/` when the binary was built.
@@ -33,6 +47,7 @@ struct BuiltInClient;
 pub fn built_in_client_files() -> usize {
     BuiltInClient::iter().count()
 }
+use crate::stats::Stats;
 
 /// What the HTTP server serves.
 #[derive(Debug, Clone)]
@@ -45,7 +60,7 @@ pub struct Site {
     /// The bound WebSocket address, announced in `/client-config.json`.
     pub ws_addr: SocketAddr,
     /// Live counters for `/metrics` and `/status.json`.
-    pub stats: Arc<crate::stats::Stats>,
+    pub stats: Arc<Stats>,
     pub tick_rate: u32,
 }
 
@@ -64,25 +79,180 @@ pub fn router(site: Site) -> Router {
         .with_state(Arc::new(site))
 }
 
-/// Serves `router(site)` on `listener` until `stop` turns true.
-pub async fn serve(listener: TcpListener, site: Site, stop: watch::Receiver<bool>) {
-    serve_router(listener, router(site), stop).await
+/// Limits on the HTTP listener, so slow or silent clients cannot pile up sockets.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Time to send a request's headers; also how long an idle keep-alive connection stays.
+    pub header_timeout: Duration,
+    /// Time a connection may make no progress in the middle of a request or response.
+    pub idle_timeout: Duration,
+    /// Open connections at most; further ones wait in the listen queue until one closes.
+    pub max_connections: usize,
 }
 
-/// Serves `routes` on `listener` until `stop` turns true.
-pub async fn serve_router(listener: TcpListener, routes: Router, mut stop: watch::Receiver<bool>) {
-    let shutdown = async move {
-        while !*stop.borrow_and_update() {
-            if stop.changed().await.is_err() {
-                break;
+/// Serves `routes` on `listener` until `stop` turns true: HTTP/1.1 with a header-read
+/// timeout, an idle timeout and a cap on open connections. On stop, in-flight requests
+/// finish and idle connections close; the caller aborts the task to end the stragglers,
+/// which drops every connection.
+pub async fn serve_router(
+    listener: TcpListener,
+    routes: Router,
+    limits: HttpLimits,
+    stats: Arc<Stats>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    loop {
+        // A free slot first, then a connection: at the cap, new ones wait in the kernel's
+        // listen queue and hold no descriptor of ours.
+        let slot = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let (stream, addr) = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    warn!(error = %e, "http accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let io = TokioIo::new(Idle::new(stream, limits.idle_timeout));
+        let conn =
+            graceful.watch(http.serve_connection(io, TowerToHyperService::new(routes.clone())));
+        let open = OpenHttp::count(stats.clone());
+        connections.spawn(async move {
+            let _held = (slot, open);
+            if let Err(e) = conn.await {
+                debug!(%addr, error = %e, "http connection ended");
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Resolves once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Counts an HTTP connection in [`Stats::http_connections`] for as long as it lives.
+struct OpenHttp(Arc<Stats>);
+
+impl OpenHttp {
+    fn count(stats: Arc<Stats>) -> Self {
+        Stats::add(&stats.http_connections, 1);
+        OpenHttp(stats)
+    }
+}
+
+impl Drop for OpenHttp {
+    fn drop(&mut self) {
+        Stats::sub(&self.0.http_connections, 1);
+    }
+}
+
+/// A socket whose reads and writes fail with `TimedOut` once one has waited `idle` without
+/// a byte moving: a client that stalls mid-request (a trickled body) or stops reading its
+/// response cannot hold the connection forever.
+struct Idle<S> {
+    inner: S,
+    idle: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> Idle<S> {
+    fn new(inner: S, idle: Duration) -> Self {
+        Idle {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn progressed(&mut self) {
+        let next = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+
+    /// A pending read or write: pending until the deadline, then an error.
+    fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<T>> {
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no progress within the http idle timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Pending => this.stalled(cx),
+            ready => {
+                if buf.filled().len() > before {
+                    this.progressed();
+                }
+                ready
             }
         }
-    };
-    if let Err(e) = axum::serve(listener, routes)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        warn!(error = %e, "http server failed");
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, data) {
+            Poll::Pending => this.stalled(cx),
+            ready => {
+                if matches!(ready, Poll::Ready(Ok(n)) if n > 0) {
+                    this.progressed();
+                }
+                ready
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Pending => this.stalled(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

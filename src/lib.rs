@@ -7,6 +7,7 @@ pub mod config;
 pub mod http;
 pub mod metrics;
 pub mod net;
+pub mod process;
 pub mod reload;
 pub mod runner;
 pub mod server;

@@ -186,6 +186,20 @@ fn promote(config: Config, username: &str, role: &str) -> anyhow::Result<()> {
 }
 
 fn run(config: Config) -> anyhow::Result<()> {
+    match emberkeep::process::raise_open_files_limit() {
+        Ok(files) if files.after > files.before => info!(
+            before = files.before,
+            now = files.after,
+            hard = files.hard,
+            "raised the open-files limit to the hard limit"
+        ),
+        Ok(files) => info!(
+            limit = files.after,
+            hard = files.hard,
+            "open-files limit (each client is one)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.server.effective_net_threads())
         .enable_all()

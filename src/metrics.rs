@@ -127,6 +127,27 @@ pub fn prometheus(stats: &Stats) -> String {
     );
     counter(
         &mut out,
+        "emberkeep_password_hashes_total",
+        "Password hashes computed (registrations and login checks).",
+        "counter",
+        get(&stats.password_hashes),
+    );
+    counter(
+        &mut out,
+        "emberkeep_password_hashes_running",
+        "Password hashes running now (at most server.password_hash_threads).",
+        "gauge",
+        get(&stats.hashes_running),
+    );
+    counter(
+        &mut out,
+        "emberkeep_http_connections",
+        "HTTP connections open now (at most server.http_max_connections).",
+        "gauge",
+        get(&stats.http_connections),
+    );
+    counter(
+        &mut out,
         "emberkeep_content_reloads_total",
         "Content reloads applied.",
         "counter",
@@ -180,6 +201,9 @@ pub fn prometheus(stats: &Stats) -> String {
         ("flood_kick", &r.flood_kicks),
         ("idle_kick", &r.idle_kicks),
         ("refused_connection", &r.refused_connections),
+        ("busy", &r.hash_busy),
+        ("registration_limited", &r.registration_limited),
+        ("locked_out", &r.locked_out),
     ] {
         let _ = writeln!(
             out,

@@ -20,6 +20,7 @@ use crate::net::policy::{Admission, IpLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
 use crate::storage::service::{self, StorageSettings};
+use crate::storage::throttle::{LoginLimits, RegistrationLimits};
 use crate::storage::{AnyStore, DatabaseUrl, MongoStore, SqliteStore, Store};
 use emberkeep_components::items::ItemIds;
 
@@ -213,9 +214,18 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     let storage_settings = StorageSettings {
         session_ttl_secs: config.server.session_ttl_secs,
         max_characters: config.server.max_characters,
-        failures_per_account: config.server.login_failures_per_account,
-        failures_per_ip: config.server.login_failures_per_ip,
-        lockout: Duration::from_secs_f64(config.server.login_lockout_secs),
+        login: LoginLimits {
+            failures_per_pair: config.server.login_failures_per_account,
+            failures_per_ip: config.server.login_failures_per_ip,
+            window: Duration::from_secs_f64(config.server.login_lockout_secs),
+            slowdown_max: Duration::from_secs_f64(config.server.login_slowdown_max_secs),
+        },
+        registrations: RegistrationLimits {
+            per_minute: config.server.registrations_per_ip_per_min,
+            per_day: config.server.accounts_per_ip_per_day,
+        },
+        hash_threads: config.server.effective_hash_threads(),
+        hash_queue: config.server.password_hash_queue,
     };
     let (storage_task, next_item_id, bans, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
@@ -313,11 +323,19 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         token: config.server.admin_token.clone().filter(|t| !t.is_empty()),
         assets: config.server.assets.clone(),
         map: config.world.map.clone(),
+        tick_rate: config.world.tick_rate,
     };
     let routes = crate::http::router(site).merge(crate::admin::router(api));
+    let http_limits = crate::http::HttpLimits {
+        header_timeout: Duration::from_secs_f64(config.server.http_header_timeout_secs),
+        idle_timeout: Duration::from_secs_f64(config.server.http_idle_timeout_secs),
+        max_connections: config.server.http_max_connections,
+    };
     let http_task = tokio::spawn(crate::http::serve_router(
         http_listener,
         routes,
+        http_limits,
+        stats.clone(),
         stop_accepting.subscribe(),
     ));
     let watch_task = config.server.watch_assets.then(|| {

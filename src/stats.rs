@@ -40,6 +40,11 @@ pub struct Stats {
     pub mobs: AtomicU64,
     pub npcs: AtomicU64,
     pub ground_items: AtomicU64,
+    /// Password hashes computed (registrations and login checks), and running now.
+    pub password_hashes: AtomicU64,
+    pub hashes_running: AtomicU64,
+    /// HTTP connections open now.
+    pub http_connections: AtomicU64,
     /// Content reloads applied, and refused because the new files were broken.
     pub reloads: AtomicU64,
     pub reload_failures: AtomicU64,
@@ -90,6 +95,12 @@ pub struct Rejections {
     pub idle_kicks: AtomicU64,
     /// Connections refused at connect (per-IP limits, IP bans).
     pub refused_connections: AtomicU64,
+    /// Logins and registrations refused because the password-hash queue was full.
+    pub hash_busy: AtomicU64,
+    /// Registrations refused by the per-address limits.
+    pub registration_limited: AtomicU64,
+    /// Logins refused by a lockout or the per-account slowdown.
+    pub locked_out: AtomicU64,
 }
 
 impl Stats {

@@ -526,3 +526,175 @@ async fn repeated_failed_logins_lock_the_account_out_with_a_clear_message() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn taken_name_is_refused_before_hashing() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("ann", "password123")).await.unwrap();
+    let hashes = common::stat(&server, |s| &s.password_hashes);
+    let mut d = greeted(server.addr).await;
+    for name in ["ann", "ANN", "Ann"] {
+        assert_eq!(
+            d.auth(register(name, "another-password")).await,
+            Err(ErrorCode::UsernameTaken)
+        );
+    }
+    assert_eq!(
+        common::stat(&server, |s| &s.password_hashes),
+        hashes,
+        "no hash was computed for a taken name"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_do_not_lock_the_owner_out() {
+    let server = start(&[], |c| {
+        c.server.login_failures_per_account = 3;
+        c.server.login_slowdown_max_secs = 1.0;
+    })
+    .await;
+    let mut owner = greeted(server.addr).await;
+    owner.auth(register("lena", "password123")).await.unwrap();
+    let mut attacker = common::greeted_from(server.addr, "127.0.0.2").await;
+    for guess in ["guess-one", "guess-two", "guess-three"] {
+        assert_eq!(
+            attacker.auth(login("lena", guess)).await,
+            Err(ErrorCode::BadCredentials)
+        );
+    }
+    assert_eq!(
+        attacker.auth(login("lena", "guess-four")).await,
+        Err(ErrorCode::LockedOut),
+        "the guessing address is locked out of the account"
+    );
+    let mut owner_again = greeted(server.addr).await;
+    owner_again
+        .auth(login("lena", "password123"))
+        .await
+        .expect("the owner, from their own address, still gets in");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn guesses_in_flight_count_against_the_limit() {
+    let server = start(&[], |c| c.server.login_failures_per_account = 5).await;
+    let mut owner = greeted(server.addr).await;
+    owner.auth(register("mira", "password123")).await.unwrap();
+    // Twelve guesses sent at once, on twelve connections, before any has been checked.
+    let mut guessers = Vec::new();
+    for _ in 0..12 {
+        guessers.push(common::greeted_from(server.addr, "127.0.0.2").await);
+    }
+    for (i, g) in guessers.iter_mut().enumerate() {
+        g.send(&login("mira", &format!("wrong-guess-{i}"))).await;
+    }
+    let mut answers = Vec::new();
+    for g in &mut guessers {
+        answers.push(g.expect_error().await);
+    }
+    let checked = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::BadCredentials)
+        .count();
+    let locked = answers
+        .iter()
+        .filter(|c| **c == ErrorCode::LockedOut)
+        .count();
+    assert_eq!((checked, locked), (5, 7), "{answers:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_password_hashes_is_refused_busy_not_queued_without_bound() {
+    let server = start(&[], |c| {
+        c.server.password_hash_threads = 1;
+        c.server.password_hash_queue = 1;
+    })
+    .await;
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        clients.push(greeted(server.addr).await);
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.send(&register(&format!("flood_{i}"), "password123"))
+            .await;
+    }
+    let mut answers = Vec::new();
+    for c in &mut clients {
+        let answer = c
+            .wait_for("logged_in or error", |e| {
+                matches!(e, ServerEvent::LoggedIn { .. } | ServerEvent::Error { .. })
+            })
+            .await;
+        answers.push(match answer {
+            ServerEvent::Error { code, .. } => Err(code),
+            _ => Ok(()),
+        });
+    }
+    let busy = answers
+        .iter()
+        .filter(|a| **a == Err(ErrorCode::Busy))
+        .count();
+    let made = answers.iter().filter(|a| a.is_ok()).count();
+    assert!(busy >= 1 && made >= 2 && busy + made == 16, "{answers:?}");
+    assert_eq!(
+        common::stat(&server, |s| &s.rejected.hash_busy),
+        busy as u64
+    );
+    // The queue drains: a refused client that tries again gets in.
+    let mut again = greeted(server.addr).await;
+    again
+        .auth(register("after_flood", "password123"))
+        .await
+        .unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn registrations_are_throttled_per_address() {
+    let server = start(&[], |c| {
+        c.server.registrations_per_ip_per_min = 3;
+        c.server.accounts_per_ip_per_day = 2;
+    })
+    .await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("first", "password123")).await.unwrap();
+    let mut c = greeted(server.addr).await;
+    c.auth(register("second", "password123")).await.unwrap();
+    let mut c = greeted(server.addr).await;
+    c.send(&register("third", "password123")).await;
+    match c
+        .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::RegistrationLimited);
+            assert!(message.contains("2 accounts today"), "{message}");
+        }
+        _ => unreachable!(),
+    }
+    // Another address may still register; a taken name costs an attempt but no account.
+    let mut other = common::greeted_from(server.addr, "127.0.0.3").await;
+    for _ in 0..2 {
+        assert_eq!(
+            other.auth(register("first", "password123")).await,
+            Err(ErrorCode::UsernameTaken)
+        );
+    }
+    other.auth(register("fourth", "password123")).await.unwrap();
+    let mut other = common::greeted_from(server.addr, "127.0.0.3").await;
+    other.send(&register("fifth", "password123")).await;
+    match other
+        .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::RegistrationLimited);
+            assert!(message.contains("at most 3 a minute"), "{message}");
+        }
+        _ => unreachable!(),
+    }
+    server.shutdown().await;
+}

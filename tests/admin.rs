@@ -19,11 +19,22 @@ async fn call(
     token: Option<&str>,
     body: &str,
 ) -> (u16, serde_json::Value) {
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let mut headers = vec!["Content-Type: application/json".to_string()];
+    headers.extend(token.map(|t| format!("Authorization: Bearer {t}")));
+    call_with(http, method, path, &headers, body).await
+}
+
+/// One HTTP/1.1 request with exactly these extra header lines.
+async fn call_with(
+    http: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[String],
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let headers: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {http}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {http}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let io = async {
@@ -357,5 +368,173 @@ async fn a_content_edit_is_reloaded_live_and_a_broken_one_changes_nothing() {
     assert_eq!(hp(&spawned), Some(35), "the last good content stays");
     assert!(common::stat(&server, |s| &s.reload_failures) >= 1);
     ann.step(1, 2).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_huge_ban_duration_is_refused_not_a_panic() {
+    let server = start(&[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let t = Some(TOKEN);
+    for (path, body) in [
+        (
+            "/admin/ban",
+            r#"{"account":"ann","minutes":9223372036854775807}"#,
+        ),
+        ("/admin/ban", r#"{"ip":"10.0.0.1","minutes":0}"#),
+        (
+            "/admin/mute",
+            r#"{"name":"Ann","minutes":18446744073709551615}"#,
+        ),
+    ] {
+        let (status, reply) = call(http, "POST", path, t, body).await;
+        assert_eq!(status, 400, "{path} {body}: {reply}");
+        let message = reply["error"].as_str().unwrap_or_default();
+        assert!(message.contains("5256000"), "names the limit: {message}");
+    }
+    // Nothing was stored, and the API still answers.
+    let bans = SqliteStore::open(&server.dir().join("emberkeep.db"))
+        .unwrap()
+        .bans()
+        .await
+        .unwrap();
+    assert!(bans.is_empty(), "{bans:?}");
+    let (status, _) = call(http, "GET", "/admin/players", t, "").await;
+    assert_eq!(status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_content_type_gets_a_json_error() {
+    let server = start(&[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let auth = format!("Authorization: Bearer {TOKEN}");
+    let json = "Content-Type: application/json".to_string();
+    let form = "Content-Type: application/x-www-form-urlencoded".to_string();
+    let cases: [(&[String], &str, u16, &str); 4] = [
+        (
+            &[auth.clone(), form],
+            r#"{"text":"hi"}"#,
+            415,
+            "Content-Type: application/json",
+        ),
+        (
+            std::slice::from_ref(&auth),
+            r#"{"text":"hi"}"#,
+            415,
+            "Content-Type: application/json",
+        ),
+        (
+            &[auth.clone(), json.clone()],
+            "{not json",
+            400,
+            "not valid JSON",
+        ),
+        (
+            &[auth.clone(), json.clone()],
+            r#"{"txt":"hi"}"#,
+            422,
+            "does not fit",
+        ),
+    ];
+    for (headers, body, want, says) in cases {
+        let (status, reply) = call_with(http, "POST", "/admin/broadcast", headers, body).await;
+        assert_eq!(status, want, "{headers:?} {body}: {reply}");
+        let message = reply["error"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{body}: {reply}");
+    }
+    server.shutdown().await;
+}
+
+/// Splits a shell command line into words, honouring single and double quotes.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => (quote, started) = (Some(c), true),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            (_, c) => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// Every `curl` example of the admin API in docs/admin-api.md, sent the way curl sends it
+/// (`-d` means POST with a form content type unless `-H` sets another), is accepted: the
+/// answer is JSON and never a complaint about the body or its type.
+#[tokio::test]
+async fn admin_api_doc_examples_work() {
+    let server = start(&[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/admin-api.md")).unwrap();
+    let mut tried = 0;
+    for line in doc
+        .lines()
+        .filter(|l| l.starts_with("curl ") && l.contains("/admin/"))
+    {
+        let words = shell_words(&line.replace("$T", TOKEN));
+        let (mut method, mut headers, mut body, mut url) = ("GET", Vec::new(), None, "");
+        let mut args = words.iter().skip(1).map(String::as_str);
+        while let Some(arg) = args.next() {
+            match arg {
+                "-s" => {}
+                "-X" => method = args.next().expect("a method"),
+                "-H" => headers.push(args.next().expect("a header").to_string()),
+                "-d" => body = args.next(),
+                w if w.starts_with("http://") => url = w,
+                other => panic!("the test does not know curl's {other} in {line}"),
+            }
+        }
+        if body.is_some() {
+            if method == "GET" {
+                method = "POST";
+            }
+            if !headers
+                .iter()
+                .any(|h| h.to_lowercase().starts_with("content-type:"))
+            {
+                headers.push("Content-Type: application/x-www-form-urlencoded".into());
+            }
+        }
+        let path = &url[url.find("/admin/").expect("an admin URL")..];
+        let (status, reply) = call_with(http, method, path, &headers, body.unwrap_or("")).await;
+        assert!(
+            [200, 400, 422].contains(&status) && reply.is_object(),
+            "{line}: {status} {reply}"
+        );
+        let message = reply["error"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("Content-Type") && !message.contains("body"),
+            "{line}: {reply}"
+        );
+        tried += 1;
+    }
+    assert!(tried >= 14, "only {tried} examples found");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_stats_report_the_real_tick_rate() {
+    let server = start(&[], |c| {
+        c.server.admin_token = Some(TOKEN.into());
+        c.world.tick_rate = 25;
+    })
+    .await;
+    let (status, body) = call(http_of(&server), "GET", "/admin/stats", Some(TOKEN), "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tick_rate"], 25, "{body}");
     server.shutdown().await;
 }

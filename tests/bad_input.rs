@@ -155,3 +155,82 @@ async fn a_socket_that_never_says_hello_is_closed_after_the_timeout() {
     still_serving(&mut bystander).await;
     server.shutdown().await;
 }
+
+/// A raw socket past the WebSocket handshake, and the bytes the server sent after it.
+async fn raw_websocket(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(common::WAIT, tcp.read(&mut byte))
+            .await
+            .expect("a handshake answer")
+            .unwrap();
+        assert_eq!(n, 1, "closed during the handshake");
+        head.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&head).contains("101"), "{head:?}");
+    tcp
+}
+
+/// Sends one client frame (masked, as RFC 6455 requires) with this first byte and payload,
+/// then reads until the server closes; returns the close frame's code and reason.
+async fn close_after_frame(addr: std::net::SocketAddr, first: u8, payload: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = raw_websocket(addr).await;
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![first, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    tcp.write_all(&frame).await.unwrap();
+    let mut got = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(common::WAIT, read_all)
+        .await
+        .expect("the server closes the connection");
+    // Server frames are unmasked: opcode byte, length byte, then the close payload.
+    let at = got
+        .iter()
+        .position(|b| *b == 0x88)
+        .unwrap_or_else(|| panic!("no close frame in {got:?}"));
+    let len = usize::from(got[at + 1] & 0x7f);
+    let body = &got[at + 2..at + 2 + len];
+    let code = u16::from_be_bytes([body[0], body[1]]);
+    (code, String::from_utf8_lossy(&body[2..]).into_owned())
+}
+
+#[tokio::test]
+async fn invalid_utf8_text_closes_with_1007() {
+    let server = start(&[], |_| {}).await;
+    let mut bystander = Client::join(server.addr, "Bystander").await;
+    let (code, reason) = close_after_frame(server.addr, 0x81, &[b'{', 0xff, 0xfe, b'}']).await;
+    assert_eq!(code, 1007, "{reason}");
+    assert!(reason.contains("UTF-8"), "{reason}");
+    still_serving(&mut bystander).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_protocol_violation_closes_with_1002() {
+    let server = start(&[], |_| {}).await;
+    let mut bystander = Client::join(server.addr, "Bystander").await;
+    // FIN + RSV1 on a text frame: no extension was negotiated, so RSV1 must be 0.
+    let (code, reason) = close_after_frame(server.addr, 0xC1, b"{}").await;
+    assert_eq!(code, 1002, "{reason}");
+    assert!(reason.contains("protocol error"), "{reason}");
+    still_serving(&mut bystander).await;
+    server.shutdown().await;
+}

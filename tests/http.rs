@@ -8,6 +8,8 @@ mod common;
 use std::net::SocketAddr;
 
 use common::http::{get, request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const REPO_WEB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/web");
 
@@ -262,5 +264,103 @@ async fn metrics_and_status_report_the_running_server() {
     }
     let r = get(http, "/status").await;
     assert!(r.status == 200 && r.text().contains("/status.json"));
+    server.shutdown().await;
+}
+
+/// Reads until the server closes the socket (or resets it); panics if it is still open after
+/// [`common::WAIT`]. Returns what was received.
+async fn until_closed(s: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(common::WAIT, read_all)
+        .await
+        .expect("the server closes the connection");
+    got
+}
+
+/// Waits (up to [`common::WAIT`]) until the server counts `n` open HTTP connections.
+async fn open_http_connections(server: &common::TestServer, n: u64) {
+    let counted = async {
+        while common::stat(server, |s| &s.http_connections) != n {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(common::WAIT, counted)
+        .await
+        .unwrap_or_else(|_| panic!("never {n} open http connections"));
+}
+
+#[tokio::test]
+async fn slowloris_http_connection_is_closed_after_header_timeout() {
+    let server = common::start(&[], |c| c.server.http_header_timeout_secs = 1.0).await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    // One trickles a request's first header lines and stops; one never says anything.
+    let mut slow = TcpStream::connect(http).await.unwrap();
+    slow.write_all(format!("GET / HTTP/1.1\r\nHost: {http}\r\nX-Slow: ").as_bytes())
+        .await
+        .unwrap();
+    let mut silent = TcpStream::connect(http).await.unwrap();
+    let started = std::time::Instant::now();
+    until_closed(&mut slow).await;
+    until_closed(&mut silent).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    open_http_connections(&server, 0).await;
+    // The server still answers a well-behaved client.
+    assert_eq!(get(http, "/health").await.status, 200);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_is_closed_after_the_idle_timeout() {
+    let server = common::start(&[], |c| {
+        c.server.http_idle_timeout_secs = 1.0;
+        c.server.admin_token = Some("t0ken".into());
+    })
+    .await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    let mut s = TcpStream::connect(http).await.unwrap();
+    let head = format!(
+        "POST /admin/broadcast HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer t0ken\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\":"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    until_closed(&mut s).await;
+    open_http_connections(&server, 0).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn http_connections_over_the_cap_wait_for_a_free_slot() {
+    let server = common::start(&[], |c| c.server.http_max_connections = 2).await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    let first = TcpStream::connect(http).await.unwrap();
+    let _second = TcpStream::connect(http).await.unwrap();
+    open_http_connections(&server, 2).await;
+    // A third is not served while both slots are held...
+    let third = tokio::spawn(async move {
+        request(http, &format!("GET /health HTTP/1.1\r\nHost: {http}\r\n")).await
+    });
+    let early = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+        while !third.is_finished() {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(early.is_err(), "served over the cap");
+    assert_eq!(common::stat(&server, |s| &s.http_connections), 2);
+    // ...and is as soon as one closes.
+    drop(first);
+    let answer = tokio::time::timeout(common::WAIT, third)
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert_eq!(answer.status, 200);
     server.shutdown().await;
 }

@@ -100,6 +100,32 @@ async fn sustained_flooding_closes_the_connection_with_a_reason() {
 }
 
 #[tokio::test]
+async fn ping_flood_is_rate_limited() {
+    let server = start(&[], |c| {
+        c.server.msg_rate_per_sec = 5.0;
+        c.server.msg_burst = 5.0;
+        c.server.flood_drops = 20;
+    })
+    .await;
+    let mut bystander = Client::join(server.addr, "Calm").await;
+    let mut c = Client::join(server.addr, "Pinger").await;
+    for n in 0..200u32 {
+        let frame = tokio_tungstenite::tungstenite::Message::Ping(n.to_be_bytes().to_vec().into());
+        futures_util::SinkExt::send(&mut c.ws, frame).await.unwrap();
+    }
+    match c.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(
+            u16::from(f.code) == 1008 && f.reason.contains("flooding"),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(common::stat(&server, |s| &s.rejected.flood_kicks) >= 1);
+    bystander.sync().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_identical_message_within_100_ms_is_dropped() {
     let server = start(&[], |_| {}).await;
     let mut c = Client::join(server.addr, "Twice").await;
@@ -180,6 +206,30 @@ async fn connections_per_address_are_limited_and_banned_addresses_refused() {
         ),
         other => panic!("{other:?}"),
     }
+    server.shutdown().await;
+}
+
+/// Sockets that never finish (or even start) the WebSocket handshake count against the
+/// per-address cap: one address cannot hold more than its share of half-open connections.
+#[tokio::test]
+async fn the_per_address_cap_applies_before_the_websocket_handshake() {
+    let server = start(&[], |c| c.server.max_connections_per_ip = 2).await;
+    let _silent: Vec<tokio::net::TcpStream> = vec![
+        tokio::net::TcpStream::connect(server.addr).await.unwrap(),
+        tokio::net::TcpStream::connect(server.addr).await.unwrap(),
+    ];
+    let mut third = Client::connect(server.addr).await;
+    match third.expect_end().await {
+        Ended::Closed(Some(f)) => assert!(
+            u16::from(f.code) == 1008 && f.reason.contains("at most 2"),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Another address is not affected.
+    let mut other = Client::connect_from(server.addr, "127.0.0.2").await;
+    other.send(&ClientMsg::Ping { nonce: 1 }).await;
+    assert_eq!(other.next().await, ServerEvent::Pong { nonce: 1 });
     server.shutdown().await;
 }
 

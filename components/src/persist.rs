@@ -116,10 +116,12 @@ pub struct SaveBatch {
 /// A request from the world to the storage task.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StorageRequest {
+    /// `addr` is the client's IP address, for the per-address registration limits.
     Register {
         conn: ConnId,
         username: String,
         password: String,
+        addr: String,
     },
     /// `addr` is the client's IP address, for failed-login throttling.
     Login {

@@ -485,6 +485,11 @@ pub enum ErrorCode {
     LockedOut,
     /// A staff command by someone who is not staff.
     NotAllowed,
+    /// The server has too many password checks waiting; try again in a few seconds.
+    Busy,
+    /// Too many registrations from your address (per minute or per day); the message says
+    /// when to try again.
+    RegistrationLimited,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -507,6 +512,22 @@ impl CloseReason {
     pub fn policy(reason: impl Into<String>) -> Self {
         CloseReason {
             code: 1008,
+            reason: reason.into(),
+        }
+    }
+
+    /// 1002: the client broke the WebSocket protocol itself (RFC 6455 framing rules).
+    pub fn protocol_error(reason: impl Into<String>) -> Self {
+        CloseReason {
+            code: 1002,
+            reason: reason.into(),
+        }
+    }
+
+    /// 1007: a message's data does not match its type (a text frame that is not UTF-8).
+    pub fn invalid_data(reason: impl Into<String>) -> Self {
+        CloseReason {
+            code: 1007,
             reason: reason.into(),
         }
     }

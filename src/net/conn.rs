@@ -10,7 +10,7 @@ use emberkeep_components::protocol::{ClientMsg, CloseReason, ErrorCode};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketConfig};
 use tracing::{debug, info, warn};
@@ -66,6 +66,17 @@ pub async fn serve(
 ) {
     let _open = OpenSocket::count(stats.clone());
     let _ = stream.set_nodelay(true);
+    // Admission first: a socket counts against its address's cap from its first byte, so
+    // half-open handshakes cannot pile up; a refused one only hears why.
+    let _admitted = match admission.admit(addr.ip(), Instant::now()) {
+        Ok(a) => a,
+        Err(reason) => {
+            info!(%addr, %reason, "connection refused");
+            Stats::add(&stats.rejected.refused_connections, 1);
+            refuse(stream, &limits, reason).await;
+            return;
+        }
+    };
     let handshake =
         tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
     let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
@@ -76,16 +87,6 @@ pub async fn serve(
         }
         Err(_) => {
             debug!(%addr, "websocket handshake timed out");
-            return;
-        }
-    };
-    let _admitted = match admission.admit(addr.ip(), Instant::now()) {
-        Ok(a) => a,
-        Err(reason) => {
-            info!(%addr, %reason, "connection refused");
-            Stats::add(&stats.rejected.refused_connections, 1);
-            let (mut sink, _) = ws.split();
-            close(&mut sink, &CloseReason::policy(reason)).await;
             return;
         }
     };
@@ -120,6 +121,20 @@ pub async fn serve(
     shared.aborted.notify_one();
     if let Err(e) = writer.await {
         warn!(conn = conn.0, error = %e, "writer task failed");
+    }
+}
+
+/// How long a refused connection gets to finish its handshake and hear why it is refused.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Tells a refused connection why (a close frame, 1008, with the reason), giving its
+/// handshake [`REFUSAL_TIMEOUT`] at most: a browser only shows a reason from a close frame.
+async fn refuse(stream: TcpStream, limits: &ConnLimits, reason: String) {
+    let handshake =
+        tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
+    if let Ok(Ok(ws)) = tokio::time::timeout(REFUSAL_TIMEOUT, handshake).await {
+        let (mut sink, _) = ws.split();
+        close(&mut sink, &CloseReason::policy(reason)).await;
     }
 }
 
@@ -158,10 +173,79 @@ pub(crate) async fn deliver(tx: &crossbeam_channel::Sender<Inbound>, mut item: I
 type WsRead = futures_util::stream::SplitStream<WebSocketStream<TcpStream>>;
 type WsWrite = futures_util::stream::SplitSink<WebSocketStream<TcpStream>, Message>;
 
+/// What to do with a message over the rate.
+enum OverRate {
+    /// Drop it silently (a notice went out less than a second ago).
+    Drop,
+    /// Drop it and tell the client, once a second.
+    Notice,
+    /// Too many drops within [`FLOOD_WINDOW`]: close the connection.
+    Flood,
+}
+
+/// The per-connection message rate: a token bucket, and the drops that make a flood.
+/// Text frames, pings and pongs all take a token, so no kind of frame bypasses it.
+struct Rate {
+    bucket: TokenBucket,
+    drops: (Instant, u32),
+    last_notice: Option<Instant>,
+}
+
+impl Rate {
+    fn new(limits: &ConnLimits, now: Instant) -> Self {
+        Rate {
+            bucket: TokenBucket::new(limits.msg_rate, limits.msg_burst, now),
+            drops: (now, 0),
+            last_notice: None,
+        }
+    }
+
+    /// `None` if the frame is within the rate, else what to do about it.
+    fn check(&mut self, now: Instant, limits: &ConnLimits, stats: &Stats) -> Option<OverRate> {
+        if self.bucket.take(now) {
+            return None;
+        }
+        Stats::add(&stats.rejected.rate_limited, 1);
+        if now.duration_since(self.drops.0) > FLOOD_WINDOW {
+            self.drops = (now, 0);
+        }
+        self.drops.1 += 1;
+        if self.drops.1 >= limits.flood_drops {
+            return Some(OverRate::Flood);
+        }
+        if self
+            .last_notice
+            .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+        {
+            return Some(OverRate::Drop);
+        }
+        self.last_notice = Some(now);
+        Some(OverRate::Notice)
+    }
+}
+
+/// Asks the world to close the connection with `reason` and waits (a while) for the close
+/// frame to be written; returns the reason's text for the log.
+async fn kick(
+    inbound: &crossbeam_channel::Sender<Inbound>,
+    shared: &ConnShared,
+    conn: ConnId,
+    reason: CloseReason,
+) -> String {
+    let text = reason.reason.clone();
+    if deliver(inbound, Inbound::World(WorldInput::Kick { conn, reason })).await {
+        // Let the world queue the close; give up waiting after a while.
+        let _ = tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified()).await;
+    }
+    text
+}
+
 /// Reads frames until the client leaves, the server closes, or the socket fails; returns why.
-/// Applies the per-connection policy: a token bucket on messages (a drop gets one
-/// `rate_limited` notice a second; sustained flooding closes the connection), identical
-/// messages within the duplicate window are dropped, and silence past the idle timeout closes.
+/// Applies the per-connection policy: a token bucket on messages, pings and pongs (a drop
+/// gets one `rate_limited` notice a second; sustained flooding closes the connection),
+/// identical messages within the duplicate window are dropped, silence past the idle timeout
+/// closes, and a frame that breaks RFC 6455 closes with 1002 (1007 for text that is not
+/// UTF-8).
 async fn read_loop(
     mut stream: WsRead,
     conn: ConnId,
@@ -170,11 +254,9 @@ async fn read_loop(
     limits: &ConnLimits,
     stats: &Stats,
 ) -> String {
-    let mut bucket = TokenBucket::new(limits.msg_rate, limits.msg_burst, Instant::now());
+    let mut rate = Rate::new(limits, Instant::now());
     let mut last_seen = Instant::now();
     let mut last_text: Option<(u64, Instant)> = None;
-    let mut drops: (Instant, u32) = (Instant::now(), 0);
-    let mut last_notice: Option<Instant> = None;
     loop {
         let idle_deadline = tokio::time::Instant::from_std(last_seen + limits.idle_timeout);
         let next = tokio::select! {
@@ -187,18 +269,14 @@ async fn read_loop(
             _ = tokio::time::sleep_until(idle_deadline) => {
                 Stats::add(&stats.rejected.idle_kicks, 1);
                 let secs = limits.idle_timeout.as_secs();
-                let kick = WorldInput::Kick { conn, reason: CloseReason::policy(format!("idle for {secs} s")) };
-                if deliver(inbound, Inbound::World(kick)).await {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified()).await;
-                }
-                return format!("idle for {secs} s");
+                let reason = CloseReason::policy(format!("idle for {secs} s"));
+                return kick(inbound, shared, conn, reason).await;
             }
             next = stream.next() => next,
         };
         let now = Instant::now();
         last_seen = now;
-        let input = match next {
-            None => return "connection closed".into(),
+        let over_rate = match &next {
             Some(Ok(Message::Text(text))) => {
                 let hash = text_hash(text.as_str());
                 if let Some((prev, at)) = last_text
@@ -209,67 +287,51 @@ async fn read_loop(
                     continue;
                 }
                 last_text = Some((hash, now));
-                if !bucket.take(now) {
-                    Stats::add(&stats.rejected.rate_limited, 1);
-                    if now.duration_since(drops.0) > FLOOD_WINDOW {
-                        drops = (now, 0);
+                rate.check(now, limits, stats)
+            }
+            // tungstenite answers pings itself; they still count against the rate.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => rate.check(now, limits, stats),
+            _ => None,
+        };
+        let input = match (over_rate, next) {
+            (Some(OverRate::Flood), _) => {
+                Stats::add(&stats.rejected.flood_kicks, 1);
+                warn!(conn = conn.0, "flooding: closing the connection");
+                let reason = format!(
+                    "flooding: more than {} messages per second",
+                    limits.msg_rate
+                );
+                return kick(inbound, shared, conn, CloseReason::policy(reason)).await;
+            }
+            (Some(OverRate::Drop), _) => continue,
+            (Some(OverRate::Notice), _) => WorldInput::Rejected {
+                conn,
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "slow down: at most {} messages per second; messages over that are dropped",
+                    limits.msg_rate
+                ),
+            },
+            (None, None) => return "connection closed".into(),
+            (None, Some(Ok(Message::Text(text)))) => match decode(text.as_str()) {
+                Ok(msg) => {
+                    debug!(conn = conn.0, kind = msg.kind(), "command");
+                    if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind()) {
+                        Stats::add(&stats.inbound_by_type[i.min(23)], 1);
                     }
-                    drops.1 += 1;
-                    if drops.1 >= limits.flood_drops {
-                        Stats::add(&stats.rejected.flood_kicks, 1);
-                        warn!(conn = conn.0, "flooding: closing the connection");
-                        let reason = format!(
-                            "flooding: more than {} messages per second",
-                            limits.msg_rate
-                        );
-                        let kick = WorldInput::Kick {
-                            conn,
-                            reason: CloseReason::policy(reason.clone()),
-                        };
-                        if deliver(inbound, Inbound::World(kick)).await {
-                            let _ = tokio::time::timeout(
-                                Duration::from_secs(5),
-                                shared.writer_done.notified(),
-                            )
-                            .await;
-                        }
-                        return reason;
-                    }
-                    if last_notice.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
-                        continue;
-                    }
-                    last_notice = Some(now);
+                    WorldInput::Command { conn, msg }
+                }
+                Err((code, message)) => {
+                    info!(conn = conn.0, ?code, %message, "rejected message");
+                    Stats::add(&stats.rejected.malformed, 1);
                     WorldInput::Rejected {
                         conn,
-                        code: ErrorCode::RateLimited,
-                        message: format!(
-                            "slow down: at most {} messages per second; messages over that are dropped",
-                            limits.msg_rate
-                        ),
-                    }
-                } else {
-                    match decode(text.as_str()) {
-                        Ok(msg) => {
-                            debug!(conn = conn.0, kind = msg.kind(), "command");
-                            if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind())
-                            {
-                                Stats::add(&stats.inbound_by_type[i.min(23)], 1);
-                            }
-                            WorldInput::Command { conn, msg }
-                        }
-                        Err((code, message)) => {
-                            info!(conn = conn.0, ?code, %message, "rejected message");
-                            Stats::add(&stats.rejected.malformed, 1);
-                            WorldInput::Rejected {
-                                conn,
-                                code,
-                                message,
-                            }
-                        }
+                        code,
+                        message,
                     }
                 }
-            }
-            Some(Ok(Message::Binary(_))) => {
+            },
+            (None, Some(Ok(Message::Binary(_)))) => {
                 info!(conn = conn.0, "rejected binary frame");
                 Stats::add(&stats.rejected.malformed, 1);
                 WorldInput::Rejected {
@@ -279,25 +341,30 @@ async fn read_loop(
                         .into(),
                 }
             }
-            Some(Ok(Message::Close(_))) => return "client closed".into(),
-            Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
-            Some(Err(WsError::Capacity(e))) => {
+            (None, Some(Ok(Message::Close(_)))) => return "client closed".into(),
+            (None, Some(Ok(_))) => continue, // ping/pong within the rate, raw frames
+            (None, Some(Err(WsError::Capacity(e)))) => {
                 Stats::add(&stats.rejected.oversized, 1);
                 let reason = format!("{e}; the limit is {} bytes", limits.max_message_bytes);
                 warn!(conn = conn.0, %reason, "oversized frame");
-                let kick = WorldInput::Kick {
-                    conn,
-                    reason: CloseReason::too_big(reason.clone()),
-                };
-                if deliver(inbound, Inbound::World(kick)).await {
-                    // Let the world queue the close; give up waiting after a while.
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified())
-                            .await;
-                }
-                return reason;
+                return kick(inbound, shared, conn, CloseReason::too_big(reason)).await;
             }
-            Some(Err(e)) => return format!("read error: {e}"),
+            (None, Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))) => {
+                return "connection reset".into();
+            }
+            (None, Some(Err(WsError::Protocol(e)))) => {
+                Stats::add(&stats.rejected.malformed, 1);
+                info!(conn = conn.0, error = %e, "websocket protocol error");
+                let reason = CloseReason::protocol_error(format!("protocol error: {e}"));
+                return kick(inbound, shared, conn, reason).await;
+            }
+            (None, Some(Err(WsError::Utf8(e)))) => {
+                Stats::add(&stats.rejected.malformed, 1);
+                info!(conn = conn.0, error = %e, "text frame is not UTF-8");
+                let reason = CloseReason::invalid_data("a text frame is not valid UTF-8");
+                return kick(inbound, shared, conn, reason).await;
+            }
+            (None, Some(Err(e))) => return format!("read error: {e}"),
         };
         if !deliver(inbound, Inbound::World(input)).await {
             return "server stopped".into();

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod mongo;
 pub mod service;
 pub mod sqlite;
+pub mod throttle;
 
 use std::future::Future;
 

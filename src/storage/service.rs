@@ -1,15 +1,17 @@
 //! The storage task: serves the world's [`StorageRequest`]s and posts [`StorageReply`]s back
 //! as inbound input.
 //!
-//! Logins (slow on purpose: argon2) run concurrently. Everything that reads or writes a
+//! Logins and registrations (slow on purpose: argon2) run concurrently, at most
+//! `hash_threads` hashes at once with a bounded queue behind them (`auth::HashGate`), after
+//! the throttles (`throttle.rs`) had their say. Everything that reads or writes a
 //! character runs in arrival order on this task, so a load always sees the saves queued
 //! before it. A failed save is retried with backoff, then reported (logged, counted, and the
 //! world marks the characters dirty so the next periodic save tries again).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use emberkeep_components::limits::{MAX_SANCTION_MINUTES, sanction_minutes_problem};
 use emberkeep_components::net::WorldInput;
 use emberkeep_components::persist::{SaveBatch, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ErrorCode, Role};
@@ -17,6 +19,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
+use super::auth::HashGate;
+use super::throttle::{LoginLimits, LoginThrottle, RegistrationLimits, RegistrationThrottle};
 use super::{AccountRecord, SessionRecord, Store, StoreError, auth, now_secs};
 use crate::net::Inbound;
 use crate::stats::Stats;
@@ -27,83 +31,23 @@ pub struct StorageSettings {
     /// How long a session token stays valid.
     pub session_ttl_secs: u64,
     pub max_characters: u32,
-    /// Failed logins for one account, within the lockout window, that lock it.
-    pub failures_per_account: u32,
-    /// Failed logins from one address, within the lockout window, that lock it.
-    pub failures_per_ip: u32,
-    /// How long a lockout lasts, and the window failures are counted in.
-    pub lockout: Duration,
+    /// Failed-login lockouts and the per-account slowdown.
+    pub login: LoginLimits,
+    /// Registrations per address.
+    pub registrations: RegistrationLimits,
+    /// Password hashes computed at once.
+    pub hash_threads: usize,
+    /// Password hashes that may wait for a thread; more are refused `busy`.
+    pub hash_queue: usize,
 }
 
-/// Failed logins by account and by address; a lock-out after too many.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
-    accounts: HashMap<String, Failures>,
-    ips: HashMap<String, Failures>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: Instant,
-    locked_until: Option<Instant>,
-}
-
-impl LoginThrottle {
-    /// How long `account` or `ip` stays locked out, if it is.
-    pub fn locked(
-        &mut self,
-        account: &str,
-        ip: &str,
-        now: Instant,
-    ) -> Option<(Duration, &'static str)> {
-        let left = |f: Option<&Failures>| {
-            f.and_then(|f| f.locked_until)
-                .filter(|u| *u > now)
-                .map(|u| u - now)
-        };
-        left(self.accounts.get(account))
-            .map(|d| (d, "this account"))
-            .or_else(|| left(self.ips.get(ip)).map(|d| (d, "your address")))
-    }
-
-    /// Records a failure.
-    pub fn failed(&mut self, account: &str, ip: &str, now: Instant, settings: &StorageSettings) {
-        if self.accounts.len() + self.ips.len() > 100_000 {
-            self.accounts
-                .retain(|_, f| now.duration_since(f.since) < settings.lockout);
-            self.ips
-                .retain(|_, f| now.duration_since(f.since) < settings.lockout);
-        }
-        for (map, key, limit) in [
-            (&mut self.accounts, account, settings.failures_per_account),
-            (&mut self.ips, ip, settings.failures_per_ip),
-        ] {
-            let f = map.entry(key.to_string()).or_insert(Failures {
-                count: 0,
-                since: now,
-                locked_until: None,
-            });
-            if now.duration_since(f.since) > settings.lockout {
-                *f = Failures {
-                    count: 0,
-                    since: now,
-                    locked_until: None,
-                };
-            }
-            f.count += 1;
-            if f.count >= limit {
-                f.locked_until = Some(now + settings.lockout);
-                f.count = 0;
-                f.since = now;
-            }
-        }
-    }
-
-    /// Forgets an account's failures after a good login.
-    pub fn succeeded(&mut self, account: &str) {
-        self.accounts.remove(account);
-    }
+/// What the account requests share: settings, throttles and the password-hash gate.
+struct Accounts {
+    settings: StorageSettings,
+    logins: Mutex<LoginThrottle>,
+    registrations: Mutex<RegistrationThrottle>,
+    hashes: HashGate,
+    stats: Arc<Stats>,
 }
 
 /// Delays between attempts of a failing save.
@@ -118,7 +62,13 @@ pub async fn run<S: Store>(
     stats: Arc<Stats>,
 ) {
     let mut logins = JoinSet::new();
-    let throttle = Arc::new(Mutex::new(LoginThrottle::default()));
+    let accounts = Arc::new(Accounts {
+        hashes: HashGate::new(settings.hash_threads, settings.hash_queue, stats.clone()),
+        settings: settings.clone(),
+        logins: Mutex::new(LoginThrottle::default()),
+        registrations: Mutex::new(RegistrationThrottle::default()),
+        stats: stats.clone(),
+    });
     while let Some(request) = rx.recv().await {
         match request {
             r @ (StorageRequest::Register { .. }
@@ -126,10 +76,9 @@ pub async fn run<S: Store>(
             | StorageRequest::Resume { .. }
             | StorageRequest::Logout { .. }
             | StorageRequest::ListCharacters { .. }) => {
-                let (store, inbound, settings) = (store.clone(), inbound.clone(), settings.clone());
-                let throttle = throttle.clone();
+                let (store, inbound, accounts) = (store.clone(), inbound.clone(), accounts.clone());
                 logins.spawn(async move {
-                    if let Some(reply) = account_request(&store, r, &settings, &throttle).await {
+                    if let Some(reply) = account_request(&store, r, &accounts).await {
                         reply_to(&inbound, reply).await;
                     }
                 });
@@ -179,101 +128,55 @@ fn refused(
     })
 }
 
-/// Runs an argon2 computation off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(f).await.ok()
-}
-
 /// A hash no password matches, so unknown users cost as much time as wrong passwords.
+/// Computed once, on the first hashing thread that needs it.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| auth::hash_password("no account has this password").unwrap_or_default())
 }
 
+fn busy(conn: emberkeep_components::net::ConnId) -> Option<StorageReply> {
+    refused(
+        conn,
+        ErrorCode::Busy,
+        "the server is busy checking passwords; try again in a few seconds",
+    )
+}
+
 async fn account_request<S: Store>(
     store: &S,
     request: StorageRequest,
-    settings: &StorageSettings,
-    throttle: &Mutex<LoginThrottle>,
+    accounts: &Accounts,
 ) -> Option<StorageReply> {
+    let settings = &accounts.settings;
     match request {
         StorageRequest::Register {
             conn,
             username,
             password,
+            addr,
         } => {
-            let key = username.to_lowercase();
-            let Some(Ok(hash)) = blocking(move || auth::hash_password(&password)).await else {
-                return refused(
-                    conn,
-                    ErrorCode::StorageUnavailable,
-                    "could not hash the password; try again",
-                );
+            let limits = &settings.registrations;
+            let begun = match accounts.registrations.lock() {
+                Ok(mut r) => r.begin(&addr, Instant::now(), limits),
+                Err(_) => Ok(()),
             };
-            let account = AccountRecord {
-                key: key.clone(),
-                username,
-                password_hash: hash,
-                role: Role::Player,
-                created_at: now_secs(),
-            };
-            match store.create_account(account).await {
-                Ok(()) => logged_in(store, conn, key, Role::Player, settings).await,
-                Err(StoreError::Conflict(_)) => refused(
-                    conn,
-                    ErrorCode::UsernameTaken,
-                    "that username is taken; pick another",
-                ),
-                Err(e) => Some(unavailable(conn, &e)),
+            if let Err(message) = begun {
+                Stats::add(&accounts.stats.rejected.registration_limited, 1);
+                return refused(conn, ErrorCode::RegistrationLimited, message);
             }
+            let (reply, created) = register(store, accounts, conn, username, password).await;
+            if let Ok(mut r) = accounts.registrations.lock() {
+                r.finished(&addr, created);
+            }
+            reply
         }
         StorageRequest::Login {
             conn,
             username,
             password,
             addr,
-        } => {
-            let key = username.to_lowercase();
-            let locked = throttle
-                .lock()
-                .ok()
-                .and_then(|mut t| t.locked(&key, &addr, Instant::now()));
-            if let Some((left, who)) = locked {
-                let message = format!(
-                    "too many failed logins for {who}; try again in {} minutes",
-                    crate::net::policy::minutes(left)
-                );
-                return refused(conn, ErrorCode::LockedOut, message);
-            }
-            let account = match store.account(key.clone()).await {
-                Ok(a) => a,
-                Err(e) => return Some(unavailable(conn, &e)),
-            };
-            let hash = account
-                .as_ref()
-                .map(|a| a.password_hash.clone())
-                .unwrap_or_else(|| dummy_hash().to_string());
-            let matches = blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .unwrap_or(false);
-            let Some(account) = account.filter(|_| matches) else {
-                if let Ok(mut t) = throttle.lock() {
-                    t.failed(&key, &addr, Instant::now(), settings);
-                }
-                return refused(
-                    conn,
-                    ErrorCode::BadCredentials,
-                    "wrong username or password",
-                );
-            };
-            if let Ok(mut t) = throttle.lock() {
-                t.succeeded(&key);
-            }
-            if let Some(reply) = banned(store, conn, &account.key).await {
-                return Some(reply);
-            }
-            logged_in(store, conn, account.key, account.role, settings).await
-        }
+        } => login(store, accounts, conn, username, password, addr).await,
         StorageRequest::Resume { conn, token } => {
             let session = match store.session(auth::token_hash(&token)).await {
                 Ok(s) => s,
@@ -323,6 +226,121 @@ async fn account_request<S: Store>(
         StorageRequest::ListCharacters { conn, account } => Some(list(store, conn, account).await),
         _ => None,
     }
+}
+
+/// Creates an account: a taken name is refused before any hashing; the hash waits for its
+/// turn at the gate, or the request is refused `busy`. Says whether an account was made.
+async fn register<S: Store>(
+    store: &S,
+    accounts: &Accounts,
+    conn: emberkeep_components::net::ConnId,
+    username: String,
+    password: String,
+) -> (Option<StorageReply>, bool) {
+    let key = username.to_lowercase();
+    let taken = || {
+        refused(
+            conn,
+            ErrorCode::UsernameTaken,
+            "that username is taken; pick another",
+        )
+    };
+    match store.account(key.clone()).await {
+        Ok(Some(_)) => return (taken(), false),
+        Ok(None) => {}
+        Err(e) => return (Some(unavailable(conn, &e)), false),
+    }
+    let Ok(turn) = accounts.hashes.admit() else {
+        return (busy(conn), false);
+    };
+    let Some(Ok(hash)) = turn.run(move || auth::hash_password(&password)).await else {
+        let reply = refused(
+            conn,
+            ErrorCode::StorageUnavailable,
+            "could not hash the password; try again",
+        );
+        return (reply, false);
+    };
+    let account = AccountRecord {
+        key: key.clone(),
+        username,
+        password_hash: hash,
+        role: Role::Player,
+        created_at: now_secs(),
+    };
+    match store.create_account(account).await {
+        Ok(()) => {
+            let reply = logged_in(store, conn, key, Role::Player, &accounts.settings).await;
+            (reply, true)
+        }
+        Err(StoreError::Conflict(_)) => (taken(), false),
+        Err(e) => (Some(unavailable(conn, &e)), false),
+    }
+}
+
+/// Checks a password. The attempt counts against the throttle from its start; it waits its
+/// turn on the account (the slowdown) and at the hash gate, and a good one is taken back.
+async fn login<S: Store>(
+    store: &S,
+    accounts: &Accounts,
+    conn: emberkeep_components::net::ConnId,
+    username: String,
+    password: String,
+    addr: String,
+) -> Option<StorageReply> {
+    let key = username.to_lowercase();
+    let limits = &accounts.settings.login;
+    let throttle = || accounts.logins.lock().ok();
+    let begun = throttle().map(|mut t| t.begin(&key, &addr, Instant::now(), limits));
+    let wait = match begun {
+        Some(Err(locked)) => {
+            Stats::add(&accounts.stats.rejected.locked_out, 1);
+            return refused(conn, ErrorCode::LockedOut, locked.message());
+        }
+        Some(Ok(wait)) => wait,
+        None => Duration::ZERO,
+    };
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    let cancel = || {
+        if let Some(mut t) = throttle() {
+            t.cancelled(&key, &addr, limits);
+        }
+    };
+    let Ok(turn) = accounts.hashes.admit() else {
+        cancel();
+        return busy(conn);
+    };
+    let account = match store.account(key.clone()).await {
+        Ok(a) => a,
+        Err(e) => {
+            cancel();
+            return Some(unavailable(conn, &e));
+        }
+    };
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    let matches = turn
+        .run(move || {
+            let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
+            auth::verify_password(&password, hash)
+        })
+        .await
+        .unwrap_or(false);
+    let Some(account) = account.filter(|_| matches) else {
+        return refused(
+            conn,
+            ErrorCode::BadCredentials,
+            "wrong username or password",
+        );
+    };
+    if let Some(mut t) = throttle() {
+        t.succeeded(&key, &addr, limits);
+    }
+    if let Some(reply) = banned(store, conn, &account.key).await {
+        return Some(reply);
+    }
+    logged_in(store, conn, account.key, account.role, &accounts.settings).await
 }
 
 /// A refusal if the account is banned now.
@@ -452,7 +470,7 @@ async fn character_request<S: Store>(
             minutes,
             by,
         } => {
-            let until = minutes.map(|m| now_secs() + m * 60);
+            let until = minutes.map(|m| ban_until(now_secs(), m, &account));
             let ban = super::BanRecord {
                 target: super::BanTarget::Account(account.clone()),
                 reason,
@@ -492,6 +510,19 @@ async fn character_request<S: Store>(
         },
         _ => None,
     }
+}
+
+/// When a ban of `minutes` given at `now` ends. The world checks the range before asking;
+/// an out-of-range length is held to the longest sanction here too, and the arithmetic
+/// saturates, so no input overflows.
+fn ban_until(now: u64, minutes: u64, account: &str) -> u64 {
+    let minutes = if let Some(problem) = sanction_minutes_problem(minutes) {
+        warn!(%account, %problem, "ban length out of range; using the nearest allowed");
+        minutes.clamp(1, MAX_SANCTION_MINUTES)
+    } else {
+        minutes
+    };
+    now.saturating_add(minutes.saturating_mul(60))
 }
 
 /// Writes a batch, retrying with backoff; reports a lasting failure.
@@ -539,49 +570,42 @@ mod tests {
         StorageSettings {
             session_ttl_secs: 60,
             max_characters: 5,
-            failures_per_account: 3,
-            failures_per_ip: 5,
-            lockout: Duration::from_secs(300),
+            login: LoginLimits {
+                failures_per_pair: 3,
+                failures_per_ip: 5,
+                window: Duration::from_secs(300),
+                slowdown_max: Duration::from_secs(30),
+            },
+            registrations: RegistrationLimits {
+                per_minute: 5,
+                per_day: 20,
+            },
+            hash_threads: 1,
+            hash_queue: 1,
         }
     }
 
-    #[test]
-    fn failed_logins_lock_an_account_then_an_address_for_a_while() {
-        let (s, t0) = (settings(), Instant::now());
-        let mut t = LoginThrottle::default();
-        for _ in 0..2 {
-            t.failed("ann", "10.0.0.1", t0, &s);
-        }
-        assert!(t.locked("ann", "10.0.0.1", t0).is_none());
-        t.failed("ann", "10.0.0.1", t0, &s);
-        assert_eq!(
-            t.locked("ann", "10.0.0.2", t0).map(|l| l.1),
-            Some("this account")
-        );
+    /// A ban of u64::MAX minutes from the world used to overflow `now + m * 60` (a panic in
+    /// a debug build, a ban in the past in release); now it is held to the longest sanction.
+    #[tokio::test]
+    async fn a_huge_ban_duration_from_the_world_is_stored_bounded_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::SqliteStore::open(&dir.path().join("db")).unwrap();
+        let request = StorageRequest::BanAccount {
+            account: "ann".into(),
+            reason: "test".into(),
+            minutes: Some(u64::MAX),
+            by: "gm".into(),
+        };
         assert!(
-            t.locked("ann", "10.0.0.1", t0 + Duration::from_secs(301))
-                .is_none(),
-            "it ends"
+            character_request(&store, request, &settings())
+                .await
+                .is_none()
         );
-        // Guessing across accounts from one address locks the address.
-        for user in ["b", "c"] {
-            t.failed(user, "10.0.0.1", t0, &s);
-        }
-        assert_eq!(
-            t.locked("zed", "10.0.0.1", t0).map(|l| l.1),
-            Some("your address")
-        );
-        assert!(t.locked("zed", "10.0.0.3", t0).is_none());
-    }
-
-    #[test]
-    fn a_good_login_forgets_the_failures() {
-        let (s, t0) = (settings(), Instant::now());
-        let mut t = LoginThrottle::default();
-        t.failed("ann", "ip", t0, &s);
-        t.failed("ann", "ip", t0, &s);
-        t.succeeded("ann");
-        t.failed("ann", "ip2", t0, &s);
-        assert!(t.locked("ann", "ip3", t0).is_none());
+        let bans = store.bans().await.unwrap();
+        let until = bans[0].until.expect("a timed ban");
+        let expected = now_secs() + MAX_SANCTION_MINUTES * 60;
+        assert!(until.abs_diff(expected) <= 5, "{until} vs {expected}");
+        assert!(bans[0].active(now_secs()));
     }
 }

@@ -215,6 +215,15 @@ pub fn check_guest_name(world: &mut World, e: Entity, name: String, class: Strin
     request(world, StorageRequest::CheckGuestName { conn, name, class });
 }
 
+/// The IP address of a `host:port` connection address (`[::1]:9` gives `::1`), the key of
+/// the per-address login and registration limits.
+fn ip_of(addr: &str) -> String {
+    match addr.rsplit_once(':') {
+        Some((ip, _)) => ip.trim_start_matches('[').trim_end_matches(']').to_string(),
+        None => addr.to_string(),
+    }
+}
+
 /// `register` and `login`.
 pub fn credentials(
     world: &mut World,
@@ -245,26 +254,23 @@ pub fn credentials(
     let Some(conn) = conn_of(world, e) else {
         return;
     };
+    let addr = world
+        .get::<Connection>(e)
+        .map(|c| ip_of(&c.addr))
+        .unwrap_or_default();
     let r = if register {
         StorageRequest::Register {
             conn,
             username,
             password,
+            addr,
         }
     } else {
         StorageRequest::Login {
             conn,
             username,
             password,
-            addr: world
-                .get::<Connection>(e)
-                .map(|c| {
-                    c.addr
-                        .rsplit_once(':')
-                        .map(|(ip, _)| ip.to_string())
-                        .unwrap_or_else(|| c.addr.clone())
-                })
-                .unwrap_or_default(),
+            addr,
         }
     };
     request(world, r);

@@ -134,6 +134,9 @@ pub fn test_config() -> Config {
     c.world.region_size = 4;
     c.world.steps_per_sec = 20;
     c.world.step_burst = 20;
+    // Tests register many accounts from 127.0.0.1; the tests of these limits set them low.
+    c.server.registrations_per_ip_per_min = 10_000;
+    c.server.accounts_per_ip_per_day = 100_000;
     c
 }
 
@@ -324,6 +327,32 @@ impl Client {
         }
     }
 
+    /// Opens a WebSocket to the server from another loopback address (e.g. 127.0.0.2), so
+    /// one test can speak for several client addresses.
+    pub async fn connect_from(addr: SocketAddr, ip: &str) -> Client {
+        let open = async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket
+                .bind(SocketAddr::new(ip.parse().expect("an IPv4 address"), 0))
+                .expect("bind to the client address");
+            let tcp = socket.connect(addr).await.expect("tcp connect");
+            tokio_tungstenite::client_async(format!("ws://{addr}"), MaybeTlsStream::Plain(tcp))
+                .await
+                .expect("websocket handshake")
+                .0
+        };
+        let ws = tokio::time::timeout(WAIT, open)
+            .await
+            .expect("connect timed out");
+        Client {
+            ws,
+            pending: VecDeque::new(),
+            seen: Vec::new(),
+            id: 0,
+            name: String::new(),
+        }
+    }
+
     /// Connects and enters the world as `name`; returns after the welcome.
     pub async fn join(addr: SocketAddr, name: &str) -> Client {
         let mut c = Client::connect(addr).await;
@@ -495,7 +524,17 @@ pub fn stat(
 
 /// A connection that said `hello` without a name (ready to register or log in).
 pub async fn greeted(addr: SocketAddr) -> Client {
-    let mut c = Client::connect(addr).await;
+    let c = Client::connect(addr).await;
+    say_hello(c).await
+}
+
+/// Like [`greeted`], from another loopback address (e.g. 127.0.0.2).
+pub async fn greeted_from(addr: SocketAddr, ip: &str) -> Client {
+    let c = Client::connect_from(addr, ip).await;
+    say_hello(c).await
+}
+
+async fn say_hello(mut c: Client) -> Client {
     c.send(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: None,
