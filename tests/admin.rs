@@ -419,7 +419,7 @@ async fn a_wrong_or_missing_content_type_gets_a_json_error() {
             "Content-Type: application/json",
         ),
         (
-            &[auth.clone()],
+            std::slice::from_ref(&auth),
             r#"{"text":"hi"}"#,
             415,
             "Content-Type: application/json",
