@@ -355,7 +355,7 @@ impl Config {
             0.05..=3600.0,
             " s",
         )?;
-        in_range("world.chat_lines", w.chat_lines, 1..=10_000, "")?;
+        in_range("world.chat_lines", w.chat_lines, 1..=MILLION, "")?;
         in_range(
             "world.chat_window_secs",
             w.chat_window_secs,

@@ -13,6 +13,8 @@ pub struct OpenFiles {
 /// Raises the soft RLIMIT_NOFILE to the hard limit (capped at 1,048,576 when the hard limit
 /// is unlimited, which Linux refuses as a soft limit). Errors say which call failed.
 #[cfg(unix)]
+// rlim_t is u64 on Linux but not on every Unix: the conversions are not useless everywhere.
+#[allow(clippy::useless_conversion, clippy::unnecessary_fallible_conversions)]
 pub fn raise_open_files_limit() -> std::io::Result<OpenFiles> {
     const CAP: u64 = 1 << 20;
     let mut limit = libc::rlimit {
@@ -27,9 +29,7 @@ pub fn raise_open_files_limit() -> std::io::Result<OpenFiles> {
             format!("getrlimit(RLIMIT_NOFILE): {e}"),
         ));
     }
-    // (rlim_t is u64 on Linux but not on every Unix.)
-    #[allow(clippy::unnecessary_cast)]
-    let (before, hard) = (limit.rlim_cur as u64, limit.rlim_max as u64);
+    let (before, hard) = (u64::from(limit.rlim_cur), u64::from(limit.rlim_max));
     let target = if limit.rlim_max == libc::RLIM_INFINITY {
         CAP
     } else {
@@ -42,7 +42,7 @@ pub fn raise_open_files_limit() -> std::io::Result<OpenFiles> {
             hard,
         });
     }
-    limit.rlim_cur = target as libc::rlim_t;
+    limit.rlim_cur = libc::rlim_t::try_from(target).unwrap_or(limit.rlim_max);
     // SAFETY: setrlimit reads the struct we own and pass by pointer; nothing else.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
         let e = std::io::Error::last_os_error();

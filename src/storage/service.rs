@@ -253,7 +253,8 @@ async fn register<S: Store>(
     let Ok(turn) = accounts.hashes.admit() else {
         return (busy(conn), false);
     };
-    let Some(Ok(hash)) = turn.run(move || auth::hash_password(&password)).await else {
+    let hashed = turn.run(move |memory| auth::hash_password_with(memory, &password));
+    let Some(Ok(hash)) = hashed.await else {
         let reply = refused(
             conn,
             ErrorCode::StorageUnavailable,
@@ -321,9 +322,9 @@ async fn login<S: Store>(
     };
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     let matches = turn
-        .run(move || {
+        .run(move |memory| {
             let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
-            auth::verify_password(&password, hash)
+            auth::verify_password_with(memory, &password, hash)
         })
         .await
         .unwrap_or(false);
