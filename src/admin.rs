@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use emberkeep_components::limits::sanction_minutes_problem;
-use emberkeep_components::net::AdminAction;
+use emberkeep_components::net::{AdminAction, AdminOutcome, AdminResult};
 use emberkeep_components::protocol::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -138,16 +138,48 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Sends an action to the world and waits (on this HTTP task, never the world) for its answer.
-async fn world(api: &AdminApi, action: AdminAction) -> Response {
+/// Why the world gave no answer to an admin action.
+enum NoAnswer {
+    Stopping,
+    Silent,
+}
+
+/// Sends an action to the world and waits (on this HTTP task, never the world) for its result.
+async fn ask_world(api: &AdminApi, action: AdminAction) -> Result<AdminResult, NoAnswer> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     if !crate::net::conn::deliver(&api.inbound, Inbound::Admin { action, reply }).await {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
+        return Err(NoAnswer::Stopping);
     }
     match tokio::time::timeout(std::time::Duration::from_secs(10), answer).await {
-        Ok(Ok(Ok(value))) => Json(value).into_response(),
-        Ok(Ok(Err(message))) => error(StatusCode::BAD_REQUEST, message),
-        _ => error(StatusCode::SERVICE_UNAVAILABLE, "the world did not answer"),
+        Ok(Ok(result)) => Ok(result),
+        _ => Err(NoAnswer::Silent),
+    }
+}
+
+/// Applies an action in the world and answers with its outcome as JSON, or why not.
+async fn world(api: &AdminApi, action: AdminAction) -> Response {
+    match ask_world(api, action).await {
+        Ok(Ok(outcome)) => Json(render(outcome)).into_response(),
+        Ok(Err(message)) => error(StatusCode::BAD_REQUEST, message),
+        Err(NoAnswer::Stopping) => error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping"),
+        Err(NoAnswer::Silent) => error(StatusCode::SERVICE_UNAVAILABLE, "the world did not answer"),
+    }
+}
+
+/// An outcome as the API answers it (each endpoint's answer in docs/admin-api.md).
+fn render(outcome: AdminOutcome) -> serde_json::Value {
+    match outcome {
+        AdminOutcome::Players(players) => json!({ "players": players }),
+        AdminOutcome::Player(detail) => json!(detail),
+        AdminOutcome::Kicked { name } => json!({ "kicked": name }),
+        AdminOutcome::Closed { connections } => json!({ "closed": connections }),
+        AdminOutcome::Muted { name, minutes } => json!({ "muted": name, "minutes": minutes }),
+        AdminOutcome::Broadcast { recipients } => json!({ "sent_to": recipients }),
+        AdminOutcome::Teleported { name, x, y } => json!({ "name": name, "x": x, "y": y }),
+        AdminOutcome::Given { item_id } => json!({ "item_id": item_id }),
+        AdminOutcome::Spawned { count } => json!({ "spawned": count }),
+        AdminOutcome::Despawned { id } => json!({ "despawned": id }),
+        AdminOutcome::Stats(stats) => json!(stats),
     }
 }
 
@@ -159,23 +191,18 @@ async fn inspect(State(api): State<Arc<AdminApi>>, Path(name): Path<String>) -> 
     world(&api, AdminAction::Inspect { name }).await
 }
 
+/// The status figures, with the world's counts under `world` when the world answers.
 async fn stats(State(api): State<Arc<AdminApi>>) -> Response {
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    if !crate::net::conn::deliver(
-        &api.inbound,
-        Inbound::Admin {
-            action: AdminAction::Stats,
-            reply,
-        },
-    )
-    .await
-    {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
-    }
-    let world = tokio::time::timeout(std::time::Duration::from_secs(10), answer).await;
+    let world = match ask_world(&api, AdminAction::Stats).await {
+        Err(NoAnswer::Stopping) => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the world is stopping");
+        }
+        Ok(Ok(outcome)) => Some(render(outcome)),
+        Ok(Err(_)) | Err(NoAnswer::Silent) => None,
+    };
     let mut status = crate::metrics::status_json(&api.stats, api.tick_rate);
-    if let Ok(Ok(Ok(w))) = world {
-        status["world"] = w;
+    if let Some(world) = world {
+        status["world"] = world;
     }
     Json(status).into_response()
 }
@@ -416,5 +443,110 @@ async fn reload(State(api): State<Arc<AdminApi>>) -> Response {
             Json(json!({ "reloaded": false, "problems": problems })),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use emberkeep_components::content::EquipSlot;
+    use emberkeep_components::net::{
+        Belongings, HeldItem, PlayerDetail, PlayerSummary, WorldStats, WornItem,
+    };
+
+    use super::*;
+
+    fn ann() -> PlayerSummary {
+        PlayerSummary {
+            id: Some(3),
+            name: Some("Ann".into()),
+            account: Some("ann".into()),
+            level: Some(4),
+            x: 80,
+            y: 76,
+            connected: true,
+            addr: Some("127.0.0.1:51234".into()),
+        }
+    }
+
+    #[test]
+    fn outcomes_render_as_docs_admin_api_md_shows_them() {
+        let ann_json = json!({"id": 3, "name": "Ann", "account": "ann", "level": 4, "x": 80,
+            "y": 76, "connected": true, "addr": "127.0.0.1:51234"});
+        assert_eq!(
+            render(AdminOutcome::Players(vec![ann()])),
+            json!({ "players": [ann_json] })
+        );
+        let carrying = Belongings {
+            inventory: vec![HeldItem {
+                id: 9,
+                item: "minor_health_potion".into(),
+                count: 3,
+            }],
+            equipment: BTreeMap::from([(
+                EquipSlot::Weapon,
+                WornItem {
+                    id: 7,
+                    item: "rusty_sword".into(),
+                },
+            )]),
+        };
+        let mut detail = PlayerDetail {
+            player: ann(),
+            summary: "Ann (ann), level 4".into(),
+            belongings: Some(carrying),
+        };
+        let mut expected = ann_json.clone();
+        expected["summary"] = json!("Ann (ann), level 4");
+        expected["inventory"] = json!([{"id": 9, "item": "minor_health_potion", "count": 3}]);
+        expected["equipment"] = json!({"weapon": {"id": 7, "item": "rusty_sword"}});
+        assert_eq!(render(AdminOutcome::Player(detail.clone())), expected);
+        detail.belongings = None;
+        let rendered = render(AdminOutcome::Player(detail));
+        assert!(rendered.get("inventory").is_none() && rendered.get("equipment").is_none());
+        let stats = WorldStats {
+            tick: 40,
+            entities: BTreeMap::from([("player".into(), 1), ("mob".into(), 5)]),
+            regions: 12,
+        };
+        for (outcome, expected) in [
+            (
+                AdminOutcome::Stats(stats),
+                json!({"tick": 40, "entities": {"player": 1, "mob": 5}, "regions": 12}),
+            ),
+            (
+                AdminOutcome::Kicked { name: "Ann".into() },
+                json!({"kicked": "Ann"}),
+            ),
+            (
+                AdminOutcome::Closed { connections: 2 },
+                json!({"closed": 2}),
+            ),
+            (
+                AdminOutcome::Muted {
+                    name: "Ann".into(),
+                    minutes: 5,
+                },
+                json!({"muted": "Ann", "minutes": 5}),
+            ),
+            (
+                AdminOutcome::Broadcast { recipients: 4 },
+                json!({"sent_to": 4}),
+            ),
+            (
+                AdminOutcome::Teleported {
+                    name: "Ann".into(),
+                    x: 80,
+                    y: 80,
+                },
+                json!({"name": "Ann", "x": 80, "y": 80}),
+            ),
+            (AdminOutcome::Given { item_id: 11 }, json!({"item_id": 11})),
+            (AdminOutcome::Spawned { count: 2 }, json!({"spawned": 2})),
+            (AdminOutcome::Despawned { id: 42 }, json!({"despawned": 42})),
+        ] {
+            assert_eq!(render(outcome), expected);
+        }
     }
 }

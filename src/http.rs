@@ -267,7 +267,7 @@ pub fn play_url(http_addr: SocketAddr) -> String {
 
 async fn metrics(State(site): State<Arc<Site>>) -> Response {
     with_type(
-        "text/plain; version=0.0.4; charset=utf-8",
+        crate::metrics::CONTENT_TYPE,
         crate::metrics::prometheus(&site.stats),
     )
 }

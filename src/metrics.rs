@@ -2,233 +2,211 @@
 //! status page and the web client's observer view, and `/status`, a small page that shows it
 //! live. Everything is read from the lock-free [`Stats`] counters.
 
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use emberkeep_components::protocol::ClientMsg;
 use emberkeep_systems::Phase;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeGaugeValue, EncodeMetric, MetricEncoder, NoLabelSet, prometheus_text,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 
 use crate::stats::{BUCKETS_US, Histogram, Stats};
 
-fn get(a: &std::sync::atomic::AtomicU64) -> u64 {
+/// The `Content-Type` of [`prometheus`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+fn get(a: &AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
 }
 
-fn counter(out: &mut String, name: &str, help: &str, kind: &str, value: u64) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-    );
-}
-
-fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
-    let mut cumulative = 0;
-    for (i, bound) in BUCKETS_US.iter().enumerate() {
-        cumulative += get(&h.buckets[i]);
-        let le = *bound as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{le}\"}} {cumulative}");
-    }
-    cumulative += get(&h.over);
-    let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {cumulative}");
-    let l = labels.trim_end_matches(',');
-    let l = if l.is_empty() {
-        String::new()
-    } else {
-        format!("{{{l}}}")
-    };
-    let _ = writeln!(out, "{name}_sum{l} {}", get(&h.sum_us) as f64 / 1e6);
-    let _ = writeln!(out, "{name}_count{l} {}", get(&h.count));
-}
-
-/// Every metric, in the Prometheus text exposition format.
-pub fn prometheus(stats: &Stats) -> String {
+/// Every metric, in the Prometheus text exposition format (version 0.0.4).
+pub fn prometheus(stats: &Arc<Stats>) -> String {
+    // A registry per scrape is two small allocations next to the text's own; it reads the
+    // counters through `Scrape`, so nothing the world thread writes is shared with it.
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(Scrape(stats.clone())));
     let mut out = String::with_capacity(8 * 1024);
-    counter(
-        &mut out,
-        "emberkeep_players_online",
-        "Players with a character in the world.",
-        "gauge",
-        get(&stats.players),
-    );
-    counter(
-        &mut out,
-        "emberkeep_connections",
-        "WebSocket connections the world knows.",
-        "gauge",
-        get(&stats.connections),
-    );
-    counter(
-        &mut out,
-        "emberkeep_open_sockets",
-        "Connection tasks alive.",
-        "gauge",
-        get(&stats.open_sockets),
-    );
-    counter(
-        &mut out,
-        "emberkeep_ticks_total",
-        "Ticks run.",
-        "counter",
-        get(&stats.ticks),
-    );
-    counter(
-        &mut out,
-        "emberkeep_tick_overruns_total",
-        "Ticks that took longer than the tick period.",
-        "counter",
-        get(&stats.overruns),
-    );
-    counter(
-        &mut out,
-        "emberkeep_frames_out_total",
-        "WebSocket frames handed to connections.",
-        "counter",
-        get(&stats.frames_out),
-    );
-    counter(
-        &mut out,
-        "emberkeep_bytes_out_total",
-        "Bytes of frames handed to connections.",
-        "counter",
-        get(&stats.bytes_out),
-    );
-    counter(
-        &mut out,
-        "emberkeep_outbound_queue_drops_total",
-        "Clients disconnected because their outbound queue was full.",
-        "counter",
-        get(&stats.slow_disconnects),
-    );
-    counter(
-        &mut out,
-        "emberkeep_saves_total",
-        "Save batches written.",
-        "counter",
-        get(&stats.saves),
-    );
-    counter(
-        &mut out,
-        "emberkeep_save_failures_total",
-        "Save batches that failed after every retry.",
-        "counter",
-        get(&stats.save_failures),
-    );
-    let save_secs = get(&stats.last_save_micros) as f64 / 1e6;
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_last_save_seconds How long the last save batch took.\n# TYPE emberkeep_last_save_seconds gauge\nemberkeep_last_save_seconds {save_secs}"
-    );
-    counter(
-        &mut out,
-        "emberkeep_storage_backlog",
-        "Storage requests waiting for room in the storage queue.",
-        "gauge",
-        get(&stats.storage_backlog),
-    );
-    counter(
-        &mut out,
-        "emberkeep_password_hashes_total",
-        "Password hashes computed (registrations and login checks).",
-        "counter",
-        get(&stats.password_hashes),
-    );
-    counter(
-        &mut out,
-        "emberkeep_password_hashes_running",
-        "Password hashes running now (at most server.password_hash_threads).",
-        "gauge",
-        get(&stats.hashes_running),
-    );
-    counter(
-        &mut out,
-        "emberkeep_http_connections",
-        "HTTP connections open now (at most server.http_max_connections).",
-        "gauge",
-        get(&stats.http_connections),
-    );
-    counter(
-        &mut out,
-        "emberkeep_content_reloads_total",
-        "Content reloads applied.",
-        "counter",
-        get(&stats.reloads),
-    );
-    counter(
-        &mut out,
-        "emberkeep_content_reload_failures_total",
-        "Content reloads refused (broken files).",
-        "counter",
-        get(&stats.reload_failures),
-    );
-
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_entities Entities in the world, by kind.\n# TYPE emberkeep_entities gauge"
-    );
-    for (kind, v) in [
-        ("player", &stats.players_in_world),
-        ("mob", &stats.mobs),
-        ("npc", &stats.npcs),
-        ("item", &stats.ground_items),
-    ] {
-        let _ = writeln!(out, "emberkeep_entities{{kind=\"{kind}\"}} {}", get(v));
-    }
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_inbound_messages_total Client messages decoded, by type.\n# TYPE emberkeep_inbound_messages_total counter"
-    );
-    for (i, kind) in ClientMsg::KINDS
-        .iter()
-        .enumerate()
-        .take(stats.inbound_by_type.len())
-    {
-        let _ = writeln!(
-            out,
-            "emberkeep_inbound_messages_total{{type=\"{kind}\"}} {}",
-            get(&stats.inbound_by_type[i])
-        );
-    }
-    let r = &stats.rejected;
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_rejected_total Messages and connections refused before the world, by reason.\n# TYPE emberkeep_rejected_total counter"
-    );
-    for (reason, v) in [
-        ("rate_limited", &r.rate_limited),
-        ("duplicate", &r.duplicate),
-        ("malformed", &r.malformed),
-        ("oversized", &r.oversized),
-        ("flood_kick", &r.flood_kicks),
-        ("idle_kick", &r.idle_kicks),
-        ("refused_connection", &r.refused_connections),
-        ("busy", &r.hash_busy),
-        ("registration_limited", &r.registration_limited),
-        ("locked_out", &r.locked_out),
-    ] {
-        let _ = writeln!(
-            out,
-            "emberkeep_rejected_total{{reason=\"{reason}\"}} {}",
-            get(v)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_tick_seconds Duration of whole ticks.\n# TYPE emberkeep_tick_seconds histogram"
-    );
-    histogram(&mut out, "emberkeep_tick_seconds", "", &stats.tick_time);
-    let _ = writeln!(
-        out,
-        "# HELP emberkeep_phase_seconds Duration of each tick phase.\n# TYPE emberkeep_phase_seconds histogram"
-    );
-    for (i, phase) in Phase::ALL.iter().enumerate() {
-        histogram(
-            &mut out,
-            "emberkeep_phase_seconds",
-            &format!("phase=\"{}\",", phase.name()),
-            &stats.phase_time[i],
-        );
-    }
+    // Writing into a String cannot fail.
+    let _ = prometheus_text::encode(&mut out, &registry);
     out
+}
+
+/// Reads every metric from [`Stats`] when scraped. The counters stay plain atomics (the world
+/// thread never takes a lock for them); prometheus-client writes the text.
+#[derive(Debug)]
+struct Scrape(Arc<Stats>);
+
+type Written = Result<(), std::fmt::Error>;
+
+fn gauge<N: EncodeGaugeValue>(e: &mut DescriptorEncoder, name: &str, help: &str, v: N) -> Written {
+    ConstGauge::new(v).encode(e.encode_descriptor(name, help, None, MetricType::Gauge)?)
+}
+
+/// A counter; `name` is written with `_total` after it.
+fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, v: &AtomicU64) -> Written {
+    ConstCounter::new(get(v)).encode(e.encode_descriptor(name, help, None, MetricType::Counter)?)
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut e: DescriptorEncoder) -> Written {
+        let stats = &*self.0;
+        let help = "Players with a character in the world.";
+        gauge(
+            &mut e,
+            "emberkeep_players_online",
+            help,
+            get(&stats.players),
+        )?;
+        let help = "WebSocket connections the world knows.";
+        gauge(
+            &mut e,
+            "emberkeep_connections",
+            help,
+            get(&stats.connections),
+        )?;
+        let help = "Connection tasks alive.";
+        gauge(
+            &mut e,
+            "emberkeep_open_sockets",
+            help,
+            get(&stats.open_sockets),
+        )?;
+        counter(&mut e, "emberkeep_ticks", "Ticks run.", &stats.ticks)?;
+        let help = "Ticks that took longer than the tick period.";
+        counter(&mut e, "emberkeep_tick_overruns", help, &stats.overruns)?;
+        let help = "WebSocket frames handed to connections.";
+        counter(&mut e, "emberkeep_frames_out", help, &stats.frames_out)?;
+        let help = "Bytes of frames handed to connections.";
+        counter(&mut e, "emberkeep_bytes_out", help, &stats.bytes_out)?;
+        let help = "Clients disconnected because their outbound queue was full.";
+        counter(
+            &mut e,
+            "emberkeep_outbound_queue_drops",
+            help,
+            &stats.slow_disconnects,
+        )?;
+        counter(
+            &mut e,
+            "emberkeep_saves",
+            "Save batches written.",
+            &stats.saves,
+        )?;
+        let help = "Save batches that failed after every retry.";
+        counter(
+            &mut e,
+            "emberkeep_save_failures",
+            help,
+            &stats.save_failures,
+        )?;
+        let help = "How long the last save batch took.";
+        let secs = get(&stats.last_save_micros) as f64 / 1e6;
+        gauge(&mut e, "emberkeep_last_save_seconds", help, secs)?;
+        let help = "Storage requests waiting for room in the storage queue.";
+        gauge(
+            &mut e,
+            "emberkeep_storage_backlog",
+            help,
+            get(&stats.storage_backlog),
+        )?;
+        let help = "Password hashes computed (registrations and login checks).";
+        counter(
+            &mut e,
+            "emberkeep_password_hashes",
+            help,
+            &stats.password_hashes,
+        )?;
+        let help = "Password hashes running now (at most server.password_hash_threads).";
+        let running = get(&stats.hashes_running);
+        gauge(&mut e, "emberkeep_password_hashes_running", help, running)?;
+        let help = "HTTP connections open now (at most server.http_max_connections).";
+        let open = get(&stats.http_connections);
+        gauge(&mut e, "emberkeep_http_connections", help, open)?;
+        let help = "Content reloads applied.";
+        counter(&mut e, "emberkeep_content_reloads", help, &stats.reloads)?;
+        let help = "Content reloads refused (broken files).";
+        counter(
+            &mut e,
+            "emberkeep_content_reload_failures",
+            help,
+            &stats.reload_failures,
+        )?;
+
+        let help = "Entities in the world, by kind.";
+        let mut family =
+            e.encode_descriptor("emberkeep_entities", help, None, MetricType::Gauge)?;
+        for (kind, v) in [
+            ("player", &stats.players_in_world),
+            ("mob", &stats.mobs),
+            ("npc", &stats.npcs),
+            ("item", &stats.ground_items),
+        ] {
+            ConstGauge::new(get(v)).encode(family.encode_family(&[("kind", kind)])?)?;
+        }
+        let help = "Client messages decoded, by type.";
+        let kind = MetricType::Counter;
+        let mut family = e.encode_descriptor("emberkeep_inbound_messages", help, None, kind)?;
+        for (kind, v) in ClientMsg::KINDS.iter().zip(&stats.inbound_by_type) {
+            ConstCounter::new(get(v)).encode(family.encode_family(&[("type", *kind)])?)?;
+        }
+        let help = "Messages and connections refused before the world, by reason.";
+        let kind = MetricType::Counter;
+        let mut family = e.encode_descriptor("emberkeep_rejected", help, None, kind)?;
+        let r = &stats.rejected;
+        for (reason, v) in [
+            ("rate_limited", &r.rate_limited),
+            ("duplicate", &r.duplicate),
+            ("malformed", &r.malformed),
+            ("oversized", &r.oversized),
+            ("flood_kick", &r.flood_kicks),
+            ("idle_kick", &r.idle_kicks),
+            ("refused_connection", &r.refused_connections),
+            ("busy", &r.hash_busy),
+            ("registration_limited", &r.registration_limited),
+            ("locked_out", &r.locked_out),
+        ] {
+            ConstCounter::new(get(v)).encode(family.encode_family(&[("reason", reason)])?)?;
+        }
+
+        let help = "Duration of whole ticks.";
+        let kind = MetricType::Histogram;
+        Durations(&stats.tick_time).encode(e.encode_descriptor(
+            "emberkeep_tick_seconds",
+            help,
+            None,
+            kind,
+        )?)?;
+        let help = "Duration of each tick phase.";
+        let mut family = e.encode_descriptor("emberkeep_phase_seconds", help, None, kind)?;
+        for (phase, h) in Phase::ALL.iter().zip(&stats.phase_time) {
+            Durations(h).encode(family.encode_family(&[("phase", phase.name())])?)?;
+        }
+        Ok(())
+    }
+}
+
+/// A [`Histogram`] of durations, in seconds.
+struct Durations<'a>(&'a Histogram);
+
+impl EncodeMetric for Durations<'_> {
+    fn encode(&self, mut encoder: MetricEncoder) -> Written {
+        let h = self.0;
+        let mut buckets = [(f64::INFINITY, get(&h.over)); BUCKETS_US.len() + 1];
+        for (i, bound) in BUCKETS_US.iter().enumerate() {
+            buckets[i] = (*bound as f64 / 1e6, get(&h.buckets[i]));
+        }
+        let sum = get(&h.sum_us) as f64 / 1e6;
+        encoder.encode_histogram::<NoLabelSet>(sum, get(&h.count), &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Histogram
+    }
 }
 
 /// The figures the status page and the observer view show.
@@ -285,7 +263,7 @@ mod tests {
 
     #[test]
     fn prometheus_text_has_help_type_and_cumulative_buckets() {
-        let stats = Stats::default();
+        let stats = Arc::new(Stats::default());
         stats.tick_time.observe(80);
         stats.tick_time.observe(3_000);
         stats.tick_time.observe(200_000);

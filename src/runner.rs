@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::World;
 use crossbeam_channel::{Receiver, TryRecvError};
-use emberkeep_components::net::AdminResults;
+use emberkeep_components::net::{AdminResult, AdminResults};
 use emberkeep_components::net::{InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::regions::RegionEvents;
@@ -76,7 +76,7 @@ impl Pacer {
 #[derive(Default)]
 struct AdminReplies {
     next: u64,
-    waiting: HashMap<u64, tokio::sync::oneshot::Sender<Result<serde_json::Value, String>>>,
+    waiting: HashMap<u64, tokio::sync::oneshot::Sender<AdminResult>>,
 }
 
 /// Tick durations over one logging interval.

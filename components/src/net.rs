@@ -1,8 +1,12 @@
 //! What crosses between the network layer and the world: connection ids, decoded input,
 //! and the frames and closes the world hands back.
 
-use bevy_ecs::prelude::Resource;
+use std::collections::BTreeMap;
 
+use bevy_ecs::prelude::Resource;
+use serde::Serialize;
+
+use crate::content::EquipSlot;
 use crate::protocol::{ClientMsg, CloseReason, ErrorCode};
 use crate::regions::{RegionEvents, RegionId, RegionLayout};
 
@@ -87,9 +91,103 @@ pub enum AdminAction {
     Stats,
 }
 
-/// Results of admin requests, drained by the runner: `(id, Ok(json) | Err(message))`.
+/// What an admin action did or found, or why it was refused (a message for the operator).
+pub type AdminResult = Result<AdminOutcome, String>;
+
+/// What an admin action did or found; the admin API renders it as JSON (docs/admin-api.md).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminOutcome {
+    /// The online players, by name.
+    Players(Vec<PlayerSummary>),
+    /// One player in detail.
+    Player(PlayerDetail),
+    /// The player's connection was closed.
+    Kicked { name: String },
+    /// How many connections of a banned account or address were closed.
+    Closed { connections: usize },
+    /// The player cannot chat for `minutes`.
+    Muted { name: String, minutes: u64 },
+    /// How many connections were sent the announcement.
+    Broadcast { recipients: usize },
+    /// The player now stands at (`x`, `y`).
+    Teleported { name: String, x: i32, y: i32 },
+    /// The id of the new item (stack) in the player's inventory.
+    Given { item_id: u64 },
+    /// How many mobs were spawned (fewer than asked if there was no room).
+    Spawned { count: u32 },
+    /// The net id of the mob that was removed.
+    Despawned { id: u64 },
+    /// Counts of what is in the world.
+    Stats(WorldStats),
+}
+
+/// One player as the admin API lists them; `None` for what the character does not have yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlayerSummary {
+    /// Net id.
+    pub id: Option<u64>,
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub level: Option<u32>,
+    pub x: i32,
+    pub y: i32,
+    /// Whether a connection holds the character (it may be lingering after a disconnect).
+    pub connected: bool,
+    /// The connection's peer address.
+    pub addr: Option<String>,
+}
+
+/// One player in detail: the summary, a line describing them for staff and, once the
+/// character is in the world, what it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlayerDetail {
+    #[serde(flatten)]
+    pub player: PlayerSummary,
+    /// The same text as the `/inspect` staff command.
+    pub summary: String,
+    #[serde(flatten)]
+    pub belongings: Option<Belongings>,
+}
+
+/// What a character carries and wears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Belongings {
+    pub inventory: Vec<HeldItem>,
+    pub equipment: BTreeMap<EquipSlot, WornItem>,
+}
+
+/// A stack in an inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldItem {
+    /// Item id.
+    pub id: u64,
+    /// Template id in items.toml.
+    pub item: String,
+    pub count: u32,
+}
+
+/// An item in an equipment slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WornItem {
+    /// Item id.
+    pub id: u64,
+    /// Template id in items.toml.
+    pub item: String,
+}
+
+/// Counts of what is in the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorldStats {
+    pub tick: u64,
+    /// Entities by kind (`player`, `mob`, ...).
+    pub entities: BTreeMap<String, u64>,
+    /// How many regions the map is cut into.
+    pub regions: usize,
+}
+
+/// Results of admin requests, drained by the runner: `(id, result)`.
 #[derive(Resource, Debug, Default)]
-pub struct AdminResults(pub Vec<(u64, Result<serde_json::Value, String>)>);
+pub struct AdminResults(pub Vec<(u64, AdminResult)>);
 
 /// Inputs waiting for the next Input phase, filled by the runner before each tick.
 #[derive(Resource, Debug, Default)]

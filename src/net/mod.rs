@@ -33,7 +33,7 @@ pub enum Inbound {
     /// An admin API request; the runner answers on `reply` after the world applied it.
     Admin {
         action: emberkeep_components::net::AdminAction,
-        reply: tokio::sync::oneshot::Sender<Result<serde_json::Value, String>>,
+        reply: tokio::sync::oneshot::Sender<emberkeep_components::net::AdminResult>,
     },
 }
 

@@ -132,9 +132,12 @@ impl Admission {
             ips.retain(|_, s| s.open > 0); // forget idle addresses
         }
         let limits = &self.limits;
+        // A burst of twice the rate, and at least one connection: under 0.5 per second twice
+        // the rate would be less than one, and nothing would ever be admitted.
+        let burst = (limits.new_per_sec * 2.0).max(1.0);
         let state = ips.entry(ip).or_insert_with(|| IpState {
             open: 0,
-            bucket: TokenBucket::new(limits.new_per_sec, limits.new_per_sec * 2.0, now),
+            bucket: TokenBucket::new(limits.new_per_sec, burst, now),
         });
         if !state.bucket.take(now) {
             return Err(format!(
@@ -224,5 +227,22 @@ mod tests {
         drop(held);
         a.lift_ban("10.0.0.9".parse().unwrap());
         assert!(a.admit("10.0.0.9".parse().unwrap(), t0).is_ok());
+    }
+
+    /// Regression: with `new_connections_per_ip_per_sec` under 0.5 (the config allows 0.01),
+    /// the burst of twice the rate was under one token and every connection was refused.
+    #[test]
+    fn a_slow_new_connection_rate_still_admits_one_at_a_time() {
+        let t0 = Instant::now();
+        let limits = IpLimits {
+            max_connections: 100,
+            new_per_sec: 0.25,
+        };
+        let a = Admission::new(limits, &[]);
+        let ip: IpAddr = "10.0.0.2".parse().unwrap();
+        let first = a.admit(ip, t0);
+        assert!(first.is_ok());
+        assert!(a.admit(ip, t0 + Duration::from_secs(3)).is_err());
+        assert!(a.admit(ip, t0 + Duration::from_secs(4)).is_ok());
     }
 }

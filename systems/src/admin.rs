@@ -3,20 +3,21 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
+use crate::gm::{self, audit, player_named};
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mob, MobSpawner};
-use emberkeep_components::net::{AdminAction, AdminResults};
+use emberkeep_components::net::{
+    AdminAction, AdminOutcome, AdminResult, AdminResults, Belongings, HeldItem, PlayerDetail,
+    PlayerSummary, WorldStats, WornItem,
+};
 use emberkeep_components::persist::{AccountCharacter, Auth};
 use emberkeep_components::protocol::{CloseReason, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{
     Connection, DisplayName, NetId, NetIndex, Outgoing, Player, Position, Tick,
 };
-use serde_json::json;
-
-use crate::gm::{self, audit, player_named};
 
 const ACTOR: &str = "admin-api";
 
@@ -39,46 +40,50 @@ fn walkable(world: &World, x: i32, y: i32) -> Result<Tile, String> {
     }
 }
 
-fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, String> {
+fn run(world: &mut World, action: AdminAction) -> AdminResult {
     match action {
         AdminAction::Players => {
             let mut q = world.query_filtered::<Entity, With<Player>>();
             let all: Vec<Entity> = q.iter(world).collect();
-            let mut list: Vec<serde_json::Value> =
-                all.into_iter().map(|e| player_json(world, e)).collect();
-            list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-            Ok(json!({ "players": list }))
+            let mut list: Vec<PlayerSummary> = all.into_iter().map(|e| summary(world, e)).collect();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(AdminOutcome::Players(list))
         }
         AdminAction::Inspect { name } => {
             let e = named(world, &name)?;
-            let mut v = player_json(world, e);
-            v["summary"] = json!(gm::describe(world, e));
-            if let Some(record) = crate::accounts::snapshot(world, e) {
-                v["inventory"] = json!(
-                    record
-                        .inventory
-                        .iter()
-                        .map(|i| json!({"id": i.id, "item": i.template, "count": i.count}))
-                        .collect::<Vec<_>>()
-                );
-                v["equipment"] = json!(
-                    record
-                        .equipment
-                        .iter()
-                        .map(|(s, i)| (
-                            s.name().to_string(),
-                            json!({"id": i.id, "item": i.template})
-                        ))
-                        .collect::<serde_json::Map<_, _>>()
-                );
-            }
-            Ok(v)
+            let belongings = crate::accounts::snapshot(world, e).map(|record| Belongings {
+                inventory: record
+                    .inventory
+                    .into_iter()
+                    .map(|i| HeldItem {
+                        id: i.id,
+                        item: i.template,
+                        count: i.count,
+                    })
+                    .collect(),
+                equipment: record
+                    .equipment
+                    .into_iter()
+                    .map(|(slot, i)| {
+                        let worn = WornItem {
+                            id: i.id,
+                            item: i.template,
+                        };
+                        (slot, worn)
+                    })
+                    .collect(),
+            });
+            Ok(AdminOutcome::Player(PlayerDetail {
+                player: summary(world, e),
+                summary: gm::describe(world, e),
+                belongings,
+            }))
         }
         AdminAction::Kick { name, reason } => {
             let e = named(world, &name)?;
             gm::kick_player(world, e, &reason);
             audit(world, ACTOR, "kick", &name, reason);
-            Ok(json!({"kicked": name}))
+            Ok(AdminOutcome::Kicked { name })
         }
         AdminAction::KickWhere {
             account,
@@ -108,7 +113,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             for e in targets {
                 crate::session::leave(world, e, Some(CloseReason::policy(reason.clone())));
             }
-            Ok(json!({"closed": n}))
+            Ok(AdminOutcome::Closed { connections: n })
         }
         AdminAction::Mute {
             name,
@@ -124,7 +129,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
                 &name,
                 format!("{minutes} minutes: {reason}"),
             );
-            Ok(json!({"muted": name, "minutes": minutes}))
+            Ok(AdminOutcome::Muted { name, minutes })
         }
         AdminAction::Broadcast { text } => {
             // Encoded once, copied into every connection's queue.
@@ -135,26 +140,26 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
                 sent = sent.saturating_add(1);
             }
             audit(world, ACTOR, "broadcast", "everyone", text);
-            Ok(json!({"sent_to": sent}))
+            Ok(AdminOutcome::Broadcast { recipients: sent })
         }
         AdminAction::Teleport { name, x, y } => {
             let e = named(world, &name)?;
             let to = walkable(world, x, y)?;
             gm::move_player(world, e, to);
             audit(world, ACTOR, "teleport", &name, format!("to ({x}, {y})"));
-            Ok(json!({"name": name, "x": x, "y": y}))
+            Ok(AdminOutcome::Teleported { name, x, y })
         }
         AdminAction::Give { name, item, count } => {
             let e = named(world, &name)?;
             let id = gm::give_item(world, e, &item, count)?;
             audit(world, ACTOR, "give", &name, format!("{count} {item}"));
-            Ok(json!({"item_id": id}))
+            Ok(AdminOutcome::Given { item_id: id })
         }
         AdminAction::Spawn { mob, x, y, count } => {
             let at = walkable(world, x, y)?;
             let n = gm::spawn_mobs_at(world, &mob, count, at)?;
             audit(world, ACTOR, "spawn", &mob, format!("{n} at ({x}, {y})"));
-            Ok(json!({"spawned": n}))
+            Ok(AdminOutcome::Spawned { count: n })
         }
         AdminAction::Despawn { id } => {
             let e = world
@@ -183,7 +188,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             }
             crate::regions::remove_from_world(world, e);
             audit(world, ACTOR, "despawn", &template, format!("id {id}"));
-            Ok(json!({"despawned": id}))
+            Ok(AdminOutcome::Despawned { id })
         }
         AdminAction::Stats => {
             let mut q = world.query::<&emberkeep_components::world::Kind>();
@@ -195,26 +200,30 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
                 *n = n.saturating_add(1);
             }
             let grid = world.resource::<RegionGrid>();
-            Ok(
-                json!({"tick": world.resource::<Tick>().0, "entities": counts, "regions": grid.members.len()}),
-            )
+            Ok(AdminOutcome::Stats(WorldStats {
+                tick: world.resource::<Tick>().0,
+                entities: counts,
+                regions: grid.members.len(),
+            }))
         }
     }
 }
 
-fn player_json(world: &World, e: Entity) -> serde_json::Value {
+fn summary(world: &World, e: Entity) -> PlayerSummary {
     let pos = world
         .get::<Position>(e)
         .map(|p| p.0)
         .unwrap_or(Tile { x: 0, y: 0 });
-    json!({
-        "id": world.get::<NetId>(e).map(|n| n.0),
-        "name": world.get::<DisplayName>(e).map(|n| n.0.clone()),
-        "account": world.get::<AccountCharacter>(e).map(|a| a.account.clone()),
-        "level": world.get::<emberkeep_components::stats::Level>(e).map(|l| l.0),
-        "x": pos.x,
-        "y": pos.y,
-        "connected": world.get::<Connection>(e).is_some(),
-        "addr": world.get::<Connection>(e).map(|c| c.addr.clone()),
-    })
+    PlayerSummary {
+        id: world.get::<NetId>(e).map(|n| n.0),
+        name: world.get::<DisplayName>(e).map(|n| n.0.to_string()),
+        account: world.get::<AccountCharacter>(e).map(|a| a.account.clone()),
+        level: world
+            .get::<emberkeep_components::stats::Level>(e)
+            .map(|l| l.0),
+        x: pos.x,
+        y: pos.y,
+        connected: world.get::<Connection>(e).is_some(),
+        addr: world.get::<Connection>(e).map(|c| c.addr.clone()),
+    }
 }
