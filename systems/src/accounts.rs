@@ -28,7 +28,9 @@ use emberkeep_components::world::{
     Player, Position, RegionCell, SpawnRotation, StepBudget, Tick,
 };
 
-use crate::{send_to, stats};
+use crate::game::stats;
+use crate::send_to;
+use crate::world::regions;
 
 /// Shortest and longest username.
 pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
@@ -866,16 +868,13 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
             .filter(|x| *x != k)
             .collect()
     };
-    let mut q = world.query::<crate::regions::SpawnInfo>();
+    let mut q = world.query::<regions::SpawnInfo>();
     let spawns: Vec<String> = members
         .iter()
         .filter_map(|x| {
             q.get(world, *x).ok().map(|i| {
                 let mut json = String::new();
-                emberkeep_components::protocol::write_spawn(
-                    &mut json,
-                    &crate::regions::spawn_fields(&i),
-                );
+                emberkeep_components::protocol::write_spawn(&mut json, &regions::spawn_fields(&i));
                 json
             })
         })
@@ -913,7 +912,7 @@ pub fn remove_character(world: &mut World, e: Entity) {
             names.0.remove(&name);
         }
     }
-    crate::regions::remove_from_world(world, e);
+    regions::remove_from_world(world, e);
 }
 
 /// A connection went away: an account character lingers (saved now, resumable until the grace

@@ -15,9 +15,9 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::{
-    accounts, ai, combat, effects, flush, items, loot, movement, regions, session, spawner, stats,
-};
+use crate::game::{ai, combat, effects, items, loot, stats};
+use crate::world::{flush, movement, regions, spawner};
+use crate::{accounts, session};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -15,7 +15,8 @@ use emberkeep_components::world::{
     ConnIndex, Connection, MoveQueue, NameIndex, Outgoing, Player, StepRequest, Tick,
 };
 
-use crate::{accounts, chat, items, send_to};
+use crate::game::{chat, combat, items};
+use crate::{accounts, commands, send_to};
 
 /// Shortest and longest character name.
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
@@ -50,7 +51,7 @@ pub fn apply_inbound(world: &mut World) {
                 }
             }
             WorldInput::Storage(reply) => accounts::apply_reply(world, reply),
-            WorldInput::Admin { id, action } => crate::admin::apply(world, id, action),
+            WorldInput::Admin { id, action } => commands::admin::apply(world, id, action),
             WorldInput::Reload(content) => {
                 world.insert_resource(emberkeep_components::content::GameContent(content));
             }
@@ -198,7 +199,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
             ErrorCode::NotInWorld,
             "send hello first: this command needs a character in the world",
         ),
-        ClientMsg::Command { line } => crate::commands::run(world, e, &line),
+        ClientMsg::Command { line } => commands::text::run(world, e, &line),
         ClientMsg::Say { text } => chat::say(world, e, &text),
         _ if dead => refuse(
             world,
@@ -213,8 +214,8 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
                 });
             }
         }
-        ClientMsg::Attack { target } => crate::combat::start_attack(world, e, target),
-        ClientMsg::Flee => crate::combat::flee(world, e),
+        ClientMsg::Attack { target } => combat::start_attack(world, e, target),
+        ClientMsg::Flee => combat::flee(world, e),
         ClientMsg::Pickup { item } => items::pickup(world, e, item),
         ClientMsg::Drop { item, count } => items::drop_item(world, e, item, count),
         ClientMsg::Give { item, to, count } => items::give(world, e, item, to, count),

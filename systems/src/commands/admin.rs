@@ -16,7 +16,7 @@ use emberkeep_components::world::{
 };
 use serde_json::json;
 
-use crate::gm::{self, audit, player_named};
+use crate::commands::staff::{self as gm, audit, player_named};
 
 const ACTOR: &str = "admin-api";
 
@@ -181,7 +181,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
                 a.alive = a.alive.saturating_sub(1);
                 a.respawns.push(now.saturating_add(u64::from(respawn)));
             }
-            crate::regions::remove_from_world(world, e);
+            crate::world::regions::remove_from_world(world, e);
             audit(world, ACTOR, "despawn", &template, format!("id {id}"));
             Ok(json!({"despawned": id}))
         }

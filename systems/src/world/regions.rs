@@ -599,7 +599,7 @@ mod tests {
                 super::track_regions,
                 super::broadcast_moves,
                 snapshot,
-                crate::flush::build_frames,
+                crate::world::flush::build_frames,
             )
                 .chain(),
         );

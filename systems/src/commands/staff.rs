@@ -15,7 +15,9 @@ use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Position, Tick};
 
+use crate::game::items;
 use crate::send_to;
+use crate::world::spawner;
 
 /// One staff action, for the server log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,7 +205,7 @@ pub fn spawn_mobs_at(
     };
     let now = world.resource::<Tick>().0;
     let n = (0..count)
-        .filter(|_| crate::spawner::spawn_one(world, usize::MAX, &area, now).is_some())
+        .filter(|_| spawner::spawn_one(world, usize::MAX, &area, now).is_some())
         .count();
     Ok(n as u32)
 }
@@ -252,13 +254,13 @@ pub fn give_item(
     }
     let fits = world
         .get::<Inventory>(who)
-        .is_some_and(|inv| crate::items::fits(&content, inv, template, count));
+        .is_some_and(|inv| items::fits(&content, inv, template, count));
     if !fits {
         return Err("their inventory is full".into());
     }
     let id = world.resource_mut::<ItemIds>().allocate();
     if let Some(mut inv) = world.get_mut::<Inventory>(who) {
-        crate::items::add(
+        items::add(
             &content,
             &mut inv,
             ItemInstance {

@@ -19,7 +19,9 @@ use emberkeep_components::world::{
 };
 use rand_core::Rng;
 
+use crate::game::{loot, stats};
 use crate::rng::WorldRng;
+use crate::world::regions;
 
 /// Tiles between two positions, counting diagonals as one (Chebyshev distance).
 pub fn distance(a: Tile, b: Tile) -> i32 {
@@ -236,8 +238,7 @@ pub fn resolve_deaths(
             if amount == 0 {
                 continue;
             }
-            let gained =
-                crate::stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
+            let gained = stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
             let next = content.rules.xp_to_next(level.0);
             out.push(&encode_event(&ServerEvent::XpGain {
                 amount,
@@ -266,14 +267,14 @@ pub fn resolve_deaths(
                 }
                 let span = drop.max.saturating_sub(drop.min) + 1;
                 let count = drop.min + rng.0.next_u32() % span;
-                crate::loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
+                loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
             }
         }
         if let Some(area) = spawner.areas.get_mut(mob.area) {
             area.alive = area.alive.saturating_sub(1);
             area.respawns.push(tick.0 + u64::from(def.respawn_ticks));
         }
-        commands.queue(move |world: &mut World| crate::regions::remove_from_world(world, e));
+        commands.queue(move |world: &mut World| regions::remove_from_world(world, e));
     }
 }
 

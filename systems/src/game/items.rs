@@ -19,8 +19,10 @@ use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
 };
 
-use crate::combat::distance;
+use crate::game::combat::distance;
+use crate::game::{effects, loot};
 use crate::send_to;
+use crate::world::regions;
 
 fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
     send_to(
@@ -197,7 +199,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     }
     let name = item_name(&content, &ground.item.template);
     let count = ground.item.count;
-    crate::regions::remove_from_world(world, g);
+    regions::remove_from_world(world, g);
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         add(&content, &mut inv, ground.item);
     }
@@ -226,7 +228,7 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
         Some(Ok(item)) => {
             let name = item_name(&world.resource::<GameContent>().clone(), &item.template);
             let n = item.count;
-            crate::loot::place_on_ground(world, item, tile, None, tick);
+            loot::place_on_ground(world, item, tile, None, tick);
             world.entity_mut(e).insert(ItemsDirty);
             world
                 .resource_mut::<crate::accounts::SaveSoon>()
@@ -464,9 +466,9 @@ pub fn use_item(world: &mut World, e: Entity, id: u64) {
         v.mp = (v.mp + def.mana).min(v.max_mp);
     }
     if let Some(effect) = &def.effect {
-        let event = world.get_mut::<ActiveEffects>(e).and_then(|mut fx| {
-            crate::effects::apply_effect(&content, &mut fx, net, effect, Some(e))
-        });
+        let event = world
+            .get_mut::<ActiveEffects>(e)
+            .and_then(|mut fx| effects::apply_effect(&content, &mut fx, net, effect, Some(e)));
         if let Some(event) = event {
             let region = region_of(world, e);
             world

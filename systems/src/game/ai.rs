@@ -17,9 +17,9 @@ use emberkeep_components::stats::Vitals;
 use emberkeep_components::world::{Player, Position, RegionCell, Tick};
 use rand_core::Rng;
 
-use crate::combat::distance;
-use crate::regions::ByRegion;
+use crate::game::combat::distance;
 use crate::rng::WorldRng;
+use crate::world::regions::ByRegion;
 
 /// A roaming mob looks for players to aggro once in this many ticks.
 pub const LOOK_EVERY: u64 = 4;

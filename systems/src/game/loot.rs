@@ -10,6 +10,8 @@ use emberkeep_components::world::{
     DisplayName, Kind, NetIds, NetIndex, Position, RegionCell, Tick,
 };
 
+use crate::world::regions;
+
 /// Queues a new stack of `template` (fresh item id) to land on `tile`, owned by `owner` for
 /// the configured time.
 pub fn queue_drop(
@@ -80,7 +82,7 @@ pub fn expire_ground_items(
 ) {
     for (e, g) in &items {
         if tick.0 >= g.despawn_at {
-            commands.queue(move |world: &mut World| crate::regions::remove_from_world(world, e));
+            commands.queue(move |world: &mut World| regions::remove_from_world(world, e));
         }
     }
 }

@@ -13,8 +13,10 @@ use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Derived, Experience, Level, Vitals};
 use emberkeep_components::world::{DisplayName, NetId, Player, Position, Tick};
 
-use crate::combat::distance;
-use crate::{chat, combat, items, send_to};
+use crate::commands::staff;
+use crate::game::combat::distance;
+use crate::game::{chat, combat, items};
+use crate::send_to;
 
 /// The help text: every command with a one-line description.
 pub const HELP: &str = "Commands: \
@@ -44,7 +46,7 @@ fn info(world: &mut World, e: Entity, text: String) {
 pub fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
     if line.starts_with('/') {
-        return crate::gm::run(world, e, line);
+        return staff::run(world, e, line);
     }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
         Some((v, r)) => (v, r.trim()),
