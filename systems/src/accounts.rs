@@ -14,7 +14,7 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::net::{ConnId, Outbox};
 use emberkeep_components::persist::{
     AccountCharacter, Auth, CharacterRecord, EffectRecord, ItemRecord, Lingering, SaveBatch,
-    SaveDirty, SaveReason, StorageOut, StorageReply, StorageRequest,
+    SaveDirty, SaveReason, SaveSoon, StorageOut, StorageReply, StorageRequest,
 };
 use emberkeep_components::protocol::{
     ClassInfo, CloseReason, EntityKind, ErrorCode, MapInfo, PROTOCOL_VERSION, ServerEvent,
@@ -36,43 +36,6 @@ use crate::world::regions;
 pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
 /// Shortest and longest password.
 pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
-
-/// What this tick saves. Everything goes out as ONE atomic batch at the end of the tick:
-/// snapshots of characters still in the world are taken then, after every transfer of the
-/// tick; characters leaving the world are snapshotted as they leave. Split batches could
-/// let one batch carry a character holding an item whose giver is only in a later batch —
-/// a crash between the two would store the item twice.
-#[derive(Resource, Debug, Default)]
-pub struct SaveSoon {
-    /// Characters to snapshot at the end of the tick.
-    pub entities: Vec<Entity>,
-    /// Snapshots of characters that left the world this tick.
-    pub records: Vec<CharacterRecord>,
-    /// The most important reason asked for this tick.
-    pub reason: Option<SaveReason>,
-}
-
-impl SaveSoon {
-    /// Asks for these characters to be saved at the end of this tick.
-    pub fn add(&mut self, entities: &[Entity], reason: SaveReason) {
-        self.entities.extend_from_slice(entities);
-        self.note(reason);
-    }
-
-    fn note(&mut self, reason: SaveReason) {
-        let rank = |r: SaveReason| match r {
-            SaveReason::Periodic => 0,
-            SaveReason::LevelUp => 1,
-            SaveReason::Death => 2,
-            SaveReason::Logout => 3,
-            SaveReason::Transfer => 4,
-            SaveReason::Shutdown => 5,
-        };
-        if self.reason.is_none_or(|r| rank(reason) > rank(r)) {
-            self.reason = Some(reason);
-        }
-    }
-}
 
 fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: impl Into<String>) {
     send_to(

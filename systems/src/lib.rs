@@ -55,7 +55,7 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(GameContent(Arc::new(content)));
     world.insert_resource(ItemIds::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
-    world.insert_resource(accounts::SaveSoon::default());
+    world.insert_resource(emberkeep_components::persist::SaveSoon::default());
     world.insert_resource(commands::staff::AuditLog::default());
     world.insert_resource(emberkeep_components::net::AdminResults::default());
     world.insert_resource(NetIndex::default());

@@ -10,7 +10,7 @@ use emberkeep_components::content::{GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
+use emberkeep_components::persist::{AccountCharacter, Auth, SaveSoon, StorageOut, StorageRequest};
 use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Position, Tick};
@@ -272,7 +272,7 @@ pub fn give_item(
     }
     world.entity_mut(who).insert(ItemsDirty);
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[who], emberkeep_components::persist::SaveReason::Transfer);
     Ok(id)
 }

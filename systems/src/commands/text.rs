@@ -14,7 +14,6 @@ use emberkeep_components::stats::{ActiveEffects, ClassId, Derived, Experience, L
 use emberkeep_components::world::{DisplayName, NetId, Player, Position, Tick};
 
 use crate::commands::staff;
-use crate::game::combat::distance;
 use crate::game::{chat, combat, items};
 use crate::send_to;
 
@@ -207,11 +206,11 @@ fn ground_item(world: &mut World, e: Entity, query: &str) -> Result<u64, String>
         .ok_or("you are nowhere")?;
     let mut q = world.query::<(&NetId, &GroundItem, &DisplayName, &Position)>();
     q.iter(world)
-        .filter(|(_, _, _, p)| distance(p.0, here) <= 1)
+        .filter(|(_, _, _, p)| p.0.distance(here) <= 1)
         .filter(|(id, g, n, _)| {
             query.is_empty() || matches(query, id.0, &n.0, &g.item.template) > 0
         })
-        .min_by_key(|(id, _, _, p)| (distance(p.0, here), id.0))
+        .min_by_key(|(id, _, _, p)| (p.0.distance(here), id.0))
         .map(|(id, ..)| id.0)
         .ok_or_else(|| {
             if query.is_empty() {
@@ -230,11 +229,11 @@ fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, String> 
         .ok_or("you are nowhere")?;
     let mut q = world.query_filtered::<(&NetId, &Mob, &DisplayName, &Position), With<Mob>>();
     q.iter(world)
-        .filter(|(.., p)| distance(p.0, here) <= 8)
+        .filter(|(.., p)| p.0.distance(here) <= 8)
         .map(|(id, m, n, p)| {
             (
                 matches(query, id.0, &n.0, &m.template),
-                distance(p.0, here),
+                p.0.distance(here),
                 id.0,
             )
         })

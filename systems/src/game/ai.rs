@@ -17,7 +17,6 @@ use emberkeep_components::stats::Vitals;
 use emberkeep_components::world::{Player, Position, RegionCell, Tick};
 use rand_core::Rng;
 
-use crate::game::combat::distance;
 use crate::rng::WorldRng;
 use crate::world::regions::ByRegion;
 
@@ -112,7 +111,7 @@ fn forget_plan(plan: &mut Option<Tile>, path: &mut Path) {
 /// and (for hostile mobs) not in a safe zone.
 fn can_walk(map: &TileMap, def: &MobDef, home: Tile, t: Tile) -> bool {
     let reach = def.leash_range.max(def.wander_radius) + 2;
-    map.is_walkable(t) && distance(t, home) <= reach && !(def.hostile && map.is_safe(t))
+    map.is_walkable(t) && t.distance(home) <= reach && !(def.hostile && map.is_safe(t))
 }
 
 /// Runs every mob's behaviour for this tick: decide, then maybe take one step.
@@ -229,7 +228,7 @@ pub fn think(
                 };
                 let low = def.flee_below_pct > 0
                     && vitals.hp * 100 < vitals.max_hp * def.flee_below_pct as i32;
-                if gone || distance(here, home) > def.leash_range {
+                if gone || here.distance(home) > def.leash_range {
                     Some(AiState::Return)
                 } else if low {
                     Some(AiState::Flee {
@@ -270,7 +269,7 @@ pub fn think(
             AiState::Wander { goal } => Some(goal),
             AiState::Return => Some(home),
             AiState::Chase { target: p } => match players.get(p) {
-                Ok((ppos, ..)) if distance(here, ppos.0) > def.attack_range => Some(ppos.0),
+                Ok((ppos, ..)) if here.distance(ppos.0) > def.attack_range => Some(ppos.0),
                 _ => None,
             },
             AiState::Flee { from, .. } => players
@@ -372,7 +371,7 @@ fn aggro(
     let mut best: Option<(i32, Entity)> = None;
     for r in grid.regions_near(here, def.aggro_range) {
         for &(p, at) in prey.in_region(r) {
-            let d = distance(here, at);
+            let d = here.distance(at);
             if d <= def.aggro_range && best.is_none_or(|(bd, be)| (d, p) < (bd, be)) {
                 best = Some((d, p));
             }

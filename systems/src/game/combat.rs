@@ -9,7 +9,7 @@ use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Ta
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mind, Mob, MobSpawner};
-use emberkeep_components::persist::SaveReason;
+use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
@@ -22,11 +22,6 @@ use rand_core::Rng;
 use crate::game::{loot, stats};
 use crate::rng::WorldRng;
 use crate::world::regions;
-
-/// Tiles between two positions, counting diagonals as one (Chebyshev distance).
-pub fn distance(a: Tile, b: Tile) -> i32 {
-    (a.x - b.x).abs().max((a.y - b.y).abs())
-}
 
 /// A roll in [0, 100).
 pub fn roll_pct(rng: &mut WorldRng) -> f64 {
@@ -111,7 +106,7 @@ pub fn resolve_attacks(
             target.0 = None;
             continue;
         }
-        if distance(pos.0, tpos.0) > how.range {
+        if pos.0.distance(tpos.0) > how.range {
             continue;
         }
         // A safe zone is safe both ways: nobody fights from it either.
@@ -190,7 +185,7 @@ pub fn resolve_deaths(
     >,
     mut targets: Query<&mut Target>,
     ids: Query<&NetId>,
-    mut save: ResMut<crate::accounts::SaveSoon>,
+    mut save: ResMut<SaveSoon>,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -375,7 +370,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         return;
     };
     let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
-    let d = distance(a, b);
+    let d = a.distance(b);
     if d > range {
         let message = format!("{name} is {d} tiles away; get within {range} to attack");
         return refuse(world, e, ErrorCode::OutOfRange, message);
@@ -418,7 +413,7 @@ pub fn flee(world: &mut World, e: Entity) {
         .iter(world)
         .filter(|(_, t)| t.0 == Some(e))
         .map(|(p, _)| p.0)
-        .min_by_key(|p| distance(*p, here));
+        .min_by_key(|p| p.distance(here));
     let mut text = "You stop fighting.".to_string();
     if let Some(threat) = threat {
         let map = world.resource::<TileMap>();
@@ -428,7 +423,7 @@ pub fn flee(world: &mut World, e: Entity) {
                 x: here.x + dx,
                 y: here.y + dy,
             })
-            .filter(|t| map.is_walkable(*t) && distance(*t, threat) > distance(here, threat))
+            .filter(|t| map.is_walkable(*t) && t.distance(threat) > here.distance(threat))
             .min_by_key(|t| (t.y, t.x));
         let budget_ok = world.get::<StepBudget>(e).is_some_and(|b| b.milli >= 1000);
         if let (Some(to), true) = (away, budget_ok) {

@@ -11,7 +11,7 @@ use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent,
 use emberkeep_components::items::{
     Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
 };
-use emberkeep_components::persist::SaveReason;
+use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
@@ -19,7 +19,6 @@ use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
 };
 
-use crate::game::combat::distance;
 use crate::game::{effects, loot};
 use crate::send_to;
 use crate::world::regions;
@@ -159,7 +158,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     ) else {
         return;
     };
-    if distance(here, there) > 1 {
+    if here.distance(there) > 1 {
         return refuse(
             world,
             e,
@@ -205,7 +204,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     }
     world.entity_mut(e).insert(ItemsDirty);
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[e], SaveReason::Transfer);
     info(world, e, format!("You pick up {count} {name}."));
 }
@@ -231,7 +230,7 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
             loot::place_on_ground(world, item, tile, None, tick);
             world.entity_mut(e).insert(ItemsDirty);
             world
-                .resource_mut::<crate::accounts::SaveSoon>()
+                .resource_mut::<SaveSoon>()
                 .add(&[e], SaveReason::Transfer);
             info(world, e, format!("You drop {n} {name}."));
         }
@@ -269,7 +268,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     ) else {
         return;
     };
-    if distance(a, b) > 1 {
+    if a.distance(b) > 1 {
         return refuse(
             world,
             e,
@@ -321,7 +320,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     world.entity_mut(r).insert(ItemsDirty);
     // Both characters in one atomic save: the item is never stored twice or nowhere.
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[e, r], SaveReason::Transfer);
     let name = item_name(&content, &item.template);
     let giver = world
