@@ -9,7 +9,6 @@
 // normal shape of a bevy system, not a smell.
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
-pub mod accounts;
 pub mod commands;
 pub mod game;
 pub mod rng;

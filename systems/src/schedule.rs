@@ -16,8 +16,9 @@ use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
 use crate::game::{ai, combat, effects, items, loot, stats};
+use crate::session;
+use crate::session::enter;
 use crate::world::{flush, movement, regions, spawner};
-use crate::{accounts, session};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,7 +65,7 @@ pub fn install(world: &mut World) {
         (
             session::apply_inbound,
             session::expire_silent_connections,
-            accounts::expire_lingering,
+            enter::expire_lingering,
             stats::recompute_stats,
         )
             .chain(),
@@ -102,8 +103,8 @@ pub fn install(world: &mut World) {
         (
             spawner::spawn_mobs,
             loot::expire_ground_items,
-            accounts::mark_dirty,
-            accounts::flush_saves,
+            enter::mark_dirty,
+            enter::flush_saves,
         )
             .chain(),
     );

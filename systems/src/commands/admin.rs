@@ -53,7 +53,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             let e = named(world, &name)?;
             let mut v = player_json(world, e);
             v["summary"] = json!(gm::describe(world, e));
-            if let Some(record) = crate::accounts::snapshot(world, e) {
+            if let Some(record) = crate::session::enter::snapshot(world, e) {
                 v["inventory"] = json!(
                     record
                         .inventory

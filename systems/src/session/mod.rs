@@ -16,7 +16,9 @@ use emberkeep_components::world::{
 };
 
 use crate::game::{chat, combat, items};
-use crate::{accounts, commands, send_to};
+use crate::{commands, send_to};
+
+pub mod enter;
 
 /// Shortest and longest character name.
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
@@ -43,14 +45,14 @@ pub fn apply_inbound(world: &mut World) {
             }
             WorldInput::Shutdown => {
                 // Everyone is saved in one batch, then every connection closes.
-                accounts::save_everyone(world, SaveReason::Shutdown);
+                enter::save_everyone(world, SaveReason::Shutdown);
                 let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
                 for e in all {
-                    accounts::close_connection(world, e, CloseReason::shutdown());
+                    enter::close_connection(world, e, CloseReason::shutdown());
                     remove(world, e);
                 }
             }
-            WorldInput::Storage(reply) => accounts::apply_reply(world, reply),
+            WorldInput::Storage(reply) => enter::apply_reply(world, reply),
             WorldInput::Admin { id, action } => commands::admin::apply(world, id, action),
             WorldInput::Reload(content) => {
                 world.insert_resource(emberkeep_components::content::GameContent(content));
@@ -179,21 +181,21 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
             version,
             name: None,
             ..
-        } => accounts::greet(world, e, version),
+        } => enter::greet(world, e, version),
         ClientMsg::Register { username, password } => {
-            accounts::credentials(world, e, username, password, true)
+            enter::credentials(world, e, username, password, true)
         }
         ClientMsg::Login { username, password } => {
-            accounts::credentials(world, e, username, password, false)
+            enter::credentials(world, e, username, password, false)
         }
-        ClientMsg::Resume { token } => accounts::resume(world, e, token),
-        ClientMsg::Logout => accounts::logout(world, e),
-        ClientMsg::ListCharacters => accounts::list_characters(world, e),
+        ClientMsg::Resume { token } => enter::resume(world, e, token),
+        ClientMsg::Logout => enter::logout(world, e),
+        ClientMsg::ListCharacters => enter::list_characters(world, e),
         ClientMsg::CreateCharacter { name, class } => {
-            accounts::create_character(world, e, name, class)
+            enter::create_character(world, e, name, class)
         }
-        ClientMsg::DeleteCharacter { name } => accounts::delete_character(world, e, name),
-        ClientMsg::Play { name } => accounts::play(world, e, name),
+        ClientMsg::DeleteCharacter { name } => enter::delete_character(world, e, name),
+        ClientMsg::Play { name } => enter::play(world, e, name),
         _ if !in_world => refuse(
             world,
             ErrorCode::NotInWorld,
@@ -285,7 +287,7 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
     if let Some(message) = name_problem(&name) {
         return refuse(world, ErrorCode::BadName, message);
     }
-    let class = match accounts::class_or_default(world, class) {
+    let class = match enter::class_or_default(world, class) {
         Ok(class) => class,
         Err(message) => return refuse(world, ErrorCode::UnknownClass, message),
     };
@@ -299,17 +301,17 @@ fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option
     }
     // Saved characters' names are their owners' even while they are offline: the store
     // says whether this one is free, and the guest enters on its answer.
-    accounts::check_guest_name(world, e, name, class);
+    enter::check_guest_name(world, e, name, class);
 }
 
 /// Takes a connection away: if `close` is given, sends what was queued for it and closes it
-/// with that reason. An account character lingers in the world (see `accounts::linger`);
+/// with that reason. An account character lingers in the world (see `enter::linger`);
 /// anything else leaves it at once.
 pub fn leave(world: &mut World, e: Entity, close: Option<CloseReason>) {
     if let Some(reason) = close {
-        accounts::close_connection(world, e, reason);
+        enter::close_connection(world, e, reason);
     }
-    if accounts::linger(world, e) {
+    if enter::linger(world, e) {
         return;
     }
     remove(world, e);
@@ -320,7 +322,7 @@ fn remove(world: &mut World, e: Entity) {
     if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
         world.resource_mut::<ConnIndex>().0.remove(&conn);
     }
-    accounts::remove_character(world, e);
+    enter::remove_character(world, e);
 }
 
 #[cfg(test)]
