@@ -16,8 +16,7 @@ use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
 use crate::game::{ai, combat, effects, items, loot, stats};
-use crate::session;
-use crate::session::enter;
+use crate::session::{self, presence, saves};
 use crate::world::{flush, movement, regions, spawner};
 
 /// One phase of the tick, in execution order.
@@ -64,8 +63,8 @@ pub fn install(world: &mut World) {
     input.add_systems(
         (
             session::apply_inbound,
-            session::expire_silent_connections,
-            enter::expire_lingering,
+            presence::expire_silent_connections,
+            presence::expire_lingering,
             stats::recompute_stats,
         )
             .chain(),
@@ -103,8 +102,8 @@ pub fn install(world: &mut World) {
         (
             spawner::spawn_mobs,
             loot::expire_ground_items,
-            enter::mark_dirty,
-            enter::flush_saves,
+            saves::mark_dirty,
+            saves::flush_saves,
         )
             .chain(),
     );

@@ -17,6 +17,7 @@ use emberkeep_components::world::{
 use serde_json::json;
 
 use crate::commands::staff::{self as gm, audit, player_named};
+use crate::session::presence::Leave;
 
 const ACTOR: &str = "admin-api";
 
@@ -53,7 +54,7 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
             let e = named(world, &name)?;
             let mut v = player_json(world, e);
             v["summary"] = json!(gm::describe(world, e));
-            if let Some(record) = crate::session::enter::snapshot(world, e) {
+            if let Some(record) = crate::session::saves::snapshot(world, e) {
                 v["inventory"] = json!(
                     record
                         .inventory
@@ -106,7 +107,11 @@ fn run(world: &mut World, action: AdminAction) -> Result<serde_json::Value, Stri
                 .collect();
             let n = targets.len();
             for e in targets {
-                crate::session::leave(world, e, Some(CloseReason::policy(reason.clone())));
+                crate::session::presence::leave(
+                    world,
+                    e,
+                    Leave::Kicked(CloseReason::policy(reason.clone())),
+                );
             }
             Ok(json!({"closed": n}))
         }

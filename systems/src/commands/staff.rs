@@ -17,6 +17,7 @@ use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Positio
 
 use crate::game::items;
 use crate::send_to;
+use crate::session::presence::{Leave, leave};
 use crate::world::spawner;
 
 /// One staff action, for the server log.
@@ -299,11 +300,8 @@ fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
 
 /// Closes a player's connection with a reason.
 pub fn kick_player(world: &mut World, who: Entity, reason: &str) {
-    crate::session::leave(
-        world,
-        who,
-        Some(CloseReason::policy(format!("kicked: {reason}"))),
-    );
+    let reason = CloseReason::policy(format!("kicked: {reason}"));
+    leave(world, who, Leave::Kicked(reason));
 }
 
 fn reason_from(args: &[&str], default: &str) -> String {
