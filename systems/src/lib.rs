@@ -10,10 +10,10 @@
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
 pub mod commands;
-pub mod game;
-pub mod rng;
+pub(crate) mod game;
+pub(crate) mod rng;
 pub mod schedule;
-pub mod session;
+pub(crate) mod session;
 pub mod world;
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ impl Phase {
 }
 
 /// Installs one schedule per phase with its systems; the whole tick, readable top to bottom.
-pub fn install(world: &mut World) {
+pub(crate) fn install(world: &mut World) {
     let mut input = phase_schedule(Phase::Input);
     input.add_systems(
         (

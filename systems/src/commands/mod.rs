@@ -2,6 +2,6 @@
 //! `/commands` in game (`staff`) and the admin API's world actions (`admin`). Each turns a
 //! request into calls to `game`, `world` and `session`.
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod staff;
-pub mod text;
+pub(crate) mod text;

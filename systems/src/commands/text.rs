@@ -18,7 +18,7 @@ use crate::game::{chat, combat, items};
 use crate::send_to;
 
 /// The help text: every command with a one-line description.
-pub const HELP: &str = "Commands: \
+pub(crate) const HELP: &str = "Commands: \
 stats|sheet — your stats; effects|status — active effects; inventory|inv|i — your bag; \
 equipment|eq — what you wear; get [item] — pick up an item here or next to you; \
 drop <item> [count]; give <item> <player> — to a player next to you; equip <item>; \
@@ -42,7 +42,7 @@ fn info(world: &mut World, e: Entity, text: String) {
 }
 
 /// Runs one text command for the player `e`.
-pub fn run(world: &mut World, e: Entity, line: &str) {
+pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
     if line.starts_with('/') {
         return staff::run(world, e, line);

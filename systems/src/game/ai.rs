@@ -21,7 +21,7 @@ use crate::rng::WorldRng;
 use crate::world::regions::ByRegion;
 
 /// A roaming mob looks for players to aggro once in this many ticks.
-pub const LOOK_EVERY: u64 = 4;
+pub(crate) const LOOK_EVERY: u64 = 4;
 /// Ticks a fleeing mob runs before heading home.
 const FLEE_TICKS: u64 = 60;
 /// Share of max hp a returning mob heals per step, in percent.
@@ -29,15 +29,15 @@ const RETURN_HEAL_PCT: i32 = 10;
 
 /// Nodes an A* search may expand before it gives up. A mob's tiles are bounded by its leash
 /// (see [`can_walk`]), so this only bites for content with very long leashes.
-pub const SEARCH_LIMIT: usize = 2048;
+pub(crate) const SEARCH_LIMIT: usize = 2048;
 /// A planned path is kept while its end is this close (Manhattan) to where the mob now wants
 /// to go: a chased player who moved a step or two does not cost a new search.
-pub const PATH_REUSE: i32 = 2;
+pub(crate) const PATH_REUSE: i32 = 2;
 
 /// A shortest 4-neighbour path from `from` to `to` over tiles `ok` accepts, excluding `from`,
 /// next step last. `to` itself need not be accepted (a target's tile may be in a safe zone).
 /// Gives up (None) after expanding `limit` tiles.
-pub fn find_path(
+pub(crate) fn find_path(
     from: Tile,
     to: Tile,
     limit: usize,
@@ -73,7 +73,7 @@ pub fn find_path(
 /// greedy step, which is all open ground needs; else (blocked, or planning since the last
 /// block) a new A* plan. None when the goal cannot be reached. The path is read only when
 /// there is a plan.
-pub fn next_step(
+pub(crate) fn next_step(
     plan: &mut Option<Tile>,
     path: &mut Path,
     here: Tile,
@@ -115,7 +115,7 @@ fn can_walk(map: &TileMap, def: &MobDef, home: Tile, t: Tile) -> bool {
 }
 
 /// Runs every mob's behaviour for this tick: decide, then maybe take one step.
-pub fn think(
+pub(crate) fn think(
     tick: Res<Tick>,
     map: Res<TileMap>,
     grid: Res<RegionGrid>,
@@ -384,11 +384,15 @@ fn aggro(
 /// they stand in: rebuilt once a tick, so the many aggro checks read two flat arrays instead
 /// of looking each player up in the world.
 #[derive(Debug, Default)]
-pub struct Prey(ByRegion<(Entity, Tile)>);
+pub(crate) struct Prey(ByRegion<(Entity, Tile)>);
 
 impl Prey {
     /// Groups `players` (entity, tile) by region.
-    pub fn rebuild(&mut self, grid: &RegionGrid, players: impl Iterator<Item = (Entity, Tile)>) {
+    pub(crate) fn rebuild(
+        &mut self,
+        grid: &RegionGrid,
+        players: impl Iterator<Item = (Entity, Tile)>,
+    ) {
         self.0.clear(grid.players.len());
         for (p, at) in players {
             self.0.push(grid.region_of(at), (p, at));
@@ -397,7 +401,7 @@ impl Prey {
     }
 
     /// The players standing in region `r`.
-    pub fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
+    pub(crate) fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
         self.0.in_region(r)
     }
 }

@@ -24,19 +24,19 @@ use crate::rng::WorldRng;
 use crate::world::regions;
 
 /// A roll in [0, 100).
-pub fn roll_pct(rng: &mut WorldRng) -> f64 {
+pub(crate) fn roll_pct(rng: &mut WorldRng) -> f64 {
     f64::from(rng.0.next_u32()) / (f64::from(u32::MAX) + 1.0) * 100.0
 }
 
 /// The outcome of one attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Swing {
+pub(crate) enum Swing {
     Miss,
     Hit { damage: i32, crit: bool },
 }
 
 /// Rolls one attack of `attacker` against `defender`.
-pub fn swing(
+pub(crate) fn swing(
     content: &Content,
     rng: &mut WorldRng,
     attacker: &Derived,
@@ -62,7 +62,7 @@ pub fn swing(
 }
 
 /// Every creature with a target attacks it when in range and off cooldown.
-pub fn resolve_attacks(
+pub(crate) fn resolve_attacks(
     tick: Res<Tick>,
     content: Res<GameContent>,
     map: Res<TileMap>,
@@ -153,7 +153,7 @@ pub fn resolve_attacks(
 
 /// Creatures at 0 hp die: mobs share their experience among those who hurt them, drop loot
 /// and leave the world (their area respawns them later); players wait to respawn.
-pub fn resolve_deaths(
+pub(crate) fn resolve_deaths(
     tick: Res<Tick>,
     content: Res<GameContent>,
     mut grid: ResMut<RegionGrid>,
@@ -274,7 +274,7 @@ pub fn resolve_deaths(
 }
 
 /// Brings dead players back at a spawn point with full hp and mp.
-pub fn respawn_players(
+pub(crate) fn respawn_players(
     tick: Res<Tick>,
     map: Res<TileMap>,
     mut rotation: ResMut<SpawnRotation>,
@@ -325,7 +325,7 @@ fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
 }
 
 /// Starts attacking entity `target` (a hostile mob within range).
-pub fn start_attack(world: &mut World, e: Entity, target: u64) {
+pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     if world.get::<Dead>(e).is_some() {
         return refuse(
             world,
@@ -393,7 +393,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
 }
 
 /// Stops attacking and steps away from the nearest mob that is after the player.
-pub fn flee(world: &mut World, e: Entity) {
+pub(crate) fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
         return refuse(
             world,

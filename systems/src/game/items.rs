@@ -56,7 +56,7 @@ fn max_stack(content: &Content, template: &str) -> u32 {
 }
 
 /// Whether `count` of `template` fit in the inventory (topping up stacks, then free slots).
-pub fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> bool {
+pub(crate) fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> bool {
     let max = max_stack(content, template);
     let room_in_stacks: u32 = inv
         .items
@@ -69,7 +69,7 @@ pub fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> b
 }
 
 /// Adds an item, topping up existing stacks first; the caller checked [`fits`].
-pub fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
+pub(crate) fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
     let max = max_stack(content, &item.template);
     for stack in inv.items.iter_mut().filter(|i| i.template == item.template) {
         let moved = item.count.min(max.saturating_sub(stack.count));
@@ -90,7 +90,7 @@ pub fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
 }
 
 /// Takes `count` (all if `None`) of an inventory item out. A partial take gets a fresh id.
-pub fn take(
+pub(crate) fn take(
     inv: &mut Inventory,
     ids: &mut ItemIds,
     id: u64,
@@ -132,7 +132,7 @@ fn alive_player(world: &mut World, e: Entity) -> bool {
 }
 
 /// Picks up a ground item on or next to the player's tile.
-pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
+pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -210,7 +210,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
 }
 
 /// Drops an inventory item (or part of a stack) on the player's tile.
-pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
+pub(crate) fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
     if !alive_player(world, e) {
         return;
     }
@@ -240,7 +240,7 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
 }
 
 /// Gives an inventory item to an adjacent player, all or nothing.
-pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) {
+pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) {
     if !alive_player(world, e) {
         return;
     }
@@ -336,7 +336,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
 }
 
 /// Wears an inventory item; what was in that slot takes its place in the inventory.
-pub fn equip(world: &mut World, e: Entity, id: u64) {
+pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -387,7 +387,7 @@ pub fn equip(world: &mut World, e: Entity, id: u64) {
 }
 
 /// Takes off what is worn in a slot, if the inventory has room.
-pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
+pub(crate) fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
     if !alive_player(world, e) {
         return;
     }
@@ -427,7 +427,7 @@ pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
 }
 
 /// Uses one of a consumable: heals, restores mana and/or applies its effect.
-pub fn use_item(world: &mut World, e: Entity, id: u64) {
+pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -502,7 +502,7 @@ fn region_of(world: &World, e: Entity) -> u32 {
 }
 
 /// An item as its owner sees it.
-pub fn view(content: &Content, item: &ItemInstance) -> ItemView {
+pub(crate) fn view(content: &Content, item: &ItemInstance) -> ItemView {
     ItemView {
         id: item.id,
         item: item.template.clone(),
@@ -512,7 +512,7 @@ pub fn view(content: &Content, item: &ItemInstance) -> ItemView {
 }
 
 /// Sends the inventory and equipment of every player whose items changed this tick.
-pub fn announce_items(
+pub(crate) fn announce_items(
     content: Res<GameContent>,
     mut changed: Query<(Entity, &Inventory, &Equipment, &mut Outgoing), With<ItemsDirty>>,
     mut commands: Commands,

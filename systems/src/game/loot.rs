@@ -14,7 +14,7 @@ use crate::world::regions;
 
 /// Queues a new stack of `template` (fresh item id) to land on `tile`, owned by `owner` for
 /// the configured time.
-pub fn queue_drop(
+pub(crate) fn queue_drop(
     commands: &mut Commands,
     template: &str,
     count: u32,
@@ -35,7 +35,7 @@ pub fn queue_drop(
 }
 
 /// Puts an existing item instance on the ground (it keeps its id).
-pub fn place_on_ground(
+pub(crate) fn place_on_ground(
     world: &mut World,
     item: ItemInstance,
     tile: Tile,
@@ -75,7 +75,7 @@ pub fn place_on_ground(
 }
 
 /// Removes ground items whose time is up.
-pub fn expire_ground_items(
+pub(crate) fn expire_ground_items(
     tick: Res<Tick>,
     items: Query<(Entity, &GroundItem)>,
     mut commands: Commands,

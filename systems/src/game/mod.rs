@@ -6,10 +6,10 @@
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
 //! `session`'s dispatcher and by `commands`.
 
-pub mod ai;
-pub mod chat;
-pub mod combat;
-pub mod effects;
-pub mod items;
-pub mod loot;
-pub mod stats;
+pub(crate) mod ai;
+pub(crate) mod chat;
+pub(crate) mod combat;
+pub(crate) mod effects;
+pub(crate) mod items;
+pub(crate) mod loot;
+pub(crate) mod stats;

@@ -15,7 +15,7 @@ use super::{conn_of, enter, refuse, request};
 use crate::send_to;
 
 /// `list_characters`.
-pub fn list_characters(world: &mut World, e: Entity) {
+pub(crate) fn list_characters(world: &mut World, e: Entity) {
     let (Some(account), Some(conn)) = (logged_in_account(world, e), conn_of(world, e)) else {
         return;
     };
@@ -23,7 +23,7 @@ pub fn list_characters(world: &mut World, e: Entity) {
 }
 
 /// `create_character {name, class}`.
-pub fn create_character(world: &mut World, e: Entity, name: String, class: Option<String>) {
+pub(crate) fn create_character(world: &mut World, e: Entity, name: String, class: Option<String>) {
     let (Some(account), Some(conn)) = (logged_in_account(world, e), conn_of(world, e)) else {
         return;
     };
@@ -52,7 +52,7 @@ pub fn create_character(world: &mut World, e: Entity, name: String, class: Optio
 }
 
 /// `delete_character {name}`.
-pub fn delete_character(world: &mut World, e: Entity, name: String) {
+pub(crate) fn delete_character(world: &mut World, e: Entity, name: String) {
     let (Some(account), Some(conn)) = (logged_in_account(world, e), conn_of(world, e)) else {
         return;
     };
@@ -79,7 +79,7 @@ pub fn delete_character(world: &mut World, e: Entity, name: String) {
 }
 
 /// `play {name}`: resume the character if it lingers, else load it.
-pub fn play(world: &mut World, e: Entity, name: String) {
+pub(crate) fn play(world: &mut World, e: Entity, name: String) {
     let Some(account) = logged_in_account(world, e) else {
         return;
     };
@@ -135,13 +135,13 @@ pub fn play(world: &mut World, e: Entity, name: String) {
 }
 
 /// The store's answer to `list_characters`.
-pub fn characters(world: &mut World, e: Entity, characters: Vec<CharacterSummary>) {
+pub(crate) fn characters(world: &mut World, e: Entity, characters: Vec<CharacterSummary>) {
     send_to(world, e, &ServerEvent::Characters { characters });
 }
 
 /// The store's answer to `play`: the character enters the world (unless someone of that name
 /// entered meanwhile, or this connection already plays).
-pub fn character_loaded(world: &mut World, e: Entity, record: CharacterRecord) {
+pub(crate) fn character_loaded(world: &mut World, e: Entity, record: CharacterRecord) {
     if let Some(mut a) = world.get_mut::<Auth>(e) {
         a.pending = false;
     }

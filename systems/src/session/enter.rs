@@ -24,7 +24,7 @@ use crate::send_to;
 
 /// Puts a character into the world on connection entity `e`: its components from `record`
 /// (or a fresh guest), a tile (its saved one if still valid, else a spawn point), `welcome`.
-pub fn enter_world(world: &mut World, e: Entity, mut record: CharacterRecord, guest: bool) {
+pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRecord, guest: bool) {
     let content = world.resource::<GameContent>().clone();
     let config = world.resource::<SimConfig>().clone();
     let saved_tile_ok = {
@@ -198,7 +198,7 @@ fn item_of(r: &ItemRecord) -> ItemInstance {
     }
 }
 
-pub fn record_of(i: &ItemInstance) -> ItemRecord {
+pub(crate) fn record_of(i: &ItemInstance) -> ItemRecord {
     ItemRecord {
         id: i.id,
         template: i.template.clone(),
@@ -206,7 +206,7 @@ pub fn record_of(i: &ItemInstance) -> ItemRecord {
     }
 }
 
-pub fn welcome(world: &World, e: Entity) -> ServerEvent {
+pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
     let map = world.resource::<TileMap>();
     let config = world.resource::<SimConfig>();
     let tile = world
@@ -237,7 +237,7 @@ pub fn welcome(world: &World, e: Entity) -> ServerEvent {
 }
 
 /// The next player spawn point (newcomers are spread over them in turn).
-pub fn next_spawn_tile(world: &mut World) -> Tile {
+pub(crate) fn next_spawn_tile(world: &mut World) -> Tile {
     let n = world.resource::<TileMap>().player_spawns.len();
     if n == 0 {
         return Tile { x: 0, y: 0 };

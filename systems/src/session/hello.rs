@@ -14,7 +14,7 @@ use super::{conn_of, enter, refuse, request};
 use crate::send_to;
 
 /// `hello` without a name: the version handshake, answered with what the server offers.
-pub fn greet(world: &mut World, e: Entity, version: u32) {
+pub(crate) fn greet(world: &mut World, e: Entity, version: u32) {
     if version != PROTOCOL_VERSION {
         let message = format!(
             "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
@@ -24,16 +24,7 @@ pub fn greet(world: &mut World, e: Entity, version: u32) {
     if let Some(mut auth) = world.get_mut::<Auth>(e) {
         auth.greeted = true;
     }
-    let content = world.resource::<GameContent>().clone();
-    let classes = content
-        .classes
-        .iter()
-        .map(|(id, c)| ClassInfo {
-            id: id.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
-        })
-        .collect();
+    let classes = classes(&world.resource::<GameContent>().0);
     let guests = world.resource::<SimConfig>().allow_guests;
     send_to(
         world,
@@ -46,8 +37,8 @@ pub fn greet(world: &mut World, e: Entity, version: u32) {
     );
 }
 
-/// The class list for `server_info` (used by tests and tools).
-pub fn classes(content: &Content) -> Vec<ClassInfo> {
+/// The class list for `server_info`.
+pub(crate) fn classes(content: &Content) -> Vec<ClassInfo> {
     content
         .classes
         .iter()
@@ -60,7 +51,13 @@ pub fn classes(content: &Content) -> Vec<ClassInfo> {
 }
 
 /// `hello` with a name: a guest asks to enter the world with it.
-pub fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Option<String>) {
+pub(crate) fn hello(
+    world: &mut World,
+    e: Entity,
+    version: u32,
+    name: String,
+    class: Option<String>,
+) {
     if world.get::<Player>(e).is_some() {
         let message = "this connection already has a character in the world";
         return refuse(world, e, ErrorCode::AlreadyInWorld, message);
@@ -103,7 +100,7 @@ pub fn hello(world: &mut World, e: Entity, version: u32, name: String, class: Op
 }
 
 /// Asks the store whether a guest may take `name` (see `StorageReply::GuestNameFree`).
-pub fn check_guest_name(world: &mut World, e: Entity, name: String, class: String) {
+pub(crate) fn check_guest_name(world: &mut World, e: Entity, name: String, class: String) {
     let Some(conn) = conn_of(world, e) else {
         return;
     };
@@ -123,7 +120,7 @@ pub fn check_guest_name(world: &mut World, e: Entity, name: String, class: Strin
 
 /// The store's answer to [`check_guest_name`]: no saved character has the name, so the guest
 /// enters with it (unless someone took it meanwhile).
-pub fn guest_name_free(world: &mut World, e: Entity, name: String, class: String) {
+pub(crate) fn guest_name_free(world: &mut World, e: Entity, name: String, class: String) {
     if let Some(mut a) = world.get_mut::<Auth>(e) {
         a.pending = false;
     }

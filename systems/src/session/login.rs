@@ -60,7 +60,7 @@ fn ip_of(addr: &str) -> String {
 }
 
 /// The account this connection is logged in to; refuses the request when there is none.
-pub fn logged_in_account(world: &mut World, e: Entity) -> Option<String> {
+pub(crate) fn logged_in_account(world: &mut World, e: Entity) -> Option<String> {
     let account = world.get::<Auth>(e).and_then(|a| a.account.clone());
     if account.is_none() {
         refuse(world, e, ErrorCode::NotLoggedIn, "log in first");
@@ -69,7 +69,7 @@ pub fn logged_in_account(world: &mut World, e: Entity) -> Option<String> {
 }
 
 /// `register` and `login`.
-pub fn credentials(
+pub(crate) fn credentials(
     world: &mut World,
     e: Entity,
     username: String,
@@ -121,7 +121,7 @@ pub fn credentials(
 }
 
 /// `resume {token}`.
-pub fn resume(world: &mut World, e: Entity, token: String) {
+pub(crate) fn resume(world: &mut World, e: Entity, token: String) {
     if token.is_empty() || token.len() > 128 {
         return refuse(
             world,
@@ -140,7 +140,7 @@ pub fn resume(world: &mut World, e: Entity, token: String) {
 }
 
 /// `logout`: revoke the token; a playing character is saved and leaves the world.
-pub fn logout(world: &mut World, e: Entity) {
+pub(crate) fn logout(world: &mut World, e: Entity) {
     let Some(_) = logged_in_account(world, e) else {
         return;
     };
@@ -165,7 +165,7 @@ pub fn logout(world: &mut World, e: Entity) {
 /// The store accepted a `register`, `login` or `resume`: the connection is logged in. An older
 /// connection of the same account is closed (its character lingers), and a character of the
 /// account that lingers is resumed in place.
-pub fn logged_in(
+pub(crate) fn logged_in(
     world: &mut World,
     e: Entity,
     account: String,

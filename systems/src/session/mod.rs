@@ -23,16 +23,16 @@ use crate::game::{chat, combat, items};
 use crate::{commands, send_to};
 use presence::Leave;
 
-pub mod characters;
-pub mod enter;
-pub mod hello;
-pub mod login;
-pub mod names;
-pub mod presence;
-pub mod saves;
+pub(crate) mod characters;
+pub(crate) mod enter;
+pub(crate) mod hello;
+pub(crate) mod login;
+pub(crate) mod names;
+pub(crate) mod presence;
+pub(crate) mod saves;
 
 /// Applies every queued input in arrival order.
-pub fn apply_inbound(world: &mut World) {
+pub(crate) fn apply_inbound(world: &mut World) {
     let inputs = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
     let cap = world.resource::<SimConfig>().max_commands_per_tick;
     let tick = world.resource::<Tick>().0;

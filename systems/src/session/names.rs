@@ -5,14 +5,14 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 
 /// Shortest and longest character name.
-pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
+pub(crate) const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
 /// Shortest and longest username.
-pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
+pub(crate) const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
 /// Shortest and longest password.
-pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
+pub(crate) const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
 /// Why a character name is refused, if it is.
-pub fn name_problem(name: &str) -> Option<String> {
+pub(crate) fn name_problem(name: &str) -> Option<String> {
     let len = name.chars().count();
     if !NAME_LEN.contains(&len) {
         return Some(format!(
@@ -36,7 +36,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 }
 
 /// Why a username is refused, if it is.
-pub fn username_problem(name: &str) -> Option<String> {
+pub(crate) fn username_problem(name: &str) -> Option<String> {
     let len = name.chars().count();
     if !USERNAME_LEN.contains(&len) {
         return Some(format!(
@@ -57,7 +57,7 @@ pub fn username_problem(name: &str) -> Option<String> {
 }
 
 /// Why a password is refused, if it is.
-pub fn password_problem(password: &str) -> Option<String> {
+pub(crate) fn password_problem(password: &str) -> Option<String> {
     let len = password.chars().count();
     (!PASSWORD_LEN.contains(&len)).then(|| {
         format!(
@@ -69,7 +69,7 @@ pub fn password_problem(password: &str) -> Option<String> {
 }
 
 /// The class asked for, or the rules' default class when none is; why not, if it is unknown.
-pub fn class_or_default(world: &World, class: Option<String>) -> Result<String, String> {
+pub(crate) fn class_or_default(world: &World, class: Option<String>) -> Result<String, String> {
     let content = world.resource::<GameContent>();
     let class = class.unwrap_or_else(|| content.rules.default_class.clone());
     if content.classes.contains_key(&class) {

@@ -22,7 +22,7 @@ use crate::world::regions;
 
 /// Why a connection, or a character, leaves (see [`leave`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Leave {
+pub(crate) enum Leave {
     /// The client closed the connection; nothing more is sent.
     Disconnected,
     /// The server closes the connection: a staff or admin kick, a ban, or the network's
@@ -58,7 +58,7 @@ impl Leave {
 /// close. Its character then leaves the world: an account character that was disconnected,
 /// kicked, taken over or timed out lingers instead (see [`linger`]); a logged-out or expired
 /// one is saved first; on shutdown it was saved with everyone.
-pub fn leave(world: &mut World, e: Entity, why: Leave) {
+pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
     if let Some(reason) = why.close_reason() {
         close_connection(world, e, reason);
     }
@@ -83,7 +83,7 @@ fn remove(world: &mut World, e: Entity) {
 }
 
 /// A new connection: an entity with its login state and a queue for its events.
-pub fn open(world: &mut World, conn: ConnId, addr: String) {
+pub(crate) fn open(world: &mut World, conn: ConnId, addr: String) {
     let opened_tick = world.resource::<Tick>().0;
     let e = world
         .spawn((
@@ -101,7 +101,7 @@ pub fn open(world: &mut World, conn: ConnId, addr: String) {
 }
 
 /// The server shuts down: every character is saved in one batch, then every connection closes.
-pub fn shut_down(world: &mut World) {
+pub(crate) fn shut_down(world: &mut World) {
     saves::save_everyone(world, SaveReason::Shutdown);
     let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
     for e in all {
@@ -110,7 +110,7 @@ pub fn shut_down(world: &mut World) {
 }
 
 /// Closes connections that sent no `hello`, or chose no character, within the configured time.
-pub fn expire_silent_connections(
+pub(crate) fn expire_silent_connections(
     tick: Res<Tick>,
     config: Res<SimConfig>,
     silent: Query<(Entity, &Connection, &Auth), Without<Player>>,
@@ -136,7 +136,7 @@ pub fn expire_silent_connections(
 
 /// Moves connection `c` (not in the world) onto lingering character `k` and sends the player
 /// everything it needs to redraw: welcome, full stats and items, spawns for what it sees.
-pub fn attach(world: &mut World, c: Entity, k: Entity) {
+pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     let (Some(conn), Some(auth)) = (
         world.get::<Connection>(c).cloned(),
         world.get::<Auth>(c).cloned(),
@@ -199,7 +199,7 @@ pub fn attach(world: &mut World, c: Entity, k: Entity) {
 
 /// Takes the character off connection entity `e`: the connection continues on a fresh entity
 /// (returned); the character is saved and leaves the world.
-pub fn detach(world: &mut World, e: Entity) -> Entity {
+pub(crate) fn detach(world: &mut World, e: Entity) -> Entity {
     let conn = world.get::<Connection>(e).cloned();
     let auth = world.get::<Auth>(e).cloned().unwrap_or_default();
     let Some(conn) = conn else { return e };
@@ -216,7 +216,7 @@ pub fn detach(world: &mut World, e: Entity) -> Entity {
 
 /// A connection went away: an account character lingers (saved now, resumable until the grace
 /// period ends); returns false when the caller should remove the entity as usual.
-pub fn linger(world: &mut World, e: Entity) -> bool {
+pub(crate) fn linger(world: &mut World, e: Entity) -> bool {
     let ticks = world.resource::<SimConfig>().linger_ticks;
     if world.get::<AccountCharacter>(e).is_none() || world.get::<Player>(e).is_none() {
         return false;
@@ -239,7 +239,7 @@ pub fn linger(world: &mut World, e: Entity) -> bool {
 }
 
 /// Removes characters whose grace period is over (saving them first).
-pub fn expire_lingering(world: &mut World) {
+pub(crate) fn expire_lingering(world: &mut World) {
     let now = world.resource::<Tick>().0;
     let due: Vec<Entity> = {
         let mut q = world.query::<(Entity, &Lingering)>();
@@ -254,7 +254,7 @@ pub fn expire_lingering(world: &mut World) {
 }
 
 /// Closes a connection entity's socket after its pending events (used by kicks).
-pub fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
+pub(crate) fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
     let Some(conn) = conn_of(world, e) else {
         return;
     };
@@ -274,7 +274,7 @@ pub fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
 }
 
 /// Frees a character's name and removes it from the world (despawn for viewers).
-pub fn remove_character(world: &mut World, e: Entity) {
+pub(crate) fn remove_character(world: &mut World, e: Entity) {
     if let Some(name) = world.get::<DisplayName>(e).map(|n| n.0.to_lowercase()) {
         let mut names = world.resource_mut::<NameIndex>();
         if names.0.get(&name) == Some(&e) {

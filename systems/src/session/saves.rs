@@ -17,7 +17,7 @@ use emberkeep_components::world::{DisplayName, NameIndex, Position, Tick};
 use super::enter::record_of;
 
 /// What storage keeps of a character, or `None` for guests.
-pub fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
+pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     let account = world.get::<AccountCharacter>(e)?;
     let pos = world.get::<Position>(e)?.0;
     let vitals = world.get::<Vitals>(e)?;
@@ -60,7 +60,7 @@ pub fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
 
 /// Snapshots these characters now into this tick's batch (guests are skipped); for
 /// characters about to leave the world.
-pub fn save_now(world: &mut World, entities: &[Entity], reason: SaveReason) {
+pub(crate) fn save_now(world: &mut World, entities: &[Entity], reason: SaveReason) {
     let records: Vec<CharacterRecord> = entities
         .iter()
         .filter_map(|e| snapshot(world, *e))
@@ -76,7 +76,7 @@ pub fn save_now(world: &mut World, entities: &[Entity], reason: SaveReason) {
 }
 
 /// Saves every account character at once (graceful shutdown).
-pub fn save_everyone(world: &mut World, reason: SaveReason) {
+pub(crate) fn save_everyone(world: &mut World, reason: SaveReason) {
     let all: Vec<Entity> = {
         let mut q = world.query_filtered::<Entity, With<AccountCharacter>>();
         q.iter(world).collect()
@@ -85,7 +85,7 @@ pub fn save_everyone(world: &mut World, reason: SaveReason) {
 }
 
 /// Marks account characters whose saved state fell behind.
-pub fn mark_dirty(
+pub(crate) fn mark_dirty(
     changed: Query<
         Entity,
         (
@@ -110,7 +110,7 @@ pub fn mark_dirty(
 
 /// Sends this tick's saves as one batch: characters asked for (snapshotted now), those that
 /// left (snapshotted as they left), and every `save_interval_ticks` all dirty characters.
-pub fn flush_saves(world: &mut World) {
+pub(crate) fn flush_saves(world: &mut World) {
     let mut soon = std::mem::take(&mut *world.resource_mut::<SaveSoon>());
     let interval = world.resource::<SimConfig>().save_interval_ticks.max(1);
     if world.resource::<Tick>().0.is_multiple_of(interval) {
@@ -145,7 +145,7 @@ pub fn flush_saves(world: &mut World) {
 }
 
 /// The store gave up on a save: those characters are marked dirty, to be saved again.
-pub fn save_failed(world: &mut World, names: Vec<String>) {
+pub(crate) fn save_failed(world: &mut World, names: Vec<String>) {
     for name in names {
         if let Some(k) = world
             .resource::<NameIndex>()

@@ -5,6 +5,6 @@
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`.
 
 pub mod flush;
-pub mod movement;
-pub mod regions;
-pub mod spawner;
+pub(crate) mod movement;
+pub(crate) mod regions;
+pub(crate) mod spawner;
