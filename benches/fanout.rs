@@ -23,7 +23,8 @@ use emberkeep_components::net::{ConnId, Outbox};
 use emberkeep_components::protocol::{ServerEvent, StatUpdate, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{ConnIndex, Outgoing};
-use emberkeep_systems::{build_world, flush};
+use emberkeep_systems::build_world;
+use emberkeep_systems::world::flush;
 
 const SIDE: i32 = 2048;
 

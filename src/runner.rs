@@ -13,7 +13,7 @@ use emberkeep_components::net::{InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::regions::RegionEvents;
 use emberkeep_components::world::Player;
-use emberkeep_systems::gm::AuditLog;
+use emberkeep_systems::commands::staff::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
 use tracing::{error, info};
 

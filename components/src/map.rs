@@ -27,6 +27,13 @@ pub struct Zone {
     pub safe: bool,
 }
 
+impl Tile {
+    /// Tiles between two positions, counting diagonals as one (Chebyshev distance).
+    pub fn distance(self, other: Tile) -> i32 {
+        (self.x - other.x).abs().max((self.y - other.y).abs())
+    }
+}
+
 impl Zone {
     /// Whether the tile lies inside this zone.
     pub fn contains(&self, t: Tile) -> bool {

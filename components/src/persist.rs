@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use bevy_ecs::prelude::{Component, Resource};
+use bevy_ecs::prelude::{Component, Entity, Resource};
 use serde::{Deserialize, Serialize};
 
 use crate::content::EquipSlot;
@@ -210,6 +210,44 @@ pub enum StorageReply {
 /// Requests waiting for the runner to hand them to the storage task.
 #[derive(Resource, Debug, Default)]
 pub struct StorageOut(pub Vec<StorageRequest>);
+
+/// What this tick saves. Everything goes out as ONE atomic batch at the end of the tick:
+/// snapshots of characters still in the world are taken then, after every transfer of the
+/// tick; characters leaving the world are snapshotted as they leave. Split batches could
+/// let one batch carry a character holding an item whose giver is only in a later batch —
+/// a crash between the two would store the item twice.
+#[derive(Resource, Debug, Default)]
+pub struct SaveSoon {
+    /// Characters to snapshot at the end of the tick.
+    pub entities: Vec<Entity>,
+    /// Snapshots of characters that left the world this tick.
+    pub records: Vec<CharacterRecord>,
+    /// The most important reason asked for this tick.
+    pub reason: Option<SaveReason>,
+}
+
+impl SaveSoon {
+    /// Asks for these characters to be saved at the end of this tick.
+    pub fn add(&mut self, entities: &[Entity], reason: SaveReason) {
+        self.entities.extend_from_slice(entities);
+        self.note(reason);
+    }
+
+    /// Records a reason for this tick's batch; the most important one asked for wins.
+    pub fn note(&mut self, reason: SaveReason) {
+        let rank = |r: SaveReason| match r {
+            SaveReason::Periodic => 0,
+            SaveReason::LevelUp => 1,
+            SaveReason::Death => 2,
+            SaveReason::Logout => 3,
+            SaveReason::Transfer => 4,
+            SaveReason::Shutdown => 5,
+        };
+        if self.reason.is_none_or(|r| rank(reason) > rank(r)) {
+            self.reason = Some(reason);
+        }
+    }
+}
 
 /// Marks a character that belongs to an account (guests have none and are never saved).
 #[derive(Component, Debug, Clone, PartialEq, Eq)]

@@ -9,24 +9,12 @@
 // normal shape of a bevy system, not a smell.
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
-pub mod accounts;
-pub mod admin;
-pub mod ai;
-pub mod chat;
-pub mod combat;
 pub mod commands;
-pub mod effects;
-pub mod flush;
-pub mod gm;
-pub mod items;
-pub mod loot;
-pub mod movement;
-pub mod regions;
-pub mod rng;
+pub(crate) mod game;
+pub(crate) mod rng;
 pub mod schedule;
-pub mod session;
-pub mod spawner;
-pub mod stats;
+pub(crate) mod session;
+pub mod world;
 
 #[cfg(test)]
 mod scenario;
@@ -66,8 +54,8 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(GameContent(Arc::new(content)));
     world.insert_resource(ItemIds::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
-    world.insert_resource(accounts::SaveSoon::default());
-    world.insert_resource(gm::AuditLog::default());
+    world.insert_resource(emberkeep_components::persist::SaveSoon::default());
+    world.insert_resource(commands::staff::AuditLog::default());
     world.insert_resource(emberkeep_components::net::AdminResults::default());
     world.insert_resource(NetIndex::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));

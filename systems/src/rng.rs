@@ -6,11 +6,11 @@ use rand_pcg::Pcg64Mcg;
 
 /// Seeded random number generator; the same seed replays the same world.
 #[derive(Resource, Debug, Clone)]
-pub struct WorldRng(pub Pcg64Mcg);
+pub(crate) struct WorldRng(pub Pcg64Mcg);
 
 impl WorldRng {
     /// A generator seeded from one number.
-    pub fn seeded(seed: u64) -> Self {
+    pub(crate) fn seeded(seed: u64) -> Self {
         WorldRng(Pcg64Mcg::seed_from_u64(seed))
     }
 }

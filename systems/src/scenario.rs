@@ -464,7 +464,8 @@ impl Scenario {
             spawner.areas.len() - 1
         };
         let now = self.world.resource::<emberkeep_components::world::Tick>().0;
-        let e = crate::spawner::spawn_one(&mut self.world, index, &area, now).expect("mob spawns");
+        let e = crate::world::spawner::spawn_one(&mut self.world, index, &area, now)
+            .expect("mob spawns");
         let id = self
             .world
             .get::<emberkeep_components::world::NetId>(e)

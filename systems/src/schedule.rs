@@ -15,9 +15,9 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::{
-    accounts, ai, combat, effects, flush, items, loot, movement, regions, session, spawner, stats,
-};
+use crate::game::{ai, combat, effects, items, loot, stats};
+use crate::session::{self, presence, saves};
+use crate::world::{flush, movement, regions, spawner};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,13 +58,13 @@ impl Phase {
 }
 
 /// Installs one schedule per phase with its systems; the whole tick, readable top to bottom.
-pub fn install(world: &mut World) {
+pub(crate) fn install(world: &mut World) {
     let mut input = phase_schedule(Phase::Input);
     input.add_systems(
         (
             session::apply_inbound,
-            session::expire_silent_connections,
-            accounts::expire_lingering,
+            presence::expire_silent_connections,
+            presence::expire_lingering,
             stats::recompute_stats,
         )
             .chain(),
@@ -102,8 +102,8 @@ pub fn install(world: &mut World) {
         (
             spawner::spawn_mobs,
             loot::expire_ground_items,
-            accounts::mark_dirty,
-            accounts::flush_saves,
+            saves::mark_dirty,
+            saves::flush_saves,
         )
             .chain(),
     );

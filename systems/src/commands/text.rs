@@ -13,11 +13,12 @@ use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Derived, Experience, Level, Vitals};
 use emberkeep_components::world::{DisplayName, NetId, Player, Position, Tick};
 
-use crate::combat::distance;
-use crate::{chat, combat, items, send_to};
+use crate::commands::staff;
+use crate::game::{chat, combat, items};
+use crate::send_to;
 
 /// The help text: every command with a one-line description.
-pub const HELP: &str = "Commands: \
+pub(crate) const HELP: &str = "Commands: \
 stats|sheet — your stats; effects|status — active effects; inventory|inv|i — your bag; \
 equipment|eq — what you wear; get [item] — pick up an item here or next to you; \
 drop <item> [count]; give <item> <player> — to a player next to you; equip <item>; \
@@ -41,10 +42,10 @@ fn info(world: &mut World, e: Entity, text: String) {
 }
 
 /// Runs one text command for the player `e`.
-pub fn run(world: &mut World, e: Entity, line: &str) {
+pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
     if line.starts_with('/') {
-        return crate::gm::run(world, e, line);
+        return staff::run(world, e, line);
     }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
         Some((v, r)) => (v, r.trim()),
@@ -205,11 +206,11 @@ fn ground_item(world: &mut World, e: Entity, query: &str) -> Result<u64, String>
         .ok_or("you are nowhere")?;
     let mut q = world.query::<(&NetId, &GroundItem, &DisplayName, &Position)>();
     q.iter(world)
-        .filter(|(_, _, _, p)| distance(p.0, here) <= 1)
+        .filter(|(_, _, _, p)| p.0.distance(here) <= 1)
         .filter(|(id, g, n, _)| {
             query.is_empty() || matches(query, id.0, &n.0, &g.item.template) > 0
         })
-        .min_by_key(|(id, _, _, p)| (distance(p.0, here), id.0))
+        .min_by_key(|(id, _, _, p)| (p.0.distance(here), id.0))
         .map(|(id, ..)| id.0)
         .ok_or_else(|| {
             if query.is_empty() {
@@ -228,11 +229,11 @@ fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, String> 
         .ok_or("you are nowhere")?;
     let mut q = world.query_filtered::<(&NetId, &Mob, &DisplayName, &Position), With<Mob>>();
     q.iter(world)
-        .filter(|(.., p)| distance(p.0, here) <= 8)
+        .filter(|(.., p)| p.0.distance(here) <= 8)
         .map(|(id, m, n, p)| {
             (
                 matches(query, id.0, &n.0, &m.template),
-                distance(p.0, here),
+                p.0.distance(here),
                 id.0,
             )
         })

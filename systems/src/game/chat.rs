@@ -97,7 +97,7 @@ pub(crate) fn clean_line(text: &str) -> String {
 }
 
 /// Validates a chat line and broadcasts it to the speaker's surroundings.
-pub fn say(world: &mut World, speaker: Entity, text: &str) {
+pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
     let max = world.resource::<SimConfig>().max_chat_chars;
     let text = clean_line(text);
     let len = text.chars().count();

@@ -3,7 +3,6 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use crate::gm::{self, audit, player_named};
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::map::{Tile, TileMap};
@@ -18,6 +17,9 @@ use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::world::{
     Connection, DisplayName, NetId, NetIndex, Outgoing, Player, Position, Tick,
 };
+
+use crate::commands::staff::{self as gm, audit, player_named};
+use crate::session::presence::Leave;
 
 const ACTOR: &str = "admin-api";
 
@@ -51,7 +53,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
         }
         AdminAction::Inspect { name } => {
             let e = named(world, &name)?;
-            let belongings = crate::accounts::snapshot(world, e).map(|record| Belongings {
+            let belongings = crate::session::saves::snapshot(world, e).map(|record| Belongings {
                 inventory: record
                     .inventory
                     .into_iter()
@@ -111,7 +113,11 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                 .collect();
             let n = targets.len();
             for e in targets {
-                crate::session::leave(world, e, Some(CloseReason::policy(reason.clone())));
+                crate::session::presence::leave(
+                    world,
+                    e,
+                    Leave::Kicked(CloseReason::policy(reason.clone())),
+                );
             }
             Ok(AdminOutcome::Closed { connections: n })
         }
@@ -186,7 +192,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                 a.alive = a.alive.saturating_sub(1);
                 a.respawns.push(now.saturating_add(u64::from(respawn)));
             }
-            crate::regions::remove_from_world(world, e);
+            crate::world::regions::remove_from_world(world, e);
             audit(world, ACTOR, "despawn", &template, format!("id {id}"));
             Ok(AdminOutcome::Despawned { id })
         }

@@ -17,12 +17,11 @@ use emberkeep_components::stats::Vitals;
 use emberkeep_components::world::{Player, Position, RegionCell, Tick};
 use rand_core::Rng;
 
-use crate::combat::distance;
-use crate::regions::ByRegion;
 use crate::rng::WorldRng;
+use crate::world::regions::ByRegion;
 
 /// A roaming mob looks for players to aggro once in this many ticks.
-pub const LOOK_EVERY: u64 = 4;
+pub(crate) const LOOK_EVERY: u64 = 4;
 /// Ticks a fleeing mob runs before heading home.
 const FLEE_TICKS: u64 = 60;
 /// Share of max hp a returning mob heals per step, in percent.
@@ -30,15 +29,15 @@ const RETURN_HEAL_PCT: i32 = 10;
 
 /// Nodes an A* search may expand before it gives up. A mob's tiles are bounded by its leash
 /// (see [`can_walk`]), so this only bites for content with very long leashes.
-pub const SEARCH_LIMIT: usize = 2048;
+pub(crate) const SEARCH_LIMIT: usize = 2048;
 /// A planned path is kept while its end is this close (Manhattan) to where the mob now wants
 /// to go: a chased player who moved a step or two does not cost a new search.
-pub const PATH_REUSE: i32 = 2;
+pub(crate) const PATH_REUSE: i32 = 2;
 
 /// A shortest 4-neighbour path from `from` to `to` over tiles `ok` accepts, excluding `from`,
 /// next step last. `to` itself need not be accepted (a target's tile may be in a safe zone).
 /// Gives up (None) after expanding `limit` tiles.
-pub fn find_path(
+pub(crate) fn find_path(
     from: Tile,
     to: Tile,
     limit: usize,
@@ -74,7 +73,7 @@ pub fn find_path(
 /// greedy step, which is all open ground needs; else (blocked, or planning since the last
 /// block) a new A* plan. None when the goal cannot be reached. The path is read only when
 /// there is a plan.
-pub fn next_step(
+pub(crate) fn next_step(
     plan: &mut Option<Tile>,
     path: &mut Path,
     here: Tile,
@@ -112,11 +111,11 @@ fn forget_plan(plan: &mut Option<Tile>, path: &mut Path) {
 /// and (for hostile mobs) not in a safe zone.
 fn can_walk(map: &TileMap, def: &MobDef, home: Tile, t: Tile) -> bool {
     let reach = def.leash_range.max(def.wander_radius) + 2;
-    map.is_walkable(t) && distance(t, home) <= reach && !(def.hostile && map.is_safe(t))
+    map.is_walkable(t) && t.distance(home) <= reach && !(def.hostile && map.is_safe(t))
 }
 
 /// Runs every mob's behaviour for this tick: decide, then maybe take one step.
-pub fn think(
+pub(crate) fn think(
     tick: Res<Tick>,
     map: Res<TileMap>,
     grid: Res<RegionGrid>,
@@ -229,7 +228,7 @@ pub fn think(
                 };
                 let low = def.flee_below_pct > 0
                     && vitals.hp * 100 < vitals.max_hp * def.flee_below_pct as i32;
-                if gone || distance(here, home) > def.leash_range {
+                if gone || here.distance(home) > def.leash_range {
                     Some(AiState::Return)
                 } else if low {
                     Some(AiState::Flee {
@@ -270,7 +269,7 @@ pub fn think(
             AiState::Wander { goal } => Some(goal),
             AiState::Return => Some(home),
             AiState::Chase { target: p } => match players.get(p) {
-                Ok((ppos, ..)) if distance(here, ppos.0) > def.attack_range => Some(ppos.0),
+                Ok((ppos, ..)) if here.distance(ppos.0) > def.attack_range => Some(ppos.0),
                 _ => None,
             },
             AiState::Flee { from, .. } => players
@@ -372,7 +371,7 @@ fn aggro(
     let mut best: Option<(i32, Entity)> = None;
     for r in grid.regions_near(here, def.aggro_range) {
         for &(p, at) in prey.in_region(r) {
-            let d = distance(here, at);
+            let d = here.distance(at);
             if d <= def.aggro_range && best.is_none_or(|(bd, be)| (d, p) < (bd, be)) {
                 best = Some((d, p));
             }
@@ -385,11 +384,15 @@ fn aggro(
 /// they stand in: rebuilt once a tick, so the many aggro checks read two flat arrays instead
 /// of looking each player up in the world.
 #[derive(Debug, Default)]
-pub struct Prey(ByRegion<(Entity, Tile)>);
+pub(crate) struct Prey(ByRegion<(Entity, Tile)>);
 
 impl Prey {
     /// Groups `players` (entity, tile) by region.
-    pub fn rebuild(&mut self, grid: &RegionGrid, players: impl Iterator<Item = (Entity, Tile)>) {
+    pub(crate) fn rebuild(
+        &mut self,
+        grid: &RegionGrid,
+        players: impl Iterator<Item = (Entity, Tile)>,
+    ) {
         self.0.clear(grid.players.len());
         for (p, at) in players {
             self.0.push(grid.region_of(at), (p, at));
@@ -398,7 +401,7 @@ impl Prey {
     }
 
     /// The players standing in region `r`.
-    pub fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
+    pub(crate) fn in_region(&self, r: RegionId) -> &[(Entity, Tile)] {
         self.0.in_region(r)
     }
 }

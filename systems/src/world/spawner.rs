@@ -16,7 +16,7 @@ use rand_core::Rng;
 use crate::rng::WorldRng;
 
 /// Spawns what each area is owed this tick.
-pub fn spawn_mobs(world: &mut World) {
+pub(crate) fn spawn_mobs(world: &mut World) {
     let now = world.resource::<Tick>().0;
     let mut due: Vec<usize> = Vec::new();
     {
@@ -58,7 +58,7 @@ fn pick_tile(map: &TileMap, area: &SpawnArea, rng: &mut WorldRng) -> Option<Tile
 }
 
 /// Spawns one mob of the area's template; `None` if the template or a free tile is missing.
-pub fn spawn_one(
+pub(crate) fn spawn_one(
     world: &mut World,
     area_index: usize,
     area: &SpawnArea,

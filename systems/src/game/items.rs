@@ -11,7 +11,7 @@ use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent,
 use emberkeep_components::items::{
     Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
 };
-use emberkeep_components::persist::SaveReason;
+use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
@@ -19,8 +19,9 @@ use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
 };
 
-use crate::combat::distance;
+use crate::game::{effects, loot};
 use crate::send_to;
+use crate::world::regions;
 
 fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
     send_to(
@@ -55,7 +56,7 @@ fn max_stack(content: &Content, template: &str) -> u32 {
 }
 
 /// Whether `count` of `template` fit in the inventory (topping up stacks, then free slots).
-pub fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> bool {
+pub(crate) fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> bool {
     let max = max_stack(content, template);
     let room_in_stacks: u32 = inv
         .items
@@ -68,7 +69,7 @@ pub fn fits(content: &Content, inv: &Inventory, template: &str, count: u32) -> b
 }
 
 /// Adds an item, topping up existing stacks first; the caller checked [`fits`].
-pub fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
+pub(crate) fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
     let max = max_stack(content, &item.template);
     for stack in inv.items.iter_mut().filter(|i| i.template == item.template) {
         let moved = item.count.min(max.saturating_sub(stack.count));
@@ -89,7 +90,7 @@ pub fn add(content: &Content, inv: &mut Inventory, mut item: ItemInstance) {
 }
 
 /// Takes `count` (all if `None`) of an inventory item out. A partial take gets a fresh id.
-pub fn take(
+pub(crate) fn take(
     inv: &mut Inventory,
     ids: &mut ItemIds,
     id: u64,
@@ -131,7 +132,7 @@ fn alive_player(world: &mut World, e: Entity) -> bool {
 }
 
 /// Picks up a ground item on or next to the player's tile.
-pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
+pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -157,7 +158,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     ) else {
         return;
     };
-    if distance(here, there) > 1 {
+    if here.distance(there) > 1 {
         return refuse(
             world,
             e,
@@ -197,19 +198,19 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     }
     let name = item_name(&content, &ground.item.template);
     let count = ground.item.count;
-    crate::regions::remove_from_world(world, g);
+    regions::remove_from_world(world, g);
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         add(&content, &mut inv, ground.item);
     }
     world.entity_mut(e).insert(ItemsDirty);
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[e], SaveReason::Transfer);
     info(world, e, format!("You pick up {count} {name}."));
 }
 
 /// Drops an inventory item (or part of a stack) on the player's tile.
-pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
+pub(crate) fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
     if !alive_player(world, e) {
         return;
     }
@@ -226,10 +227,10 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
         Some(Ok(item)) => {
             let name = item_name(&world.resource::<GameContent>().clone(), &item.template);
             let n = item.count;
-            crate::loot::place_on_ground(world, item, tile, None, tick);
+            loot::place_on_ground(world, item, tile, None, tick);
             world.entity_mut(e).insert(ItemsDirty);
             world
-                .resource_mut::<crate::accounts::SaveSoon>()
+                .resource_mut::<SaveSoon>()
                 .add(&[e], SaveReason::Transfer);
             info(world, e, format!("You drop {n} {name}."));
         }
@@ -239,7 +240,7 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
 }
 
 /// Gives an inventory item to an adjacent player, all or nothing.
-pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) {
+pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) {
     if !alive_player(world, e) {
         return;
     }
@@ -267,7 +268,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     ) else {
         return;
     };
-    if distance(a, b) > 1 {
+    if a.distance(b) > 1 {
         return refuse(
             world,
             e,
@@ -319,7 +320,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
     world.entity_mut(r).insert(ItemsDirty);
     // Both characters in one atomic save: the item is never stored twice or nowhere.
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[e, r], SaveReason::Transfer);
     let name = item_name(&content, &item.template);
     let giver = world
@@ -335,7 +336,7 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
 }
 
 /// Wears an inventory item; what was in that slot takes its place in the inventory.
-pub fn equip(world: &mut World, e: Entity, id: u64) {
+pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -386,7 +387,7 @@ pub fn equip(world: &mut World, e: Entity, id: u64) {
 }
 
 /// Takes off what is worn in a slot, if the inventory has room.
-pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
+pub(crate) fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
     if !alive_player(world, e) {
         return;
     }
@@ -426,7 +427,7 @@ pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
 }
 
 /// Uses one of a consumable: heals, restores mana and/or applies its effect.
-pub fn use_item(world: &mut World, e: Entity, id: u64) {
+pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
     if !alive_player(world, e) {
         return;
     }
@@ -464,9 +465,9 @@ pub fn use_item(world: &mut World, e: Entity, id: u64) {
         v.mp = (v.mp + def.mana).min(v.max_mp);
     }
     if let Some(effect) = &def.effect {
-        let event = world.get_mut::<ActiveEffects>(e).and_then(|mut fx| {
-            crate::effects::apply_effect(&content, &mut fx, net, effect, Some(e))
-        });
+        let event = world
+            .get_mut::<ActiveEffects>(e)
+            .and_then(|mut fx| effects::apply_effect(&content, &mut fx, net, effect, Some(e)));
         if let Some(event) = event {
             let region = region_of(world, e);
             world
@@ -501,7 +502,7 @@ fn region_of(world: &World, e: Entity) -> u32 {
 }
 
 /// An item as its owner sees it.
-pub fn view(content: &Content, item: &ItemInstance) -> ItemView {
+pub(crate) fn view(content: &Content, item: &ItemInstance) -> ItemView {
     ItemView {
         id: item.id,
         item: item.template.clone(),
@@ -511,7 +512,7 @@ pub fn view(content: &Content, item: &ItemInstance) -> ItemView {
 }
 
 /// Sends the inventory and equipment of every player whose items changed this tick.
-pub fn announce_items(
+pub(crate) fn announce_items(
     content: Res<GameContent>,
     mut changed: Query<(Entity, &Inventory, &Equipment, &mut Outgoing), With<ItemsDirty>>,
     mut commands: Commands,

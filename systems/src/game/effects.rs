@@ -14,7 +14,7 @@ use emberkeep_components::world::{NetId, Player, Position, RegionCell, Tick};
 
 /// Applies effect `id` to a creature following its stacking rule. Returns the event to
 /// announce, or `None` when the rule ignored it (or the effect does not exist).
-pub fn apply_effect(
+pub(crate) fn apply_effect(
     content: &GameContent,
     effects: &mut ActiveEffects,
     target: NetId,
@@ -65,7 +65,7 @@ fn restart(active: &mut ActiveEffect, def: &EffectDef, source: Option<Entity>) {
 }
 
 /// Counts every effect down one tick: pulses dots and hots, ends what ran out.
-pub fn tick_effects(
+pub(crate) fn tick_effects(
     content: Res<GameContent>,
     mut grid: ResMut<RegionGrid>,
     mut creatures: Query<(
@@ -152,7 +152,7 @@ pub fn tick_effects(
 }
 
 /// Every `regen.interval_ticks`, living players recover a share of their hp and mp.
-pub fn regenerate(
+pub(crate) fn regenerate(
     tick: Res<Tick>,
     content: Res<GameContent>,
     mut players: Query<&mut Vitals, (With<Player>, Without<Dead>)>,

@@ -10,12 +10,15 @@ use emberkeep_components::content::{GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
+use emberkeep_components::persist::{AccountCharacter, Auth, SaveSoon, StorageOut, StorageRequest};
 use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Position, Tick};
 
+use crate::game::items;
 use crate::send_to;
+use crate::session::presence::{Leave, leave};
+use crate::world::spawner;
 
 /// One staff action, for the server log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +34,7 @@ pub struct AuditEntry {
 pub struct AuditLog(pub Vec<AuditEntry>);
 
 /// The staff command list.
-pub const HELP: &str = "Staff commands: /teleport [player] <x> <y>, /summon <player>, \
+pub(crate) const HELP: &str = "Staff commands: /teleport [player] <x> <y>, /summon <player>, \
 /spawn <mob> [count], /give <player> <item> [count], /kick <player> [reason], \
 /ban <player> [minutes] [reason], /mute <player> [minutes] [reason], /inspect <player>, /heal [player].";
 
@@ -52,7 +55,7 @@ fn info(world: &mut World, e: Entity, text: impl Into<String>) {
 }
 
 /// Records a staff action.
-pub fn audit(
+pub(crate) fn audit(
     world: &mut World,
     actor: &str,
     action: &str,
@@ -68,7 +71,7 @@ pub fn audit(
 }
 
 /// The online player called `name` (any case).
-pub fn player_named(world: &World, name: &str) -> Option<Entity> {
+pub(crate) fn player_named(world: &World, name: &str) -> Option<Entity> {
     let e = world
         .resource::<NameIndex>()
         .0
@@ -78,7 +81,7 @@ pub fn player_named(world: &World, name: &str) -> Option<Entity> {
 }
 
 /// Runs a `/command` line for entity `e`.
-pub fn run(world: &mut World, e: Entity, line: &str) {
+pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let role = world.get::<Auth>(e).map(|a| a.role).unwrap_or_default();
     if role == Role::Player {
         return error(world, e, ErrorCode::NotAllowed, "that is a staff command");
@@ -129,7 +132,7 @@ fn tile(world: &World, x: Option<&&str>, y: Option<&&str>) -> Result<Tile, Strin
 }
 
 /// Moves a player to a walkable tile (the region phase tells everyone who sees it).
-pub fn move_player(world: &mut World, who: Entity, to: Tile) {
+pub(crate) fn move_player(world: &mut World, who: Entity, to: Tile) {
     if let Some(mut p) = world.get_mut::<Position>(who) {
         p.0 = to;
     }
@@ -179,7 +182,7 @@ fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<St
 }
 
 /// Spawns `count` mobs of `template` at `at` (they do not respawn); returns how many.
-pub fn spawn_mobs_at(
+pub(crate) fn spawn_mobs_at(
     world: &mut World,
     template: &str,
     count: u32,
@@ -203,7 +206,7 @@ pub fn spawn_mobs_at(
     };
     let now = world.resource::<Tick>().0;
     let n = (0..count)
-        .filter(|_| crate::spawner::spawn_one(world, usize::MAX, &area, now).is_some())
+        .filter(|_| spawner::spawn_one(world, usize::MAX, &area, now).is_some())
         .count();
     Ok(n as u32)
 }
@@ -234,7 +237,7 @@ fn spawn(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Str
 }
 
 /// Puts `count` new items of `template` into a player's inventory.
-pub fn give_item(
+pub(crate) fn give_item(
     world: &mut World,
     who: Entity,
     template: &str,
@@ -252,13 +255,13 @@ pub fn give_item(
     }
     let fits = world
         .get::<Inventory>(who)
-        .is_some_and(|inv| crate::items::fits(&content, inv, template, count));
+        .is_some_and(|inv| items::fits(&content, inv, template, count));
     if !fits {
         return Err("their inventory is full".into());
     }
     let id = world.resource_mut::<ItemIds>().allocate();
     if let Some(mut inv) = world.get_mut::<Inventory>(who) {
-        crate::items::add(
+        items::add(
             &content,
             &mut inv,
             ItemInstance {
@@ -270,7 +273,7 @@ pub fn give_item(
     }
     world.entity_mut(who).insert(ItemsDirty);
     world
-        .resource_mut::<crate::accounts::SaveSoon>()
+        .resource_mut::<SaveSoon>()
         .add(&[who], emberkeep_components::persist::SaveReason::Transfer);
     Ok(id)
 }
@@ -296,12 +299,9 @@ fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
 }
 
 /// Closes a player's connection with a reason.
-pub fn kick_player(world: &mut World, who: Entity, reason: &str) {
-    crate::session::leave(
-        world,
-        who,
-        Some(CloseReason::policy(format!("kicked: {reason}"))),
-    );
+pub(crate) fn kick_player(world: &mut World, who: Entity, reason: &str) {
+    let reason = CloseReason::policy(format!("kicked: {reason}"));
+    leave(world, who, Leave::Kicked(reason));
 }
 
 fn reason_from(args: &[&str], default: &str) -> String {
@@ -386,7 +386,7 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> 
 
 /// Mutes a player for `minutes` (of game time); refuses a length out of
 /// [`limits::sanction_minutes_problem`]'s range.
-pub fn mute_player(
+pub(crate) fn mute_player(
     world: &mut World,
     who: Entity,
     minutes: u64,
@@ -434,7 +434,7 @@ fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
 }
 
 /// A one-line description of a player for staff.
-pub fn describe(world: &World, who: Entity) -> String {
+pub(crate) fn describe(world: &World, who: Entity) -> String {
     let name = world.get::<DisplayName>(who).map(|n| &*n.0).unwrap_or("?");
     let account = world
         .get::<AccountCharacter>(who)

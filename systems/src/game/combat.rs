@@ -9,7 +9,7 @@ use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Ta
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mind, Mob, MobSpawner};
-use emberkeep_components::persist::SaveReason;
+use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
@@ -19,27 +19,24 @@ use emberkeep_components::world::{
 };
 use rand_core::Rng;
 
+use crate::game::{loot, stats};
 use crate::rng::WorldRng;
-
-/// Tiles between two positions, counting diagonals as one (Chebyshev distance).
-pub fn distance(a: Tile, b: Tile) -> i32 {
-    (a.x - b.x).abs().max((a.y - b.y).abs())
-}
+use crate::world::regions;
 
 /// A roll in [0, 100).
-pub fn roll_pct(rng: &mut WorldRng) -> f64 {
+pub(crate) fn roll_pct(rng: &mut WorldRng) -> f64 {
     f64::from(rng.0.next_u32()) / (f64::from(u32::MAX) + 1.0) * 100.0
 }
 
 /// The outcome of one attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Swing {
+pub(crate) enum Swing {
     Miss,
     Hit { damage: i32, crit: bool },
 }
 
 /// Rolls one attack of `attacker` against `defender`.
-pub fn swing(
+pub(crate) fn swing(
     content: &Content,
     rng: &mut WorldRng,
     attacker: &Derived,
@@ -65,7 +62,7 @@ pub fn swing(
 }
 
 /// Every creature with a target attacks it when in range and off cooldown.
-pub fn resolve_attacks(
+pub(crate) fn resolve_attacks(
     tick: Res<Tick>,
     content: Res<GameContent>,
     map: Res<TileMap>,
@@ -109,7 +106,7 @@ pub fn resolve_attacks(
             target.0 = None;
             continue;
         }
-        if distance(pos.0, tpos.0) > how.range {
+        if pos.0.distance(tpos.0) > how.range {
             continue;
         }
         // A safe zone is safe both ways: nobody fights from it either.
@@ -156,7 +153,7 @@ pub fn resolve_attacks(
 
 /// Creatures at 0 hp die: mobs share their experience among those who hurt them, drop loot
 /// and leave the world (their area respawns them later); players wait to respawn.
-pub fn resolve_deaths(
+pub(crate) fn resolve_deaths(
     tick: Res<Tick>,
     content: Res<GameContent>,
     mut grid: ResMut<RegionGrid>,
@@ -188,7 +185,7 @@ pub fn resolve_deaths(
     >,
     mut targets: Query<&mut Target>,
     ids: Query<&NetId>,
-    mut save: ResMut<crate::accounts::SaveSoon>,
+    mut save: ResMut<SaveSoon>,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -236,8 +233,7 @@ pub fn resolve_deaths(
             if amount == 0 {
                 continue;
             }
-            let gained =
-                crate::stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
+            let gained = stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
             let next = content.rules.xp_to_next(level.0);
             out.push(&encode_event(&ServerEvent::XpGain {
                 amount,
@@ -266,19 +262,19 @@ pub fn resolve_deaths(
                 }
                 let span = drop.max.saturating_sub(drop.min) + 1;
                 let count = drop.min + rng.0.next_u32() % span;
-                crate::loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
+                loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
             }
         }
         if let Some(area) = spawner.areas.get_mut(mob.area) {
             area.alive = area.alive.saturating_sub(1);
             area.respawns.push(tick.0 + u64::from(def.respawn_ticks));
         }
-        commands.queue(move |world: &mut World| crate::regions::remove_from_world(world, e));
+        commands.queue(move |world: &mut World| regions::remove_from_world(world, e));
     }
 }
 
 /// Brings dead players back at a spawn point with full hp and mp.
-pub fn respawn_players(
+pub(crate) fn respawn_players(
     tick: Res<Tick>,
     map: Res<TileMap>,
     mut rotation: ResMut<SpawnRotation>,
@@ -329,7 +325,7 @@ fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
 }
 
 /// Starts attacking entity `target` (a hostile mob within range).
-pub fn start_attack(world: &mut World, e: Entity, target: u64) {
+pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     if world.get::<Dead>(e).is_some() {
         return refuse(
             world,
@@ -374,7 +370,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         return;
     };
     let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
-    let d = distance(a, b);
+    let d = a.distance(b);
     if d > range {
         let message = format!("{name} is {d} tiles away; get within {range} to attack");
         return refuse(world, e, ErrorCode::OutOfRange, message);
@@ -397,7 +393,7 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
 }
 
 /// Stops attacking and steps away from the nearest mob that is after the player.
-pub fn flee(world: &mut World, e: Entity) {
+pub(crate) fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
         return refuse(
             world,
@@ -417,7 +413,7 @@ pub fn flee(world: &mut World, e: Entity) {
         .iter(world)
         .filter(|(_, t)| t.0 == Some(e))
         .map(|(p, _)| p.0)
-        .min_by_key(|p| distance(*p, here));
+        .min_by_key(|p| p.distance(here));
     let mut text = "You stop fighting.".to_string();
     if let Some(threat) = threat {
         let map = world.resource::<TileMap>();
@@ -427,7 +423,7 @@ pub fn flee(world: &mut World, e: Entity) {
                 x: here.x + dx,
                 y: here.y + dy,
             })
-            .filter(|t| map.is_walkable(*t) && distance(*t, threat) > distance(here, threat))
+            .filter(|t| map.is_walkable(*t) && t.distance(threat) > here.distance(threat))
             .min_by_key(|t| (t.y, t.x));
         let budget_ok = world.get::<StepBudget>(e).is_some_and(|b| b.milli >= 1000);
         if let (Some(to), true) = (away, budget_ok) {

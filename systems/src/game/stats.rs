@@ -14,7 +14,7 @@ use emberkeep_components::world::{NetId, Outgoing, Player, Position, RegionCell}
 
 /// Flat and percent changes collected from equipment and effects.
 #[derive(Debug, Default, Clone)]
-pub struct Modifiers {
+pub(crate) struct Modifiers {
     flat: [i32; 9],
     percent: [i32; 9],
 }
@@ -30,7 +30,7 @@ fn slot(stat: Stat) -> usize {
 
 impl Modifiers {
     /// Adds `times` × each listed change.
-    pub fn add(
+    pub(crate) fn add(
         &mut self,
         flat: &std::collections::BTreeMap<Stat, i32>,
         percent: &std::collections::BTreeMap<Stat, i32>,
@@ -48,7 +48,7 @@ impl Modifiers {
     }
 
     /// `value` with this stat's flat then percent changes applied (rounded toward zero).
-    pub fn apply(&self, stat: Stat, value: i32) -> i32 {
+    pub(crate) fn apply(&self, stat: Stat, value: i32) -> i32 {
         let v = value.saturating_add(self.flat[slot(stat)]);
         let change = i64::from(v) * i64::from(self.percent[slot(stat)]) / 100;
         saturate(i64::from(v) + change)
@@ -56,7 +56,7 @@ impl Modifiers {
 }
 
 /// The modifiers a player's equipment and effects add up to.
-pub fn modifiers_of(
+pub(crate) fn modifiers_of(
     content: &Content,
     equipment: &Equipment,
     effects: &ActiveEffects,
@@ -76,7 +76,7 @@ pub fn modifiers_of(
 }
 
 /// A player's base stats at a level: class base plus growth for each level after the first.
-pub fn base_at(content: &Content, class: &str, level: u32) -> BaseStats {
+pub(crate) fn base_at(content: &Content, class: &str, level: u32) -> BaseStats {
     let Some(c) = content.classes.get(class) else {
         return BaseStats::default();
     };
@@ -90,7 +90,7 @@ pub fn base_at(content: &Content, class: &str, level: u32) -> BaseStats {
 }
 
 /// Derived stats and maximum hp/mp from base stats, level and modifiers.
-pub fn derive(
+pub(crate) fn derive(
     content: &Content,
     base: BaseStats,
     level: u32,
@@ -147,7 +147,7 @@ pub fn derive(
 }
 
 /// Recomputes derived stats of players marked dirty; hp and mp are kept, capped at the new max.
-pub fn recompute_stats(
+pub(crate) fn recompute_stats(
     content: Res<GameContent>,
     mut dirty: Query<
         (
@@ -181,7 +181,7 @@ pub fn recompute_stats(
 
 /// Adds experience to a player and applies every level-up it earns: base stats grow, hp and
 /// mp refill. Returns the levels gained.
-pub fn grant_xp(
+pub(crate) fn grant_xp(
     content: &Content,
     class: &ClassId,
     amount: u64,
@@ -208,7 +208,7 @@ pub fn grant_xp(
 }
 
 /// The full stat view of a player, as `stat_update` fields.
-pub fn full_view(
+pub(crate) fn full_view(
     content: &Content,
     id: u64,
     level: &Level,
@@ -237,7 +237,7 @@ pub fn full_view(
 
 /// Tells each player what changed in its own stats (private fields; everything the first
 /// time), and everyone in view what changed in any creature's level, hp or max hp.
-pub fn announce_stats(
+pub(crate) fn announce_stats(
     content: Res<GameContent>,
     mut grid: ResMut<RegionGrid>,
     mut players: Query<

@@ -10,9 +10,11 @@ use emberkeep_components::world::{
     DisplayName, Kind, NetIds, NetIndex, Position, RegionCell, Tick,
 };
 
+use crate::world::regions;
+
 /// Queues a new stack of `template` (fresh item id) to land on `tile`, owned by `owner` for
 /// the configured time.
-pub fn queue_drop(
+pub(crate) fn queue_drop(
     commands: &mut Commands,
     template: &str,
     count: u32,
@@ -33,7 +35,7 @@ pub fn queue_drop(
 }
 
 /// Puts an existing item instance on the ground (it keeps its id).
-pub fn place_on_ground(
+pub(crate) fn place_on_ground(
     world: &mut World,
     item: ItemInstance,
     tile: Tile,
@@ -73,14 +75,14 @@ pub fn place_on_ground(
 }
 
 /// Removes ground items whose time is up.
-pub fn expire_ground_items(
+pub(crate) fn expire_ground_items(
     tick: Res<Tick>,
     items: Query<(Entity, &GroundItem)>,
     mut commands: Commands,
 ) {
     for (e, g) in &items {
         if tick.0 >= g.despawn_at {
-            commands.queue(move |world: &mut World| crate::regions::remove_from_world(world, e));
+            commands.queue(move |world: &mut World| regions::remove_from_world(world, e));
         }
     }
 }

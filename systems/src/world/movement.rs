@@ -9,7 +9,7 @@ use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::world::{MoveQueue, Outgoing, Position, StepBudget};
 
 /// Refills step budgets and applies each player's requested steps in order.
-pub fn apply_steps(
+pub(crate) fn apply_steps(
     map: Res<TileMap>,
     config: Res<SimConfig>,
     mut walkers: Query<(
@@ -58,7 +58,7 @@ pub fn apply_steps(
 }
 
 /// Whether a step from `from` to `to` is allowed with `budget` thousandths of a step left.
-pub fn check_step(
+pub(crate) fn check_step(
     map: &TileMap,
     config: &SimConfig,
     from: Tile,

@@ -21,7 +21,7 @@ use emberkeep_components::world::{
 /// spawns and despawns to the clients whose view they entered or left. Only entities whose
 /// position changed this tick are looked at. Players (connected or lingering) are also
 /// listed in [`RegionGrid::players`].
-pub fn track_regions(
+pub(crate) fn track_regions(
     mut grid: ResMut<RegionGrid>,
     mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Player>), Changed<Position>>,
     info: Query<SpawnInfo>,
@@ -106,7 +106,7 @@ fn watched(grid: &RegionGrid, r: RegionId, subject: Entity) -> bool {
 }
 
 /// What a `spawn` event says about an entity.
-pub type SpawnInfo = (
+pub(crate) type SpawnInfo = (
     &'static NetId,
     &'static Kind,
     &'static DisplayName,
@@ -118,7 +118,7 @@ pub type SpawnInfo = (
 );
 
 /// What the `spawn` event of an entity coming into view says, borrowed from its components.
-pub fn spawn_fields<'a>(
+pub(crate) fn spawn_fields<'a>(
     (id, kind, name, pos, level, vitals, ground, dead): &bevy_ecs::query::QueryItem<
         'a,
         '_,
@@ -192,7 +192,7 @@ fn tell_about_members(
 /// buffer: a viewer who walks out of view later this tick must still learn of it). The
 /// despawn goes last in each viewer's frame, after the region events: what happened to the
 /// entity this tick (its `death`, a last `chat`) arrives before it disappears.
-pub fn remove_from_world(world: &mut World, e: Entity) {
+pub(crate) fn remove_from_world(world: &mut World, e: Entity) {
     let cell = world
         .get::<RegionCell>(e)
         .copied()
@@ -229,7 +229,7 @@ pub fn remove_from_world(world: &mut World, e: Entity) {
 /// buffer: a sequential pass, where writing each region's own buffer missed the cache once
 /// per region (most regions get one or two moves a tick). Runs last in the phase but for the
 /// frames, so a region's buffer, written before, is also sent before its moves.
-pub fn broadcast_moves(
+pub(crate) fn broadcast_moves(
     mut grid: ResMut<RegionGrid>,
     moved: Query<(&NetId, Ref<Position>, &RegionCell), Changed<Position>>,
     mut moves: Local<ByRegion<(u64, Tile)>>,
@@ -252,7 +252,7 @@ pub fn broadcast_moves(
 /// Items grouped by region with a counting sort, O(items + regions) (stable: items of one
 /// region keep their order). Fill with [`ByRegion::push`], then [`ByRegion::group`].
 #[derive(Debug)]
-pub struct ByRegion<T> {
+pub(crate) struct ByRegion<T> {
     items: Vec<(RegionId, T)>,
     /// After grouping, region r's items are `grouped[start[r]..start[r + 1]]`.
     start: Vec<u32>,
@@ -273,7 +273,7 @@ impl<T> Default for ByRegion<T> {
 
 impl<T: Copy> ByRegion<T> {
     /// Empties the list, for a grid of `regions` regions.
-    pub fn clear(&mut self, regions: usize) {
+    pub(crate) fn clear(&mut self, regions: usize) {
         self.items.clear();
         self.grouped.clear();
         self.start.clear();
@@ -281,7 +281,7 @@ impl<T: Copy> ByRegion<T> {
     }
 
     /// Adds an item in region `r` (one outside the grid is left out).
-    pub fn push(&mut self, r: RegionId, item: T) {
+    pub(crate) fn push(&mut self, r: RegionId, item: T) {
         if let Some(n) = self.start.get_mut(r as usize + 1) {
             *n += 1;
             self.items.push((r, item));
@@ -289,7 +289,7 @@ impl<T: Copy> ByRegion<T> {
     }
 
     /// Groups the items pushed since [`ByRegion::clear`] by region.
-    pub fn group(&mut self) {
+    pub(crate) fn group(&mut self) {
         let regions = self.start.len().saturating_sub(1);
         for r in 0..regions {
             self.start[r + 1] += self.start[r];
@@ -308,7 +308,7 @@ impl<T: Copy> ByRegion<T> {
     }
 
     /// After [`ByRegion::group`]: every item with its region, region by region.
-    pub fn sorted(&self) -> impl Iterator<Item = (RegionId, T)> + '_ {
+    pub(crate) fn sorted(&self) -> impl Iterator<Item = (RegionId, T)> + '_ {
         self.start.windows(2).enumerate().flat_map(|(r, w)| {
             self.grouped[w[0] as usize..w[1] as usize]
                 .iter()
@@ -317,7 +317,7 @@ impl<T: Copy> ByRegion<T> {
     }
 
     /// After [`ByRegion::group`]: the items in region `r`.
-    pub fn in_region(&self, r: RegionId) -> &[T] {
+    pub(crate) fn in_region(&self, r: RegionId) -> &[T] {
         let r = r as usize;
         match (self.start.get(r), self.start.get(r + 1)) {
             (Some(&a), Some(&b)) => &self.grouped[a as usize..b as usize],
@@ -599,7 +599,7 @@ mod tests {
                 super::track_regions,
                 super::broadcast_moves,
                 snapshot,
-                crate::flush::build_frames,
+                crate::world::flush::build_frames,
             )
                 .chain(),
         );

@@ -1,0 +1,7 @@
+//! Commands that arrive as text or from operators: MUD-style player lines (`text`), staff
+//! `/commands` in game (`staff`) and the admin API's world actions (`admin`). Each turns a
+//! request into calls to `game`, `world` and `session`.
+
+pub(crate) mod admin;
+pub mod staff;
+pub(crate) mod text;

@@ -1,0 +1,15 @@
+//! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
+//! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`)
+//! and local chat (`chat`).
+//!
+//! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
+//! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
+//! `session`'s dispatcher and by `commands`.
+
+pub(crate) mod ai;
+pub(crate) mod chat;
+pub(crate) mod combat;
+pub(crate) mod effects;
+pub(crate) mod items;
+pub(crate) mod loot;
+pub(crate) mod stats;

@@ -1,0 +1,395 @@
+//! A connection's presence: it opens, its character is attached to it or taken off it, it
+//! lingers after a disconnect, and it leaves. Every way out — disconnect, kick, ban, takeover,
+//! timeouts, shutdown, logout to the character screen, the end of lingering — ends in
+//! [`leave`], with a [`Leave`] saying why.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::config::SimConfig;
+use emberkeep_components::items::ItemsDirty;
+use emberkeep_components::net::{ConnId, Outbox};
+use emberkeep_components::persist::{AccountCharacter, Auth, Lingering, SaveReason, SaveSoon};
+use emberkeep_components::protocol::CloseReason;
+use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::stats::SentStats;
+use emberkeep_components::world::{
+    ConnIndex, Connection, DisplayName, NameIndex, Outgoing, Player, RegionCell, Tick,
+};
+
+use super::enter::welcome;
+use super::{conn_of, saves};
+use crate::send_to;
+use crate::world::regions;
+
+/// Why a connection, or a character, leaves (see [`leave`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Leave {
+    /// The client closed the connection; nothing more is sent.
+    Disconnected,
+    /// The server closes the connection: a staff or admin kick, a ban, or the network's
+    /// policy (a frame too big, a client too slow).
+    Kicked(CloseReason),
+    /// The same account logged in on another connection.
+    Takeover,
+    /// No `hello`, or no character chosen, in time (the reason says which).
+    TimedOut(String),
+    /// The server shuts down: everyone was saved in one batch just before; nobody lingers.
+    Shutdown,
+    /// `logout` to the character screen: the connection already continues on a fresh entity
+    /// ([`detach`]); the character is saved and leaves.
+    Logout,
+    /// A disconnected character's grace period ended: it is saved and leaves.
+    LingerOver,
+}
+
+impl Leave {
+    /// How the connection is closed, when the server closes it.
+    fn close_reason(&self) -> Option<CloseReason> {
+        match self {
+            Leave::Kicked(reason) => Some(reason.clone()),
+            Leave::Takeover => Some(CloseReason::policy("logged in from another connection")),
+            Leave::TimedOut(reason) => Some(CloseReason::policy(reason.clone())),
+            Leave::Shutdown => Some(CloseReason::shutdown()),
+            Leave::Disconnected | Leave::Logout | Leave::LingerOver => None,
+        }
+    }
+}
+
+/// The one way out. A connection the server closes gets what was queued for it, then the
+/// close. Its character then leaves the world: an account character that was disconnected,
+/// kicked, taken over or timed out lingers instead (see [`linger`]); a logged-out or expired
+/// one is saved first; on shutdown it was saved with everyone.
+pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
+    if let Some(reason) = why.close_reason() {
+        close_connection(world, e, reason);
+    }
+    match why {
+        Leave::Disconnected | Leave::Kicked(_) | Leave::Takeover | Leave::TimedOut(_) => {
+            if linger(world, e) {
+                return;
+            }
+        }
+        Leave::Logout | Leave::LingerOver => saves::save_now(world, &[e], SaveReason::Logout),
+        Leave::Shutdown => {}
+    }
+    remove(world, e);
+}
+
+/// Removes a connection and its character (if any) from the world at once.
+fn remove(world: &mut World, e: Entity) {
+    if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
+        world.resource_mut::<ConnIndex>().0.remove(&conn);
+    }
+    remove_character(world, e);
+}
+
+/// A new connection: an entity with its login state and a queue for its events.
+pub(crate) fn open(world: &mut World, conn: ConnId, addr: String) {
+    let opened_tick = world.resource::<Tick>().0;
+    let e = world
+        .spawn((
+            Auth::default(),
+            Connection {
+                id: conn,
+                addr,
+                opened_tick,
+                last_command_tick: None,
+            },
+            Outgoing::default(),
+        ))
+        .id();
+    world.resource_mut::<ConnIndex>().0.insert(conn, e);
+}
+
+/// The server shuts down: every character is saved in one batch, then every connection closes.
+pub(crate) fn shut_down(world: &mut World) {
+    saves::save_everyone(world, SaveReason::Shutdown);
+    let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
+    for e in all {
+        leave(world, e, Leave::Shutdown);
+    }
+}
+
+/// Closes connections that sent no `hello`, or chose no character, within the configured time.
+pub(crate) fn expire_silent_connections(
+    tick: Res<Tick>,
+    config: Res<SimConfig>,
+    silent: Query<(Entity, &Connection, &Auth), Without<Player>>,
+    mut commands: Commands,
+) {
+    let limit = config.hello_timeout_ticks;
+    let rate = f64::from(config.tick_rate.max(1));
+    for (e, conn, auth) in &silent {
+        let age = tick.0.saturating_sub(conn.opened_tick);
+        let reason = if !auth.greeted && age >= limit {
+            format!("no hello within {} s", limit as f64 / rate)
+        } else if age >= config.login_timeout_ticks && !auth.pending {
+            format!(
+                "no character chosen within {} s",
+                config.login_timeout_ticks as f64 / rate
+            )
+        } else {
+            continue;
+        };
+        commands.queue(move |world: &mut World| leave(world, e, Leave::TimedOut(reason)));
+    }
+}
+
+/// Moves connection `c` (not in the world) onto lingering character `k` and sends the player
+/// everything it needs to redraw: welcome, full stats and items, spawns for what it sees.
+pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
+    let (Some(conn), Some(auth)) = (
+        world.get::<Connection>(c).cloned(),
+        world.get::<Auth>(c).cloned(),
+    ) else {
+        return;
+    };
+    // Events already queued for the connection (e.g. `logged_in`) go first.
+    let mut out = Outgoing::default();
+    if let Some(pending) = world.get::<Outgoing>(c) {
+        pending.copy_into(&mut out);
+    }
+    world.despawn(c);
+    world.resource_mut::<ConnIndex>().0.insert(conn.id, k);
+    let mut entity = world.entity_mut(k);
+    entity.remove::<Lingering>();
+    entity.insert((
+        conn,
+        out,
+        Auth {
+            pending: false,
+            ..auth
+        },
+        SentStats::default(),
+        ItemsDirty,
+    ));
+    send_to(world, k, &welcome(world, k));
+    let cell = world
+        .get::<RegionCell>(k)
+        .copied()
+        .unwrap_or(RegionCell::NONE);
+    if cell == RegionCell::NONE {
+        return; // not placed yet: the region phase sends the spawns
+    }
+    let members: Vec<Entity> = {
+        let grid = world.resource::<RegionGrid>();
+        grid.view(cell.0)
+            .as_slice()
+            .iter()
+            .flat_map(|r| grid.members[*r as usize].clone())
+            .filter(|x| *x != k)
+            .collect()
+    };
+    let mut q = world.query::<regions::SpawnInfo>();
+    let spawns: Vec<String> = members
+        .iter()
+        .filter_map(|x| {
+            q.get(world, *x).ok().map(|i| {
+                let mut json = String::new();
+                emberkeep_components::protocol::write_spawn(&mut json, &regions::spawn_fields(&i));
+                json
+            })
+        })
+        .collect();
+    if let Some(mut out) = world.get_mut::<Outgoing>(k) {
+        for s in spawns {
+            out.push(&s);
+        }
+    }
+}
+
+/// Takes the character off connection entity `e`: the connection continues on a fresh entity
+/// (returned); the character is saved and leaves the world.
+pub(crate) fn detach(world: &mut World, e: Entity) -> Entity {
+    let conn = world.get::<Connection>(e).cloned();
+    let auth = world.get::<Auth>(e).cloned().unwrap_or_default();
+    let Some(conn) = conn else { return e };
+    let mut out = Outgoing::default();
+    if let Some(pending) = world.get::<Outgoing>(e) {
+        pending.copy_into(&mut out);
+    }
+    let fresh = world.spawn((conn.clone(), out, auth)).id();
+    world.resource_mut::<ConnIndex>().0.insert(conn.id, fresh);
+    world.entity_mut(e).remove::<(Connection, Outgoing, Auth)>();
+    leave(world, e, Leave::Logout);
+    fresh
+}
+
+/// A connection went away: an account character lingers (saved now, resumable until the grace
+/// period ends); returns false when the caller should remove the entity as usual.
+pub(crate) fn linger(world: &mut World, e: Entity) -> bool {
+    let ticks = world.resource::<SimConfig>().linger_ticks;
+    if world.get::<AccountCharacter>(e).is_none() || world.get::<Player>(e).is_none() {
+        return false;
+    }
+    if ticks == 0 {
+        saves::save_now(world, &[e], SaveReason::Logout);
+        return false;
+    }
+    world
+        .resource_mut::<SaveSoon>()
+        .add(&[e], SaveReason::Logout);
+    if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
+        world.resource_mut::<ConnIndex>().0.remove(&conn);
+    }
+    let until = world.resource::<Tick>().0 + ticks;
+    let mut entity = world.entity_mut(e);
+    entity.remove::<(Connection, Outgoing, Auth)>();
+    entity.insert(Lingering { until });
+    true
+}
+
+/// Removes characters whose grace period is over (saving them first).
+pub(crate) fn expire_lingering(world: &mut World) {
+    let now = world.resource::<Tick>().0;
+    let due: Vec<Entity> = {
+        let mut q = world.query::<(Entity, &Lingering)>();
+        q.iter(world)
+            .filter(|(_, l)| now >= l.until)
+            .map(|(e, _)| e)
+            .collect()
+    };
+    for e in due {
+        leave(world, e, Leave::LingerOver);
+    }
+}
+
+/// Closes a connection entity's socket after its pending events (used by kicks).
+pub(crate) fn close_connection(world: &mut World, e: Entity, reason: CloseReason) {
+    let Some(conn) = conn_of(world, e) else {
+        return;
+    };
+    let pending = world.get::<Outgoing>(e).filter(|o| !o.is_empty()).map(|o| {
+        let parts = [o.as_str(), o.last_str()];
+        parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let mut outbox = world.resource_mut::<Outbox>();
+    if let Some(events) = pending {
+        outbox.frames.push_events(conn, &events);
+    }
+    outbox.closes.push((conn, reason));
+}
+
+/// Frees a character's name and removes it from the world (despawn for viewers).
+pub(crate) fn remove_character(world: &mut World, e: Entity) {
+    if let Some(name) = world.get::<DisplayName>(e).map(|n| n.0.to_lowercase()) {
+        let mut names = world.resource_mut::<NameIndex>();
+        if names.0.get(&name) == Some(&e) {
+            names.0.remove(&name);
+        }
+    }
+    regions::remove_from_world(world, e);
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::net::WorldInput;
+    use emberkeep_components::protocol::{CloseReason, ErrorCode};
+
+    use crate::scenario::{Scenario, events, open_map};
+    use crate::session::tests::{account_player, only_error, scenario};
+
+    #[test]
+    fn a_name_is_free_again_after_its_player_leaves() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        s.push(WorldInput::Closed {
+            conn: a,
+            reason: "eof".into(),
+        });
+        s.tick();
+        s.join("ann");
+    }
+
+    #[test]
+    fn silent_connections_are_closed_after_the_hello_timeout() {
+        let mut s = scenario();
+        let quiet = s.connect();
+        let (_, _) = s.join("Ann"); // ticks 1 and 2
+        for _ in 0..7 {
+            s.tick();
+        }
+        assert!(s.closed.is_empty());
+        s.tick(); // tick 10: 9 ticks since it opened
+        assert!(s.closed.is_empty());
+        s.tick(); // tick 11: 10 ticks
+        let reason = &s.closed[&quiet];
+        assert_eq!(reason.code, 1008);
+        assert!(reason.reason.contains("no hello"), "{reason:?}");
+        assert_eq!(s.closed.len(), 1, "the player who said hello stays");
+    }
+
+    #[test]
+    fn a_kick_delivers_pending_events_then_closes() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        s.push(WorldInput::Rejected {
+            conn: a,
+            code: ErrorCode::BadJson,
+            message: "x".into(),
+        });
+        s.push(WorldInput::Kick {
+            conn: a,
+            reason: CloseReason::too_big("frame too big"),
+        });
+        let got = s.tick();
+        assert_eq!(only_error(events(&got, a)), ErrorCode::BadJson);
+        assert_eq!(s.closed[&a].code, 1009);
+    }
+
+    #[test]
+    fn shutdown_closes_every_connection() {
+        let mut s = scenario();
+        let (a, _) = s.join("Ann");
+        let b = s.connect();
+        s.push(WorldInput::Shutdown);
+        s.tick();
+        assert_eq!(s.closed[&a], CloseReason::shutdown());
+        assert_eq!(s.closed[&b], CloseReason::shutdown());
+    }
+
+    /// Regression: region membership of players was keyed on having a connection, so a
+    /// lingering character that moved (respawned, teleported) stayed listed as a player in its
+    /// old region and went unlisted in the new one — a resumed client then got the old
+    /// region's spawns and despawns, and mobs near it could not see it.
+    #[test]
+    fn regression_a_lingering_character_that_moves_keeps_its_region_membership() {
+        use emberkeep_components::net::WorldInput;
+        use emberkeep_components::regions::RegionGrid;
+        use emberkeep_components::world::Position;
+        let config = SimConfig {
+            region_size: 4,
+            ..SimConfig::default()
+        };
+        let mut s = Scenario::new(open_map(64, 16, Tile { x: 2, y: 2 }), config);
+        let (a, _) = account_player(&mut s, "Ann");
+        let ann = s.entity(a);
+        s.tick();
+        s.push(WorldInput::Closed {
+            conn: a,
+            reason: "eof".into(),
+        });
+        s.tick();
+        s.world.get_mut::<Position>(ann).unwrap().0 = Tile { x: 50, y: 10 };
+        s.tick();
+        let grid = s.world.resource::<RegionGrid>();
+        let (old, new) = (
+            grid.region_of(Tile { x: 2, y: 2 }),
+            grid.region_of(Tile { x: 50, y: 10 }),
+        );
+        assert!(
+            !grid.players[old as usize].contains(&ann),
+            "left the old region"
+        );
+        assert!(
+            grid.players[new as usize].contains(&ann),
+            "listed in the new one"
+        );
+        assert!(grid.members[new as usize].contains(&ann));
+    }
+}

@@ -1,0 +1,230 @@
+//! Saving characters: periodically for characters whose state changed, at once for key events
+//! (level-up, death, logout) and, for an item moving between two characters, one batch holding
+//! both — the storage writes a batch atomically, so an item is never saved in two places or
+//! none. Everything one tick saves leaves as ONE batch ([`SaveSoon`], [`flush_saves`]).
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::config::SimConfig;
+use emberkeep_components::items::{Equipment, Inventory, ItemIds};
+use emberkeep_components::map::TileMap;
+use emberkeep_components::persist::{
+    AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
+    StorageOut, StorageRequest,
+};
+use emberkeep_components::stats::{ActiveEffects, ClassId, Experience, Level, Vitals};
+use emberkeep_components::world::{DisplayName, NameIndex, Position, Tick};
+
+use super::enter::record_of;
+
+/// What storage keeps of a character, or `None` for guests.
+pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
+    let account = world.get::<AccountCharacter>(e)?;
+    let pos = world.get::<Position>(e)?.0;
+    let vitals = world.get::<Vitals>(e)?;
+    Some(CharacterRecord {
+        name: world.get::<DisplayName>(e)?.0.to_string(),
+        account: account.account.clone(),
+        class: world.get::<ClassId>(e)?.0.clone(),
+        level: world.get::<Level>(e)?.0,
+        xp: world.get::<Experience>(e)?.0,
+        map: Some(world.resource::<TileMap>().name.clone()),
+        x: pos.x,
+        y: pos.y,
+        hp: vitals.hp,
+        mp: vitals.mp,
+        inventory: world
+            .get::<Inventory>(e)?
+            .items
+            .iter()
+            .map(record_of)
+            .collect(),
+        equipment: world
+            .get::<Equipment>(e)?
+            .0
+            .iter()
+            .map(|(s, i)| (*s, record_of(i)))
+            .collect(),
+        effects: world
+            .get::<ActiveEffects>(e)?
+            .0
+            .iter()
+            .map(|a| EffectRecord {
+                effect: a.effect.clone(),
+                stacks: a.stacks,
+                remaining: a.remaining,
+                next_pulse: a.next_pulse,
+            })
+            .collect(),
+    })
+}
+
+/// Snapshots these characters now into this tick's batch (guests are skipped); for
+/// characters about to leave the world.
+pub(crate) fn save_now(world: &mut World, entities: &[Entity], reason: SaveReason) {
+    let records: Vec<CharacterRecord> = entities
+        .iter()
+        .filter_map(|e| snapshot(world, *e))
+        .collect();
+    for e in entities {
+        if let Ok(mut entity) = world.get_entity_mut(*e) {
+            entity.remove::<SaveDirty>();
+        }
+    }
+    let mut soon = world.resource_mut::<SaveSoon>();
+    soon.records.extend(records);
+    soon.note(reason);
+}
+
+/// Saves every account character at once (graceful shutdown).
+pub(crate) fn save_everyone(world: &mut World, reason: SaveReason) {
+    let all: Vec<Entity> = {
+        let mut q = world.query_filtered::<Entity, With<AccountCharacter>>();
+        q.iter(world).collect()
+    };
+    save_now(world, &all, reason);
+}
+
+/// Marks account characters whose saved state fell behind.
+pub(crate) fn mark_dirty(
+    changed: Query<
+        Entity,
+        (
+            With<AccountCharacter>,
+            Without<SaveDirty>,
+            Or<(
+                Changed<Position>,
+                Changed<Vitals>,
+                Changed<Inventory>,
+                Changed<Equipment>,
+                Changed<Experience>,
+                Changed<ActiveEffects>,
+            )>,
+        ),
+    >,
+    mut commands: Commands,
+) {
+    for e in &changed {
+        commands.entity(e).insert(SaveDirty);
+    }
+}
+
+/// Sends this tick's saves as one batch: characters asked for (snapshotted now), those that
+/// left (snapshotted as they left), and every `save_interval_ticks` all dirty characters.
+pub(crate) fn flush_saves(world: &mut World) {
+    let mut soon = std::mem::take(&mut *world.resource_mut::<SaveSoon>());
+    let interval = world.resource::<SimConfig>().save_interval_ticks.max(1);
+    if world.resource::<Tick>().0.is_multiple_of(interval) {
+        let mut q = world.query_filtered::<Entity, (With<SaveDirty>, With<AccountCharacter>)>();
+        let dirty: Vec<Entity> = q.iter(world).collect();
+        if !dirty.is_empty() {
+            soon.add(&dirty, SaveReason::Periodic);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut characters = std::mem::take(&mut soon.records);
+    for e in soon.entities {
+        if seen.insert(e)
+            && let Some(record) = snapshot(world, e)
+        {
+            characters.push(record);
+            world.entity_mut(e).remove::<SaveDirty>();
+        }
+    }
+    let (Some(reason), false) = (soon.reason, characters.is_empty()) else {
+        return;
+    };
+    let next_item_id = world.resource::<ItemIds>().peek();
+    world
+        .resource_mut::<StorageOut>()
+        .0
+        .push(StorageRequest::Save(SaveBatch {
+            characters,
+            next_item_id,
+            reason,
+        }));
+}
+
+/// The store gave up on a save: those characters are marked dirty, to be saved again.
+pub(crate) fn save_failed(world: &mut World, names: Vec<String>) {
+    for name in names {
+        if let Some(k) = world
+            .resource::<NameIndex>()
+            .0
+            .get(&name.to_lowercase())
+            .copied()
+        {
+            world.entity_mut(k).insert(SaveDirty);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::config::SimConfig;
+    use emberkeep_components::map::Tile;
+    use emberkeep_components::persist::SaveReason;
+    use emberkeep_components::protocol::ClientMsg;
+
+    use crate::scenario::{Scenario, open_map};
+    use crate::session::tests::{account_player, saves};
+
+    /// Regression: two gives in one tick were saved as two batches snapshotted at the same
+    /// moment; a crash between them stored the middle player's new item twice.
+    #[test]
+    fn regression_gives_in_one_tick_are_saved_as_one_batch() {
+        let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());
+        let (a, _) = account_player(&mut s, "Ann");
+        let (b, bob) = account_player(&mut s, "Bob");
+        let (_c, cid) = account_player(&mut s, "Cid");
+        let x = s.grant(a, "sword", 1);
+        let y = s.grant(b, "helm", 1);
+        s.tick();
+        saves(&mut s);
+        s.send(
+            b,
+            ClientMsg::Give {
+                item: y,
+                to: cid,
+                count: None,
+            },
+        );
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: x,
+                to: bob,
+                count: None,
+            },
+        );
+        s.tick();
+        let got = saves(&mut s);
+        assert_eq!(got.len(), 1, "{got:?}");
+        let (reason, mut names) = got[0].clone();
+        names.sort();
+        assert_eq!(
+            (reason, names),
+            (
+                SaveReason::Transfer,
+                vec!["Ann".to_string(), "Bob".into(), "Cid".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn guests_are_never_saved_and_quiet_ticks_save_nothing() {
+        let mut s = Scenario::new(open_map(8, 8, Tile { x: 2, y: 2 }), SimConfig::default());
+        let (a, _) = s.join("Guest");
+        let (_b, bob) = s.join("Other");
+        let x = s.grant(a, "sword", 1);
+        s.send(
+            a,
+            ClientMsg::Give {
+                item: x,
+                to: bob,
+                count: None,
+            },
+        );
+        s.ticks(3);
+        assert!(saves(&mut s).is_empty());
+    }
+}

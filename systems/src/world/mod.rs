@@ -1,0 +1,10 @@
+//! The world itself: where entities stand and who sees them — steps (`movement`), region
+//! membership and what enters or leaves each view (`regions`), mob spawn areas (`spawner`),
+//! and the per-client frames that end every tick (`flush`).
+//!
+//! Knows nothing of sessions or commands: it never imports `session` or `commands`.
+
+pub mod flush;
+pub(crate) mod movement;
+pub(crate) mod regions;
+pub(crate) mod spawner;
