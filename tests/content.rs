@@ -204,7 +204,7 @@ fn two_broken_files_are_both_reported() {
         dir.path(),
         &[
             "mobs.toml: [rat]: leash_range must be at least 1, got 0",
-            "items.toml: [minor_health_potion]: heal must be at least 0, got -30",
+            "items.toml: [minor_health_potion]: heal must be from 0 to 100000, got -30",
             "2 problems",
         ],
     );
