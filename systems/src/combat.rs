@@ -13,6 +13,7 @@ use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation,
     StepBudget, Tick,
@@ -20,6 +21,7 @@ use emberkeep_components::world::{
 use rand_core::Rng;
 
 use crate::rng::WorldRng;
+use crate::text::{say_error, say_info};
 
 /// Tiles between two positions, counting diagonals as one (Chebyshev distance).
 pub fn distance(a: Tile, b: Tile) -> i32 {
@@ -316,34 +318,18 @@ pub fn respawn_players(
     }
 }
 
-fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    crate::send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
-
 /// Starts attacking entity `target` (a hostile mob within range).
 pub fn start_attack(world: &mut World, e: Entity, target: u64) {
     if world.get::<Dead>(e).is_some() {
-        return refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
     }
     let Some(t) = world.resource::<NetIndex>().0.get(&target).copied() else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("there is nothing with id {target} here"),
+            keys::COMBAT_NO_TARGET,
+            &[("id", &target)],
         );
     };
     let name = world
@@ -352,19 +338,21 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
         .unwrap_or_default();
     let hostile = world.get::<Mind>(t).is_some_and(|m| m.def.hostile);
     if t == e || !hostile {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::NotAttackable,
-            format!("you cannot attack {name}"),
+            keys::COMBAT_NOT_ATTACKABLE,
+            &[("name", &name)],
         );
     }
     if world.get::<Vitals>(t).is_none_or(|v| v.hp <= 0) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("{name} is already dead"),
+            keys::COMBAT_ALREADY_DEAD,
+            &[("name", &name)],
         );
     }
     let (Some(a), Some(b)) = (
@@ -376,35 +364,34 @@ pub fn start_attack(world: &mut World, e: Entity, target: u64) {
     let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
     let d = distance(a, b);
     if d > range {
-        let message = format!("{name} is {d} tiles away; get within {range} to attack");
-        return refuse(world, e, ErrorCode::OutOfRange, message);
+        return say_error(
+            world,
+            e,
+            ErrorCode::OutOfRange,
+            keys::COMBAT_TOO_FAR,
+            &[("name", &name), ("distance", &d), ("range", &range)],
+        );
     }
     let map = world.resource::<TileMap>();
     if map.is_safe(a) || map.is_safe(b) {
-        let message = format!("no fighting in a safe zone: step out of it to attack {name}");
-        return refuse(world, e, ErrorCode::NotAttackable, message);
+        return say_error(
+            world,
+            e,
+            ErrorCode::NotAttackable,
+            keys::COMBAT_SAFE_ZONE,
+            &[("name", &name)],
+        );
     }
     if let Some(mut current) = world.get_mut::<Target>(e) {
         current.0 = Some(t);
     }
-    crate::send_to(
-        world,
-        e,
-        &ServerEvent::Info {
-            text: format!("You attack {name}."),
-        },
-    );
+    say_info(world, e, keys::COMBAT_ATTACK, &[("name", &name)]);
 }
 
 /// Stops attacking and steps away from the nearest mob that is after the player.
 pub fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
-        return refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
     }
     if let Some(mut t) = world.get_mut::<Target>(e) {
         t.0 = None;
@@ -418,7 +405,7 @@ pub fn flee(world: &mut World, e: Entity) {
         .filter(|(_, t)| t.0 == Some(e))
         .map(|(p, _)| p.0)
         .min_by_key(|p| distance(*p, here));
-    let mut text = "You stop fighting.".to_string();
+    let mut text = keys::COMBAT_STOP;
     if let Some(threat) = threat {
         let map = world.resource::<TileMap>();
         let away = [(1, 0), (-1, 0), (0, 1), (0, -1)]
@@ -437,10 +424,10 @@ pub fn flee(world: &mut World, e: Entity) {
             if let Some(mut b) = world.get_mut::<StepBudget>(e) {
                 b.milli -= 1000;
             }
-            text = "You flee!".into();
+            text = keys::COMBAT_FLEE;
         }
     }
-    crate::send_to(world, e, &ServerEvent::Info { text });
+    say_info(world, e, text, &[]);
 }
 
 #[cfg(test)]

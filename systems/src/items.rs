@@ -15,28 +15,13 @@ use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
 };
 
 use crate::combat::distance;
-use crate::send_to;
-
-fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
-
-fn info(world: &mut World, e: Entity, text: String) {
-    send_to(world, e, &ServerEvent::Info { text });
-}
+use crate::text::{render, say_error, say_error_text, say_info};
 
 fn item_name(content: &Content, template: &str) -> String {
     content
@@ -94,17 +79,20 @@ pub fn take(
     ids: &mut ItemIds,
     id: u64,
     count: Option<u32>,
-) -> Result<ItemInstance, (ErrorCode, String)> {
+) -> Result<ItemInstance, (ErrorCode, Text)> {
     let Some(i) = inv.find(id) else {
-        return Err((ErrorCode::UnknownItem, format!("you have no item {id}")));
+        return Err((
+            ErrorCode::UnknownItem,
+            Text::new(keys::ITEMS_NO_ITEM).arg("id", id),
+        ));
     };
     let have = inv.items[i].count;
     let want = count.unwrap_or(have);
     if want == 0 || want > have {
-        return Err((
-            ErrorCode::BadCount,
-            format!("you have {have}; cannot take {want}"),
-        ));
+        let text = Text::new(keys::ITEMS_CANNOT_TAKE)
+            .arg("have", have)
+            .arg("want", want);
+        return Err((ErrorCode::BadCount, text));
     }
     if want == have {
         return Ok(inv.items.remove(i));
@@ -119,12 +107,7 @@ pub fn take(
 
 fn alive_player(world: &mut World, e: Entity) -> bool {
     if world.get::<Dead>(e).is_some() {
-        refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
         return false;
     }
     true
@@ -144,11 +127,12 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         .copied()
         .filter(|g| world.get::<GroundItem>(*g).is_some())
     else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("there is no item {ground_id} on the ground"),
+            keys::ITEMS_NOT_ON_GROUND,
+            &[("id", &ground_id)],
         );
     };
     let (Some(here), Some(there)) = (
@@ -158,12 +142,7 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         return;
     };
     if distance(here, there) > 1 {
-        return refuse(
-            world,
-            e,
-            ErrorCode::OutOfRange,
-            "that item is too far away; step next to it".into(),
-        );
+        return say_error(world, e, ErrorCode::OutOfRange, keys::ITEMS_TOO_FAR, &[]);
     }
     let ground = world.get::<GroundItem>(g).cloned().expect("checked above");
     if let Some(owner) = ground.owner
@@ -177,22 +156,25 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
                     .tick_rate
                     .max(1),
             );
-        return refuse(
+        let secs = format!("{secs:.0}");
+        return say_error(
             world,
             e,
             ErrorCode::NotYours,
-            format!("that loot belongs to its killer for {secs:.0} more s"),
+            keys::ITEMS_NOT_YOURS,
+            &[("secs", &secs)],
         );
     }
     let Some(inv) = world.get::<Inventory>(e) else {
         return;
     };
     if !fits(&content, inv, &ground.item.template, ground.item.count) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "your inventory is full".into(),
+            keys::ITEMS_INVENTORY_FULL,
+            &[],
         );
     }
     let name = item_name(&content, &ground.item.template);
@@ -205,7 +187,12 @@ pub fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     world
         .resource_mut::<crate::accounts::SaveSoon>()
         .add(&[e], SaveReason::Transfer);
-    info(world, e, format!("You pick up {count} {name}."));
+    say_info(
+        world,
+        e,
+        keys::ITEMS_PICKED_UP,
+        &[("count", &count), ("name", &name)],
+    );
 }
 
 /// Drops an inventory item (or part of a stack) on the player's tile.
@@ -231,9 +218,14 @@ pub fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32>) {
             world
                 .resource_mut::<crate::accounts::SaveSoon>()
                 .add(&[e], SaveReason::Transfer);
-            info(world, e, format!("You drop {n} {name}."));
+            say_info(
+                world,
+                e,
+                keys::ITEMS_DROPPED,
+                &[("count", &n), ("name", &name)],
+            );
         }
-        Some(Err((code, message))) => refuse(world, e, code, message),
+        Some(Err((code, text))) => say_error_text(world, e, code, &text),
         None => {}
     }
 }
@@ -251,15 +243,22 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
         .copied()
         .filter(|r| world.get::<Player>(*r).is_some());
     let Some(r) = receiver.filter(|r| *r != e) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("there is no other player {to} here"),
+            keys::ITEMS_NO_OTHER_PLAYER,
+            &[("id", &to)],
         );
     };
     if world.get::<Dead>(r).is_some() {
-        return refuse(world, e, ErrorCode::UnknownTarget, "they are dead".into());
+        return say_error(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            keys::ITEMS_THEY_ARE_DEAD,
+            &[],
+        );
     }
     let (Some(a), Some(b)) = (
         world.get::<Position>(e).map(|p| p.0),
@@ -268,42 +267,46 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
         return;
     };
     if distance(a, b) > 1 {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::OutOfRange,
-            "stand next to a player to give them something".into(),
+            keys::ITEMS_GIVE_TOO_FAR,
+            &[],
         );
     }
     let Some(item) = world
         .get::<Inventory>(e)
         .and_then(|inv| inv.find(id).map(|i| inv.items[i].clone()))
     else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let n = count.unwrap_or(item.count);
     if n == 0 || n > item.count {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::BadCount,
-            format!("you have {}; cannot give {n}", item.count),
+            keys::ITEMS_CANNOT_GIVE,
+            &[("have", &item.count), ("count", &n)],
         );
     }
     if !world
         .get::<Inventory>(r)
         .is_some_and(|inv| fits(&content, inv, &item.template, n))
     {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "their inventory is full".into(),
+            keys::ITEMS_THEIR_INVENTORY_FULL,
+            &[],
         );
     }
     let taken = world.resource_scope(|world, mut ids: Mut<ItemIds>| {
@@ -330,8 +333,18 @@ pub fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option<u32>) 
         .get::<DisplayName>(r)
         .map(|d| d.0.clone())
         .unwrap_or_default();
-    info(world, e, format!("You give {n} {name} to {taker}."));
-    info(world, r, format!("{giver} gives you {n} {name}."));
+    say_info(
+        world,
+        e,
+        keys::ITEMS_GAVE,
+        &[("count", &n), ("name", &name), ("to", &taker)],
+    );
+    say_info(
+        world,
+        r,
+        keys::ITEMS_RECEIVED,
+        &[("from", &giver), ("count", &n), ("name", &name)],
+    );
 }
 
 /// Wears an inventory item; what was in that slot takes its place in the inventory.
@@ -341,11 +354,12 @@ pub fn equip(world: &mut World, e: Entity, id: u64) {
     }
     let content = world.resource::<GameContent>().clone();
     let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let template = world
@@ -358,11 +372,12 @@ pub fn equip(world: &mut World, e: Entity, id: u64) {
         .and_then(|d| d.slot);
     let Some(slot) = slot else {
         let name = item_name(&content, &template);
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::CannotEquip,
-            format!("{name} cannot be worn"),
+            keys::ITEMS_CANNOT_EQUIP,
+            &[("name", &name)],
         );
     };
     let mut entity = world.entity_mut(e);
@@ -382,7 +397,13 @@ pub fn equip(world: &mut World, e: Entity, id: u64) {
     }
     entity.insert((ItemsDirty, StatsDirty));
     let name = item_name(&content, &template);
-    info(world, e, format!("You equip {name} ({}).", slot.name()));
+    let slot = render(world, e, keys::slot(slot), &[]);
+    say_info(
+        world,
+        e,
+        keys::ITEMS_EQUIPPED,
+        &[("name", &name), ("slot", &slot)],
+    );
 }
 
 /// Takes off what is worn in a slot, if the inventory has room.
@@ -395,19 +416,22 @@ pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
         .get::<Equipment>(e)
         .and_then(|eq| eq.0.get(&slot).cloned())
     else {
-        return refuse(
+        let slot = render(world, e, keys::slot(slot), &[]);
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("nothing is worn in {}", slot.name()),
+            keys::ITEMS_NOTHING_WORN,
+            &[("slot", &slot)],
         );
     };
     if !world.get::<Inventory>(e).is_some_and(Inventory::has_room) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "your inventory is full".into(),
+            keys::ITEMS_INVENTORY_FULL,
+            &[],
         );
     }
     let mut entity = world.entity_mut(e);
@@ -418,11 +442,8 @@ pub fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
         inv.items.push(worn.clone());
     }
     entity.insert((ItemsDirty, StatsDirty));
-    info(
-        world,
-        e,
-        format!("You take off {}.", item_name(&content, &worn.template)),
-    );
+    let name = item_name(&content, &worn.template);
+    say_info(world, e, keys::ITEMS_TOOK_OFF, &[("name", &name)]);
 }
 
 /// Uses one of a consumable: heals, restores mana and/or applies its effect.
@@ -432,11 +453,12 @@ pub fn use_item(world: &mut World, e: Entity, id: u64) {
     }
     let content = world.resource::<GameContent>().clone();
     let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let template = world
@@ -449,11 +471,12 @@ pub fn use_item(world: &mut World, e: Entity, id: u64) {
         .filter(|d| d.kind == ItemKind::Consumable)
     else {
         let name = item_name(&content, &template);
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::CannotUse,
-            format!("{name} cannot be used"),
+            keys::ITEMS_CANNOT_USE,
+            &[("name", &name)],
         );
     };
     let Some(net) = world.get::<NetId>(e).copied() else {
@@ -488,7 +511,7 @@ pub fn use_item(world: &mut World, e: Entity, id: u64) {
         }
     }
     world.entity_mut(e).insert(ItemsDirty);
-    info(world, e, format!("You use {}.", def.name));
+    say_info(world, e, keys::ITEMS_USED, &[("name", &def.name)]);
 }
 
 fn region_of(world: &World, e: Entity) -> u32 {
