@@ -48,6 +48,16 @@ impl fmt::Display for AssetErrors {
     }
 }
 
+/// The shipped locale files (`assets/locales/`), for tests that check what a client reads.
+#[cfg(test)]
+pub(crate) fn shipped_locales() -> emberkeep_components::text::Locales {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    let locales = locales::read(&dir, &mut problems, &mut warnings);
+    assert!(problems.is_empty(), "{problems:?}");
+    locales.expect("the shipped locale files load")
+}
+
 /// Loads and validates the map `dir/maps/<map_name>.tmj` and every content file in `dir`,
 /// listing every problem across all of them.
 pub fn load_assets(dir: &Path, map_name: &str) -> Result<Assets, AssetErrors> {
