@@ -132,15 +132,22 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
             for p in &e.problems {
                 eprintln!("{p}");
             }
+            for w in &e.warnings {
+                eprintln!("warning: {w}");
+            }
             let n = e.problems.len();
             let s = if n == 1 { "" } else { "s" };
             anyhow::bail!("{n} problem{s} in {}", dir.display());
         }
     };
+    for w in &assets.warnings {
+        eprintln!("warning: {w}");
+    }
     let (map, c) = (&assets.map, &assets.content);
+    let languages: Vec<&str> = c.locales.langs().map(|(tag, _)| tag).collect();
     println!(
         "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones, {} spawn areas); \
-         {} classes, {} effects, {} items, {} mobs, {} loot tables",
+         {} classes, {} effects, {} items, {} mobs, {} loot tables; texts in {}",
         config.map_path().display(),
         map.width,
         map.height,
@@ -152,7 +159,8 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.effects.len(),
         c.items.len(),
         c.mobs.len(),
-        c.loot.len()
+        c.loot.len(),
+        languages.join(", ")
     );
     Ok(())
 }

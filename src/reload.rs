@@ -31,6 +31,9 @@ pub async fn reload(
         .map_err(|e| vec![format!("the loader failed: {e}")])?;
     match loaded {
         Ok(a) => {
+            for warning in &a.warnings {
+                warn!(%warning, "asset warning");
+            }
             let reload = Inbound::World(WorldInput::Reload(Arc::new(a.content)));
             if !crate::net::conn::deliver(inbound, reload).await {
                 return Err(vec!["the world is stopping".into()]);

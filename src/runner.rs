@@ -15,6 +15,7 @@ use emberkeep_components::regions::RegionEvents;
 use emberkeep_components::world::Player;
 use emberkeep_systems::commands::staff::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
+use emberkeep_systems::text;
 use tracing::{error, info};
 
 use crate::net::Inbound;
@@ -172,7 +173,8 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
     }
 }
 
-/// Moves up to `budget` inputs from the channel into the world; returns true when stopping.
+/// Moves up to `budget` inputs from the channel into the world, rendering the texts that
+/// come as keys in their client's language; returns true when stopping.
 fn drain(
     world: &mut World,
     rx: &Receiver<Inbound>,
@@ -180,41 +182,51 @@ fn drain(
     budget: usize,
     admin: &mut AdminReplies,
 ) -> bool {
-    let mut queue = world.resource_mut::<InboundQueue>();
+    let mut queue = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
     let mut stopping = false;
     for _ in 0..budget {
         match rx.try_recv() {
             Ok(Inbound::Admin { action, reply }) => {
                 admin.next += 1;
                 admin.waiting.insert(admin.next, reply);
-                queue.0.push(WorldInput::Admin {
+                queue.push(WorldInput::Admin {
                     id: admin.next,
                     action,
                 });
             }
             Ok(Inbound::Opened { conn, addr, handle }) => {
                 batch.opened.push((conn, handle));
-                queue.0.push(WorldInput::Opened { conn, addr });
+                queue.push(WorldInput::Opened { conn, addr });
+            }
+            Ok(Inbound::Locale { conn, locale }) => text::set_locale(world, conn, &locale),
+            Ok(Inbound::Text { conn, text, input }) => {
+                // Rendered now, in arrival order: with the locale the client named before.
+                let message = text::render_for_conn(world, conn, &text);
+                queue.push(input.into_world(conn, message));
             }
             Ok(Inbound::World(input)) => {
                 match &input {
-                    WorldInput::Closed { conn, .. } => batch.closed.push(*conn),
+                    WorldInput::Closed { conn, .. } => {
+                        batch.closed.push(*conn);
+                        text::forget_locale(world, *conn);
+                    }
                     WorldInput::Shutdown => stopping = true,
                     _ => {}
                 }
-                queue.0.push(input);
+                queue.push(input);
                 if stopping {
                     break;
                 }
             }
             Err(TryRecvError::Empty) => break,
             Err(TryRecvError::Disconnected) => {
-                queue.0.push(WorldInput::Shutdown);
+                queue.push(WorldInput::Shutdown);
                 stopping = true;
                 break;
             }
         }
     }
+    world.resource_mut::<InboundQueue>().0 = queue;
     stopping
 }
 

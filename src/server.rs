@@ -159,6 +159,9 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                 config.server.assets.display()
             )
         })?;
+    for warning in &assets.warnings {
+        warn!(%warning, "asset warning");
+    }
     let (map, content) = (assets.map, assets.content);
     info!(
         assets = %shown(&config.server.assets),
@@ -171,6 +174,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         items = content.items.len(),
         mobs = content.mobs.len(),
         spawn_areas = content.spawn_areas.len(),
+        languages = content.locales.langs().count(),
         "assets loaded"
     );
     let listener = TcpListener::bind(config.server.ws_addr)

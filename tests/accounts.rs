@@ -699,3 +699,38 @@ async fn registrations_are_throttled_per_address() {
     }
     server.shutdown().await;
 }
+
+/// Issue 14: a refusal made by the store, away from the world, comes in the language the
+/// `login` named; a later `login` without a `locale` keeps it, one with `en` switches back.
+#[tokio::test]
+async fn store_refusals_come_in_the_language_the_login_named() {
+    let server = start(&[], |_| {}).await;
+    let mut c = greeted(server.addr).await;
+    c.auth(register("bob", "correct-horse")).await.unwrap();
+    let mut d = greeted(server.addr).await;
+    for (locale, words) in [
+        (
+            r#","locale":"de""#,
+            "falscher Benutzername oder falsches Passwort",
+        ),
+        ("", "falscher Benutzername oder falsches Passwort"),
+        (r#","locale":"en""#, "wrong username or password"),
+    ] {
+        d.send_text(&format!(
+            r#"{{"type":"login","username":"bob","password":"wrong-horse!"{locale}}}"#
+        ))
+        .await;
+        match d
+            .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+            .await
+        {
+            ServerEvent::Error {
+                code: ErrorCode::BadCredentials,
+                message,
+                ..
+            } => assert_eq!(message, words),
+            other => panic!("expected bad_credentials, got {other:?}"),
+        }
+    }
+    server.shutdown().await;
+}

@@ -234,3 +234,59 @@ async fn a_protocol_violation_closes_with_1002() {
     still_serving(&mut bystander).await;
     server.shutdown().await;
 }
+
+/// The next text frame, as JSON (for fields the typed events do not carry).
+async fn raw_frame(c: &mut Client) -> serde_json::Value {
+    loop {
+        let msg = tokio::time::timeout(common::WAIT, futures_util::StreamExt::next(&mut c.ws))
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("read");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(t.as_str()).expect("JSON");
+        }
+    }
+}
+
+/// Issue 14: `server_info` and `welcome` state the versions the server accepts; a client of
+/// another version is told the range, in its own language if it named one.
+#[tokio::test]
+async fn the_accepted_versions_are_stated_and_a_mismatch_names_them() {
+    let server = start(&[], |_| {}).await;
+    let range = serde_json::json!({"min": 1, "max": 1});
+    let mut c = Client::connect(server.addr).await;
+    c.send_text(r#"{"type":"hello","version":1}"#).await;
+    let info = raw_frame(&mut c).await;
+    assert_eq!(info[0]["type"], "server_info");
+    assert_eq!(info[0]["versions"], range);
+    let mut c = Client::connect(server.addr).await;
+    c.send_text(r#"{"type":"hello","version":1,"name":"Ann"}"#)
+        .await;
+    let welcome = raw_frame(&mut c).await;
+    assert_eq!(welcome[0]["type"], "welcome");
+    assert_eq!(welcome[0]["versions"], range);
+
+    for (locale, words) in [
+        ("", "accepts protocol versions 1 to 1; the client sent 2"),
+        (
+            r#","locale":"de""#,
+            "Protokollversionen 1 bis 1 an; der Client schickte 2",
+        ),
+    ] {
+        let mut c = Client::connect(server.addr).await;
+        c.send_text(&format!(
+            r#"{{"type":"hello","version":2,"name":"Bea"{locale}}}"#
+        ))
+        .await;
+        match c.next().await {
+            ServerEvent::Error {
+                code: ErrorCode::VersionMismatch,
+                message,
+                ..
+            } => assert!(message.contains(words), "{message}"),
+            other => panic!("expected version_mismatch, got {other:?}"),
+        }
+    }
+    server.shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! `emberkeep check-assets` on the content files, as a designer meets it: the shipped assets
 //! pass, and a copy of them with one mistake (or two) is refused with a line naming the file,
-//! the entry and the field.
+//! the entry and the field (for a locale file: the text's key).
 
 use std::path::Path;
 use std::process::Command;
@@ -94,6 +94,7 @@ fn the_shipped_assets_pass() {
         "mobs",
         "loot tables",
         "spawn areas",
+        "texts in de, en",
     ] {
         assert!(text.contains(counted), "no {counted:?} in {text}");
     }
@@ -207,5 +208,77 @@ fn two_broken_files_are_both_reported() {
             "items.toml: [minor_health_potion]: heal must be from 0 to 100000, got -30",
             "2 problems",
         ],
+    );
+}
+
+#[test]
+fn a_translation_that_drops_a_placeholder_is_refused() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "locales/de.toml",
+        "diese hat {len}",
+        "diese ist zu lang",
+    );
+    assert_refused(
+        dir.path(),
+        &["locales/de.toml: [chat.too_long]: the text drops the placeholder {len}"],
+    );
+}
+
+#[test]
+fn an_unknown_placeholder_or_key_in_a_locale_file_is_named() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "locales/en.toml",
+        "blocked = \"({x}, {y}) is blocked\"",
+        "blocked = \"({x}, {y}) is {what}\"",
+    );
+    edit(
+        dir.path(),
+        "locales/de.toml",
+        "[move]\n",
+        "[move]\nblokked = \"versperrt\"\n",
+    );
+    assert_refused(
+        dir.path(),
+        &[
+            "locales/en.toml: [move.blocked]: unknown placeholder {what}; this text has {x}, {y}",
+            "locales/de.toml: [move.blokked]: unknown key",
+        ],
+    );
+}
+
+#[test]
+fn a_text_english_lacks_is_refused_and_one_a_translation_lacks_is_a_warning() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "locales/de.toml",
+        "empty = \"sag etwas: die Chatzeile ist leer\"\n",
+        "",
+    );
+    let (code, text) = check_assets(dir.path());
+    assert_eq!(
+        code,
+        Some(0),
+        "a missing translation does not stop the server:\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("warning: ")
+                && l.contains("locales/de.toml: [chat.empty]: missing")),
+        "{text}"
+    );
+    edit(
+        dir.path(),
+        "locales/en.toml",
+        "empty = \"say something: the chat line is empty\"\n",
+        "",
+    );
+    assert_refused(
+        dir.path(),
+        &["locales/en.toml: [chat.empty]: missing: the server sends this text"],
     );
 }

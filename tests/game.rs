@@ -1,5 +1,6 @@
 //! The game over real WebSocket: fight a mob to death, pick up its loot, equip it and see the
-//! stat change; and bad game commands answered with clear errors.
+//! stat change; bad game commands answered with clear errors; and the same in another
+//! language.
 
 mod common;
 
@@ -193,5 +194,121 @@ async fn bad_game_commands_get_clear_errors_and_change_nothing() {
     }
     // Still standing, still served.
     ann.step(1, 2).await;
+    server.shutdown().await;
+}
+
+/// Enters the world as `name` with `hello` naming `locale`; returns the client and its tile.
+async fn join_in(addr: std::net::SocketAddr, name: &str, locale: &str) -> (Client, i32, i32) {
+    let mut c = Client::connect(addr).await;
+    c.name = name.into();
+    c.send_text(&format!(
+        r#"{{"type":"hello","version":1,"name":"{name}","locale":"{locale}"}}"#
+    ))
+    .await;
+    match c.next().await {
+        ServerEvent::Welcome { id, x, y, .. } => {
+            c.id = id;
+            (c, x, y)
+        }
+        other => panic!("{name}: expected welcome, got {other:?}"),
+    }
+}
+
+/// The next `error` (code and message), or `info` text (code `None`).
+async fn next_text(c: &mut Client) -> (Option<ErrorCode>, String) {
+    match c
+        .wait_for("error or info", |e| {
+            matches!(e, ServerEvent::Error { .. } | ServerEvent::Info { .. })
+        })
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => (Some(code), message),
+        ServerEvent::Info { text } => (None, text),
+        _ => unreachable!(),
+    }
+}
+
+/// Issue 14: texts come in the language a client names in `hello`; the codes stay the same.
+#[tokio::test]
+async fn a_client_that_says_hello_in_german_reads_german_with_the_same_codes() {
+    let server = start_with_mobs(&[], &[], |_| {}).await;
+    let (mut dora, x, y) = join_in(server.addr, "Dora", "de").await;
+    let (mut emil, ..) = join_in(server.addr, "Emil", "en").await;
+    let lines = [
+        format!(r#"{{"type":"move","x":{},"y":{y}}}"#, x + 2),
+        r#"{"type":"command","line":"inventory"}"#.to_string(),
+        r#"{"type":"command","line":"juggle"}"#.to_string(),
+    ];
+    let mut said = Vec::new();
+    for c in [&mut dora, &mut emil] {
+        let mut texts = Vec::new();
+        for line in &lines {
+            c.send_text(line).await;
+            texts.push(next_text(c).await);
+        }
+        said.push(texts);
+    }
+    let (german, english) = (&said[0], &said[1]);
+    let codes = |texts: &[(Option<ErrorCode>, String)]| -> Vec<Option<ErrorCode>> {
+        texts.iter().map(|(code, _)| *code).collect()
+    };
+    assert_eq!(
+        codes(german),
+        [
+            Some(ErrorCode::MoveNotAdjacent),
+            None,
+            Some(ErrorCode::UnknownCommand)
+        ]
+    );
+    assert_eq!(codes(german), codes(english));
+    let expected = [
+        (
+            format!("({}, {y}) liegt nicht neben deinem Feld ({x}, {y})", x + 2),
+            format!("({}, {y}) is not next to your tile ({x}, {y})", x + 2),
+        ),
+        (
+            "Inventar (0/10): leer.".to_string(),
+            "Inventory (0/10): empty.".to_string(),
+        ),
+        (
+            "unbekannter Befehl \"juggle\"".to_string(),
+            "unknown command \"juggle\"".to_string(),
+        ),
+    ];
+    for (i, (de, en)) in expected.iter().enumerate() {
+        assert!(german[i].1.contains(de.as_str()), "{:?}", german[i]);
+        assert!(english[i].1.contains(en.as_str()), "{:?}", english[i]);
+    }
+    server.shutdown().await;
+}
+
+/// Issue 14: a locale the server has no texts for reads English, and so does a region of a
+/// language it has (`de-AT` reads `de`).
+#[tokio::test]
+async fn an_unknown_locale_falls_back_to_english() {
+    let server = start_with_mobs(&[], &[], |_| {}).await;
+    let (mut kim, x, y) = join_in(server.addr, "Kim", "tlh").await;
+    kim.send_text(&format!(r#"{{"type":"move","x":{},"y":{y}}}"#, x + 2))
+        .await;
+    let (code, message) = next_text(&mut kim).await;
+    assert_eq!(code, Some(ErrorCode::MoveNotAdjacent));
+    assert!(message.contains("is not next to your tile"), "{message}");
+    kim.send(&ClientMsg::Command {
+        line: "inventory".into(),
+    })
+    .await;
+    assert_eq!(
+        next_text(&mut kim).await,
+        (None, "Inventory (0/10): empty.".to_string())
+    );
+    let (mut vera, ..) = join_in(server.addr, "Vera", "de-AT").await;
+    vera.send(&ClientMsg::Command {
+        line: "inventory".into(),
+    })
+    .await;
+    assert_eq!(
+        next_text(&mut vera).await,
+        (None, "Inventar (0/10): leer.".to_string())
+    );
     server.shutdown().await;
 }

@@ -271,3 +271,28 @@ async fn a_silent_socket_is_closed_as_idle() {
     let _ = Duration::ZERO;
     server.shutdown().await;
 }
+
+/// Issue 14: a close reason the network layer gives (here: an oversized frame) is in the
+/// language the client named in `hello`.
+#[tokio::test]
+async fn a_close_reason_comes_in_the_clients_language() {
+    let server = start(&[], |c| c.server.max_message_bytes = 1024).await;
+    let mut c = Client::connect(server.addr).await;
+    c.send_text(r#"{"type":"hello","version":1,"name":"Dora","locale":"de"}"#)
+        .await;
+    assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
+    let huge = format!(r#"{{"type":"say","text":"{}"}}"#, "a".repeat(5000));
+    c.send_text(&huge).await;
+    match c.expect_end().await {
+        Ended::Closed(Some(f)) => {
+            assert_eq!(u16::from(f.code), 1009);
+            assert!(
+                f.reason.ends_with("; die Grenze ist 1024 Bytes"),
+                "{}",
+                f.reason
+            );
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    server.shutdown().await;
+}

@@ -40,6 +40,8 @@ pub struct Content {
     pub loot: BTreeMap<String, LootTable>,
     /// Mob spawn areas from the map's `mob_spawns` object layer.
     pub spawn_areas: Vec<SpawnArea>,
+    /// `assets/locales/*.toml`: the texts players read, by language
+    pub locales: crate::text::Locales,
 }
 
 /// A stat that items and effects can modify.

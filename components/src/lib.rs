@@ -1,8 +1,8 @@
 //! Emberkeep's data, shared by the game rules (`emberkeep-systems`) and the server (`emberkeep`).
 //!
 //! Plain data only: ECS components and resources, the map, the region grid, the simulation
-//! settings and the wire protocol. Behaviour lives in `emberkeep-systems`; I/O lives in the
-//! server crate.
+//! settings, the wire protocol and the texts players read (their keys and the locale tables).
+//! Behaviour lives in `emberkeep-systems`; I/O lives in the server crate.
 
 pub mod combat;
 pub mod config;
@@ -16,4 +16,5 @@ pub mod persist;
 pub mod protocol;
 pub mod regions;
 pub mod stats;
+pub mod text;
 pub mod world;

@@ -5,6 +5,9 @@
 /// refused with an error that names this limit; a permanent ban is a ban without minutes.
 pub const MAX_SANCTION_MINUTES: u64 = 10 * 365 * 24 * 60;
 
+/// Shortest and longest character name (the decoder and the session both check it).
+pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
+
 /// Most mobs one `/spawn` (or admin spawn) summons.
 pub const MAX_SPAWN_AT_ONCE: u32 = 50;
 

@@ -10,8 +10,46 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::EquipSlot;
 
-/// Version of this protocol; a `hello` carrying another version is refused.
+/// The newest version of this protocol, the one this server speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The oldest protocol version this server still accepts in `hello`.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+
+/// A range of protocol versions, as `server_info` and `welcome` state the ones accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versions {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Versions {
+    /// Whether a client speaking `version` is accepted.
+    pub fn accepts(&self, version: u32) -> bool {
+        (self.min..=self.max).contains(&version)
+    }
+}
+
+/// The versions this server accepts.
+pub const VERSIONS: Versions = Versions {
+    min: MIN_PROTOCOL_VERSION,
+    max: PROTOCOL_VERSION,
+};
+
+/// The message types that may carry a `locale`.
+pub const LOCALE_KINDS: [&str; 4] = ["hello", "login", "register", "resume"];
+
+/// The optional `locale` of `hello`, `login`, `register` and `resume` (`"de"`, `"pt-BR"`): the
+/// language of the texts the server sends the connection from then on. Read beside the
+/// message by the network layer, so that it also applies to the refusal of the very message
+/// that carries it (a `hello` of the wrong version, say).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LocaleField {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
 
 /// A message from a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,7 +247,8 @@ pub struct CharacterSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
-    /// Answer to a `hello` without a name: what the server offers.
+    /// Answer to a `hello` without a name: what the server offers. Encoded with the accepted
+    /// protocol [`VERSIONS`] as `versions` (see [`write_event`]).
     ServerInfo {
         version: u32,
         guests: bool,
@@ -228,7 +267,8 @@ pub enum ServerEvent {
     Characters { characters: Vec<CharacterSummary> },
     /// The session ended; the connection is back to before `login`.
     LoggedOut,
-    /// Answer to a successful `hello`: who and where you are, and how the world runs.
+    /// Answer to a successful `hello`: who and where you are, and how the world runs. Encoded
+    /// with the accepted protocol [`VERSIONS`] as `versions` (see [`write_event`]).
     Welcome {
         version: u32,
         id: u64,
@@ -409,7 +449,7 @@ pub enum ErrorCode {
     UnknownType,
     /// A field is missing, of the wrong type or out of range.
     BadField,
-    /// `hello` carried a protocol version the server does not speak.
+    /// `hello` carried a protocol version the server does not accept.
     VersionMismatch,
     /// The command needs a character in the world; send `hello` first.
     NotInWorld,
@@ -500,10 +540,21 @@ pub struct CloseReason {
 }
 
 impl CloseReason {
+    /// Close code: the server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// Close code: the client broke the WebSocket protocol itself (RFC 6455 framing rules).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Close code: a message's data does not match its type (a text frame that is not UTF-8).
+    pub const INVALID_DATA: u16 = 1007;
+    /// Close code: the client broke a rule of this server (timeout, flood, slow reader).
+    pub const POLICY: u16 = 1008;
+    /// Close code: a frame exceeded the size limit.
+    pub const TOO_BIG: u16 = 1009;
+
     /// 1001: the server is shutting down.
     pub fn shutdown() -> Self {
         CloseReason {
-            code: 1001,
+            code: Self::GOING_AWAY,
             reason: "server shutting down".into(),
         }
     }
@@ -511,7 +562,7 @@ impl CloseReason {
     /// 1008: the client broke a rule of the protocol (timeout, flood, slow reader).
     pub fn policy(reason: impl Into<String>) -> Self {
         CloseReason {
-            code: 1008,
+            code: Self::POLICY,
             reason: reason.into(),
         }
     }
@@ -519,7 +570,7 @@ impl CloseReason {
     /// 1002: the client broke the WebSocket protocol itself (RFC 6455 framing rules).
     pub fn protocol_error(reason: impl Into<String>) -> Self {
         CloseReason {
-            code: 1002,
+            code: Self::PROTOCOL_ERROR,
             reason: reason.into(),
         }
     }
@@ -527,7 +578,7 @@ impl CloseReason {
     /// 1007: a message's data does not match its type (a text frame that is not UTF-8).
     pub fn invalid_data(reason: impl Into<String>) -> Self {
         CloseReason {
-            code: 1007,
+            code: Self::INVALID_DATA,
             reason: reason.into(),
         }
     }
@@ -535,7 +586,7 @@ impl CloseReason {
     /// 1009: a frame exceeded the size limit.
     pub fn too_big(reason: impl Into<String>) -> Self {
         CloseReason {
-            code: 1009,
+            code: Self::TOO_BIG,
             reason: reason.into(),
         }
     }
@@ -544,7 +595,11 @@ impl CloseReason {
 /// Serializes one event to its JSON text (see [`write_event`]).
 pub fn encode_event(event: &ServerEvent) -> String {
     match event {
-        ServerEvent::Move { .. } | ServerEvent::Spawn { .. } | ServerEvent::Despawn { .. } => {
+        ServerEvent::Move { .. }
+        | ServerEvent::Spawn { .. }
+        | ServerEvent::Despawn { .. }
+        | ServerEvent::ServerInfo { .. }
+        | ServerEvent::Welcome { .. } => {
             let mut out = String::new();
             write_event(&mut out, event);
             out
@@ -556,7 +611,7 @@ pub fn encode_event(event: &ServerEvent) -> String {
 
 /// Appends one event's JSON to `out`. The events sent most — moves, spawns and despawns —
 /// are written by hand, byte for byte what serde writes (a test holds them to that); the
-/// rest go through serde.
+/// rest go through serde, `server_info` and `welcome` with the accepted `versions` added.
 pub fn write_event(out: &mut String, event: &ServerEvent) {
     match event {
         ServerEvent::Move { id, x, y } => write_move(out, *id, *x, *y),
@@ -587,6 +642,19 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 dead: *dead,
             },
         ),
+        ServerEvent::ServerInfo { .. } | ServerEvent::Welcome { .. } => {
+            out.push_str(&serde_json::to_string(event).unwrap_or_default());
+            // Both state the versions the server accepts: a constant of the server rather
+            // than data of the event, so it is written here, for every event of the kind.
+            if out.ends_with('}') {
+                out.pop();
+                out.push_str(r#","versions":{"min":"#);
+                push_int(out, VERSIONS.min);
+                out.push_str(r#","max":"#);
+                push_int(out, VERSIONS.max);
+                out.push_str("}}");
+            }
+        }
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
         // impls.
         other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
@@ -759,6 +827,40 @@ mod tests {
         let mut out = String::new();
         write_move(&mut out, 5, -1, 2);
         assert_eq!(out, r#"{"type":"move","id":5,"x":-1,"y":2}"#);
+    }
+
+    #[test]
+    fn server_info_and_welcome_state_the_accepted_versions() {
+        let info = ServerEvent::ServerInfo {
+            version: PROTOCOL_VERSION,
+            guests: true,
+            classes: Vec::new(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&encode_event(&info)).unwrap();
+        assert_eq!(json["versions"], serde_json::json!({"min": 1, "max": 1}));
+        assert_eq!(json["version"], 1);
+        let welcome = ServerEvent::Welcome {
+            version: PROTOCOL_VERSION,
+            id: 3,
+            name: "Ann".into(),
+            x: 1,
+            y: 2,
+            map: MapInfo {
+                name: "m".into(),
+                display_name: "M".into(),
+                width: 8,
+                height: 8,
+            },
+            tick_rate: 20,
+            region_size: 16,
+        };
+        let text = encode_event(&welcome);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["versions"]["max"], PROTOCOL_VERSION);
+        assert_eq!(json["type"], "welcome");
+        let back: ServerEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, welcome, "older readers ignore the added field");
+        assert!(VERSIONS.accepts(1) && !VERSIONS.accepts(0) && !VERSIONS.accepts(2));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
-//! `mobs.toml` and `loot.toml` from the assets folder into [`Content`], and reports every
-//! problem at once — each broken entry by name, while the other entries are still checked.
-//! The rules themselves (ranges, references) live in `content_checks.rs`.
+//! `mobs.toml`, `loot.toml` and the locale files (`locales.rs`) from the assets folder into
+//! [`Content`], and reports every problem at once — each broken entry by name, while the other
+//! entries are still checked. The rules themselves (ranges, references) live in
+//! `content_checks.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -109,6 +110,9 @@ pub(super) struct Loaded {
     pub mobs: Entries<MobDef>,
     /// Every problem found.
     pub problems: Vec<ContentProblem>,
+    /// What is worth fixing but does not stop the content from loading (a missing
+    /// translation).
+    pub warnings: Vec<ContentProblem>,
 }
 
 /// Collects problems for one file.
@@ -140,6 +144,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     let items = read_entries(dir, "items.toml", &mut problems, entry::<ItemDef>);
     let mobs = read_entries(dir, "mobs.toml", &mut problems, entry::<MobDef>);
     let loot = read_entries(dir, "loot.toml", &mut problems, loot_entry);
+    let mut warnings = Vec::new();
+    let locales = super::locales::read(dir, &mut problems, &mut warnings);
 
     if let Some(rules) = &rules {
         checks::rules(rules, &rules_file, &classes, &mut problems);
@@ -153,8 +159,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     let complete = [&classes.ids, &effects.ids, &items.ids, &mobs.ids, &loot.ids]
         .iter()
         .all(|ids| ids.is_some());
-    let content = match rules {
-        Some(rules) if complete => Some(Content {
+    let content = match (rules, locales) {
+        (Some(rules), Some(locales)) if complete => Some(Content {
             rules,
             classes: classes.defs,
             effects: effects.defs,
@@ -164,6 +170,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
                 .collect(),
             loot: loot.defs,
             spawn_areas: Vec::new(),
+            locales,
         }),
         _ => None,
     };
@@ -171,11 +178,12 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         content,
         mobs,
         problems,
+        warnings,
     }
 }
 
 /// Reads a file and parses it as a TOML table; problems go to `out`.
-fn read_table(file: &Path, out: &mut Vec<ContentProblem>) -> Option<toml::Table> {
+pub(super) fn read_table(file: &Path, out: &mut Vec<ContentProblem>) -> Option<toml::Table> {
     let mut sink = Sink { file, out };
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,

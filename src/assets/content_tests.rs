@@ -144,8 +144,16 @@ drops = [
 ]
 "#;
 
+/// The shipped English texts: every content folder needs them.
+const ENGLISH: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/locales/en.toml"
+));
+const ENGLISH_FILE: &str = "locales/en.toml";
+
 fn base(file: &str) -> &'static str {
     match file {
+        ENGLISH_FILE => ENGLISH,
         "rules.toml" => RULES,
         "classes.toml" => CLASSES,
         "effects.toml" => EFFECTS,
@@ -156,16 +164,23 @@ fn base(file: &str) -> &'static str {
     }
 }
 
-/// A temp assets folder: the minimal content, with the given files replaced
-/// (`None`: the file is left out).
+/// A temp assets folder: the minimal content and English texts, with the given files
+/// replaced (`None`: the file is left out) or added (`locales/de.toml`).
 fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for name in FILES {
+    std::fs::create_dir(dir.path().join("locales")).unwrap();
+    let shipped = FILES.into_iter().chain([ENGLISH_FILE]);
+    for name in shipped.clone() {
         let text = match files.iter().find(|(f, _)| *f == name) {
             Some((_, text)) => *text,
             None => Some(base(name)),
         };
         if let Some(text) = text {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+    }
+    for (name, text) in files {
+        if let (false, Some(text)) = (shipped.clone().any(|f| f == *name), text) {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
     }
@@ -563,4 +578,125 @@ fn starting_items_must_exist_fit_a_stack_and_be_wearable_once_per_slot() {
         &["starting_items[4].equipped", "cannot be worn"],
     );
     assert_problem(&problems, "classes.toml", "brute", &["base.str", "100000"]);
+}
+
+/// The problems and warnings of the minimal content with these files replaced or added.
+fn problems_and_warnings(
+    files: &[(&str, Option<&str>)],
+) -> (Vec<ContentProblem>, Vec<ContentProblem>) {
+    let dir = write_assets(files);
+    let loaded = read_all(dir.path());
+    (loaded.problems, loaded.warnings)
+}
+
+#[test]
+fn the_shipped_languages_have_every_text_and_nothing_else() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let loaded = read_all(&shipped);
+    assert_eq!(loaded.problems, vec![], "{:?}", loaded.problems);
+    assert_eq!(loaded.warnings, vec![], "{:?}", loaded.warnings);
+    let content = loaded.content.expect("content");
+    let langs: Vec<&str> = content.locales.langs().map(|(tag, _)| tag).collect();
+    assert_eq!(langs, ["de", "en"]);
+    for (_, catalog) in content.locales.langs() {
+        assert_eq!(catalog.len(), emberkeep_components::text::keys::ALL.len());
+    }
+}
+
+#[test]
+fn english_must_have_every_text_the_server_sends() {
+    let line = "too_long = \"chat lines are at most {max} characters; this one has {len}\"\n";
+    assert!(ENGLISH.contains(line));
+    let english = ENGLISH.replace(line, "");
+    let (problems, _) = problems_and_warnings(&[(ENGLISH_FILE, Some(&english))]);
+    assert_problem(
+        &problems,
+        "en.toml",
+        "chat.too_long",
+        &["missing", "{max}, {len}"],
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+
+    let (problems, _) = problems_and_warnings(&[(ENGLISH_FILE, None)]);
+    assert_problem(
+        &problems,
+        "en.toml",
+        "",
+        &["file is missing", "docs/content.md"],
+    );
+}
+
+#[test]
+fn a_text_another_language_lacks_is_a_warning_naming_file_and_key() {
+    let german = "[chat]\nempty = \"sag etwas\"\n";
+    let (problems, warnings) = problems_and_warnings(&[("locales/de.toml", Some(german))]);
+    assert_eq!(
+        problems,
+        vec![],
+        "a missing translation does not stop the content"
+    );
+    assert_problem(
+        &warnings,
+        "de.toml",
+        "chat.too_long",
+        &["missing", "English"],
+    );
+    assert_eq!(
+        warnings.len(),
+        emberkeep_components::text::keys::ALL.len() - 1
+    );
+}
+
+#[test]
+fn a_text_shows_exactly_its_placeholders() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("too_long = \"höchstens {max}, nicht {length}\"", "chat.too_long", &["unknown placeholder {length}", "has {max}, {len}"]),
+        ("too_long = \"höchstens {max}, nicht {length}\"", "chat.too_long", &["drops the placeholder {len}"]),
+        ("too_long = \"höchstens {max} Zeichen\"", "chat.too_long", &["drops the placeholder {len}"]),
+        ("empty = \"sag {what}\"", "chat.empty", &["unknown placeholder {what}", "has none"]),
+        ("too_long = \"{max} {len\"", "chat.too_long", &["never closed"]),
+        ("too_long = \"{max} {len} }\"", "chat.too_long", &["lone `}`"]),
+    ];
+    for (line, key, words) in cases {
+        let german = format!("[chat]\n{line}\n");
+        let (problems, _) = problems_and_warnings(&[("locales/de.toml", Some(&german))]);
+        assert_problem(&problems, "de.toml", key, words);
+    }
+    // English is held to the same rule.
+    let english = ENGLISH.replace("this one has {len}", "this one is too long");
+    let (problems, _) = problems_and_warnings(&[(ENGLISH_FILE, Some(&english))]);
+    assert_problem(
+        &problems,
+        "en.toml",
+        "chat.too_long",
+        &["drops the placeholder {len}"],
+    );
+}
+
+#[test]
+fn unknown_keys_sections_and_values_are_named() {
+    let german =
+        "stray = \"x\"\n[chat]\ntoo_lng = \"x\"\n[chatter]\nx = \"y\"\n[move]\nblocked = 3\n";
+    let (problems, _) = problems_and_warnings(&[("locales/de.toml", Some(german))]);
+    assert_problem(
+        &problems,
+        "de.toml",
+        "chat.too_lng",
+        &["unknown key", "too_long"],
+    );
+    assert_problem(&problems, "de.toml", "chatter.x", &["no section [chatter]"]);
+    assert_problem(&problems, "de.toml", "move.blocked", &["expected a string"]);
+    assert_problem(
+        &problems,
+        "de.toml",
+        "stray",
+        &["expected a section of texts"],
+    );
+    assert_eq!(problems.len(), 4, "{problems:?}");
+
+    let (problems, _) = problems_and_warnings(&[("locales/Deutsch.toml", Some("[chat]\n"))]);
+    assert_problem(&problems, "Deutsch.toml", "", &["language tag"]);
+    let (problems, _) = problems_and_warnings(&[("locales/de.toml", Some("[chat\n"))]);
+    assert_problem(&problems, "de.toml", "", &["not valid TOML", "line 1"]);
 }

@@ -1,9 +1,11 @@
 //! Content loading: reads and validates what designers put in `assets/` — the Tiled map
-//! (`tiled.rs`) and the TOML content files (`content.rs`, checked by `content_checks.rs`).
+//! (`tiled.rs`), the TOML content files (`content.rs`, checked by `content_checks.rs`) and
+//! the locale files with the texts players read (`locales.rs`).
 //! Plain functions: the server calls them before the world thread starts.
 
 pub mod content;
 mod content_checks;
+mod locales;
 pub mod tiled;
 
 use std::fmt;
@@ -27,6 +29,8 @@ pub struct Assets {
     pub map: TileMap,
     /// Every content file; `spawn_areas` comes from the map's `mob_spawns` layer.
     pub content: Content,
+    /// What is worth fixing but did not stop the assets from loading (a missing translation).
+    pub warnings: Vec<ContentProblem>,
 }
 
 /// Every problem found in the map and the content files (never empty).
@@ -34,12 +38,24 @@ pub struct Assets {
 pub struct AssetErrors {
     /// Map problems first, then the content files in order.
     pub problems: Vec<ContentProblem>,
+    /// Warnings, which alone would not have stopped the assets from loading.
+    pub warnings: Vec<ContentProblem>,
 }
 
 impl fmt::Display for AssetErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         content::write_lines(f, &self.problems)
     }
+}
+
+/// The shipped locale files (`assets/locales/`), for tests that check what a client reads.
+#[cfg(test)]
+pub(crate) fn shipped_locales() -> emberkeep_components::text::Locales {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    let locales = locales::read(&dir, &mut problems, &mut warnings);
+    assert!(problems.is_empty(), "{problems:?}");
+    locales.expect("the shipped locale files load")
 }
 
 /// Loads and validates the map `dir/maps/<map_name>.tmj` and every content file in `dir`,
@@ -69,11 +85,16 @@ pub fn load_assets(dir: &Path, map_name: &str) -> Result<Assets, AssetErrors> {
         }
     }
     problems.extend(loaded.problems);
+    let warnings = loaded.warnings;
     match (map, loaded.content) {
         (Some(LoadedMap { map, spawn_areas }), Some(mut content)) if problems.is_empty() => {
             content.spawn_areas = spawn_areas;
-            Ok(Assets { map, content })
+            Ok(Assets {
+                map,
+                content,
+                warnings,
+            })
         }
-        _ => Err(AssetErrors { problems }),
+        _ => Err(AssetErrors { problems, warnings }),
     }
 }

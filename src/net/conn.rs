@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use emberkeep_components::net::{ConnId, WorldInput};
 use emberkeep_components::protocol::{ClientMsg, CloseReason, ErrorCode};
+use emberkeep_components::text::{Text, keys};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -15,8 +16,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketConfig};
 use tracing::{debug, info, warn};
 
+use super::decode::{decode, locale_of};
 use super::policy::{Admission, TokenBucket};
-use super::{ConnHandle, ConnShared, Inbound, Outgoing, decode::decode};
+use super::{ConnHandle, ConnShared, Inbound, Outgoing, TextInput};
 use crate::stats::Stats;
 
 /// Limits applied to every connection.
@@ -224,20 +226,27 @@ impl Rate {
     }
 }
 
-/// Asks the world to close the connection with `reason` and waits (a while) for the close
-/// frame to be written; returns the reason's text for the log.
+/// Asks the world to close the connection with close code `code` and `reason` (rendered in
+/// the client's language) and waits (a while) for the close frame to be written; returns the
+/// reason for the log.
 async fn kick(
     inbound: &crossbeam_channel::Sender<Inbound>,
     shared: &ConnShared,
     conn: ConnId,
-    reason: CloseReason,
+    code: u16,
+    reason: Text,
 ) -> String {
-    let text = reason.reason.clone();
-    if deliver(inbound, Inbound::World(WorldInput::Kick { conn, reason })).await {
+    let log = reason.to_string();
+    let input = Inbound::Text {
+        conn,
+        text: reason,
+        input: TextInput::Kick(code),
+    };
+    if deliver(inbound, input).await {
         // Let the world queue the close; give up waiting after a while.
         let _ = tokio::time::timeout(Duration::from_secs(5), shared.writer_done.notified()).await;
     }
-    text
+    log
 }
 
 /// Reads frames until the client leaves, the server closes, or the socket fails; returns why.
@@ -268,9 +277,8 @@ async fn read_loop(
             }
             _ = tokio::time::sleep_until(idle_deadline) => {
                 Stats::add(&stats.rejected.idle_kicks, 1);
-                let secs = limits.idle_timeout.as_secs();
-                let reason = CloseReason::policy(format!("idle for {secs} s"));
-                return kick(inbound, shared, conn, reason).await;
+                let reason = Text::new(keys::CLOSE_IDLE).arg("secs", limits.idle_timeout.as_secs());
+                return kick(inbound, shared, conn, CloseReason::POLICY, reason).await;
             }
             next = stream.next() => next,
         };
@@ -297,57 +305,61 @@ async fn read_loop(
             (Some(OverRate::Flood), _) => {
                 Stats::add(&stats.rejected.flood_kicks, 1);
                 warn!(conn = conn.0, "flooding: closing the connection");
-                let reason = format!(
-                    "flooding: more than {} messages per second",
-                    limits.msg_rate
-                );
-                return kick(inbound, shared, conn, CloseReason::policy(reason)).await;
+                let reason = Text::new(keys::CLOSE_FLOODING).arg("rate", limits.msg_rate);
+                return kick(inbound, shared, conn, CloseReason::POLICY, reason).await;
             }
             (Some(OverRate::Drop), _) => continue,
-            (Some(OverRate::Notice), _) => WorldInput::Rejected {
+            (Some(OverRate::Notice), _) => Inbound::Text {
                 conn,
-                code: ErrorCode::RateLimited,
-                message: format!(
-                    "slow down: at most {} messages per second; messages over that are dropped",
-                    limits.msg_rate
-                ),
+                text: Text::new(keys::PROTOCOL_RATE_LIMITED).arg("rate", limits.msg_rate),
+                input: TextInput::Rejected(ErrorCode::RateLimited),
             },
             (None, None) => return "connection closed".into(),
-            (None, Some(Ok(Message::Text(text)))) => match decode(text.as_str()) {
-                Ok(msg) => {
-                    debug!(conn = conn.0, kind = msg.kind(), "command");
-                    if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind()) {
-                        Stats::add(&stats.inbound_by_type[i.min(23)], 1);
-                    }
-                    WorldInput::Command { conn, msg }
+            (None, Some(Ok(Message::Text(text)))) => {
+                let decoded = decode(text.as_str());
+                // The language goes first, so that the answer to this very message is in it.
+                if let Some(locale) = locale_of(text.as_str(), decoded.as_ref().ok())
+                    && !deliver(inbound, Inbound::Locale { conn, locale }).await
+                {
+                    return "server stopped".into();
                 }
-                Err((code, message)) => {
-                    info!(conn = conn.0, ?code, %message, "rejected message");
-                    Stats::add(&stats.rejected.malformed, 1);
-                    WorldInput::Rejected {
-                        conn,
-                        code,
-                        message,
+                match decoded {
+                    Ok(msg) => {
+                        debug!(conn = conn.0, kind = msg.kind(), "command");
+                        if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind()) {
+                            Stats::add(&stats.inbound_by_type[i.min(23)], 1);
+                        }
+                        Inbound::World(WorldInput::Command { conn, msg })
+                    }
+                    Err((code, text)) => {
+                        info!(conn = conn.0, ?code, %text, "rejected message");
+                        Stats::add(&stats.rejected.malformed, 1);
+                        Inbound::Text {
+                            conn,
+                            text,
+                            input: TextInput::Rejected(code),
+                        }
                     }
                 }
-            },
+            }
             (None, Some(Ok(Message::Binary(_)))) => {
                 info!(conn = conn.0, "rejected binary frame");
                 Stats::add(&stats.rejected.malformed, 1);
-                WorldInput::Rejected {
+                Inbound::Text {
                     conn,
-                    code: ErrorCode::BinaryUnsupported,
-                    message: "binary frames are not part of the protocol; send JSON text frames"
-                        .into(),
+                    text: Text::new(keys::PROTOCOL_BINARY),
+                    input: TextInput::Rejected(ErrorCode::BinaryUnsupported),
                 }
             }
             (None, Some(Ok(Message::Close(_)))) => return "client closed".into(),
             (None, Some(Ok(_))) => continue, // ping/pong within the rate, raw frames
             (None, Some(Err(WsError::Capacity(e)))) => {
                 Stats::add(&stats.rejected.oversized, 1);
-                let reason = format!("{e}; the limit is {} bytes", limits.max_message_bytes);
+                let reason = Text::new(keys::CLOSE_TOO_BIG)
+                    .arg("error", e)
+                    .arg("limit", limits.max_message_bytes);
                 warn!(conn = conn.0, %reason, "oversized frame");
-                return kick(inbound, shared, conn, CloseReason::too_big(reason)).await;
+                return kick(inbound, shared, conn, CloseReason::TOO_BIG, reason).await;
             }
             (None, Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))) => {
                 return "connection reset".into();
@@ -355,18 +367,18 @@ async fn read_loop(
             (None, Some(Err(WsError::Protocol(e)))) => {
                 Stats::add(&stats.rejected.malformed, 1);
                 info!(conn = conn.0, error = %e, "websocket protocol error");
-                let reason = CloseReason::protocol_error(format!("protocol error: {e}"));
-                return kick(inbound, shared, conn, reason).await;
+                let reason = Text::new(keys::CLOSE_PROTOCOL_ERROR).arg("error", e);
+                return kick(inbound, shared, conn, CloseReason::PROTOCOL_ERROR, reason).await;
             }
             (None, Some(Err(WsError::Utf8(e)))) => {
                 Stats::add(&stats.rejected.malformed, 1);
                 info!(conn = conn.0, error = %e, "text frame is not UTF-8");
-                let reason = CloseReason::invalid_data("a text frame is not valid UTF-8");
-                return kick(inbound, shared, conn, reason).await;
+                let reason = Text::new(keys::CLOSE_NOT_UTF8);
+                return kick(inbound, shared, conn, CloseReason::INVALID_DATA, reason).await;
             }
             (None, Some(Err(e))) => return format!("read error: {e}"),
         };
-        if !deliver(inbound, Inbound::World(input)).await {
+        if !deliver(inbound, input).await {
             return "server stopped".into();
         }
     }

@@ -2,7 +2,9 @@
 //! that connect them to the world thread.
 //!
 //! Inbound: every task sends [`Inbound`] values into one bounded crossbeam channel that the
-//! world drains at the start of each tick. Outbound: the world thread sends each tick's frames
+//! world drains at the start of each tick. Texts for a client made out here (refusals,
+//! close reasons) travel as keys and arguments: the world thread renders them in the
+//! client's language. Outbound: the world thread sends each tick's frames
 //! as one batch to the dispatcher task ([`dispatch`]), which fills each connection's own
 //! bounded queue ([`ConnHandle`]); a full queue means a slow client, which is disconnected —
 //! nothing waits.
@@ -15,7 +17,9 @@ pub mod policy;
 use std::sync::{Arc, OnceLock};
 
 use emberkeep_components::net::{ConnId, WorldInput};
-use emberkeep_components::protocol::CloseReason;
+use emberkeep_components::persist::StorageReply;
+use emberkeep_components::protocol::{CloseReason, ErrorCode};
+use emberkeep_components::text::Text;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -30,11 +34,57 @@ pub enum Inbound {
     },
     /// Anything else, passed to the world as is.
     World(WorldInput),
+    /// The `locale` a client named in `hello`, `login`, `register` or `resume`, sent before
+    /// that message: the language of its texts from then on.
+    Locale { conn: ConnId, locale: String },
+    /// An input with a text for the client to read: the world thread renders it in the
+    /// client's language and passes the input on (see [`TextInput`]).
+    Text {
+        conn: ConnId,
+        text: Text,
+        input: TextInput,
+    },
     /// An admin API request; the runner answers on `reply` after the world applied it.
     Admin {
         action: emberkeep_components::net::AdminAction,
         reply: tokio::sync::oneshot::Sender<emberkeep_components::net::AdminResult>,
     },
+}
+
+/// What an [`Inbound::Text`] becomes once its text is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextInput {
+    /// `WorldInput::Rejected`: a message that failed to decode, or was over the rate.
+    Rejected(ErrorCode),
+    /// A storage refusal (`StorageReply::Refused`).
+    Refused(ErrorCode),
+    /// `WorldInput::Kick`: close the connection with this close code and the text as reason.
+    Kick(u16),
+}
+
+impl TextInput {
+    /// The world's input for connection `conn`, with the text rendered as `message`.
+    pub fn into_world(self, conn: ConnId, message: String) -> WorldInput {
+        match self {
+            TextInput::Rejected(code) => WorldInput::Rejected {
+                conn,
+                code,
+                message,
+            },
+            TextInput::Refused(code) => WorldInput::Storage(StorageReply::Refused {
+                conn,
+                code,
+                message,
+            }),
+            TextInput::Kick(code) => WorldInput::Kick {
+                conn,
+                reason: CloseReason {
+                    code,
+                    reason: message,
+                },
+            },
+        }
+    }
 }
 
 /// One item in a connection's outbound queue.

@@ -1,5 +1,6 @@
 //! The storage task: serves the world's [`StorageRequest`]s and posts [`StorageReply`]s back
-//! as inbound input.
+//! as inbound input (a refusal as a text key, which the world thread renders in the client's
+//! language).
 //!
 //! Logins and registrations (slow on purpose: argon2) run concurrently, at most
 //! `hash_threads` hashes at once with a bounded queue behind them (`auth::HashGate`), after
@@ -12,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use emberkeep_components::limits::{MAX_SANCTION_MINUTES, sanction_minutes_problem};
-use emberkeep_components::net::WorldInput;
+use emberkeep_components::net::{ConnId, WorldInput};
 use emberkeep_components::persist::{SaveBatch, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ErrorCode, Role};
+use emberkeep_components::text::{Text, keys};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
@@ -22,7 +24,7 @@ use tracing::{error, info, warn};
 use super::auth::HashGate;
 use super::throttle::{LoginLimits, LoginThrottle, RegistrationLimits, RegistrationThrottle};
 use super::{AccountRecord, SessionRecord, Store, StoreError, auth, now_secs};
-use crate::net::Inbound;
+use crate::net::{Inbound, TextInput};
 use crate::stats::Stats;
 
 /// Settings of the account side.
@@ -103,28 +105,44 @@ pub async fn run<S: Store>(
     );
 }
 
-async fn reply_to(inbound: &crossbeam_channel::Sender<Inbound>, reply: StorageReply) {
-    crate::net::conn::deliver(inbound, Inbound::World(WorldInput::Storage(reply))).await;
+/// What the storage task answers: a reply for the world, or a refusal whose text the world
+/// thread renders in the client's language.
+#[derive(Debug)]
+enum Answer {
+    Reply(StorageReply),
+    Refused {
+        conn: ConnId,
+        code: ErrorCode,
+        text: Text,
+    },
 }
 
-fn unavailable(conn: emberkeep_components::net::ConnId, e: &StoreError) -> StorageReply {
+async fn reply_to(inbound: &crossbeam_channel::Sender<Inbound>, answer: Answer) {
+    let item = match answer {
+        Answer::Reply(reply) => Inbound::World(WorldInput::Storage(reply)),
+        Answer::Refused { conn, code, text } => Inbound::Text {
+            conn,
+            text,
+            input: TextInput::Refused(code),
+        },
+    };
+    crate::net::conn::deliver(inbound, item).await;
+}
+
+fn unavailable(conn: ConnId, e: &StoreError) -> Answer {
     error!(error = %e, "storage request failed");
-    StorageReply::Refused {
+    Answer::Refused {
         conn,
         code: ErrorCode::StorageUnavailable,
-        message: "storage is unavailable right now; try again in a moment".into(),
+        text: Text::new(keys::STORAGE_UNAVAILABLE),
     }
 }
 
-fn refused(
-    conn: emberkeep_components::net::ConnId,
-    code: ErrorCode,
-    message: impl Into<String>,
-) -> Option<StorageReply> {
-    Some(StorageReply::Refused {
+fn refused(conn: ConnId, code: ErrorCode, text: impl Into<Text>) -> Option<Answer> {
+    Some(Answer::Refused {
         conn,
         code,
-        message: message.into(),
+        text: text.into(),
     })
 }
 
@@ -135,19 +153,15 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| auth::hash_password("no account has this password").unwrap_or_default())
 }
 
-fn busy(conn: emberkeep_components::net::ConnId) -> Option<StorageReply> {
-    refused(
-        conn,
-        ErrorCode::Busy,
-        "the server is busy checking passwords; try again in a few seconds",
-    )
+fn busy(conn: ConnId) -> Option<Answer> {
+    refused(conn, ErrorCode::Busy, keys::ACCOUNT_BUSY)
 }
 
 async fn account_request<S: Store>(
     store: &S,
     request: StorageRequest,
     accounts: &Accounts,
-) -> Option<StorageReply> {
+) -> Option<Answer> {
     let settings = &accounts.settings;
     match request {
         StorageRequest::Register {
@@ -161,9 +175,9 @@ async fn account_request<S: Store>(
                 Ok(mut r) => r.begin(&addr, Instant::now(), limits),
                 Err(_) => Ok(()),
             };
-            if let Err(message) = begun {
+            if let Err(text) = begun {
                 Stats::add(&accounts.stats.rejected.registration_limited, 1);
-                return refused(conn, ErrorCode::RegistrationLimited, message);
+                return refused(conn, ErrorCode::RegistrationLimited, text);
             }
             let (reply, created) = register(store, accounts, conn, username, password).await;
             if let Ok(mut r) = accounts.registrations.lock() {
@@ -183,20 +197,12 @@ async fn account_request<S: Store>(
                 Err(e) => return Some(unavailable(conn, &e)),
             };
             let Some(session) = session.filter(|s| s.expires_at > now_secs()) else {
-                return refused(
-                    conn,
-                    ErrorCode::TokenInvalid,
-                    "that session has expired or was revoked; log in again",
-                );
+                return refused(conn, ErrorCode::TokenInvalid, keys::ACCOUNT_SESSION_EXPIRED);
             };
             let account = match store.account(session.account.clone()).await {
                 Ok(Some(a)) => a,
                 Ok(None) => {
-                    return refused(
-                        conn,
-                        ErrorCode::TokenInvalid,
-                        "that account no longer exists",
-                    );
+                    return refused(conn, ErrorCode::TokenInvalid, keys::ACCOUNT_GONE);
                 }
                 Err(e) => return Some(unavailable(conn, &e)),
             };
@@ -208,14 +214,14 @@ async fn account_request<S: Store>(
                 Err(e) => return Some(unavailable(conn, &e)),
             };
             let expires_in_secs = session.expires_at.saturating_sub(now_secs());
-            Some(StorageReply::LoggedIn {
+            Some(Answer::Reply(StorageReply::LoggedIn {
                 conn,
                 account: account.key,
                 role: account.role,
                 token,
                 expires_in_secs,
                 characters,
-            })
+            }))
         }
         StorageRequest::Logout { token } => {
             if let Err(e) = store.delete_session(auth::token_hash(&token)).await {
@@ -233,18 +239,12 @@ async fn account_request<S: Store>(
 async fn register<S: Store>(
     store: &S,
     accounts: &Accounts,
-    conn: emberkeep_components::net::ConnId,
+    conn: ConnId,
     username: String,
     password: String,
-) -> (Option<StorageReply>, bool) {
+) -> (Option<Answer>, bool) {
     let key = username.to_lowercase();
-    let taken = || {
-        refused(
-            conn,
-            ErrorCode::UsernameTaken,
-            "that username is taken; pick another",
-        )
-    };
+    let taken = || refused(conn, ErrorCode::UsernameTaken, keys::ACCOUNT_USERNAME_TAKEN);
     match store.account(key.clone()).await {
         Ok(Some(_)) => return (taken(), false),
         Ok(None) => {}
@@ -258,7 +258,7 @@ async fn register<S: Store>(
         let reply = refused(
             conn,
             ErrorCode::StorageUnavailable,
-            "could not hash the password; try again",
+            keys::ACCOUNT_HASH_FAILED,
         );
         return (reply, false);
     };
@@ -284,11 +284,11 @@ async fn register<S: Store>(
 async fn login<S: Store>(
     store: &S,
     accounts: &Accounts,
-    conn: emberkeep_components::net::ConnId,
+    conn: ConnId,
     username: String,
     password: String,
     addr: String,
-) -> Option<StorageReply> {
+) -> Option<Answer> {
     let key = username.to_lowercase();
     let limits = &accounts.settings.login;
     let throttle = || accounts.logins.lock().ok();
@@ -296,7 +296,7 @@ async fn login<S: Store>(
     let wait = match begun {
         Some(Err(locked)) => {
             Stats::add(&accounts.stats.rejected.locked_out, 1);
-            return refused(conn, ErrorCode::LockedOut, locked.message());
+            return refused(conn, ErrorCode::LockedOut, locked.text());
         }
         Some(Ok(wait)) => wait,
         None => Duration::ZERO,
@@ -332,7 +332,7 @@ async fn login<S: Store>(
         return refused(
             conn,
             ErrorCode::BadCredentials,
-            "wrong username or password",
+            keys::ACCOUNT_BAD_CREDENTIALS,
         );
     };
     if let Some(mut t) = throttle() {
@@ -345,11 +345,7 @@ async fn login<S: Store>(
 }
 
 /// A refusal if the account is banned now.
-async fn banned<S: Store>(
-    store: &S,
-    conn: emberkeep_components::net::ConnId,
-    key: &str,
-) -> Option<StorageReply> {
+async fn banned<S: Store>(store: &S, conn: ConnId, key: &str) -> Option<Answer> {
     let bans = match store.bans().await {
         Ok(b) => b,
         Err(e) => return Some(unavailable(conn, &e)),
@@ -358,29 +354,27 @@ async fn banned<S: Store>(
     let ban = bans
         .into_iter()
         .find(|b| b.active(now) && b.target == super::BanTarget::Account(key.to_string()))?;
-    let until = ban
-        .until
-        .map(|u| format!("for {} more minutes", u.saturating_sub(now).div_ceil(60)))
-        .unwrap_or_else(|| "permanently".into());
-    refused(
-        conn,
-        ErrorCode::Banned,
-        format!("this account is banned {until}: {}", ban.reason),
-    )
+    let text = match ban.until {
+        Some(u) => Text::new(keys::ACCOUNT_BANNED_FOR)
+            .arg("minutes", u.saturating_sub(now).div_ceil(60))
+            .arg("reason", ban.reason),
+        None => Text::new(keys::ACCOUNT_BANNED_PERMANENTLY).arg("reason", ban.reason),
+    };
+    refused(conn, ErrorCode::Banned, text)
 }
 
 async fn logged_in<S: Store>(
     store: &S,
-    conn: emberkeep_components::net::ConnId,
+    conn: ConnId,
     account: String,
     role: Role,
     settings: &StorageSettings,
-) -> Option<StorageReply> {
+) -> Option<Answer> {
     let Ok(token) = auth::new_token() else {
         return refused(
             conn,
             ErrorCode::StorageUnavailable,
-            "could not create a session; try again",
+            keys::ACCOUNT_SESSION_FAILED,
         );
     };
     let session = SessionRecord {
@@ -395,26 +389,22 @@ async fn logged_in<S: Store>(
         Ok(c) => c.iter().map(|c| c.summary()).collect(),
         Err(e) => return Some(unavailable(conn, &e)),
     };
-    Some(StorageReply::LoggedIn {
+    Some(Answer::Reply(StorageReply::LoggedIn {
         conn,
         account,
         role,
         token,
         expires_in_secs: settings.session_ttl_secs,
         characters,
-    })
+    }))
 }
 
-async fn list<S: Store>(
-    store: &S,
-    conn: emberkeep_components::net::ConnId,
-    account: String,
-) -> StorageReply {
+async fn list<S: Store>(store: &S, conn: ConnId, account: String) -> Answer {
     match store.characters(account).await {
-        Ok(c) => StorageReply::Characters {
+        Ok(c) => Answer::Reply(StorageReply::Characters {
             conn,
             characters: c.iter().map(|c| c.summary()).collect(),
-        },
+        }),
         Err(e) => unavailable(conn, &e),
     }
 }
@@ -423,7 +413,7 @@ async fn character_request<S: Store>(
     store: &S,
     request: StorageRequest,
     settings: &StorageSettings,
-) -> Option<StorageReply> {
+) -> Option<Answer> {
     match request {
         StorageRequest::CreateCharacter { conn, record } => {
             let account = record.account.clone();
@@ -436,15 +426,12 @@ async fn character_request<S: Store>(
                 Err(StoreError::Conflict(_)) => refused(
                     conn,
                     ErrorCode::NameTaken,
-                    format!("the name {name:?} is taken; pick another"),
+                    Text::new(keys::CHARACTER_NAME_TAKEN).arg("name", format!("{name:?}")),
                 ),
                 Err(StoreError::Limit(_)) => refused(
                     conn,
                     ErrorCode::TooManyCharacters,
-                    format!(
-                        "an account has at most {} characters; delete one first",
-                        settings.max_characters
-                    ),
+                    Text::new(keys::CHARACTER_TOO_MANY).arg("max", settings.max_characters),
                 ),
                 Err(e) => Some(unavailable(conn, &e)),
             }
@@ -461,7 +448,7 @@ async fn character_request<S: Store>(
             Ok(false) => refused(
                 conn,
                 ErrorCode::UnknownCharacter,
-                format!("you have no character called {name:?}"),
+                Text::new(keys::CHARACTER_UNKNOWN).arg("name", format!("{name:?}")),
             ),
             Err(e) => Some(unavailable(conn, &e)),
         },
@@ -485,11 +472,16 @@ async fn character_request<S: Store>(
         }
         StorageRequest::CheckGuestName { conn, name, class } => {
             match store.character(name.to_lowercase()).await {
-                Ok(None) => Some(StorageReply::GuestNameFree { conn, name, class }),
+                Ok(None) => Some(Answer::Reply(StorageReply::GuestNameFree {
+                    conn,
+                    name,
+                    class,
+                })),
                 Ok(Some(_)) => refused(
                     conn,
                     ErrorCode::NameTaken,
-                    format!("{name:?} is a registered character's name; pick another"),
+                    Text::new(keys::CHARACTER_GUEST_NAME_REGISTERED)
+                        .arg("name", format!("{name:?}")),
                 ),
                 Err(e) => Some(unavailable(conn, &e)),
             }
@@ -500,12 +492,15 @@ async fn character_request<S: Store>(
             name,
         } => match store.character(name.to_lowercase()).await {
             Ok(Some(record)) if record.account == account => {
-                Some(StorageReply::CharacterLoaded { conn, record })
+                Some(Answer::Reply(StorageReply::CharacterLoaded {
+                    conn,
+                    record,
+                }))
             }
             Ok(_) => refused(
                 conn,
                 ErrorCode::UnknownCharacter,
-                format!("you have no character called {name:?}"),
+                Text::new(keys::CHARACTER_UNKNOWN).arg("name", format!("{name:?}")),
             ),
             Err(e) => Some(unavailable(conn, &e)),
         },
@@ -527,7 +522,7 @@ fn ban_until(now: u64, minutes: u64, account: &str) -> u64 {
 }
 
 /// Writes a batch, retrying with backoff; reports a lasting failure.
-async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<StorageReply> {
+async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<Answer> {
     let started = Instant::now();
     if tracing::enabled!(tracing::Level::DEBUG) {
         let what: Vec<String> = batch
@@ -557,7 +552,7 @@ async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<St
                 Stats::add(&stats.save_failures, 1);
                 let names: Vec<String> = batch.characters.iter().map(|c| c.name.clone()).collect();
                 error!(error = %e, characters = ?names, reason = ?batch.reason, "save failed for good; will retry with the next periodic save");
-                return Some(StorageReply::SaveFailed { names });
+                return Some(Answer::Reply(StorageReply::SaveFailed { names }));
             }
         }
     }

@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use emberkeep_components::text::{Key, Text, keys};
+
 use crate::net::policy::TokenBucket;
 
 /// Entries kept before expired ones are dropped.
@@ -91,27 +93,43 @@ struct Slowdown {
     next_start: Instant,
 }
 
+/// Which limit keeps a login from starting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// The address failed on too many accounts.
+    Address,
+    /// The address failed on this account too often.
+    AccountFromAddress,
+    /// The account is being guessed from many places (the slowdown's queue is too long).
+    AccountSlowdown,
+}
+
 /// Why a login may not start now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedOut {
-    /// For whom, for the message: "your address", ...
-    pub who: &'static str,
+    /// Which limit.
+    pub who: Locked,
     /// How long until an attempt may start.
     pub left: Duration,
 }
 
 impl LockedOut {
-    /// The message a client gets.
-    pub fn message(&self) -> String {
-        let when = if self.left >= Duration::from_secs(60) {
-            format!("{} minutes", crate::net::policy::minutes(self.left))
-        } else {
-            format!("{} seconds", self.left.as_secs().max(1))
+    /// The text a client gets: which limit, and when to try again.
+    pub fn text(&self) -> Text {
+        let minutes = self.left >= Duration::from_secs(60);
+        let key: Key = match (self.who, minutes) {
+            (Locked::Address, true) => keys::ACCOUNT_LOCKED_ADDRESS_MINUTES,
+            (Locked::Address, false) => keys::ACCOUNT_LOCKED_ADDRESS_SECONDS,
+            (Locked::AccountFromAddress, true) => keys::ACCOUNT_LOCKED_ACCOUNT_MINUTES,
+            (Locked::AccountFromAddress, false) => keys::ACCOUNT_LOCKED_ACCOUNT_SECONDS,
+            (Locked::AccountSlowdown, true) => keys::ACCOUNT_LOCKED_SLOWDOWN_MINUTES,
+            (Locked::AccountSlowdown, false) => keys::ACCOUNT_LOCKED_SLOWDOWN_SECONDS,
         };
-        format!(
-            "too many failed logins for {}; try again in {when}",
-            self.who
-        )
+        if minutes {
+            Text::new(key).arg("minutes", crate::net::policy::minutes(self.left))
+        } else {
+            Text::new(key).arg("seconds", self.left.as_secs().max(1))
+        }
     }
 }
 
@@ -144,7 +162,7 @@ impl LoginThrottle {
         // (Each map is a separate field, so the three entries can be held at once.)
         if let Some(left) = ip_window.locked(now, window) {
             return Err(LockedOut {
-                who: "your address",
+                who: Locked::Address,
                 left,
             });
         }
@@ -154,7 +172,7 @@ impl LoginThrottle {
             .or_insert_with(|| Window::new(now));
         if let Some(left) = pair.locked(now, window) {
             return Err(LockedOut {
-                who: "this account from your address",
+                who: Locked::AccountFromAddress,
                 left,
             });
         }
@@ -176,7 +194,7 @@ impl LoginThrottle {
         let wait = slow.next_start.saturating_duration_since(now);
         if wait > limits.slowdown_max {
             return Err(LockedOut {
-                who: "this account from many places just now",
+                who: Locked::AccountSlowdown,
                 left: wait,
             });
         }
@@ -268,7 +286,7 @@ impl RegistrationThrottle {
         ip: &str,
         now: Instant,
         limits: &RegistrationLimits,
-    ) -> Result<(), String> {
+    ) -> Result<(), Text> {
         if self.ips.len() > PRUNE_AT {
             self.ips.retain(|_, r| !r.today.expired(now, DAY));
         }
@@ -288,17 +306,14 @@ impl RegistrationThrottle {
         }
         if r.today.count >= limits.per_day {
             let left = DAY.saturating_sub(now.duration_since(r.today.since));
-            return Err(format!(
-                "your address has made {} accounts today, the most allowed; try again in {} hours",
-                limits.per_day,
-                left.as_secs().div_ceil(3600).max(1)
-            ));
+            return Err(Text::new(keys::ACCOUNT_REGISTRATIONS_TODAY)
+                .arg("count", limits.per_day)
+                .arg("hours", left.as_secs().div_ceil(3600).max(1)));
         }
         if !r.attempts.take(now) {
-            return Err(format!(
-                "too many registrations from your address; at most {} a minute, try again in a minute",
-                limits.per_minute
-            ));
+            return Err(
+                Text::new(keys::ACCOUNT_REGISTRATIONS_PER_MINUTE).arg("count", limits.per_minute)
+            );
         }
         r.today.count += 1;
         Ok(())
@@ -315,6 +330,11 @@ impl RegistrationThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text as an English-reading client gets it.
+    fn english(text: &Text) -> String {
+        crate::assets::shipped_locales().render_text("en", text)
+    }
 
     fn limits() -> LoginLimits {
         LoginLimits {
@@ -333,11 +353,11 @@ mod tests {
             assert!(t.begin("ann", "10.0.0.66", t0, &l).is_ok());
         }
         let refused = t.begin("ann", "10.0.0.66", t0, &l).unwrap_err();
-        assert_eq!(refused.who, "this account from your address");
+        assert_eq!(refused.who, Locked::AccountFromAddress);
+        let message = english(&refused.text());
         assert!(
-            refused.message().contains("5 minutes"),
-            "{}",
-            refused.message()
+            message.contains("this account from your address") && message.contains("5 minutes"),
+            "{message}"
         );
         // The owner, elsewhere, gets in: the account is only slowed (1 s after three failures).
         let wait = t.begin("ann", "10.0.0.1", t0, &l).expect("not locked out");
@@ -369,7 +389,7 @@ mod tests {
             assert!(t.begin(user, "10.0.0.66", t0, &l).is_ok());
         }
         let refused = t.begin("zed", "10.0.0.66", t0, &l).unwrap_err();
-        assert_eq!(refused.who, "your address");
+        assert_eq!(refused.who, Locked::Address);
         assert!(t.begin("zed", "10.0.0.3", t0, &l).is_ok());
     }
 
@@ -389,11 +409,8 @@ mod tests {
         // The next would wait 7 s (within 8): allowed; then 15 s: refused, saying when.
         assert_eq!(t.begin("ann", "10.0.2.1", t0, &l).unwrap().as_secs(), 7);
         let refused = t.begin("ann", "10.0.2.2", t0, &l).unwrap_err();
-        assert!(
-            refused.message().contains("15 seconds"),
-            "{}",
-            refused.message()
-        );
+        let message = english(&refused.text());
+        assert!(message.contains("15 seconds"), "{message}");
         // Once the queue has drained, the owner waits at most the maximum.
         let later = t0 + Duration::from_secs(15);
         assert!(t.begin("ann", "10.0.0.1", later, &l).unwrap() <= l.slowdown_max);
@@ -422,7 +439,7 @@ mod tests {
         r.finished("ip", true);
         r.begin("ip", t0, &l).unwrap();
         r.finished("ip", false); // taken name: counts per minute, not per day
-        let e = r.begin("ip", t0, &l).unwrap_err();
+        let e = english(&r.begin("ip", t0, &l).unwrap_err());
         assert!(e.contains("at most 2 a minute"), "{e}");
         assert!(r.begin("other", t0, &l).is_ok(), "per address");
         let t1 = t0 + Duration::from_secs(60);
@@ -430,7 +447,7 @@ mod tests {
             r.begin("ip", t1, &l).unwrap();
             r.finished("ip", true);
         }
-        let e = r.begin("ip", t1 + Duration::from_secs(60), &l).unwrap_err();
+        let e = english(&r.begin("ip", t1 + Duration::from_secs(60), &l).unwrap_err());
         assert!(
             e.contains("3 accounts today") && e.contains("24 hours"),
             "{e}"

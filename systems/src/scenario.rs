@@ -29,6 +29,35 @@ pub struct Scenario {
 /// What each connection received in one tick.
 pub type Received = HashMap<ConnId, Vec<ServerEvent>>;
 
+/// The shipped locale files (`assets/locales/`), English and German.
+pub fn shipped_locales() -> emberkeep_components::text::Locales {
+    use std::collections::BTreeMap;
+    let mut locales = emberkeep_components::text::Locales::default();
+    for (lang, text) in [
+        (
+            "en",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../assets/locales/en.toml"
+            )),
+        ),
+        (
+            "de",
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../assets/locales/de.toml"
+            )),
+        ),
+    ] {
+        let sections: BTreeMap<String, BTreeMap<String, String>> =
+            toml::from_str(text).expect("the shipped locale files are sections of texts");
+        let catalog = emberkeep_components::text::Catalog::from_sections(&sections)
+            .expect("the shipped texts parse");
+        locales.insert(lang, catalog);
+    }
+    locales
+}
+
 /// Small content with round numbers, so scenario tests can state exact results.
 ///
 /// Class `fighter`: str 10, dex 0, int 0, vit 10 (+2 str, +1 vit per level) → attack 10,
@@ -82,6 +111,7 @@ pub fn test_content() -> Content {
         mobs: Default::default(),
         loot: Default::default(),
         spawn_areas: Vec::new(),
+        locales: shipped_locales(),
     };
     c.classes.insert(
         "fighter".into(),

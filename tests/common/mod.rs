@@ -180,7 +180,8 @@ pub fn write_assets(dir: &std::path::Path, mobs: &[(&str, i32, i32)]) {
 
 /// Writes small content with round numbers into a test assets folder, so tests can state
 /// exact results: every hit lands, nobody crits; a warrior has attack 10, defense 5, 100 hp;
-/// the passive `rat` (20 hp, defense 0) always drops a dagger (+4 attack).
+/// the passive `rat` (20 hp, defense 0) always drops a dagger (+4 attack). The texts are the
+/// shipped locale files.
 pub fn write_test_content(to: &std::path::Path) {
     let files = [
         (
@@ -286,6 +287,14 @@ drops = [{ item = "dagger", chance = 1.0 }]
     ];
     for (name, text) in files {
         std::fs::write(to.join(name), text).unwrap();
+    }
+    // The texts players read are the shipped ones, every language.
+    let locales = to.join("locales");
+    std::fs::create_dir_all(&locales).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/locales");
+    for entry in std::fs::read_dir(shipped).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, locales.join(path.file_name().unwrap())).unwrap();
     }
 }
 

@@ -14,6 +14,7 @@ use emberkeep_components::net::{
 use emberkeep_components::persist::{AccountCharacter, Auth};
 use emberkeep_components::protocol::{CloseReason, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::text::{FALLBACK, Text};
 use emberkeep_components::world::{
     Connection, DisplayName, NetId, NetIndex, Outgoing, Player, Position, Tick,
 };
@@ -31,6 +32,14 @@ pub fn apply(world: &mut World, id: u64, action: AdminAction) {
 
 fn named(world: &World, name: &str) -> Result<Entity, String> {
     player_named(world, name).ok_or_else(|| format!("no player called {name:?} is online"))
+}
+
+/// A text for the admin API's answers, which are in English.
+fn english(world: &World, text: &Text) -> String {
+    world
+        .resource::<GameContent>()
+        .locales
+        .render_text(FALLBACK, text)
 }
 
 fn walkable(world: &World, x: i32, y: i32) -> Result<Tile, String> {
@@ -77,7 +86,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
             });
             Ok(AdminOutcome::Player(PlayerDetail {
                 player: summary(world, e),
-                summary: gm::describe(world, e),
+                summary: english(world, &gm::describe(world, e)),
                 belongings,
             }))
         }
@@ -127,7 +136,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
             reason,
         } => {
             let e = named(world, &name)?;
-            gm::mute_player(world, e, minutes, &reason)?;
+            gm::mute_player(world, e, minutes, &reason).map_err(|t| english(world, &t))?;
             audit(
                 world,
                 ACTOR,
@@ -157,13 +166,13 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
         }
         AdminAction::Give { name, item, count } => {
             let e = named(world, &name)?;
-            let id = gm::give_item(world, e, &item, count)?;
+            let id = gm::give_item(world, e, &item, count).map_err(|t| english(world, &t))?;
             audit(world, ACTOR, "give", &name, format!("{count} {item}"));
             Ok(AdminOutcome::Given { item_id: id })
         }
         AdminAction::Spawn { mob, x, y, count } => {
             let at = walkable(world, x, y)?;
-            let n = gm::spawn_mobs_at(world, &mob, count, at)?;
+            let n = gm::spawn_mobs_at(world, &mob, count, at).map_err(|t| english(world, &t))?;
             audit(world, ACTOR, "spawn", &mob, format!("{n} at ({x}, {y})"));
             Ok(AdminOutcome::Spawned { count: n })
         }

@@ -10,15 +10,13 @@ use emberkeep_components::content::{GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::persist::{AccountCharacter, Auth, SaveSoon, StorageOut, StorageRequest};
-use emberkeep_components::protocol::{CloseReason, ErrorCode, Role, ServerEvent};
+use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
+use emberkeep_components::protocol::{CloseReason, ErrorCode, Role};
 use emberkeep_components::stats::{Level, Vitals};
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{DisplayName, Muted, NameIndex, Player, Position, Tick};
 
-use crate::game::items;
-use crate::send_to;
-use crate::session::presence::{Leave, leave};
-use crate::world::spawner;
+use crate::text::{render, say_error, say_error_text, say_info, say_info_text};
 
 /// One staff action, for the server log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,27 +30,6 @@ pub struct AuditEntry {
 /// Staff actions this tick, drained and logged by the server.
 #[derive(Resource, Debug, Default)]
 pub struct AuditLog(pub Vec<AuditEntry>);
-
-/// The staff command list.
-pub(crate) const HELP: &str = "Staff commands: /teleport [player] <x> <y>, /summon <player>, \
-/spawn <mob> [count], /give <player> <item> [count], /kick <player> [reason], \
-/ban <player> [minutes] [reason], /mute <player> [minutes] [reason], /inspect <player>, /heal [player].";
-
-fn error(world: &mut World, e: Entity, code: ErrorCode, message: impl Into<String>) {
-    send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message: message.into(),
-            seq: None,
-        },
-    );
-}
-
-fn info(world: &mut World, e: Entity, text: impl Into<String>) {
-    send_to(world, e, &ServerEvent::Info { text: text.into() });
-}
 
 /// Records a staff action.
 pub(crate) fn audit(
@@ -84,7 +61,7 @@ pub(crate) fn player_named(world: &World, name: &str) -> Option<Entity> {
 pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let role = world.get::<Auth>(e).map(|a| a.role).unwrap_or_default();
     if role == Role::Player {
-        return error(world, e, ErrorCode::NotAllowed, "that is a staff command");
+        return say_error(world, e, ErrorCode::NotAllowed, keys::GM_NOT_ALLOWED, &[]);
     }
     let actor = world
         .get::<DisplayName>(e)
@@ -103,30 +80,31 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         "mute" => mute(world, &actor, &args),
         "inspect" => inspect(world, &args),
         "heal" => heal(world, e, &actor, &args),
-        "help" | "" => Ok(HELP.to_string()),
-        other => Err(format!("unknown staff command /{other}; try /help")),
+        "help" | "" => Ok(Text::new(keys::GM_HELP)),
+        other => Err(Text::new(keys::GM_UNKNOWN).arg("command", other)),
     };
     match result {
-        Ok(text) => info(world, e, text),
-        Err(message) => error(world, e, ErrorCode::UnknownCommand, message),
+        Ok(text) => say_info_text(world, e, &text),
+        Err(text) => say_error_text(world, e, ErrorCode::UnknownCommand, &text),
     }
 }
 
-fn target(world: &World, name: Option<&&str>) -> Result<Entity, String> {
-    let name = name.ok_or("name a player")?;
-    player_named(world, name).ok_or_else(|| format!("no player called {name:?} is online"))
+fn target(world: &World, name: Option<&&str>) -> Result<Entity, Text> {
+    let name = name.ok_or(Text::new(keys::GM_NAME_A_PLAYER))?;
+    player_named(world, name)
+        .ok_or_else(|| Text::new(keys::NO_SUCH_PLAYER).arg("name", format!("{name:?}")))
 }
 
-fn tile(world: &World, x: Option<&&str>, y: Option<&&str>) -> Result<Tile, String> {
+fn tile(world: &World, x: Option<&&str>, y: Option<&&str>) -> Result<Tile, Text> {
     let (Some(x), Some(y)) = (
         x.and_then(|v| v.parse().ok()),
         y.and_then(|v| v.parse().ok()),
     ) else {
-        return Err("give the tile as two numbers: x y".into());
+        return Err(Text::new(keys::GM_TILE_NUMBERS));
     };
     let t = Tile { x, y };
     if !world.resource::<TileMap>().is_walkable(t) {
-        return Err(format!("({x}, {y}) is off the map or blocked"));
+        return Err(Text::new(keys::GM_TILE_BLOCKED).arg("x", x).arg("y", y));
     }
     Ok(t)
 }
@@ -138,7 +116,7 @@ pub(crate) fn move_player(world: &mut World, who: Entity, to: Tile) {
     }
 }
 
-fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let (who, rest) = if args.len() >= 3 {
         (target(world, args.first())?, &args[1..])
     } else {
@@ -157,15 +135,18 @@ fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<
         &name,
         format!("to ({}, {})", to.x, to.y),
     );
-    Ok(format!("{name} is now at ({}, {}).", to.x, to.y))
+    Ok(Text::new(keys::GM_TELEPORTED)
+        .arg("name", name)
+        .arg("x", to.x)
+        .arg("y", to.y))
 }
 
-fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
     let to = world
         .get::<Position>(e)
         .map(|p| p.0)
-        .ok_or("you are nowhere")?;
+        .ok_or(Text::new(keys::NOWHERE))?;
     move_player(world, who, to);
     let name = world
         .get::<DisplayName>(who)
@@ -178,7 +159,7 @@ fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<St
         &name,
         format!("to ({}, {})", to.x, to.y),
     );
-    Ok(format!("{name} is summoned."))
+    Ok(Text::new(keys::GM_SUMMONED).arg("name", name))
 }
 
 /// Spawns `count` mobs of `template` at `at` (they do not respawn); returns how many.
@@ -187,15 +168,14 @@ pub(crate) fn spawn_mobs_at(
     template: &str,
     count: u32,
     at: Tile,
-) -> Result<u32, String> {
+) -> Result<u32, Text> {
     if !world.resource::<GameContent>().mobs.contains_key(template) {
-        return Err(format!("there is no mob {template:?} in mobs.toml"));
+        return Err(Text::new(keys::GM_NO_SUCH_MOB).arg("mob", format!("{template:?}")));
     }
     if !(1..=limits::MAX_SPAWN_AT_ONCE).contains(&count) {
-        return Err(format!(
-            "count must be 1 to {}, not {count}",
-            limits::MAX_SPAWN_AT_ONCE
-        ));
+        return Err(Text::new(keys::GM_COUNT_RANGE)
+            .arg("max", limits::MAX_SPAWN_AT_ONCE)
+            .arg("count", count));
     }
     let area = SpawnArea {
         name: "summoned".into(),
@@ -206,25 +186,25 @@ pub(crate) fn spawn_mobs_at(
     };
     let now = world.resource::<Tick>().0;
     let n = (0..count)
-        .filter(|_| spawner::spawn_one(world, usize::MAX, &area, now).is_some())
+        .filter(|_| crate::world::spawner::spawn_one(world, usize::MAX, &area, now).is_some())
         .count();
     Ok(n as u32)
 }
 
-fn spawn(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
-    let template = args.first().ok_or("name a mob, e.g. /spawn rat 3")?;
+fn spawn(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
+    let template = args.first().ok_or(Text::new(keys::GM_NAME_A_MOB))?;
     let count = args
         .get(1)
         .map(|c| {
             c.parse::<u32>()
-                .map_err(|_| format!("{c:?} is not a count"))
+                .map_err(|_| Text::new(keys::GM_NOT_A_COUNT).arg("value", format!("{c:?}")))
         })
         .transpose()?
         .unwrap_or(1);
     let at = world
         .get::<Position>(e)
         .map(|p| p.0)
-        .ok_or("you are nowhere")?;
+        .ok_or(Text::new(keys::NOWHERE))?;
     let n = spawn_mobs_at(world, template, count, at)?;
     audit(
         world,
@@ -233,7 +213,9 @@ fn spawn(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Str
         template,
         format!("{n} at ({}, {})", at.x, at.y),
     );
-    Ok(format!("Spawned {n} {template}."))
+    Ok(Text::new(keys::GM_SPAWNED)
+        .arg("count", n)
+        .arg("mob", template))
 }
 
 /// Puts `count` new items of `template` into a player's inventory.
@@ -242,26 +224,25 @@ pub(crate) fn give_item(
     who: Entity,
     template: &str,
     count: u32,
-) -> Result<u64, String> {
+) -> Result<u64, Text> {
     let content = world.resource::<GameContent>().clone();
     if !content.items.contains_key(template) {
-        return Err(format!("there is no item {template:?} in items.toml"));
+        return Err(Text::new(keys::GM_NO_SUCH_ITEM).arg("item", format!("{template:?}")));
     }
     if !(1..=limits::MAX_GIVE_COUNT).contains(&count) {
-        return Err(format!(
-            "count must be 1 to {}, not {count}",
-            limits::MAX_GIVE_COUNT
-        ));
+        return Err(Text::new(keys::GM_COUNT_RANGE)
+            .arg("max", limits::MAX_GIVE_COUNT)
+            .arg("count", count));
     }
     let fits = world
         .get::<Inventory>(who)
-        .is_some_and(|inv| items::fits(&content, inv, template, count));
+        .is_some_and(|inv| crate::game::items::fits(&content, inv, template, count));
     if !fits {
-        return Err("their inventory is full".into());
+        return Err(Text::new(keys::ITEMS_THEIR_INVENTORY_FULL));
     }
     let id = world.resource_mut::<ItemIds>().allocate();
     if let Some(mut inv) = world.get_mut::<Inventory>(who) {
-        items::add(
+        crate::game::items::add(
             &content,
             &mut inv,
             ItemInstance {
@@ -273,19 +254,19 @@ pub(crate) fn give_item(
     }
     world.entity_mut(who).insert(ItemsDirty);
     world
-        .resource_mut::<SaveSoon>()
+        .resource_mut::<emberkeep_components::persist::SaveSoon>()
         .add(&[who], emberkeep_components::persist::SaveReason::Transfer);
     Ok(id)
 }
 
-fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
-    let template = args.get(1).ok_or("name an item id from items.toml")?;
+    let template = args.get(1).ok_or(Text::new(keys::GM_NAME_AN_ITEM))?;
     let count = args
         .get(2)
         .map(|c| {
             c.parse::<u32>()
-                .map_err(|_| format!("{c:?} is not a count"))
+                .map_err(|_| Text::new(keys::GM_NOT_A_COUNT).arg("value", format!("{c:?}")))
         })
         .transpose()?
         .unwrap_or(1);
@@ -295,13 +276,20 @@ fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
         .map(|n| n.0.clone())
         .unwrap_or_default();
     audit(world, actor, "give", &name, format!("{count} {template}"));
-    Ok(format!("Gave {count} {template} to {name}."))
+    Ok(Text::new(keys::GM_GAVE)
+        .arg("count", count)
+        .arg("item", template)
+        .arg("name", name))
 }
 
 /// Closes a player's connection with a reason.
 pub(crate) fn kick_player(world: &mut World, who: Entity, reason: &str) {
-    let reason = CloseReason::policy(format!("kicked: {reason}"));
-    leave(world, who, Leave::Kicked(reason));
+    let reason = render(world, who, keys::CLOSE_KICKED, &[("reason", &reason)]);
+    crate::session::presence::leave(
+        world,
+        who,
+        crate::session::presence::Leave::Kicked(CloseReason::policy(reason)),
+    );
 }
 
 fn reason_from(args: &[&str], default: &str) -> String {
@@ -312,7 +300,7 @@ fn reason_from(args: &[&str], default: &str) -> String {
     }
 }
 
-fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
     let name = world
         .get::<DisplayName>(who)
@@ -321,7 +309,7 @@ fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
     let reason = reason_from(&args[1..], "by staff");
     kick_player(world, who, &reason);
     audit(world, actor, "kick", &name, reason);
-    Ok(format!("Kicked {name}."))
+    Ok(Text::new(keys::GM_KICKED).arg("name", name))
 }
 
 /// `[minutes] [reason...]`: a first word of digits is the minutes, which must be a valid
@@ -329,7 +317,7 @@ fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
 fn minutes_and_reason<'a>(
     args: &'a [&'a str],
     default: &str,
-) -> Result<(Option<u64>, String), String> {
+) -> Result<(Option<u64>, String), Text> {
     match args.first() {
         Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
             let minutes = m
@@ -338,23 +326,22 @@ fn minutes_and_reason<'a>(
                 .filter(|m| limits::sanction_minutes_problem(*m).is_none());
             match minutes {
                 Some(minutes) => Ok((Some(minutes), reason_from(&args[1..], default))),
-                None => Err(format!(
-                    "{m} minutes is out of range: give 1 to {} minutes",
-                    limits::MAX_SANCTION_MINUTES
-                )),
+                None => Err(Text::new(keys::GM_MINUTES_OUT_OF_RANGE)
+                    .arg("minutes", m)
+                    .arg("max", limits::MAX_SANCTION_MINUTES)),
             }
         }
         _ => Ok((None, reason_from(args, default))),
     }
 }
 
-fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
     let Some(account) = world
         .get::<AccountCharacter>(who)
         .map(|a| a.account.clone())
     else {
-        return Err("guests have no account to ban; /kick them".into());
+        return Err(Text::new(keys::GM_GUEST_BAN));
     };
     let name = world
         .get::<DisplayName>(who)
@@ -370,7 +357,8 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> 
             minutes,
             by: actor.to_string(),
         });
-    kick_player(world, who, &format!("banned: {reason}"));
+    let banned = render(world, who, keys::CLOSE_BANNED, &[("reason", &reason)]);
+    kick_player(world, who, &banned);
     let span = minutes
         .map(|m| format!("{m} minutes"))
         .unwrap_or_else(|| "good".into());
@@ -381,7 +369,15 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> 
         &name,
         format!("account {account} for {span}: {reason}"),
     );
-    Ok(format!("Banned {name} ({account}) for {span}."))
+    Ok(match minutes {
+        Some(m) => Text::new(keys::GM_BANNED)
+            .arg("name", name)
+            .arg("account", account)
+            .arg("minutes", m),
+        None => Text::new(keys::GM_BANNED_FOR_GOOD)
+            .arg("name", name)
+            .arg("account", account),
+    })
 }
 
 /// Mutes a player for `minutes` (of game time); refuses a length out of
@@ -391,9 +387,11 @@ pub(crate) fn mute_player(
     who: Entity,
     minutes: u64,
     reason: &str,
-) -> Result<(), String> {
-    if let Some(problem) = limits::sanction_minutes_problem(minutes) {
-        return Err(problem);
+) -> Result<(), Text> {
+    if limits::sanction_minutes_problem(minutes).is_some() {
+        return Err(Text::new(keys::GM_SANCTION_MINUTES)
+            .arg("max", limits::MAX_SANCTION_MINUTES)
+            .arg("minutes", minutes));
     }
     let rate = u64::from(world.resource::<SimConfig>().tick_rate.max(1));
     let until = minutes
@@ -404,17 +402,16 @@ pub(crate) fn mute_player(
         until,
         reason: reason.to_string(),
     });
-    send_to(
+    say_info(
         world,
         who,
-        &ServerEvent::Info {
-            text: format!("You are muted for {minutes} minutes: {reason}"),
-        },
+        keys::GM_YOU_ARE_MUTED,
+        &[("minutes", &minutes), ("reason", &reason)],
     );
     Ok(())
 }
 
-fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String> {
+fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
     let name = world
         .get::<DisplayName>(who)
@@ -430,16 +427,17 @@ fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<String, String>
         &name,
         format!("{minutes} minutes: {reason}"),
     );
-    Ok(format!("Muted {name} for {minutes} minutes."))
+    Ok(Text::new(keys::GM_MUTED)
+        .arg("name", name)
+        .arg("minutes", minutes))
 }
 
 /// A one-line description of a player for staff.
-pub(crate) fn describe(world: &World, who: Entity) -> String {
+pub(crate) fn describe(world: &World, who: Entity) -> Text {
     let name = world.get::<DisplayName>(who).map(|n| &*n.0).unwrap_or("?");
     let account = world
         .get::<AccountCharacter>(who)
-        .map(|a| a.account.as_str())
-        .unwrap_or("(guest)");
+        .map(|a| a.account.as_str());
     let level = world.get::<Level>(who).map(|l| l.0).unwrap_or(0);
     let (hp, max) = world
         .get::<Vitals>(who)
@@ -453,18 +451,26 @@ pub(crate) fn describe(world: &World, who: Entity) -> String {
         .get::<Inventory>(who)
         .map(|i| i.items.len())
         .unwrap_or(0);
-    format!(
-        "{name} (account {account}): level {level}, hp {hp}/{max}, at ({}, {}), {items} items",
-        at.x, at.y
-    )
+    let text = match account {
+        Some(account) => Text::new(keys::GM_DESCRIBE)
+            .arg("name", name)
+            .arg("account", account),
+        None => Text::new(keys::GM_DESCRIBE_GUEST).arg("name", name),
+    };
+    text.arg("level", level)
+        .arg("hp", hp)
+        .arg("max_hp", max)
+        .arg("x", at.x)
+        .arg("y", at.y)
+        .arg("items", items)
 }
 
-fn inspect(world: &mut World, args: &[&str]) -> Result<String, String> {
+fn inspect(world: &mut World, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
     Ok(describe(world, who))
 }
 
-fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<String, String> {
+fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = if args.is_empty() {
         e
     } else {
@@ -479,7 +485,7 @@ fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Stri
         .map(|n| n.0.clone())
         .unwrap_or_default();
     audit(world, actor, "heal", &name, "");
-    Ok(format!("{name} is healed."))
+    Ok(Text::new(keys::GM_HEALED).arg("name", name))
 }
 
 #[cfg(test)]

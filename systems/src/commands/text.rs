@@ -11,41 +11,17 @@ use emberkeep_components::items::{Equipment, GroundItem, Inventory};
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Derived, Experience, Level, Vitals};
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{DisplayName, NetId, Player, Position, Tick};
 
-use crate::commands::staff;
 use crate::game::{chat, combat, items};
-use crate::send_to;
-
-/// The help text: every command with a one-line description.
-pub(crate) const HELP: &str = "Commands: \
-stats|sheet — your stats; effects|status — active effects; inventory|inv|i — your bag; \
-equipment|eq — what you wear; get [item] — pick up an item here or next to you; \
-drop <item> [count]; give <item> <player> — to a player next to you; equip <item>; \
-remove <slot|item>; use <item>; attack|kill <target> — a mob next to you; flee; \
-say <text>; who — players online; help.";
-
-fn error(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
-
-fn info(world: &mut World, e: Entity, text: String) {
-    send_to(world, e, &ServerEvent::Info { text });
-}
+use crate::text::{render, say_error, say_error_text, say_info};
 
 /// Runs one text command for the player `e`.
 pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
     if line.starts_with('/') {
-        return staff::run(world, e, line);
+        return crate::commands::staff::run(world, e, line);
     }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
         Some((v, r)) => (v, r.trim()),
@@ -53,7 +29,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     };
     let verb = verb.trim_start_matches('/').to_ascii_lowercase();
     match verb.as_str() {
-        "help" | "?" | "commands" => info(world, e, HELP.to_string()),
+        "help" | "?" | "commands" => say_info(world, e, keys::COMMAND_HELP, &[]),
         "stats" | "sheet" | "score" => sheet(world, e),
         "effects" | "status" => effects(world, e),
         "inventory" | "inv" | "i" => inventory(world, e),
@@ -63,68 +39,76 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         "flee" => combat::flee(world, e),
         "get" | "take" | "pickup" => match ground_item(world, e, rest) {
             Ok(id) => items::pickup(world, e, id),
-            Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+            Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
         },
         "drop" => {
             if let Some(bad) = bad_count(rest) {
-                return error(world, e, ErrorCode::BadCount, bad);
+                return say_error_text(world, e, ErrorCode::BadCount, &bad);
             }
             let (name, count) = split_count(rest);
-            match require(rest, "drop <item> [count]").and_then(|_| own_item(world, e, name)) {
+            match require(rest, keys::COMMAND_USAGE_DROP).and_then(|_| own_item(world, e, name)) {
                 Ok(id) => items::drop_item(world, e, id, count),
-                Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+                Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
             }
         }
         "give" => give(world, e, rest),
         "equip" | "wear" | "wield" => {
-            match require(rest, "equip <item>").and_then(|_| own_item(world, e, rest)) {
+            match require(rest, keys::COMMAND_USAGE_EQUIP).and_then(|_| own_item(world, e, rest)) {
                 Ok(id) => items::equip(world, e, id),
-                Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+                Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
             }
         }
         "remove" | "unequip" => match worn_slot(world, e, rest) {
             Ok(slot) => items::unequip(world, e, slot),
-            Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+            Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
         },
         "use" | "drink" | "quaff" | "eat" => {
-            match require(rest, "use <item>").and_then(|_| own_item(world, e, rest)) {
+            match require(rest, keys::COMMAND_USAGE_USE).and_then(|_| own_item(world, e, rest)) {
                 Ok(id) => items::use_item(world, e, id),
-                Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+                Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
             }
         }
         "attack" | "kill" | "k" | "hit" => {
-            match require(rest, "attack <target>").and_then(|_| nearby_mob(world, e, rest)) {
+            match require(rest, keys::COMMAND_USAGE_ATTACK).and_then(|_| nearby_mob(world, e, rest))
+            {
                 Ok(id) => combat::start_attack(world, e, id),
-                Err(m) => error(world, e, ErrorCode::UnknownTarget, m),
+                Err(t) => say_error_text(world, e, ErrorCode::UnknownTarget, &t),
             }
         }
-        "" => error(
+        "" => say_error(
             world,
             e,
             ErrorCode::UnknownCommand,
-            "empty command; type help for the list".into(),
+            keys::COMMAND_EMPTY,
+            &[],
         ),
         other => {
-            let message = format!("unknown command {other:?}; type help for the list");
-            error(world, e, ErrorCode::UnknownCommand, message)
+            let command = format!("{other:?}");
+            say_error(
+                world,
+                e,
+                ErrorCode::UnknownCommand,
+                keys::COMMAND_UNKNOWN,
+                &[("command", &command)],
+            )
         }
     }
 }
 
-fn require(rest: &str, usage: &str) -> Result<(), String> {
+/// The usage line `usage` if `rest` is empty.
+fn require(rest: &str, usage: emberkeep_components::text::Key) -> Result<(), Text> {
     if rest.is_empty() {
-        Err(format!("usage: {usage}"))
+        Err(Text::new(usage))
     } else {
         Ok(())
     }
 }
 
 /// A trailing number that is not a usable count (zero, negative, too large) says why.
-fn bad_count(rest: &str) -> Option<String> {
+fn bad_count(rest: &str) -> Option<Text> {
     let last = rest.rsplit_once(' ')?.1;
     let n: i128 = last.parse().ok()?;
-    (n < 1 || n > i128::from(u32::MAX))
-        .then(|| format!("{n} is not a count; use a whole number from 1"))
+    (n < 1 || n > i128::from(u32::MAX)).then(|| Text::new(keys::COMMAND_BAD_COUNT).arg("count", n))
 }
 
 /// `"rat tail 3"` → (`"rat tail"`, Some(3)); a trailing number is a count.
@@ -155,9 +139,11 @@ fn matches(query: &str, id: u64, name: &str, template: &str) -> u8 {
     }
 }
 
-fn own_item(world: &World, e: Entity, query: &str) -> Result<u64, String> {
+fn own_item(world: &World, e: Entity, query: &str) -> Result<u64, Text> {
     let content = world.resource::<GameContent>();
-    let inv = world.get::<Inventory>(e).ok_or("you have no inventory")?;
+    let inv = world
+        .get::<Inventory>(e)
+        .ok_or(Text::new(keys::COMMAND_NO_INVENTORY))?;
     inv.items
         .iter()
         .map(|i| {
@@ -171,18 +157,20 @@ fn own_item(world: &World, e: Entity, query: &str) -> Result<u64, String> {
         .filter(|(score, _)| *score > 0)
         .max_by_key(|(score, _)| *score)
         .map(|(_, id)| id)
-        .ok_or_else(|| format!("you have no {query:?}; type inventory to see your items"))
+        .ok_or_else(|| Text::new(keys::COMMAND_NO_SUCH_ITEM).arg("query", format!("{query:?}")))
 }
 
-fn worn_slot(world: &World, e: Entity, query: &str) -> Result<EquipSlot, String> {
+fn worn_slot(world: &World, e: Entity, query: &str) -> Result<EquipSlot, Text> {
     if query.is_empty() {
-        return Err("usage: remove <slot|item>".into());
+        return Err(Text::new(keys::COMMAND_USAGE_REMOVE));
     }
     if let Some(slot) = EquipSlot::parse(query) {
         return Ok(slot);
     }
     let content = world.resource::<GameContent>();
-    let eq = world.get::<Equipment>(e).ok_or("you wear nothing")?;
+    let eq = world
+        .get::<Equipment>(e)
+        .ok_or(Text::new(keys::COMMAND_WEAR_NOTHING))?;
     eq.0.iter()
         .find(|(_, i)| {
             let name = content
@@ -193,17 +181,15 @@ fn worn_slot(world: &World, e: Entity, query: &str) -> Result<EquipSlot, String>
             matches(query, i.id, name, &i.template) > 0
         })
         .map(|(s, _)| *s)
-        .ok_or_else(|| {
-            format!("you are not wearing {query:?}; type equipment to see what you wear")
-        })
+        .ok_or_else(|| Text::new(keys::COMMAND_NOT_WEARING).arg("query", format!("{query:?}")))
 }
 
 /// The ground item nearest to the player matching `query` (any, if empty), within one tile.
-fn ground_item(world: &mut World, e: Entity, query: &str) -> Result<u64, String> {
+fn ground_item(world: &mut World, e: Entity, query: &str) -> Result<u64, Text> {
     let here = world
         .get::<Position>(e)
         .map(|p| p.0)
-        .ok_or("you are nowhere")?;
+        .ok_or(Text::new(keys::NOWHERE))?;
     let mut q = world.query::<(&NetId, &GroundItem, &DisplayName, &Position)>();
     q.iter(world)
         .filter(|(_, _, _, p)| p.0.distance(here) <= 1)
@@ -214,19 +200,19 @@ fn ground_item(world: &mut World, e: Entity, query: &str) -> Result<u64, String>
         .map(|(id, ..)| id.0)
         .ok_or_else(|| {
             if query.is_empty() {
-                "there is nothing here to pick up".into()
+                Text::new(keys::COMMAND_NOTHING_HERE)
             } else {
-                format!("there is no {query:?} here")
+                Text::new(keys::COMMAND_NOT_HERE).arg("query", format!("{query:?}"))
             }
         })
 }
 
 /// The nearest mob or NPC (within 8 tiles) matching `query`.
-fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, String> {
+fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, Text> {
     let here = world
         .get::<Position>(e)
         .map(|p| p.0)
-        .ok_or("you are nowhere")?;
+        .ok_or(Text::new(keys::NOWHERE))?;
     let mut q = world.query_filtered::<(&NetId, &Mob, &DisplayName, &Position), With<Mob>>();
     q.iter(world)
         .filter(|(.., p)| p.0.distance(here) <= 8)
@@ -240,17 +226,18 @@ fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, String> 
         .filter(|(score, ..)| *score > 0)
         .min_by_key(|(score, d, id)| (std::cmp::Reverse(*score), *d, *id))
         .map(|(.., id)| id)
-        .ok_or_else(|| format!("there is no {query:?} nearby"))
+        .ok_or_else(|| Text::new(keys::COMMAND_NOT_NEARBY).arg("query", format!("{query:?}")))
 }
 
 /// `give <item> <player>`: the last word names the player.
 fn give(world: &mut World, e: Entity, rest: &str) {
     let Some((item, player)) = rest.rsplit_once(' ') else {
-        return error(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownCommand,
-            "usage: give <item> <player>".into(),
+            keys::COMMAND_USAGE_GIVE,
+            &[],
         );
     };
     let to = {
@@ -260,16 +247,18 @@ fn give(world: &mut World, e: Entity, rest: &str) {
             .map(|(id, _)| id.0)
     };
     let Some(to) = to else {
-        return error(
+        let name = format!("{player:?}");
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("no player called {player:?} is online"),
+            keys::NO_SUCH_PLAYER,
+            &[("name", &name)],
         );
     };
     match own_item(world, e, item.trim()) {
         Ok(id) => items::give(world, e, id, to, None),
-        Err(m) => error(world, e, ErrorCode::UnknownItem, m),
+        Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
     }
 }
 
@@ -290,26 +279,30 @@ fn sheet(world: &mut World, e: Entity) {
         .get(&class.0)
         .map(|c| c.name.as_str())
         .unwrap_or(&class.0);
-    let text = format!(
-        "{} the {class_name}, level {} ({}/{} xp). HP {}/{}, MP {}/{}. STR {} DEX {} INT {} VIT {}. \
-         Attack {}, defense {}, crit {}%.",
-        name.0,
-        level.0,
-        xp.0,
-        content.rules.xp_to_next(level.0),
-        v.hp,
-        v.max_hp,
-        v.mp,
-        v.max_mp,
-        d.stats.str,
-        d.stats.dex,
-        d.stats.int,
-        d.stats.vit,
-        d.attack,
-        d.defense,
-        d.crit_pct,
+    let text = render(
+        world,
+        e,
+        keys::COMMAND_SHEET,
+        &[
+            ("name", &name.0),
+            ("class", &class_name),
+            ("level", &level.0),
+            ("xp", &xp.0),
+            ("xp_next", &content.rules.xp_to_next(level.0)),
+            ("hp", &v.hp),
+            ("max_hp", &v.max_hp),
+            ("mp", &v.mp),
+            ("max_mp", &v.max_mp),
+            ("str", &d.stats.str),
+            ("dex", &d.stats.dex),
+            ("int", &d.stats.int),
+            ("vit", &d.stats.vit),
+            ("attack", &d.attack),
+            ("defense", &d.defense),
+            ("crit", &d.crit_pct),
+        ],
     );
-    info(world, e, text);
+    crate::send_to(world, e, &ServerEvent::Info { text });
 }
 
 fn effects(world: &mut World, e: Entity) {
@@ -330,22 +323,32 @@ fn effects(world: &mut World, e: Entity) {
                         .get(&a.effect)
                         .map(|d| d.name.as_str())
                         .unwrap_or(&a.effect);
-                    let stacks = if a.stacks > 1 {
-                        format!(" x{}", a.stacks)
+                    let secs = format!("{:.1}", f64::from(a.remaining) / rate);
+                    if a.stacks > 1 {
+                        render(
+                            world,
+                            e,
+                            keys::COMMAND_EFFECT_STACKS,
+                            &[("name", &name), ("stacks", &a.stacks), ("secs", &secs)],
+                        )
                     } else {
-                        String::new()
-                    };
-                    format!("{name}{stacks} ({:.1} s)", f64::from(a.remaining) / rate)
+                        render(
+                            world,
+                            e,
+                            keys::COMMAND_EFFECT,
+                            &[("name", &name), ("secs", &secs)],
+                        )
+                    }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let text = if list.is_empty() {
-        "No effects.".to_string()
+    if list.is_empty() {
+        say_info(world, e, keys::COMMAND_NO_EFFECTS, &[]);
     } else {
-        format!("Effects: {}.", list.join(", "))
-    };
-    info(world, e, text);
+        let list = list.join(", ");
+        say_info(world, e, keys::COMMAND_EFFECTS, &[("list", &list)]);
+    }
 }
 
 fn inventory(world: &mut World, e: Entity) {
@@ -359,23 +362,34 @@ fn inventory(world: &mut World, e: Entity) {
         .map(|i| {
             let v = items::view(&content, i);
             if v.count > 1 {
-                format!("{} x{} [{}]", v.name, v.count, v.id)
+                render(
+                    world,
+                    e,
+                    keys::COMMAND_ITEM_STACK,
+                    &[("name", &v.name), ("count", &v.count), ("id", &v.id)],
+                )
             } else {
-                format!("{} [{}]", v.name, v.id)
+                render(
+                    world,
+                    e,
+                    keys::COMMAND_ITEM,
+                    &[("name", &v.name), ("id", &v.id)],
+                )
             }
         })
         .collect();
-    let text = format!(
-        "Inventory ({}/{}): {}.",
-        inv.items.len(),
-        inv.slots,
-        if list.is_empty() {
-            "empty".into()
-        } else {
-            list.join(", ")
-        }
+    let (count, slots) = (inv.items.len(), inv.slots);
+    let list = if list.is_empty() {
+        render(world, e, keys::COMMAND_INVENTORY_EMPTY, &[])
+    } else {
+        list.join(", ")
+    };
+    say_info(
+        world,
+        e,
+        keys::COMMAND_INVENTORY,
+        &[("count", &count), ("slots", &slots), ("list", &list)],
     );
-    info(world, e, text);
 }
 
 fn equipment(world: &mut World, e: Entity) {
@@ -385,14 +399,23 @@ fn equipment(world: &mut World, e: Entity) {
     };
     let list: Vec<String> =
         eq.0.iter()
-            .map(|(s, i)| format!("{}: {}", s.name(), items::view(&content, i).name))
+            .map(|(s, i)| {
+                let slot = render(world, e, keys::slot(*s), &[]);
+                let name = items::view(&content, i).name;
+                render(
+                    world,
+                    e,
+                    keys::COMMAND_WORN,
+                    &[("slot", &slot), ("name", &name)],
+                )
+            })
             .collect();
-    let text = if list.is_empty() {
-        "You wear nothing special.".into()
+    if list.is_empty() {
+        say_info(world, e, keys::COMMAND_NO_EQUIPMENT, &[]);
     } else {
-        format!("Equipment: {}.", list.join(", "))
-    };
-    info(world, e, text);
+        let list = list.join(", ");
+        say_info(world, e, keys::COMMAND_EQUIPMENT, &[("list", &list)]);
+    }
 }
 
 fn who(world: &mut World, e: Entity) {
@@ -403,8 +426,13 @@ fn who(world: &mut World, e: Entity) {
         .map(|(n, l, _)| format!("{} ({})", n.0, l.0))
         .collect();
     names.sort();
-    let text = format!("{} online: {}.", names.len(), names.join(", "));
-    info(world, e, text);
+    let (count, list) = (names.len(), names.join(", "));
+    say_info(
+        world,
+        e,
+        keys::COMMAND_WHO,
+        &[("count", &count), ("list", &list)],
+    );
 }
 
 #[cfg(test)]

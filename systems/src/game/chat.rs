@@ -6,12 +6,11 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{ChatHistory, DisplayName, Muted, NetId, Position, RegionCell};
 
-use crate::send_to;
-
 /// Why the speaker may not talk now (muted, or over the chat rate), if so; records the line.
-fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(ErrorCode, String)> {
+fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(ErrorCode, Text)> {
     if let Some(m) = world.get::<Muted>(speaker).cloned() {
         if now < m.until {
             let rate = world.resource::<SimConfig>().tick_rate.max(1) as u64;
@@ -19,10 +18,10 @@ fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(Er
                 .until
                 .saturating_sub(now)
                 .div_ceil(rate.saturating_mul(60));
-            return Some((
-                ErrorCode::Muted,
-                format!("you are muted for {minutes} more minutes: {}", m.reason),
-            ));
+            let text = Text::new(keys::CHAT_MUTED)
+                .arg("minutes", minutes)
+                .arg("reason", &m.reason);
+            return Some((ErrorCode::Muted, text));
         }
         world.entity_mut(speaker).remove::<Muted>();
     }
@@ -41,10 +40,10 @@ fn muted_or_too_fast(world: &mut World, speaker: Entity, now: u64) -> Option<(Er
     }
     if history.0.len() >= lines {
         let secs = window as f64 / rate;
-        return Some((
-            ErrorCode::RateLimited,
-            format!("slow down: at most {lines} chat lines every {secs} s"),
-        ));
+        let text = Text::new(keys::CHAT_TOO_FAST)
+            .arg("lines", lines)
+            .arg("secs", secs);
+        return Some((ErrorCode::RateLimited, text));
     }
     history.0.push_back(now);
     None
@@ -102,31 +101,19 @@ pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
     let text = clean_line(text);
     let len = text.chars().count();
     let problem = if len == 0 {
-        Some((
-            ErrorCode::BadChat,
-            "say something: the chat line is empty".to_string(),
-        ))
+        Some((ErrorCode::BadChat, Text::new(keys::CHAT_EMPTY)))
     } else if len > max {
-        Some((
-            ErrorCode::BadChat,
-            format!("chat lines are at most {max} characters; this one has {len}"),
-        ))
+        let text = Text::new(keys::CHAT_TOO_LONG)
+            .arg("max", max)
+            .arg("len", len);
+        Some((ErrorCode::BadChat, text))
     } else {
         None
     };
     let now = world.resource::<emberkeep_components::world::Tick>().0;
     let problem = problem.or_else(|| muted_or_too_fast(world, speaker, now));
-    if let Some((code, message)) = problem {
-        send_to(
-            world,
-            speaker,
-            &ServerEvent::Error {
-                code,
-                message,
-                seq: None,
-            },
-        );
-        return;
+    if let Some((code, text)) = problem {
+        return crate::text::say_error_text(world, speaker, code, &text);
     }
     let (Some(id), Some(name), Some(pos)) = (
         world.get::<NetId>(speaker).copied(),

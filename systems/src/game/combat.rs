@@ -9,19 +9,19 @@ use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Ta
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mind, Mob, MobSpawner};
-use emberkeep_components::persist::{SaveReason, SaveSoon};
+use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation,
     StepBudget, Tick,
 };
 use rand_core::Rng;
 
-use crate::game::{loot, stats};
 use crate::rng::WorldRng;
-use crate::world::regions;
+use crate::text::{say_error, say_info};
 
 /// A roll in [0, 100).
 pub(crate) fn roll_pct(rng: &mut WorldRng) -> f64 {
@@ -185,7 +185,7 @@ pub(crate) fn resolve_deaths(
     >,
     mut targets: Query<&mut Target>,
     ids: Query<&NetId>,
-    mut save: ResMut<SaveSoon>,
+    mut save: ResMut<emberkeep_components::persist::SaveSoon>,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -233,7 +233,9 @@ pub(crate) fn resolve_deaths(
             if amount == 0 {
                 continue;
             }
-            let gained = stats::grant_xp(&content, class, amount, &mut xp, &mut level, &mut base);
+            let gained = crate::game::stats::grant_xp(
+                &content, class, amount, &mut xp, &mut level, &mut base,
+            );
             let next = content.rules.xp_to_next(level.0);
             out.push(&encode_event(&ServerEvent::XpGain {
                 amount,
@@ -262,14 +264,21 @@ pub(crate) fn resolve_deaths(
                 }
                 let span = drop.max.saturating_sub(drop.min) + 1;
                 let count = drop.min + rng.0.next_u32() % span;
-                loot::queue_drop(&mut commands, &drop.item, count, pos.0, owner, tick.0);
+                crate::game::loot::queue_drop(
+                    &mut commands,
+                    &drop.item,
+                    count,
+                    pos.0,
+                    owner,
+                    tick.0,
+                );
             }
         }
         if let Some(area) = spawner.areas.get_mut(mob.area) {
             area.alive = area.alive.saturating_sub(1);
             area.respawns.push(tick.0 + u64::from(def.respawn_ticks));
         }
-        commands.queue(move |world: &mut World| regions::remove_from_world(world, e));
+        commands.queue(move |world: &mut World| crate::world::regions::remove_from_world(world, e));
     }
 }
 
@@ -312,34 +321,18 @@ pub(crate) fn respawn_players(
     }
 }
 
-fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    crate::send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
-
 /// Starts attacking entity `target` (a hostile mob within range).
 pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     if world.get::<Dead>(e).is_some() {
-        return refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
     }
     let Some(t) = world.resource::<NetIndex>().0.get(&target).copied() else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("there is nothing with id {target} here"),
+            keys::COMBAT_NO_TARGET,
+            &[("id", &target)],
         );
     };
     let name = world
@@ -348,19 +341,21 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
         .unwrap_or_default();
     let hostile = world.get::<Mind>(t).is_some_and(|m| m.def.hostile);
     if t == e || !hostile {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::NotAttackable,
-            format!("you cannot attack {name}"),
+            keys::COMBAT_NOT_ATTACKABLE,
+            &[("name", &name)],
         );
     }
     if world.get::<Vitals>(t).is_none_or(|v| v.hp <= 0) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("{name} is already dead"),
+            keys::COMBAT_ALREADY_DEAD,
+            &[("name", &name)],
         );
     }
     let (Some(a), Some(b)) = (
@@ -372,35 +367,34 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
     let d = a.distance(b);
     if d > range {
-        let message = format!("{name} is {d} tiles away; get within {range} to attack");
-        return refuse(world, e, ErrorCode::OutOfRange, message);
+        return say_error(
+            world,
+            e,
+            ErrorCode::OutOfRange,
+            keys::COMBAT_TOO_FAR,
+            &[("name", &name), ("distance", &d), ("range", &range)],
+        );
     }
     let map = world.resource::<TileMap>();
     if map.is_safe(a) || map.is_safe(b) {
-        let message = format!("no fighting in a safe zone: step out of it to attack {name}");
-        return refuse(world, e, ErrorCode::NotAttackable, message);
+        return say_error(
+            world,
+            e,
+            ErrorCode::NotAttackable,
+            keys::COMBAT_SAFE_ZONE,
+            &[("name", &name)],
+        );
     }
     if let Some(mut current) = world.get_mut::<Target>(e) {
         current.0 = Some(t);
     }
-    crate::send_to(
-        world,
-        e,
-        &ServerEvent::Info {
-            text: format!("You attack {name}."),
-        },
-    );
+    say_info(world, e, keys::COMBAT_ATTACK, &[("name", &name)]);
 }
 
 /// Stops attacking and steps away from the nearest mob that is after the player.
 pub(crate) fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
-        return refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
     }
     if let Some(mut t) = world.get_mut::<Target>(e) {
         t.0 = None;
@@ -413,8 +407,8 @@ pub(crate) fn flee(world: &mut World, e: Entity) {
         .iter(world)
         .filter(|(_, t)| t.0 == Some(e))
         .map(|(p, _)| p.0)
-        .min_by_key(|p| p.distance(here));
-    let mut text = "You stop fighting.".to_string();
+        .min_by_key(|p| (*p).distance(here));
+    let mut text = keys::COMBAT_STOP;
     if let Some(threat) = threat {
         let map = world.resource::<TileMap>();
         let away = [(1, 0), (-1, 0), (0, 1), (0, -1)]
@@ -423,7 +417,7 @@ pub(crate) fn flee(world: &mut World, e: Entity) {
                 x: here.x + dx,
                 y: here.y + dy,
             })
-            .filter(|t| map.is_walkable(*t) && t.distance(threat) > here.distance(threat))
+            .filter(|t| map.is_walkable(*t) && (*t).distance(threat) > here.distance(threat))
             .min_by_key(|t| (t.y, t.x));
         let budget_ok = world.get::<StepBudget>(e).is_some_and(|b| b.milli >= 1000);
         if let (Some(to), true) = (away, budget_ok) {
@@ -433,10 +427,10 @@ pub(crate) fn flee(world: &mut World, e: Entity) {
             if let Some(mut b) = world.get_mut::<StepBudget>(e) {
                 b.milli -= 1000;
             }
-            text = "You flee!".into();
+            text = keys::COMBAT_FLEE;
         }
     }
-    crate::send_to(world, e, &ServerEvent::Info { text });
+    say_info(world, e, text, &[]);
 }
 
 #[cfg(test)]

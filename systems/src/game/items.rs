@@ -11,33 +11,16 @@ use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent,
 use emberkeep_components::items::{
     Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
 };
-use emberkeep_components::persist::{SaveReason, SaveSoon};
+use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{
     DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
 };
 
-use crate::game::{effects, loot};
-use crate::send_to;
-use crate::world::regions;
-
-fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
-
-fn info(world: &mut World, e: Entity, text: String) {
-    send_to(world, e, &ServerEvent::Info { text });
-}
+use crate::text::{render, say_error, say_error_text, say_info};
 
 fn item_name(content: &Content, template: &str) -> String {
     content
@@ -95,17 +78,20 @@ pub(crate) fn take(
     ids: &mut ItemIds,
     id: u64,
     count: Option<u32>,
-) -> Result<ItemInstance, (ErrorCode, String)> {
+) -> Result<ItemInstance, (ErrorCode, Text)> {
     let Some(i) = inv.find(id) else {
-        return Err((ErrorCode::UnknownItem, format!("you have no item {id}")));
+        return Err((
+            ErrorCode::UnknownItem,
+            Text::new(keys::ITEMS_NO_ITEM).arg("id", id),
+        ));
     };
     let have = inv.items[i].count;
     let want = count.unwrap_or(have);
     if want == 0 || want > have {
-        return Err((
-            ErrorCode::BadCount,
-            format!("you have {have}; cannot take {want}"),
-        ));
+        let text = Text::new(keys::ITEMS_CANNOT_TAKE)
+            .arg("have", have)
+            .arg("want", want);
+        return Err((ErrorCode::BadCount, text));
     }
     if want == have {
         return Ok(inv.items.remove(i));
@@ -120,12 +106,7 @@ pub(crate) fn take(
 
 fn alive_player(world: &mut World, e: Entity) -> bool {
     if world.get::<Dead>(e).is_some() {
-        refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn".into(),
-        );
+        say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
         return false;
     }
     true
@@ -145,11 +126,12 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         .copied()
         .filter(|g| world.get::<GroundItem>(*g).is_some())
     else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("there is no item {ground_id} on the ground"),
+            keys::ITEMS_NOT_ON_GROUND,
+            &[("id", &ground_id)],
         );
     };
     let (Some(here), Some(there)) = (
@@ -159,12 +141,7 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         return;
     };
     if here.distance(there) > 1 {
-        return refuse(
-            world,
-            e,
-            ErrorCode::OutOfRange,
-            "that item is too far away; step next to it".into(),
-        );
+        return say_error(world, e, ErrorCode::OutOfRange, keys::ITEMS_TOO_FAR, &[]);
     }
     let ground = world.get::<GroundItem>(g).cloned().expect("checked above");
     if let Some(owner) = ground.owner
@@ -178,35 +155,43 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
                     .tick_rate
                     .max(1),
             );
-        return refuse(
+        let secs = format!("{secs:.0}");
+        return say_error(
             world,
             e,
             ErrorCode::NotYours,
-            format!("that loot belongs to its killer for {secs:.0} more s"),
+            keys::ITEMS_NOT_YOURS,
+            &[("secs", &secs)],
         );
     }
     let Some(inv) = world.get::<Inventory>(e) else {
         return;
     };
     if !fits(&content, inv, &ground.item.template, ground.item.count) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "your inventory is full".into(),
+            keys::ITEMS_INVENTORY_FULL,
+            &[],
         );
     }
     let name = item_name(&content, &ground.item.template);
     let count = ground.item.count;
-    regions::remove_from_world(world, g);
+    crate::world::regions::remove_from_world(world, g);
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         add(&content, &mut inv, ground.item);
     }
     world.entity_mut(e).insert(ItemsDirty);
     world
-        .resource_mut::<SaveSoon>()
+        .resource_mut::<emberkeep_components::persist::SaveSoon>()
         .add(&[e], SaveReason::Transfer);
-    info(world, e, format!("You pick up {count} {name}."));
+    say_info(
+        world,
+        e,
+        keys::ITEMS_PICKED_UP,
+        &[("count", &count), ("name", &name)],
+    );
 }
 
 /// Drops an inventory item (or part of a stack) on the player's tile.
@@ -227,14 +212,19 @@ pub(crate) fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32
         Some(Ok(item)) => {
             let name = item_name(&world.resource::<GameContent>().clone(), &item.template);
             let n = item.count;
-            loot::place_on_ground(world, item, tile, None, tick);
+            crate::game::loot::place_on_ground(world, item, tile, None, tick);
             world.entity_mut(e).insert(ItemsDirty);
             world
-                .resource_mut::<SaveSoon>()
+                .resource_mut::<emberkeep_components::persist::SaveSoon>()
                 .add(&[e], SaveReason::Transfer);
-            info(world, e, format!("You drop {n} {name}."));
+            say_info(
+                world,
+                e,
+                keys::ITEMS_DROPPED,
+                &[("count", &n), ("name", &name)],
+            );
         }
-        Some(Err((code, message))) => refuse(world, e, code, message),
+        Some(Err((code, text))) => say_error_text(world, e, code, &text),
         None => {}
     }
 }
@@ -252,15 +242,22 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
         .copied()
         .filter(|r| world.get::<Player>(*r).is_some());
     let Some(r) = receiver.filter(|r| *r != e) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownTarget,
-            format!("there is no other player {to} here"),
+            keys::ITEMS_NO_OTHER_PLAYER,
+            &[("id", &to)],
         );
     };
     if world.get::<Dead>(r).is_some() {
-        return refuse(world, e, ErrorCode::UnknownTarget, "they are dead".into());
+        return say_error(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            keys::ITEMS_THEY_ARE_DEAD,
+            &[],
+        );
     }
     let (Some(a), Some(b)) = (
         world.get::<Position>(e).map(|p| p.0),
@@ -269,42 +266,46 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
         return;
     };
     if a.distance(b) > 1 {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::OutOfRange,
-            "stand next to a player to give them something".into(),
+            keys::ITEMS_GIVE_TOO_FAR,
+            &[],
         );
     }
     let Some(item) = world
         .get::<Inventory>(e)
         .and_then(|inv| inv.find(id).map(|i| inv.items[i].clone()))
     else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let n = count.unwrap_or(item.count);
     if n == 0 || n > item.count {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::BadCount,
-            format!("you have {}; cannot give {n}", item.count),
+            keys::ITEMS_CANNOT_GIVE,
+            &[("have", &item.count), ("count", &n)],
         );
     }
     if !world
         .get::<Inventory>(r)
         .is_some_and(|inv| fits(&content, inv, &item.template, n))
     {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "their inventory is full".into(),
+            keys::ITEMS_THEIR_INVENTORY_FULL,
+            &[],
         );
     }
     let taken = world.resource_scope(|world, mut ids: Mut<ItemIds>| {
@@ -320,7 +321,7 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
     world.entity_mut(r).insert(ItemsDirty);
     // Both characters in one atomic save: the item is never stored twice or nowhere.
     world
-        .resource_mut::<SaveSoon>()
+        .resource_mut::<emberkeep_components::persist::SaveSoon>()
         .add(&[e, r], SaveReason::Transfer);
     let name = item_name(&content, &item.template);
     let giver = world
@@ -331,8 +332,18 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
         .get::<DisplayName>(r)
         .map(|d| d.0.clone())
         .unwrap_or_default();
-    info(world, e, format!("You give {n} {name} to {taker}."));
-    info(world, r, format!("{giver} gives you {n} {name}."));
+    say_info(
+        world,
+        e,
+        keys::ITEMS_GAVE,
+        &[("count", &n), ("name", &name), ("to", &taker)],
+    );
+    say_info(
+        world,
+        r,
+        keys::ITEMS_RECEIVED,
+        &[("from", &giver), ("count", &n), ("name", &name)],
+    );
 }
 
 /// Wears an inventory item; what was in that slot takes its place in the inventory.
@@ -342,11 +353,12 @@ pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
     }
     let content = world.resource::<GameContent>().clone();
     let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let template = world
@@ -359,11 +371,12 @@ pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
         .and_then(|d| d.slot);
     let Some(slot) = slot else {
         let name = item_name(&content, &template);
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::CannotEquip,
-            format!("{name} cannot be worn"),
+            keys::ITEMS_CANNOT_EQUIP,
+            &[("name", &name)],
         );
     };
     let mut entity = world.entity_mut(e);
@@ -383,7 +396,13 @@ pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
     }
     entity.insert((ItemsDirty, StatsDirty));
     let name = item_name(&content, &template);
-    info(world, e, format!("You equip {name} ({}).", slot.name()));
+    let slot = render(world, e, keys::slot(slot), &[]);
+    say_info(
+        world,
+        e,
+        keys::ITEMS_EQUIPPED,
+        &[("name", &name), ("slot", &slot)],
+    );
 }
 
 /// Takes off what is worn in a slot, if the inventory has room.
@@ -396,19 +415,22 @@ pub(crate) fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
         .get::<Equipment>(e)
         .and_then(|eq| eq.0.get(&slot).cloned())
     else {
-        return refuse(
+        let slot = render(world, e, keys::slot(slot), &[]);
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("nothing is worn in {}", slot.name()),
+            keys::ITEMS_NOTHING_WORN,
+            &[("slot", &slot)],
         );
     };
     if !world.get::<Inventory>(e).is_some_and(Inventory::has_room) {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::InventoryFull,
-            "your inventory is full".into(),
+            keys::ITEMS_INVENTORY_FULL,
+            &[],
         );
     }
     let mut entity = world.entity_mut(e);
@@ -419,11 +441,8 @@ pub(crate) fn unequip(world: &mut World, e: Entity, slot: EquipSlot) {
         inv.items.push(worn.clone());
     }
     entity.insert((ItemsDirty, StatsDirty));
-    info(
-        world,
-        e,
-        format!("You take off {}.", item_name(&content, &worn.template)),
-    );
+    let name = item_name(&content, &worn.template);
+    say_info(world, e, keys::ITEMS_TOOK_OFF, &[("name", &name)]);
 }
 
 /// Uses one of a consumable: heals, restores mana and/or applies its effect.
@@ -433,11 +452,12 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
     }
     let content = world.resource::<GameContent>().clone();
     let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::UnknownItem,
-            format!("you have no item {id}"),
+            keys::ITEMS_NO_ITEM,
+            &[("id", &id)],
         );
     };
     let template = world
@@ -450,11 +470,12 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
         .filter(|d| d.kind == ItemKind::Consumable)
     else {
         let name = item_name(&content, &template);
-        return refuse(
+        return say_error(
             world,
             e,
             ErrorCode::CannotUse,
-            format!("{name} cannot be used"),
+            keys::ITEMS_CANNOT_USE,
+            &[("name", &name)],
         );
     };
     let Some(net) = world.get::<NetId>(e).copied() else {
@@ -465,9 +486,9 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
         v.mp = (v.mp + def.mana).min(v.max_mp);
     }
     if let Some(effect) = &def.effect {
-        let event = world
-            .get_mut::<ActiveEffects>(e)
-            .and_then(|mut fx| effects::apply_effect(&content, &mut fx, net, effect, Some(e)));
+        let event = world.get_mut::<ActiveEffects>(e).and_then(|mut fx| {
+            crate::game::effects::apply_effect(&content, &mut fx, net, effect, Some(e))
+        });
         if let Some(event) = event {
             let region = region_of(world, e);
             world
@@ -489,7 +510,7 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
         }
     }
     world.entity_mut(e).insert(ItemsDirty);
-    info(world, e, format!("You use {}.", def.name));
+    say_info(world, e, keys::ITEMS_USED, &[("name", &def.name)]);
 }
 
 fn region_of(world: &World, e: Entity) -> u32 {

@@ -4,8 +4,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 
-/// Shortest and longest character name.
-pub(crate) const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=16;
+pub(crate) use emberkeep_components::limits::NAME_LEN;
 /// Shortest and longest username.
 pub(crate) const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=20;
 /// Shortest and longest password.

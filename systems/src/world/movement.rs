@@ -4,24 +4,29 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
+use emberkeep_components::content::GameContent;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
-use emberkeep_components::world::{MoveQueue, Outgoing, Position, StepBudget};
+use emberkeep_components::text::{ClientLocales, FALLBACK, Text, keys};
+use emberkeep_components::world::{Connection, MoveQueue, Outgoing, Position, StepBudget};
 
 /// Refills step budgets and applies each player's requested steps in order.
 pub(crate) fn apply_steps(
     map: Res<TileMap>,
     config: Res<SimConfig>,
+    content: Res<GameContent>,
+    locales: Res<ClientLocales>,
     mut walkers: Query<(
         &mut Position,
         &mut MoveQueue,
         &mut StepBudget,
         &mut Outgoing,
+        Option<&Connection>,
     )>,
 ) {
     let refill = config.step_refill_milli();
     let cap = config.step_burst.max(1) * 1000;
-    for (mut pos, mut queue, mut budget, mut out) in &mut walkers {
+    for (mut pos, mut queue, mut budget, mut out, conn) in &mut walkers {
         budget.milli = (budget.milli + refill).min(cap);
         if queue.0.is_empty() {
             continue;
@@ -33,7 +38,9 @@ pub(crate) fn apply_steps(
                     here = req.to;
                     budget.milli -= 1000;
                 }
-                Err((code, message)) => {
+                Err((code, text)) => {
+                    let lang = conn.map_or(FALLBACK, |c| locales.get(c.id));
+                    let message = content.locales.render_text(lang, &text);
                     out.push(&encode_event(&ServerEvent::Error {
                         code,
                         message,
@@ -64,34 +71,28 @@ pub(crate) fn check_step(
     from: Tile,
     to: Tile,
     budget: u32,
-) -> Result<(), (ErrorCode, String)> {
+) -> Result<(), (ErrorCode, Text)> {
     let distance =
         (i64::from(to.x) - i64::from(from.x)).abs() + (i64::from(to.y) - i64::from(from.y)).abs();
     if distance != 1 {
-        let message = format!(
-            "({}, {}) is not next to your tile ({}, {}); step one tile up, down, left or right",
-            to.x, to.y, from.x, from.y
-        );
-        return Err((ErrorCode::MoveNotAdjacent, message));
+        let text = Text::new(keys::MOVE_NOT_ADJACENT)
+            .arg("x", to.x)
+            .arg("y", to.y)
+            .arg("from_x", from.x)
+            .arg("from_y", from.y);
+        return Err((ErrorCode::MoveNotAdjacent, text));
     }
     if !map.in_bounds(to) {
-        return Err((
-            ErrorCode::MoveBlocked,
-            format!("({}, {}) is off the map", to.x, to.y),
-        ));
+        let text = Text::new(keys::MOVE_OFF_MAP).arg("x", to.x).arg("y", to.y);
+        return Err((ErrorCode::MoveBlocked, text));
     }
     if !map.is_walkable(to) {
-        return Err((
-            ErrorCode::MoveBlocked,
-            format!("({}, {}) is blocked", to.x, to.y),
-        ));
+        let text = Text::new(keys::MOVE_BLOCKED).arg("x", to.x).arg("y", to.y);
+        return Err((ErrorCode::MoveBlocked, text));
     }
     if budget < 1000 {
-        let message = format!(
-            "too fast: at most {} steps per second",
-            config.steps_per_sec
-        );
-        return Err((ErrorCode::MoveTooFast, message));
+        let text = Text::new(keys::MOVE_TOO_FAST).arg("steps", config.steps_per_sec);
+        return Err((ErrorCode::MoveTooFast, text));
     }
     Ok(())
 }
