@@ -366,6 +366,12 @@ impl Scenario {
         got
     }
 
+    /// Sends a text command line and runs one tick; returns what `conn` got.
+    pub fn command(&mut self, conn: ConnId, line: &str) -> Vec<ServerEvent> {
+        self.send(conn, ClientMsg::Command { line: line.into() });
+        events(&self.tick(), conn).to_vec()
+    }
+
     pub fn step(&mut self, conn: ConnId, x: i32, y: i32) {
         self.send(conn, ClientMsg::Move { x, y, seq: None });
     }
@@ -415,6 +421,17 @@ impl Scenario {
 /// The events one connection received, or none.
 pub fn events(got: &Received, conn: ConnId) -> &[ServerEvent] {
     got.get(&conn).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The texts of the `info` events among these, joined.
+pub fn infos(events: &[ServerEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Info { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The codes of the `error` events among these.

@@ -7,7 +7,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{GameContent, SpawnArea};
-use emberkeep_components::items::{Inventory, ItemIds, ItemInstance, ItemsDirty};
+use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{AccountCharacter, Auth, StorageOut, StorageRequest};
@@ -252,10 +252,7 @@ pub(crate) fn give_item(
             },
         );
     }
-    world.entity_mut(who).insert(ItemsDirty);
-    world
-        .resource_mut::<emberkeep_components::persist::SaveSoon>()
-        .add(&[who], emberkeep_components::persist::SaveReason::Transfer);
+    crate::game::items::transferred(world, &[who]);
     Ok(id)
 }
 
@@ -500,7 +497,7 @@ mod tests {
     use emberkeep_components::world::Muted;
 
     use super::AuditLog;
-    use crate::scenario::{Scenario, error_codes, events, open_map};
+    use crate::scenario::{Scenario, error_codes, events, infos, open_map};
 
     fn scenario() -> (Scenario, ConnId, ConnId) {
         let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
@@ -511,19 +508,19 @@ mod tests {
         (s, gm, p)
     }
 
-    fn line(s: &mut Scenario, c: ConnId, text: &str) -> Vec<ServerEvent> {
-        s.send(c, ClientMsg::Command { line: text.into() });
-        events(&s.tick(), c).to_vec()
-    }
-
-    fn info(ev: &[ServerEvent]) -> String {
-        ev.iter()
-            .filter_map(|e| {
-                if let ServerEvent::Info { text } = e {
-                    Some(text.clone())
-                } else {
-                    None
-                }
+    /// Sends each line and asserts it was refused with `code`; returns each line's events.
+    fn refused(
+        s: &mut Scenario,
+        c: ConnId,
+        lines: &[&str],
+        code: ErrorCode,
+    ) -> Vec<Vec<ServerEvent>> {
+        lines
+            .iter()
+            .map(|cmd| {
+                let ev = s.command(c, cmd);
+                assert!(error_codes(&ev).contains(&code), "{cmd}: {ev:?}");
+                ev
             })
             .collect()
     }
@@ -538,25 +535,21 @@ mod tests {
         s.world.entity_mut(pat).insert(AccountCharacter {
             account: "pat".into(),
         });
-        for cmd in [
+        let huge = [
             "/mute Pat 99999999999999",
             "/mute Pat 18446744073709551615 spam",
             "/mute Pat 0",
             "/ban Pat 99999999999999999999999 spam",
-        ] {
-            let ev = line(&mut s, gm, cmd);
-            let said = format!("{ev:?}");
-            assert!(
-                error_codes(&ev).contains(&ErrorCode::UnknownCommand) && said.contains("5256000"),
-                "{cmd}: {ev:?}"
-            );
+        ];
+        for ev in refused(&mut s, gm, &huge, ErrorCode::UnknownCommand) {
+            assert!(format!("{ev:?}").contains("5256000"), "{ev:?}");
         }
         assert!(s.world.get::<Muted>(s.entity(p)).is_none());
         assert!(s.world.resource::<StorageOut>().0.is_empty());
         assert!(s.world.resource::<AuditLog>().0.is_empty());
         // The longest valid mute ends where it should, no wrap.
-        let ev = line(&mut s, gm, "/mute Pat 5256000 flood");
-        assert!(info(&ev).contains("Muted Pat"), "{ev:?}");
+        let ev = s.command(gm, "/mute Pat 5256000 flood");
+        assert!(infos(&ev).contains("Muted Pat"), "{ev:?}");
         let until = s.world.get::<Muted>(s.entity(p)).unwrap().until;
         assert!(until >= 5_256_000 * 60 * 20, "{until}");
     }
@@ -564,18 +557,13 @@ mod tests {
     #[test]
     fn players_are_refused_staff_commands() {
         let (mut s, _, p) = scenario();
-        for cmd in [
+        let staff_only = [
             "/heal",
             "/teleport 5 5",
             "/give Pat sword",
             "/kick Gamemaster",
-        ] {
-            let ev = line(&mut s, p, cmd);
-            assert!(
-                error_codes(&ev).contains(&ErrorCode::NotAllowed),
-                "{cmd}: {ev:?}"
-            );
-        }
+        ];
+        refused(&mut s, p, &staff_only, ErrorCode::NotAllowed);
         assert_eq!(s.position(p), Tile { x: 3, y: 3 });
         assert!(s.world.resource::<AuditLog>().0.is_empty());
     }
@@ -583,18 +571,18 @@ mod tests {
     #[test]
     fn staff_commands_act_and_are_audited() {
         let (mut s, gm, p) = scenario();
-        assert!(info(&line(&mut s, gm, "/teleport Pat 7 8")).contains("Pat is now at (7, 8)"));
+        assert!(infos(&s.command(gm, "/teleport Pat 7 8")).contains("Pat is now at (7, 8)"));
         assert_eq!(s.position(p), Tile { x: 7, y: 8 });
-        line(&mut s, gm, "/summon Pat");
+        s.command(gm, "/summon Pat");
         assert_eq!(s.position(p), Tile { x: 3, y: 3 });
-        assert!(info(&line(&mut s, gm, "/give pat potion 3")).contains("Gave 3 potion to Pat"));
+        assert!(infos(&s.command(gm, "/give pat potion 3")).contains("Gave 3 potion to Pat"));
         assert_eq!(s.get::<Inventory>(p).items[0].count, 3);
         let e = s.entity(p);
         s.world.get_mut::<Vitals>(e).unwrap().hp = 1;
-        line(&mut s, gm, "/heal Pat");
+        s.command(gm, "/heal Pat");
         assert_eq!(s.get::<Vitals>(p).hp, s.get::<Vitals>(p).max_hp);
-        assert!(info(&line(&mut s, gm, "/inspect Pat")).contains("Pat (account (guest)): level 1"));
-        line(&mut s, gm, "/mute Pat 5 spamming");
+        assert!(infos(&s.command(gm, "/inspect Pat")).contains("Pat (account (guest)): level 1"));
+        s.command(gm, "/mute Pat 5 spamming");
         assert!(s.world.get::<Muted>(e).is_some());
         s.send(
             p,
@@ -604,7 +592,7 @@ mod tests {
         );
         let ev = events(&s.tick(), p).to_vec();
         assert!(ev.iter().any(|x| matches!(x, ServerEvent::Error { code: ErrorCode::Muted, message, .. } if message.contains("spamming"))));
-        assert!(info(&line(&mut s, gm, "/spawn rat 2")).contains("Spawned 2 rat"));
+        assert!(infos(&s.command(gm, "/spawn rat 2")).contains("Spawned 2 rat"));
         let actions: Vec<String> = s
             .world
             .resource::<AuditLog>()
@@ -632,7 +620,7 @@ mod tests {
         s.world.entity_mut(e).insert(AccountCharacter {
             account: "pat".into(),
         });
-        line(&mut s, gm, "/ban Pat 60 griefing");
+        s.command(gm, "/ban Pat 60 griefing");
         assert!(s.closed[&p].reason.contains("banned: griefing"));
         let bans: Vec<_> = s
             .world
@@ -651,17 +639,12 @@ mod tests {
                 by: "Gamemaster".into()
             }]
         );
-        for bad in [
+        let bad = [
             "/teleport 999 999",
             "/give Nobody sword",
             "/spawn dragon",
             "/frobnicate",
-        ] {
-            let ev = line(&mut s, gm, bad);
-            assert!(
-                error_codes(&ev).contains(&ErrorCode::UnknownCommand),
-                "{bad}: {ev:?}"
-            );
-        }
+        ];
+        refused(&mut s, gm, &bad, ErrorCode::UnknownCommand);
     }
 }

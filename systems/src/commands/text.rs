@@ -440,27 +440,9 @@ mod tests {
     use emberkeep_components::config::SimConfig;
     use emberkeep_components::items::Inventory;
     use emberkeep_components::map::Tile;
-    use emberkeep_components::net::ConnId;
-    use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
+    use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 
-    use crate::scenario::{Scenario, events, open_map};
-
-    fn say(s: &mut Scenario, c: ConnId, line: &str) -> Vec<ServerEvent> {
-        s.send(c, ClientMsg::Command { line: line.into() });
-        events(&s.tick(), c).to_vec()
-    }
-
-    fn text(ev: &[ServerEvent]) -> String {
-        ev.iter()
-            .filter_map(|e| {
-                if let ServerEvent::Info { text } = e {
-                    Some(text.clone())
-                } else {
-                    None
-                }
-            })
-            .collect()
-    }
+    use crate::scenario::{Scenario, infos, open_map};
 
     fn code(ev: &[ServerEvent]) -> Option<ErrorCode> {
         ev.iter().find_map(|e| {
@@ -477,15 +459,15 @@ mod tests {
         let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
         let (a, _) = s.join("Ann");
         s.join("Bob");
-        assert!(text(&say(&mut s, a, "help")).contains("attack|kill"));
-        let sheet = text(&say(&mut s, a, "stats"));
+        assert!(infos(&s.command(a, "help")).contains("attack|kill"));
+        let sheet = infos(&s.command(a, "stats"));
         assert!(
             sheet.contains("Ann the Fighter, level 1") && sheet.contains("Attack 10"),
             "{sheet}"
         );
-        assert_eq!(text(&say(&mut s, a, "effects")), "No effects.");
-        assert!(text(&say(&mut s, a, "inv")).contains("(0/4): empty"));
-        assert!(text(&say(&mut s, a, "who")).contains("2 online: Ann (1), Bob (1)"));
+        assert_eq!(infos(&s.command(a, "effects")), "No effects.");
+        assert!(infos(&s.command(a, "inv")).contains("(0/4): empty"));
+        assert!(infos(&s.command(a, "who")).contains("2 online: Ann (1), Bob (1)"));
     }
 
     #[test]
@@ -496,14 +478,14 @@ mod tests {
         s.grant(a, "sword", 1);
         s.grant(a, "tail", 3);
         s.tick();
-        assert!(text(&say(&mut s, a, "equip sword")).contains("You equip Sword"));
-        assert!(text(&say(&mut s, a, "remove weapon")).contains("You take off Sword"));
-        assert!(text(&say(&mut s, a, "give rat tail bob")).contains("You give 3 Rat Tail to Bob"));
+        assert!(infos(&s.command(a, "equip sword")).contains("You equip Sword"));
+        assert!(infos(&s.command(a, "remove weapon")).contains("You take off Sword"));
+        assert!(infos(&s.command(a, "give rat tail bob")).contains("You give 3 Rat Tail to Bob"));
         assert_eq!(s.get::<Inventory>(b).items[0].count, 3);
-        assert!(text(&say(&mut s, a, "drop sword")).contains("You drop 1 Sword"));
-        assert!(text(&say(&mut s, a, "get")).contains("You pick up 1 Sword"));
+        assert!(infos(&s.command(a, "drop sword")).contains("You drop 1 Sword"));
+        assert!(infos(&s.command(a, "get")).contains("You pick up 1 Sword"));
         let (_, _) = s.spawn_mob("rat", Tile { x: 4, y: 3 });
-        assert!(text(&say(&mut s, a, "kill rat")).contains("You attack Rat"));
+        assert!(infos(&s.command(a, "kill rat")).contains("You attack Rat"));
     }
 
     #[test]
@@ -523,7 +505,7 @@ mod tests {
             ("get", ErrorCode::UnknownItem),
             ("remove head", ErrorCode::UnknownItem),
         ] {
-            assert_eq!(code(&say(&mut s, a, line)), Some(expected), "{line:?}");
+            assert_eq!(code(&s.command(a, line)), Some(expected), "{line:?}");
         }
     }
 }

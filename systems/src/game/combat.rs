@@ -358,10 +358,7 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
             &[("name", &name)],
         );
     }
-    let (Some(a), Some(b)) = (
-        world.get::<Position>(e).map(|p| p.0),
-        world.get::<Position>(t).map(|p| p.0),
-    ) else {
+    let Some((a, b)) = crate::world::tiles_of(world, e, t) else {
         return;
     };
     let range = world.get::<Attacker>(e).map(|a| a.range).unwrap_or(1);
@@ -446,6 +443,18 @@ mod tests {
 
     fn field() -> Scenario {
         Scenario::new(open_map(16, 16, Tile { x: 3, y: 1 }), SimConfig::default())
+    }
+
+    /// The id of the first item that appeared on the ground in these events.
+    fn first_loot(ev: &[ServerEvent]) -> u64 {
+        ev.iter()
+            .find_map(|e| match e {
+                ServerEvent::Spawn {
+                    id, item: Some(_), ..
+                } => Some(*id),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no loot in {ev:?}"))
     }
 
     /// Ann kills a rat next to her: 10 damage a hit against 20 hp.
@@ -592,19 +601,7 @@ mod tests {
         let (bob, _) = s.join("Bob");
         s.step(bob, 4, 2); // next to where the rat will die
         let (_, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
-        let loot = ev
-            .iter()
-            .find_map(|e| {
-                if let ServerEvent::Spawn {
-                    id, item: Some(_), ..
-                } = e
-                {
-                    Some(*id)
-                } else {
-                    None
-                }
-            })
-            .unwrap();
+        let loot = first_loot(&ev);
         s.send(bob, ClientMsg::Pickup { item: loot });
         assert_eq!(errors(events(&s.tick(), bob)), vec![ErrorCode::NotYours]);
         // owner_ticks = 20 from the death; run past it.
@@ -636,19 +633,7 @@ mod tests {
         let (ann, _) = s.join("Ann");
         let (bob, _) = s.join("Bob");
         let (_, ev) = kill_rat(&mut s, ann, Tile { x: 4, y: 1 });
-        let loot = ev
-            .iter()
-            .find_map(|e| {
-                if let ServerEvent::Spawn {
-                    id, item: Some(_), ..
-                } = e
-                {
-                    Some(*id)
-                } else {
-                    None
-                }
-            })
-            .unwrap();
+        let loot = first_loot(&ev);
         s.send(ann, ClientMsg::Pickup { item: loot });
         let got = s.tick();
         assert!(

@@ -134,10 +134,7 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
             &[("id", &ground_id)],
         );
     };
-    let (Some(here), Some(there)) = (
-        world.get::<Position>(e).map(|p| p.0),
-        world.get::<Position>(g).map(|p| p.0),
-    ) else {
+    let Some((here, there)) = crate::world::tiles_of(world, e, g) else {
         return;
     };
     if here.distance(there) > 1 {
@@ -182,16 +179,25 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         add(&content, &mut inv, ground.item);
     }
-    world.entity_mut(e).insert(ItemsDirty);
-    world
-        .resource_mut::<emberkeep_components::persist::SaveSoon>()
-        .add(&[e], SaveReason::Transfer);
+    transferred(world, &[e]);
     say_info(
         world,
         e,
         keys::ITEMS_PICKED_UP,
         &[("count", &count), ("name", &name)],
     );
+}
+
+/// Items moved into or out of these characters' inventories: their items are announced this
+/// tick, and they are saved in this tick's one batch (so a moved item is stored in exactly
+/// one place).
+pub(crate) fn transferred(world: &mut World, who: &[Entity]) {
+    for e in who {
+        world.entity_mut(*e).insert(ItemsDirty);
+    }
+    world
+        .resource_mut::<emberkeep_components::persist::SaveSoon>()
+        .add(who, SaveReason::Transfer);
 }
 
 /// Drops an inventory item (or part of a stack) on the player's tile.
@@ -213,10 +219,7 @@ pub(crate) fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32
             let name = item_name(&world.resource::<GameContent>().clone(), &item.template);
             let n = item.count;
             crate::game::loot::place_on_ground(world, item, tile, None, tick);
-            world.entity_mut(e).insert(ItemsDirty);
-            world
-                .resource_mut::<emberkeep_components::persist::SaveSoon>()
-                .add(&[e], SaveReason::Transfer);
+            transferred(world, &[e]);
             say_info(
                 world,
                 e,
@@ -259,10 +262,7 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
             &[],
         );
     }
-    let (Some(a), Some(b)) = (
-        world.get::<Position>(e).map(|p| p.0),
-        world.get::<Position>(r).map(|p| p.0),
-    ) else {
+    let Some((a, b)) = crate::world::tiles_of(world, e, r) else {
         return;
     };
     if a.distance(b) > 1 {
@@ -317,12 +317,8 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
     if let Some(mut inv) = world.get_mut::<Inventory>(r) {
         add(&content, &mut inv, moved);
     }
-    world.entity_mut(e).insert(ItemsDirty);
-    world.entity_mut(r).insert(ItemsDirty);
     // Both characters in one atomic save: the item is never stored twice or nowhere.
-    world
-        .resource_mut::<emberkeep_components::persist::SaveSoon>()
-        .add(&[e, r], SaveReason::Transfer);
+    transferred(world, &[e, r]);
     let name = item_name(&content, &item.template);
     let giver = world
         .get::<DisplayName>(e)
@@ -346,25 +342,34 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
     );
 }
 
-/// Wears an inventory item; what was in that slot takes its place in the inventory.
-pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
-    if !alive_player(world, e) {
-        return;
-    }
-    let content = world.resource::<GameContent>().clone();
-    let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return say_error(
+/// Where item `id` is in `e`'s inventory, and its template; refuses `unknown_item` if it is
+/// not there (the lookup `equip` and `use` share).
+fn carried(world: &mut World, e: Entity, id: u64) -> Option<(usize, String)> {
+    let found = world.get::<Inventory>(e).and_then(|inv| {
+        let i = inv.find(id)?;
+        Some((i, inv.items[i].template.clone()))
+    });
+    if found.is_none() {
+        say_error(
             world,
             e,
             ErrorCode::UnknownItem,
             keys::ITEMS_NO_ITEM,
             &[("id", &id)],
         );
+    }
+    found
+}
+
+/// Wears an inventory item; what was in that slot takes its place in the inventory.
+pub(crate) fn equip(world: &mut World, e: Entity, id: u64) {
+    if !alive_player(world, e) {
+        return;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let Some((i, template)) = carried(world, e, id) else {
+        return;
     };
-    let template = world
-        .get::<Inventory>(e)
-        .map(|inv| inv.items[i].template.clone())
-        .unwrap_or_default();
     let def = content.items.get(&template);
     let slot = def
         .filter(|d| matches!(d.kind, ItemKind::Weapon | ItemKind::Armor))
@@ -451,19 +456,9 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
         return;
     }
     let content = world.resource::<GameContent>().clone();
-    let Some(i) = world.get::<Inventory>(e).and_then(|inv| inv.find(id)) else {
-        return say_error(
-            world,
-            e,
-            ErrorCode::UnknownItem,
-            keys::ITEMS_NO_ITEM,
-            &[("id", &id)],
-        );
+    let Some((i, template)) = carried(world, e, id) else {
+        return;
     };
-    let template = world
-        .get::<Inventory>(e)
-        .map(|inv| inv.items[i].template.clone())
-        .unwrap_or_default();
     let Some(def) = content
         .items
         .get(&template)

@@ -8,3 +8,12 @@ pub mod flush;
 pub(crate) mod movement;
 pub(crate) mod regions;
 pub(crate) mod spawner;
+
+use bevy_ecs::prelude::{Entity, World};
+use emberkeep_components::map::Tile;
+use emberkeep_components::world::Position;
+
+/// The tiles two entities stand on, if both are placed.
+pub(crate) fn tiles_of(world: &World, a: Entity, b: Entity) -> Option<(Tile, Tile)> {
+    Some((world.get::<Position>(a)?.0, world.get::<Position>(b)?.0))
+}
