@@ -75,6 +75,14 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world
 }
 
+/// An entity's display name (empty if it has none).
+pub(crate) fn name_of(world: &World, e: Entity) -> String {
+    world
+        .get::<emberkeep_components::world::DisplayName>(e)
+        .map(|n| n.0.to_string())
+        .unwrap_or_default()
+}
+
 /// Encodes an event and queues it for one entity's connection (no-op if it has none).
 pub(crate) fn send_to(world: &mut World, e: Entity, event: &ServerEvent) {
     if let Some(mut out) = world.get_mut::<Outgoing>(e) {

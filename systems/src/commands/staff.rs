@@ -63,10 +63,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     if role == Role::Player {
         return say_error(world, e, ErrorCode::NotAllowed, keys::GM_NOT_ALLOWED, &[]);
     }
-    let actor = world
-        .get::<DisplayName>(e)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let actor = crate::name_of(world, e);
     let mut words = line.trim_start_matches('/').split_whitespace();
     let verb = words.next().unwrap_or("").to_ascii_lowercase();
     let args: Vec<&str> = words.collect();
@@ -124,10 +121,7 @@ fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<
     };
     let to = tile(world, rest.first(), rest.get(1))?;
     move_player(world, who, to);
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     audit(
         world,
         actor,
@@ -148,10 +142,7 @@ fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Te
         .map(|p| p.0)
         .ok_or(Text::new(keys::NOWHERE))?;
     move_player(world, who, to);
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     audit(
         world,
         actor,
@@ -268,10 +259,7 @@ fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
         .transpose()?
         .unwrap_or(1);
     give_item(world, who, template, count)?;
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     audit(world, actor, "give", &name, format!("{count} {template}"));
     Ok(Text::new(keys::GM_GAVE)
         .arg("count", count)
@@ -299,10 +287,7 @@ fn reason_from(args: &[&str], default: &str) -> String {
 
 fn kick(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     let reason = reason_from(&args[1..], "by staff");
     kick_player(world, who, &reason);
     audit(world, actor, "kick", &name, reason);
@@ -340,10 +325,7 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     else {
         return Err(Text::new(keys::GM_GUEST_BAN));
     };
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     let (minutes, reason) = minutes_and_reason(&args[1..], "banned by staff")?;
     world
         .resource_mut::<StorageOut>()
@@ -410,10 +392,7 @@ pub(crate) fn mute_player(
 
 fn mute(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let who = target(world, args.first())?;
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     let (minutes, reason) = minutes_and_reason(&args[1..], "muted by staff")?;
     let minutes = minutes.unwrap_or(10);
     mute_player(world, who, minutes, &reason)?;
@@ -477,10 +456,7 @@ fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text
         v.hp = v.max_hp;
         v.mp = v.max_mp;
     }
-    let name = world
-        .get::<DisplayName>(who)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, who);
     audit(world, actor, "heal", &name, "");
     Ok(Text::new(keys::GM_HEALED).arg("name", name))
 }

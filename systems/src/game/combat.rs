@@ -15,8 +15,7 @@ use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
 use emberkeep_components::text::keys;
 use emberkeep_components::world::{
-    DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation,
-    StepBudget, Tick,
+    NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation, StepBudget, Tick,
 };
 use rand_core::Rng;
 
@@ -335,10 +334,7 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
             &[("id", &target)],
         );
     };
-    let name = world
-        .get::<DisplayName>(t)
-        .map(|n| n.0.clone())
-        .unwrap_or_default();
+    let name = crate::name_of(world, t);
     let hostile = world.get::<Mind>(t).is_some_and(|m| m.def.hostile);
     if t == e || !hostile {
         return say_error(

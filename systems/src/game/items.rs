@@ -16,9 +16,7 @@ use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_ev
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
 use emberkeep_components::text::{Text, keys};
-use emberkeep_components::world::{
-    DisplayName, NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick,
-};
+use emberkeep_components::world::{NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick};
 
 use crate::text::{render, say_error, say_error_text, say_info};
 
@@ -320,14 +318,8 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
     // Both characters in one atomic save: the item is never stored twice or nowhere.
     transferred(world, &[e, r]);
     let name = item_name(&content, &item.template);
-    let giver = world
-        .get::<DisplayName>(e)
-        .map(|d| d.0.clone())
-        .unwrap_or_default();
-    let taker = world
-        .get::<DisplayName>(r)
-        .map(|d| d.0.clone())
-        .unwrap_or_default();
+    let giver = crate::name_of(world, e);
+    let taker = crate::name_of(world, r);
     say_info(
         world,
         e,

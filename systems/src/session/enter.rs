@@ -219,10 +219,7 @@ pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
             .get::<emberkeep_components::world::NetId>(e)
             .map(|n| n.0)
             .unwrap_or(0),
-        name: world
-            .get::<DisplayName>(e)
-            .map(|n| n.0.to_string())
-            .unwrap_or_default(),
+        name: crate::name_of(world, e),
         x: tile.x,
         y: tile.y,
         map: MapInfo {
