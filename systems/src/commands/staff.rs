@@ -113,6 +113,20 @@ pub(crate) fn move_player(world: &mut World, who: Entity, to: Tile) {
     }
 }
 
+/// Moves a player for staff and audits it as `action`; returns the player's name.
+fn move_audited(world: &mut World, who: Entity, to: Tile, actor: &str, action: &str) -> String {
+    move_player(world, who, to);
+    let name = crate::name_of(world, who);
+    audit(
+        world,
+        actor,
+        action,
+        &name,
+        format!("to ({}, {})", to.x, to.y),
+    );
+    name
+}
+
 fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
     let (who, rest) = if args.len() >= 3 {
         (target(world, args.first())?, &args[1..])
@@ -120,15 +134,7 @@ fn teleport(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<
         (e, args)
     };
     let to = tile(world, rest.first(), rest.get(1))?;
-    move_player(world, who, to);
-    let name = crate::name_of(world, who);
-    audit(
-        world,
-        actor,
-        "teleport",
-        &name,
-        format!("to ({}, {})", to.x, to.y),
-    );
+    let name = move_audited(world, who, to, actor, "teleport");
     Ok(Text::new(keys::GM_TELEPORTED)
         .arg("name", name)
         .arg("x", to.x)
@@ -141,15 +147,7 @@ fn summon(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Te
         .get::<Position>(e)
         .map(|p| p.0)
         .ok_or(Text::new(keys::NOWHERE))?;
-    move_player(world, who, to);
-    let name = crate::name_of(world, who);
-    audit(
-        world,
-        actor,
-        "summon",
-        &name,
-        format!("to ({}, {})", to.x, to.y),
-    );
+    let name = move_audited(world, who, to, actor, "summon");
     Ok(Text::new(keys::GM_SUMMONED).arg("name", name))
 }
 

@@ -19,6 +19,13 @@ pub(crate) struct Modifiers {
     percent: [i32; 9],
 }
 
+/// `base + per_stat × stat + per_level × levels`, clamped into an `i32` (max hp and mp).
+fn grown(base: i32, per_stat: i32, stat: i32, per_level: i32, levels: i64) -> i32 {
+    saturate(
+        i64::from(base) + i64::from(per_stat) * i64::from(stat) + i64::from(per_level) * levels,
+    )
+}
+
 /// `v` clamped into an `i32`.
 fn saturate(v: i64) -> i32 {
     v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
@@ -117,21 +124,13 @@ pub(crate) fn derive(
     let max_hp = m
         .apply(
             Stat::MaxHp,
-            saturate(
-                i64::from(r.hp_base)
-                    + i64::from(r.hp_per_vit) * i64::from(stats.vit)
-                    + i64::from(r.hp_per_level) * lvl,
-            ),
+            grown(r.hp_base, r.hp_per_vit, stats.vit, r.hp_per_level, lvl),
         )
         .max(1);
     let max_mp = m
         .apply(
             Stat::MaxMp,
-            saturate(
-                i64::from(r.mp_base)
-                    + i64::from(r.mp_per_int) * i64::from(stats.int)
-                    + i64::from(r.mp_per_level) * lvl,
-            ),
+            grown(r.mp_base, r.mp_per_int, stats.int, r.mp_per_level, lvl),
         )
         .max(0);
     (
