@@ -311,6 +311,13 @@ impl Scenario {
         }
     }
 
+    /// The common fixture: a 16 × 16 open field, everyone spawning at (3, 3), default
+    /// settings, the test content's round numbers. Tests that need other ground (a long strip
+    /// for region crossings, walls for paths) build their own map.
+    pub fn field() -> Self {
+        Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default())
+    }
+
     pub fn push(&mut self, input: WorldInput) {
         self.world.resource_mut::<InboundQueue>().0.push(input);
     }

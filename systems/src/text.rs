@@ -84,11 +84,10 @@ pub fn forget_locale(world: &mut World, conn: ConnId) {
 
 #[cfg(test)]
 mod tests {
-    use emberkeep_components::config::SimConfig;
-    use emberkeep_components::map::Tile;
+
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 
-    use crate::scenario::{Scenario, events, open_map};
+    use crate::scenario::{Scenario, events};
 
     fn said(ev: &[ServerEvent]) -> Vec<String> {
         ev.iter()
@@ -102,7 +101,7 @@ mod tests {
 
     #[test]
     fn each_player_reads_their_own_language_with_the_same_codes() {
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (ann, _) = s.join("Ann");
         let (bea, _) = s.join("Bea");
         let (cid, _) = s.join("Cid");

@@ -461,7 +461,7 @@ fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text
 
 #[cfg(test)]
 mod tests {
-    use emberkeep_components::config::SimConfig;
+
     use emberkeep_components::items::Inventory;
     use emberkeep_components::map::Tile;
     use emberkeep_components::net::ConnId;
@@ -471,10 +471,10 @@ mod tests {
     use emberkeep_components::world::Muted;
 
     use super::AuditLog;
-    use crate::scenario::{Scenario, error_codes, events, infos, open_map};
+    use crate::scenario::{Scenario, error_codes, events, infos};
 
     fn scenario() -> (Scenario, ConnId, ConnId) {
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (gm, _) = s.join("Gamemaster");
         let (p, _) = s.join("Pat");
         let e = s.entity(gm);

@@ -437,12 +437,12 @@ fn who(world: &mut World, e: Entity) {
 
 #[cfg(test)]
 mod tests {
-    use emberkeep_components::config::SimConfig;
+
     use emberkeep_components::items::Inventory;
     use emberkeep_components::map::Tile;
     use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 
-    use crate::scenario::{Scenario, infos, open_map};
+    use crate::scenario::{Scenario, infos};
 
     fn code(ev: &[ServerEvent]) -> Option<ErrorCode> {
         ev.iter().find_map(|e| {
@@ -456,7 +456,7 @@ mod tests {
 
     #[test]
     fn read_only_commands_answer_with_text() {
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (a, _) = s.join("Ann");
         s.join("Bob");
         assert!(infos(&s.command(a, "help")).contains("attack|kill"));
@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn action_commands_resolve_names() {
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (a, _) = s.join("Ann");
         let (b, _) = s.join("Bob");
         s.grant(a, "sword", 1);
@@ -490,7 +490,7 @@ mod tests {
 
     #[test]
     fn unknown_or_malformed_commands_get_helpful_errors() {
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (a, _) = s.join("Ann");
         for (line, expected) in [
             ("dance", ErrorCode::UnknownCommand),

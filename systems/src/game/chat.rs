@@ -143,12 +143,11 @@ pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
 
 #[cfg(test)]
 mod tests {
-    use emberkeep_components::config::SimConfig;
-    use emberkeep_components::map::Tile;
+
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 
     use super::clean_line;
-    use crate::scenario::{Scenario, error_codes, events, open_map};
+    use crate::scenario::{Scenario, error_codes, events};
 
     /// Regression (issue 13, defect 8): chat passed bidirectional overrides (a line that
     /// displays reversed, impersonating another speaker) and invisible-only lines through.
@@ -171,7 +170,7 @@ mod tests {
         // Visible text keeps its joiners (emoji sequences) and its accents.
         assert_eq!(clean_line("👩\u{200D}🔧 café"), "👩\u{200D}🔧 café");
 
-        let mut s = Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default());
+        let mut s = Scenario::field();
         let (a, _) = s.join("Ann");
         let (b, _) = s.join("Bob");
         s.send(

@@ -539,17 +539,17 @@ pub(crate) fn announce_items(
 
 #[cfg(test)]
 mod tests {
-    use emberkeep_components::config::SimConfig;
+
     use emberkeep_components::content::EquipSlot;
     use emberkeep_components::items::{Equipment, Inventory};
-    use emberkeep_components::map::Tile;
+
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent, StatUpdate};
     use emberkeep_components::stats::{Derived, Vitals};
 
-    use crate::scenario::{Scenario, error_codes as errors, events, open_map};
+    use crate::scenario::{Scenario, error_codes as errors, events};
 
     fn scenario() -> Scenario {
-        Scenario::new(open_map(16, 16, Tile { x: 3, y: 3 }), SimConfig::default())
+        Scenario::field()
     }
 
     #[test]
