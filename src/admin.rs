@@ -4,6 +4,8 @@
 //! bans go to storage and to the connection admission. docs/admin-api.md has a curl example
 //! for each endpoint.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
