@@ -6,20 +6,20 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::persist::{Auth, CharacterRecord, StorageRequest};
-use emberkeep_components::protocol::{ClassInfo, ErrorCode, PROTOCOL_VERSION, ServerEvent};
+use emberkeep_components::protocol::{
+    ClassInfo, ErrorCode, PROTOCOL_VERSION, ServerEvent, VERSIONS, version_problem,
+};
 use emberkeep_components::world::{NameIndex, Player};
 
 use super::names::{class_or_default, name_problem};
 use super::{conn_of, enter, refuse, request};
 use crate::send_to;
+use crate::text::say_error_text;
 
 /// `hello` without a name: the version handshake, answered with what the server offers.
 pub(crate) fn greet(world: &mut World, e: Entity, version: u32) {
-    if version != PROTOCOL_VERSION {
-        let message = format!(
-            "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
-        );
-        return refuse(world, e, ErrorCode::VersionMismatch, message);
+    if let Some(problem) = version_problem(version) {
+        return say_error_text(world, e, ErrorCode::VersionMismatch, &problem);
     }
     if let Some(mut auth) = world.get_mut::<Auth>(e) {
         auth.greeted = true;
@@ -33,6 +33,7 @@ pub(crate) fn greet(world: &mut World, e: Entity, version: u32) {
             version: PROTOCOL_VERSION,
             guests,
             classes,
+            versions: VERSIONS,
         },
     );
 }
@@ -62,11 +63,8 @@ pub(crate) fn hello(
         let message = "this connection already has a character in the world";
         return refuse(world, e, ErrorCode::AlreadyInWorld, message);
     }
-    if version != PROTOCOL_VERSION {
-        let message = format!(
-            "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
-        );
-        return refuse(world, e, ErrorCode::VersionMismatch, message);
+    if let Some(problem) = version_problem(version) {
+        return say_error_text(world, e, ErrorCode::VersionMismatch, &problem);
     }
     if let Some(mut auth) = world.get_mut::<Auth>(e) {
         auth.greeted = true;
