@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use emberkeep_components::content::EquipSlot;
 use emberkeep_components::protocol::{
-    EntityKind, ItemView, MapInfo, ServerEvent, StatUpdate, encode_event,
+    EntityKind, ItemView, MapInfo, ServerEvent, StatUpdate, VERSIONS, encode_event,
 };
 use emberkeep_components::regions::RegionGrid;
 
@@ -103,6 +103,7 @@ fn welcome_batch() -> Vec<ServerEvent> {
             },
             tick_rate: 20,
             region_size: 16,
+            versions: VERSIONS,
         },
         ServerEvent::StatUpdate(StatUpdate {
             id: 1_234,

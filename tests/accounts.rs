@@ -734,3 +734,40 @@ async fn store_refusals_come_in_the_language_the_login_named() {
     }
     server.shutdown().await;
 }
+
+/// Issue 14: the world's own refusals of `register` and of a guest `hello` come in the
+/// language the very message named, with the same code as in English.
+#[tokio::test]
+async fn session_refusals_come_in_the_language_the_message_named() {
+    let server = start(&[], |_| {}).await;
+    let cases = [
+        (
+            r#"{"type":"register","username":"bo!b","password":"correct-horse""#,
+            ErrorCode::BadUsername,
+            "usernames use letters, digits and '_'; '!' is not allowed",
+            "Benutzernamen bestehen aus Buchstaben, Ziffern und '_'; '!' ist nicht erlaubt",
+        ),
+        (
+            r#"{"type":"hello","version":1,"name":"9lives""#,
+            ErrorCode::BadName,
+            r#"names start with a letter; "9lives" does not"#,
+            r#"Namen beginnen mit einem Buchstaben; "9lives" nicht"#,
+        ),
+    ];
+    for (frame, code, english, german) in cases {
+        for (locale, words) in [("", english), (r#","locale":"de""#, german)] {
+            let mut c = greeted(server.addr).await;
+            c.send_text(&format!("{frame}{locale}}}")).await;
+            match c
+                .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+                .await
+            {
+                ServerEvent::Error {
+                    code: got, message, ..
+                } => assert_eq!((got, message.as_str()), (code, words)),
+                _ => unreachable!(),
+            }
+        }
+    }
+    server.shutdown().await;
+}

@@ -279,12 +279,16 @@ function onOpen() {
   if (session.dropped) screens.banner("Reconnected — restoring your session…");
 }
 
-/** Closes after which coming back by ourselves would be wrong: say why and wait for a click. */
+/**
+ * Closes after which coming back by ourselves would be wrong: say why and wait for a click.
+ * Close reasons come in the language we asked for (`locale`), so each pattern names the words
+ * of every language the server ships (assets/locales/*.toml, `[close]`).
+ */
 const FINAL_CLOSES = [
-  [/\bbanned?\b/i, "Banned"],
-  [/^kicked\b/i, "Kicked"],
+  [/\b(banned?|gesperrt)\b/i, "Banned"],
+  [/^(kicked|rausgeworfen)\b/i, "Kicked"],
   // Another tab or device took over this account; reconnecting would take it back in a loop.
-  [/logged in from another connection/i, "Logged in elsewhere"],
+  [/logged in from another connection|von einer anderen Verbindung aus angemeldet/i, "Logged in elsewhere"],
 ];
 /** Closes that refuse us for now (limits, a full server): keep trying, but say so plainly. */
 const REFUSING_CLOSE = /\b(server (is )?full|too many|busy)\b/i;

@@ -8,6 +8,8 @@
 export const PROTOCOL_VERSION = 1;
 
 const TOKEN_KEY = "emberkeep.token";
+/** Messages that carry `locale`: the server answers in the browser's language from then on. */
+const LOCALE_TYPES = new Set(["hello", "login", "register", "resume"]);
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
@@ -147,7 +149,7 @@ export class Connection {
   /** Sends one message; returns false when the socket is not open. */
   send(msg) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(msg));
+    this.ws.send(JSON.stringify(LOCALE_TYPES.has(msg.type) ? { ...msg, locale: navigator.language } : msg));
     return true;
   }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::content::EquipSlot;
+use crate::text::{Text, keys};
 
 /// The newest version of this protocol, the one this server speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -35,6 +36,17 @@ pub const VERSIONS: Versions = Versions {
     min: MIN_PROTOCOL_VERSION,
     max: PROTOCOL_VERSION,
 };
+
+/// Why a client speaking protocol `version` is refused, if it is: the versions the server
+/// accepts ([`VERSIONS`]), named. The one version check, for the decoder and the world alike.
+pub fn version_problem(version: u32) -> Option<Text> {
+    (!VERSIONS.accepts(version)).then(|| {
+        Text::new(keys::PROTOCOL_VERSION_MISMATCH)
+            .arg("version", version)
+            .arg("min", VERSIONS.min)
+            .arg("max", VERSIONS.max)
+    })
+}
 
 /// The message types that may carry a `locale`.
 pub const LOCALE_KINDS: [&str; 4] = ["hello", "login", "register", "resume"];
@@ -247,12 +259,13 @@ pub struct CharacterSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
-    /// Answer to a `hello` without a name: what the server offers. Encoded with the accepted
-    /// protocol [`VERSIONS`] as `versions` (see [`write_event`]).
+    /// Answer to a `hello` without a name: what the server offers, and the protocol
+    /// versions it accepts (`versions`, [`VERSIONS`]).
     ServerInfo {
         version: u32,
         guests: bool,
         classes: Vec<ClassInfo>,
+        versions: Versions,
     },
     /// Logged in (by `register`, `login` or `resume`). Keep `token` to `resume` later.
     LoggedIn {
@@ -267,8 +280,8 @@ pub enum ServerEvent {
     Characters { characters: Vec<CharacterSummary> },
     /// The session ended; the connection is back to before `login`.
     LoggedOut,
-    /// Answer to a successful `hello`: who and where you are, and how the world runs. Encoded
-    /// with the accepted protocol [`VERSIONS`] as `versions` (see [`write_event`]).
+    /// Answer to a successful `hello`: who and where you are, how the world runs, and the
+    /// protocol versions the server accepts (`versions`, [`VERSIONS`]).
     Welcome {
         version: u32,
         id: u64,
@@ -278,6 +291,7 @@ pub enum ServerEvent {
         map: MapInfo,
         tick_rate: u32,
         region_size: i32,
+        versions: Versions,
     },
     /// An entity came into view. Creatures carry `level`, `hp` and `max_hp`; ground items
     /// carry their `item` template id; `dead` is set for a fallen player awaiting respawn.
@@ -595,11 +609,7 @@ impl CloseReason {
 /// Serializes one event to its JSON text (see [`write_event`]).
 pub fn encode_event(event: &ServerEvent) -> String {
     match event {
-        ServerEvent::Move { .. }
-        | ServerEvent::Spawn { .. }
-        | ServerEvent::Despawn { .. }
-        | ServerEvent::ServerInfo { .. }
-        | ServerEvent::Welcome { .. } => {
+        ServerEvent::Move { .. } | ServerEvent::Spawn { .. } | ServerEvent::Despawn { .. } => {
             let mut out = String::new();
             write_event(&mut out, event);
             out
@@ -611,7 +621,7 @@ pub fn encode_event(event: &ServerEvent) -> String {
 
 /// Appends one event's JSON to `out`. The events sent most — moves, spawns and despawns —
 /// are written by hand, byte for byte what serde writes (a test holds them to that); the
-/// rest go through serde, `server_info` and `welcome` with the accepted `versions` added.
+/// rest go through serde.
 pub fn write_event(out: &mut String, event: &ServerEvent) {
     match event {
         ServerEvent::Move { id, x, y } => write_move(out, *id, *x, *y),
@@ -642,19 +652,6 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 dead: *dead,
             },
         ),
-        ServerEvent::ServerInfo { .. } | ServerEvent::Welcome { .. } => {
-            out.push_str(&serde_json::to_string(event).unwrap_or_default());
-            // Both state the versions the server accepts: a constant of the server rather
-            // than data of the event, so it is written here, for every event of the kind.
-            if out.ends_with('}') {
-                out.pop();
-                out.push_str(r#","versions":{"min":"#);
-                push_int(out, VERSIONS.min);
-                out.push_str(r#","max":"#);
-                push_int(out, VERSIONS.max);
-                out.push_str("}}");
-            }
-        }
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
         // impls.
         other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
@@ -829,16 +826,20 @@ mod tests {
         assert_eq!(out, r#"{"type":"move","id":5,"x":-1,"y":2}"#);
     }
 
+    /// `versions` is a field of both events now, no longer added by the encoder: the wire
+    /// JSON is what it was, the range last.
     #[test]
     fn server_info_and_welcome_state_the_accepted_versions() {
         let info = ServerEvent::ServerInfo {
             version: PROTOCOL_VERSION,
             guests: true,
             classes: Vec::new(),
+            versions: VERSIONS,
         };
-        let json: serde_json::Value = serde_json::from_str(&encode_event(&info)).unwrap();
-        assert_eq!(json["versions"], serde_json::json!({"min": 1, "max": 1}));
-        assert_eq!(json["version"], 1);
+        assert_eq!(
+            encode_event(&info),
+            r#"{"type":"server_info","version":1,"guests":true,"classes":[],"versions":{"min":1,"max":1}}"#
+        );
         let welcome = ServerEvent::Welcome {
             version: PROTOCOL_VERSION,
             id: 3,
@@ -853,14 +854,34 @@ mod tests {
             },
             tick_rate: 20,
             region_size: 16,
+            versions: VERSIONS,
         };
         let text = encode_event(&welcome);
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json["versions"]["max"], PROTOCOL_VERSION);
-        assert_eq!(json["type"], "welcome");
+        assert!(
+            text.ends_with(r#""tick_rate":20,"region_size":16,"versions":{"min":1,"max":1}}"#),
+            "{text}"
+        );
         let back: ServerEvent = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, welcome, "older readers ignore the added field");
+        assert_eq!(back, welcome);
+    }
+
+    #[test]
+    fn one_version_check_names_the_accepted_range() {
         assert!(VERSIONS.accepts(1) && !VERSIONS.accepts(0) && !VERSIONS.accepts(2));
+        for v in VERSIONS.min..=VERSIONS.max {
+            assert_eq!(version_problem(v), None, "{v}");
+        }
+        let refusal = version_problem(VERSIONS.max + 1).expect("a newer version is refused");
+        assert_eq!(
+            refusal.to_string(),
+            format!(
+                "protocol.version_mismatch (version: {}, min: {}, max: {})",
+                VERSIONS.max + 1,
+                VERSIONS.min,
+                VERSIONS.max
+            )
+        );
+        assert!(version_problem(0).is_some());
     }
 
     #[test]

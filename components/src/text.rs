@@ -172,6 +172,10 @@ pub mod keys {
         CLOSE_TOO_BIG = "close.too_big" [error, limit];
         CLOSE_PROTOCOL_ERROR = "close.protocol_error" [error];
         CLOSE_NOT_UTF8 = "close.not_utf8" [];
+        CLOSE_TAKEOVER = "close.takeover" [];
+        CLOSE_NO_HELLO = "close.no_hello" [secs];
+        CLOSE_NO_CHARACTER = "close.no_character" [secs];
+        CLOSE_SHUTDOWN = "close.shutdown" [];
 
         PROTOCOL_BAD_JSON = "protocol.bad_json" [error];
         PROTOCOL_NOT_AN_OBJECT = "protocol.not_an_object" [];
@@ -183,6 +187,21 @@ pub mod keys {
         PROTOCOL_VERSION_MISMATCH = "protocol.version_mismatch" [version, min, max];
         PROTOCOL_RATE_LIMITED = "protocol.rate_limited" [rate];
         PROTOCOL_BINARY = "protocol.binary" [];
+        PROTOCOL_TOO_MANY_PER_TICK = "protocol.too_many_per_tick" [max];
+
+        SESSION_HELLO_FIRST = "session.hello_first" [];
+        SESSION_NOT_IN_WORLD = "session.not_in_world" [];
+        SESSION_ALREADY_IN_WORLD = "session.already_in_world" [];
+        SESSION_HELLO_IN_PROGRESS = "session.hello_in_progress" [];
+        SESSION_NO_GUESTS = "session.no_guests" [];
+        SESSION_PLAY_A_CHARACTER = "session.play_a_character" [];
+
+        NAME_LENGTH = "name.length" [min, max, name, len];
+        NAME_FIRST_LETTER = "name.first_letter" [name];
+        NAME_CHARACTER = "name.character" [char];
+        NAME_USERNAME_LENGTH = "name.username_length" [min, max, len];
+        NAME_USERNAME_CHARACTER = "name.username_character" [char];
+        NAME_PASSWORD_LENGTH = "name.password_length" [min, max, len];
 
         STORAGE_UNAVAILABLE = "storage.unavailable" [];
 
@@ -203,11 +222,25 @@ pub mod keys {
         ACCOUNT_LOCKED_SLOWDOWN_SECONDS = "account.locked_slowdown_seconds" [seconds];
         ACCOUNT_REGISTRATIONS_TODAY = "account.registrations_today" [count, hours];
         ACCOUNT_REGISTRATIONS_PER_MINUTE = "account.registrations_per_minute" [count];
+        ACCOUNT_ALREADY_LOGGED_IN = "account.already_logged_in" [];
+        ACCOUNT_LOGIN_IN_PROGRESS = "account.login_in_progress" [];
+        ACCOUNT_LOG_IN_FIRST = "account.log_in_first" [];
+        ACCOUNT_BAD_TOKEN = "account.bad_token" [];
 
         CHARACTER_NAME_TAKEN = "character.name_taken" [name];
         CHARACTER_TOO_MANY = "character.too_many" [max];
         CHARACTER_UNKNOWN = "character.unknown" [name];
         CHARACTER_GUEST_NAME_REGISTERED = "character.guest_name_registered" [name];
+        CHARACTER_ONLINE = "character.online" [name];
+        CHARACTER_ENTERED_MEANWHILE = "character.entered_meanwhile" [name];
+        CHARACTER_IN_WORLD_NOW = "character.in_world_now" [name];
+        CHARACTER_CANNOT_DELETE_IN_WORLD = "character.cannot_delete_in_world" [name];
+        CHARACTER_ALREADY_PLAYING = "character.already_playing" [];
+        CHARACTER_LOADING = "character.loading" [];
+        CHARACTER_ON_ANOTHER_CONNECTION = "character.on_another_connection" [];
+        CHARACTER_SOMEONE_IN_WORLD = "character.someone_in_world" [];
+        CHARACTER_SOMEONE_ENTERED = "character.someone_entered" [];
+        CHARACTER_UNKNOWN_CLASS = "character.unknown_class" [class, classes];
     }
 
     /// The text that names an equipment slot.

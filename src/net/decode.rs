@@ -2,7 +2,9 @@
 //! was wrong with it (as a [`Text`], rendered in the client's language by the world thread).
 //! Also reads the `locale` some messages carry.
 
-use emberkeep_components::protocol::{ClientMsg, ErrorCode, LOCALE_KINDS, LocaleField, VERSIONS};
+use emberkeep_components::protocol::{
+    ClientMsg, ErrorCode, LOCALE_KINDS, LocaleField, version_problem,
+};
 use emberkeep_components::text::{Text, keys};
 use serde_json::Value;
 
@@ -31,12 +33,8 @@ pub fn locale_of(text: &str, decoded: Option<&ClientMsg>) -> Option<String> {
 
 fn check_ranges(msg: ClientMsg) -> Result<ClientMsg, (ErrorCode, Text)> {
     if let ClientMsg::Hello { version, .. } = &msg
-        && !VERSIONS.accepts(*version)
+        && let Some(text) = version_problem(*version)
     {
-        let text = Text::new(keys::PROTOCOL_VERSION_MISMATCH)
-            .arg("version", version)
-            .arg("min", VERSIONS.min)
-            .arg("max", VERSIONS.max);
         return Err((ErrorCode::VersionMismatch, text));
     }
     if let ClientMsg::Hello {

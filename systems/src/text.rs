@@ -27,6 +27,11 @@ pub(crate) fn render(world: &World, e: Entity, key: Key, args: &[Arg]) -> String
         .render(lang_of(world, e), key, args)
 }
 
+/// A [`Text`] made earlier, in the language of `e`'s player.
+pub(crate) fn render_text(world: &World, e: Entity, text: &Text) -> String {
+    render(world, e, text.key, &text.arg_refs())
+}
+
 /// A [`Text`] in the language of connection `conn` (for texts made outside the world).
 pub fn render_for_conn(world: &World, conn: ConnId, text: &Text) -> String {
     let lang = world.resource::<ClientLocales>().get(conn);

@@ -100,7 +100,7 @@ impl<'a> Event<'a> {
 mod tests {
     use super::*;
     use emberkeep_components::protocol::{
-        EntityKind, ErrorCode, MapInfo, ServerEvent, StatUpdate, encode_event,
+        EntityKind, ErrorCode, MapInfo, ServerEvent, StatUpdate, VERSIONS, encode_event,
     };
 
     fn frame(events: &[ServerEvent]) -> String {
@@ -125,6 +125,7 @@ mod tests {
                 },
                 tick_rate: 20,
                 region_size: 16,
+                versions: VERSIONS,
             },
             ServerEvent::Chat {
                 id: 9,

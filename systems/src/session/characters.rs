@@ -6,13 +6,15 @@ use emberkeep_components::persist::{
     AccountCharacter, Auth, CharacterRecord, Lingering, StorageRequest,
 };
 use emberkeep_components::protocol::{CharacterSummary, ErrorCode, ServerEvent};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{NameIndex, Player};
 
 use super::login::logged_in_account;
 use super::names::{class_or_default, name_problem};
 use super::presence::attach;
-use super::{conn_of, enter, refuse, request};
+use super::{conn_of, enter, request};
 use crate::send_to;
+use crate::text::{say_error, say_error_text};
 
 /// `list_characters`.
 pub(crate) fn list_characters(world: &mut World, e: Entity) {
@@ -27,20 +29,21 @@ pub(crate) fn create_character(world: &mut World, e: Entity, name: String, class
     let (Some(account), Some(conn)) = (logged_in_account(world, e), conn_of(world, e)) else {
         return;
     };
-    if let Some(m) = name_problem(&name) {
-        return refuse(world, e, ErrorCode::BadName, m);
+    if let Some(problem) = name_problem(&name) {
+        return say_error_text(world, e, ErrorCode::BadName, &problem);
     }
     if world
         .resource::<NameIndex>()
         .0
         .contains_key(&name.to_lowercase())
     {
-        let message = format!("{name:?} is in the world right now; pick another name");
-        return refuse(world, e, ErrorCode::NameTaken, message);
+        let name = format!("{name:?}");
+        let key = keys::CHARACTER_IN_WORLD_NOW;
+        return say_error(world, e, ErrorCode::NameTaken, key, &[("name", &name)]);
     }
     let class = match class_or_default(world, class) {
         Ok(class) => class,
-        Err(message) => return refuse(world, e, ErrorCode::UnknownClass, message),
+        Err(problem) => return say_error_text(world, e, ErrorCode::UnknownClass, &problem),
     };
     request(
         world,
@@ -61,12 +64,8 @@ pub(crate) fn delete_character(world: &mut World, e: Entity, name: String) {
         .0
         .contains_key(&name.to_lowercase())
     {
-        return refuse(
-            world,
-            e,
-            ErrorCode::AlreadyInWorld,
-            format!("{name} is in the world; it cannot be deleted now"),
-        );
+        let key = keys::CHARACTER_CANNOT_DELETE_IN_WORLD;
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[("name", &name)]);
     }
     request(
         world,
@@ -84,20 +83,12 @@ pub(crate) fn play(world: &mut World, e: Entity, name: String) {
         return;
     };
     if world.get::<Player>(e).is_some() {
-        return refuse(
-            world,
-            e,
-            ErrorCode::AlreadyInWorld,
-            "you are already playing; log out to switch characters",
-        );
+        let key = keys::CHARACTER_ALREADY_PLAYING;
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
     if world.get::<Auth>(e).is_some_and(|a| a.pending) {
-        return refuse(
-            world,
-            e,
-            ErrorCode::AlreadyInWorld,
-            "a character is already being loaded",
-        );
+        let key = keys::CHARACTER_LOADING;
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
     if let Some(k) = world
         .resource::<NameIndex>()
@@ -111,12 +102,12 @@ pub(crate) fn play(world: &mut World, e: Entity, name: String) {
         if mine && world.get::<Lingering>(k).is_some() {
             return attach(world, e, k);
         }
-        let message = if mine {
-            "that character is in the world on another connection"
+        let key = if mine {
+            keys::CHARACTER_ON_ANOTHER_CONNECTION
         } else {
-            "someone of that name is in the world"
+            keys::CHARACTER_SOMEONE_IN_WORLD
         };
-        return refuse(world, e, ErrorCode::AlreadyInWorld, message);
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
     let Some(conn) = conn_of(world, e) else {
         return;
@@ -149,12 +140,8 @@ pub(crate) fn character_loaded(world: &mut World, e: Entity, record: CharacterRe
         return;
     }
     if world.resource::<NameIndex>().0.contains_key(&record.key()) {
-        return refuse(
-            world,
-            e,
-            ErrorCode::AlreadyInWorld,
-            "someone of that name entered the world meanwhile",
-        );
+        let key = keys::CHARACTER_SOMEONE_ENTERED;
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
     enter::enter_world(world, e, record, false);
 }

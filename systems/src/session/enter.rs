@@ -10,7 +10,9 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, ItemRecord, SaveReason, SaveSoon,
 };
-use emberkeep_components::protocol::{EntityKind, MapInfo, PROTOCOL_VERSION, ServerEvent};
+use emberkeep_components::protocol::{
+    EntityKind, MapInfo, PROTOCOL_VERSION, ServerEvent, VERSIONS,
+};
 use emberkeep_components::stats::{
     ActiveEffect, ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
 };
@@ -230,6 +232,7 @@ pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
         },
         tick_rate: config.tick_rate,
         region_size: config.region_size,
+        versions: VERSIONS,
     }
 }
 

@@ -6,20 +6,21 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::persist::{Auth, CharacterRecord, StorageRequest};
-use emberkeep_components::protocol::{ClassInfo, ErrorCode, PROTOCOL_VERSION, ServerEvent};
+use emberkeep_components::protocol::{
+    ClassInfo, ErrorCode, PROTOCOL_VERSION, ServerEvent, VERSIONS, version_problem,
+};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{NameIndex, Player};
 
 use super::names::{class_or_default, name_problem};
-use super::{conn_of, enter, refuse, request};
+use super::{conn_of, enter, request};
 use crate::send_to;
+use crate::text::{say_error, say_error_text};
 
 /// `hello` without a name: the version handshake, answered with what the server offers.
 pub(crate) fn greet(world: &mut World, e: Entity, version: u32) {
-    if version != PROTOCOL_VERSION {
-        let message = format!(
-            "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
-        );
-        return refuse(world, e, ErrorCode::VersionMismatch, message);
+    if let Some(problem) = version_problem(version) {
+        return say_error_text(world, e, ErrorCode::VersionMismatch, &problem);
     }
     if let Some(mut auth) = world.get_mut::<Auth>(e) {
         auth.greeted = true;
@@ -33,6 +34,7 @@ pub(crate) fn greet(world: &mut World, e: Entity, version: u32) {
             version: PROTOCOL_VERSION,
             guests,
             classes,
+            versions: VERSIONS,
         },
     );
 }
@@ -59,40 +61,43 @@ pub(crate) fn hello(
     class: Option<String>,
 ) {
     if world.get::<Player>(e).is_some() {
-        let message = "this connection already has a character in the world";
-        return refuse(world, e, ErrorCode::AlreadyInWorld, message);
+        let key = keys::SESSION_ALREADY_IN_WORLD;
+        return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
-    if version != PROTOCOL_VERSION {
-        let message = format!(
-            "server speaks protocol {PROTOCOL_VERSION}, client sent {version}; update the client"
-        );
-        return refuse(world, e, ErrorCode::VersionMismatch, message);
+    if let Some(problem) = version_problem(version) {
+        return say_error_text(world, e, ErrorCode::VersionMismatch, &problem);
     }
     if let Some(mut auth) = world.get_mut::<Auth>(e) {
         auth.greeted = true;
     }
     if world.get::<Auth>(e).is_some_and(|a| a.account.is_some()) {
-        let message = "you are logged in: play one of your characters";
-        return refuse(world, e, ErrorCode::AlreadyLoggedIn, message);
+        let key = keys::SESSION_PLAY_A_CHARACTER;
+        return say_error(world, e, ErrorCode::AlreadyLoggedIn, key, &[]);
     }
     if !world.resource::<SimConfig>().allow_guests {
-        let message = "this server has no guest play; register or log in";
-        return refuse(world, e, ErrorCode::GuestsDisabled, message);
+        return say_error(
+            world,
+            e,
+            ErrorCode::GuestsDisabled,
+            keys::SESSION_NO_GUESTS,
+            &[],
+        );
     }
-    if let Some(message) = name_problem(&name) {
-        return refuse(world, e, ErrorCode::BadName, message);
+    if let Some(problem) = name_problem(&name) {
+        return say_error_text(world, e, ErrorCode::BadName, &problem);
     }
     let class = match class_or_default(world, class) {
         Ok(class) => class,
-        Err(message) => return refuse(world, e, ErrorCode::UnknownClass, message),
+        Err(problem) => return say_error_text(world, e, ErrorCode::UnknownClass, &problem),
     };
     if world
         .resource::<NameIndex>()
         .0
         .contains_key(&name.to_lowercase())
     {
-        let message = format!("{name:?} is already online; pick another name");
-        return refuse(world, e, ErrorCode::NameTaken, message);
+        let name = format!("{name:?}");
+        let key = keys::CHARACTER_ONLINE;
+        return say_error(world, e, ErrorCode::NameTaken, key, &[("name", &name)]);
     }
     // Saved characters' names are their owners' even while they are offline: the store
     // says whether this one is free, and the guest enters on its answer.
@@ -107,12 +112,8 @@ pub(crate) fn check_guest_name(world: &mut World, e: Entity, name: String, class
     match world.get_mut::<Auth>(e) {
         Some(mut auth) if !auth.pending => auth.pending = true,
         _ => {
-            return refuse(
-                world,
-                e,
-                ErrorCode::AlreadyInWorld,
-                "a hello is already in progress on this connection",
-            );
+            let key = keys::SESSION_HELLO_IN_PROGRESS;
+            return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
         }
     }
     request(world, StorageRequest::CheckGuestName { conn, name, class });
@@ -133,8 +134,9 @@ pub(crate) fn guest_name_free(world: &mut World, e: Entity, name: String, class:
         .0
         .contains_key(&name.to_lowercase())
     {
-        let message = format!("{name:?} entered the world meanwhile; pick another name");
-        return refuse(world, e, ErrorCode::NameTaken, message);
+        let name = format!("{name:?}");
+        let key = keys::CHARACTER_ENTERED_MEANWHILE;
+        return say_error(world, e, ErrorCode::NameTaken, key, &[("name", &name)]);
     }
     enter::enter_world(world, e, CharacterRecord::new(&name, "", &class), true);
 }
@@ -178,5 +180,55 @@ mod tests {
             events(&s.enter(c, "Bob"), c)[0],
             ServerEvent::Welcome { .. }
         ));
+    }
+
+    /// Issue 14: the world's own refusals of `hello` come in the connection's language, with
+    /// the same codes; English is word for word what it was before the texts moved to locales.
+    #[test]
+    fn hello_refusals_come_in_the_connections_language_with_the_same_codes() {
+        let mut s = scenario();
+        s.join("Ann");
+        let (en, de) = (s.connect(), s.connect());
+        crate::text::set_locale(&mut s.world, de, "de");
+        let said = |s: &mut crate::scenario::Scenario, msg: ClientMsg| {
+            s.send(en, msg.clone());
+            s.send(de, msg);
+            let got = s.tick();
+            [en, de].map(|c| match events(&got, c) {
+                [ServerEvent::Error { code, message, .. }] => (*code, message.clone()),
+                other => panic!("expected one error, got {other:?}"),
+            })
+        };
+        let hello = |version, name: &str| ClientMsg::Hello {
+            version,
+            name: Some(name.into()),
+            class: None,
+        };
+        let expected = [
+            (
+                hello(1, "9lives"),
+                ErrorCode::BadName,
+                r#"names start with a letter; "9lives" does not"#,
+                r#"Namen beginnen mit einem Buchstaben; "9lives" nicht"#,
+            ),
+            (
+                hello(1, "aNN"),
+                ErrorCode::NameTaken,
+                r#""aNN" is already online; pick another name"#,
+                r#""aNN" ist schon online; nimm einen anderen Namen"#,
+            ),
+            (
+                hello(99, "Bob"),
+                ErrorCode::VersionMismatch,
+                "this server accepts protocol versions 1 to 1; the client sent 99: update the client",
+                "dieser Server nimmt die Protokollversionen 1 bis 1 an; der Client schickte 99: \
+                 bitte den Client aktualisieren",
+            ),
+        ];
+        for (msg, code, english, german) in expected {
+            let [(en_code, en_text), (de_code, de_text)] = said(&mut s, msg);
+            assert_eq!((en_code, de_code), (code, code));
+            assert_eq!((en_text.as_str(), de_text.as_str()), (english, german));
+        }
     }
 }

@@ -5,43 +5,31 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::persist::{AccountCharacter, Auth, Lingering, StorageRequest};
 use emberkeep_components::protocol::{CharacterSummary, ErrorCode, Role, ServerEvent};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, Player};
 
 use super::names::{password_problem, username_problem};
 use super::presence::{Leave, attach, detach, leave};
-use super::{conn_of, refuse, request};
+use super::{conn_of, request};
 use crate::send_to;
+use crate::text::{say_error, say_error_text};
 
 /// Checks a connection may start a login-type request; marks it pending if so.
 fn may_log_in(world: &mut World, e: Entity) -> bool {
     let Some(auth) = world.get::<Auth>(e).cloned() else {
         return false;
     };
-    if !auth.greeted {
-        refuse(
-            world,
-            e,
-            ErrorCode::HelloFirst,
-            "send hello with the protocol version first",
-        );
-        return false;
-    }
-    if auth.account.is_some() || world.get::<Player>(e).is_some() {
-        refuse(
-            world,
-            e,
-            ErrorCode::AlreadyLoggedIn,
-            "this connection is already logged in or playing; log out first",
-        );
-        return false;
-    }
-    if auth.pending {
-        refuse(
-            world,
-            e,
-            ErrorCode::AlreadyLoggedIn,
-            "a login is already in progress on this connection",
-        );
+    let refusal = if !auth.greeted {
+        Some((ErrorCode::HelloFirst, keys::SESSION_HELLO_FIRST))
+    } else if auth.account.is_some() || world.get::<Player>(e).is_some() {
+        Some((ErrorCode::AlreadyLoggedIn, keys::ACCOUNT_ALREADY_LOGGED_IN))
+    } else if auth.pending {
+        Some((ErrorCode::AlreadyLoggedIn, keys::ACCOUNT_LOGIN_IN_PROGRESS))
+    } else {
+        None
+    };
+    if let Some((code, key)) = refusal {
+        say_error(world, e, code, key, &[]);
         return false;
     }
     if let Some(mut a) = world.get_mut::<Auth>(e) {
@@ -63,7 +51,13 @@ fn ip_of(addr: &str) -> String {
 pub(crate) fn logged_in_account(world: &mut World, e: Entity) -> Option<String> {
     let account = world.get::<Auth>(e).and_then(|a| a.account.clone());
     if account.is_none() {
-        refuse(world, e, ErrorCode::NotLoggedIn, "log in first");
+        say_error(
+            world,
+            e,
+            ErrorCode::NotLoggedIn,
+            keys::ACCOUNT_LOG_IN_FIRST,
+            &[],
+        );
     }
     account
 }
@@ -77,20 +71,16 @@ pub(crate) fn credentials(
     register: bool,
 ) {
     if register {
-        if let Some(m) = username_problem(&username) {
-            return refuse(world, e, ErrorCode::BadUsername, m);
+        if let Some(problem) = username_problem(&username) {
+            return say_error_text(world, e, ErrorCode::BadUsername, &problem);
         }
-        if let Some(m) = password_problem(&password) {
-            return refuse(world, e, ErrorCode::BadPassword, m);
+        if let Some(problem) = password_problem(&password) {
+            return say_error_text(world, e, ErrorCode::BadPassword, &problem);
         }
     } else if username_problem(&username).is_some() || password_problem(&password).is_some() {
         // Malformed credentials cannot match any account; say so the same way as a mismatch.
-        return refuse(
-            world,
-            e,
-            ErrorCode::BadCredentials,
-            "wrong username or password",
-        );
+        let key = keys::ACCOUNT_BAD_CREDENTIALS;
+        return say_error(world, e, ErrorCode::BadCredentials, key, &[]);
     }
     if !may_log_in(world, e) {
         return;
@@ -123,12 +113,8 @@ pub(crate) fn credentials(
 /// `resume {token}`.
 pub(crate) fn resume(world: &mut World, e: Entity, token: String) {
     if token.is_empty() || token.len() > 128 {
-        return refuse(
-            world,
-            e,
-            ErrorCode::TokenInvalid,
-            "that session token is not valid; log in again",
-        );
+        let key = keys::ACCOUNT_BAD_TOKEN;
+        return say_error(world, e, ErrorCode::TokenInvalid, key, &[]);
     }
     if !may_log_in(world, e) {
         return;

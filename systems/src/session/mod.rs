@@ -17,9 +17,11 @@ use emberkeep_components::map::Tile;
 use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
 use emberkeep_components::persist::{Auth, StorageOut, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{ConnIndex, Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::{chat, combat, items};
+use crate::text::say_error;
 use crate::{commands, send_to};
 use presence::Leave;
 
@@ -79,10 +81,8 @@ pub(crate) fn apply_inbound(world: &mut World) {
                 }
                 if *n > cap {
                     if *n == cap + 1 {
-                        let message = format!(
-                            "more than {cap} messages in one tick; the rest of this tick's were dropped"
-                        );
-                        refuse(world, e, ErrorCode::RateLimited, message);
+                        let key = keys::PROTOCOL_TOO_MANY_PER_TICK;
+                        say_error(world, e, ErrorCode::RateLimited, key, &[("max", &cap)]);
                     }
                     continue;
                 }
@@ -123,20 +123,16 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         }
         ClientMsg::DeleteCharacter { name } => characters::delete_character(world, e, name),
         ClientMsg::Play { name } => characters::play(world, e, name),
-        _ if !in_world => refuse(
+        _ if !in_world => say_error(
             world,
             e,
             ErrorCode::NotInWorld,
-            "send hello first: this command needs a character in the world",
+            keys::SESSION_NOT_IN_WORLD,
+            &[],
         ),
         ClientMsg::Command { line } => commands::text::run(world, e, &line),
         ClientMsg::Say { text } => chat::say(world, e, &text),
-        _ if dead => refuse(
-            world,
-            e,
-            ErrorCode::YouAreDead,
-            "you are dead; wait for your respawn",
-        ),
+        _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
                 q.0.push(StepRequest {
@@ -218,14 +214,15 @@ fn conn_of(world: &World, e: Entity) -> Option<ConnId> {
     world.get::<Connection>(e).map(|c| c.id)
 }
 
-/// Sends an `error` to one entity's connection.
-fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: impl Into<String>) {
+/// Sends an `error` whose text was already rendered in the reader's language (by the network
+/// layer or the store's reply; the world's own refusals go through `crate::text::say_error`).
+fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
     send_to(
         world,
         e,
         &ServerEvent::Error {
             code,
-            message: message.into(),
+            message,
             seq: None,
         },
     );

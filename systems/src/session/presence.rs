@@ -11,6 +11,7 @@ use emberkeep_components::persist::{AccountCharacter, Auth, Lingering, SaveReaso
 use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::SentStats;
+use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{
     ConnIndex, Connection, DisplayName, NameIndex, Outgoing, Player, RegionCell, Tick,
 };
@@ -18,6 +19,7 @@ use emberkeep_components::world::{
 use super::enter::welcome;
 use super::{conn_of, saves};
 use crate::send_to;
+use crate::text::render_text;
 use crate::world::regions;
 
 /// Why a connection, or a character, leaves (see [`leave`]).
@@ -26,12 +28,12 @@ pub(crate) enum Leave {
     /// The client closed the connection; nothing more is sent.
     Disconnected,
     /// The server closes the connection: a staff or admin kick, a ban, or the network's
-    /// policy (a frame too big, a client too slow).
+    /// policy (a frame too big, a client too slow); the reason is already rendered.
     Kicked(CloseReason),
     /// The same account logged in on another connection.
     Takeover,
-    /// No `hello`, or no character chosen, in time (the reason says which).
-    TimedOut(String),
+    /// No `hello`, or no character chosen, in time (the text says which).
+    TimedOut(Text),
     /// The server shuts down: everyone was saved in one batch just before; nobody lingers.
     Shutdown,
     /// `logout` to the character screen: the connection already continues on a fresh entity
@@ -42,13 +44,18 @@ pub(crate) enum Leave {
 }
 
 impl Leave {
-    /// How the connection is closed, when the server closes it.
-    fn close_reason(&self) -> Option<CloseReason> {
+    /// How the connection of `e` is closed, when the server closes it: the reason in the
+    /// language its player reads.
+    fn close_reason(&self, world: &World, e: Entity) -> Option<CloseReason> {
+        let say = |text: &Text| render_text(world, e, text);
         match self {
             Leave::Kicked(reason) => Some(reason.clone()),
-            Leave::Takeover => Some(CloseReason::policy("logged in from another connection")),
-            Leave::TimedOut(reason) => Some(CloseReason::policy(reason.clone())),
-            Leave::Shutdown => Some(CloseReason::shutdown()),
+            Leave::Takeover => Some(CloseReason::policy(say(&keys::CLOSE_TAKEOVER.into()))),
+            Leave::TimedOut(text) => Some(CloseReason::policy(say(text))),
+            Leave::Shutdown => Some(CloseReason {
+                reason: say(&keys::CLOSE_SHUTDOWN.into()),
+                ..CloseReason::shutdown()
+            }),
             Leave::Disconnected | Leave::Logout | Leave::LingerOver => None,
         }
     }
@@ -59,7 +66,7 @@ impl Leave {
 /// kicked, taken over or timed out lingers instead (see [`linger`]); a logged-out or expired
 /// one is saved first; on shutdown it was saved with everyone.
 pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
-    if let Some(reason) = why.close_reason() {
+    if let Some(reason) = why.close_reason(world, e) {
         close_connection(world, e, reason);
     }
     match why {
@@ -121,12 +128,10 @@ pub(crate) fn expire_silent_connections(
     for (e, conn, auth) in &silent {
         let age = tick.0.saturating_sub(conn.opened_tick);
         let reason = if !auth.greeted && age >= limit {
-            format!("no hello within {} s", limit as f64 / rate)
+            Text::new(keys::CLOSE_NO_HELLO).arg("secs", limit as f64 / rate)
         } else if age >= config.login_timeout_ticks && !auth.pending {
-            format!(
-                "no character chosen within {} s",
-                config.login_timeout_ticks as f64 / rate
-            )
+            let secs = config.login_timeout_ticks as f64 / rate;
+            Text::new(keys::CLOSE_NO_CHARACTER).arg("secs", secs)
         } else {
             continue;
         };
@@ -322,6 +327,41 @@ mod tests {
         assert_eq!(reason.code, 1008);
         assert!(reason.reason.contains("no hello"), "{reason:?}");
         assert_eq!(s.closed.len(), 1, "the player who said hello stays");
+    }
+
+    /// Issue 14: the server's own close reasons come in the connection's language.
+    #[test]
+    fn close_reasons_come_in_the_connections_language() {
+        use emberkeep_components::persist::StorageReply;
+        use emberkeep_components::protocol::Role;
+
+        let mut s = scenario();
+        let (quiet_en, quiet_de) = (s.connect(), s.connect());
+        crate::text::set_locale(&mut s.world, quiet_de, "de");
+        s.ticks(11);
+        assert_eq!(s.closed[&quiet_en].reason, "no hello within 0.5 s");
+        assert_eq!(s.closed[&quiet_de].reason, "innerhalb von 0.5 s kein hello");
+
+        // The same account logs in on a second connection: the first, German, is closed.
+        let (first, second) = (s.connect(), s.connect());
+        crate::text::set_locale(&mut s.world, first, "de");
+        for conn in [first, second] {
+            s.push(WorldInput::Storage(StorageReply::LoggedIn {
+                conn,
+                account: "ann".into(),
+                role: Role::Player,
+                token: format!("t{}", conn.0),
+                expires_in_secs: 60,
+                characters: Vec::new(),
+            }));
+            s.tick();
+        }
+        let takeover = &s.closed[&first];
+        assert_eq!(
+            (takeover.code, takeover.reason.as_str()),
+            (1008, "von einer anderen Verbindung aus angemeldet")
+        );
+        assert!(!s.closed.contains_key(&second));
     }
 
     #[test]
