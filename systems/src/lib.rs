@@ -11,6 +11,7 @@
 
 pub mod commands;
 pub(crate) mod game;
+pub(crate) mod input;
 pub(crate) mod rng;
 pub mod schedule;
 pub(crate) mod session;

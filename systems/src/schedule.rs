@@ -16,7 +16,8 @@ use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
 use crate::game::{ai, combat, effects, items, loot, stats};
-use crate::session::{self, presence, saves};
+use crate::input;
+use crate::session::{presence, saves};
 use crate::world::{flush, movement, regions, spawner};
 
 /// One phase of the tick, in execution order.
@@ -62,7 +63,7 @@ pub(crate) fn install(world: &mut World) {
     let mut input = phase_schedule(Phase::Input);
     input.add_systems(
         (
-            session::apply_inbound,
+            input::apply_inbound,
             presence::expire_silent_connections,
             presence::expire_lingering,
             stats::recompute_stats,

@@ -1,0 +1,189 @@
+//! The Input phase's one dispatcher: [`apply_inbound`] turns each inbound input (a
+//! connection opened or closed, a kick, shutdown, a storage reply, an admin action, a content
+//! reload, a rejected frame, a client command) into a call — to its `session` stage for a
+//! connection's life, to `game` for what a character does in the world, to `commands` for text,
+//! staff and admin commands — within the per-tick command cap.
+//!
+//! It sits above `session` and `commands` so that neither needs the other's dispatcher: the
+//! modules below it form no import circle (`commands` uses `session::presence::leave`;
+//! `session` never uses `commands`).
+
+use rustc_hash::FxHashMap;
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::combat::Dead;
+use emberkeep_components::config::SimConfig;
+use emberkeep_components::map::Tile;
+use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
+use emberkeep_components::persist::StorageReply;
+use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
+use emberkeep_components::text::keys;
+use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
+
+use crate::game::{chat, combat, items};
+use crate::session::presence::{self, Leave};
+use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
+use crate::text::say_error;
+use crate::{commands, send_to};
+
+/// Applies every queued input in arrival order.
+pub(crate) fn apply_inbound(world: &mut World) {
+    let inputs = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
+    let cap = world.resource::<SimConfig>().max_commands_per_tick;
+    let tick = world.resource::<Tick>().0;
+    let mut per_conn: FxHashMap<ConnId, u32> = FxHashMap::default();
+    per_conn.reserve(inputs.len());
+    for input in inputs {
+        match input {
+            WorldInput::Opened { conn, addr } => presence::open(world, conn, addr),
+            WorldInput::Closed { conn, .. } => {
+                if let Some(e) = entity_of(world, conn) {
+                    presence::leave(world, e, Leave::Disconnected);
+                }
+            }
+            WorldInput::Kick { conn, reason } => {
+                if let Some(e) = entity_of(world, conn) {
+                    presence::leave(world, e, Leave::Kicked(reason));
+                }
+            }
+            WorldInput::Shutdown => presence::shut_down(world),
+            WorldInput::Storage(reply) => apply_reply(world, reply),
+            WorldInput::Admin { id, action } => commands::admin::apply(world, id, action),
+            WorldInput::Reload(content) => {
+                world.insert_resource(emberkeep_components::content::GameContent(content));
+            }
+            WorldInput::Rejected {
+                conn,
+                code,
+                message,
+            } => {
+                if let Some(e) = entity_of(world, conn) {
+                    refuse(world, e, code, message);
+                }
+            }
+            WorldInput::Command { conn, msg } => {
+                let Some(e) = entity_of(world, conn) else {
+                    continue;
+                };
+                let n = per_conn.entry(conn).or_insert(0);
+                *n += 1;
+                if *n == 1
+                    && let Some(mut c) = world.get_mut::<Connection>(e)
+                {
+                    c.last_command_tick = Some(tick);
+                }
+                if *n > cap {
+                    if *n == cap + 1 {
+                        let key = keys::PROTOCOL_TOO_MANY_PER_TICK;
+                        say_error(world, e, ErrorCode::RateLimited, key, &[("max", &cap)]);
+                    }
+                    continue;
+                }
+                command(world, e, msg);
+            }
+        }
+    }
+}
+
+/// Dispatches one client message: to its stage before the character is in the world, to
+/// `game` and `commands` once it is.
+fn command(world: &mut World, e: Entity, msg: ClientMsg) {
+    let in_world = world.get::<Player>(e).is_some();
+    let dead = world.get::<Dead>(e).is_some();
+    match msg {
+        ClientMsg::Ping { nonce } => send_to(world, e, &ServerEvent::Pong { nonce }),
+        ClientMsg::Hello {
+            version,
+            name: Some(name),
+            class,
+        } => hello::hello(world, e, version, name, class),
+        ClientMsg::Hello {
+            version,
+            name: None,
+            ..
+        } => hello::greet(world, e, version),
+        ClientMsg::Register { username, password } => {
+            login::credentials(world, e, username, password, true)
+        }
+        ClientMsg::Login { username, password } => {
+            login::credentials(world, e, username, password, false)
+        }
+        ClientMsg::Resume { token } => login::resume(world, e, token),
+        ClientMsg::Logout => login::logout(world, e),
+        ClientMsg::ListCharacters => characters::list_characters(world, e),
+        ClientMsg::CreateCharacter { name, class } => {
+            characters::create_character(world, e, name, class)
+        }
+        ClientMsg::DeleteCharacter { name } => characters::delete_character(world, e, name),
+        ClientMsg::Play { name } => characters::play(world, e, name),
+        _ if !in_world => say_error(
+            world,
+            e,
+            ErrorCode::NotInWorld,
+            keys::SESSION_NOT_IN_WORLD,
+            &[],
+        ),
+        ClientMsg::Command { line } => commands::text::run(world, e, &line),
+        ClientMsg::Say { text } => chat::say(world, e, &text),
+        _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
+        ClientMsg::Move { x, y, seq } => {
+            if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
+                q.0.push(StepRequest {
+                    to: Tile { x, y },
+                    seq,
+                });
+            }
+        }
+        ClientMsg::Attack { target } => combat::start_attack(world, e, target),
+        ClientMsg::Flee => combat::flee(world, e),
+        ClientMsg::Pickup { item } => items::pickup(world, e, item),
+        ClientMsg::Drop { item, count } => items::drop_item(world, e, item, count),
+        ClientMsg::Give { item, to, count } => items::give(world, e, item, to, count),
+        ClientMsg::Equip { item } => items::equip(world, e, item),
+        ClientMsg::Unequip { slot } => items::unequip(world, e, slot),
+        ClientMsg::Use { item } => items::use_item(world, e, item),
+    }
+}
+
+/// Routes a storage reply to the stage that asked for it.
+fn apply_reply(world: &mut World, reply: StorageReply) {
+    match reply {
+        StorageReply::SaveFailed { names } => saves::save_failed(world, names),
+        StorageReply::LoggedIn {
+            conn,
+            account,
+            role,
+            token,
+            expires_in_secs,
+            characters,
+        } => {
+            if let Some(e) = entity_of(world, conn) {
+                login::logged_in(world, e, account, role, token, expires_in_secs, characters);
+            }
+        }
+        StorageReply::Characters { conn, characters } => {
+            if let Some(e) = entity_of(world, conn) {
+                characters::characters(world, e, characters);
+            }
+        }
+        StorageReply::CharacterLoaded { conn, record } => {
+            if let Some(e) = entity_of(world, conn) {
+                characters::character_loaded(world, e, record);
+            }
+        }
+        StorageReply::GuestNameFree { conn, name, class } => {
+            if let Some(e) = entity_of(world, conn) {
+                hello::guest_name_free(world, e, name, class);
+            }
+        }
+        StorageReply::Refused {
+            conn,
+            code,
+            message,
+        } => {
+            if let Some(e) = entity_of(world, conn) {
+                refused(world, e, code, message);
+            }
+        }
+    }
+}
