@@ -538,3 +538,58 @@ async fn admin_stats_report_the_real_tick_rate() {
     assert_eq!(body["tick_rate"], 25, "{body}");
     server.shutdown().await;
 }
+
+/// Locale files are content: an edit is reloaded live, and a broken one (a placeholder the
+/// text does not have) is refused while the last good texts stay.
+#[tokio::test]
+async fn a_locale_edit_is_reloaded_live_and_a_broken_one_keeps_the_last_good_texts() {
+    let server = start(&[], |c| c.server.admin_token = Some(TOKEN.into())).await;
+    let http = http_of(&server);
+    let mut ann = Client::join(server.addr, "Ann").await;
+    let en = server.dir().join("locales/en.toml");
+    let original = std::fs::read_to_string(&en).unwrap();
+    let edited = original.replace(
+        "unknown = \"unknown command {command}; type help for the list\"",
+        "unknown = \"no such command: {command} (try help)\"",
+    );
+    assert_ne!(
+        edited, original,
+        "the key's English text moved; update this test"
+    );
+    std::fs::write(&en, &edited).unwrap();
+    let (status, body) = call(http, "POST", "/admin/reload", Some(TOKEN), "").await;
+    assert_eq!(
+        (status, body["reloaded"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    let (code, message) = unknown_command(&mut ann, "frobnicate").await;
+    assert_eq!(code, ErrorCode::UnknownCommand);
+    assert_eq!(message, "no such command: \"frobnicate\" (try help)");
+
+    let broken = edited.replace("{command} (try help)", "{commandd} (try help)");
+    std::fs::write(&en, broken).unwrap();
+    let (status, body) = call(http, "POST", "/admin/reload", Some(TOKEN), "").await;
+    assert_eq!(
+        (status, body["reloaded"].as_bool()),
+        (422, Some(false)),
+        "{body}"
+    );
+    assert!(body.to_string().contains("commandd"), "{body}");
+    // (Another word: the same line repeated at once would be dropped as a duplicate.)
+    let (_, message) = unknown_command(&mut ann, "fizzle").await;
+    assert_eq!(message, "no such command: \"fizzle\" (try help)");
+    server.shutdown().await;
+}
+
+/// Sends `word`, an unknown text command; returns the error's code and message.
+async fn unknown_command(c: &mut Client, word: &str) -> (ErrorCode, String) {
+    c.send(&ClientMsg::Command { line: word.into() }).await;
+    match c
+        .wait_for("an error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await
+    {
+        ServerEvent::Error { code, message, .. } => (code, message),
+        _ => unreachable!(),
+    }
+}
