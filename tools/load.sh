@@ -77,9 +77,11 @@ mkdir -p "$RUN"
 rm -f "$RUN"/*.log "$RUN"/*.json "$RUN"/db.sqlite*
 
 # ---------------------------------------------------------------- assets: an open load map
+# (The content and texts are copied each run, so an edit of assets/ is always measured.)
+mkdir -p "$ASSETS/maps" "$ASSETS/locales"
+cp "$ROOT"/assets/*.toml "$ASSETS/"
+cp "$ROOT"/assets/locales/*.toml "$ASSETS/locales/"
 if [ ! -f "$ASSETS/maps/load.tmj" ]; then
-    mkdir -p "$ASSETS/maps"
-    cp "$ROOT"/assets/*.toml "$ASSETS/"
     python3 - "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" <<'EOF'
 import json, math, sys
 path, side, players, mobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
