@@ -41,12 +41,9 @@ pub fn render_for_conn(world: &World, conn: ConnId, text: &Text) -> String {
         .render_text(lang, text)
 }
 
-/// Refuses a request of `e`'s: an `error` event with `code` and text `key`.
-pub(crate) fn say_error(world: &mut World, e: Entity, code: ErrorCode, key: Key, args: &[Arg]) {
-    if world.get::<Outgoing>(e).is_none() {
-        return;
-    }
-    let message = render(world, e, key, args);
+/// Sends an `error` whose text is already rendered in the reader's language (by the network
+/// layer, the store's reply, or [`say_error`]).
+pub(crate) fn send_error(world: &mut World, e: Entity, code: ErrorCode, message: String) {
     send_to(
         world,
         e,
@@ -56,6 +53,15 @@ pub(crate) fn say_error(world: &mut World, e: Entity, code: ErrorCode, key: Key,
             seq: None,
         },
     );
+}
+
+/// Refuses a request of `e`'s: an `error` event with `code` and text `key`.
+pub(crate) fn say_error(world: &mut World, e: Entity, code: ErrorCode, key: Key, args: &[Arg]) {
+    if world.get::<Outgoing>(e).is_none() {
+        return;
+    }
+    let message = render(world, e, key, args);
+    send_error(world, e, code, message);
 }
 
 /// Tells `e`'s player something: an `info` event with text `key`.

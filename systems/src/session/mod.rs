@@ -7,10 +7,8 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::net::ConnId;
 use emberkeep_components::persist::{Auth, StorageOut, StorageRequest};
-use emberkeep_components::protocol::{ErrorCode, ServerEvent};
+use emberkeep_components::protocol::ErrorCode;
 use emberkeep_components::world::{ConnIndex, Connection};
-
-use crate::send_to;
 
 pub(crate) mod characters;
 pub(crate) mod enter;
@@ -41,17 +39,7 @@ pub(crate) fn conn_of(world: &World, e: Entity) -> Option<ConnId> {
 
 /// Sends an `error` whose text was already rendered in the reader's language (by the network
 /// layer or the store's reply; the world's own refusals go through `crate::text::say_error`).
-pub(crate) fn refuse(world: &mut World, e: Entity, code: ErrorCode, message: String) {
-    send_to(
-        world,
-        e,
-        &ServerEvent::Error {
-            code,
-            message,
-            seq: None,
-        },
-    );
-}
+pub(crate) use crate::text::send_error as refuse;
 
 /// Hands a request to the storage task (sent at the end of the tick).
 pub(crate) fn request(world: &mut World, r: StorageRequest) {
