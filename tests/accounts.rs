@@ -474,10 +474,10 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
     c.auth(register("kim", "password123")).await.unwrap();
     create(&mut c, "Kim").await;
     c.play("Kim").await;
+    let mut bystander = Client::join(server.addr, "Guest").await;
     db.kill().unwrap();
     db.wait().unwrap();
     // Leaving saves Kim: that write fails, is retried, then counted.
-    let mut bystander = Client::join(server.addr, "Guest").await;
     c.ws.close(None).await.unwrap();
     let deadline = tokio::time::Instant::now() + common::WAIT * 6;
     while common::stat(&server, |s| &s.save_failures) == 0 {
@@ -487,13 +487,23 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
         );
         bystander.sync().await;
     }
-    // The world still serves everyone, and a login that needs storage is told why it failed.
+    // The world still serves everyone, and a login that needs storage is told why it failed;
+    // so is a new guest, whose name must be checked against the saved characters'.
     bystander.step(1, 2).await;
     let mut d = greeted(server.addr).await;
     assert_eq!(
         d.auth(login("kim", "password123")).await,
         Err(ErrorCode::StorageUnavailable)
     );
+    let mut late = Client::connect(server.addr).await;
+    late.send(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: Some("Latecomer".into()),
+        class: None,
+    })
+    .await;
+    assert_eq!(late.expect_error().await, ErrorCode::StorageUnavailable);
+    bystander.step(1, 1).await;
     server.shutdown().await;
 }
 

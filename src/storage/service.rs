@@ -85,6 +85,16 @@ pub async fn run<S: Store>(
                     }
                 });
             }
+            // A guest's name check is a read that no save must delay (a failing save retries
+            // for seconds): it runs beside the logins.
+            r @ StorageRequest::CheckGuestName { .. } => {
+                let (store, inbound, settings) = (store.clone(), inbound.clone(), settings.clone());
+                logins.spawn(async move {
+                    if let Some(reply) = character_request(&store, r, &settings).await {
+                        reply_to(&inbound, reply).await;
+                    }
+                });
+            }
             StorageRequest::Save(batch) => {
                 if let Some(reply) = save(&store, batch, &stats).await {
                     reply_to(&inbound, reply).await;
