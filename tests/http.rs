@@ -344,15 +344,10 @@ async fn http_connections_over_the_cap_wait_for_a_free_slot() {
     let _second = TcpStream::connect(http).await.unwrap();
     open_http_connections(&server, 2).await;
     // A third is not served while both slots are held...
-    let third = tokio::spawn(async move {
+    let mut third = tokio::spawn(async move {
         request(http, &format!("GET /health HTTP/1.1\r\nHost: {http}\r\n")).await
     });
-    let early = tokio::time::timeout(std::time::Duration::from_millis(300), async {
-        while !third.is_finished() {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    let early = tokio::time::timeout(std::time::Duration::from_millis(300), &mut third).await;
     assert!(early.is_err(), "served over the cap");
     assert_eq!(common::stat(&server, |s| &s.http_connections), 2);
     // ...and is as soon as one closes.
