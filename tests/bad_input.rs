@@ -268,7 +268,7 @@ async fn the_accepted_versions_are_stated_and_a_mismatch_names_them() {
     assert_eq!(welcome[0]["versions"], range);
 
     for (locale, words) in [
-        ("", "accepts protocol versions 1 to 1; the client sent 2"),
+        ("", "accepts protocol 1 to 1; the client sent 2"),
         (
             r#","locale":"de""#,
             "Protokollversionen 1 bis 1 an; der Client schickte 2",

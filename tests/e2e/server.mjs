@@ -140,6 +140,10 @@ export function writeTestWorld() {
   for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml"))) {
     copyFileSync(join(REPO, "assets", f), join(assets, f));
   }
+  mkdirSync(join(assets, "locales"), { recursive: true });
+  for (const f of readdirSync(join(REPO, "assets", "locales")).filter((f) => f.endsWith(".toml"))) {
+    copyFileSync(join(REPO, "assets", "locales", f), join(assets, "locales", f));
+  }
   appendFileSync(join(assets, "mobs.toml"), DUMMY_TOML);
   const adminToken = randomBytes(16).toString("hex");
   const config = join(dir, "emberkeep.toml");

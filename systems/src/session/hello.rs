@@ -220,7 +220,7 @@ mod tests {
             (
                 hello(99, "Bob"),
                 ErrorCode::VersionMismatch,
-                "this server accepts protocol versions 1 to 1; the client sent 99: update the client",
+                "this server accepts protocol 1 to 1; the client sent 99: update the client",
                 "dieser Server nimmt die Protokollversionen 1 bis 1 an; der Client schickte 99: \
                  bitte den Client aktualisieren",
             ),
