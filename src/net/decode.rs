@@ -141,7 +141,7 @@ mod tests {
         );
         let msg = message(r#"{"type":"hello","version":7,"name":"Ann"}"#);
         assert!(
-            msg.contains("versions 1 to 1") && msg.contains("sent 7"),
+            msg.contains("protocol 1 to 1") && msg.contains("sent 7"),
             "{msg}"
         );
     }
