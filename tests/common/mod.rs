@@ -327,6 +327,11 @@ impl Client {
         .await
         .expect("connect timed out")
         .expect("connect");
+        Client::over(ws)
+    }
+
+    /// A client on an open WebSocket, before any event.
+    fn over(ws: Ws) -> Client {
         Client {
             ws,
             pending: VecDeque::new(),
@@ -353,13 +358,7 @@ impl Client {
         let ws = tokio::time::timeout(WAIT, open)
             .await
             .expect("connect timed out");
-        Client {
-            ws,
-            pending: VecDeque::new(),
-            seen: Vec::new(),
-            id: 0,
-            name: String::new(),
-        }
+        Client::over(ws)
     }
 
     /// Connects and enters the world as `name`; returns after the welcome.
