@@ -7,7 +7,6 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -38,8 +37,7 @@ pub struct AdminApi {
     pub stats: Arc<Stats>,
     /// The configured token; `None` means only admin accounts' session tokens work.
     pub token: Option<String>,
-    pub assets: PathBuf,
-    pub map: String,
+    pub reloader: Arc<crate::reload::Reloader>,
     /// Ticks per second, reported by `/admin/stats`.
     pub tick_rate: u32,
 }
@@ -278,10 +276,10 @@ async fn ban(State(api): State<Arc<AdminApi>>, Body(b): Body<BanBody>) -> Respon
     };
     world(
         &api,
-        AdminAction::KickWhere {
+        AdminAction::KickBanned {
             account,
             ip,
-            reason: format!("banned: {}", b.reason),
+            reason: b.reason,
         },
     )
     .await
@@ -438,7 +436,7 @@ async fn despawn(State(api): State<Arc<AdminApi>>, Body(b): Body<DespawnBody>) -
 }
 
 async fn reload(State(api): State<Arc<AdminApi>>) -> Response {
-    match crate::reload::reload(&api.assets, &api.map, &api.inbound, &api.stats).await {
+    match api.reloader.reload().await {
         Ok(()) => Json(json!({ "reloaded": true })).into_response(),
         Err(problems) => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -15,7 +15,8 @@ use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::net::Inbound;
-use crate::net::conn::{self, ConnLimits};
+use crate::net::NetTexts;
+use crate::net::conn::{self, ConnContext, ConnLimits};
 use crate::net::policy::{Admission, IpLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
@@ -211,6 +212,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     }
 
     let sim = config.sim();
+    let texts = NetTexts::new(content.locales.clone());
     let mut world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
     let (tx, rx) = crossbeam_channel::bounded(config.server.inbound_queue);
     let stats = Arc::new(Stats::default());
@@ -268,6 +270,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         spare_tx,
         stats.clone(),
         config.server.view_every_ticks,
+        texts.clone(),
     ));
     let settings = RunnerSettings {
         storage: Some(storage_tx),
@@ -303,14 +306,14 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         &bans,
     );
     let (stop_accepting, stop_rx) = watch::channel(false);
-    let accept_task = tokio::spawn(accept_loop(
-        listener,
+    let cx = ConnContext {
         limits,
-        tx.clone(),
-        stop_rx,
-        stats.clone(),
-        admission.clone(),
-    ));
+        inbound: tx.clone(),
+        stats: stats.clone(),
+        admission: admission.clone(),
+        texts: texts.clone(),
+    };
+    let accept_task = tokio::spawn(accept_loop(listener, cx, stop_rx));
     info!(%ws_addr, tick_rate = config.world.tick_rate, "listening for WebSocket clients");
     let site = crate::http::Site {
         web_root: config.server.web_root.clone(),
@@ -319,14 +322,20 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         stats: stats.clone(),
         tick_rate: config.world.tick_rate,
     };
+    let reloader = Arc::new(crate::reload::Reloader {
+        assets: config.server.assets.clone(),
+        map: config.world.map.clone(),
+        inbound: tx.clone(),
+        stats: stats.clone(),
+        texts: texts.clone(),
+    });
     let api = crate::admin::AdminApi {
         inbound: tx.clone(),
         store: any_store,
         admission: admission.clone(),
         stats: stats.clone(),
         token: config.server.admin_token.clone().filter(|t| !t.is_empty()),
-        assets: config.server.assets.clone(),
-        map: config.world.map.clone(),
+        reloader: reloader.clone(),
         tick_rate: config.world.tick_rate,
     };
     let routes = crate::http::router(site).merge(crate::admin::router(api));
@@ -342,14 +351,10 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         stats.clone(),
         stop_accepting.subscribe(),
     ));
-    let watch_task = config.server.watch_assets.then(|| {
-        tokio::spawn(crate::reload::watch(
-            config.server.assets.clone(),
-            config.world.map.clone(),
-            tx.clone(),
-            stats.clone(),
-        ))
-    });
+    let watch_task = config
+        .server
+        .watch_assets
+        .then(|| tokio::spawn(reloader.watch()));
     info!(%http_addr, "open {} to play", crate::http::play_url(http_addr));
     Ok(ServerHandle {
         ws_addr,
@@ -366,14 +371,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    limits: ConnLimits,
-    inbound: crossbeam_channel::Sender<Inbound>,
-    mut stop: watch::Receiver<bool>,
-    stats: Arc<Stats>,
-    admission: Arc<Admission>,
-) {
+async fn accept_loop(listener: TcpListener, cx: ConnContext, mut stop: watch::Receiver<bool>) {
     static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
     let mut connections = JoinSet::new();
     loop {
@@ -382,15 +380,7 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, addr)) => {
                     let conn = ConnId(NEXT_CONN.fetch_add(1, Ordering::Relaxed));
-                    connections.spawn(conn::serve(
-                        stream,
-                        addr,
-                        conn,
-                        limits.clone(),
-                        inbound.clone(),
-                        stats.clone(),
-                        admission.clone(),
-                    ));
+                    connections.spawn(conn::serve(stream, addr, conn, cx.clone()));
                 }
                 Err(e) => {
                     // Usually out of file descriptors: back off instead of spinning.
@@ -406,7 +396,7 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    drop(inbound);
+    drop(cx); // its sender into the world
     // Connections get their close frames from the world's last tick; wait for those writes.
     let drained = tokio::time::timeout(Duration::from_secs(5), async {
         while connections.join_next().await.is_some() {}

@@ -182,9 +182,17 @@ async fn connections_per_address_are_limited_and_banned_addresses_refused() {
         ),
         other => panic!("{other:?}"),
     }
+    // Refused before it reaches the world, a browser still hears why in its own language.
+    let mut german = Client::connect_in(server.addr, "de-DE,de;q=0.9,en;q=0.8").await;
+    match german.expect_end().await {
+        Ended::Closed(Some(f)) => {
+            assert_eq!(f.reason, "zu viele Verbindungen von 127.0.0.1; höchstens 2")
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         common::stat(&server, |s| &s.rejected.refused_connections),
-        1
+        2
     );
     // A ban stored before start refuses the address at connect, with its reason.
     let db = SqliteStore::open(&server.dir().join("emberkeep.db")).unwrap();
@@ -203,6 +211,14 @@ async fn connections_per_address_are_limited_and_banned_addresses_refused() {
             f.reason.contains("banned permanently: testing bans"),
             "{}",
             f.reason
+        ),
+        other => panic!("{other:?}"),
+    }
+    let mut banned = Client::connect_in(server.addr, "de").await;
+    match banned.expect_end().await {
+        Ended::Closed(Some(f)) => assert_eq!(
+            f.reason,
+            "diese Adresse ist dauerhaft gesperrt: testing bans"
         ),
         other => panic!("{other:?}"),
     }
@@ -295,4 +311,47 @@ async fn a_close_reason_comes_in_the_clients_language() {
         other => panic!("expected a close frame, got {other:?}"),
     }
     server.shutdown().await;
+}
+
+/// Before a client names a locale, its texts are in the language its browser asks for
+/// (`Accept-Language`); a `locale` it names later wins.
+#[tokio::test]
+async fn the_handshake_language_holds_until_the_client_names_one() {
+    let server = start(&[], |_| {}).await;
+    let mut c = Client::connect_in(server.addr, "fr-FR,fr;q=0.9,de;q=0.8,en;q=0.5").await;
+    c.send_text(r#"{"type":"fly"}"#).await;
+    match c.wait_for("error", is_error).await {
+        ServerEvent::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::UnknownType);
+            assert!(
+                message.starts_with("unbekannter Nachrichtentyp"),
+                "{message}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    c.send_text(r#"{"type":"hello","version":1,"name":"Anne","locale":"en"}"#)
+        .await;
+    assert!(matches!(c.next().await, ServerEvent::Welcome { .. }));
+    c.send_text(r#"{"type":"fly"}"#).await;
+    match c.wait_for("error", is_error).await {
+        ServerEvent::Error { message, .. } => {
+            assert!(message.starts_with("unknown message type"), "{message}")
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    // A browser that asks only for languages the server lacks reads English.
+    let mut d = Client::connect_in(server.addr, "fr, ja").await;
+    d.send_text(r#"{"type":"fly"}"#).await;
+    match d.wait_for("error", is_error).await {
+        ServerEvent::Error { message, .. } => {
+            assert!(message.starts_with("unknown message type"), "{message}")
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    server.shutdown().await;
+}
+
+fn is_error(e: &ServerEvent) -> bool {
+    matches!(e, ServerEvent::Error { .. })
 }

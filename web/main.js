@@ -291,7 +291,7 @@ const FINAL_CLOSES = [
   [/logged in from another connection|von einer anderen Verbindung aus angemeldet/i, "Logged in elsewhere"],
 ];
 /** Closes that refuse us for now (limits, a full server): keep trying, but say so plainly. */
-const REFUSING_CLOSE = /\b(server (is )?full|too many|busy)\b/i;
+const REFUSING_CLOSE = /\b(server (is )?full|too many|busy|zu viele|ausgelastet)\b/i;
 
 function onClose({ code, reason, willRetry, delayMs }) {
   const had = session.inWorld || session.account || session.dropped;

@@ -54,8 +54,9 @@ pub enum AdminAction {
         name: String,
         reason: String,
     },
-    /// Kick every connection of this account or from this IP (after a ban).
-    KickWhere {
+    /// Close every connection of this account or from this IP, saying it is banned for
+    /// `reason` (in each client's language).
+    KickBanned {
         account: Option<String>,
         ip: Option<String>,
         reason: String,

@@ -176,6 +176,12 @@ pub mod keys {
         CLOSE_NO_HELLO = "close.no_hello" [secs];
         CLOSE_NO_CHARACTER = "close.no_character" [secs];
         CLOSE_SHUTDOWN = "close.shutdown" [];
+        CLOSE_TOO_SLOW = "close.too_slow" [];
+        CLOSE_ADDRESS_BANNED_FOR = "close.address_banned_for" [minutes, reason];
+        CLOSE_ADDRESS_BANNED_PERMANENTLY = "close.address_banned_permanently" [reason];
+        CLOSE_TOO_MANY_NEW = "close.too_many_new" [ip, rate];
+        CLOSE_TOO_MANY_OPEN = "close.too_many_open" [ip, max];
+        CLOSE_BUSY = "close.busy" [];
 
         PROTOCOL_BAD_JSON = "protocol.bad_json" [error];
         PROTOCOL_NOT_AN_OBJECT = "protocol.not_an_object" [];
@@ -497,12 +503,21 @@ impl Locales {
     /// The language a client asking for `requested` reads: that one if there is one, else its
     /// primary language (`de` for `de-at`), else [`FALLBACK`].
     pub fn resolve<'a>(&'a self, requested: &'a str) -> &'a str {
+        self.known(requested).unwrap_or(FALLBACK)
+    }
+
+    /// Whether there are texts for `requested`, or for its primary language.
+    pub fn has(&self, requested: &str) -> bool {
+        self.known(requested).is_some()
+    }
+
+    fn known<'a>(&self, requested: &'a str) -> Option<&'a str> {
         if self.langs.contains_key(requested) {
-            return requested;
+            return Some(requested);
         }
         match requested.split_once('-') {
-            Some((primary, _)) if self.langs.contains_key(primary) => primary,
-            _ => FALLBACK,
+            Some((primary, _)) if self.langs.contains_key(primary) => Some(primary),
+            _ => None,
         }
     }
 

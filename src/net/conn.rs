@@ -12,13 +12,14 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Message, WebSocketConfig};
 use tracing::{debug, info, warn};
 
-use super::decode::{decode, locale_of};
+use super::decode::{accept_language, decode, locale_of};
 use super::policy::{Admission, TokenBucket};
-use super::{ConnHandle, ConnShared, Inbound, Outgoing, TextInput};
+use super::{ConnHandle, ConnShared, Inbound, NetTexts, Outgoing, TextInput};
 use crate::stats::Stats;
 
 /// Limits applied to every connection.
@@ -56,16 +57,26 @@ impl ConnLimits {
     }
 }
 
+/// What a connection's tasks share with the server: where inputs go, the counters, the
+/// admission policy and the texts rendered out here.
+#[derive(Clone)]
+pub struct ConnContext {
+    pub limits: ConnLimits,
+    pub inbound: crossbeam_channel::Sender<Inbound>,
+    pub stats: Arc<Stats>,
+    pub admission: Arc<Admission>,
+    pub texts: Arc<NetTexts>,
+}
+
 /// Runs a connection from handshake to close; returns when both of its tasks have ended.
-pub async fn serve(
-    stream: TcpStream,
-    addr: SocketAddr,
-    conn: ConnId,
-    limits: ConnLimits,
-    inbound: crossbeam_channel::Sender<Inbound>,
-    stats: Arc<Stats>,
-    admission: Arc<Admission>,
-) {
+pub async fn serve(stream: TcpStream, addr: SocketAddr, conn: ConnId, cx: ConnContext) {
+    let ConnContext {
+        limits,
+        inbound,
+        stats,
+        admission,
+        texts,
+    } = cx;
     let _open = OpenSocket::count(stats.clone());
     let _ = stream.set_nodelay(true);
     // Admission first: a socket counts against its address's cap from its first byte, so
@@ -75,35 +86,32 @@ pub async fn serve(
         Err(reason) => {
             info!(%addr, %reason, "connection refused");
             Stats::add(&stats.rejected.refused_connections, 1);
-            refuse(stream, &limits, reason).await;
+            refuse(stream, &limits, &texts, reason).await;
             return;
         }
     };
-    let handshake =
-        tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
-    let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
+    let (ws, locale) = match handshake(stream, &limits, &texts, limits.handshake_timeout).await {
+        Ok(accepted) => accepted,
+        Err(e) => {
             debug!(%addr, error = %e, "websocket handshake failed");
-            return;
-        }
-        Err(_) => {
-            debug!(%addr, "websocket handshake timed out");
             return;
         }
     };
     let (handle, rx, shared) = ConnHandle::new(limits.outbound_queue_frames);
-    if !deliver(
-        &inbound,
-        Inbound::Opened {
-            conn,
-            addr: addr.to_string(),
-            handle,
-        },
-    )
-    .await
-    {
+    let opened = Inbound::Opened {
+        conn,
+        addr: addr.to_string(),
+        handle,
+    };
+    if !deliver(&inbound, opened).await {
         return;
+    }
+    // The browser's language until the client names one: its first texts are in it already.
+    if let Some(locale) = locale {
+        shared.set_locale(&locale);
+        if !deliver(&inbound, Inbound::Locale { conn, locale }).await {
+            return;
+        }
     }
     info!(conn = conn.0, %addr, "client connected");
     let (sink, stream) = ws.split();
@@ -129,14 +137,47 @@ pub async fn serve(
 /// How long a refused connection gets to finish its handshake and hear why it is refused.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Tells a refused connection why (a close frame, 1008, with the reason), giving its
-/// handshake [`REFUSAL_TIMEOUT`] at most: a browser only shows a reason from a close frame.
-async fn refuse(stream: TcpStream, limits: &ConnLimits, reason: String) {
-    let handshake =
-        tokio_tungstenite::accept_async_with_config(stream, Some(limits.websocket_config()));
-    if let Ok(Ok(ws)) = tokio::time::timeout(REFUSAL_TIMEOUT, handshake).await {
+/// Tells a refused connection why (a close frame, 1008, with the reason in the language of
+/// its `Accept-Language`), giving its handshake [`REFUSAL_TIMEOUT`] at most: a browser only
+/// shows a reason from a close frame.
+async fn refuse(stream: TcpStream, limits: &ConnLimits, texts: &NetTexts, reason: Text) {
+    if let Ok((ws, locale)) = handshake(stream, limits, texts, REFUSAL_TIMEOUT).await {
+        let lang = locale
+            .as_deref()
+            .unwrap_or(emberkeep_components::text::FALLBACK);
         let (mut sink, _) = ws.split();
-        close(&mut sink, &CloseReason::policy(reason)).await;
+        close(&mut sink, &CloseReason::policy(texts.render(lang, &reason))).await;
+    }
+}
+
+/// The WebSocket handshake, within `timeout`; gives the socket and the language its
+/// `Accept-Language` header asks for that the server has, if any.
+async fn handshake(
+    stream: TcpStream,
+    limits: &ConnLimits,
+    texts: &NetTexts,
+    timeout: Duration,
+) -> Result<(WebSocketStream<TcpStream>, Option<String>), String> {
+    let mut locale = None;
+    // The closure's type (and its large error) is tungstenite's `Callback`.
+    #[allow(clippy::result_large_err)]
+    let read_language = |request: &Request, response: Response| {
+        locale = request
+            .headers()
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| accept_language(v, &texts.locales()));
+        Ok(response)
+    };
+    let accept = tokio_tungstenite::accept_hdr_async_with_config(
+        stream,
+        read_language,
+        Some(limits.websocket_config()),
+    );
+    match tokio::time::timeout(timeout, accept).await {
+        Ok(Ok(ws)) => Ok((ws, locale)),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("timed out after {timeout:?}")),
     }
 }
 
@@ -318,10 +359,11 @@ async fn read_loop(
             (None, Some(Ok(Message::Text(text)))) => {
                 let decoded = decode(text.as_str());
                 // The language goes first, so that the answer to this very message is in it.
-                if let Some(locale) = locale_of(text.as_str(), decoded.as_ref().ok())
-                    && !deliver(inbound, Inbound::Locale { conn, locale }).await
-                {
-                    return "server stopped".into();
+                if let Some(locale) = locale_of(text.as_str(), decoded.as_ref().ok()) {
+                    shared.set_locale(&locale);
+                    if !deliver(inbound, Inbound::Locale { conn, locale }).await {
+                        return "server stopped".into();
+                    }
                 }
                 match decoded {
                     Ok(msg) => {

@@ -1,11 +1,12 @@
 //! Turns a client's text frame into a [`ClientMsg`], or into an error event that says what
 //! was wrong with it (as a [`Text`], rendered in the client's language by the world thread).
-//! Also reads the `locale` some messages carry.
+//! Also reads the language a client asks for: the `locale` some messages carry, and the
+//! `Accept-Language` header of its handshake.
 
 use emberkeep_components::protocol::{
     ClientMsg, ErrorCode, LOCALE_KINDS, LocaleField, version_problem,
 };
-use emberkeep_components::text::{Text, keys};
+use emberkeep_components::text::{Locales, Text, keys, normalize_tag};
 use serde_json::Value;
 
 /// Longest name a `hello` may carry before the world even looks at it, in bytes.
@@ -29,6 +30,33 @@ pub fn locale_of(text: &str, decoded: Option<&ClientMsg>) -> Option<String> {
     field
         .locale
         .filter(|_| LOCALE_KINDS.contains(&field.kind.as_str()))
+}
+
+/// Most languages of an `Accept-Language` header looked at: a browser sends a handful.
+const MAX_ACCEPTED_LANGUAGES: usize = 16;
+
+/// The language an `Accept-Language` header (`de-CH, de;q=0.9, en;q=0.8`) asks for that
+/// `locales` has: the one with the highest weight (the first among equals), or `None` when it
+/// names none the server has (or is not a header of that form). `*` and weight 0 never pick.
+pub fn accept_language(header: &str, locales: &Locales) -> Option<String> {
+    let mut best: Option<(f32, String)> = None;
+    for entry in header.split(',').take(MAX_ACCEPTED_LANGUAGES) {
+        let mut parts = entry.split(';');
+        let Some(tag) = parts.next().and_then(normalize_tag) else {
+            continue;
+        };
+        let weight = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+            .filter(|q| (0.0..=1.0).contains(q) && *q > 0.0);
+        if let Some(weight) = weight
+            && locales.has(&tag)
+            && best.as_ref().is_none_or(|(w, _)| weight > *w)
+        {
+            best = Some((weight, tag));
+        }
+    }
+    best.map(|(_, tag)| tag)
 }
 
 fn check_ranges(msg: ClientMsg) -> Result<ClientMsg, (ErrorCode, Text)> {
@@ -144,6 +172,37 @@ mod tests {
             msg.contains("protocol 1 to 1") && msg.contains("sent 7"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn accept_language_picks_the_weightiest_language_the_server_has() {
+        let locales = crate::assets::shipped_locales();
+        let pick = |header: &str| accept_language(header, &locales);
+        assert_eq!(pick("de-DE,de;q=0.9,en;q=0.8").as_deref(), Some("de-de"));
+        assert_eq!(
+            pick("fr-FR, fr;q=0.9, de;q=0.7, en;q=0.5").as_deref(),
+            Some("de")
+        );
+        assert_eq!(
+            pick("en;q=0.5, de;q=0.8").as_deref(),
+            Some("de"),
+            "weight, not order"
+        );
+        assert_eq!(
+            pick("en, de").as_deref(),
+            Some("en"),
+            "the first among equals"
+        );
+        assert_eq!(
+            pick("de;q=0, en;q=0.1").as_deref(),
+            Some("en"),
+            "q=0 means not this one"
+        );
+        assert_eq!(pick("fr, ja"), None, "none the server has");
+        assert_eq!(pick("*"), None);
+        assert_eq!(pick("de;q=abc"), None, "a weight that is no number");
+        assert_eq!(pick(""), None);
+        assert_eq!(pick(&"x,".repeat(10_000)), None);
     }
 
     #[test]

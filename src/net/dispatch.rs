@@ -13,11 +13,12 @@ use std::sync::Arc;
 use emberkeep_components::net::{ConnId, Frame, Frames, write_runs};
 use emberkeep_components::protocol::CloseReason;
 use emberkeep_components::regions::{RegionEvents, RegionId};
+use emberkeep_components::text::{Text, keys};
 use rustc_hash::FxHashMap;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tracing::{info, warn};
 
-use crate::net::{ConnHandle, Outgoing, QueueError};
+use crate::net::{ConnHandle, NetTexts, Outgoing, QueueError};
 use crate::stats::Stats;
 
 /// What one tick hands to the connections, in this order: handles added, handles dropped,
@@ -217,15 +218,18 @@ pub const SPARE_BUFFERS: usize = 2;
 pub struct Dispatcher {
     handles: HashMap<ConnId, ConnHandle>,
     views: Views,
+    /// For the slow-client close, the one text the dispatcher writes.
+    texts: Arc<NetTexts>,
 }
 
 impl Dispatcher {
     /// A dispatcher that sends each client's view of others at least every `view_every`
     /// ticks (see [`Views`]).
-    pub fn new(view_every: u32) -> Dispatcher {
+    pub fn new(view_every: u32, texts: Arc<NetTexts>) -> Dispatcher {
         Dispatcher {
             handles: HashMap::new(),
             views: Views::new(view_every),
+            texts,
         }
     }
 
@@ -265,7 +269,9 @@ impl Dispatcher {
                             conn = conn.0,
                             "outbound queue full: disconnecting slow client"
                         );
-                        handle.abort(CloseReason::policy("too slow: outbound queue full"));
+                        let reason = Text::new(keys::CLOSE_TOO_SLOW);
+                        let reason = self.texts.render(&handle.locale(), &reason);
+                        handle.abort(CloseReason::policy(reason));
                         self.drop_conn(*conn);
                         Stats::add(&stats.slow_disconnects, 1);
                     }
@@ -306,8 +312,9 @@ pub async fn run(
     spare: crossbeam_channel::Sender<RegionEvents>,
     stats: Arc<Stats>,
     view_every: u32,
+    texts: Arc<NetTexts>,
 ) {
-    let mut dispatcher = Dispatcher::new(view_every);
+    let mut dispatcher = Dispatcher::new(view_every, texts);
     while let Some(batch) = rx.recv().await {
         for tick in dispatcher.deliver(batch, &stats) {
             let _ = spare.try_send(tick.into_spare());
@@ -318,6 +325,10 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shipped_texts() -> Arc<NetTexts> {
+        NetTexts::new(crate::assets::shipped_locales())
+    }
 
     /// One tick's frames: for each (connection, events), a frame of those events.
     fn frames(list: &[(u64, &str)]) -> Vec<Frames> {
@@ -331,9 +342,10 @@ mod tests {
     #[test]
     fn frames_reach_open_connections_in_order_and_a_full_queue_aborts_that_client_only() {
         let stats = Stats::default();
-        let mut d = Dispatcher::new(1);
+        let mut d = Dispatcher::new(1, shipped_texts());
         let (a, a_rx, a_shared) = ConnHandle::new(4);
         let (b, b_rx, b_shared) = ConnHandle::new(1);
+        b_shared.set_locale("de-AT"); // b's client reads German
         d.deliver(
             Batch {
                 opened: vec![(ConnId(1), a), (ConnId(2), b)],
@@ -360,7 +372,11 @@ mod tests {
         };
         assert_eq!(texts(&a_rx), vec!["[1]", "[3]"]);
         assert_eq!(texts(&b_rx), vec!["[2]"]);
-        assert!(b_shared.abort.get().is_some(), "b aborted");
+        let aborted = b_shared.abort.get().expect("b aborted");
+        assert_eq!(
+            aborted.reason, "zu langsam: die Ausgangswarteschlange ist voll",
+            "in b's language"
+        );
         assert!(a_shared.abort.get().is_none(), "a untouched");
         assert_eq!(Stats::get(&stats.slow_disconnects), 1);
         assert_eq!(Stats::get(&stats.frames_out), 3);
@@ -394,7 +410,7 @@ mod tests {
     fn clients_with_nothing_of_their_own_in_one_region_share_one_frame() {
         use emberkeep_components::regions::RegionGrid;
         let stats = Stats::default();
-        let mut d = Dispatcher::new(1);
+        let mut d = Dispatcher::new(1, shipped_texts());
         let mut grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
         let mv = r#"{"type":"move","id":1,"x":20,"y":20}"#;
         grid.events.moves.push_with(5, |buf| buf.push_str(mv));
@@ -467,7 +483,7 @@ mod tests {
     #[test]
     fn views_of_others_wait_a_tick_and_arrive_in_order_but_own_events_and_answers_do_not() {
         let stats = Stats::default();
-        let mut d = Dispatcher::new(2);
+        let mut d = Dispatcher::new(2, shipped_texts());
         let mut receivers = Vec::new();
         let mut opened = Vec::new();
         for conn in 1..=5 {

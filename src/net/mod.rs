@@ -4,7 +4,8 @@
 //! Inbound: every task sends [`Inbound`] values into one bounded crossbeam channel that the
 //! world drains at the start of each tick. Texts for a client made out here (refusals,
 //! close reasons) travel as keys and arguments: the world thread renders them in the
-//! client's language. Outbound: the world thread sends each tick's frames
+//! client's language. The few a connection hears without the world (a refusal at connect,
+//! the slow-client close) are rendered here, from [`NetTexts`]. Outbound: the world thread sends each tick's frames
 //! as one batch to the dispatcher task ([`dispatch`]), which fills each connection's own
 //! bounded queue ([`ConnHandle`]); a full queue means a slow client, which is disconnected —
 //! nothing waits.
@@ -14,12 +15,12 @@ pub mod decode;
 pub mod dispatch;
 pub mod policy;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use emberkeep_components::net::{ConnId, WorldInput};
 use emberkeep_components::persist::StorageReply;
 use emberkeep_components::protocol::{CloseReason, ErrorCode};
-use emberkeep_components::text::Text;
+use emberkeep_components::text::{FALLBACK, Locales, Text, normalize_tag};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -109,6 +110,55 @@ pub struct ConnShared {
     pub abort: OnceLock<CloseReason>,
     /// Wakes the writer out of a blocked socket write when `abort` is set.
     pub aborted: Notify,
+    /// The language tag the connection asked for (in its handshake's `Accept-Language`, or
+    /// the `locale` of a message since); empty for none. The world keeps its own copy
+    /// (`ClientLocales`); this one is for the texts rendered out here.
+    locale: Mutex<String>,
+}
+
+impl ConnShared {
+    /// Records the language the connection asked for; one that is not a tag counts as none.
+    pub fn set_locale(&self, locale: &str) {
+        if let Ok(mut l) = self.locale.lock() {
+            *l = normalize_tag(locale).unwrap_or_default();
+        }
+    }
+
+    /// The language tag the connection asked for ([`FALLBACK`] if none).
+    pub fn locale(&self) -> String {
+        match self.locale.lock() {
+            Ok(l) if !l.is_empty() => l.clone(),
+            _ => FALLBACK.to_string(),
+        }
+    }
+}
+
+/// The locale files, for the texts the network tasks render themselves: replaced whenever a
+/// content reload is accepted, so they always match the world's.
+#[derive(Debug, Default)]
+pub struct NetTexts(RwLock<Arc<Locales>>);
+
+impl NetTexts {
+    pub fn new(locales: Locales) -> Arc<NetTexts> {
+        Arc::new(NetTexts(RwLock::new(Arc::new(locales))))
+    }
+
+    /// Puts the locales of newly accepted content in place.
+    pub fn replace(&self, locales: Locales) {
+        if let Ok(mut l) = self.0.write() {
+            *l = Arc::new(locales);
+        }
+    }
+
+    /// The locales now in place.
+    pub fn locales(&self) -> Arc<Locales> {
+        self.0.read().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// `text` in language `lang`.
+    pub fn render(&self, lang: &str, text: &Text) -> String {
+        self.locales().render_text(lang, text)
+    }
 }
 
 /// The dispatcher's end of one connection.
@@ -158,6 +208,11 @@ impl ConnHandle {
             Err(crossbeam_channel::TrySendError::Full(_)) => Err(QueueError::Full),
             Err(crossbeam_channel::TrySendError::Disconnected(_)) => Err(QueueError::Gone),
         }
+    }
+
+    /// The language tag the connection asked for (see [`ConnShared::locale`]).
+    pub fn locale(&self) -> String {
+        self.shared.locale()
     }
 
     /// Closes the connection at once with `reason`, dropping whatever is still queued.

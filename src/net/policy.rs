@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use emberkeep_components::text::{Text, keys};
+
 use crate::storage::BanRecord;
 
 /// A token bucket: `rate` tokens per second, holding at most `burst`.
@@ -113,21 +115,25 @@ impl Admission {
         }
     }
 
-    /// Admits a connection from `ip`, or says why not.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<Admitted, String> {
+    /// Admits a connection from `ip`, or says why not (a text the refusal renders in the
+    /// client's language).
+    pub fn admit(self: &Arc<Self>, ip: IpAddr, now: Instant) -> Result<Admitted, Text> {
         if let Ok(bans) = self.bans.read()
             && let Some(ban) = bans.get(&ip)
         {
             let secs = crate::storage::now_secs();
             if ban.active(secs) {
-                let until = ban
-                    .until
-                    .map(|u| format!("for {} more minutes", u.saturating_sub(secs).div_ceil(60)))
-                    .unwrap_or_else(|| "permanently".into());
-                return Err(format!("this address is banned {until}: {}", ban.reason));
+                return Err(match ban.until {
+                    Some(u) => Text::new(keys::CLOSE_ADDRESS_BANNED_FOR)
+                        .arg("minutes", u.saturating_sub(secs).div_ceil(60))
+                        .arg("reason", &ban.reason),
+                    None => {
+                        Text::new(keys::CLOSE_ADDRESS_BANNED_PERMANENTLY).arg("reason", &ban.reason)
+                    }
+                });
             }
         }
-        let mut ips = self.ips.lock().map_err(|_| "server busy".to_string())?;
+        let mut ips = self.ips.lock().map_err(|_| Text::new(keys::CLOSE_BUSY))?;
         if ips.len() > 100_000 {
             ips.retain(|_, s| s.open > 0); // forget idle addresses
         }
@@ -140,16 +146,14 @@ impl Admission {
             bucket: TokenBucket::new(limits.new_per_sec, burst, now),
         });
         if !state.bucket.take(now) {
-            return Err(format!(
-                "too many new connections from {ip}; at most {} per second",
-                limits.new_per_sec
-            ));
+            return Err(Text::new(keys::CLOSE_TOO_MANY_NEW)
+                .arg("ip", ip)
+                .arg("rate", limits.new_per_sec));
         }
         if state.open >= limits.max_connections {
-            return Err(format!(
-                "too many connections from {ip}; at most {}",
-                limits.max_connections
-            ));
+            return Err(Text::new(keys::CLOSE_TOO_MANY_OPEN)
+                .arg("ip", ip)
+                .arg("max", limits.max_connections));
         }
         state.open += 1;
         Ok(Admitted {
@@ -167,6 +171,10 @@ pub fn minutes(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn english(text: Text) -> String {
+        crate::assets::shipped_locales().render_text("en", &text)
+    }
 
     #[test]
     fn a_bucket_allows_its_burst_then_its_rate() {
@@ -190,7 +198,10 @@ mod tests {
         let ip: IpAddr = "10.1.2.3".parse().unwrap();
         let first = a.admit(ip, t0).unwrap();
         let _second = a.admit(ip, t0).unwrap();
-        assert!(a.admit(ip, t0).unwrap_err().contains("at most 2"));
+        assert_eq!(
+            english(a.admit(ip, t0).unwrap_err()),
+            "too many connections from 10.1.2.3; at most 2"
+        );
         assert!(
             a.admit("10.9.9.9".parse().unwrap(), t0).is_ok(),
             "other addresses are not affected"
@@ -215,14 +226,16 @@ mod tests {
             },
             &[ban],
         );
-        assert!(
-            a.admit("10.0.0.9".parse().unwrap(), t0)
-                .unwrap_err()
-                .contains("banned permanently: flooding")
+        assert_eq!(
+            english(a.admit("10.0.0.9".parse().unwrap(), t0).unwrap_err()),
+            "this address is banned permanently: flooding"
         );
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let held: Vec<_> = (0..2).map(|_| a.admit(ip, t0).unwrap()).collect();
-        assert!(a.admit(ip, t0).unwrap_err().contains("per second"));
+        assert_eq!(
+            english(a.admit(ip, t0).unwrap_err()),
+            "too many new connections from 10.0.0.1; at most 1 per second"
+        );
         assert!(a.admit(ip, t0 + Duration::from_secs(1)).is_ok());
         drop(held);
         a.lift_ban("10.0.0.9".parse().unwrap());

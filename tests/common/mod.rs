@@ -330,6 +330,23 @@ impl Client {
         Client::over(ws)
     }
 
+    /// Connects like a browser set to `accept_language` (an `Accept-Language` header).
+    pub async fn connect_in(addr: SocketAddr, accept_language: &str) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{addr}")
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "accept-language",
+            accept_language.parse().expect("a header value"),
+        );
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect timed out")
+            .expect("connect");
+        Client::over(ws)
+    }
+
     /// A client on an open WebSocket, before any event.
     fn over(ws: Ws) -> Client {
         Client {

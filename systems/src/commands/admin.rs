@@ -12,7 +12,7 @@ use emberkeep_components::net::{
     PlayerSummary, WorldStats, WornItem,
 };
 use emberkeep_components::persist::{AccountCharacter, Auth};
-use emberkeep_components::protocol::{CloseReason, ServerEvent, encode_event};
+use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::text::{FALLBACK, Text};
 use emberkeep_components::world::{
@@ -20,7 +20,6 @@ use emberkeep_components::world::{
 };
 
 use crate::commands::staff::{self as gm, audit, player_named};
-use crate::session::presence::Leave;
 
 const ACTOR: &str = "admin-api";
 
@@ -96,7 +95,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
             audit(world, ACTOR, "kick", &name, reason);
             Ok(AdminOutcome::Kicked { name })
         }
-        AdminAction::KickWhere {
+        AdminAction::KickBanned {
             account,
             ip,
             reason,
@@ -122,11 +121,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                 .collect();
             let n = targets.len();
             for e in targets {
-                crate::session::presence::leave(
-                    world,
-                    e,
-                    Leave::Kicked(CloseReason::policy(reason.clone())),
-                );
+                gm::close_banned(world, e, &reason);
             }
             Ok(AdminOutcome::Closed { connections: n })
         }

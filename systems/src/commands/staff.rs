@@ -265,13 +265,23 @@ fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
         .arg("name", name))
 }
 
-/// Closes a player's connection with a reason.
+/// Closes a player's connection: kicked, for `reason`.
 pub(crate) fn kick_player(world: &mut World, who: Entity, reason: &str) {
-    let reason = render(world, who, keys::CLOSE_KICKED, &[("reason", &reason)]);
+    let close = render(world, who, keys::CLOSE_KICKED, &[("reason", &reason)]);
+    close_player(world, who, close);
+}
+
+/// Closes a player's connection: banned, for `reason`.
+pub(crate) fn close_banned(world: &mut World, who: Entity, reason: &str) {
+    let close = render(world, who, keys::CLOSE_BANNED, &[("reason", &reason)]);
+    close_player(world, who, close);
+}
+
+fn close_player(world: &mut World, who: Entity, close: String) {
     crate::session::presence::leave(
         world,
         who,
-        crate::session::presence::Leave::Kicked(CloseReason::policy(reason)),
+        crate::session::presence::Leave::Kicked(CloseReason::policy(close)),
     );
 }
 
@@ -334,8 +344,7 @@ fn ban(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {
             minutes,
             by: actor.to_string(),
         });
-    let banned = render(world, who, keys::CLOSE_BANNED, &[("reason", &reason)]);
-    kick_player(world, who, &banned);
+    close_banned(world, who, &reason);
     let span = minutes
         .map(|m| format!("{m} minutes"))
         .unwrap_or_else(|| "good".into());
@@ -595,7 +604,8 @@ mod tests {
             account: "pat".into(),
         });
         s.command(gm, "/ban Pat 60 griefing");
-        assert!(s.closed[&p].reason.contains("banned: griefing"));
+        // Said once: not "kicked: banned: griefing".
+        assert_eq!(s.closed[&p].reason, "banned: griefing");
         let bans: Vec<_> = s
             .world
             .resource::<StorageOut>()
