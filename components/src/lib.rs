@@ -16,5 +16,6 @@ pub mod persist;
 pub mod protocol;
 pub mod regions;
 pub mod stats;
+pub mod story;
 pub mod text;
 pub mod world;

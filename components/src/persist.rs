@@ -47,6 +47,9 @@ pub struct CharacterRecord {
     pub inventory: Vec<ItemRecord>,
     pub equipment: BTreeMap<EquipSlot, ItemRecord>,
     pub effects: Vec<EffectRecord>,
+    /// Flags, quest progress and achievements (absent in records saved before stories).
+    #[serde(default)]
+    pub story: crate::story::StoryState,
 }
 
 impl CharacterRecord {
@@ -66,6 +69,7 @@ impl CharacterRecord {
             inventory: Vec::new(),
             equipment: BTreeMap::new(),
             effects: Vec::new(),
+            story: crate::story::StoryState::default(),
         }
     }
 

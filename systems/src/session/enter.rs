@@ -146,7 +146,10 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             DamageLog::default(),
         ),
     ));
-    entity.insert(emberkeep_components::world::ChatHistory::default());
+    entity.insert((
+        emberkeep_components::world::ChatHistory::default(),
+        record.story.clone(),
+    ));
     if !guest {
         entity.insert(AccountCharacter {
             account: record.account.clone(),

@@ -55,6 +55,10 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
                 next_pulse: a.next_pulse,
             })
             .collect(),
+        story: world
+            .get::<emberkeep_components::story::StoryState>(e)
+            .cloned()
+            .unwrap_or_default(),
     })
 }
 
