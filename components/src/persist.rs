@@ -49,7 +49,7 @@ pub struct CharacterRecord {
     pub effects: Vec<EffectRecord>,
     /// Flags, quest progress and achievements (absent in records saved before stories).
     #[serde(default)]
-    pub story: crate::story::StoryState,
+    pub story: Box<crate::story::StoryState>,
 }
 
 impl CharacterRecord {
@@ -69,7 +69,7 @@ impl CharacterRecord {
             inventory: Vec::new(),
             equipment: BTreeMap::new(),
             effects: Vec::new(),
-            story: crate::story::StoryState::default(),
+            story: Box::default(),
         }
     }
 

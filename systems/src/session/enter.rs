@@ -148,7 +148,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     ));
     entity.insert((
         emberkeep_components::world::ChatHistory::default(),
-        record.story.clone(),
+        (*record.story).clone(),
     ));
     if !guest {
         entity.insert(AccountCharacter {

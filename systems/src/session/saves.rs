@@ -55,10 +55,12 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
                 next_pulse: a.next_pulse,
             })
             .collect(),
-        story: world
-            .get::<emberkeep_components::story::StoryState>(e)
-            .cloned()
-            .unwrap_or_default(),
+        story: Box::new(
+            world
+                .get::<emberkeep_components::story::StoryState>(e)
+                .cloned()
+                .unwrap_or_default(),
+        ),
     })
 }
 
