@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bevy_ecs::prelude::{Component, Resource};
+use bevy_ecs::prelude::{Component, Entity, Resource};
 use serde::{Deserialize, Serialize};
 
 /// A test on the acting player (and the world) that must hold for a trigger to fire, a
@@ -181,6 +181,32 @@ impl StoryState {
 /// start empty after a restart.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorldFlags(pub BTreeSet<String>);
+
+/// Something a player did this tick that stories react to (triggers fire on them, quest
+/// steps and achievements count them). Pushed by the systems where it happens; read in the
+/// World phase; emptied at the start of each tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoryEvent {
+    /// `player` helped kill a mob of template `mob` (every player who dealt it damage).
+    Kill { player: Entity, mob: String },
+    /// `player` used an item of template `item`.
+    UseItem { player: Entity, item: String },
+    /// `player` talked to an NPC of template `npc`.
+    Talk { player: Entity, npc: String },
+    /// `player` entered (or, `entered = false`, left) zone `zone` on map `map`.
+    Zone {
+        player: Entity,
+        map: String,
+        zone: String,
+        entered: bool,
+    },
+    /// `player` said `text` (a chat line), for triggers on a phrase said in a place.
+    Said { player: Entity, text: String },
+}
+
+/// This tick's [`StoryEvent`]s, in the order they happened.
+#[derive(Resource, Debug, Default)]
+pub struct StoryEvents(pub Vec<StoryEvent>);
 
 #[cfg(test)]
 mod tests {

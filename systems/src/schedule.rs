@@ -63,6 +63,7 @@ pub(crate) fn install(world: &mut World) {
     let mut input = phase_schedule(Phase::Input);
     input.add_systems(
         (
+            forget_story_events,
             input::apply_inbound,
             presence::expire_silent_connections,
             presence::expire_lingering,
@@ -125,6 +126,11 @@ pub(crate) fn install(world: &mut World) {
     for s in [input, movement, effects, combat, ai, world_phase, broadcast] {
         world.add_schedule(s);
     }
+}
+
+/// Last tick's story events were read in its World phase.
+fn forget_story_events(mut events: ResMut<emberkeep_components::story::StoryEvents>) {
+    events.0.clear();
 }
 
 fn phase_schedule(phase: Phase) -> Schedule {

@@ -13,6 +13,7 @@ use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
+use emberkeep_components::story::{StoryEvent, StoryEvents};
 use emberkeep_components::text::keys;
 use emberkeep_components::world::{
     NetId, NetIndex, Outgoing, Player, Position, RegionCell, SpawnRotation, StepBudget, Tick,
@@ -185,6 +186,7 @@ pub(crate) fn resolve_deaths(
     mut targets: Query<&mut Target>,
     ids: Query<&NetId>,
     mut save: ResMut<emberkeep_components::persist::SaveSoon>,
+    mut story: ResMut<StoryEvents>,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -212,6 +214,20 @@ pub(crate) fn resolve_deaths(
         }
         let Some((mob, mind)) = mob else { continue };
         let def = &mind.def;
+        // Every player who dealt it damage helped kill it (quests, triggers, achievements).
+        let mut helpers: Vec<Entity> = log
+            .by
+            .iter()
+            .filter(|(p, d)| **d > 0 && players.contains(**p))
+            .map(|(p, _)| *p)
+            .collect();
+        helpers.sort();
+        story
+            .0
+            .extend(helpers.into_iter().map(|player| StoryEvent::Kill {
+                player,
+                mob: mob.template.clone(),
+            }));
         // Experience: shared by damage dealt, among players still in the world.
         let total: i64 = log
             .by
