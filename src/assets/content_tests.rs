@@ -500,7 +500,7 @@ fn asset_problems(map: &str, files: &[(&str, Option<&str>)]) -> Vec<ContentProbl
     let dir = write_assets(files);
     std::fs::create_dir(dir.path().join("maps")).unwrap();
     std::fs::write(dir.path().join("maps/m.tmj"), map).unwrap();
-    match load_assets(dir.path(), "m") {
+    match load_assets(dir.path(), "m", 16) {
         Ok(assets) => {
             assert_eq!(assets.content.spawn_areas.len(), 1);
             Vec::new()
