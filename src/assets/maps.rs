@@ -112,3 +112,7 @@ pub(super) fn cross_check(maps: &[MapFile], content: Option<&Content>) -> Vec<Co
     }
     out
 }
+
+#[cfg(test)]
+#[path = "maps_tests.rs"]
+mod tests;
