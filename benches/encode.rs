@@ -28,6 +28,9 @@ fn spawn(id: u64, kind: EntityKind, name: &str) -> ServerEvent {
         max_hp: Some(60),
         item: None,
         dead: false,
+        open: None,
+        width: None,
+        height: None,
     }
 }
 
@@ -100,6 +103,7 @@ fn welcome_batch() -> Vec<ServerEvent> {
                 display_name: "Load Test".into(),
                 width: 2048,
                 height: 2048,
+                origin: emberkeep_components::protocol::Origin { x: 0, y: 0 },
             },
             tick_rate: 20,
             region_size: 16,

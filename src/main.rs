@@ -126,22 +126,37 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         config.server.assets = dir;
     }
     let dir = &config.server.assets;
-    let assets = match emberkeep::assets::load_assets(dir, &config.world.map) {
-        Ok(a) => a,
-        Err(e) => {
-            for p in &e.problems {
-                eprintln!("{p}");
+    let assets =
+        match emberkeep::assets::load_assets(dir, &config.world.map, config.world.region_size) {
+            Ok(a) => a,
+            Err(e) => {
+                for p in &e.problems {
+                    eprintln!("{p}");
+                }
+                for w in &e.warnings {
+                    eprintln!("warning: {w}");
+                }
+                let n = e.problems.len();
+                let s = if n == 1 { "" } else { "s" };
+                anyhow::bail!("{n} problem{s} in {}", dir.display());
             }
-            for w in &e.warnings {
-                eprintln!("warning: {w}");
-            }
-            let n = e.problems.len();
-            let s = if n == 1 { "" } else { "s" };
-            anyhow::bail!("{n} problem{s} in {}", dir.display());
-        }
-    };
+        };
     for w in &assets.warnings {
         eprintln!("warning: {w}");
+    }
+    for m in assets.maps.all() {
+        println!(
+            "map {:?} ({}x{} tiles at {}, {}): {} zones, {} warps, {} doors, {} levers",
+            m.name,
+            m.width,
+            m.height,
+            m.origin.x,
+            m.origin.y,
+            m.zones.len(),
+            m.warps.len(),
+            m.doors.len(),
+            m.levers.len()
+        );
     }
     let (map, c) = (&assets.map, &assets.content);
     let languages: Vec<&str> = c.locales.langs().map(|(tag, _)| tag).collect();

@@ -1,7 +1,9 @@
 //! Live content reload: the assets folder is watched (debounced); a change is parsed and
 //! validated here, off the world thread, and the new content is swapped in at the next tick
 //! boundary. A broken edit keeps the last good content and logs exactly what is wrong. Mob
-//! templates apply to mobs as they (re)spawn; the map itself is not reloaded (restart for that).
+//! templates apply to mobs as they (re)spawn; the maps are not reloaded (restart for that: the
+//! atlas layout, its collision, doors and spawn areas are built at start). Edited maps are
+//! still validated, and a change is logged as needing a restart.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +23,10 @@ pub const DEBOUNCE: Duration = Duration::from_millis(300);
 pub struct Reloader {
     pub assets: PathBuf,
     pub map: String,
+    /// `world.region_size`: the maps are placed with it.
+    pub region_size: i32,
+    /// The maps the world was built with; maps are not reloaded (a change needs a restart).
+    pub maps: emberkeep_components::atlas::Maps,
     pub inbound: crossbeam_channel::Sender<Inbound>,
     pub stats: Arc<Stats>,
     /// The network side's copy of the locale files, replaced with the world's.
@@ -31,15 +37,21 @@ impl Reloader {
     /// Validates the assets and, if they are good, hands the new content to the world (and
     /// its locale files to the network side). Returns every problem otherwise.
     pub async fn reload(&self) -> Result<(), Vec<String>> {
-        let (dir, map_name) = (self.assets.clone(), self.map.clone());
+        let (dir, map_name, size) = (self.assets.clone(), self.map.clone(), self.region_size);
         let loaded =
-            tokio::task::spawn_blocking(move || crate::assets::load_assets(&dir, &map_name))
+            tokio::task::spawn_blocking(move || crate::assets::load_assets(&dir, &map_name, size))
                 .await
                 .map_err(|e| vec![format!("the loader failed: {e}")])?;
         match loaded {
             Ok(a) => {
                 for warning in &a.warnings {
                     warn!(%warning, "asset warning");
+                }
+                if a.maps != self.maps {
+                    warn!(
+                        assets = %self.assets.display(),
+                        "the maps changed on disk; the world keeps the maps it started with until a restart"
+                    );
                 }
                 self.texts.replace(a.content.locales.clone());
                 let reload = Inbound::World(WorldInput::Reload(Arc::new(a.content)));

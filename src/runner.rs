@@ -307,7 +307,7 @@ fn forward_storage(
 fn count_entities(world: &mut World, stats: &Stats) {
     use emberkeep_components::protocol::EntityKind;
     use emberkeep_components::world::Kind;
-    let mut counts = [0u64; 4];
+    let mut counts = [0u64; 5];
     let mut q = world.query::<&Kind>();
     for kind in q.iter(world) {
         let i = match kind.0 {
@@ -315,6 +315,8 @@ fn count_entities(world: &mut World, stats: &Stats) {
             EntityKind::Mob => 1,
             EntityKind::Npc => 2,
             EntityKind::Item => 3,
+            // Doors are scenery: not counted.
+            EntityKind::Door => 4,
         };
         counts[i] += 1;
     }

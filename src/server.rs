@@ -153,17 +153,21 @@ fn shown(path: &std::path::Path) -> String {
 /// Loads assets, binds the listener and starts the world; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     config.validate()?;
-    let assets =
-        crate::assets::load_assets(&config.server.assets, &config.world.map).map_err(|e| {
-            anyhow::anyhow!(
-                "the assets in {} are invalid:\n{e}",
-                config.server.assets.display()
-            )
-        })?;
+    let assets = crate::assets::load_assets(
+        &config.server.assets,
+        &config.world.map,
+        config.world.region_size,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the assets in {} are invalid:\n{e}",
+            config.server.assets.display()
+        )
+    })?;
     for warning in &assets.warnings {
         warn!(%warning, "asset warning");
     }
-    let (map, content) = (assets.map, assets.content);
+    let (map, maps, content) = (assets.map, assets.maps, assets.content);
     info!(
         assets = %shown(&config.server.assets),
         map = %shown(&config.map_path()),
@@ -213,7 +217,9 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
 
     let sim = config.sim();
     let texts = NetTexts::new(content.locales.clone());
-    let mut world = emberkeep_systems::build_world(map, content, sim, config.world.seed);
+    let loaded_maps = maps.clone();
+    let mut world =
+        emberkeep_systems::build_world_with_maps(map, maps, content, sim, config.world.seed);
     let (tx, rx) = crossbeam_channel::bounded(config.server.inbound_queue);
     let stats = Arc::new(Stats::default());
     let (storage_tx, storage_rx) = tokio::sync::mpsc::channel(STORAGE_QUEUE);
@@ -325,6 +331,8 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     let reloader = Arc::new(crate::reload::Reloader {
         assets: config.server.assets.clone(),
         map: config.world.map.clone(),
+        region_size: config.world.region_size,
+        maps: loaded_maps,
         inbound: tx.clone(),
         stats: stats.clone(),
         texts: texts.clone(),

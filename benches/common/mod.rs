@@ -10,7 +10,7 @@ use emberkeep_systems::run_tick;
 /// The shipped content (classes, items, mobs, ...), without the shipped map's spawn areas.
 pub fn shipped_content() -> Content {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    let mut content = emberkeep::assets::load_assets(&dir, "emberfield")
+    let mut content = emberkeep::assets::load_assets(&dir, "emberfield", 16)
         .expect("shipped assets are valid")
         .content;
     content.spawn_areas.clear();

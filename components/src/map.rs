@@ -3,7 +3,7 @@
 use bevy_ecs::prelude::Resource;
 
 /// A tile coordinate on the map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Tile {
     pub x: i32,
     pub y: i32,
@@ -17,7 +17,7 @@ pub struct SpawnPoint {
 }
 
 /// A named rectangle of tiles with designer-set properties (town, fields, safe zones...).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Zone {
     pub name: String,
     /// Top-left tile, inclusive.
@@ -25,6 +25,84 @@ pub struct Zone {
     /// Bottom-right tile, inclusive.
     pub max: Tile,
     pub safe: bool,
+    /// Players may fight each other here (announced to clients; the rules of play are the
+    /// combat code's).
+    pub pvp: bool,
+    /// Music the client should play here (a file id of its own choosing).
+    pub music: Option<String>,
+    /// Suggested level range, shown to players.
+    pub min_level: Option<u32>,
+    pub max_level: Option<u32>,
+}
+
+/// A rectangle that moves a player who steps on it to a tile of another (or the same) map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warp {
+    /// The object's name, for messages.
+    pub name: String,
+    /// Top-left tile, inclusive.
+    pub min: Tile,
+    /// Bottom-right tile, inclusive.
+    pub max: Tile,
+    /// The target map's file id.
+    pub to_map: String,
+    /// The target tile: in the target map's own coordinates in a loaded map, global in
+    /// [`crate::atlas::Maps`].
+    pub to: Tile,
+}
+
+impl Warp {
+    /// Whether the tile lies on this warp.
+    pub fn contains(&self, t: Tile) -> bool {
+        t.x >= self.min.x && t.x <= self.max.x && t.y >= self.min.y && t.y <= self.max.y
+    }
+}
+
+/// How a door starts: open, closed (opens to a bump or an `interact`) or locked (opens only
+/// for a player carrying its key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DoorState {
+    Open,
+    #[default]
+    Closed,
+    Locked,
+}
+
+/// A door: a rectangle of tiles that blocks movement while it is shut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoorDef {
+    /// Unique on its map; triggers and levers name the door by it.
+    pub name: String,
+    /// Top-left tile, inclusive.
+    pub min: Tile,
+    /// Bottom-right tile, inclusive.
+    pub max: Tile,
+    pub state: DoorState,
+    /// Item template id that unlocks a locked door.
+    pub key: Option<String>,
+}
+
+impl DoorDef {
+    /// Whether the tile lies in the doorway.
+    pub fn contains(&self, t: Tile) -> bool {
+        t.x >= self.min.x && t.x <= self.max.x && t.y >= self.min.y && t.y <= self.max.y
+    }
+
+    /// Every tile of the doorway, row by row.
+    pub fn tiles(&self) -> impl Iterator<Item = Tile> + '_ {
+        (self.min.y..=self.max.y)
+            .flat_map(move |y| (self.min.x..=self.max.x).map(move |x| Tile { x, y }))
+    }
+}
+
+/// A lever: a tile that opens and shuts a door of the same map when a player next to it
+/// interacts with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lever {
+    pub name: String,
+    pub tile: Tile,
+    /// The door's name on the same map.
+    pub door: String,
 }
 
 impl Tile {
@@ -60,6 +138,12 @@ pub struct TileMap {
     closed: Vec<u64>,
     pub player_spawns: Vec<SpawnPoint>,
     pub zones: Vec<Zone>,
+    /// Warp rectangles (object class `warp`).
+    pub warps: Vec<Warp>,
+    /// Doors (object class `door`), in their starting state.
+    pub doors: Vec<DoorDef>,
+    /// Levers (object class `lever`).
+    pub levers: Vec<Lever>,
 }
 
 impl TileMap {
@@ -78,6 +162,9 @@ impl TileMap {
             closed: vec![0; blocks.div_ceil(64)],
             player_spawns: Vec::new(),
             zones: Vec::new(),
+            warps: Vec::new(),
+            doors: Vec::new(),
+            levers: Vec::new(),
         }
     }
 

@@ -139,6 +139,8 @@ pub enum ClientMsg {
     Use { item: u64 },
     /// A MUD-style text command, e.g. `attack rat`, `give potion Bob`, `help`.
     Command { line: String },
+    /// Use what is on a tile next to you (or under you): pull a lever, open a door.
+    Interact { x: i32, y: i32 },
 }
 
 impl ClientMsg {
@@ -166,6 +168,7 @@ impl ClientMsg {
             ClientMsg::Unequip { .. } => "unequip",
             ClientMsg::Use { .. } => "use",
             ClientMsg::Command { .. } => "command",
+            ClientMsg::Interact { .. } => "interact",
         }
     }
 
@@ -192,6 +195,7 @@ impl ClientMsg {
         "unequip",
         "use",
         "command",
+        "interact",
     ];
 }
 
@@ -204,6 +208,8 @@ pub enum EntityKind {
     Npc,
     /// An item lying on the ground.
     Item,
+    /// A door: a rectangle of tiles (`width` x `height` from `x`, `y`), `open` or shut.
+    Door,
 }
 
 impl EntityKind {
@@ -214,6 +220,7 @@ impl EntityKind {
             EntityKind::Mob => "mob",
             EntityKind::Npc => "npc",
             EntityKind::Item => "item",
+            EntityKind::Door => "door",
         }
     }
 }
@@ -227,6 +234,28 @@ pub struct MapInfo {
     pub display_name: String,
     pub width: i32,
     pub height: i32,
+    /// Global tile of the map's top-left corner: a tile `(x, y)` of the map file is
+    /// `(origin.x + x, origin.y + y)` in every event.
+    pub origin: Origin,
+}
+
+/// A global tile, as `{x, y}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub x: i32,
+    pub y: i32,
+}
+
+/// The zone a player stands in now, as `zone` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneInfo {
+    /// `null` when the player is in no zone (the other fields are then their defaults).
+    pub name: Option<String>,
+    pub safe: bool,
+    pub pvp: bool,
+    pub music: Option<String>,
+    pub min_level: Option<u32>,
+    pub max_level: Option<u32>,
 }
 
 /// An account's role.
@@ -311,6 +340,13 @@ pub enum ServerEvent {
         item: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         dead: bool,
+        /// Doors only: whether the door is open, and its size in tiles.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        open: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        width: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        height: Option<i32>,
     },
     /// An entity left view (walked away, disconnected, died).
     Despawn { id: u64 },
@@ -393,6 +429,13 @@ pub enum ServerEvent {
     /// A message from the staff to everyone online (the admin API's broadcast); clients show
     /// it prominently, not only in the log.
     Announcement { text: String },
+    /// You are now on another map (a warp, a teleport, a respawn): forget what you saw; the
+    /// spawns of the new surroundings follow. `x`, `y` is your global tile.
+    Map { map: MapInfo, x: i32, y: i32 },
+    /// The zone you stand in changed (`name` is `null` outside every zone).
+    Zone(ZoneInfo),
+    /// A door in view opened or shut.
+    Door { id: u64, open: bool },
 }
 
 /// An item as clients see it.
@@ -544,6 +587,12 @@ pub enum ErrorCode {
     /// Too many registrations from your address (per minute or per day); the message says
     /// when to try again.
     RegistrationLimited,
+    /// The door is locked and you do not carry its key.
+    DoorLocked,
+    /// The door cannot shut: someone stands in the doorway.
+    DoorBlocked,
+    /// Nothing to interact with on that tile.
+    NothingThere,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -637,6 +686,9 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
             max_hp,
             item,
             dead,
+            open,
+            width,
+            height,
         } => write_spawn(
             out,
             &SpawnFields {
@@ -650,6 +702,7 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 max_hp: *max_hp,
                 item: item.as_deref(),
                 dead: *dead,
+                door: open.map(|open| (open, width.unwrap_or(1), height.unwrap_or(1))),
             },
         ),
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
@@ -671,6 +724,8 @@ pub struct SpawnFields<'a> {
     pub max_hp: Option<i32>,
     pub item: Option<&'a str>,
     pub dead: bool,
+    /// Doors only: open, width and height.
+    pub door: Option<(bool, i32, i32)>,
 }
 
 /// Appends the JSON of `ServerEvent::Spawn` to `out` without building the event.
@@ -698,6 +753,15 @@ pub fn write_spawn(out: &mut String, s: &SpawnFields) {
     }
     if s.dead {
         out.push_str(r#","dead":true"#);
+    }
+    if let Some((open, w, h)) = s.door {
+        out.push_str(if open {
+            r#","open":true"#
+        } else {
+            r#","open":false"#
+        });
+        push_int_field(out, "width", w);
+        push_int_field(out, "height", h);
     }
     out.push('}');
 }
@@ -811,6 +875,9 @@ mod tests {
                     max_hp: (!some).then_some(i32::MIN),
                     item: (k == 3).then(|| names[(i + 1) % names.len()].into()),
                     dead: !some,
+                    open: some.then_some(k % 2 == 0),
+                    width: some.then_some(2),
+                    height: some.then_some(1),
                 });
             }
         }
@@ -851,6 +918,7 @@ mod tests {
                 display_name: "M".into(),
                 width: 8,
                 height: 8,
+                origin: Origin { x: 40, y: 0 },
             },
             tick_rate: 20,
             region_size: 16,

@@ -59,6 +59,15 @@ pub mod keys {
         MOVE_BLOCKED = "move.blocked" [x, y];
         MOVE_TOO_FAST = "move.too_fast" [steps];
 
+        WORLD_DOOR_LOCKED = "world.door_locked" [door];
+        WORLD_DOOR_UNLOCKED = "world.door_unlocked" [door, key];
+        WORLD_DOOR_BLOCKED = "world.door_blocked" [door];
+        WORLD_NO_SUCH_DOOR = "world.no_such_door" [door, map];
+        WORLD_NO_SUCH_MAP = "world.no_such_map" [map];
+        WORLD_TILE_NOT_FREE = "world.tile_not_free" [map, x, y];
+        WORLD_TOO_FAR = "world.too_far" [x, y];
+        WORLD_NOTHING_THERE = "world.nothing_there" [x, y];
+
         CHAT_EMPTY = "chat.empty" [];
         CHAT_TOO_LONG = "chat.too_long" [max, len];
         CHAT_MUTED = "chat.muted" [minutes, reason];

@@ -422,4 +422,4 @@ fn kind_of(expected: &str) -> &str {
 
 #[cfg(test)]
 #[path = "content_tests.rs"]
-mod tests;
+pub(crate) mod tests;

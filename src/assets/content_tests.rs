@@ -166,7 +166,7 @@ fn base(file: &str) -> &'static str {
 
 /// A temp assets folder: the minimal content and English texts, with the given files
 /// replaced (`None`: the file is left out) or added (`locales/de.toml`).
-fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
+pub(crate) fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("locales")).unwrap();
     let shipped = FILES.into_iter().chain([ENGLISH_FILE]);
@@ -196,7 +196,7 @@ fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
 }
 
 /// Asserts that a problem in `file`, entry `entry`, has all of `words` in its reason.
-fn assert_problem(problems: &[ContentProblem], file: &str, entry: &str, words: &[&str]) {
+pub(crate) fn assert_problem(problems: &[ContentProblem], file: &str, entry: &str, words: &[&str]) {
     let found = problems.iter().any(|p| {
         p.file.ends_with(file) && p.entry == entry && words.iter().all(|w| p.reason.contains(w))
     });
@@ -500,7 +500,7 @@ fn asset_problems(map: &str, files: &[(&str, Option<&str>)]) -> Vec<ContentProbl
     let dir = write_assets(files);
     std::fs::create_dir(dir.path().join("maps")).unwrap();
     std::fs::write(dir.path().join("maps/m.tmj"), map).unwrap();
-    match load_assets(dir.path(), "m") {
+    match load_assets(dir.path(), "m", 16) {
         Ok(assets) => {
             assert_eq!(assets.content.spawn_areas.len(), 1);
             Vec::new()

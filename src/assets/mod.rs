@@ -1,18 +1,20 @@
-//! Content loading: reads and validates what designers put in `assets/` — the Tiled map
-//! (`tiled.rs`), the TOML content files (`content.rs`, checked by `content_checks.rs`) and
+//! Content loading: reads and validates what designers put in `assets/` — the Tiled maps
+//! (`tiled.rs`, all of them and their links in `maps.rs`), the TOML content files (`content.rs`, checked by `content_checks.rs`) and
 //! the locale files with the texts players read (`locales.rs`).
 //! Plain functions: the server calls them before the world thread starts.
 
 pub mod content;
 mod content_checks;
 mod locales;
+mod maps;
 pub mod tiled;
 
 use std::fmt;
 use std::path::Path;
 
-use emberkeep_components::content::Content;
-use emberkeep_components::map::TileMap;
+use emberkeep_components::atlas::Maps;
+use emberkeep_components::content::{Content, SpawnArea};
+use emberkeep_components::map::{Tile, TileMap};
 
 pub use content::{ContentErrors, ContentProblem};
 pub use tiled::{LoadedMap, MapError};
@@ -22,12 +24,16 @@ pub fn load_map(path: &Path) -> Result<TileMap, MapError> {
     tiled::load(path).map(|loaded| loaded.map)
 }
 
-/// Everything the world is built from: the map and the content, spawn areas included.
+/// Everything the world is built from: the maps and the content, spawn areas included.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assets {
-    /// The map the config selects.
+    /// The atlas' collision grid: every map placed in one global tile space, named after
+    /// the start map (the one the config selects).
     pub map: TileMap,
-    /// Every content file; `spawn_areas` comes from the map's `mob_spawns` layer.
+    /// Each map: where it lies in the atlas and its zones, warps, doors and levers.
+    pub maps: Maps,
+    /// Every content file; `spawn_areas` comes from the maps' `mob_spawns` layers (global
+    /// tiles).
     pub content: Content,
     /// What is worth fixing but did not stop the assets from loading (a missing translation).
     pub warnings: Vec<ContentProblem>,
@@ -58,39 +64,58 @@ pub(crate) fn shipped_locales() -> emberkeep_components::text::Locales {
     locales.expect("the shipped locale files load")
 }
 
-/// Loads and validates the map `dir/maps/<map_name>.tmj` and every content file in `dir`,
-/// listing every problem across all of them.
-pub fn load_assets(dir: &Path, map_name: &str) -> Result<Assets, AssetErrors> {
-    let map_file = dir.join("maps").join(format!("{map_name}.tmj"));
+/// Loads and validates every map in `dir/maps/` (`start_map` first; see
+/// [`emberkeep_components::atlas`] for how they are placed with regions of `region_size`
+/// tiles) and every content file in `dir`, listing every problem across all of them.
+pub fn load_assets(dir: &Path, start_map: &str, region_size: i32) -> Result<Assets, AssetErrors> {
     let mut problems = Vec::new();
-    let map = match tiled::load(&map_file) {
-        Ok(map) => Some(map),
-        Err(e) => {
-            problems.push(ContentProblem {
-                file: e.file,
-                entry: String::new(),
-                reason: format!("{}: {}", e.where_, e.reason),
-            });
-            None
-        }
-    };
+    let files = maps::read_all(dir, start_map, &mut problems);
     let loaded = content::read_all(dir);
-    if let Some(map) = &map {
-        for reason in content_checks::spawn_areas(&map.map, &map.spawn_areas, &loaded.mobs) {
+    for f in &files {
+        for reason in
+            content_checks::spawn_areas(&f.loaded.map, &f.loaded.spawn_areas, &loaded.mobs)
+        {
             problems.push(ContentProblem {
-                file: map_file.clone(),
+                file: f.path.clone(),
                 entry: String::new(),
                 reason,
             });
         }
     }
+    problems.extend(maps::cross_check(&files, loaded.content.as_ref()));
     problems.extend(loaded.problems);
     let warnings = loaded.warnings;
-    match (map, loaded.content) {
-        (Some(LoadedMap { map, spawn_areas }), Some(mut content)) if problems.is_empty() => {
-            content.spawn_areas = spawn_areas;
+    match loaded.content {
+        Some(mut content) if problems.is_empty() => {
+            let sizes: Vec<(i32, i32)> = files
+                .iter()
+                .map(|f| (f.loaded.map.width, f.loaded.map.height))
+                .collect();
+            let origins = Maps::origins(&sizes, region_size);
+            content.spawn_areas = files
+                .iter()
+                .zip(&origins)
+                .flat_map(|(f, o)| {
+                    f.loaded.spawn_areas.iter().map(move |a| SpawnArea {
+                        min: Tile {
+                            x: a.min.x + o.x,
+                            y: a.min.y + o.y,
+                        },
+                        max: Tile {
+                            x: a.max.x + o.x,
+                            y: a.max.y + o.y,
+                        },
+                        ..a.clone()
+                    })
+                })
+                .collect();
+            let (map, maps) = Maps::build(
+                files.into_iter().map(|f| f.loaded.map).collect(),
+                region_size,
+            );
             Ok(Assets {
                 map,
+                maps,
                 content,
                 warnings,
             })

@@ -3,12 +3,16 @@
 //! Layer roles come from the layer's name or its class (`collision`, `spawns`, `zones`,
 //! `mob_spawns`); object roles from the object's `type` or `class` (Tiled has written both).
 //! Group layers are searched too. Any other layer is artwork for clients and ignored here.
-//! Whether a spawn area's mob exists is checked later, with the content files.
+//! Any object layer may hold `warp`, `door` and `lever` objects (`objects.rs`).
+//! Whether a spawn area's mob exists, a warp's target and a door's key are checked later,
+//! with every map and the content files.
+
+mod objects;
 
 use std::path::{Path, PathBuf};
 
 use emberkeep_components::content::SpawnArea;
-use emberkeep_components::map::{SpawnPoint, Tile, TileMap, Zone};
+use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -130,10 +134,6 @@ impl TmjObject {
             .find(|p| p.name == name)
             .map(|p| &p.value)
     }
-
-    fn bool_property(&self, name: &str) -> Option<bool> {
-        self.property(name).and_then(Value::as_bool)
-    }
 }
 
 /// Reads and validates one `.tmj` file.
@@ -244,24 +244,8 @@ pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
             "objectgroup" if layer.is("zones") => {
                 for obj in layer.objects.iter().filter(|o| o.class() == "zone") {
                     let at = format!("{where_}, {}", obj.label());
-                    if obj.width <= 0.0 || obj.height <= 0.0 {
-                        return fail(
-                            &at,
-                            "a zone is a rectangle with a positive width and height".into(),
-                        );
-                    }
-                    let min = tile_of(&raw, obj.x, obj.y);
-                    let max = tile_of(&raw, obj.x + obj.width - 1.0, obj.y + obj.height - 1.0);
-                    if !map.in_bounds(min) || !map.in_bounds(max) {
-                        return fail(&at, "zone reaches off the map".into());
-                    }
-                    let safe = obj.bool_property("safe").unwrap_or(false);
-                    map.zones.push(Zone {
-                        name: obj.name.clone(),
-                        min,
-                        max,
-                        safe,
-                    });
+                    let zone = objects::zone(&raw, &map, obj).map_err(|reason| (at, reason))?;
+                    map.zones.push(zone);
                 }
             }
             "objectgroup" if layer.is("mob_spawns") => {
@@ -274,6 +258,30 @@ pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
             _ => {}
         }
     }
+    // Warps, doors and levers may sit in any object layer; collision is read by now.
+    let mut layers: Vec<&TmjLayer> = Vec::new();
+    flatten(&raw.layers, &mut layers);
+    for layer in layers.iter().filter(|l| l.kind == "objectgroup") {
+        for obj in &layer.objects {
+            let at = || format!("layer {:?}, {}", layer.name, obj.label());
+            match obj.class() {
+                "warp" => {
+                    let warp = objects::warp(&raw, &map, obj).map_err(|r| (at(), r))?;
+                    map.warps.push(warp);
+                }
+                "door" => {
+                    let door = objects::door(&raw, &map, obj).map_err(|r| (at(), r))?;
+                    map.doors.push(door);
+                }
+                "lever" => {
+                    let lever = objects::lever(&raw, &map, obj).map_err(|r| (at(), r))?;
+                    map.levers.push(lever);
+                }
+                _ => {}
+            }
+        }
+    }
+    objects::check_levers(&map)?;
     if !found_collision {
         return fail(
             "map",

@@ -142,6 +142,11 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::Equip { item } => items::equip(world, e, item),
         ClientMsg::Unequip { slot } => items::unequip(world, e, slot),
         ClientMsg::Use { item } => items::use_item(world, e, item),
+        ClientMsg::Interact { x, y } => {
+            if let Err((code, text)) = crate::world::doors::interact(world, e, Tile { x, y }) {
+                crate::text::say_error_text(world, e, code, &text);
+            }
+        }
     }
 }
 

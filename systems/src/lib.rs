@@ -24,6 +24,7 @@ mod scenario;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::{Entity, World};
+use emberkeep_components::atlas::Maps;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::items::ItemIds;
@@ -38,9 +39,23 @@ use emberkeep_components::world::{
 
 pub use schedule::{Phase, run_tick};
 
-/// A world ready to tick: every resource inserted and every phase's schedule installed.
-/// Mob spawn areas are filled on the first tick.
+/// A world of one map ready to tick: every resource inserted and every phase's schedule
+/// installed. Mob spawn areas are filled on the first tick.
 pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64) -> World {
+    let maps = Maps::single(&map);
+    build_world_with_maps(map, maps, content, config, seed)
+}
+
+/// A world of several maps ready to tick: `map` is the atlas' collision grid and `maps` where
+/// each map lies in it ([`Maps::build`]); `content.spawn_areas` are in global tiles. Doors
+/// become entities here.
+pub fn build_world_with_maps(
+    map: TileMap,
+    maps: Maps,
+    content: Content,
+    config: SimConfig,
+    seed: u64,
+) -> World {
     let mut world = World::new();
     let areas = content
         .spawn_areas
@@ -65,6 +80,8 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(emberkeep_components::story::StoryEvents::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
+    world.insert_resource(maps);
+    world.insert_resource(emberkeep_components::atlas::Bumps::default());
     world.insert_resource(config);
     world.insert_resource(rng::WorldRng::seeded(seed));
     world.insert_resource(Tick::default());
@@ -75,6 +92,7 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(NetIds::default());
     world.insert_resource(SpawnRotation::default());
     schedule::install(&mut world);
+    world::doors::spawn_doors(&mut world);
     world
 }
 

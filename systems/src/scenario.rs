@@ -311,6 +311,16 @@ impl Scenario {
         }
     }
 
+    /// A world of several maps (the first is the start map), placed as the server does.
+    pub fn with_maps(maps: Vec<TileMap>, config: SimConfig) -> Self {
+        let (atlas, defs) = emberkeep_components::atlas::Maps::build(maps, config.region_size);
+        Scenario {
+            world: crate::build_world_with_maps(atlas, defs, test_content(), config, 7),
+            next_conn: 1,
+            closed: HashMap::new(),
+        }
+    }
+
     /// The common fixture: a 16 × 16 open field, everyone spawning at (3, 3), default
     /// settings, the test content's round numbers. Tests that need other ground (a long strip
     /// for region crossings, walls for paths) build their own map.

@@ -1,7 +1,8 @@
 //! The tick: seven named phases, each its own schedule, run in this order every tick.
 //!
 //! 1. [`Phase::Input`] — apply client commands and admin actions; open and close sessions.
-//! 2. [`Phase::Movement`] — validate and apply steps (collision, adjacency, speed).
+//! 2. [`Phase::Movement`] — validate and apply steps (collision, adjacency, speed); bumped
+//!    doors, warps, map and zone changes (`StoryEvent::Zone`, read by the World phase).
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
@@ -18,7 +19,7 @@ use emberkeep_components::world::Tick;
 use crate::game::{ai, combat, effects, items, loot, stats};
 use crate::input;
 use crate::session::{presence, saves};
-use crate::world::{flush, movement, regions, spawner};
+use crate::world::{doors, flush, movement, regions, spawner, warps, zones};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,7 +74,16 @@ pub(crate) fn install(world: &mut World) {
     );
 
     let mut movement = phase_schedule(Phase::Movement);
-    movement.add_systems(movement::apply_steps);
+    movement.add_systems(
+        (
+            movement::apply_steps,
+            doors::open_bumped_doors,
+            warps::take_warps,
+            // (Before the World phase: triggers read this tick's zone crossings.)
+            zones::track_zones,
+        )
+            .chain(),
+    );
 
     let mut effects = phase_schedule(Phase::Effects);
     effects.add_systems(
@@ -113,6 +123,8 @@ pub(crate) fn install(world: &mut World) {
     let mut broadcast = phase_schedule(Phase::Broadcast);
     broadcast.add_systems(
         (
+            // (First: a `map` event goes before the spawns of the new view.)
+            zones::announce_maps,
             regions::track_regions,
             stats::announce_stats,
             items::announce_items,

@@ -123,6 +123,58 @@ pub fn test_map_with(walls: &[(i32, i32)], mobs: &[(&str, i32, i32)]) -> String 
     .to_string()
 }
 
+/// A map JSON (like [`test_map_with`]'s) with `objects` (warps, doors, levers) added in an
+/// object layer named "logic".
+pub fn with_objects(map: &str, objects: serde_json::Value) -> String {
+    let mut m: serde_json::Value = serde_json::from_str(map).unwrap();
+    m["layers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": 9, "type": "objectgroup", "name": "logic", "objects": objects}));
+    m.to_string()
+}
+
+/// A Tiled object of `class` covering tile (x, y), with properties `(name, value)`.
+pub fn tile_object(
+    id: u32,
+    name: &str,
+    class: &str,
+    (x, y): (i32, i32),
+    props: &[(&str, serde_json::Value)],
+) -> serde_json::Value {
+    let props: Vec<_> = props
+        .iter()
+        .map(|(n, v)| json!({"name": n, "value": v}))
+        .collect();
+    json!({"id": id, "name": name, "type": class, "x": x * 32, "y": y * 32, "width": 32, "height": 32,
+           "properties": props})
+}
+
+/// Starts a server whose assets hold these maps (`(file id, JSON)`; the first is the start
+/// map, `world.map`) and the test content.
+pub async fn start_with_maps(
+    maps: &[(&str, String)],
+    tweak: impl FnOnce(&mut Config),
+) -> TestServer {
+    let (start, _) = maps[0];
+    let start = start.to_string();
+    let written: Vec<(String, String)> = maps
+        .iter()
+        .map(|(n, m)| (n.to_string(), m.clone()))
+        .collect();
+    start_with_mobs(&[], &[], move |c| {
+        for (name, json) in &written {
+            std::fs::write(c.server.assets.join(format!("maps/{name}.tmj")), json).unwrap();
+        }
+        if start != "test" {
+            let _ = std::fs::remove_file(c.server.assets.join("maps/test.tmj"));
+        }
+        c.world.map = start;
+        tweak(c);
+    })
+    .await
+}
+
 /// Test defaults: regions of 4 tiles (a client sees 12 x 12 tiles), fast walking, quick ticks.
 pub fn test_config() -> Config {
     let mut c = Config::default();

@@ -122,6 +122,7 @@ mod tests {
                     display_name: "M".into(),
                     width: 160,
                     height: 150,
+                    origin: emberkeep_components::protocol::Origin { x: 0, y: 0 },
                 },
                 tick_rate: 20,
                 region_size: 16,
@@ -143,6 +144,9 @@ mod tests {
                 max_hp: Some(20),
                 item: None,
                 dead: false,
+                open: None,
+                width: None,
+                height: None,
             },
             ServerEvent::StatUpdate(StatUpdate {
                 id: 42,

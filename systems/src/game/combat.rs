@@ -538,6 +538,7 @@ mod tests {
             min: Tile { x: 0, y: 0 },
             max: Tile { x: 3, y: 15 },
             safe: true,
+            ..Default::default()
         });
         let mut s = Scenario::new(map, SimConfig::default());
         let (ann, ann_id) = s.join("Ann");

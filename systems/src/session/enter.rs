@@ -2,6 +2,7 @@
 //! a new character's starting items, its tile, and `welcome`.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::atlas::{InZone, Maps, OnMap};
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Target};
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
@@ -10,9 +11,7 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, ItemRecord, SaveReason, SaveSoon,
 };
-use emberkeep_components::protocol::{
-    EntityKind, MapInfo, PROTOCOL_VERSION, ServerEvent, VERSIONS,
-};
+use emberkeep_components::protocol::{EntityKind, PROTOCOL_VERSION, ServerEvent, VERSIONS};
 use emberkeep_components::stats::{
     ActiveEffect, ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
 };
@@ -23,27 +22,30 @@ use emberkeep_components::world::{
 
 use crate::game::stats;
 use crate::send_to;
+use crate::world::zones::map_info;
 
 /// Puts a character into the world on connection entity `e`: its components from `record`
 /// (or a fresh guest), a tile (its saved one if still valid, else a spawn point), `welcome`.
 pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRecord, guest: bool) {
     let content = world.resource::<GameContent>().clone();
     let config = world.resource::<SimConfig>().clone();
-    let saved_tile_ok = {
-        let map = world.resource::<TileMap>();
-        let tile = Tile {
+    // Saved in its map's own tiles; a map that is gone, or a tile now blocked, means a spawn.
+    let saved = {
+        let maps = world.resource::<Maps>();
+        let local = Tile {
             x: record.x,
             y: record.y,
         };
-        record.map.as_deref() == Some(map.name.as_str()) && map.is_walkable(tile)
+        record
+            .map
+            .as_deref()
+            .and_then(|name| maps.by_name(name))
+            .and_then(|m| maps.to_global(m, local))
+            .filter(|t| world.resource::<TileMap>().is_walkable(*t))
     };
-    let tile = if saved_tile_ok {
-        Tile {
-            x: record.x,
-            y: record.y,
-        }
-    } else {
-        next_spawn_tile(world)
+    let tile = match saved {
+        Some(t) => t,
+        None => next_spawn_tile(world),
     };
     let class = if content.classes.contains_key(&record.class) {
         record.class.clone()
@@ -104,6 +106,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     world.resource_mut::<NameIndex>().0.insert(record.key(), e);
     world.resource_mut::<NetIndex>().0.insert(id.0, e);
     let name = record.name.clone();
+    let on_map = world.resource::<Maps>().map_at(tile).unwrap_or(0);
     let mut entity = world.entity_mut(e);
     entity.insert((
         (
@@ -149,6 +152,8 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     entity.insert((
         emberkeep_components::world::ChatHistory::default(),
         (*record.story).clone(),
+        OnMap(on_map),
+        InZone::default(),
     ));
     if !guest {
         entity.insert(AccountCharacter {
@@ -212,7 +217,7 @@ pub(crate) fn record_of(i: &ItemInstance) -> ItemRecord {
 }
 
 pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
-    let map = world.resource::<TileMap>();
+    let maps = world.resource::<Maps>();
     let config = world.resource::<SimConfig>();
     let tile = world
         .get::<Position>(e)
@@ -227,12 +232,10 @@ pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
         name: crate::name_of(world, e),
         x: tile.x,
         y: tile.y,
-        map: MapInfo {
-            name: map.name.clone(),
-            display_name: map.display_name.clone(),
-            width: map.width,
-            height: map.height,
-        },
+        map: map_info(
+            maps.get(maps.map_at(tile).unwrap_or(0))
+                .unwrap_or(maps.start()),
+        ),
         tick_rate: config.tick_rate,
         region_size: config.region_size,
         versions: VERSIONS,

@@ -4,9 +4,9 @@
 //! none. Everything one tick saves leaves as ONE batch ([`SaveSoon`], [`flush_saves`]).
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::atlas::Maps;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::items::{Equipment, Inventory, ItemIds};
-use emberkeep_components::map::TileMap;
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
     StorageOut, StorageRequest,
@@ -21,13 +21,19 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     let account = world.get::<AccountCharacter>(e)?;
     let pos = world.get::<Position>(e)?.0;
     let vitals = world.get::<Vitals>(e)?;
+    // Stored in the map's own tiles, so moving maps around in the atlas keeps saves valid.
+    let maps = world.resource::<Maps>();
+    let (map, pos) = match maps.to_local(pos) {
+        Some((m, local)) => (maps.get(m).map(|d| d.name.clone()), local),
+        None => (Some(maps.start().name.clone()), pos),
+    };
     Some(CharacterRecord {
         name: world.get::<DisplayName>(e)?.0.to_string(),
         account: account.account.clone(),
         class: world.get::<ClassId>(e)?.0.clone(),
         level: world.get::<Level>(e)?.0,
         xp: world.get::<Experience>(e)?.0,
-        map: Some(world.resource::<TileMap>().name.clone()),
+        map,
         x: pos.x,
         y: pos.y,
         hp: vitals.hp,

@@ -3,6 +3,7 @@
 //! and a `correction` to the authoritative position.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::atlas::Bumps;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::map::{Tile, TileMap};
@@ -16,7 +17,9 @@ pub(crate) fn apply_steps(
     config: Res<SimConfig>,
     content: Res<GameContent>,
     locales: Res<ClientLocales>,
+    mut bumps: ResMut<Bumps>,
     mut walkers: Query<(
+        Entity,
         &mut Position,
         &mut MoveQueue,
         &mut StepBudget,
@@ -26,7 +29,7 @@ pub(crate) fn apply_steps(
 ) {
     let refill = config.step_refill_milli();
     let cap = config.step_burst.max(1) * 1000;
-    for (mut pos, mut queue, mut budget, mut out, conn) in &mut walkers {
+    for (e, mut pos, mut queue, mut budget, mut out, conn) in &mut walkers {
         budget.milli = (budget.milli + refill).min(cap);
         if queue.0.is_empty() {
             continue;
@@ -39,6 +42,10 @@ pub(crate) fn apply_steps(
                     budget.milli -= 1000;
                 }
                 Err((code, text)) => {
+                    if code == ErrorCode::MoveBlocked && map.in_bounds(req.to) {
+                        // Maybe a shut door: `doors::open_bumped_doors` looks.
+                        bumps.0.push((e, req.to));
+                    }
                     let lang = conn.map_or(FALLBACK, |c| locales.get(c.id));
                     let message = content.locales.render_text(lang, &text);
                     out.push(&encode_event(&ServerEvent::Error {

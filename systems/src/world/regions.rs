@@ -5,6 +5,7 @@
 //! every client knows exactly the entities in its 3×3 view.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::items::GroundItem;
 use emberkeep_components::map::Tile;
@@ -115,11 +116,12 @@ pub(crate) type SpawnInfo = (
     Option<&'static Vitals>,
     Option<&'static GroundItem>,
     Has<Dead>,
+    Option<&'static Door>,
 );
 
 /// What the `spawn` event of an entity coming into view says, borrowed from its components.
 pub(crate) fn spawn_fields<'a>(
-    (id, kind, name, pos, level, vitals, ground, dead): &bevy_ecs::query::QueryItem<
+    (id, kind, name, pos, level, vitals, ground, dead, door): &bevy_ecs::query::QueryItem<
         'a,
         '_,
         SpawnInfo,
@@ -136,6 +138,7 @@ pub(crate) fn spawn_fields<'a>(
         max_hp: vitals.map(|v| v.max_hp),
         item: ground.map(|g| g.item.template.as_str()),
         dead: *dead,
+        door: door.map(|d| (d.open, d.width, d.height)),
     }
 }
 

@@ -1,0 +1,164 @@
+//! The objects of a map that make it a place to go: zone properties, warps, doors and levers.
+//! Errors are the reason only; the caller says which layer and object.
+
+use emberkeep_components::map::{DoorDef, DoorState, Lever, Tile, TileMap, Warp, Zone};
+use serde_json::Value;
+
+use super::{TmjMap, TmjObject, tile_of};
+
+/// A rectangle object's tiles (inclusive corners), checked to be on the map.
+fn rect(raw: &TmjMap, map: &TileMap, obj: &TmjObject, what: &str) -> Result<(Tile, Tile), String> {
+    if obj.width <= 0.0 || obj.height <= 0.0 {
+        return Err(format!(
+            "a {what} is a rectangle with a positive width and height"
+        ));
+    }
+    let min = tile_of(raw, obj.x, obj.y);
+    let max = tile_of(raw, obj.x + obj.width - 1.0, obj.y + obj.height - 1.0);
+    if !map.in_bounds(min) || !map.in_bounds(max) {
+        return Err(format!("{what} reaches off the map"));
+    }
+    Ok((min, max))
+}
+
+/// A string property, trimmed and non-empty, if present.
+fn string(obj: &TmjObject, name: &str, what: &str) -> Result<Option<String>, String> {
+    match obj.property(name) {
+        None => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+        Some(v) => Err(format!(
+            "property {name:?} must be a non-empty string ({what}), got {v}"
+        )),
+    }
+}
+
+/// A whole-number property, if present.
+fn number(obj: &TmjObject, name: &str) -> Result<Option<u32>, String> {
+    match obj.property(name) {
+        None => Ok(None),
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => Ok(Some(n)),
+            None => Err(format!("property {name:?} must be a whole number, got {v}")),
+        },
+    }
+}
+
+/// A bool property, if present.
+fn flag(obj: &TmjObject, name: &str) -> Result<bool, String> {
+    match obj.property(name) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(format!("property {name:?} must be a bool, got {v}")),
+    }
+}
+
+/// One `zone` rectangle with its properties.
+pub(super) fn zone(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Zone, String> {
+    let (min, max) = rect(raw, map, obj, "zone")?;
+    let (min_level, max_level) = (number(obj, "min_level")?, number(obj, "max_level")?);
+    if let (Some(lo), Some(hi)) = (min_level, max_level)
+        && lo > hi
+    {
+        return Err(format!("min_level {lo} is above max_level {hi}"));
+    }
+    Ok(Zone {
+        name: obj.name.clone(),
+        min,
+        max,
+        safe: flag(obj, "safe")?,
+        pvp: flag(obj, "pvp")?,
+        music: string(obj, "music", "a music id")?,
+        min_level,
+        max_level,
+    })
+}
+
+/// One `warp` rectangle: where it is and where it leads (checked against the target map
+/// once every map is read).
+pub(super) fn warp(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Warp, String> {
+    let (min, max) = rect(raw, map, obj, "warp")?;
+    let Some(to_map) = string(obj, "map", "the target map's file id")? else {
+        return Err("needs a string property \"map\": the target map's file id".into());
+    };
+    let coordinate = |name: &str| match obj.property(name).and_then(Value::as_i64) {
+        Some(n) => i32::try_from(n).map_err(|_| format!("property {name:?} is out of range")),
+        None => Err(format!(
+            "needs int properties \"x\" and \"y\": the target tile in the target map's own tiles (bad or missing {name:?})"
+        )),
+    };
+    let to = Tile {
+        x: coordinate("x")?,
+        y: coordinate("y")?,
+    };
+    Ok(Warp {
+        name: obj.name.clone(),
+        min,
+        max,
+        to_map,
+        to,
+    })
+}
+
+/// One `door` rectangle: its unique name, starting state and key.
+pub(super) fn door(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<DoorDef, String> {
+    let (min, max) = rect(raw, map, obj, "door")?;
+    if obj.name.trim().is_empty() {
+        return Err("a door needs a name (unique on its map): levers and triggers use it".into());
+    }
+    if map.doors.iter().any(|d| d.name == obj.name) {
+        return Err(format!(
+            "another door on this map is already named {:?}",
+            obj.name
+        ));
+    }
+    let state = match string(obj, "state", "open, closed or locked")?.as_deref() {
+        None | Some("closed") => DoorState::Closed,
+        Some("open") => DoorState::Open,
+        Some("locked") => DoorState::Locked,
+        Some(other) => {
+            return Err(format!(
+                "property \"state\" must be open, closed or locked, got {other:?}"
+            ));
+        }
+    };
+    let key = string(obj, "key", "an item id from items.toml")?;
+    Ok(DoorDef {
+        name: obj.name.clone(),
+        min,
+        max,
+        state,
+        key,
+    })
+}
+
+/// One `lever`: its tile (a point, or a rectangle's top-left) and the door it works.
+pub(super) fn lever(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Lever, String> {
+    let tile = tile_of(raw, obj.x, obj.y);
+    if !map.in_bounds(tile) {
+        return Err(format!(
+            "lever at tile ({}, {}) is off the map",
+            tile.x, tile.y
+        ));
+    }
+    let Some(door) = string(obj, "door", "a door's name on this map")? else {
+        return Err("needs a string property \"door\": the name of a door on this map".into());
+    };
+    Ok(Lever {
+        name: obj.name.clone(),
+        tile,
+        door,
+    })
+}
+
+/// Checks that need every object of the map: each lever's door exists.
+pub(super) fn check_levers(map: &TileMap) -> Result<(), (String, String)> {
+    for l in &map.levers {
+        if !map.doors.iter().any(|d| d.name == l.door) {
+            return Err((
+                format!("lever {:?}", l.name),
+                format!("names door {:?}, which is not on this map", l.door),
+            ));
+        }
+    }
+    Ok(())
+}
