@@ -6,6 +6,7 @@
 pub mod content;
 mod content_checks;
 mod locales;
+mod quest_checks;
 pub mod tiled;
 
 use std::fmt;

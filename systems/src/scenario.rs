@@ -110,6 +110,8 @@ pub fn test_content() -> Content {
         items: Default::default(),
         mobs: Default::default(),
         loot: Default::default(),
+        quests: Default::default(),
+        achievements: Default::default(),
         spawn_areas: Vec::new(),
         locales: shipped_locales(),
     };
