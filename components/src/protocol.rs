@@ -139,6 +139,8 @@ pub enum ClientMsg {
     Use { item: u64 },
     /// A MUD-style text command, e.g. `attack rat`, `give potion Bob`, `help`.
     Command { line: String },
+    /// Ask for your quest log (answered by a `quests` event).
+    Quests,
 }
 
 impl ClientMsg {
@@ -166,6 +168,7 @@ impl ClientMsg {
             ClientMsg::Unequip { .. } => "unequip",
             ClientMsg::Use { .. } => "use",
             ClientMsg::Command { .. } => "command",
+            ClientMsg::Quests => "quests",
         }
     }
 
@@ -192,6 +195,7 @@ impl ClientMsg {
         "unequip",
         "use",
         "command",
+        "quests",
     ];
 }
 
@@ -393,6 +397,55 @@ pub enum ServerEvent {
     /// A message from the staff to everyone online (the admin API's broadcast); clients show
     /// it prominently, not only in the log.
     Announcement { text: String },
+    /// One of your quests started, progressed or was finished.
+    QuestUpdate(QuestView),
+    /// Your quest log: every quest active or done.
+    Quests { quests: Vec<QuestView> },
+    /// A player nearby (`player`, maybe you) earned an achievement.
+    Achievement {
+        /// The achievement's id in achievements.toml.
+        id: String,
+        name: String,
+        description: String,
+        /// The entity id of who earned it.
+        player: u64,
+        /// Their name.
+        by: String,
+    },
+}
+
+/// Whether a quest is under way or finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestLogState {
+    Active,
+    Done,
+}
+
+/// Where a player stands with one quest, as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestView {
+    /// The quest's id in quests.toml.
+    pub quest: String,
+    pub name: String,
+    pub state: QuestLogState,
+    /// The step the player is on, from 1 (when done: the last one).
+    pub step: u32,
+    pub steps: u32,
+    /// That step's text.
+    pub text: String,
+    /// Progress within the step, out of `needed`.
+    pub count: u32,
+    pub needed: u32,
+    /// The quest's description (in the quest log only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The texts of the steps reached so far, the current one last (in the quest log only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
+    /// How many times it was finished.
+    #[serde(default)]
+    pub completed: u32,
 }
 
 /// An item as clients see it.
