@@ -233,6 +233,13 @@ fn the_minimal_content_and_the_shipped_content_load() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     let content = load(&shipped).unwrap_or_else(|e| panic!("{e}"));
     assert!(content.classes.len() >= 3 && content.mobs.len() >= 8);
+    // The shipped quests form one chain of five, the dungeon's last.
+    let mut chain = vec!["the_crypt"];
+    while let Some(before) = content.quests[*chain.last().unwrap()].requires.first() {
+        chain.push(before);
+    }
+    assert_eq!(chain.len(), 5, "{chain:?}");
+    assert!(content.achievements.len() >= 5);
 }
 
 #[test]
