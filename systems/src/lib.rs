@@ -65,6 +65,7 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(emberkeep_components::story::WorldFlags::default());
     world.insert_resource(emberkeep_components::story::StoryEvents::default());
     world.insert_resource(quests::progress::LevelsChanged::default());
+    world.insert_resource(quests::FinishedQuests::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
     world.insert_resource(config);

@@ -132,9 +132,13 @@ pub(crate) fn install(world: &mut World) {
     }
 }
 
-/// Last tick's story events were read in its World phase.
-fn forget_story_events(mut events: ResMut<emberkeep_components::story::StoryEvents>) {
+/// Last tick's story events (and quests finished) were read in its World phase.
+fn forget_story_events(
+    mut events: ResMut<emberkeep_components::story::StoryEvents>,
+    mut finished: ResMut<crate::quests::FinishedQuests>,
+) {
     events.0.clear();
+    finished.0.clear();
 }
 
 fn phase_schedule(phase: Phase) -> Schedule {

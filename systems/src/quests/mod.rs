@@ -32,6 +32,11 @@ use crate::game::items;
 use crate::send_to;
 use crate::text::{say_error, say_info};
 
+/// Quests finished this tick, `(player, quest id)` in order: for the story engine to run
+/// their `rewards.actions`. Emptied at the start of each tick.
+#[derive(Resource, Debug, Default)]
+pub(crate) struct FinishedQuests(pub Vec<(Entity, String)>);
+
 /// Starts quest `quest` for `player`, if its prerequisites hold (level, quests done, not
 /// active, not done unless repeatable); otherwise says why. Sends `quest_update`.
 pub(crate) fn start(world: &mut World, player: Entity, quest: &str) -> Result<(), Text> {
@@ -320,6 +325,7 @@ fn finish(world: &mut World, player: Entity, content: &Content, def: &QuestDef, 
     world
         .resource_mut::<SaveSoon>()
         .add(&[player], SaveReason::Quest);
+    (world.resource_mut::<FinishedQuests>().0).push((player, quest.to_string()));
     achievements::reached(world, player, content, counters::QUESTS_DONE, quests_done);
 }
 

@@ -409,3 +409,52 @@ fn the_quest_log_lists_active_and_done_quests_as_an_event_and_as_text() {
     crate::text::set_locale(&mut s.world, ann, "de");
     assert!(infos(&s.command(ann, "quests")).starts_with("Aufgaben: Rat Problem, Schritt 1/4"));
 }
+
+#[test]
+fn progress_marks_an_account_character_dirty_and_finishing_saves_it_at_once() {
+    use emberkeep_components::persist::{
+        AccountCharacter, SaveDirty, SaveReason, StorageOut, StorageRequest,
+    };
+    let mut s = field();
+    let (ann, _) = s.join("Ann");
+    let e = s.entity(ann);
+    s.world.entity_mut(e).insert(AccountCharacter {
+        account: "ann".into(),
+    });
+    s.tick();
+    assert_eq!(
+        story(&s, ann).counters["level"],
+        1,
+        "entering counts the level"
+    );
+    s.world.entity_mut(e).remove::<SaveDirty>();
+    super::start(&mut s.world, e, "rats").unwrap();
+    s.tick();
+    assert!(
+        s.world.get::<SaveDirty>(e).is_some(),
+        "progress marks it dirty"
+    );
+    s.world.resource_mut::<StorageOut>().0.clear();
+    super::start(&mut s.world, e, "daily").unwrap();
+    super::advance(&mut s.world, e, "daily").unwrap();
+    assert_eq!(
+        s.world.resource::<super::FinishedQuests>().0,
+        vec![(e, "daily".to_string())],
+        "the story engine runs the reward actions"
+    );
+    s.tick();
+    let saved: Vec<(SaveReason, u32)> = (s.world.resource::<StorageOut>().0.iter())
+        .filter_map(|r| match r {
+            StorageRequest::Save(b) => {
+                Some((b.reason, b.characters[0].story.quests["daily"].completed))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        saved,
+        vec![(SaveReason::Transfer, 1)],
+        "the reward item moved, saved at once"
+    );
+    assert!(s.world.resource::<super::FinishedQuests>().0.is_empty());
+}
