@@ -35,6 +35,30 @@ async fn enter(addr: std::net::SocketAddr, user: &str, name: &str) -> Client {
     c
 }
 
+/// Registers `user`, makes it a gm, logs in again and enters the world as a new `name`.
+async fn staff_character(server: &common::TestServer, user: &str, name: &str) -> Client {
+    let mut first = greeted(server.addr).await;
+    first.auth(register(user, "password123")).await.unwrap();
+    SqliteStore::open(&server.dir().join("emberkeep.db"))
+        .unwrap()
+        .set_role(user.into(), Role::Gm)
+        .await
+        .unwrap();
+    let mut c = greeted(server.addr).await;
+    c.auth(login(user, "password123")).await.unwrap();
+    c.send(&ClientMsg::CreateCharacter {
+        name: name.into(),
+        class: None,
+    })
+    .await;
+    c.wait_for("characters", |e| {
+        matches!(e, ServerEvent::Characters { .. })
+    })
+    .await;
+    c.play(name).await;
+    c
+}
+
 fn update(e: &ServerEvent) -> Option<&QuestView> {
     match e {
         ServerEvent::QuestUpdate(v) => Some(v),
@@ -51,28 +75,7 @@ async fn quest_progress_survives_a_restart() {
         |_| {},
     )
     .await;
-    let mut first = greeted(server.addr).await;
-    first
-        .auth(register("questgm", "password123"))
-        .await
-        .unwrap();
-    SqliteStore::open(&server.dir().join("emberkeep.db"))
-        .unwrap()
-        .set_role("questgm".into(), Role::Gm)
-        .await
-        .unwrap();
-    let mut ann = greeted(server.addr).await;
-    ann.auth(login("questgm", "password123")).await.unwrap();
-    ann.send(&ClientMsg::CreateCharacter {
-        name: "Ann".into(),
-        class: None,
-    })
-    .await;
-    ann.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    ann.play("Ann").await;
+    let mut ann = staff_character(&server, "questgm", "Ann").await;
 
     ann.send(&ClientMsg::Command {
         line: "/quest start hunt".into(),
@@ -155,5 +158,66 @@ async fn quest_progress_survives_a_restart() {
             .all(|e| !matches!(e, ServerEvent::Achievement { .. })),
         "first_blood is not awarded twice"
     );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_quests_file_is_reloaded_live_and_a_broken_one_is_refused_with_its_reason() {
+    const TOKEN: &str = "quest-token";
+    let server = start_with_content(&[], &[], &[], |c| {
+        c.server.admin_token = Some(TOKEN.into());
+    })
+    .await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    let reload = || async move {
+        common::http::request(
+            http,
+            &format!(
+                "POST /admin/reload HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 0\r\n"
+            ),
+        )
+        .await
+    };
+    let mut gm = staff_character(&server, "reloader", "Rel").await;
+    let start = ClientMsg::Command {
+        line: "/quest start hunt".into(),
+    };
+    gm.send(&start).await;
+    let refused = gm
+        .wait_for("error", |e| matches!(e, ServerEvent::Error { .. }))
+        .await;
+    assert!(
+        matches!(&refused, ServerEvent::Error { message, .. } if message == "there is no quest \"hunt\""),
+        "{refused:?}"
+    );
+
+    let quests = server.dir().join("quests.toml");
+    std::fs::write(
+        &quests,
+        QUESTS.replace(r#"kill = "rat""#, r#"kill = "dragon""#),
+    )
+    .unwrap();
+    let answer = reload().await;
+    assert_eq!(answer.status, 422, "{}", answer.text());
+    assert!(
+        answer
+            .text()
+            .contains(r#"quests.toml: [hunt]: steps[0].kill \"dragon\" is not a mob in mobs.toml"#),
+        "{}",
+        answer.text()
+    );
+
+    std::fs::write(&quests, QUESTS).unwrap();
+    let answer = reload().await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    // (Another line than the first: a repeat within 100 ms is dropped as a duplicate.)
+    gm.send(&ClientMsg::Command {
+        line: "/quest start hunt Rel".into(),
+    })
+    .await;
+    gm.wait_for("the quest", |e| {
+        update(e).is_some_and(|v| v.quest == "hunt" && v.step == 1)
+    })
+    .await;
     server.shutdown().await;
 }
