@@ -162,7 +162,8 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
     let languages: Vec<&str> = c.locales.langs().map(|(tag, _)| tag).collect();
     println!(
         "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones, {} spawn areas); \
-         {} classes, {} effects, {} items, {} mobs, {} loot tables; texts in {}",
+         {} classes, {} effects, {} items, {} mobs, {} loot tables, {} quests, {} achievements; \
+         texts in {}",
         config.map_path().display(),
         map.width,
         map.height,
@@ -175,6 +176,8 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.items.len(),
         c.mobs.len(),
         c.loot.len(),
+        c.quests.len(),
+        c.achievements.len(),
         languages.join(", ")
     );
     Ok(())

@@ -93,6 +93,8 @@ fn the_shipped_assets_pass() {
         "items",
         "mobs",
         "loot tables",
+        "5 quests",
+        "achievements",
         "spawn areas",
         "texts in de, en",
     ] {

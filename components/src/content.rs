@@ -38,6 +38,10 @@ pub struct Content {
     pub mobs: BTreeMap<String, Arc<MobDef>>,
     /// `assets/loot.toml`, by id
     pub loot: BTreeMap<String, LootTable>,
+    /// `assets/quests.toml`, by id (optional file)
+    pub quests: BTreeMap<String, crate::quests::QuestDef>,
+    /// `assets/achievements.toml`, by id (optional file)
+    pub achievements: BTreeMap<String, crate::quests::AchievementDef>,
     /// Mob spawn areas from the map's `mob_spawns` object layer.
     pub spawn_areas: Vec<SpawnArea>,
     /// `assets/locales/*.toml`: the texts players read, by language

@@ -15,6 +15,7 @@ pub mod mobs;
 pub mod net;
 pub mod persist;
 pub mod protocol;
+pub mod quests;
 pub mod regions;
 pub mod stats;
 pub mod story;

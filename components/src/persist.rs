@@ -102,6 +102,8 @@ pub enum SaveReason {
     Periodic,
     Logout,
     LevelUp,
+    /// A quest was finished.
+    Quest,
     Death,
     /// Items moved between characters, or between a character and the ground.
     Transfer,
@@ -242,10 +244,11 @@ impl SaveSoon {
         let rank = |r: SaveReason| match r {
             SaveReason::Periodic => 0,
             SaveReason::LevelUp => 1,
-            SaveReason::Death => 2,
-            SaveReason::Logout => 3,
-            SaveReason::Transfer => 4,
-            SaveReason::Shutdown => 5,
+            SaveReason::Quest => 2,
+            SaveReason::Death => 3,
+            SaveReason::Logout => 4,
+            SaveReason::Transfer => 5,
+            SaveReason::Shutdown => 6,
         };
         if self.reason.is_none_or(|r| rank(reason) > rank(r)) {
             self.reason = Some(reason);

@@ -141,6 +141,8 @@ pub enum ClientMsg {
     Command { line: String },
     /// Use what is on a tile next to you (or under you): pull a lever, open a door.
     Interact { x: i32, y: i32 },
+    /// Ask for your quest log (answered by a `quests` event).
+    Quests,
 }
 
 impl ClientMsg {
@@ -169,6 +171,7 @@ impl ClientMsg {
             ClientMsg::Use { .. } => "use",
             ClientMsg::Command { .. } => "command",
             ClientMsg::Interact { .. } => "interact",
+            ClientMsg::Quests => "quests",
         }
     }
 
@@ -196,6 +199,7 @@ impl ClientMsg {
         "use",
         "command",
         "interact",
+        "quests",
     ];
 }
 
@@ -436,6 +440,55 @@ pub enum ServerEvent {
     Zone(ZoneInfo),
     /// A door in view opened or shut.
     Door { id: u64, open: bool },
+    /// One of your quests started, progressed or was finished.
+    QuestUpdate(QuestView),
+    /// Your quest log: every quest active or done.
+    Quests { quests: Vec<QuestView> },
+    /// A player nearby (`player`, maybe you) earned an achievement.
+    Achievement {
+        /// The achievement's id in achievements.toml.
+        id: String,
+        name: String,
+        description: String,
+        /// The entity id of who earned it.
+        player: u64,
+        /// Their name.
+        by: String,
+    },
+}
+
+/// Whether a quest is under way or finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestLogState {
+    Active,
+    Done,
+}
+
+/// Where a player stands with one quest, as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestView {
+    /// The quest's id in quests.toml.
+    pub quest: String,
+    pub name: String,
+    pub state: QuestLogState,
+    /// The step the player is on, from 1 (when done: the last one).
+    pub step: u32,
+    pub steps: u32,
+    /// That step's text.
+    pub text: String,
+    /// Progress within the step, out of `needed`.
+    pub count: u32,
+    pub needed: u32,
+    /// The quest's description (in the quest log only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The texts of the steps reached so far, the current one last (in the quest log only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
+    /// How many times it was finished.
+    #[serde(default)]
+    pub completed: u32,
 }
 
 /// An item as clients see it.

@@ -173,6 +173,24 @@ pub mod keys {
         GM_DESCRIBE = "gm.describe" [name, account, level, hp, max_hp, x, y, items];
         GM_DESCRIBE_GUEST = "gm.describe_guest" [name, level, hp, max_hp, x, y, items];
         GM_HEALED = "gm.healed" [name];
+        GM_QUEST_USAGE = "gm.quest_usage" [];
+        GM_QUEST_STARTED = "gm.quest_started" [quest, name];
+        GM_QUEST_ADVANCED = "gm.quest_advanced" [quest, name];
+
+        QUEST_UNKNOWN = "quest.unknown" [quest];
+        QUEST_ALREADY_ACTIVE = "quest.already_active" [name];
+        QUEST_ALREADY_DONE = "quest.already_done" [name];
+        QUEST_LEVEL_TOO_LOW = "quest.level_too_low" [name, level];
+        QUEST_REQUIRES = "quest.requires" [name, required];
+        QUEST_NOT_ACTIVE = "quest.not_active" [name];
+        QUEST_NOT_ADVANCEABLE = "quest.not_advanceable" [name, text];
+        QUEST_NO_ROOM = "quest.no_room" [name];
+        QUEST_STARTED = "quest.started" [name];
+        QUEST_FINISHED = "quest.finished" [name];
+        QUEST_LOG = "quest.log" [list];
+        QUEST_LOG_EMPTY = "quest.log_empty" [];
+        QUEST_LOG_ACTIVE = "quest.log_active" [name, step, steps, text, count, needed];
+        QUEST_LOG_DONE = "quest.log_done" [name, times];
 
         CLOSE_KICKED = "close.kicked" [reason];
         CLOSE_BANNED = "close.banned" [reason];

@@ -1,5 +1,6 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
-//! `mobs.toml`, `loot.toml` and the locale files (`locales.rs`) from the assets folder into
+//! `mobs.toml`, `loot.toml`, the optional `quests.toml` and `achievements.toml`, and the
+//! locale files (`locales.rs`) from the assets folder into
 //! [`Content`], and reports every problem at once — each broken entry by name, while the other
 //! entries are still checked. The rules themselves (ranges, references) live in
 //! `content_checks.rs`.
@@ -12,6 +13,7 @@ use emberkeep_components::content::{
     ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
     LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
 };
+use emberkeep_components::quests::{AchievementDef, QuestDef};
 use serde::de::DeserializeOwned;
 
 use super::content_checks as checks;
@@ -25,6 +27,9 @@ pub const FILES: [&str; 6] = [
     "mobs.toml",
     "loot.toml",
 ];
+
+/// Content files a world may do without (missing: no entries), read after [`FILES`].
+pub const OPTIONAL_FILES: [&str; 2] = ["quests.toml", "achievements.toml"];
 
 /// One thing wrong with the assets: the file, the entry in it (may be empty) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +149,13 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     let items = read_entries(dir, "items.toml", &mut problems, entry::<ItemDef>);
     let mobs = read_entries(dir, "mobs.toml", &mut problems, entry::<MobDef>);
     let loot = read_entries(dir, "loot.toml", &mut problems, loot_entry);
+    let quests = read_optional(dir, "quests.toml", &mut problems, entry::<QuestDef>);
+    let achievements = read_optional(
+        dir,
+        "achievements.toml",
+        &mut problems,
+        entry::<AchievementDef>,
+    );
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
 
@@ -155,10 +167,20 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     checks::items(&items, &effects, &mut problems);
     checks::mobs(&mobs, &loot, &mut problems);
     checks::loot(&loot, &items, &mut problems);
+    super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
+    super::quest_checks::achievements(&achievements, &mobs, &mut problems);
 
-    let complete = [&classes.ids, &effects.ids, &items.ids, &mobs.ids, &loot.ids]
-        .iter()
-        .all(|ids| ids.is_some());
+    let complete = [
+        &classes.ids,
+        &effects.ids,
+        &items.ids,
+        &mobs.ids,
+        &loot.ids,
+        &quests.ids,
+        &achievements.ids,
+    ]
+    .iter()
+    .all(|ids| ids.is_some());
     let content = match (rules, locales) {
         (Some(rules), Some(locales)) if complete => Some(Content {
             rules,
@@ -169,6 +191,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
                 .map(|(id, def)| (id.clone(), std::sync::Arc::new(def.clone())))
                 .collect(),
             loot: loot.defs,
+            quests: quests.defs,
+            achievements: achievements.defs,
             spawn_areas: Vec::new(),
             locales,
         }),
@@ -215,6 +239,24 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     format!("not valid TOML at line {line}, column {column}: {message}")
+}
+
+/// [`read_entries`] for a file that may be missing (then it has no entries).
+fn read_optional<T>(
+    dir: &Path,
+    name: &str,
+    out: &mut Vec<ContentProblem>,
+    parse: fn(toml::Value) -> Result<T, Vec<String>>,
+) -> Entries<T> {
+    let file = dir.join(name);
+    if !file.exists() {
+        return Entries {
+            file,
+            defs: BTreeMap::new(),
+            ids: Some(BTreeSet::new()),
+        };
+    }
+    read_entries(dir, name, out, parse)
 }
 
 /// Reads one file of `[id]` entries, parsing each entry on its own.

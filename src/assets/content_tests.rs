@@ -233,6 +233,13 @@ fn the_minimal_content_and_the_shipped_content_load() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     let content = load(&shipped).unwrap_or_else(|e| panic!("{e}"));
     assert!(content.classes.len() >= 3 && content.mobs.len() >= 8);
+    // The shipped quests form one chain of five, the dungeon's last.
+    let mut chain = vec!["the_crypt"];
+    while let Some(before) = content.quests[*chain.last().unwrap()].requires.first() {
+        chain.push(before);
+    }
+    assert_eq!(chain.len(), 5, "{chain:?}");
+    assert!(content.achievements.len() >= 5);
 }
 
 #[test]
@@ -699,4 +706,187 @@ fn unknown_keys_sections_and_values_are_named() {
     assert_problem(&problems, "Deutsch.toml", "", &["language tag"]);
     let (problems, _) = problems_and_warnings(&[("locales/de.toml", Some("[chat\n"))]);
     assert_problem(&problems, "de.toml", "", &["not valid TOML", "line 1"]);
+}
+
+/// A small quest chain and an achievement over the minimal content; `quests.toml` and
+/// `achievements.toml` are optional files, so the other tests leave them out.
+const QUESTS: &str = r#"
+[rats]
+name = "Rats"
+giver = "villager"
+steps = [
+    { kill = "rat", count = 2, text = "Kill rats" },
+    { collect = "rat_tail", count = 2, take = true, text = "Bring tails" },
+    { talk = "villager", text = "Talk" },
+    { use = "potion", text = "Drink" },
+]
+rewards = { xp = 10, items = [{ item = "sword" }, { item = "potion", count = 2 }] }
+
+[next]
+name = "Next"
+requires = ["rats"]
+steps = [{ zone = "well", text = "Go to the well" }]
+"#;
+
+const ACHIEVEMENTS: &str = r#"
+[rat_catcher]
+name = "Rat Catcher"
+counter = "kill:rat"
+threshold = 5
+"#;
+
+/// One edit of the quests or achievements (`from` replaced by `to`) and what it must say.
+fn check_story(file: &str, from: &str, to: &str, entry: &str, words: &[&str]) {
+    let text = if file == "quests.toml" {
+        QUESTS
+    } else {
+        ACHIEVEMENTS
+    };
+    assert!(text.contains(from), "{from:?} is not in the test {file}");
+    let edited = text.replacen(from, to, 1);
+    let (quests, achievements) = if file == "quests.toml" {
+        (edited.as_str(), ACHIEVEMENTS)
+    } else {
+        (QUESTS, edited.as_str())
+    };
+    let problems = problems_in(&[
+        ("quests.toml", Some(quests)),
+        ("achievements.toml", Some(achievements)),
+    ]);
+    assert_problem(&problems, file, entry, words);
+}
+
+#[test]
+fn quests_and_achievements_load_and_may_be_left_out() {
+    let dir = write_assets(&[
+        ("quests.toml", Some(QUESTS)),
+        ("achievements.toml", Some(ACHIEVEMENTS)),
+    ]);
+    let content = load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(content.quests["rats"].steps.len(), 4);
+    assert_eq!(content.quests["next"].requires, vec!["rats"]);
+    assert_eq!(content.achievements["rat_catcher"].threshold, 5);
+    let none = load(write_assets(&[]).path()).unwrap();
+    assert!(none.quests.is_empty() && none.achievements.is_empty());
+}
+
+#[test]
+fn quest_steps_must_name_what_exists_with_counts_of_at_least_one() {
+    for (from, to, entry, words) in [
+        (
+            r#"kill = "rat""#,
+            r#"kill = "dragon""#,
+            "rats",
+            &[r#"steps[0].kill "dragon" is not a mob in mobs.toml"#][..],
+        ),
+        (
+            r#"collect = "rat_tail""#,
+            r#"collect = "gold""#,
+            "rats",
+            &[r#"steps[1].collect "gold" is not an item"#],
+        ),
+        (
+            r#"talk = "villager""#,
+            r#"talk = "elder""#,
+            "rats",
+            &[r#"steps[2].talk "elder" is not an NPC in mobs.toml"#],
+        ),
+        (
+            r#"use = "potion""#,
+            r#"use = "elixir""#,
+            "rats",
+            &[r#"steps[3].use "elixir""#],
+        ),
+        (
+            r#"giver = "villager""#,
+            r#"giver = "elder""#,
+            "rats",
+            &[r#"giver "elder" is not an NPC"#],
+        ),
+        (
+            "count = 2, text",
+            "count = 0, text",
+            "rats",
+            &["steps[0].count must be at least 1, got 0"],
+        ),
+        (
+            r#"{ talk = "villager", text = "Talk" }"#,
+            r#"{ talk = "villager", zone = "well", text = "Talk" }"#,
+            "rats",
+            &["exactly one of kill, collect, talk, zone, use or script"],
+        ),
+        (
+            r#"text = "Go to the well""#,
+            r#"text = """#,
+            "next",
+            &["steps[0].text must not be empty"],
+        ),
+        (
+            r#"{ item = "sword" }"#,
+            r#"{ item = "gold" }"#,
+            "rats",
+            &[r#"rewards.items[0].item "gold" is not an item in items.toml"#],
+        ),
+        (
+            r#"{ item = "potion", count = 2 }"#,
+            r#"{ item = "potion", count = 0 }"#,
+            "rats",
+            &["rewards.items[1].count must be at least 1, got 0"],
+        ),
+    ] {
+        check_story("quests.toml", from, to, entry, words);
+    }
+}
+
+#[test]
+fn quest_prerequisites_must_exist_and_form_no_cycle() {
+    check_story(
+        "quests.toml",
+        r#"requires = ["rats"]"#,
+        r#"requires = ["ghost"]"#,
+        "next",
+        &[r#"requires[0] "ghost" is not a quest in quests.toml"#],
+    );
+    check_story(
+        "quests.toml",
+        r#"requires = ["rats"]"#,
+        r#"requires = ["next"]"#,
+        "next",
+        &["requires[0] is the quest itself"],
+    );
+    for (entry, path) in [
+        ("rats", "rats -> next -> rats"),
+        ("next", "next -> rats -> next"),
+    ] {
+        check_story(
+            "quests.toml",
+            "name = \"Rats\"\n",
+            "name = \"Rats\"\nrequires = [\"next\"]\n",
+            entry,
+            &["requires forms a cycle", path],
+        );
+    }
+}
+
+#[test]
+fn achievements_need_a_known_counter_and_a_threshold_of_at_least_one() {
+    for (from, to, words) in [
+        (
+            r#""kill:rat""#,
+            r#""deaths""#,
+            &[r#"counter "deaths" is not a known counter"#, "kill:<mob>"][..],
+        ),
+        (
+            r#""kill:rat""#,
+            r#""kill:dragon""#,
+            &[r#"names "dragon", which is not a mob in mobs.toml"#],
+        ),
+        (
+            "threshold = 5",
+            "threshold = 0",
+            &["threshold must be at least 1, got 0"],
+        ),
+    ] {
+        check_story("achievements.toml", from, to, "rat_catcher", words);
+    }
 }

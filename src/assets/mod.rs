@@ -7,6 +7,7 @@ pub mod content;
 mod content_checks;
 mod locales;
 mod maps;
+mod quest_checks;
 pub mod tiled;
 
 use std::fmt;

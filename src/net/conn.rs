@@ -368,8 +368,10 @@ async fn read_loop(
                 match decoded {
                     Ok(msg) => {
                         debug!(conn = conn.0, kind = msg.kind(), "command");
-                        if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind()) {
-                            Stats::add(&stats.inbound_by_type[i.min(23)], 1);
+                        if let Some(i) = ClientMsg::KINDS.iter().position(|k| *k == msg.kind())
+                            && let Some(n) = stats.inbound_by_type.get(i)
+                        {
+                            Stats::add(n, 1);
                         }
                         Inbound::World(WorldInput::Command { conn, msg })
                     }

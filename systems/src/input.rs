@@ -124,6 +124,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
             &[],
         ),
         ClientMsg::Command { line } => commands::text::run(world, e, &line),
+        ClientMsg::Quests => crate::quests::log::send_log(world, e),
         ClientMsg::Say { text } => chat::say(world, e, &text),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {

@@ -12,6 +12,7 @@
 pub mod commands;
 pub(crate) mod game;
 pub(crate) mod input;
+pub(crate) mod quests;
 pub(crate) mod rng;
 pub mod schedule;
 pub(crate) mod session;
@@ -78,6 +79,8 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::text::ClientLocales::default());
     world.insert_resource(emberkeep_components::story::WorldFlags::default());
     world.insert_resource(emberkeep_components::story::StoryEvents::default());
+    world.insert_resource(quests::progress::LevelsChanged::default());
+    world.insert_resource(quests::FinishedQuests::default());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
     world.insert_resource(maps);

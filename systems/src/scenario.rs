@@ -110,6 +110,8 @@ pub fn test_content() -> Content {
         items: Default::default(),
         mobs: Default::default(),
         loot: Default::default(),
+        quests: Default::default(),
+        achievements: Default::default(),
         spawn_areas: Vec::new(),
         locales: shipped_locales(),
     };
@@ -398,6 +400,33 @@ impl Scenario {
     /// `StorageOut` for the test to look at.
     pub fn tick(&mut self) -> Received {
         run_tick(&mut self.world);
+        self.collect()
+    }
+
+    /// Runs one tick in which these story events happen (pushed before the World phase reads
+    /// them, as the systems that notice talks and zones would) and decodes its frames.
+    pub fn tick_with_story(
+        &mut self,
+        happened: Vec<emberkeep_components::story::StoryEvent>,
+    ) -> Received {
+        crate::schedule::begin_tick(&mut self.world);
+        let mut happened = Some(happened);
+        for phase in crate::Phase::ALL {
+            if phase == crate::Phase::World
+                && let Some(h) = happened.take()
+            {
+                let mut story = self
+                    .world
+                    .resource_mut::<emberkeep_components::story::StoryEvents>();
+                story.0.extend(h);
+            }
+            self.world.run_schedule(phase);
+        }
+        self.collect()
+    }
+
+    /// Answers the tick's storage requests an empty store answers and decodes its frames.
+    fn collect(&mut self) -> Received {
         let requests = std::mem::take(&mut self.world.resource_mut::<StorageOut>().0);
         let mut kept = Vec::new();
         for r in requests {

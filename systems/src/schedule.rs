@@ -6,7 +6,8 @@
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
-//! 6. [`Phase::World`] — loot, ground items, spawns, zone triggers, persistence marks.
+//! 6. [`Phase::World`] — loot, ground items, spawns, quests and achievements, zone triggers,
+//!    persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
@@ -18,6 +19,7 @@ use emberkeep_components::world::Tick;
 
 use crate::game::{ai, combat, effects, items, loot, stats};
 use crate::input;
+use crate::quests::progress as quests;
 use crate::session::{presence, saves};
 use crate::world::{doors, flush, movement, regions, spawner, warps, zones};
 
@@ -114,6 +116,8 @@ pub(crate) fn install(world: &mut World) {
         (
             spawner::spawn_mobs,
             loot::expire_ground_items,
+            quests::note_levels,
+            quests::track,
             saves::mark_dirty,
             saves::flush_saves,
         )
@@ -140,9 +144,13 @@ pub(crate) fn install(world: &mut World) {
     }
 }
 
-/// Last tick's story events were read in its World phase.
-fn forget_story_events(mut events: ResMut<emberkeep_components::story::StoryEvents>) {
+/// Last tick's story events (and quests finished) were read in its World phase.
+fn forget_story_events(
+    mut events: ResMut<emberkeep_components::story::StoryEvents>,
+    mut finished: ResMut<crate::quests::FinishedQuests>,
+) {
     events.0.clear();
+    finished.0.clear();
 }
 
 fn phase_schedule(phase: Phase) -> Schedule {

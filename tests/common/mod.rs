@@ -203,10 +203,24 @@ pub async fn start_with_mobs(
     mobs: &[(&str, i32, i32)],
     tweak: impl FnOnce(&mut Config),
 ) -> TestServer {
+    start_with_content(walls, mobs, &[], tweak).await
+}
+
+/// Like [`start_with_mobs`], with more content files written into the assets folder
+/// (`("quests.toml", text)`), added to or replacing the test content.
+pub async fn start_with_content(
+    walls: &[(i32, i32)],
+    mobs: &[(&str, i32, i32)],
+    files: &[(&str, &str)],
+    tweak: impl FnOnce(&mut Config),
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("maps")).unwrap();
     std::fs::write(dir.path().join("maps/test.tmj"), test_map_with(walls, mobs)).unwrap();
     write_test_content(dir.path());
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let mut config = test_config();
     config.server.assets = dir.path().to_owned();
     config.server.database = format!("sqlite://{}", dir.path().join("emberkeep.db").display());

@@ -77,6 +77,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         "mute" => mute(world, &actor, &args),
         "inspect" => inspect(world, &args),
         "heal" => heal(world, e, &actor, &args),
+        "quest" => quest(world, e, &actor, &args),
         "help" | "" => Ok(Text::new(keys::GM_HELP)),
         other => Err(Text::new(keys::GM_UNKNOWN).arg("command", other)),
     };
@@ -243,6 +244,32 @@ pub(crate) fn give_item(
     }
     crate::game::items::transferred(world, &[who]);
     Ok(id)
+}
+
+/// `/quest start|advance <quest> [player]`: starts or advances a quest for a player (the
+/// caller by default), with the quest rules' own checks.
+fn quest(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text, Text> {
+    let (Some(verb), Some(id)) = (args.first(), args.get(1)) else {
+        return Err(Text::new(keys::GM_QUEST_USAGE));
+    };
+    let who = match args.get(2) {
+        Some(_) => target(world, args.get(2))?,
+        None => e,
+    };
+    let name = crate::name_of(world, who);
+    let done = match verb.to_ascii_lowercase().as_str() {
+        "start" => {
+            crate::quests::start(world, who, id)?;
+            keys::GM_QUEST_STARTED
+        }
+        "advance" => {
+            crate::quests::advance(world, who, id)?;
+            keys::GM_QUEST_ADVANCED
+        }
+        _ => return Err(Text::new(keys::GM_QUEST_USAGE)),
+    };
+    audit(world, actor, &format!("quest {verb}"), &name, *id);
+    Ok(Text::new(done).arg("quest", id).arg("name", name))
 }
 
 fn give(world: &mut World, actor: &str, args: &[&str]) -> Result<Text, Text> {

@@ -20,7 +20,13 @@ use crate::text::{render, say_error, say_error_text, say_info};
 /// Runs one text command for the player `e`.
 pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
-    if line.starts_with('/') {
+    // `/quests` is the players' quest log, like `quests`; other `/` lines are staff commands.
+    if line.starts_with('/')
+        && !line
+            .trim_start_matches('/')
+            .trim()
+            .eq_ignore_ascii_case("quests")
+    {
         return crate::commands::staff::run(world, e, line);
     }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
@@ -35,6 +41,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         "inventory" | "inv" | "i" => inventory(world, e),
         "equipment" | "eq" => equipment(world, e),
         "who" => who(world, e),
+        "quests" | "journal" => crate::quests::log::say_log(world, e),
         "say" | "'" => chat::say(world, e, rest),
         "flee" => combat::flee(world, e),
         "get" | "take" | "pickup" => match ground_item(world, e, rest) {

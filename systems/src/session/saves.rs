@@ -110,6 +110,7 @@ pub(crate) fn mark_dirty(
                 Changed<Equipment>,
                 Changed<Experience>,
                 Changed<ActiveEffects>,
+                Changed<emberkeep_components::story::StoryState>,
             )>,
         ),
     >,
