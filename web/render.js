@@ -147,8 +147,9 @@ export class Renderer {
     c = document.createElement("canvas");
     c.width = c.height = CHUNK * map.tileW;
     const g = c.getContext("2d");
+    // Only the map's own tiles: past its right or bottom edge the chunk stays see-through.
     g.fillStyle = "#1b2a1b";
-    g.fillRect(0, 0, c.width, c.height);
+    g.fillRect(0, 0, Math.min(CHUNK, map.width - cx * CHUNK) * map.tileW, Math.min(CHUNK, map.height - cy * CHUNK) * map.tileH);
     for (const layer of map.layers) {
       g.globalAlpha = layer.opacity;
       for (let ty = 0; ty < CHUNK; ty++) {
