@@ -13,6 +13,7 @@ export class Story {
   constructor(game) {
     this.game = game;
     this.placeTimer = 0;
+    this.enteredAt = -Infinity; // when the last "Entering ..." banner went up
   }
 
   /** A big fading line in the middle of the screen: "Entering the Crypt", a zone's name. */
@@ -38,11 +39,20 @@ export class Story {
   /** We entered another map. */
   enterMap(info) {
     this.place(`Entering ${info?.display_name || info?.name || "…"}`);
+    this.enteredAt = performance.now();
   }
 
   /** The zone we stand in changed (the `zone` event); a zone without a name shows nothing. */
   enterZone(zone) {
-    if (zone?.name) this.place(zone.name, zoneFlags(zone));
+    if (!zone?.name) return;
+    const flags = zoneFlags(zone);
+    // Right after "Entering <map>" the zone goes under it instead of replacing it.
+    if (performance.now() - this.enteredAt < 1500) {
+      const sub = $("place-banner").querySelector(".sub");
+      sub.textContent = `${zone.name}${flags ? ` · ${flags}` : ""}`;
+      return;
+    }
+    this.place(zone.name, flags);
   }
 
   /** A short message in the corner that fades by itself. */
