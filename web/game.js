@@ -672,11 +672,12 @@ function moveEntity(e, x, y, now, durMs) {
 
 /** A quest's progress in words: "Kill rats 2/5 (step 1/3)". */
 export function questProgress(q) {
+  if (q.state === "done") return "done";
   const parts = [];
   if (q.text) parts.push(q.text);
   if (Number.isFinite(q.needed) && q.needed > 0) parts.push(`${q.count ?? 0}/${q.needed}`);
   if (Number.isFinite(q.steps) && q.steps > 1 && Number.isFinite(q.step)) parts.push(`(step ${q.step}/${q.steps})`);
-  return parts.join(" ") || (q.state === "done" ? "done" : "in progress");
+  return parts.join(" ") || "in progress";
 }
 
 /** Where to draw an entity at time `now`, in (fractional) tiles. */
