@@ -1,5 +1,7 @@
 // What the client knows of the world, kept up to date from server events, and what the
-// player wants to do (walk a path, chase and attack a mob, pick something up).
+// player wants to do (walk a path, chase and attack a mob, pick something up, talk to an NPC,
+// work a door or a lever). Also the story state the server tells us: the zone we stand in,
+// the open dialogue, the quest log.
 //
 // The server is authoritative. Our own steps are shown at once (predicted) and confirmed by
 // the server's `move`; a `correction` puts us back where the server says we are.
@@ -15,7 +17,8 @@ const ATTACK_RANGE = 1;
 const FLOATER_MS = 1200;
 const CONFIRM_TIMEOUT_MS = 1500; // a step neither confirmed nor refused by then was dropped
 /** Which entity a click means when several are under it: lowest first. */
-const CLICK_RANK = { mob: 0, item: 1, npc: 2, player: 3 };
+const CLICK_RANK = { mob: 0, item: 1, npc: 2, door: 2.5, player: 3 };
+const BUMP_MS = 600; // walking into a shut door asks to open it at most this often
 
 export class Game {
   /** `hooks.log(channel, text, cls)`, `hooks.changed(what)`, `hooks.send(msg)`. */
@@ -44,6 +47,13 @@ export class Game {
     this.stepMs = DEFAULT_STEP_MS;
     this.nextStepAt = 0;
     this.lastStepAt = 0;
+    this.bumpAt = 0;
+    this.shutTiles = new Set(); // "x,y" of every tile of a shut door in view
+    this.zone = null; // the `zone` event we stand in (null outside every zone)
+    this.zoneKnown = false; // the server sends `zone` events (else the HUD asks the map)
+    this.dialogue = null; // { npc, name, text, choices: [{ index, text }] }
+    this.quests = new Map(); // quest id -> the latest quest_update / quests entry
+    this.askedAt = { quests: 0, talk: 0 }; // when we last sent these (to read an unknown_type)
   }
 
   get self() {
@@ -72,18 +82,70 @@ export class Game {
         if (old) e.effects = old.effects;
         this.entities.set(ev.id, e);
         if (ev.id === this.me?.id && ev.hp !== undefined) this.stats.hp = ev.hp;
+        if (e.kind === "door" || old?.kind === "door") this.doorsChanged();
         h.changed("entities");
         break;
       }
-      case "despawn":
+      case "despawn": {
+        // After a `map` the old view's despawns may still come: their ids are unknown here.
+        if (ev.id === this.me?.id || !this.entities.has(ev.id)) break;
+        const wasDoor = this.entities.get(ev.id).kind === "door";
         this.entities.delete(ev.id);
+        if (wasDoor) this.doorsChanged();
+        if (this.dialogue?.npc === ev.id) this.closeDialogue();
         if (this.attacking === ev.id) this.attacking = null;
         if (this.goal?.id === ev.id) this.clearGoal();
         h.changed("entities");
         break;
+      }
       case "move":
         this.onMove(ev, now);
         break;
+      case "map":
+        this.onMap(ev, now);
+        break;
+      case "zone":
+        this.zoneKnown = true;
+        this.zone = ev.name ? ev : null;
+        h.changed("zone");
+        break;
+      case "door": {
+        const d = this.entities.get(ev.id);
+        if (d) {
+          d.open = !!ev.open;
+          this.doorsChanged();
+          h.changed("door");
+        }
+        break;
+      }
+      case "dialogue":
+        this.dialogue = {
+          npc: ev.npc,
+          name: ev.name || this.entities.get(ev.npc)?.name || "",
+          text: ev.text || "",
+          choices: (Array.isArray(ev.choices) ? ev.choices : []).map((c, i) => ({
+            index: Number.isInteger(c?.index) ? c.index : i,
+            text: typeof c === "string" ? c : c?.text || "…",
+          })),
+        };
+        h.changed("dialogue");
+        break;
+      case "dialogue_end":
+        this.closeDialogue();
+        break;
+      case "quest_update":
+        this.onQuest(ev);
+        break;
+      case "quests":
+        this.quests = new Map((Array.isArray(ev.quests) ? ev.quests : []).filter((q) => q?.quest).map((q) => [q.quest, q]));
+        h.changed("quests");
+        break;
+      case "achievement": {
+        const text = `Achievement: ${ev.name || ev.id}${ev.description ? ` — ${ev.description}` : ""}`;
+        h.toast(text, "achievement");
+        h.log("system", text, "good");
+        break;
+      }
       case "correction":
         this.pending = 0;
         this.path = [];
@@ -193,6 +255,7 @@ export class Game {
     const e = this.entities.get(ev.id);
     if (!e) return;
     if (ev.id === this.me?.id) {
+      if (!this.onThisMap(ev.x, ev.y)) return; // a late step from the map we just left
       this.pending = Math.max(0, this.pending - 1);
       this.lastStepAt = now;
       this.stepMs = Math.max(DEFAULT_STEP_MS, this.stepMs * 0.98);
@@ -205,6 +268,92 @@ export class Game {
     const since = e.lastMoveAt ? now - e.lastMoveAt : 250;
     e.lastMoveAt = now;
     moveEntity(e, ev.x, ev.y, now, Math.min(500, Math.max(DEFAULT_STEP_MS, since)));
+  }
+
+  /** We are on another map now: forget the old one's entities and stand where it says. */
+  onMap(ev, now) {
+    const me = this.self;
+    this.entities = new Map(me ? [[me.id, me]] : []);
+    this.mapInfo = ev.map || this.mapInfo;
+    this.floaters = [];
+    this.attacking = null;
+    this.pending = 0;
+    this.clearGoal();
+    this.closeDialogue();
+    if (me) {
+      me.x = me.fx = ev.x;
+      me.y = me.fy = ev.y;
+      me.t0 = now;
+      me.bubble = null;
+    }
+    this.doorsChanged();
+    this.hooks.changed("map");
+  }
+
+  /** Whether a global tile lies on the map the server says we are on. */
+  onThisMap(x, y) {
+    const m = this.mapInfo;
+    if (!m || !m.width || !m.height) return true;
+    const o = m.origin || { x: 0, y: 0 };
+    return x >= o.x && y >= o.y && x < o.x + m.width && y < o.y + m.height;
+  }
+
+  /** Rebuilds the set of tiles shut doors block. */
+  doorsChanged() {
+    this.shutTiles = new Set();
+    for (const d of this.entities.values()) {
+      if (d.kind !== "door" || d.open) continue;
+      for (let y = d.y; y < d.y + d.height; y++) for (let x = d.x; x < d.x + d.width; x++) this.shutTiles.add(`${x},${y}`);
+    }
+  }
+
+  /** The door entity covering a tile, if any. */
+  doorAt(x, y) {
+    for (const d of this.entities.values()) {
+      if (d.kind === "door" && x >= d.x && y >= d.y && x < d.x + d.width && y < d.y + d.height) return d;
+    }
+    return null;
+  }
+
+  /** Whether a step onto a global tile is allowed as far as we know: the map, shut doors. */
+  walkable(x, y) {
+    return !!this.map && this.map.walkable(x, y) && !this.shutTiles.has(`${x},${y}`);
+  }
+
+  onQuest(ev) {
+    if (!ev.quest) return;
+    const old = this.quests.get(ev.quest);
+    const q = { ...old, ...ev };
+    delete q.type;
+    this.quests.set(ev.quest, q);
+    const name = q.name || q.quest;
+    let text;
+    if (q.state === "done") text = old?.state === "done" ? null : `Quest complete: ${name}`;
+    else if (!old) text = `New quest: ${name}${q.text ? ` — ${q.text}` : ""}`;
+    else text = `${name}: ${questProgress(q)}`;
+    if (text) {
+      this.hooks.toast(text, q.state === "done" ? "quest-done" : "quest");
+      this.hooks.log("system", text, q.state === "done" ? "good" : "info");
+    }
+    this.hooks.changed("quests");
+  }
+
+  /** Asks the server for the whole quest log (answered by `quests`). */
+  requestQuests() {
+    this.askedAt.quests = performance.now();
+    this.hooks.send({ type: "quests" });
+  }
+
+  closeDialogue() {
+    if (!this.dialogue) return;
+    this.dialogue = null;
+    this.hooks.changed("dialogue");
+  }
+
+  /** Picks a dialogue choice (by its `index`); the server answers with the next line. */
+  choose(index) {
+    if (!this.dialogue) return;
+    this.hooks.send({ type: "choose", choice: index });
   }
 
   onStats(ev) {
@@ -261,6 +410,15 @@ export class Game {
 
   onError(ev) {
     const code = ev.code;
+    if (code === "unknown_type") {
+      // A server without quests or dialogue yet: the quest log stays empty, NPCs stay quiet.
+      const now = performance.now();
+      if (now - this.askedAt.quests < 3000) return void (this.askedAt.quests = 0);
+      if (now - this.askedAt.talk < 3000) {
+        this.askedAt.talk = 0;
+        return this.hooks.log("system", "They have nothing to say.", "info");
+      }
+    }
     if (code === "move_too_fast") this.stepMs = Math.min(400, this.stepMs * 1.2);
     // Refused steps are routine (a correction follows); keep them out of the log.
     if (code === "move_blocked" || code === "move_not_adjacent" || code === "move_too_fast") return;
@@ -322,11 +480,38 @@ export class Game {
     this.path = [];
   }
 
+  /** Walk next to an NPC and talk to it. */
+  talk(id) {
+    this.goal = { kind: "talk", id };
+    this.path = [];
+  }
+
+  /**
+   * Walk next to a door or lever tile and `interact` with it. For a door, `door` is its
+   * entity: we stop outside its tiles, so it can shut behind us.
+   */
+  interact(x, y, door = null) {
+    const rect = door && { x: door.x, y: door.y, w: door.width, h: door.height };
+    this.goal = { kind: "interact", x, y, rect };
+    this.path = [];
+  }
+
   /** One step in a direction (keyboard); cancels a click-to-move. */
   stepDir(dx, dy, now) {
     this.clearGoal();
     const me = this.self;
-    if (me) this.tryStep(me.x + dx, me.y + dy, now);
+    if (!me) return;
+    const x = me.x + dx;
+    const y = me.y + dy;
+    // Walking into a shut door asks to open it, as the server does for a refused step.
+    if (this.shutTiles.has(`${x},${y}`) && !me.dead) {
+      if (now >= this.bumpAt && this.pending === 0) {
+        this.bumpAt = now + BUMP_MS;
+        this.hooks.send({ type: "interact", x, y });
+      }
+      return;
+    }
+    this.tryStep(x, y, now);
   }
 
   /** Sends a step if the pace, the map and our unconfirmed steps allow it. */
@@ -334,7 +519,7 @@ export class Game {
     const me = this.self;
     if (!me || me.dead || !this.map || now < this.nextStepAt) return false;
     if (this.pending >= MAX_PENDING_STEPS) return false;
-    if (!this.map.walkable(x, y)) return false;
+    if (!this.walkable(x, y)) return false;
     this.seq = (this.seq + 1) >>> 0;
     if (!this.hooks.send({ type: "move", x, y, seq: this.seq })) return false;
     this.pending += 1;
@@ -357,12 +542,26 @@ export class Game {
       this.follow(now, (x, y) => x === g.x && y === g.y);
       return;
     }
+    if (g.kind === "interact") {
+      const outside = (x, y) => !g.rect || x < g.rect.x || y < g.rect.y || x >= g.rect.x + g.rect.w || y >= g.rect.y + g.rect.h;
+      const there = (x, y) => chebyshev({ x, y }, g) <= 1 && outside(x, y);
+      if (there(me.x, me.y)) {
+        if (this.pending === 0) {
+          this.hooks.send({ type: "interact", x: g.x, y: g.y });
+          this.clearGoal();
+        }
+        return;
+      }
+      this.follow(now, there);
+      return;
+    }
     const target = this.entities.get(g.id);
     if (!target || target.dead) return this.clearGoal();
     const range = g.kind === "attack" ? ATTACK_RANGE : 1;
     if (chebyshev(me, target) <= range && this.pending === 0) {
-      if (g.kind === "pickup") {
-        this.hooks.send({ type: "pickup", item: g.id });
+      if (g.kind === "pickup" || g.kind === "talk") {
+        if (g.kind === "talk") this.askedAt.talk = now;
+        this.hooks.send(g.kind === "pickup" ? { type: "pickup", item: g.id } : { type: "talk", npc: g.id });
         return this.clearGoal();
       }
       if (this.attacking !== g.id) {
@@ -388,8 +587,9 @@ export class Game {
     const me = this.self;
     if (now < this.nextStepAt || this.pending >= MAX_PENDING_STEPS) return;
     let next = this.path[0];
-    if (!next || Math.abs(next.x - me.x) + Math.abs(next.y - me.y) !== 1) {
-      const path = this.map.findPath(me.x, me.y, isGoal);
+    // Replan when off the path, or when a door shut across it.
+    if (!next || Math.abs(next.x - me.x) + Math.abs(next.y - me.y) !== 1 || !this.walkable(next.x, next.y)) {
+      const path = this.map.findPath(me.x, me.y, isGoal, undefined, (x, y) => this.walkable(x, y));
       if (!path) {
         this.hooks.log("system", "You cannot find a way there.", "error");
         return this.clearGoal();
@@ -415,8 +615,12 @@ export class Game {
     for (const e of this.entities.values()) {
       if (e.id === this.me?.id) continue;
       const p = renderPos(e, now);
-      const d = Math.max(Math.abs(px - p.x - 0.5), Math.abs(py - p.y - 0.5));
-      if (d > 0.5 && (e.x !== tx || e.y !== ty)) continue;
+      let d = Math.max(Math.abs(px - p.x - 0.5), Math.abs(py - p.y - 0.5));
+      if (e.kind === "door") {
+        // A door is hit anywhere on its tiles.
+        if (tx < e.x || ty < e.y || tx >= e.x + e.width || ty >= e.y + e.height) continue;
+        d = 0.5;
+      } else if (d > 0.5 && (e.x !== tx || e.y !== ty)) continue;
       const rank = e.dead ? 4 : (CLICK_RANK[e.kind] ?? 4);
       if (!best || rank < best.rank || (rank === best.rank && d < best.d)) best = { e, rank, d };
     }
@@ -439,6 +643,9 @@ function newEntity(ev) {
     hp: ev.hp,
     maxHp: ev.max_hp,
     item: ev.item,
+    open: !!ev.open,
+    width: Math.max(1, ev.width || 1),
+    height: Math.max(1, ev.height || 1),
     dead: !!ev.dead,
     effects: new Map(),
     bubble: null,
@@ -461,6 +668,16 @@ function moveEntity(e, x, y, now, durMs) {
   e.y = y;
   e.t0 = now;
   e.dur = Math.max(1, durMs);
+}
+
+/** A quest's progress in words: "Kill rats 2/5 (step 1/3)". */
+export function questProgress(q) {
+  if (q.state === "done") return "done";
+  const parts = [];
+  if (q.text) parts.push(q.text);
+  if (Number.isFinite(q.needed) && q.needed > 0) parts.push(`${q.count ?? 0}/${q.needed}`);
+  if (Number.isFinite(q.steps) && q.steps > 1 && Number.isFinite(q.step)) parts.push(`(step ${q.step}/${q.steps})`);
+  return parts.join(" ") || "in progress";
 }
 
 /** Where to draw an entity at time `now`, in (fractional) tiles. */

@@ -1,8 +1,10 @@
 // In-game DOM: hp/mp/xp bars, level, the effect strip with time left, the target frame,
-// the inventory / equipment / character panels, and the chat + system log with its
-// command line. Reads the Game; sends requests through `send`.
+// the inventory / equipment / character / quest panels, the zone line in the top bar, and
+// the chat + system log with its command line. Reads the Game; sends requests through `send`.
 
 import { el } from "./ui.js";
+import { questProgress } from "./game.js";
+import { zoneFlags } from "./story.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_LOG_LINES = 300;
@@ -28,7 +30,7 @@ export class Hud {
     }
   }
 
-  /** Shows or hides a panel (inventory, equipment, stats, observer). */
+  /** Shows or hides a panel (inventory, equipment, stats, quests, observer). */
   toggle(name, force) {
     const panel = $(`panel-${name}`);
     if (!panel) return;
@@ -36,6 +38,8 @@ export class Hud {
     panel.hidden = !show;
     if (show) this.open.add(name);
     else this.open.delete(name);
+    // The quest log asks the server for the full list each time it opens.
+    if (show && name === "quests") this.game.requestQuests();
     this.refresh(name);
     this.onToggle?.(name, show);
   }
@@ -62,6 +66,10 @@ export class Hud {
         this.inventory();
         this.equipment();
         this.sheet();
+        this.quests();
+        break;
+      case "quests":
+        if (this.open.has("quests")) this.quests();
         break;
       case "stats":
         this.bars();
@@ -96,9 +104,21 @@ export class Hud {
     this.effects(now);
     this.target();
     const me = this.game.self;
-    const zone = me && this.game.map?.zoneAt(me.x, me.y);
     const where = me ? `(${me.x}, ${me.y})` : "";
-    $("zone-name").textContent = zone ? `${zone.name}${zone.props.safe ? " · safe" : ""} ${where}` : where;
+    let zone = "";
+    if (this.game.zoneKnown) {
+      // What the server says (`zone` events), with its flags.
+      const z = this.game.zone;
+      const flags = z ? zoneFlags(z) : "";
+      zone = z ? `${z.name}${flags ? ` · ${flags}` : ""}` : "";
+    } else {
+      // An older server: look the zone up in the map file.
+      const z = me && this.game.map?.zoneAt(me.x, me.y);
+      zone = z ? `${z.name}${z.props.safe ? " · safe" : ""}` : "";
+    }
+    const text = zone ? `${zone} ${where}` : where;
+    const line = $("zone-name");
+    if (line.textContent !== text) line.textContent = text;
   }
 
   effects(now) {
@@ -189,6 +209,22 @@ export class Hud {
       ["Critical", s.crit_pct !== undefined ? `${s.crit_pct}%` : undefined],
     ];
     $("stats-list").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v ?? "–")]));
+  }
+
+  quests() {
+    const list = $("quest-list");
+    const quests = [...this.game.quests.values()].sort((a, b) => (a.state === "done") - (b.state === "done"));
+    if (!quests.length) return list.replaceChildren(el("li", { class: "empty" }, "No quests yet. Talk to people."));
+    list.replaceChildren(
+      ...quests.map((q) =>
+        el(
+          "li",
+          { "data-quest": q.quest, class: q.state === "done" ? "done" : "" },
+          el("div", { class: "name" }, `${q.name || q.quest}${q.state === "done" ? " ✓" : ""}`),
+          el("div", { class: "progress" }, questProgress(q)),
+        ),
+      ),
+    );
   }
 
   // ------------------------------------------------------------------ chat and log

@@ -1,5 +1,6 @@
-// Keyboard and mouse: arrows/WASD walk, a click walks there (or attacks the mob, or picks up
-// the item under the cursor), letters open panels, Enter opens the command line.
+// Keyboard and mouse: arrows/WASD walk, a click walks there (or attacks the mob, picks up the
+// item, talks to the NPC, works the door or lever under the cursor), letters open panels,
+// Enter opens the command line, 1-9 answer in a dialogue.
 
 const KEY_DIRS = {
   ArrowUp: [0, -1],
@@ -12,7 +13,7 @@ const KEY_DIRS = {
   KeyD: [1, 0],
 };
 
-/** Wires input to the game; `ctx` holds game, renderer, hud, observer, send, inWorld(). */
+/** Wires input to the game; `ctx` holds game, renderer, hud, story, observer, send, inWorld(). */
 export function bindInput(ctx) {
   const { game, renderer, hud } = ctx;
   const held = []; // movement keys, most recent last
@@ -21,6 +22,11 @@ export function bindInput(ctx) {
 
   window.addEventListener("keydown", (e) => {
     if (typing(e) || !ctx.inWorld() || e.ctrlKey || e.metaKey || e.altKey) return;
+    const digit = /^(Digit|Numpad)([1-9])$/.exec(e.code);
+    if (digit && ctx.story.key(Number(digit[2]))) {
+      e.preventDefault();
+      return;
+    }
     if (KEY_DIRS[e.code]) {
       e.preventDefault();
       if (!held.includes(e.code)) held.push(e.code);
@@ -45,6 +51,9 @@ export function bindInput(ctx) {
       case "KeyC":
         hud.toggle("stats");
         break;
+      case "KeyQ":
+        hud.toggle("quests");
+        break;
       case "KeyO":
         if (ctx.observer.allowed) hud.toggle("observer");
         break;
@@ -58,6 +67,7 @@ export function bindInput(ctx) {
         break;
       case "Escape":
         game.clearGoal();
+        game.closeDialogue();
         hud.closeAll();
         break;
       case "Equal":
@@ -82,7 +92,8 @@ export function bindInput(ctx) {
     const at = renderer.screenToWorld(e.offsetX, e.offsetY);
     renderer.hoverTile = { x: Math.floor(at.x), y: Math.floor(at.y) };
     const hit = game.entityAt(at.x, at.y, performance.now());
-    canvas.style.cursor = hit?.kind === "mob" ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
+    const usable = hit?.kind === "npc" || hit?.kind === "door" || game.map?.leverAt(renderer.hoverTile.x, renderer.hoverTile.y);
+    canvas.style.cursor = hit?.kind === "mob" || usable ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
   });
   canvas.addEventListener("mouseleave", () => (renderer.hoverTile = null));
   canvas.addEventListener("mousedown", (e) => {
@@ -96,7 +107,10 @@ export function bindInput(ctx) {
     const hit = game.entityAt(at.x, at.y, now);
     if (hit?.kind === "mob" && !hit.dead) game.attack(hit.id);
     else if (hit?.kind === "item") game.pickup(hit.id);
-    else if (game.map.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);
+    else if (hit?.kind === "npc" && !hit.dead) game.talk(hit.id);
+    else if (hit?.kind === "door") game.interact(tile.x, tile.y, hit);
+    else if (game.map.leverAt(tile.x, tile.y)) game.interact(tile.x, tile.y);
+    else if (game.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);
   });
   canvas.addEventListener(
     "wheel",

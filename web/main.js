@@ -1,5 +1,6 @@
 // Entry point: finds the server (`/client-config.json`), runs the session (guest, or login →
-// character → play), reconnects by itself with the session token, and drives the frame loop.
+// character → play), reconnects by itself with the session token, loads the map we are on
+// (again after each `map` event), and drives the frame loop.
 //
 // Session flow (docs/protocol.md):
 //   guest:   open → hello {version, name, class} → welcome
@@ -15,6 +16,7 @@ import { loadMap } from "./map.js";
 import { Screens } from "./ui.js";
 import { Hud } from "./hud.js";
 import { Observer } from "./observer.js";
+import { Story } from "./story.js";
 import { bindInput } from "./input.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
@@ -34,17 +36,27 @@ const session = {
   pingSent: 0,
   wsUrl: "",
   welcomes: 0, // how many times we entered the world (the browser test counts reconnects)
+  mapLoading: null, // file id of the map being fetched
 };
 
 let conn;
 
 const game = new Game({
   log: (channel, text, cls) => hud.log(channel, text, cls),
-  changed: (what) => hud.refresh(what),
+  changed: (what) => changed(what),
   send: (msg) => conn.send(msg),
+  toast: (text, cls) => story.toast(text, cls),
 });
 const renderer = new Renderer(document.getElementById("world"), game);
 const hud = new Hud(game, (msg) => conn.send(msg));
+const story = new Story(game);
+
+/** Something the game knows changed: redraw what shows it. */
+function changed(what) {
+  hud.refresh(what);
+  if (what === "dialogue") story.dialogue();
+  else if (what === "zone") story.enterZone(game.zone);
+}
 const screens = new Screens({
   guest: ({ name, class: cls }) => {
     session.intent = { kind: "guest", name, class: cls };
@@ -120,6 +132,12 @@ function handle(ev) {
     case "error":
       if (sessionError(ev)) return;
       break;
+    case "map":
+      game.apply(ev, now);
+      showMap(ev.map);
+      story.enterMap(ev.map);
+      hud.log("system", `You enter ${ev.map?.display_name || ev.map?.name}.`, "info");
+      return;
     default:
       break;
   }
@@ -140,25 +158,47 @@ function enterWorld(ev, now) {
   hud.inGame(true);
   hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
   ping();
-  if (!game.map || game.map.name !== ev.map.name) {
-    const name = ev.map.name;
-    game.map = null;
-    loadMap(name)
-      .then((map) => {
-        map.name = name;
-        game.map = map;
-      })
-      .catch((e) => {
-        console.warn(e);
-        hud.log("system", `Could not load the map ${name}: ${e.message}`, "error");
-      });
+  showMap(ev.map);
+}
+
+/**
+ * Shows the map a `welcome` or `map` event names at its origin, fetching its file unless it
+ * is the one shown (or being fetched). Until it has loaded there is no map: nothing is
+ * drawn and nobody walks.
+ */
+function showMap(info) {
+  const name = info.name;
+  const origin = { x: info.origin?.x ?? 0, y: info.origin?.y ?? 0 };
+  if (game.map?.name === name) {
+    game.map.origin = origin;
+    return;
   }
+  game.map = null;
+  if (session.mapLoading === name) return;
+  session.mapLoading = name;
+  loadMap(name)
+    .then((map) => {
+      if (session.mapLoading !== name) return; // we moved on while it loaded
+      map.name = name;
+      // Where the server says it lies now (a later event may have moved us again).
+      const now = game.mapInfo?.name === name ? game.mapInfo.origin : origin;
+      map.origin = { x: now?.x ?? 0, y: now?.y ?? 0 };
+      game.map = map;
+    })
+    .catch((e) => {
+      console.warn(e);
+      hud.log("system", `Could not load the map ${name}: ${e.message}`, "error");
+    })
+    .finally(() => {
+      if (session.mapLoading === name) session.mapLoading = null;
+    });
 }
 
 function leaveWorld() {
   session.inWorld = false;
   session.character = null;
   game.reset();
+  story.dialogue();
   hud.inGame(false);
   hud.closeAll();
 }
@@ -362,7 +402,7 @@ async function boot() {
     if (name === "observer") observer.setActive(on);
   };
   document.getElementById("leave-button").addEventListener("click", () => logout());
-  pollInput = bindInput({ game, renderer, hud, observer, send: (m) => conn.send(m), inWorld: () => session.inWorld });
+  pollInput = bindInput({ game, renderer, hud, story, observer, send: (m) => conn.send(m), inWorld: () => session.inWorld });
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);
   conn.connect();
@@ -384,6 +424,10 @@ window.emberkeep = {
   tileToScreen: (x, y) => renderer.tileToScreen(x, y),
   get mapReady() {
     return !!game.map;
+  },
+  /** The file id of the map shown, once it has loaded. */
+  get mapName() {
+    return game.map?.name ?? null;
   },
 };
 

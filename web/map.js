@@ -1,7 +1,13 @@
-// The world map, read from the same Tiled JSON file the server loads: the artwork layers to
-// draw, the collision layer to plan paths on, and the object layers (zones, spawn areas) the
-// observer view shows. Layer roles follow the server (src/assets/tiled.rs): a layer's name or
-// class says what it is, group layers are searched, any non-zero collision tile blocks.
+// The map we are on, read from the same Tiled JSON file the server loads: the artwork layers to
+// draw, the collision layer to plan paths on, the object layers (zones, spawn areas) the
+// observer view shows, and the warps and levers to draw and click. Layer roles follow the
+// server (src/assets/tiled.rs): a layer's name or class says what it is, group layers are
+// searched, any non-zero collision tile blocks; warps and levers may sit in any object layer.
+//
+// The server places every map at its own `origin` in one global tile space (docs/protocol.md,
+// "Several maps, one tile space"). The file's arrays are in the map's own tiles; every method
+// here that takes or returns a tile takes or returns a global one, and object rectangles
+// (zones, spawn areas, warps, levers) are kept in the map's own tiles (`local`).
 
 /** Colours for tile types when the tileset image is missing, by the tileset's `type` names. */
 const TYPE_COLOURS = {
@@ -37,6 +43,9 @@ export class GameMap {
     this.zones = [];
     this.spawnAreas = [];
     this.playerSpawns = [];
+    this.warps = [];
+    this.levers = [];
+    this.origin = { x: 0, y: 0 }; // global tile of the map's top-left (set from MapInfo)
     this.tilesets = (raw.tilesets || []).map((ts) => readTileset(ts, baseUrl));
     const layers = [];
     flatten(raw.layers || [], layers);
@@ -69,6 +78,11 @@ export class GameMap {
       if (is(layer, "zones") && kind === "zone") this.zones.push(rect);
       else if (is(layer, "mob_spawns") && kind === "mob_spawn") this.spawnAreas.push(rect);
       else if (is(layer, "spawns") && kind === "player_spawn") this.playerSpawns.push(rect);
+      else if (kind === "warp") this.warps.push(rect);
+      else if (kind === "lever") {
+        // A point, or a rectangle's top-left tile, as the server reads it.
+        this.levers.push({ ...rect, x: Math.floor(rect.x), y: Math.floor(rect.y), door: rect.props.door || "" });
+      }
     }
   }
 
@@ -94,13 +108,23 @@ export class GameMap {
     );
   }
 
+  /** Whether a global tile is on this map. */
   inBounds(x, y) {
-    return x >= 0 && y >= 0 && x < this.width && y < this.height;
+    const lx = x - this.origin.x;
+    const ly = y - this.origin.y;
+    return lx >= 0 && ly >= 0 && lx < this.width && ly < this.height;
   }
 
-  /** Whether a step onto this tile is allowed (as far as the client knows). */
+  /** Whether a step onto a global tile is allowed by the map (off the map is blocked). */
   walkable(x, y) {
-    return this.inBounds(x, y) && !this.blocked[y * this.width + x];
+    return this.inBounds(x, y) && !this.blocked[(y - this.origin.y) * this.width + (x - this.origin.x)];
+  }
+
+  /** The lever on a global tile, if any. */
+  leverAt(x, y) {
+    const lx = x - this.origin.x;
+    const ly = y - this.origin.y;
+    return this.levers.find((l) => l.x === lx && l.y === ly) || null;
   }
 
   /** The tileset holding a gid, and the tile's index in it. */
@@ -135,8 +159,10 @@ export class GameMap {
     }
   }
 
-  /** The zone containing a tile (the smallest, so a town inside a field wins). */
-  zoneAt(x, y) {
+  /** The zone containing a global tile (the smallest, so a town inside a field wins). */
+  zoneAt(gx, gy) {
+    const x = gx - this.origin.x;
+    const y = gy - this.origin.y;
     let best = null;
     for (const z of this.zones) {
       if (x >= z.x && y >= z.y && x < z.x + z.w && y < z.y + z.h) {
@@ -147,28 +173,31 @@ export class GameMap {
   }
 
   /**
-   * Shortest 4-way path from one tile to the nearest goal tile (`isGoal(x, y)`), searching
-   * at most `limit` tiles. Returns the steps after the start, or null when unreachable.
+   * Shortest 4-way path from one global tile to the nearest goal tile (`isGoal(x, y)`),
+   * stepping only where `passable(x, y)` (default: the map's walkable tiles) and searching at
+   * most `limit` tiles. Returns the global steps after the start, or null when unreachable.
    */
-  findPath(fromX, fromY, isGoal, limit = 20_000) {
+  findPath(fromX, fromY, isGoal, limit = 20_000, passable = (x, y) => this.walkable(x, y)) {
     if (isGoal(fromX, fromY)) return [];
+    if (!this.inBounds(fromX, fromY)) return null;
+    const { x: ox, y: oy } = this.origin;
     const w = this.width;
     const prev = new Int32Array(w * this.height).fill(-1);
-    const start = fromY * w + fromX;
+    const start = (fromY - oy) * w + (fromX - ox);
     prev[start] = start;
     const queue = [start];
     for (let head = 0; head < queue.length && head < limit; head++) {
       const cur = queue[head];
-      const cx = cur % w;
-      const cy = (cur - cx) / w;
+      const cx = (cur % w) + ox;
+      const cy = Math.floor(cur / w) + oy;
       for (const [dx, dy] of DIRS) {
         const nx = cx + dx;
         const ny = cy + dy;
-        if (!this.walkable(nx, ny)) continue;
-        const n = ny * w + nx;
+        if (!this.inBounds(nx, ny) || !passable(nx, ny)) continue;
+        const n = (ny - oy) * w + (nx - ox);
         if (prev[n] !== -1) continue;
         prev[n] = cur;
-        if (isGoal(nx, ny)) return unwind(prev, n, start, w);
+        if (isGoal(nx, ny)) return unwind(prev, n, start, w, this.origin);
         queue.push(n);
       }
     }
@@ -183,9 +212,9 @@ const DIRS = [
   [0, -1],
 ];
 
-function unwind(prev, end, start, w) {
+function unwind(prev, end, start, w, origin) {
   const path = [];
-  for (let n = end; n !== start; n = prev[n]) path.push({ x: n % w, y: Math.floor(n / w) });
+  for (let n = end; n !== start; n = prev[n]) path.push({ x: (n % w) + origin.x, y: Math.floor(n / w) + origin.y });
   return path.reverse();
 }
 

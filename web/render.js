@@ -1,11 +1,13 @@
-// Canvas drawing: the map around the camera (pre-rendered in chunks), entities with name
-// labels and hp bars, chat bubbles, floating damage numbers, and the observer's overlays.
+// Canvas drawing: the map around the camera (pre-rendered in chunks) at its origin in the
+// global tile space, warps, levers and doors, entities with name labels and hp bars, chat
+// bubbles, floating damage numbers, and the observer's overlays. A new map fades in.
 // Nothing here changes game state.
 
 import { renderPos } from "./game.js";
 
 const CHUNK = 16; // tiles per side of a cached map chunk
 const FLOATER_MS = 1200;
+const FADE_MS = 450; // a newly shown map fades in from black
 
 const KIND_COLOURS = {
   player: { body: "#3f7fd9", dark: "#1f3f70" },
@@ -24,6 +26,7 @@ export class Renderer {
     this.follow = null; // entity id the camera follows (observer), else ourselves
     this.chunks = new Map();
     this.chunkMap = null;
+    this.fadeAt = 0;
     this.hoverTile = null;
     this.clickMarker = null;
     this.overlays = null; // set by the observer view: { regions, zones, spawns }
@@ -77,6 +80,7 @@ export class Renderer {
     if (this.chunkMap !== map) {
       this.chunks.clear();
       this.chunkMap = map;
+      this.fadeAt = now;
     }
     const focus = game.entities.get(this.follow ?? game.me?.id);
     if (focus) {
@@ -88,8 +92,14 @@ export class Renderer {
     ctx.imageSmoothingEnabled = false;
     ctx.save();
     ctx.translate(Math.round(this.viewW / 2 - this.cam.x), Math.round(this.viewH / 2 - this.cam.y));
+    // The map's own layers and objects are in its own tiles: draw them from its origin.
+    ctx.save();
+    ctx.translate(map.origin.x * this.tile, map.origin.y * this.tile);
     this.drawMap(map);
+    this.drawWarps(map, now);
+    this.drawLevers(map, game);
     if (this.overlays) this.drawOverlays(map, game);
+    ctx.restore();
     this.drawMarkers(now);
     const sorted = [...game.entities.values()].sort((a, b) => order(a) - order(b) || a.y - b.y);
     const positions = new Map(sorted.map((e) => [e.id, renderPos(e, now)]));
@@ -97,6 +107,11 @@ export class Renderer {
     for (const e of sorted) this.drawLabel(e, positions.get(e.id), now);
     this.drawFloaters(now);
     ctx.restore();
+    const fade = 1 - (now - this.fadeAt) / FADE_MS;
+    if (fade > 0) {
+      ctx.fillStyle = `rgba(16,20,28,${fade.toFixed(3)})`;
+      ctx.fillRect(0, 0, this.viewW, this.viewH);
+    }
   }
 
   countFrame(now) {
@@ -111,8 +126,8 @@ export class Renderer {
   drawMap(map) {
     const size = CHUNK * map.tileW;
     const scaled = size * this.zoom;
-    const left = this.cam.x - this.viewW / 2;
-    const top = this.cam.y - this.viewH / 2;
+    const left = this.cam.x - this.viewW / 2 - map.origin.x * this.tile;
+    const top = this.cam.y - this.viewH / 2 - map.origin.y * this.tile;
     const cx0 = Math.max(0, Math.floor(left / scaled));
     const cy0 = Math.max(0, Math.floor(top / scaled));
     const cx1 = Math.min(Math.ceil(map.width / CHUNK) - 1, Math.floor((left + this.viewW) / scaled));
@@ -132,8 +147,9 @@ export class Renderer {
     c = document.createElement("canvas");
     c.width = c.height = CHUNK * map.tileW;
     const g = c.getContext("2d");
+    // Only the map's own tiles: past its right or bottom edge the chunk stays see-through.
     g.fillStyle = "#1b2a1b";
-    g.fillRect(0, 0, c.width, c.height);
+    g.fillRect(0, 0, Math.min(CHUNK, map.width - cx * CHUNK) * map.tileW, Math.min(CHUNK, map.height - cy * CHUNK) * map.tileH);
     for (const layer of map.layers) {
       g.globalAlpha = layer.opacity;
       for (let ty = 0; ty < CHUNK; ty++) {
@@ -163,6 +179,60 @@ export class Renderer {
         g.fillStyle = map.walkable(x, y) ? ((x + y) % 2 ? "#5d9e3c" : "#58963a") : "#55555c";
         g.fillRect(tx * map.tileW, ty * map.tileH, map.tileW, map.tileH);
       }
+    }
+  }
+
+  /** Warps (stairs, portals) as a soft pulsing glow over their tiles; map-local. */
+  drawWarps(map, now) {
+    const { ctx } = this;
+    const t = this.tile;
+    const pulse = 0.5 + 0.5 * Math.sin(now / 400);
+    for (const w of map.warps) {
+      const x = Math.floor(w.x) * t;
+      const y = Math.floor(w.y) * t;
+      const ww = Math.max(1, Math.ceil(w.x + w.w) - Math.floor(w.x)) * t;
+      const hh = Math.max(1, Math.ceil(w.y + w.h) - Math.floor(w.y)) * t;
+      ctx.fillStyle = `rgba(170,130,255,${(0.18 + 0.12 * pulse).toFixed(3)})`;
+      ctx.fillRect(x + 2, y + 2, ww - 4, hh - 4);
+      ctx.strokeStyle = `rgba(210,190,255,${(0.5 + 0.4 * pulse).toFixed(3)})`;
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x + 3, y + 3, ww - 6, hh - 6);
+      // Three steps going down.
+      ctx.fillStyle = "rgba(40,20,70,0.55)";
+      for (let i = 0; i < 3; i++) ctx.fillRect(x + ww * (0.25 + i * 0.08), y + hh * (0.3 + i * 0.16), ww * (0.5 - i * 0.16), hh * 0.1);
+    }
+  }
+
+  /** Levers, tilted the way of their door (open: right); map-local. */
+  drawLevers(map, game) {
+    if (!map.levers.length) return;
+    const { ctx } = this;
+    const t = this.tile;
+    const s = t / 32;
+    const doors = new Map();
+    for (const e of game.entities.values()) if (e.kind === "door") doors.set(e.name, e);
+    for (const l of map.levers) {
+      const cx = (l.x + 0.5) * t;
+      const cy = (l.y + 0.5) * t;
+      const open = doors.get(l.door)?.open;
+      ctx.fillStyle = "#4a4a52";
+      ctx.strokeStyle = "#1e1e22";
+      ctx.lineWidth = 1.5 * s;
+      ctx.fillRect(cx - 8 * s, cy + 4 * s, 16 * s, 6 * s);
+      ctx.strokeRect(cx - 8 * s, cy + 4 * s, 16 * s, 6 * s);
+      const angle = open ? 0.6 : -0.6;
+      const hx = cx + Math.sin(angle) * 13 * s;
+      const hy = cy + 6 * s - Math.cos(angle) * 13 * s;
+      ctx.strokeStyle = "#6b4a2a";
+      ctx.lineWidth = 3 * s;
+      ctx.beginPath();
+      ctx.moveTo(cx, cy + 6 * s);
+      ctx.lineTo(hx, hy);
+      ctx.stroke();
+      ctx.fillStyle = open ? "#7dd35a" : "#d9534f";
+      ctx.beginPath();
+      ctx.arc(hx, hy, 3.2 * s, 0, Math.PI * 2);
+      ctx.fill();
     }
   }
 
@@ -197,6 +267,7 @@ export class Renderer {
     const cy = (p.y + 0.5) * t;
     const isSelf = e.id === game.me?.id;
     if (e.kind === "item") return drawItem(ctx, cx, cy, t);
+    if (e.kind === "door") return drawDoor(ctx, e, t);
     const targeted = game.goal?.id === e.id || game.attacking === e.id;
     ctx.save();
     if (e.dead) ctx.globalAlpha = 0.45;
@@ -226,6 +297,7 @@ export class Renderer {
     const cx = (p.x + 0.5) * t;
     const top = p.y * t - 4;
     const isSelf = e.id === game.me?.id;
+    if (e.kind === "door") return; // its name is an id for map makers, not for players
     ctx.font = "bold 11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
@@ -303,8 +375,11 @@ export class Renderer {
       ctx.textAlign = "left";
       ctx.textBaseline = "top";
       ctx.fillStyle = "rgba(160,220,255,0.8)";
+      // Maps lie on region boundaries: label each region by its global number.
+      const ox = Math.floor(map.origin.x / r);
+      const oy = Math.floor(map.origin.y / r);
       for (let y = 0; y < map.height; y += r) {
-        for (let x = 0; x < map.width; x += r) ctx.fillText(`r${x / r},${y / r}`, x * t + 3, y * t + 3);
+        for (let x = 0; x < map.width; x += r) ctx.fillText(`r${ox + x / r},${oy + y / r}`, x * t + 3, y * t + 3);
       }
     }
     if (o.zones) {
@@ -347,7 +422,60 @@ export class Renderer {
 }
 
 function order(e) {
-  return e.kind === "item" ? 0 : e.dead ? 1 : 2;
+  return e.kind === "door" ? -1 : e.kind === "item" ? 0 : e.dead ? 1 : 2;
+}
+
+/** A door over its tiles: wooden planks when shut; when open, only its frame and the leaf. */
+function drawDoor(ctx, e, t) {
+  const x = e.x * t;
+  const y = e.y * t;
+  const w = e.width * t;
+  const h = e.height * t;
+  const s = t / 32;
+  ctx.save();
+  if (!e.open) {
+    ctx.fillStyle = "#7a4a22";
+    ctx.fillRect(x + 2 * s, y + 1 * s, w - 4 * s, h - 2 * s);
+    ctx.strokeStyle = "#4a2a10";
+    ctx.lineWidth = 1.5 * s;
+    const vertical = h >= w;
+    const planks = Math.max(2, Math.round((vertical ? w : h) / (8 * s)));
+    ctx.beginPath();
+    for (let i = 1; i < planks; i++) {
+      if (vertical) {
+        const px = x + 2 * s + ((w - 4 * s) * i) / planks;
+        ctx.moveTo(px, y + 2 * s);
+        ctx.lineTo(px, y + h - 2 * s);
+      } else {
+        const py = y + 1 * s + ((h - 2 * s) * i) / planks;
+        ctx.moveTo(x + 3 * s, py);
+        ctx.lineTo(x + w - 3 * s, py);
+      }
+    }
+    ctx.stroke();
+    // Iron bands and a ring.
+    ctx.fillStyle = "#3a3a40";
+    ctx.fillRect(x + 2 * s, y + h * 0.2, w - 4 * s, 3 * s);
+    ctx.fillRect(x + 2 * s, y + h * 0.75, w - 4 * s, 3 * s);
+    ctx.strokeStyle = "#c9a14a";
+    ctx.lineWidth = 2 * s;
+    ctx.beginPath();
+    ctx.arc(x + w * 0.5, y + h * 0.5, 3.5 * s, 0, Math.PI * 2);
+    ctx.stroke();
+    ctx.strokeStyle = "#2a1808";
+    ctx.lineWidth = 2 * s;
+    ctx.strokeRect(x + 2 * s, y + 1 * s, w - 4 * s, h - 2 * s);
+  } else {
+    // The open leaf, swung against the left post, and a dark threshold.
+    ctx.fillStyle = "rgba(20,12,6,0.35)";
+    ctx.fillRect(x + 2 * s, y + 1 * s, w - 4 * s, h - 2 * s);
+    ctx.fillStyle = "#7a4a22";
+    ctx.strokeStyle = "#2a1808";
+    ctx.lineWidth = 1.5 * s;
+    ctx.fillRect(x + 1 * s, y + 1 * s, 5 * s, h - 2 * s);
+    ctx.strokeRect(x + 1 * s, y + 1 * s, 5 * s, h - 2 * s);
+  }
+  ctx.restore();
 }
 
 function drawPerson(ctx, cx, cy, t, c, flash) {

@@ -25,6 +25,7 @@ const GRASS = 1;
 const FLOWERS = 2;
 const ROAD = 3;
 const DEEP_WATER = 6;
+const STONE_FLOOR = 7;
 const STONE_WALL = 8;
 const TREE = 11;
 const TILE_TYPES = [
@@ -39,12 +40,34 @@ export const WORLD = {
   spawn: { x: 8, y: 10 },
   mob: { x: 13, y: 10 },
   displayName: "Sunny Meadow",
+  zone: "Test Meadow",
+  /** Stairs down into the cellar, and where the cellar's stairs up land. */
+  stairs: { x: 16, y: 3 },
+  back: { x: 16, y: 5 },
+};
+
+/**
+ * The second map, `cellar.tmj` (tiles in its own coordinates; the server places it right of
+ * the meadow): stairs up at (2, 2), arrival from the meadow at (3, 3), a wall at x = 9 with a
+ * shut door 1 x 2 at (9, 5), and the lever that works it at (7, 3).
+ */
+export const CELLAR = {
+  name: "cellar",
+  width: 16,
+  height: 12,
+  displayName: "The Old Cellar",
+  zone: "Dusty Cellar",
+  arrival: { x: 3, y: 3 },
+  stairs: { x: 2, y: 2 },
+  door: { name: "cellar_gate", x: 9, y: 5, width: 1, height: 2 },
+  lever: { x: 7, y: 3 },
 };
 
 /**
  * A 36 x 24 meadow walled in stone, with a road, a pond and a few trees; players start at
- * (8, 10) and one `rat` (from the shipped mobs.toml) lives five tiles east of them. The file
- * is `meadow.tmj`; players are told it is the "Sunny Meadow".
+ * (8, 10) and one `rat` (from the shipped mobs.toml) lives five tiles east of them; stairs at
+ * (16, 3) lead down into the cellar (`cellarMap`). The file is `meadow.tmj`; players are
+ * told it is the "Sunny Meadow".
  */
 export function testMap() {
   const { width: w, height: h, spawn, mob } = WORLD;
@@ -94,12 +117,70 @@ export function testMap() {
         { id: 3, name: "test rat", type: "mob_spawn", x: mob.x * 32, y: mob.y * 32, width: 32, height: 32,
           properties: [{ name: "mob", type: "string", value: "rat" }, { name: "count", type: "int", value: 1 }] },
       ] },
+      { id: 7, name: "logic", type: "objectgroup", objects: [
+        warpObject(4, "cellar_stairs", WORLD.stairs, CELLAR.name, CELLAR.arrival),
+      ] },
     ],
-    tilesets: [{
-      firstgid: 1, name: "terrain", image: "../tilesets/terrain.png", imagewidth: 256, imageheight: 64,
-      columns: 8, tilecount: 16, tilewidth: 32, tileheight: 32, margin: 0, spacing: 0,
-      tiles: TILE_TYPES.map((type, id) => ({ id, type })),
-    }],
+    tilesets: [TILESET],
+  };
+}
+
+const TILESET = {
+  firstgid: 1, name: "terrain", image: "../tilesets/terrain.png", imagewidth: 256, imageheight: 64,
+  columns: 8, tilecount: 16, tilewidth: 32, tileheight: 32, margin: 0, spacing: 0,
+  tiles: TILE_TYPES.map((type, id) => ({ id, type })),
+};
+
+/** A one-tile warp object at `at` leading to tile `to` of map `map` (in its own tiles). */
+function warpObject(id, name, at, map, to) {
+  return { id, name, type: "warp", x: at.x * 32, y: at.y * 32, width: 32, height: 32, properties: [
+    { name: "map", type: "string", value: map },
+    { name: "x", type: "int", value: to.x },
+    { name: "y", type: "int", value: to.y },
+  ] };
+}
+
+/** The cellar (see CELLAR): stone floor walled in, a door and its lever, stairs back up. */
+export function cellarMap() {
+  const { width: w, height: h, door, lever } = CELLAR;
+  const ground = new Array(w * h).fill(STONE_FLOOR);
+  const collision = new Array(w * h).fill(0);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const inDoor = x === door.x && y >= door.y && y < door.y + door.height;
+      if (x === 0 || y === 0 || x === w - 1 || y === h - 1 || (x === door.x && !inDoor)) {
+        ground[y * w + x] = STONE_WALL;
+        collision[y * w + x] = 16;
+      }
+    }
+  }
+  const layer = (id, name, data, visible = true) => ({
+    id, name, type: "tilelayer", width: w, height: h, x: 0, y: 0, opacity: 1, visible, data,
+  });
+  return {
+    width: w, height: h, tilewidth: 32, tileheight: 32, orientation: "orthogonal",
+    renderorder: "right-down", infinite: false, type: "map", version: "1.10",
+    properties: [{ name: "display_name", type: "string", value: CELLAR.displayName }],
+    layers: [
+      layer(1, "ground", ground),
+      layer(2, "collision", collision, false),
+      { id: 3, name: "spawns", type: "objectgroup", objects: [
+        { id: 1, name: "cellar_start", type: "player_spawn", point: true,
+          x: CELLAR.arrival.x * 32 + 16, y: CELLAR.arrival.y * 32 + 16 },
+      ] },
+      { id: 4, name: "zones", type: "objectgroup", objects: [
+        { id: 2, name: CELLAR.zone, type: "zone", x: 32, y: 32, width: (w - 2) * 32, height: (h - 2) * 32,
+          properties: [{ name: "safe", type: "bool", value: true }, { name: "min_level", type: "int", value: 1 }] },
+      ] },
+      { id: 5, name: "logic", type: "objectgroup", objects: [
+        warpObject(3, "stairs_up", CELLAR.stairs, "meadow", WORLD.back),
+        { id: 4, name: door.name, type: "door", x: door.x * 32, y: door.y * 32, width: door.width * 32,
+          height: door.height * 32, properties: [{ name: "state", type: "string", value: "closed" }] },
+        { id: 5, name: "gate_lever", type: "lever", point: true, x: lever.x * 32 + 16, y: lever.y * 32 + 16,
+          properties: [{ name: "door", type: "string", value: door.name }] },
+      ] },
+    ],
+    tilesets: [TILESET],
   };
 }
 
@@ -136,6 +217,7 @@ export function writeTestWorld() {
   mkdirSync(join(assets, "maps"), { recursive: true });
   mkdirSync(join(assets, "tilesets"), { recursive: true });
   writeFileSync(join(assets, "maps", "meadow.tmj"), JSON.stringify(testMap()));
+  writeFileSync(join(assets, "maps", `${CELLAR.name}.tmj`), JSON.stringify(cellarMap()));
   copyFileSync(join(REPO, "assets", "tilesets", "terrain.png"), join(assets, "tilesets", "terrain.png"));
   for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml"))) {
     copyFileSync(join(REPO, "assets", f), join(assets, f));
