@@ -3,6 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use emberkeep_components::protocol::ClientMsg;
+
 /// Counters since start.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -29,7 +31,7 @@ pub struct Stats {
     /// Storage requests waiting because the storage queue was full.
     pub storage_backlog: AtomicU64,
     /// Decoded client messages, by `type` (indexed like `ClientMsg::KINDS`).
-    pub inbound_by_type: [AtomicU64; 24],
+    pub inbound_by_type: [AtomicU64; ClientMsg::KINDS.len()],
     /// Client messages refused or dropped before the world saw them, by reason.
     pub rejected: Rejections,
     /// Tick duration histogram, per phase (indexed like `Phase::ALL`) and whole ticks.

@@ -17,5 +17,6 @@ pub mod protocol;
 pub mod regions;
 pub mod stats;
 pub mod story;
+pub mod story_content;
 pub mod text;
 pub mod world;

@@ -139,6 +139,10 @@ pub enum ClientMsg {
     Use { item: u64 },
     /// A MUD-style text command, e.g. `attack rat`, `give potion Bob`, `help`.
     Command { line: String },
+    /// Talk to an NPC (by entity id) within 2 tiles; answered with `dialogue`.
+    Talk { npc: u64 },
+    /// Answer the NPC: one of the `index`es the last `dialogue` offered.
+    Choose { choice: u32 },
 }
 
 impl ClientMsg {
@@ -166,6 +170,8 @@ impl ClientMsg {
             ClientMsg::Unequip { .. } => "unequip",
             ClientMsg::Use { .. } => "use",
             ClientMsg::Command { .. } => "command",
+            ClientMsg::Talk { .. } => "talk",
+            ClientMsg::Choose { .. } => "choose",
         }
     }
 
@@ -192,6 +198,8 @@ impl ClientMsg {
         "unequip",
         "use",
         "command",
+        "talk",
+        "choose",
     ];
 }
 
@@ -393,6 +401,30 @@ pub enum ServerEvent {
     /// A message from the staff to everyone online (the admin API's broadcast); clients show
     /// it prominently, not only in the log.
     Announcement { text: String },
+    /// An NPC speaks to you: its line and the answers you may `choose` (by `index`). No
+    /// choices: the conversation ended with this line. `npc` is absent when no NPC stands
+    /// behind the words (a dialogue a trigger opened).
+    Dialogue {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        npc: Option<u64>,
+        name: String,
+        text: String,
+        choices: Vec<DialogueChoice>,
+    },
+    /// The conversation ended without a last line: you chose a farewell, walked away, or the
+    /// NPC is gone.
+    DialogueEnd {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        npc: Option<u64>,
+    },
+}
+
+/// An answer offered in a `dialogue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogueChoice {
+    /// What to send back in `choose`.
+    pub index: u32,
+    pub text: String,
 }
 
 /// An item as clients see it.
@@ -544,6 +576,10 @@ pub enum ErrorCode {
     /// Too many registrations from your address (per minute or per day); the message says
     /// when to try again.
     RegistrationLimited,
+    /// `choose` while not in a conversation.
+    NotTalking,
+    /// `choose` with an index the last `dialogue` did not offer.
+    BadChoice,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

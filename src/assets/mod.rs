@@ -6,6 +6,7 @@
 pub mod content;
 mod content_checks;
 mod locales;
+mod story_checks;
 pub mod tiled;
 
 use std::fmt;
@@ -80,6 +81,14 @@ pub fn load_assets(dir: &Path, map_name: &str) -> Result<Assets, AssetErrors> {
             problems.push(ContentProblem {
                 file: map_file.clone(),
                 entry: String::new(),
+                reason,
+            });
+        }
+        let triggers_file = &loaded.triggers.file;
+        for (entry, reason) in story_checks::zones(&loaded.triggers.defs, &map.map) {
+            problems.push(ContentProblem {
+                file: triggers_file.clone(),
+                entry,
                 reason,
             });
         }

@@ -23,6 +23,7 @@ use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Ti
 use crate::game::{chat, combat, items};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
+use crate::story::dialogue;
 use crate::text::say_error;
 use crate::{commands, send_to};
 
@@ -142,6 +143,8 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::Equip { item } => items::equip(world, e, item),
         ClientMsg::Unequip { slot } => items::unequip(world, e, slot),
         ClientMsg::Use { item } => items::use_item(world, e, item),
+        ClientMsg::Talk { npc } => dialogue::talk(world, e, npc),
+        ClientMsg::Choose { choice } => dialogue::choose(world, e, choice),
     }
 }
 

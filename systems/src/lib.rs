@@ -12,9 +12,12 @@
 pub mod commands;
 pub(crate) mod game;
 pub(crate) mod input;
+#[allow(dead_code)] // placeholder: replaced by the quests branch
+pub(crate) mod quests;
 pub(crate) mod rng;
 pub mod schedule;
 pub(crate) mod session;
+pub mod story;
 pub mod text;
 pub mod world;
 
@@ -63,6 +66,9 @@ pub fn build_world(map: TileMap, content: Content, config: SimConfig, seed: u64)
     world.insert_resource(emberkeep_components::text::ClientLocales::default());
     world.insert_resource(emberkeep_components::story::WorldFlags::default());
     world.insert_resource(emberkeep_components::story::StoryEvents::default());
+    world.insert_resource(emberkeep_components::story::StoryLog::default());
+    world.insert_resource(story::triggers::TriggerCooldowns::default());
+    world.insert_resource(story::script::ScriptEngine::new());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
     world.insert_resource(config);

@@ -112,6 +112,7 @@ pub fn test_content() -> Content {
         loot: Default::default(),
         spawn_areas: Vec::new(),
         locales: shipped_locales(),
+        story: Default::default(),
     };
     c.classes.insert(
         "fighter".into(),

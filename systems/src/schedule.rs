@@ -5,7 +5,7 @@
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
-//! 6. [`Phase::World`] — loot, ground items, spawns, zone triggers, persistence marks.
+//! 6. [`Phase::World`] — spawns, story triggers, conversations, ground items, persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
@@ -18,6 +18,7 @@ use emberkeep_components::world::Tick;
 use crate::game::{ai, combat, effects, items, loot, stats};
 use crate::input;
 use crate::session::{presence, saves};
+use crate::story::{dialogue, triggers};
 use crate::world::{flush, movement, regions, spawner};
 
 /// One phase of the tick, in execution order.
@@ -103,6 +104,8 @@ pub(crate) fn install(world: &mut World) {
     world_phase.add_systems(
         (
             spawner::spawn_mobs,
+            triggers::fire_triggers,
+            dialogue::end_distant_conversations,
             loot::expire_ground_items,
             saves::mark_dirty,
             saves::flush_saves,

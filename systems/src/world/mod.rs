@@ -4,10 +4,12 @@
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`.
 
+pub(crate) mod doors;
 pub mod flush;
 pub(crate) mod movement;
 pub(crate) mod regions;
 pub(crate) mod spawner;
+pub(crate) mod warps;
 
 use bevy_ecs::prelude::{Entity, World};
 use emberkeep_components::map::Tile;
