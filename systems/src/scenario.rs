@@ -389,6 +389,30 @@ impl Scenario {
     /// `StorageOut` for the test to look at.
     pub fn tick(&mut self) -> Received {
         run_tick(&mut self.world);
+        self.collect()
+    }
+
+    /// Runs one tick as [`Scenario::tick`] does, with `events` added to the tick's story
+    /// events right after the Input phase (as if a player had done them).
+    pub fn tick_with_story(
+        &mut self,
+        events: Vec<emberkeep_components::story::StoryEvent>,
+    ) -> Received {
+        crate::schedule::begin_tick(&mut self.world);
+        self.world.run_schedule(crate::Phase::Input);
+        (self
+            .world
+            .resource_mut::<emberkeep_components::story::StoryEvents>()
+            .0)
+            .extend(events);
+        for phase in &crate::Phase::ALL[1..] {
+            self.world.run_schedule(*phase);
+        }
+        self.collect()
+    }
+
+    /// Answers the store's guest-name checks and decodes the frames of the tick just run.
+    fn collect(&mut self) -> Received {
         let requests = std::mem::take(&mut self.world.resource_mut::<StorageOut>().0);
         let mut kept = Vec::new();
         for r in requests {

@@ -7,3 +7,6 @@ pub(crate) mod dialogue;
 pub mod rules;
 pub mod script;
 pub(crate) mod triggers;
+
+#[cfg(test)]
+mod tests;
