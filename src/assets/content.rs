@@ -511,4 +511,4 @@ fn kind_of(expected: &str) -> &str {
 
 #[cfg(test)]
 #[path = "content_tests.rs"]
-mod tests;
+pub(super) mod tests;

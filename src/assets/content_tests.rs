@@ -166,7 +166,7 @@ fn base(file: &str) -> &'static str {
 
 /// A temp assets folder: the minimal content and English texts, with the given files
 /// replaced (`None`: the file is left out) or added (`locales/de.toml`).
-fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
+pub(crate) fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("locales")).unwrap();
     let shipped = FILES.into_iter().chain([ENGLISH_FILE]);
@@ -187,7 +187,7 @@ fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir {
     dir
 }
 
-fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
+pub(crate) fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
     let dir = write_assets(files);
     match load(dir.path()) {
         Ok(_) => Vec::new(),
@@ -196,7 +196,7 @@ fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
 }
 
 /// Asserts that a problem in `file`, entry `entry`, has all of `words` in its reason.
-fn assert_problem(problems: &[ContentProblem], file: &str, entry: &str, words: &[&str]) {
+pub(crate) fn assert_problem(problems: &[ContentProblem], file: &str, entry: &str, words: &[&str]) {
     let found = problems.iter().any(|p| {
         p.file.ends_with(file) && p.entry == entry && words.iter().all(|w| p.reason.contains(w))
     });
@@ -474,7 +474,7 @@ fn loot_ranges_and_items() {
 
 /// An 8 x 6 map: columns 4..=7 are a wall, a safe zone covers (0, 0)..=(1, 1), and one mob
 /// spawn rectangle of `mob` at tiles `(x, y, width, height)`.
-fn spawn_map(mob: &str, (x, y, w, h): (i32, i32, i32, i32)) -> String {
+pub(crate) fn spawn_map(mob: &str, (x, y, w, h): (i32, i32, i32, i32)) -> String {
     let data: Vec<u32> = (0..48).map(|i| u32::from(i % 8 >= 4)).collect();
     serde_json::json!({
         "width": 8, "height": 6, "tilewidth": 32, "tileheight": 32,

@@ -270,3 +270,7 @@ pub(super) fn zones(
     }
     problems
 }
+
+#[cfg(test)]
+#[path = "story_tests.rs"]
+mod tests;
