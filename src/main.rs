@@ -147,7 +147,8 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
     let languages: Vec<&str> = c.locales.langs().map(|(tag, _)| tag).collect();
     println!(
         "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones, {} spawn areas); \
-         {} classes, {} effects, {} items, {} mobs, {} loot tables; texts in {}",
+         {} classes, {} effects, {} items, {} mobs, {} loot tables; {} triggers, {} dialogues, \
+         {} scripts; texts in {}",
         config.map_path().display(),
         map.width,
         map.height,
@@ -160,6 +161,9 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.items.len(),
         c.mobs.len(),
         c.loot.len(),
+        c.story.triggers.len(),
+        c.story.dialogues.len(),
+        c.story.scripts.len(),
         languages.join(", ")
     );
     Ok(())

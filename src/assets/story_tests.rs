@@ -140,3 +140,22 @@ on = { kind = "exit_zone", zone = "Crypt" }
     );
     assert_eq!(problems.len(), 1, "{problems:?}");
 }
+
+#[test]
+fn the_shipped_world_has_npcs_with_words_a_lever_phrase_and_a_timed_raid() {
+    use emberkeep_components::story_content::TriggerOn;
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let assets = load_assets(&shipped, "emberfield").unwrap_or_else(|e| panic!("{e}"));
+    let story = &assets.content.story;
+    let spawned: Vec<&str> = (assets.content.spawn_areas.iter())
+        .map(|a| a.mob.as_str())
+        .collect();
+    let talkers: Vec<&String> = story.index.dialogue_of.keys().collect();
+    assert!(talkers.len() >= 3, "{talkers:?}");
+    for npc in talkers {
+        assert!(spawned.contains(&npc.as_str()), "{npc} stands nowhere");
+    }
+    let kinds: Vec<&TriggerOn> = story.triggers.values().map(|t| &t.on).collect();
+    assert!(kinds.iter().any(|k| matches!(k, TriggerOn::Say { .. })));
+    assert!(kinds.iter().any(|k| matches!(k, TriggerOn::Timer { .. })));
+}
