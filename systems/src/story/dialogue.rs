@@ -227,8 +227,11 @@ pub(crate) fn choose(world: &mut World, p: Entity, index: u32) {
 }
 
 /// Ends the conversations of players who walked away from their NPC or whose NPC is gone.
-pub(crate) fn end_distant_conversations(world: &mut World) {
-    let mut talking = world.query::<(Entity, &Conversation)>();
+/// (The query state is kept between ticks: a tick without conversations costs one empty scan.)
+pub(crate) fn end_distant_conversations(
+    world: &mut World,
+    talking: &mut QueryState<(Entity, &Conversation)>,
+) {
     let gone: Vec<Entity> = talking
         .iter(world)
         .filter(|(p, c)| !npc_near(world, *p, c))
