@@ -158,18 +158,21 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
             m.levers.len()
         );
     }
-    let (map, c) = (&assets.map, &assets.content);
+    let (atlas, c) = (&assets.map, &assets.content);
     let languages: Vec<&str> = c.locales.langs().map(|(tag, _)| tag).collect();
+    let n = assets.maps.all().len();
     println!(
-        "ok: {} ({}x{} tiles, {} walkable, {} player spawns, {} zones, {} spawn areas); \
-         {} classes, {} effects, {} items, {} mobs, {} loot tables, {} quests, {} achievements; \
-         texts in {}",
+        "ok: {} (start map) and {} more map{}, {}x{} tiles placed, {} walkable, {} player spawns, \
+         {} zones, {} spawn areas; {} classes, {} effects, {} items, {} mobs, {} loot tables, \
+         {} quests, {} achievements; {} triggers, {} dialogues, {} scripts; texts in {}",
         config.map_path().display(),
-        map.width,
-        map.height,
-        map.walkable_count(),
-        map.player_spawns.len(),
-        map.zones.len(),
+        n.saturating_sub(1),
+        if n == 2 { "" } else { "s" },
+        atlas.width,
+        atlas.height,
+        atlas.walkable_count(),
+        atlas.player_spawns.len(),
+        atlas.zones.len(),
         c.spawn_areas.len(),
         c.classes.len(),
         c.effects.len(),
@@ -178,6 +181,9 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.loot.len(),
         c.quests.len(),
         c.achievements.len(),
+        c.story.triggers.len(),
+        c.story.dialogues.len(),
+        c.story.scripts.len(),
         languages.join(", ")
     );
     Ok(())

@@ -16,7 +16,7 @@ use emberkeep_components::world::Player;
 use emberkeep_systems::commands::staff::AuditLog;
 use emberkeep_systems::schedule::{Phase, begin_tick};
 use emberkeep_systems::text;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::net::Inbound;
 use crate::net::dispatch::Batch;
@@ -125,6 +125,13 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             if let Some(reply) = admin.waiting.remove(&id) {
                 let _ = reply.send(result);
             }
+        }
+        for line in world
+            .resource_mut::<emberkeep_components::story::StoryLog>()
+            .0
+            .drain(..)
+        {
+            warn!(target: "emberkeep::story", "{line}");
         }
         for entry in world.resource_mut::<AuditLog>().0.drain(..) {
             info!(

@@ -19,8 +19,8 @@ fn run(args: &[&str]) -> (bool, String) {
         .env("NO_COLOR", "1")
         .output()
         .expect("binary runs");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout).to_string()
+        + String::from_utf8_lossy(&out.stderr).as_ref();
     (out.status.success(), text)
 }
 

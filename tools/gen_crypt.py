@@ -5,7 +5,9 @@ emberfield is left as it is). Run from the repository root:  python3 tools/gen_c
 
 The crypt, 32 x 24 tiles: a west hall with the stairs up (a warp back to Emberfield) and a
 spawn point, a wall at x = 16 with a locked gate `crypt_gate` (key: item `crypt_key`) at
-y = 11..12, and an east hall behind it with a lever that works the gate from inside.
+y = 11..12, and an east hall behind it with a lever that works the gate from inside. The
+west hall holds restless skeletons and the Crypt Warden (who carries the gate's key, see
+loot.toml); two more skeletons guard the east hall.
 """
 
 import json
@@ -79,12 +81,20 @@ def crypt():
             obj(6, "gate_lever", "lever", 18, 9, point=True, props=[
                 prop("door", "string", "crypt_gate")]),
         ]),
+        objects(7, "mob_spawns", [
+            obj(7, "Restless dead", "mob_spawn", 4, 14, 10, 7, [
+                prop("mob", "string", "skeleton"), prop("count", "int", 3)]),
+            obj(8, "The Warden's vigil", "mob_spawn", 12, 18, 3, 3, [
+                prop("mob", "string", "crypt_warden"), prop("count", "int", 1)]),
+            obj(9, "Inner crypt guardians", "mob_spawn", 22, 14, 7, 7, [
+                prop("mob", "string", "skeleton"), prop("count", "int", 2)]),
+        ]),
     ]
     return {
         "compressionlevel": -1, "width": W, "height": H, "tilewidth": TILE, "tileheight": TILE,
         "infinite": False, "orientation": "orthogonal", "renderorder": "right-down",
         "tiledversion": "1.10.2", "type": "map", "version": "1.10",
-        "nextlayerid": 7, "nextobjectid": 7,
+        "nextlayerid": 8, "nextobjectid": 10,
         "properties": [prop("display_name", "string", "Crypt of Embers")],
         "tilesets": [{"firstgid": 1, "source": None}],
         "layers": layers,
@@ -104,7 +114,9 @@ def main():
     next_id = field["nextobjectid"]
     warp_id = max((o["id"] for l in layers for o in l.get("objects", [])), default=0) + 1
     layers.append({
-        "id": 7, "name": "warps", "type": "objectgroup", "draworder": "topdown",
+        "id": field["nextlayerid"] if not any(l.get("name") == "warps" for l in field["layers"])
+        else next(l["id"] for l in field["layers"] if l.get("name") == "warps"),
+        "name": "warps", "type": "objectgroup", "draworder": "topdown",
         "x": 0, "y": 0, "opacity": 1, "visible": True,
         "objects": [obj(warp_id, "crypt_stairs", "warp", *FIELD_STAIRS, props=[
             prop("map", "string", "crypt"),

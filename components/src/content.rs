@@ -46,6 +46,8 @@ pub struct Content {
     pub spawn_areas: Vec<SpawnArea>,
     /// `assets/locales/*.toml`: the texts players read, by language
     pub locales: crate::text::Locales,
+    /// `assets/triggers.toml`, `assets/dialogue.toml` and `assets/scripts/`
+    pub story: crate::story_content::StoryContent,
 }
 
 /// A stat that items and effects can modify.

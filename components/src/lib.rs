@@ -19,5 +19,6 @@ pub mod quests;
 pub mod regions;
 pub mod stats;
 pub mod story;
+pub mod story_content;
 pub mod text;
 pub mod world;

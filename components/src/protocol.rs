@@ -143,6 +143,10 @@ pub enum ClientMsg {
     Interact { x: i32, y: i32 },
     /// Ask for your quest log (answered by a `quests` event).
     Quests,
+    /// Talk to an NPC (by entity id) within 2 tiles; answered with `dialogue`.
+    Talk { npc: u64 },
+    /// Answer the NPC: one of the `index`es the last `dialogue` offered.
+    Choose { choice: u32 },
 }
 
 impl ClientMsg {
@@ -172,6 +176,8 @@ impl ClientMsg {
             ClientMsg::Command { .. } => "command",
             ClientMsg::Interact { .. } => "interact",
             ClientMsg::Quests => "quests",
+            ClientMsg::Talk { .. } => "talk",
+            ClientMsg::Choose { .. } => "choose",
         }
     }
 
@@ -200,6 +206,8 @@ impl ClientMsg {
         "command",
         "interact",
         "quests",
+        "talk",
+        "choose",
     ];
 }
 
@@ -455,6 +463,30 @@ pub enum ServerEvent {
         /// Their name.
         by: String,
     },
+    /// An NPC speaks to you: its line and the answers you may `choose` (by `index`). No
+    /// choices: the conversation ended with this line. `npc` is absent when no NPC stands
+    /// behind the words (a dialogue a trigger opened).
+    Dialogue {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        npc: Option<u64>,
+        name: String,
+        text: String,
+        choices: Vec<DialogueChoice>,
+    },
+    /// The conversation ended without a last line: you chose a farewell, walked away, or the
+    /// NPC is gone.
+    DialogueEnd {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        npc: Option<u64>,
+    },
+}
+
+/// An answer offered in a `dialogue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogueChoice {
+    /// What to send back in `choose`.
+    pub index: u32,
+    pub text: String,
 }
 
 /// Whether a quest is under way or finished.
@@ -646,6 +678,10 @@ pub enum ErrorCode {
     DoorBlocked,
     /// Nothing to interact with on that tile.
     NothingThere,
+    /// `choose` while not in a conversation.
+    NotTalking,
+    /// `choose` with an index the last `dialogue` did not offer.
+    BadChoice,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

@@ -150,6 +150,9 @@ pub struct StoryState {
     /// Achievements earned, by id.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub achievements: BTreeSet<String>,
+    /// `once` triggers that fired for the character, by id.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub triggers_done: BTreeSet<String>,
 }
 
 /// How far a character is with one quest.
@@ -202,6 +205,36 @@ pub enum StoryEvent {
     },
     /// `player` said `text` (a chat line), for triggers on a phrase said in a place.
     Said { player: Entity, text: String },
+}
+
+/// A player's conversation in progress: with which NPC (none when a trigger opened the
+/// dialogue), in which dialogue, at which node, and the choices offered there.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub npc: Option<Entity>,
+    /// The NPC's entity id, as clients know it.
+    pub npc_id: Option<u64>,
+    pub dialogue: String,
+    pub node: String,
+    /// Indices (in the node's `choices`) of the choices offered.
+    pub offered: Vec<u32>,
+}
+
+/// What went wrong in stories (a script over budget, an action that failed), for the server's
+/// log: drained by the runner every tick. Holds at most [`StoryLog::MAX`] lines.
+#[derive(Resource, Debug, Default)]
+pub struct StoryLog(pub Vec<String>);
+
+impl StoryLog {
+    /// Lines kept between two drains; later ones are dropped.
+    pub const MAX: usize = 256;
+
+    /// Records a line unless the log is full.
+    pub fn push(&mut self, line: String) {
+        if self.0.len() < Self::MAX {
+            self.0.push(line);
+        }
+    }
 }
 
 /// This tick's [`StoryEvent`]s, in the order they happened.

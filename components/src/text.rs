@@ -121,6 +121,8 @@ pub mod keys {
         COMMAND_USAGE_REMOVE = "command.usage_remove" [];
         COMMAND_USAGE_USE = "command.usage_use" [];
         COMMAND_USAGE_ATTACK = "command.usage_attack" [];
+        COMMAND_USAGE_TALK = "command.usage_talk" [];
+        COMMAND_USAGE_CHOOSE = "command.usage_choose" [];
         COMMAND_BAD_COUNT = "command.bad_count" [count];
         COMMAND_NO_INVENTORY = "command.no_inventory" [];
         COMMAND_NO_SUCH_ITEM = "command.no_such_item" [query];
@@ -145,6 +147,17 @@ pub mod keys {
         COMMAND_EQUIPMENT = "command.equipment" [list];
         COMMAND_WORN = "command.worn" [slot, name];
         COMMAND_WHO = "command.who" [count, list];
+
+        STORY_NOTHING_TO_SAY = "story.nothing_to_say" [name];
+        STORY_TOO_FAR = "story.too_far" [name, range];
+        STORY_NOT_TALKING = "story.not_talking" [];
+        STORY_BAD_CHOICE = "story.bad_choice" [choice, offered];
+        STORY_MISSING_ITEMS = "story.missing_items" [count, name];
+        STORY_UNKNOWN = "story.unknown" [what, id];
+        STORY_NEEDS_PLAYER = "story.needs_player" [action];
+        STORY_NO_SUCH_DOOR = "story.no_such_door" [map, door];
+        STORY_NO_SUCH_MAP = "story.no_such_map" [map];
+        STORY_QUESTS_LATER = "story.quests_later" [quest];
 
         GM_NOT_ALLOWED = "gm.not_allowed" [];
         GM_HELP = "gm.help" [];

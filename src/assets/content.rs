@@ -1,6 +1,7 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
-//! `mobs.toml`, `loot.toml`, the optional `quests.toml` and `achievements.toml`, and the
-//! locale files (`locales.rs`) from the assets folder into
+//! `mobs.toml`, `loot.toml`, the optional `quests.toml` and `achievements.toml`, the story
+//! files (`triggers.toml`, `dialogue.toml`, `scripts/*.rhai`, checked by `story_checks.rs`)
+//! and the locale files (`locales.rs`) from the assets folder into
 //! [`Content`], and reports every problem at once — each broken entry by name, while the other
 //! entries are still checked. The rules themselves (ranges, references) live in
 //! `content_checks.rs`.
@@ -16,7 +17,10 @@ use emberkeep_components::content::{
 use emberkeep_components::quests::{AchievementDef, QuestDef};
 use serde::de::DeserializeOwned;
 
+use emberkeep_components::story_content::{DialogueDef, Script, StoryContent, TriggerDef};
+
 use super::content_checks as checks;
+use super::story_checks;
 
 /// The content files, in the order they are read and reported.
 pub const FILES: [&str; 6] = [
@@ -113,6 +117,8 @@ pub(super) struct Loaded {
     pub content: Option<Content>,
     /// The mobs, for checking the map's spawn areas.
     pub mobs: Entries<MobDef>,
+    /// The triggers, for checking their zones against the map.
+    pub triggers: Entries<TriggerDef>,
     /// Every problem found.
     pub problems: Vec<ContentProblem>,
     /// What is worth fixing but does not stop the content from loading (a missing
@@ -158,6 +164,9 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     );
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
+    let triggers = read_optional(dir, "triggers.toml", &mut problems, entry::<TriggerDef>);
+    let dialogues = read_optional(dir, "dialogue.toml", &mut problems, entry::<DialogueDef>);
+    let scripts = read_scripts(dir, &mut problems);
 
     if let Some(rules) = &rules {
         checks::rules(rules, &rules_file, &classes, &mut problems);
@@ -169,6 +178,15 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     checks::loot(&loot, &items, &mut problems);
     super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
     super::quest_checks::achievements(&achievements, &mobs, &mut problems);
+    let refs = story_checks::Refs {
+        items: &items,
+        mobs: &mobs,
+        effects: &effects,
+        dialogues: &dialogues,
+        scripts: &scripts,
+    };
+    story_checks::triggers(&triggers, &refs, &mut problems);
+    story_checks::dialogues(&dialogues, &refs, &mut problems);
 
     let complete = [
         &classes.ids,
@@ -178,6 +196,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &loot.ids,
         &quests.ids,
         &achievements.ids,
+        &triggers.ids,
+        &dialogues.ids,
     ]
     .iter()
     .all(|ids| ids.is_some());
@@ -195,12 +215,14 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
             achievements: achievements.defs,
             spawn_areas: Vec::new(),
             locales,
+            story: StoryContent::new(triggers.defs.clone(), dialogues.defs, scripts),
         }),
         _ => None,
     };
     Loaded {
         content,
         mobs,
+        triggers,
         problems,
         warnings,
     }
@@ -307,6 +329,53 @@ fn read_entries<T>(
     }
     entries.ids = Some(ids);
     entries
+}
+
+/// Reads and compiles every `scripts/<id>.rhai` (the folder may be missing).
+fn read_scripts(dir: &Path, out: &mut Vec<ContentProblem>) -> BTreeMap<String, Script> {
+    let folder = dir.join("scripts");
+    let mut scripts = BTreeMap::new();
+    let Ok(listing) = std::fs::read_dir(&folder) else {
+        return scripts;
+    };
+    let mut files: Vec<PathBuf> = listing
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rhai"))
+        .collect();
+    files.sort();
+    for file in files {
+        let mut sink = Sink { file: &file, out };
+        let id = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !is_id(&id) {
+            sink.add(
+                "",
+                "script file names must be lower_snake_case ASCII ids (`bell_tower.rhai`)",
+            );
+            continue;
+        }
+        let source = match std::fs::read_to_string(&file) {
+            Ok(s) => s,
+            Err(e) => {
+                sink.add("", format!("cannot read: {e}"));
+                continue;
+            }
+        };
+        match emberkeep_systems::story::script::compile(&source) {
+            Ok(ast) => {
+                let script = Script {
+                    file: format!("scripts/{id}.rhai"),
+                    source: source.into(),
+                    ast: std::sync::Arc::new(ast),
+                };
+                scripts.insert(id, script);
+            }
+            Err(e) => sink.add("", format!("does not compile: {e}")),
+        }
+    }
+    scripts
 }
 
 /// Whether `s` is a valid id: `[a-z][a-z0-9_]*`.

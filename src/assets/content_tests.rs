@@ -187,7 +187,7 @@ pub(crate) fn write_assets(files: &[(&str, Option<&str>)]) -> tempfile::TempDir 
     dir
 }
 
-fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
+pub(crate) fn problems_in(files: &[(&str, Option<&str>)]) -> Vec<ContentProblem> {
     let dir = write_assets(files);
     match load(dir.path()) {
         Ok(_) => Vec::new(),
@@ -481,7 +481,7 @@ fn loot_ranges_and_items() {
 
 /// An 8 x 6 map: columns 4..=7 are a wall, a safe zone covers (0, 0)..=(1, 1), and one mob
 /// spawn rectangle of `mob` at tiles `(x, y, width, height)`.
-fn spawn_map(mob: &str, (x, y, w, h): (i32, i32, i32, i32)) -> String {
+pub(crate) fn spawn_map(mob: &str, (x, y, w, h): (i32, i32, i32, i32)) -> String {
     let data: Vec<u32> = (0..48).map(|i| u32::from(i % 8 >= 4)).collect();
     serde_json::json!({
         "width": 8, "height": 6, "tilewidth": 32, "tileheight": 32,

@@ -149,3 +149,103 @@ fn bad_zone_properties_and_a_map_that_does_not_parse_are_named() {
         assert_problem(&problems, "m.tmj", "", &[words]);
     }
 }
+
+/// Story actions and conditions are checked against the maps and the quests once everything
+/// has loaded: a door no map has, a warp onto a blocked tile or to a missing map, a quest no
+/// file defines, and what a quest's `rewards.actions` name.
+#[test]
+fn story_actions_name_real_doors_tiles_maps_and_quests() {
+    let triggers = r#"
+[pull]
+on = { kind = "mob_death", mob = "rat" }
+conditions = [{ if = "quest", quest = "ghost_quest", state = "done" }]
+actions = [
+    { do = "open_door", map = "b", door = "gate" },
+    { do = "close_door", map = "m", door = "gate" },
+    { do = "warp", map = "m", x = 6, y = 4 },
+    { do = "warp", map = "nowhere", x = 1, y = 1 },
+    { do = "start_quest", quest = "ghost_quest" },
+    { do = "spawn_mob", mob = "rat", map = "b", x = 9, y = 1 },
+]
+"#;
+    let quests = r#"
+[errand]
+name = "Errand"
+steps = [{ script = "x", text = "Do it" }]
+rewards = { actions = [{ do = "give_item", item = "no_such_item" }, { do = "advance_quest", quest = "errand" }] }
+"#;
+    let dir = write_assets(&[]);
+    std::fs::create_dir(dir.path().join("maps")).unwrap();
+    let gate = door("gate", json!([prop("state", json!("closed"))]));
+    std::fs::write(dir.path().join("maps/m.tmj"), map_with(json!([gate]))).unwrap();
+    std::fs::write(dir.path().join("maps/b.tmj"), map_with(json!([]))).unwrap();
+    std::fs::write(dir.path().join("triggers.toml"), triggers).unwrap();
+    std::fs::write(dir.path().join("quests.toml"), quests).unwrap();
+    let problems = match load_assets(dir.path(), "m", 16) {
+        Ok(_) => panic!("loaded with broken references"),
+        Err(e) => e.problems,
+    };
+    let t = "triggers.toml";
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &[
+            "conditions[0]",
+            "quest \"ghost_quest\" is not in quests.toml",
+            "its quests: errand",
+        ],
+    );
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &["actions[0]", "map \"b\" has no door \"gate\" (it has none)"],
+    );
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &["actions[2]", "tile (6, 4) of map \"m\"", "blocked"],
+    );
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &[
+            "actions[3]",
+            "map \"nowhere\" is not in maps/",
+            "its maps: m, b",
+        ],
+    );
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &["actions[4]", "quest \"ghost_quest\""],
+    );
+    assert_problem(
+        &problems,
+        t,
+        "pull",
+        &[
+            "actions[5]",
+            "tile (9, 1) of map \"b\" (8x6)",
+            "off the map",
+        ],
+    );
+    assert_problem(
+        &problems,
+        "quests.toml",
+        "errand",
+        &[
+            "rewards.actions[0]",
+            "item \"no_such_item\" is not in items.toml",
+        ],
+    );
+    assert_eq!(
+        problems.len(),
+        7,
+        "the door on m and the quest's own advance are fine: {problems:?}"
+    );
+}

@@ -8,6 +8,8 @@ mod content_checks;
 mod locales;
 mod maps;
 mod quest_checks;
+mod story_checks;
+mod story_refs;
 pub mod tiled;
 
 use std::fmt;
@@ -82,6 +84,19 @@ pub fn load_assets(dir: &Path, start_map: &str, region_size: i32) -> Result<Asse
                 reason,
             });
         }
+    }
+    let all_maps: Vec<&emberkeep_components::map::TileMap> =
+        files.iter().map(|f| &f.loaded.map).collect();
+    for (entry, reason) in story_checks::zones(&loaded.triggers.defs, &all_maps) {
+        problems.push(ContentProblem {
+            file: loaded.triggers.file.clone(),
+            entry,
+            reason,
+        });
+    }
+    if let Some(content) = &loaded.content {
+        problems.extend(quest_checks::zones(content, &all_maps, dir));
+        problems.extend(story_refs::check(content, &all_maps, dir));
     }
     problems.extend(maps::cross_check(&files, loaded.content.as_ref()));
     problems.extend(loaded.problems);

@@ -167,3 +167,38 @@ pub(super) fn achievements(
         }
     }
 }
+
+/// Zones named by quest steps (`zone = "..."`) and achievement counters (`zone:<name>`) that
+/// no map has: such a step could never complete, such an achievement never be earned.
+pub(super) fn zones(
+    content: &emberkeep_components::content::Content,
+    maps: &[&emberkeep_components::map::TileMap],
+    dir: &std::path::Path,
+) -> Vec<ContentProblem> {
+    let mut problems = Vec::new();
+    for (id, q) in &content.quests {
+        for (i, step) in q.steps.iter().enumerate() {
+            if let Goal::Zone { zone } = &step.goal
+                && let Some(reason) = super::story_checks::unknown_zone(maps, zone)
+            {
+                problems.push(ContentProblem {
+                    file: dir.join("quests.toml"),
+                    entry: id.clone(),
+                    reason: format!("steps[{i}].zone: {reason}"),
+                });
+            }
+        }
+    }
+    for (id, a) in &content.achievements {
+        if let Some(counters::Form::Zone(zone)) = counters::parse(&a.counter)
+            && let Some(reason) = super::story_checks::unknown_zone(maps, zone)
+        {
+            problems.push(ContentProblem {
+                file: dir.join("achievements.toml"),
+                entry: id.clone(),
+                reason: format!("counter: {reason}"),
+            });
+        }
+    }
+    problems
+}

@@ -23,6 +23,7 @@ use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Ti
 use crate::game::{chat, combat, items};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
+use crate::story::dialogue;
 use crate::text::say_error;
 use crate::{commands, send_to};
 
@@ -148,6 +149,8 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
                 crate::text::say_error_text(world, e, code, &text);
             }
         }
+        ClientMsg::Talk { npc } => dialogue::talk(world, e, npc),
+        ClientMsg::Choose { choice } => dialogue::choose(world, e, choice),
     }
 }
 

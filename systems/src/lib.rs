@@ -16,6 +16,7 @@ pub(crate) mod quests;
 pub(crate) mod rng;
 pub mod schedule;
 pub(crate) mod session;
+pub mod story;
 pub mod text;
 pub mod world;
 
@@ -81,6 +82,9 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::story::StoryEvents::default());
     world.insert_resource(quests::progress::LevelsChanged::default());
     world.insert_resource(quests::FinishedQuests::default());
+    world.insert_resource(emberkeep_components::story::StoryLog::default());
+    world.insert_resource(story::triggers::TriggerCooldowns::default());
+    world.insert_resource(story::script::ScriptEngine::new());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);
     world.insert_resource(maps);

@@ -114,6 +114,7 @@ pub fn test_content() -> Content {
         achievements: Default::default(),
         spawn_areas: Vec::new(),
         locales: shipped_locales(),
+        story: Default::default(),
     };
     c.classes.insert(
         "fighter".into(),
@@ -403,24 +404,21 @@ impl Scenario {
         self.collect()
     }
 
-    /// Runs one tick in which these story events happen (pushed before the World phase reads
-    /// them, as the systems that notice talks and zones would) and decodes its frames.
+    /// Runs one tick as [`Scenario::tick`] does, with `events` added to the tick's story
+    /// events right after the Input phase (as if a player had done them).
     pub fn tick_with_story(
         &mut self,
-        happened: Vec<emberkeep_components::story::StoryEvent>,
+        events: Vec<emberkeep_components::story::StoryEvent>,
     ) -> Received {
         crate::schedule::begin_tick(&mut self.world);
-        let mut happened = Some(happened);
-        for phase in crate::Phase::ALL {
-            if phase == crate::Phase::World
-                && let Some(h) = happened.take()
-            {
-                let mut story = self
-                    .world
-                    .resource_mut::<emberkeep_components::story::StoryEvents>();
-                story.0.extend(h);
-            }
-            self.world.run_schedule(phase);
+        self.world.run_schedule(crate::Phase::Input);
+        (self
+            .world
+            .resource_mut::<emberkeep_components::story::StoryEvents>()
+            .0)
+            .extend(events);
+        for phase in &crate::Phase::ALL[1..] {
+            self.world.run_schedule(*phase);
         }
         self.collect()
     }

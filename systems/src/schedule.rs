@@ -6,8 +6,8 @@
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
-//! 6. [`Phase::World`] — loot, ground items, spawns, quests and achievements, zone triggers,
-//!    persistence marks.
+//! 6. [`Phase::World`] — spawns, story triggers, conversations, loot and ground items, quests
+//!    and achievements, persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
@@ -21,6 +21,7 @@ use crate::game::{ai, combat, effects, items, loot, stats};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
+use crate::story::{dialogue, triggers};
 use crate::world::{doors, flush, movement, regions, spawner, warps, zones};
 
 /// One phase of the tick, in execution order.
@@ -115,9 +116,12 @@ pub(crate) fn install(world: &mut World) {
     world_phase.add_systems(
         (
             spawner::spawn_mobs,
+            triggers::fire_triggers,
+            dialogue::end_distant_conversations,
             loot::expire_ground_items,
             quests::note_levels,
             quests::track,
+            crate::quests::run_reward_actions,
             saves::mark_dirty,
             saves::flush_saves,
         )

@@ -75,6 +75,26 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
                 Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
             }
         }
+        "talk" | "greet" => {
+            let npc = require(rest, keys::COMMAND_USAGE_TALK).and_then(|_| {
+                crate::story::dialogue::npc_named(world, e, rest)
+                    .ok_or_else(|| Text::new(keys::COMMAND_NOT_NEARBY).arg("query", rest))
+            });
+            match npc {
+                Ok(npc) => crate::story::dialogue::talk_to(world, e, npc),
+                Err(t) => say_error_text(world, e, ErrorCode::UnknownTarget, &t),
+            }
+        }
+        "choose" | "answer" => match rest.parse::<u32>() {
+            Ok(n) => crate::story::dialogue::choose(world, e, n),
+            Err(_) => say_error(
+                world,
+                e,
+                ErrorCode::BadField,
+                keys::COMMAND_USAGE_CHOOSE,
+                &[],
+            ),
+        },
         "attack" | "kill" | "k" | "hit" => {
             match require(rest, keys::COMMAND_USAGE_ATTACK).and_then(|_| nearby_mob(world, e, rest))
             {

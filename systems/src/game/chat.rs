@@ -129,8 +129,16 @@ pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
     let json = encode_event(&ServerEvent::Chat {
         id: id.0,
         name,
-        text,
+        text: text.clone(),
     });
+    // Triggers listen for phrases said in places ("pull lever").
+    world
+        .resource_mut::<emberkeep_components::story::StoryEvents>()
+        .0
+        .push(emberkeep_components::story::StoryEvent::Said {
+            player: speaker,
+            text,
+        });
     let mut grid = world.resource_mut::<RegionGrid>();
     // A speaker who joined this tick is not placed yet; its tile says where it will be.
     let region = if cell == RegionCell::NONE {

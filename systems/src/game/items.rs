@@ -451,11 +451,23 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
     let Some((i, template)) = carried(world, e, id) else {
         return;
     };
+    let used = || emberkeep_components::story::StoryEvent::UseItem {
+        player: e,
+        item: template.clone(),
+    };
     let Some(def) = content
         .items
         .get(&template)
         .filter(|d| d.kind == ItemKind::Consumable)
     else {
+        // An item a trigger listens for can be used: the trigger says what happens.
+        if content.story.index.use_item.contains_key(&template) {
+            let event = used();
+            return world
+                .resource_mut::<emberkeep_components::story::StoryEvents>()
+                .0
+                .push(event);
+        }
         let name = item_name(&content, &template);
         return say_error(
             world,
@@ -498,6 +510,11 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
     }
     world.entity_mut(e).insert(ItemsDirty);
     say_info(world, e, keys::ITEMS_USED, &[("name", &def.name)]);
+    let event = used();
+    world
+        .resource_mut::<emberkeep_components::story::StoryEvents>()
+        .0
+        .push(event);
 }
 
 fn region_of(world: &World, e: Entity) -> u32 {

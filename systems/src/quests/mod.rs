@@ -37,6 +37,24 @@ use crate::text::{say_error, say_info};
 #[derive(Resource, Debug, Default)]
 pub(crate) struct FinishedQuests(pub Vec<(Entity, String)>);
 
+/// World phase, after quest progress: runs the `rewards.actions` of every quest finished this
+/// tick (by dialogue in the Input phase, or by progress just now), in the order they were
+/// finished; a quest an action finishes in turn has its actions run too.
+pub(crate) fn run_reward_actions(world: &mut World) {
+    let mut next = 0;
+    while let Some((player, quest)) = world.resource::<FinishedQuests>().0.get(next).cloned() {
+        next += 1;
+        let content = world.resource::<GameContent>().0.clone();
+        if let Some(def) = content.quests.get(&quest)
+            && !def.rewards.actions.is_empty()
+            && world.get_entity(player).is_ok()
+        {
+            let source = format!("quest {quest}");
+            crate::story::rules::run_for(world, Some(player), &def.rewards.actions, &source);
+        }
+    }
+}
+
 /// Starts quest `quest` for `player`, if its prerequisites hold (level, quests done, not
 /// active, not done unless repeatable); otherwise says why. Sends `quest_update`.
 pub(crate) fn start(world: &mut World, player: Entity, quest: &str) -> Result<(), Text> {

@@ -10,7 +10,7 @@ use emberkeep_components::map::Tile;
 use emberkeep_components::net::ConnId;
 use emberkeep_components::protocol::{ClientMsg, ErrorCode, QuestLogState, ServerEvent};
 use emberkeep_components::quests::{AchievementDef, QuestDef};
-use emberkeep_components::story::{StoryEvent, StoryState};
+use emberkeep_components::story::{QuestState, StoryEvent, StoryState};
 use emberkeep_components::text::keys;
 
 use crate::scenario::{Received, Scenario, error_codes, events, infos, test_content};
@@ -33,6 +33,15 @@ name = "Second Errand"
 requires = ["rats"]
 min_level = 3
 steps = [{ talk = "villager", text = "Talk to the villager" }]
+
+[hunt]
+name = "One Rat"
+steps = [{ kill = "rat", text = "Kill a rat" }]
+rewards = { actions = [
+    { do = "set_flag", flag = "hunted" },
+    { do = "message", text = "The elder nods at you." },
+    { do = "start_quest", quest = "daily" },
+] }
 
 [daily]
 name = "Daily Chores"
@@ -457,4 +466,30 @@ fn progress_marks_an_account_character_dirty_and_finishing_saves_it_at_once() {
         "the reward item moved, saved at once"
     );
     assert!(s.world.resource::<super::FinishedQuests>().0.is_empty());
+}
+
+/// A finished quest's `rewards.actions` run in the tick it was finished, through the story
+/// engine: a flag set, a message, the next quest started.
+#[test]
+fn a_finished_quests_reward_actions_run_that_tick() {
+    let mut s = field();
+    let (ann, _) = s.join("Ann");
+    let e = s.entity(ann);
+    super::start(&mut s.world, e, "hunt").unwrap();
+    assert!(!story(&s, ann).flags.contains("hunted"));
+    let got = kill_a_rat(&mut s, ann);
+    let st = story(&s, ann);
+    assert!(st.flags.contains("hunted"), "{st:?}");
+    assert_eq!(st.quest_state("hunt"), QuestState::Done);
+    assert_eq!(
+        st.quest_state("daily"),
+        QuestState::Active,
+        "started by an action"
+    );
+    assert!(
+        got.contains(&ServerEvent::Info {
+            text: "The elder nods at you.".into()
+        }),
+        "{got:?}"
+    );
 }

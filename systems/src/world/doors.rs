@@ -66,10 +66,6 @@ pub(crate) fn door_at(world: &World, t: Tile) -> Option<Entity> {
 
 /// Opens or shuts a door by name on a map (a file id) — for triggers. Refused if there is no
 /// such door, or if it would shut on someone. Opening does not unlock it for players.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "for the trigger engine, being written alongside")
-)]
 pub(crate) fn set_door(world: &mut World, map: &str, door: &str, open: bool) -> Result<(), Text> {
     let no_door = || {
         Text::new(keys::WORLD_NO_SUCH_DOOR)

@@ -34,10 +34,6 @@ pub(crate) fn take_warps(
 /// Moves player `e` to tile `local` (in the map's own coordinates) of map `map` (a file id),
 /// at once: its `map` event is queued now, the region phase of this tick does the rest. For
 /// triggers and staff.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "for the trigger engine, being written alongside")
-)]
 pub(crate) fn warp_to(world: &mut World, e: Entity, map: &str, local: Tile) -> Result<(), Text> {
     let maps = world.resource::<Maps>();
     let Some(id) = maps.by_name(map) else {

@@ -1,0 +1,172 @@
+//! Triggers: in the World phase, this tick's story events (and due timers) fire the triggers
+//! bound to them, looked up in the index built at load — a tick without story events and
+//! without a due timer does no work.
+
+use std::collections::HashMap;
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::content::GameContent;
+use emberkeep_components::map::TileMap;
+use emberkeep_components::mobs::Mob;
+use emberkeep_components::story::{StoryEvent, StoryEvents, StoryState};
+use emberkeep_components::story_content::{StoryContent, TriggerOn, normalize_phrase};
+use emberkeep_components::world::{Player, Position, Tick};
+
+use super::rules::{all_hold_for, run_for};
+
+/// When each trigger may fire again, by trigger and acting player (none for a timer).
+#[derive(Resource, Debug, Default)]
+pub(crate) struct TriggerCooldowns(HashMap<(String, Option<Entity>), u64>);
+
+/// Cooldowns kept before the expired ones are swept.
+const SWEEP_AT: usize = 4096;
+
+/// Fires the triggers bound to this tick's story events and the timers due this tick.
+pub(crate) fn fire_triggers(world: &mut World) {
+    let content = world.resource::<GameContent>().clone();
+    let story = &content.story;
+    let now = world.resource::<Tick>().0;
+    if !world.resource::<StoryEvents>().0.is_empty() {
+        let events = world.resource::<StoryEvents>().0.clone();
+        for event in &events {
+            let (player, ids) = matching(world, story, event);
+            for id in ids {
+                fire(world, story, &id, Some(player), now);
+            }
+        }
+    }
+    for id in &story.index.timers {
+        let Some(TriggerOn::Timer { every_ticks, zone }) = story.triggers.get(id).map(|t| &t.on)
+        else {
+            continue;
+        };
+        if *every_ticks == 0 || !now.is_multiple_of(u64::from(*every_ticks)) {
+            continue;
+        }
+        match zone {
+            None => fire(world, story, id, None, now),
+            Some(zone) => {
+                for p in players_in(world, zone) {
+                    fire(world, story, id, Some(p), now);
+                }
+            }
+        }
+    }
+}
+
+/// The acting player of an event and the triggers it fires.
+fn matching(world: &mut World, story: &StoryContent, event: &StoryEvent) -> (Entity, Vec<String>) {
+    let ix = &story.index;
+    let found = |m: &std::collections::BTreeMap<String, Vec<String>>, key: &str| {
+        m.get(key).cloned().unwrap_or_default()
+    };
+    match event {
+        StoryEvent::Kill { player, mob } => (*player, found(&ix.mob_death, mob)),
+        StoryEvent::UseItem { player, item } => (*player, found(&ix.use_item, item)),
+        StoryEvent::Talk { player, npc } => (*player, found(&ix.talk, npc)),
+        StoryEvent::Zone {
+            player,
+            zone,
+            entered,
+            ..
+        } => {
+            let m = if *entered {
+                &ix.enter_zone
+            } else {
+                &ix.exit_zone
+            };
+            (*player, found(m, zone))
+        }
+        StoryEvent::Said { player, text } => {
+            let said = normalize_phrase(text);
+            let ids = (ix.say.iter())
+                .filter(|id| said_here(world, story, id, *player, &said))
+                .cloned()
+                .collect();
+            (*player, ids)
+        }
+    }
+}
+
+/// Whether `said` fires `say` trigger `id` where player `p` stands.
+fn said_here(world: &mut World, story: &StoryContent, id: &str, p: Entity, said: &str) -> bool {
+    let Some(TriggerOn::Say {
+        phrase,
+        zone,
+        near,
+        range,
+    }) = story.triggers.get(id).map(|t| &t.on)
+    else {
+        return false;
+    };
+    if !said.contains(&normalize_phrase(phrase)) {
+        return false;
+    }
+    let Some(at) = world.get::<Position>(p).map(|p| p.0) else {
+        return false;
+    };
+    let in_zone = zone.as_ref().is_none_or(|z| {
+        (world.resource::<TileMap>().zones.iter()).any(|zone| zone.name == *z && zone.contains(at))
+    });
+    let near_one = near.as_ref().is_none_or(|template| {
+        let mut mobs = world.query::<(&Mob, &Position)>();
+        mobs.iter(world)
+            .any(|(m, pos)| m.template == *template && pos.0.distance(at) <= *range)
+    });
+    in_zone && near_one
+}
+
+/// The players standing in zone `zone` of the map.
+fn players_in(world: &mut World, zone: &str) -> Vec<Entity> {
+    let zones: Vec<_> = (world.resource::<TileMap>().zones.iter())
+        .filter(|z| z.name == zone)
+        .cloned()
+        .collect();
+    if zones.is_empty() {
+        return Vec::new();
+    }
+    let mut players = world.query_filtered::<(Entity, &Position), With<Player>>();
+    players
+        .iter(world)
+        .filter(|(_, pos)| zones.iter().any(|z| z.contains(pos.0)))
+        .map(|(e, _)| e)
+        .collect()
+}
+
+/// Fires trigger `id` for `player` (or none) if it is not spent or cooling down and its
+/// conditions hold.
+fn fire(world: &mut World, story: &StoryContent, id: &str, player: Option<Entity>, now: u64) {
+    let Some(def) = story.triggers.get(id) else {
+        return;
+    };
+    let done = |w: &World, p: Entity| {
+        w.get::<StoryState>(p)
+            .is_some_and(|s| s.triggers_done.contains(id))
+    };
+    if def.once && player.is_some_and(|p| done(world, p)) {
+        return;
+    }
+    let key = (id.to_string(), player);
+    if def.cooldown_ticks > 0 {
+        let cooldowns = &world.resource::<TriggerCooldowns>().0;
+        if cooldowns.get(&key).is_some_and(|until| now < *until) {
+            return;
+        }
+    }
+    if !all_hold_for(world, player, &def.conditions) {
+        return;
+    }
+    if def.once
+        && let Some(mut s) = player.and_then(|p| world.get_mut::<StoryState>(p))
+    {
+        s.triggers_done.insert(id.to_string());
+    }
+    if def.cooldown_ticks > 0 {
+        let mut cooldowns = world.resource_mut::<TriggerCooldowns>();
+        if cooldowns.0.len() >= SWEEP_AT {
+            cooldowns.0.retain(|_, until| *until > now);
+        }
+        cooldowns.0.insert(key, now + u64::from(def.cooldown_ticks));
+    }
+    run_for(world, player, &def.actions, &format!("trigger {id}"));
+}
