@@ -205,6 +205,12 @@ pub enum StoryEvent {
     },
     /// `player` said `text` (a chat line), for triggers on a phrase said in a place.
     Said { player: Entity, text: String },
+    /// `player` worked map object `object` (a lever or a door) of map `map`.
+    Interact {
+        player: Entity,
+        map: String,
+        object: String,
+    },
 }
 
 /// A player's conversation in progress: with which NPC (none when a trigger opened the

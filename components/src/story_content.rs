@@ -72,6 +72,9 @@ pub enum TriggerOn {
     Talk { npc: String },
     /// A player uses an item of template `item` (any kind: a letter, a horn...).
     UseItem { item: String },
+    /// A player works map object `object` (a lever or a door, by its name in Tiled) of map
+    /// `map` with `interact` — whether or not the door then moves (a locked gate fires it too).
+    Interact { map: String, object: String },
 }
 
 fn three() -> i32 {
@@ -160,6 +163,8 @@ pub struct StoryIndex {
     pub talk: BTreeMap<String, Vec<String>>,
     /// `use_item` triggers by item template.
     pub use_item: BTreeMap<String, Vec<String>>,
+    /// `interact` triggers by `map/object`.
+    pub interact: BTreeMap<String, Vec<String>>,
     /// Every `say` trigger.
     pub say: Vec<String>,
     /// Every `timer` trigger.
@@ -192,6 +197,11 @@ impl StoryContent {
                 TriggerOn::UseItem { item } => {
                     index.use_item.entry(item.clone()).or_default().push(id)
                 }
+                TriggerOn::Interact { map, object } => index
+                    .interact
+                    .entry(object_key(map, object))
+                    .or_default()
+                    .push(id),
                 TriggerOn::Say { .. } => index.say.push(id),
                 TriggerOn::Timer { .. } => index.timers.push(id),
             }
@@ -209,6 +219,11 @@ impl StoryContent {
             index,
         }
     }
+}
+
+/// How [`StoryIndex::interact`] names a map object: `map/object`.
+pub fn object_key(map: &str, object: &str) -> String {
+    format!("{map}/{object}")
 }
 
 /// Lower-case, single-spaced, trimmed: how said lines and phrases are compared.

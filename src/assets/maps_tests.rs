@@ -167,6 +167,12 @@ actions = [
     { do = "start_quest", quest = "ghost_quest" },
     { do = "spawn_mob", mob = "rat", map = "b", x = 9, y = 1 },
 ]
+[work]
+on = { kind = "interact", map = "m", object = "lever_that_is_not" }
+actions = [{ do = "message", text = "Clunk." }]
+[work_gate]
+on = { kind = "interact", map = "m", object = "gate" }
+actions = [{ do = "message", text = "Clunk." }]
 "#;
     let quests = r#"
 [errand]
@@ -243,9 +249,19 @@ rewards = { actions = [{ do = "give_item", item = "no_such_item" }, { do = "adva
             "item \"no_such_item\" is not in items.toml",
         ],
     );
+    assert_problem(
+        &problems,
+        t,
+        "work",
+        &[
+            "on.object",
+            "map \"m\" has no lever or door \"lever_that_is_not\"",
+            "its levers and doors: gate",
+        ],
+    );
     assert_eq!(
         problems.len(),
-        7,
-        "the door on m and the quest's own advance are fine: {problems:?}"
+        8,
+        "the door on m, the quest's own advance and the gate's trigger are fine: {problems:?}"
     );
 }

@@ -177,7 +177,10 @@ pub(super) fn triggers(triggers: &Entries<TriggerDef>, refs: &Refs, out: &mut Ve
                     }
                 }
             }
-            TriggerOn::EnterZone { .. } | TriggerOn::ExitZone { .. } => {}
+            // Checked against the maps once they are read (`zones`, `story_refs.rs`).
+            TriggerOn::EnterZone { .. }
+            | TriggerOn::ExitZone { .. }
+            | TriggerOn::Interact { .. } => {}
         }
         refs.conditions("", &t.conditions, &mut reasons);
         refs.actions("", &t.actions, &mut reasons);

@@ -8,6 +8,7 @@ use std::path::Path;
 use emberkeep_components::content::Content;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::story::{Action, Condition};
+use emberkeep_components::story_content::TriggerOn;
 
 use super::content::ContentProblem;
 
@@ -67,6 +68,17 @@ fn sites(content: &Content) -> Vec<Site<'_>> {
 /// Problems with what the story content names across files and maps.
 pub(super) fn check(content: &Content, maps: &[&TileMap], dir: &Path) -> Vec<ContentProblem> {
     let mut problems = Vec::new();
+    for (id, t) in &content.story.triggers {
+        if let TriggerOn::Interact { map: name, object } = &t.on
+            && let Some(reason) = object_problem(maps, name, object)
+        {
+            problems.push(ContentProblem {
+                file: dir.join("triggers.toml"),
+                entry: id.clone(),
+                reason: format!("on.object: {reason}"),
+            });
+        }
+    }
     for site in sites(content) {
         let mut say = |field: String, reason: String| {
             problems.push(ContentProblem {
@@ -127,6 +139,25 @@ fn map<'a>(maps: &[&'a TileMap], name: &str) -> Result<&'a TileMap, String> {
                 known.join(", ")
             )
         })
+}
+
+/// Why `object` is no lever or door of map `name`, if it is none.
+fn object_problem(maps: &[&TileMap], name: &str, object: &str) -> Option<String> {
+    let m = match map(maps, name) {
+        Ok(m) => m,
+        Err(reason) => return Some(reason),
+    };
+    let known: Vec<&str> = (m.levers.iter().map(|l| l.name.as_str()))
+        .chain(m.doors.iter().map(|d| d.name.as_str()))
+        .collect();
+    (!known.contains(&object)).then(|| {
+        let known = if known.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!("its levers and doors: {}", known.join(", "))
+        };
+        format!("map {name:?} has no lever or door {object:?} ({known})")
+    })
 }
 
 fn free_tile(m: &TileMap, x: i32, y: i32) -> Option<String> {

@@ -113,7 +113,7 @@ fn on_event(world: &mut World, content: &Content, event: &StoryEvent) {
                 |g| matches!(g, Goal::Zone { zone: z } if z == zone),
             );
         }
-        StoryEvent::Zone { .. } | StoryEvent::Said { .. } => {}
+        StoryEvent::Zone { .. } | StoryEvent::Said { .. } | StoryEvent::Interact { .. } => {}
     }
 }
 

@@ -9,7 +9,7 @@ use emberkeep_components::content::GameContent;
 use emberkeep_components::map::TileMap;
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::story::{StoryEvent, StoryEvents, StoryState};
-use emberkeep_components::story_content::{StoryContent, TriggerOn, normalize_phrase};
+use emberkeep_components::story_content::{StoryContent, TriggerOn, normalize_phrase, object_key};
 use emberkeep_components::world::{Player, Position, Tick};
 
 use super::rules::{all_hold_for, run_for};
@@ -77,6 +77,11 @@ fn matching(world: &mut World, story: &StoryContent, event: &StoryEvent) -> (Ent
             };
             (*player, found(m, zone))
         }
+        StoryEvent::Interact {
+            player,
+            map,
+            object,
+        } => (*player, found(&ix.interact, &object_key(map, object))),
         StoryEvent::Said { player, text } => {
             let said = normalize_phrase(text);
             let ids = (ix.say.iter())

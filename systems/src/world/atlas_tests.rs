@@ -8,7 +8,7 @@ use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 use emberkeep_components::story::{StoryEvent, StoryEvents};
 use emberkeep_components::world::Position;
 
-use crate::scenario::{Scenario, despawned, error_codes, events, open_map, spawned};
+use crate::scenario::{Scenario, despawned, error_codes, events, infos, open_map, spawned};
 
 /// Region size 4: the crypt starts at x = 16 + 2 * 4 = 24.
 const CRYPT_X: i32 = 24;
@@ -312,4 +312,66 @@ fn a_character_saved_in_the_crypt_is_stored_in_crypt_tiles_and_comes_back_there(
     let e3 = s.entity(c);
     crate::session::enter::enter_world(&mut s.world, e3, record, false);
     assert_eq!(s.world.get::<Position>(e3).unwrap().0, Tile { x: 3, y: 3 });
+}
+
+/// Triggers bound to map objects: working the lever (which moves the gate) and trying the
+/// locked gate without its key (which does not) both fire the object's `interact` trigger.
+#[test]
+fn working_a_lever_or_a_locked_door_fires_its_interact_trigger() {
+    use std::sync::Arc;
+
+    use emberkeep_components::content::GameContent;
+    use emberkeep_components::story_content::StoryContent;
+
+    let mut s = fixture();
+    let mut content = (*s.world.resource::<GameContent>().0).clone();
+    content.story = StoryContent::new(
+        toml::from_str(
+            r#"
+            [pull]
+            on = { kind = "interact", map = "crypt", object = "lever" }
+            actions = [{ do = "message", text = "The chains rattle." }]
+            [rattle]
+            on = { kind = "interact", map = "crypt", object = "gate" }
+            conditions = [{ if = "lacks_item", item = "potion" }]
+            actions = [{ do = "message", text = "Locked. The Warden has the key." }]
+            [elsewhere]
+            on = { kind = "interact", map = "field", object = "lever" }
+            actions = [{ do = "message", text = "Wrong map." }]
+            "#,
+        )
+        .unwrap(),
+        Default::default(),
+        Default::default(),
+    );
+    s.world.insert_resource(GameContent(Arc::new(content)));
+    let (ann, _) = s.join("Ann");
+    let e = s.entity(ann);
+    crate::world::warps::warp_to(&mut s.world, e, "crypt", Tile { x: 2, y: 2 }).unwrap();
+    s.tick();
+    s.send(
+        ann,
+        ClientMsg::Interact {
+            x: CRYPT_X + 3,
+            y: 2,
+        },
+    );
+    let got = s.tick();
+    assert_eq!(error_codes(events(&got, ann)), vec![ErrorCode::DoorLocked]);
+    assert_eq!(infos(events(&got, ann)), "Locked. The Warden has the key.");
+    s.send(
+        ann,
+        ClientMsg::Interact {
+            x: CRYPT_X + 1,
+            y: 3,
+        },
+    );
+    let got = s.tick();
+    assert_eq!(infos(events(&got, ann)), "The chains rattle.");
+    assert!(
+        events(&got, ann)
+            .iter()
+            .any(|ev| matches!(ev, ServerEvent::Door { open: true, .. })),
+        "the lever still moves the gate"
+    );
 }

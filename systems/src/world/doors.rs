@@ -13,6 +13,7 @@ use emberkeep_components::items::Inventory;
 use emberkeep_components::map::{DoorState, Tile, TileMap};
 use emberkeep_components::protocol::{EntityKind, ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
+use emberkeep_components::story::{StoryEvent, StoryEvents};
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{
     DisplayName, Kind, NetIds, NetIndex, Player, Position, RegionCell,
@@ -188,6 +189,23 @@ pub(crate) fn open_bumped_doors(world: &mut World) {
 
 /// `interact` at a tile: a lever toggles its door, a door opens (as by a bump) or shuts. The
 /// tile must be the player's or next to it.
+/// Tells the story engine that `player` worked map object `object` of `map`.
+fn worked(world: &mut World, player: Entity, map: String, object: String) {
+    (world.resource_mut::<StoryEvents>().0).push(StoryEvent::Interact {
+        player,
+        map,
+        object,
+    });
+}
+
+/// The map and name of a door entity.
+fn door_name(world: &World, door: Entity) -> Option<(String, String)> {
+    let d = world.get::<Door>(door)?;
+    let def = world.resource::<Maps>().get(d.map)?;
+    let name = def.doors.get(usize::from(d.index))?.name.clone();
+    Some((def.name.clone(), name))
+}
+
 pub(crate) fn interact(
     world: &mut World,
     player: Entity,
@@ -204,22 +222,27 @@ pub(crate) fn interact(
         return Err((ErrorCode::OutOfRange, text));
     }
     let maps = world.resource::<Maps>();
-    let lever_door = maps.map_at(at).and_then(|m| {
+    let lever = maps.map_at(at).and_then(|m| {
         let def = maps.get(m)?;
         let lever = def.levers.iter().find(|l| l.tile == at)?;
         let i = def.door(&lever.door)?;
-        world
+        let door = world
             .resource::<DoorEntities>()
             .0
             .get(usize::from(m))?
             .get(i)
-            .copied()
+            .copied()?;
+        Some((door, def.name.clone(), lever.name.clone()))
     });
-    if let Some(door) = lever_door {
+    if let Some((door, map, name)) = lever {
+        worked(world, player, map, name);
         let open = world.get::<Door>(door).is_some_and(|d| d.open);
         return apply(world, door, !open).map_err(|t| (ErrorCode::DoorBlocked, t));
     }
     if let Some(door) = door_at(world, at) {
+        if let Some((map, name)) = door_name(world, door) {
+            worked(world, player, map, name);
+        }
         return if world.get::<Door>(door).is_some_and(|d| d.open) {
             apply(world, door, false).map_err(|t| (ErrorCode::DoorBlocked, t))
         } else {
