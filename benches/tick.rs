@@ -5,7 +5,10 @@
 //! - `players_mobs/P+M`: P players walking among M mobs of the shipped hostile kinds, on an
 //!   open map sized so that density is the same at every scale (2048 x 2048 for 5k + 50k).
 //!   Mobs wander, notice players near them and chase them with A*; players get hit, die and
-//!   respawn — the realistic cost of a populated world.
+//!   respawn — the realistic cost of a populated world. Every player is on a kill quest and
+//!   the shipped triggers and achievements are loaded (plus a `mob_death` trigger).
+//! - `story_kills/K`: 5,000 walking players on the kill quest, K of them a tick helping kill
+//!   a rat and a wolf: what the story events cost.
 
 use std::time::{Duration, Instant};
 
@@ -82,8 +85,46 @@ fn populated(players: usize, mobs: usize, side: i32) -> (World, Vec<(ConnId, Ent
     let conns = enter_guests(&mut world, players);
     drain(&mut world);
     let index = &world.resource::<ConnIndex>().0;
-    let players = conns.iter().map(|c| (*c, index[c])).collect();
+    let players: Vec<(ConnId, Entity)> = conns.iter().map(|c| (*c, index[c])).collect();
+    story_under_way(&mut world, &players);
     (world, players)
+}
+
+/// Stories at work, as in a played world: every player is on the shipped kill quest (its
+/// kill steps count every rat kill), the shipped achievements count every kill, and a
+/// `mob_death` trigger on wolves fires for every player who helps kill one.
+fn story_under_way(world: &mut World, players: &[(ConnId, Entity)]) {
+    use emberkeep_components::content::GameContent;
+    use emberkeep_components::story::{QuestProgress, StoryState};
+    use emberkeep_components::story_content::StoryContent;
+    let mut content = (*world.resource::<GameContent>().0).clone();
+    let mut triggers = content.story.triggers.clone();
+    triggers.extend(
+        toml::from_str::<std::collections::BTreeMap<_, _>>(
+            r#"
+            [wolf_down]
+            on = { kind = "mob_death", mob = "wolf" }
+            conditions = [{ if = "chance", percent = 50 }]
+            actions = [{ do = "set_flag", flag = "wolf_hunter" }]
+            "#,
+        )
+        .expect("the bench trigger parses"),
+    );
+    content.story = StoryContent::new(
+        triggers,
+        content.story.dialogues.clone(),
+        content.story.scripts.clone(),
+    );
+    world.insert_resource(GameContent(std::sync::Arc::new(content)));
+    for (_, e) in players {
+        if let Some(mut story) = world.get_mut::<StoryState>(*e) {
+            let on_step_one = QuestProgress {
+                step: Some(0),
+                ..QuestProgress::default()
+            };
+            story.quests.insert("rat_problem".into(), on_step_one);
+        }
+    }
 }
 
 /// Empties what the runner would take after a tick (frames, closes, storage requests).
@@ -220,5 +261,65 @@ fn bench_players_and_mobs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_players_walking, bench_players_and_mobs);
+/// Times `iters` ticks in which `kills` of the players (in turn) each help kill a rat and a
+/// wolf: the story events a busy world makes, pushed after the Input phase (as combat would
+/// in the Combat phase), for the World phase's triggers, quest steps and achievements.
+fn time_story_ticks(
+    world: &mut World,
+    players: &[(ConnId, Entity)],
+    tick: &mut u64,
+    kills: usize,
+    iters: u64,
+) -> Duration {
+    use emberkeep_components::story::{StoryEvent, StoryEvents};
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        *tick += 1;
+        queue_steps(world, players, *tick);
+        let first = (*tick as usize * kills) % players.len().max(1);
+        let events: Vec<StoryEvent> = (0..kills)
+            .flat_map(|k| {
+                let player = players[(first + k) % players.len()].1;
+                ["rat", "wolf"].map(|mob| StoryEvent::Kill {
+                    player,
+                    mob: mob.into(),
+                })
+            })
+            .collect();
+        let started = Instant::now();
+        begin_tick(world);
+        world.run_schedule(Phase::Input);
+        world.resource_mut::<StoryEvents>().0.extend(events);
+        for phase in &Phase::ALL[1..] {
+            world.run_schedule(*phase);
+        }
+        total += started.elapsed();
+        drain(world);
+    }
+    total
+}
+
+/// The stories' own cost: 5,000 walking players, each on the kill quest, with 0 or 250
+/// players a tick helping kill a rat and a wolf (500 kill events: quest steps, achievement
+/// counters, a `mob_death` trigger) — compare the two for the cost of the events.
+fn bench_story_events(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    let (mut world, conns) = populated(5_000, 0, 1024);
+    let mut tick = 0;
+    for kills in [0usize, 250] {
+        group.bench_with_input(BenchmarkId::new("story_kills", kills), &kills, |b, k| {
+            b.iter_custom(|iters| time_story_ticks(&mut world, &conns, &mut tick, *k, iters))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_players_walking,
+    bench_players_and_mobs,
+    bench_story_events
+);
 criterion_main!(benches);
