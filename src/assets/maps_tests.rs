@@ -265,3 +265,52 @@ rewards = { actions = [{ do = "give_item", item = "no_such_item" }, { do = "adva
         "the door on m, the quest's own advance and the gate's trigger are fine: {problems:?}"
     );
 }
+
+/// A zone's `spawns` property is its own spawn table: one spawn area over the zone per mob;
+/// a malformed table or a mob mobs.toml lacks is refused with the zone named.
+#[test]
+fn a_zone_spawn_table_becomes_spawn_areas_over_the_zone() {
+    let with_zone = |spawns: &str| {
+        let data: Vec<u32> = vec![0; 48];
+        json!({
+            "width": 8, "height": 6, "tilewidth": 32, "tileheight": 32,
+            "layers": [
+                {"type": "tilelayer", "name": "collision", "width": 8, "height": 6, "data": data},
+                {"type": "objectgroup", "name": "spawns", "objects": [
+                    {"id": 1, "name": "start", "type": "player_spawn", "x": 48.0, "y": 48.0}]},
+                {"type": "objectgroup", "name": "zones", "objects": [
+                    {"id": 2, "name": "Burrows", "type": "zone", "x": 64.0, "y": 32.0,
+                     "width": 128.0, "height": 96.0, "properties": [prop("spawns", json!(spawns))]}]},
+            ]
+        })
+        .to_string()
+    };
+    let plain = map_with(json!([]));
+    let a = load(&with_zone("rat*3, rat"), &plain).unwrap();
+    let areas: Vec<String> = (a.content.spawn_areas.iter())
+        .map(|s| {
+            let (min, max) = ((s.min.x, s.min.y), (s.max.x, s.max.y));
+            format!("{} {} {} {min:?} {max:?}", s.name, s.mob, s.count)
+        })
+        .collect();
+    assert_eq!(
+        areas,
+        [
+            "Burrows (rat) rat 3 (2, 1) (5, 3)",
+            "Burrows (rat) rat 1 (2, 1) (5, 3)",
+        ]
+    );
+    let refused = |spawns: &str| match load(&with_zone(spawns), &plain) {
+        Ok(_) => panic!("{spawns:?} was accepted"),
+        Err(problems) => problems,
+    };
+    let problems = refused("rat*0");
+    assert_problem(
+        &problems,
+        "maps/m.tmj",
+        "",
+        &["Burrows", "\"rat*0\"", "count from 1 to 500"],
+    );
+    let problems = refused("dragon*2");
+    assert_problem(&problems, "maps/m.tmj", "", &["dragon"]);
+}

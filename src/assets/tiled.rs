@@ -244,7 +244,10 @@ pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
             "objectgroup" if layer.is("zones") => {
                 for obj in layer.objects.iter().filter(|o| o.class() == "zone") {
                     let at = format!("{where_}, {}", obj.label());
-                    let zone = objects::zone(&raw, &map, obj).map_err(|reason| (at, reason))?;
+                    let zone =
+                        objects::zone(&raw, &map, obj).map_err(|reason| (at.clone(), reason))?;
+                    let spawns = objects::zone_spawns(&zone, obj).map_err(|reason| (at, reason))?;
+                    spawn_areas.extend(spawns);
                     map.zones.push(zone);
                 }
             }

@@ -1,6 +1,7 @@
 //! The objects of a map that make it a place to go: zone properties, warps, doors and levers.
 //! Errors are the reason only; the caller says which layer and object.
 
+use emberkeep_components::content::SpawnArea;
 use emberkeep_components::map::{DoorDef, DoorState, Lever, Tile, TileMap, Warp, Zone};
 use serde_json::Value;
 
@@ -71,6 +72,46 @@ pub(super) fn zone(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Zone,
         min_level,
         max_level,
     })
+}
+
+/// A zone's own spawn table: its string property `spawns`, `"rat*6, wolf*2"` (a mob id from
+/// mobs.toml and how many live in the zone; `*1` may be left out), one spawn area over the
+/// whole zone per mob. The mob ids are checked against mobs.toml with the other spawn areas.
+pub(super) fn zone_spawns(zone: &Zone, obj: &TmjObject) -> Result<Vec<SpawnArea>, String> {
+    let Some(table) = string(obj, "spawns", "a spawn table such as \"rat*6, wolf*2\"")? else {
+        return Ok(Vec::new());
+    };
+    let mut areas = Vec::new();
+    for entry in table.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (mob, count) = match entry.split_once('*') {
+            Some((mob, n)) => (mob.trim(), n.trim()),
+            None => (entry, "1"),
+        };
+        let count = count
+            .parse::<u64>()
+            .ok()
+            .filter(|c| (1..=super::MAX_SPAWN_COUNT).contains(c))
+            .ok_or_else(|| {
+                format!(
+                    "spawns: {entry:?} must be <mob>*<count> with a count from 1 to {}",
+                    super::MAX_SPAWN_COUNT
+                )
+            })?;
+        if mob.is_empty() {
+            return Err(format!("spawns: {entry:?} names no mob"));
+        }
+        areas.push(SpawnArea {
+            name: format!("{} ({mob})", zone.name),
+            mob: mob.to_string(),
+            count: count as u32,
+            min: zone.min,
+            max: zone.max,
+        });
+    }
+    if areas.is_empty() {
+        return Err("spawns is empty; leave it out, or list \"<mob>*<count>, ...\"".into());
+    }
+    Ok(areas)
 }
 
 /// One `warp` rectangle: where it is and where it leads (checked against the target map
