@@ -78,3 +78,8 @@ pub struct AreaState {
     /// Whether the area was filled at start.
     pub filled: bool,
 }
+
+/// A mob that leaves the world by itself at this tick (a story's raiders), unless killed
+/// first.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expires(pub u64);

@@ -69,7 +69,8 @@ pub enum Action {
     /// Tells everyone on the player's map `text`.
     Announce { text: String },
     /// Spawns `count` (default 1) of mob template `mob` at (`x`, `y`) on `map` (the map's own
-    /// coordinates), or next to the player when no position is given.
+    /// coordinates), or next to the player when no position is given. They do not respawn;
+    /// with `lasts_ticks` they leave by themselves that long after, unless killed first.
     SpawnMob {
         mob: String,
         #[serde(default = "one")]
@@ -80,6 +81,8 @@ pub enum Action {
         x: Option<i32>,
         #[serde(default)]
         y: Option<i32>,
+        #[serde(default)]
+        lasts_ticks: Option<u32>,
     },
     /// Opens door `door` on map `map`.
     OpenDoor { map: String, door: String },

@@ -116,6 +116,7 @@ pub(crate) fn install(world: &mut World) {
     world_phase.add_systems(
         (
             spawner::spawn_mobs,
+            spawner::expire_mobs,
             triggers::fire_triggers,
             dialogue::end_distant_conversations,
             loot::expire_ground_items,

@@ -7,6 +7,7 @@ use emberkeep_components::content::{EffectKind, GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
+use emberkeep_components::mobs::Expires;
 use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
@@ -153,6 +154,7 @@ pub(crate) fn act_for(world: &mut World, player: Option<Entity>, a: &Action) -> 
             map,
             x,
             y,
+            lasts_ticks,
         } => {
             let (min, max) = match (x, y) {
                 (Some(x), Some(y)) => {
@@ -178,7 +180,7 @@ pub(crate) fn act_for(world: &mut World, player: Option<Entity>, a: &Action) -> 
                     )
                 }
             };
-            spawn(world, mob, *count, min, max)
+            spawn(world, mob, *count, min, max, *lasts_ticks)
         }
         Action::OpenDoor { map, door } => crate::world::doors::set_door(world, map, door, true),
         Action::CloseDoor { map, door } => crate::world::doors::set_door(world, map, door, false),
@@ -282,7 +284,14 @@ fn announce(world: &mut World, player: Option<Entity>, text: &str) {
 }
 
 /// Spawns `count` mobs of `mob` on walkable tiles between `min` and `max` (no respawn).
-fn spawn(world: &mut World, mob: &str, count: u32, min: Tile, max: Tile) -> Result<(), Text> {
+fn spawn(
+    world: &mut World,
+    mob: &str,
+    count: u32,
+    min: Tile,
+    max: Tile,
+    lasts_ticks: Option<u32>,
+) -> Result<(), Text> {
     if !world.resource::<GameContent>().mobs.contains_key(mob) {
         return Err(unknown("mob", mob));
     }
@@ -300,7 +309,10 @@ fn spawn(world: &mut World, mob: &str, count: u32, min: Tile, max: Tile) -> Resu
     };
     let now = world.resource::<Tick>().0;
     for _ in 0..count {
-        crate::world::spawner::spawn_one(world, usize::MAX, &area, now);
+        let spawned = crate::world::spawner::spawn_one(world, usize::MAX, &area, now);
+        if let (Some(e), Some(lasts)) = (spawned, lasts_ticks) {
+            world.entity_mut(e).insert(Expires(now + u64::from(lasts)));
+        }
     }
     Ok(())
 }

@@ -287,6 +287,7 @@ fn register_actions(e: &mut Engine, slot: &Slot) {
                 map: None,
                 x: None,
                 y: None,
+                lasts_ticks: None,
             },
         )
     });
@@ -300,6 +301,7 @@ fn register_actions(e: &mut Engine, slot: &Slot) {
                 map: None,
                 x: Some(coord(x)),
                 y: Some(coord(y)),
+                lasts_ticks: None,
             },
         )
     });

@@ -320,6 +320,7 @@ fn spawn_mob_spawns_next_to_the_player_or_at_a_tile() {
         map: None,
         x: None,
         y: None,
+        lasts_ticks: None,
     };
     act(&mut s.world, e, &near).unwrap();
     let at = Action::SpawnMob {
@@ -328,6 +329,7 @@ fn spawn_mob_spawns_next_to_the_player_or_at_a_tile() {
         map: Some("test".into()),
         x: Some(12),
         y: Some(12),
+        lasts_ticks: None,
     };
     act(&mut s.world, e, &at).unwrap();
     let rats = mobs_of(&mut s, "rat");
@@ -345,8 +347,24 @@ fn spawn_mob_spawns_next_to_the_player_or_at_a_tile() {
         map: Some("crypt".into()),
         x: Some(1),
         y: Some(1),
+        lasts_ticks: None,
     };
     assert!(act(&mut s.world, e, &elsewhere).is_err());
+    // Raiders that last 5 ticks leave by themselves; the others stay.
+    let raiders = Action::SpawnMob {
+        mob: "rat".into(),
+        count: 2,
+        map: None,
+        x: Some(14),
+        y: Some(14),
+        lasts_ticks: Some(5),
+    };
+    act(&mut s.world, e, &raiders).unwrap();
+    assert_eq!(mobs_of(&mut s, "rat").len(), 5);
+    s.ticks(4);
+    assert_eq!(mobs_of(&mut s, "rat").len(), 5, "not yet");
+    s.ticks(2);
+    assert_eq!(mobs_of(&mut s, "rat").len(), 3, "the raiders left");
 }
 
 #[test]

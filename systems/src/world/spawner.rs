@@ -5,7 +5,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Target};
 use emberkeep_components::content::{BaseStats, GameContent, SpawnArea};
 use emberkeep_components::map::{Tile, TileMap};
-use emberkeep_components::mobs::{AiState, Mind, Mob, MobSpawner, Path, StepCooldown};
+use emberkeep_components::mobs::{AiState, Expires, Mind, Mob, MobSpawner, Path, StepCooldown};
 use emberkeep_components::protocol::EntityKind;
 use emberkeep_components::stats::{ActiveEffects, Derived, Level, SentPublic, Vitals};
 use emberkeep_components::world::{
@@ -55,6 +55,21 @@ fn pick_tile(map: &TileMap, area: &SpawnArea, rng: &mut WorldRng) -> Option<Tile
     (area.min.y..=area.max.y)
         .flat_map(|y| (area.min.x..=area.max.x).map(move |x| Tile { x, y }))
         .find(|t| map.is_walkable(*t))
+}
+
+/// World phase: mobs whose time is up (a story's raiders, [`Expires`]) leave the world.
+/// Only such mobs carry the component, so this looks at nothing else.
+pub(crate) fn expire_mobs(world: &mut World) {
+    let now = world.resource::<Tick>().0;
+    let mut q = world.query::<(Entity, &Expires)>();
+    let due: Vec<Entity> = q
+        .iter(world)
+        .filter(|(_, at)| at.0 <= now)
+        .map(|(e, _)| e)
+        .collect();
+    for e in due {
+        crate::world::regions::remove_from_world(world, e);
+    }
 }
 
 /// Spawns one mob of the area's template; `None` if the template or a free tile is missing.
