@@ -150,9 +150,14 @@ export class Game {
         h.changed("offers");
         break;
       case "achievement": {
-        const text = `Achievement: ${ev.name || ev.id}${ev.description ? ` — ${ev.description}` : ""}`;
-        h.toast(text, "achievement");
-        h.log("system", text, "good");
+        // The region sees it too: only our own is a toast; someone else's is a log line.
+        const what = `${ev.name || ev.id}${ev.description ? ` — ${ev.description}` : ""}`;
+        if (ev.player !== undefined && this.me && ev.player !== this.me.id) {
+          h.log("system", `${ev.by || "Someone"} earned an achievement: ${what}`, "info");
+          break;
+        }
+        h.toast(`Achievement: ${what}`, "achievement");
+        h.log("system", `Achievement: ${what}`, "good");
         break;
       }
       case "correction":

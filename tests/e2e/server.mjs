@@ -231,7 +231,16 @@ export const ERRAND = {
   giver: { id: "tamsin", name: "Old Tamsin" },
   watchman: { id: "watchman_odo", name: "Watchman Odo" },
   reward: { item: "minor_health_potion", name: "Minor Health Potion", count: 2, xp: 30 },
+  /** Earned with the first quest done (added to the copied achievements.toml). */
+  achievement: { id: "first_errand", name: "Errand Runner" },
 };
+const ERRAND_ACHIEVEMENT = `
+[${ERRAND.achievement.id}]
+name = "${ERRAND.achievement.name}"
+description = "Finish a quest."
+counter = "quests_done"
+threshold = 1
+`;
 const npcToml = ({ id, name }) => `
 [${id}]
 name = "${name}"
@@ -299,6 +308,7 @@ export function writeTestWorld() {
   appendFileSync(join(assets, "mobs.toml"), DUMMY_TOML + npcToml(ERRAND.giver) + npcToml(ERRAND.watchman));
   writeFileSync(join(assets, "dialogue.toml"), ERRAND_DIALOGUE);
   writeFileSync(join(assets, "quests.toml"), ERRAND_QUEST);
+  appendFileSync(join(assets, "achievements.toml"), ERRAND_ACHIEVEMENT);
   writeFileSync(join(assets, "triggers.toml"), "# No triggers in the test world.\n");
   const adminToken = randomBytes(16).toString("hex");
   const config = join(dir, "emberkeep.toml");

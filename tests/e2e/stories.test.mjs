@@ -208,6 +208,7 @@ test("a quest from the giver's ! to the reward in the bag", { timeout: 90_000 },
   await clickTile(page, watchman.x, watchman.y);
   await page.waitForFunction((n) => document.getElementById("dialogue-name").textContent === n, ERRAND.watchman.name);
   await toastSeen(page, `Quest complete: ${ERRAND.name}`);
+  await toastSeen(page, `Achievement: ${ERRAND.achievement.name}`);
   await page.waitForSelector(`${entry}.done`);
   await page.click("#dialogue-choices button.goodbye");
   await page.waitForSelector("#dialogue", { state: "hidden" });
