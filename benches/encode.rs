@@ -27,6 +27,7 @@ fn spawn(id: u64, kind: EntityKind, name: &str) -> ServerEvent {
         hp: Some(60),
         max_hp: Some(60),
         item: None,
+        template: None,
         dead: false,
         open: None,
         width: None,

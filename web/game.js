@@ -53,6 +53,8 @@ export class Game {
     this.zoneKnown = false; // the server sends `zone` events (else the HUD asks the map)
     this.dialogue = null; // { npc, name, text, choices: [{ index, text }] }
     this.quests = new Map(); // quest id -> the latest quest_update / quests entry
+    // NPC templates with a quest for us to start ("!") or a talk step under way ("?").
+    this.offers = { start: new Set(), talk: new Set() };
     this.askedAt = { quests: 0, talk: 0 }; // when we last sent these (to read an unknown_type)
   }
 
@@ -140,10 +142,22 @@ export class Game {
         this.quests = new Map((Array.isArray(ev.quests) ? ev.quests : []).filter((q) => q?.quest).map((q) => [q.quest, q]));
         h.changed("quests");
         break;
+      case "quest_offers":
+        this.offers = {
+          start: new Set(Array.isArray(ev.start) ? ev.start : []),
+          talk: new Set(Array.isArray(ev.talk) ? ev.talk : []),
+        };
+        h.changed("offers");
+        break;
       case "achievement": {
-        const text = `Achievement: ${ev.name || ev.id}${ev.description ? ` — ${ev.description}` : ""}`;
-        h.toast(text, "achievement");
-        h.log("system", text, "good");
+        // The region sees it too: only our own is a toast; someone else's is a log line.
+        const what = `${ev.name || ev.id}${ev.description ? ` — ${ev.description}` : ""}`;
+        if (ev.player !== undefined && this.me && ev.player !== this.me.id) {
+          h.log("system", `${ev.by || "Someone"} earned an achievement: ${what}`, "info");
+          break;
+        }
+        h.toast(`Achievement: ${what}`, "achievement");
+        h.log("system", `Achievement: ${what}`, "good");
         break;
       }
       case "correction":
@@ -336,6 +350,14 @@ export class Game {
       this.hooks.log("system", text, q.state === "done" ? "good" : "info");
     }
     this.hooks.changed("quests");
+  }
+
+  /** The marker over an NPC: "!" (a quest to start), "?" (a quest step to talk) or null. */
+  questMarker(e) {
+    if (e?.kind !== "npc" || !e.template) return null;
+    if (this.offers.start.has(e.template)) return "!";
+    if (this.offers.talk.has(e.template)) return "?";
+    return null;
   }
 
   /** Asks the server for the whole quest log (answered by `quests`). */
@@ -643,6 +665,7 @@ function newEntity(ev) {
     hp: ev.hp,
     maxHp: ev.max_hp,
     item: ev.item,
+    template: ev.template,
     open: !!ev.open,
     width: Math.max(1, ev.width || 1),
     height: Math.max(1, ev.height || 1),

@@ -315,7 +315,14 @@ export class Renderer {
       ctx.fillStyle = frac > 0.5 ? "#4caf50" : frac > 0.25 ? "#ffb300" : "#e53935";
       ctx.fillRect(cx - w / 2, top - 3, w * frac, 3);
     }
-    if (e.bubble && now < e.bubble.until) this.drawBubble(e.bubble.text, cx, labelY - 14);
+    const marker = game.questMarker(e);
+    if (marker) {
+      // A quest for us: a bobbing "!" (to start) or "?" (to talk to) over the name.
+      ctx.font = "bold 20px system-ui, sans-serif";
+      const bob = Math.sin(now / 300) * 2;
+      outlinedText(ctx, marker, cx, labelY - 13 + bob, marker === "!" ? "#ffd54a" : "#cfd8dc");
+    }
+    if (e.bubble && now < e.bubble.until) this.drawBubble(e.bubble.text, cx, labelY - (marker ? 34 : 14));
   }
 
   drawBubble(text, cx, bottom) {

@@ -335,7 +335,8 @@ pub enum ServerEvent {
         versions: Versions,
     },
     /// An entity came into view. Creatures carry `level`, `hp` and `max_hp`; ground items
-    /// carry their `item` template id; `dead` is set for a fallen player awaiting respawn.
+    /// carry their `item` template id, NPCs their `template` (mobs.toml); `dead` is set for a
+    /// fallen player awaiting respawn.
     Spawn {
         id: u64,
         kind: EntityKind,
@@ -350,6 +351,9 @@ pub enum ServerEvent {
         max_hp: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         item: Option<String>,
+        /// NPCs only: their template id in mobs.toml (what `quest_offers` names).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         dead: bool,
         /// Doors only: whether the door is open, and its size in tiles.
@@ -478,6 +482,13 @@ pub enum ServerEvent {
     DialogueEnd {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         npc: Option<u64>,
+    },
+    /// The NPC templates (mobs.toml ids, as in `spawn`'s `template`) with a quest you may
+    /// start now (`start`), and those you are to talk to for a quest under way (`talk`).
+    /// Sent on entering the world and whenever either list changes; each sorted.
+    QuestOffers {
+        start: Vec<String>,
+        talk: Vec<String>,
     },
 }
 
@@ -774,6 +785,7 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
             hp,
             max_hp,
             item,
+            template,
             dead,
             open,
             width,
@@ -790,6 +802,7 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 hp: *hp,
                 max_hp: *max_hp,
                 item: item.as_deref(),
+                template: template.as_deref(),
                 dead: *dead,
                 door: open.map(|open| (open, width.unwrap_or(1), height.unwrap_or(1))),
             },
@@ -812,6 +825,8 @@ pub struct SpawnFields<'a> {
     pub hp: Option<i32>,
     pub max_hp: Option<i32>,
     pub item: Option<&'a str>,
+    /// NPCs only: the template id.
+    pub template: Option<&'a str>,
     pub dead: bool,
     /// Doors only: open, width and height.
     pub door: Option<(bool, i32, i32)>,
@@ -839,6 +854,10 @@ pub fn write_spawn(out: &mut String, s: &SpawnFields) {
     if let Some(item) = s.item {
         out.push_str(r#","item":"#);
         push_json_str(out, item);
+    }
+    if let Some(template) = s.template {
+        out.push_str(r#","template":"#);
+        push_json_str(out, template);
     }
     if s.dead {
         out.push_str(r#","dead":true"#);
@@ -963,6 +982,7 @@ mod tests {
                     hp: some.then_some(-3),
                     max_hp: (!some).then_some(i32::MIN),
                     item: (k == 3).then(|| names[(i + 1) % names.len()].into()),
+                    template: (k == 2).then(|| names[(i + 2) % names.len()].into()),
                     dead: !some,
                     open: some.then_some(k % 2 == 0),
                     width: some.then_some(2),

@@ -7,7 +7,7 @@
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
 //! 6. [`Phase::World`] — spawns, story triggers, conversations, loot and ground items, quests
-//!    and achievements, persistence marks.
+//!    and achievements, quest offers, persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
@@ -123,6 +123,7 @@ pub(crate) fn install(world: &mut World) {
             quests::note_levels,
             quests::track,
             crate::quests::run_reward_actions,
+            crate::quests::offers::offer_quests,
             saves::mark_dirty,
             saves::flush_saves,
         )

@@ -39,6 +39,9 @@ export const WORLD = {
   height: 24,
   spawn: { x: 8, y: 10 },
   mob: { x: 13, y: 10 },
+  /** Where the two NPCs of the errand (ERRAND) stand. */
+  giver: { x: 5, y: 9 },
+  watchman: { x: 3, y: 12 },
   displayName: "Sunny Meadow",
   zone: "Test Meadow",
   /** Stairs down into the cellar, and where the cellar's stairs up land. */
@@ -116,6 +119,8 @@ export function testMap() {
       { id: 6, name: "mob_spawns", type: "objectgroup", objects: [
         { id: 3, name: "test rat", type: "mob_spawn", x: mob.x * 32, y: mob.y * 32, width: 32, height: 32,
           properties: [{ name: "mob", type: "string", value: "rat" }, { name: "count", type: "int", value: 1 }] },
+        npcSpawn(8, ERRAND.giver.id, WORLD.giver),
+        npcSpawn(9, ERRAND.watchman.id, WORLD.watchman),
       ] },
       { id: 7, name: "logic", type: "objectgroup", objects: [
         warpObject(4, "cellar_stairs", WORLD.stairs, CELLAR.name, CELLAR.arrival),
@@ -130,6 +135,12 @@ const TILESET = {
   columns: 8, tilecount: 16, tilewidth: 32, tileheight: 32, margin: 0, spacing: 0,
   tiles: TILE_TYPES.map((type, id) => ({ id, type })),
 };
+
+/** A one-tile spawn area at `at` for one NPC of template `mob`. */
+function npcSpawn(id, mob, at) {
+  return { id, name: mob, type: "mob_spawn", x: at.x * 32, y: at.y * 32, width: 32, height: 32,
+    properties: [{ name: "mob", type: "string", value: mob }, { name: "count", type: "int", value: 1 }] };
+}
 
 /** A one-tile warp object at `at` leading to tile `to` of map `map` (in its own tiles). */
 function warpObject(id, name, at, map, to) {
@@ -206,9 +217,75 @@ respawn_ticks = 600
 `;
 
 /**
+ * A short quest with real content (the test world's dialogue.toml and quests.toml; its NPCs
+ * are added to the copied mobs.toml):
+ * Old Tamsin (`giver`, at WORLD.giver) asks you to take word to Watchman Odo (`watchman`, at
+ * WORLD.watchman); talking to him finishes it, for 30 xp and two minor health potions. Both
+ * NPCs are peaceful and stay on their tile.
+ */
+export const ERRAND = {
+  id: "word_to_odo",
+  name: "Word to the Watch",
+  step: "Tell Watchman Odo the news",
+  accept: "I will take it to him.",
+  giver: { id: "tamsin", name: "Old Tamsin" },
+  watchman: { id: "watchman_odo", name: "Watchman Odo" },
+  reward: { item: "minor_health_potion", name: "Minor Health Potion", count: 2, xp: 30 },
+  /** Earned with the first quest done (added to the copied achievements.toml). */
+  achievement: { id: "first_errand", name: "Errand Runner" },
+};
+const ERRAND_ACHIEVEMENT = `
+[${ERRAND.achievement.id}]
+name = "${ERRAND.achievement.name}"
+description = "Finish a quest."
+counter = "quests_done"
+threshold = 1
+`;
+const npcToml = ({ id, name }) => `
+[${id}]
+name = "${name}"
+level = 5
+hp = 100
+attack = 0
+defense = 5
+xp = 0
+hostile = false
+leash_range = 1
+wander_radius = 0
+move_every_ticks = 20
+attack_cooldown_ticks = 30
+respawn_ticks = 600
+`;
+const ERRAND_DIALOGUE = `
+[${ERRAND.giver.id}]
+npc = "${ERRAND.giver.id}"
+
+[${ERRAND.giver.id}.nodes.start]
+text = "Ah, a fresh face. The watch should hear what I saw by the pond last night."
+choices = [
+  { text = "${ERRAND.accept}", conditions = [{ if = "quest", quest = "${ERRAND.id}", state = "not_started" }], actions = [{ do = "start_quest", quest = "${ERRAND.id}" }] },
+  { text = "Goodbye." },
+]
+
+[${ERRAND.watchman.id}]
+npc = "${ERRAND.watchman.id}"
+
+[${ERRAND.watchman.id}.nodes.start]
+text = "Tamsin sent you? Then I will keep an eye on the pond. Thank you."
+`;
+const ERRAND_QUEST = `
+[${ERRAND.id}]
+name = "${ERRAND.name}"
+description = "Old Tamsin saw something by the pond."
+giver = "${ERRAND.giver.id}"
+steps = [{ talk = "${ERRAND.watchman.id}", text = "${ERRAND.step}" }]
+rewards = { xp = ${ERRAND.reward.xp}, items = [{ item = "${ERRAND.reward.item}", count = ${ERRAND.reward.count} }] }
+`;
+
+/**
  * A temp folder with the test map, the repo's tileset and content files (plus the training
- * dummy), a config file pointing at them with an admin API token, and the database the
- * server creates there. No `web_root`: the page is the client built into the binary, as
+ * dummy and the errand's NPCs; its own dialogue, quests and no triggers), a config file pointing at them with an
+ * admin API token, and the database the server creates there. No `web_root`: the page is the client built into the binary, as
  * shipped.
  */
 export function writeTestWorld() {
@@ -219,14 +296,20 @@ export function writeTestWorld() {
   writeFileSync(join(assets, "maps", "meadow.tmj"), JSON.stringify(testMap()));
   writeFileSync(join(assets, "maps", `${CELLAR.name}.tmj`), JSON.stringify(cellarMap()));
   copyFileSync(join(REPO, "assets", "tilesets", "terrain.png"), join(assets, "tilesets", "terrain.png"));
-  for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml"))) {
+  // The shipped stories name the shipped maps' zones and scripts: the test world has its own.
+  const OWN = ["quests.toml", "dialogue.toml", "triggers.toml"];
+  for (const f of readdirSync(join(REPO, "assets")).filter((f) => f.endsWith(".toml") && !OWN.includes(f))) {
     copyFileSync(join(REPO, "assets", f), join(assets, f));
   }
   mkdirSync(join(assets, "locales"), { recursive: true });
   for (const f of readdirSync(join(REPO, "assets", "locales")).filter((f) => f.endsWith(".toml"))) {
     copyFileSync(join(REPO, "assets", "locales", f), join(assets, "locales", f));
   }
-  appendFileSync(join(assets, "mobs.toml"), DUMMY_TOML);
+  appendFileSync(join(assets, "mobs.toml"), DUMMY_TOML + npcToml(ERRAND.giver) + npcToml(ERRAND.watchman));
+  writeFileSync(join(assets, "dialogue.toml"), ERRAND_DIALOGUE);
+  writeFileSync(join(assets, "quests.toml"), ERRAND_QUEST);
+  appendFileSync(join(assets, "achievements.toml"), ERRAND_ACHIEVEMENT);
+  writeFileSync(join(assets, "triggers.toml"), "# No triggers in the test world.\n");
   const adminToken = randomBytes(16).toString("hex");
   const config = join(dir, "emberkeep.toml");
   writeFileSync(

@@ -3,7 +3,9 @@
 // (drawn at its origin in the global tile space, the old map's entities forgotten), the zone
 // shows in a banner and the top bar; a click on the cellar's lever opens its door, a click on
 // the door shuts it; the stairs up lead back to the meadow. Any console error or page error
-// fails the test. Screenshots go to target/e2e/ (cellar.png, door-open.png).
+// fails the test. Then a whole quest against the real server: the "!" over its giver, her
+// dialogue, the quest log, the "?" over the NPC to talk to, the reward in the bag. Screenshots
+// go to target/e2e/ (cellar.png, door-open.png, quest-*.png).
 //
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/
 
@@ -14,7 +16,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
-import { CELLAR, REPO, WORLD, startServer, stopServer, writeTestWorld } from "./server.mjs";
+import { CELLAR, ERRAND, REPO, WORLD, startServer, stopServer, writeTestWorld } from "./server.mjs";
 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "target", "e2e");
@@ -144,6 +146,88 @@ test("stairs into a second map and back, a zone banner, a lever and a door", { t
   await page.close();
 });
 
+/** The NPC of template `template` once in view, with the quest marker the page draws over it. */
+async function npc(page, template) {
+  const h = await page.waitForFunction((t) => {
+    const { game } = window.emberkeep;
+    const e = [...game.entities.values()].find((x) => x.kind === "npc" && x.template === t);
+    return e && { id: e.id, x: e.x, y: e.y, name: e.name, marker: game.questMarker(e) };
+  }, template);
+  return h.jsonValue();
+}
+
+/** Waits until the page draws `marker` ("!", "?" or null) over the NPC of template `template`. */
+const waitMarker = (page, template, marker) =>
+  page.waitForFunction(([t, m]) => {
+    const { game } = window.emberkeep;
+    const e = [...game.entities.values()].find((x) => x.kind === "npc" && x.template === t);
+    return e && game.questMarker(e) === m;
+  }, [template, marker]);
+
+const toastSeen = (page, text) =>
+  page.waitForFunction((t) => [...document.querySelectorAll("#toasts .toast")].some((x) => x.textContent.startsWith(t)), text);
+
+// A whole quest with the real server, nothing fed to the page: the "!" over the giver, her
+// dialogue, the choice that starts the quest, the quest log, the talk to the watchman (his "?")
+// that finishes it, the reward in the bag and no marker left.
+test("a quest from the giver's ! to the reward in the bag", { timeout: 90_000 }, async () => {
+  const page = await openPage("quester");
+  await enterAsGuest(page, "Quester");
+  const giver = await npc(page, ERRAND.giver.id);
+  const watchman = await npc(page, ERRAND.watchman.id);
+  assert.deepEqual([giver.x, giver.y, giver.name], [WORLD.giver.x, WORLD.giver.y, ERRAND.giver.name]);
+  await waitMarker(page, ERRAND.giver.id, "!");
+  assert.equal((await npc(page, ERRAND.watchman.id)).marker, null, "the watchman has nothing for us yet");
+  step("a ! over the giver");
+  await page.screenshot({ path: join(ARTIFACTS, "quest-offer.png") });
+
+  // A click on her walks next to her and talks; the choice starts the quest.
+  await clickTile(page, giver.x, giver.y);
+  await page.waitForSelector("#dialogue:not([hidden])");
+  assert.equal(await page.textContent("#dialogue-name"), ERRAND.giver.name);
+  await page.screenshot({ path: join(ARTIFACTS, "quest-dialogue.png") });
+  await page.click(`#dialogue-choices button:has-text("${ERRAND.accept}")`);
+  await toastSeen(page, `New quest: ${ERRAND.name}`);
+  await page.waitForSelector("#dialogue", { state: "hidden" });
+  await waitMarker(page, ERRAND.giver.id, null);
+  await waitMarker(page, ERRAND.watchman.id, "?");
+  step("the quest started: the ! is gone, a ? over the watchman");
+
+  await page.keyboard.press("KeyQ");
+  await page.waitForSelector("#panel-quests:not([hidden])");
+  const entry = `#quest-list li[data-quest=${ERRAND.id}]`;
+  await page.waitForSelector(`${entry}:not(.done)`);
+  assert.equal(await page.textContent(`${entry} .name`), ERRAND.name);
+  assert.equal(await page.textContent(`${entry} .progress`), `${ERRAND.step} 0/1`);
+  await page.screenshot({ path: join(ARTIFACTS, "quest-active.png") });
+
+  // Talking to the watchman is the step: the quest is done, the reward in the bag (on top of
+  // the potions a new character starts with).
+  const held = (item) => page.evaluate((i) => window.emberkeep.game.inventory.items.filter((x) => x.item === i).reduce((n, x) => n + x.count, 0), item);
+  const before = await held(ERRAND.reward.item);
+  await clickTile(page, watchman.x, watchman.y);
+  await page.waitForFunction((n) => document.getElementById("dialogue-name").textContent === n, ERRAND.watchman.name);
+  await toastSeen(page, `Quest complete: ${ERRAND.name}`);
+  await toastSeen(page, `Achievement: ${ERRAND.achievement.name}`);
+  await page.waitForSelector(`${entry}.done`);
+  await page.click("#dialogue-choices button.goodbye");
+  await page.waitForSelector("#dialogue", { state: "hidden" });
+  await waitMarker(page, ERRAND.watchman.id, null);
+  assert.equal((await npc(page, ERRAND.giver.id)).marker, null, "a done quest is not offered again");
+  step("the quest is done");
+
+  await page.keyboard.press("KeyI");
+  await page.waitForSelector("#panel-inventory:not([hidden])");
+  const reward = `${ERRAND.reward.name} ×${before + ERRAND.reward.count}`;
+  await page.waitForFunction((r) => [...document.querySelectorAll("#inv-list li .name")].some((n) => n.textContent === r), reward);
+  const xp = await page.evaluate(() => window.emberkeep.game.stats.xp);
+  assert.ok(xp >= ERRAND.reward.xp, `the reward's xp: ${xp}`);
+  await page.screenshot({ path: join(ARTIFACTS, "quest-done.png") });
+  step("the reward is in the bag");
+  assert.deepEqual(problems, [], "the page logged errors");
+  await page.close();
+});
+
 // Dialogue, quests and achievements: the server side is still being written, so the events
 // are fed to the page as the planned protocol has them (the same code path as a server frame),
 // and what the page sends back is recorded.
@@ -177,6 +261,18 @@ test("a dialogue box with choices, the quest log and toasts, from the planned ev
   await page.waitForFunction(() => window.sent.some((m) => m.type === "talk" && m.npc === 900001));
   step("a click on the NPC talks");
 
+  // The log opens first: the real server's answer to `quests` (an empty log) replaces the
+  // list, so the made-up quest comes after it.
+  await page.evaluate(() => {
+    const { game } = window.emberkeep;
+    window.got = [];
+    const apply = game.apply.bind(game);
+    game.apply = (ev, now) => (window.got.push(ev.type), apply(ev, now));
+  });
+  await page.keyboard.press("KeyQ");
+  await page.waitForSelector("#panel-quests:not([hidden])");
+  await page.waitForFunction(() => window.sent.some((m) => m.type === "quests"));
+  await page.waitForFunction(() => window.got.includes("quests"));
   await page.evaluate(() => {
     const { game } = window.emberkeep;
     const now = performance.now();
@@ -185,9 +281,6 @@ test("a dialogue box with choices, the quest log and toasts, from the planned ev
   });
   await page.waitForFunction(() => [...document.querySelectorAll("#toasts .toast")].some((t) => t.textContent.startsWith("New quest: Cellar Rats")));
   await page.waitForFunction(() => [...document.querySelectorAll("#toasts .toast.achievement")].some((t) => t.textContent.includes("First Steps")));
-  await page.keyboard.press("KeyQ");
-  await page.waitForSelector("#panel-quests:not([hidden])");
-  await page.waitForFunction(() => window.sent.some((m) => m.type === "quests"));
   assert.equal(await page.textContent("#quest-list li[data-quest=rats] .progress"), "Kill rats 2/5 (step 1/2)");
   await page.evaluate(() => window.emberkeep.game.apply({ type: "quest_update", quest: "rats", state: "done" }, performance.now()));
   await page.waitForFunction(() => [...document.querySelectorAll("#toasts .toast.quest-done")].some((t) => t.textContent === "Quest complete: Cellar Rats"));

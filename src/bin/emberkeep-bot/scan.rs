@@ -143,6 +143,7 @@ mod tests {
                 hp: Some(20),
                 max_hp: Some(20),
                 item: None,
+                template: None,
                 dead: false,
                 open: None,
                 width: None,

@@ -10,6 +10,7 @@
 
 pub(crate) mod achievements;
 pub(crate) mod log;
+pub(crate) mod offers;
 pub(crate) mod progress;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,28 @@ pub(crate) fn start(world: &mut World, player: Entity, quest: &str) -> Result<()
     let Some(story) = world.get::<StoryState>(player) else {
         return Err(Text::new(keys::QUEST_UNKNOWN).arg("quest", format!("{quest:?}")));
     };
+    let level = world.get::<Level>(player).map_or(1, |l| l.0);
+    may_start(&content, quest, def, story, level)?;
+    if let Some(mut story) = world.get_mut::<StoryState>(player) {
+        let p = story.quests.entry(quest.to_string()).or_default();
+        p.step = Some(0);
+        p.count = 0;
+    }
+    say_info(world, player, keys::QUEST_STARTED, &[("name", &def.name)]);
+    settle(world, player, &content, quest, true);
+    Ok(())
+}
+
+/// Whether a character at `level` with `story` may start quest `quest` (`def`) now: not
+/// active, not done unless repeatable, every required quest done, level high enough;
+/// otherwise why not. What [`start`] checks and [`offers`] offers.
+pub(crate) fn may_start(
+    content: &Content,
+    quest: &str,
+    def: &QuestDef,
+    story: &StoryState,
+    level: u32,
+) -> Result<(), Text> {
     match story.quest_state(quest) {
         QuestState::Active => {
             return Err(Text::new(keys::QUEST_ALREADY_ACTIVE).arg("name", &def.name));
@@ -84,19 +107,11 @@ pub(crate) fn start(world: &mut World, player: Entity, quest: &str) -> Result<()
             .arg("name", &def.name)
             .arg("required", required));
     }
-    let level = world.get::<Level>(player).map_or(1, |l| l.0);
     if level < def.min_level {
         return Err(Text::new(keys::QUEST_LEVEL_TOO_LOW)
             .arg("name", &def.name)
             .arg("level", def.min_level));
     }
-    if let Some(mut story) = world.get_mut::<StoryState>(player) {
-        let p = story.quests.entry(quest.to_string()).or_default();
-        p.step = Some(0);
-        p.count = 0;
-    }
-    say_info(world, player, keys::QUEST_STARTED, &[("name", &def.name)]);
-    settle(world, player, &content, quest, true);
     Ok(())
 }
 

@@ -156,7 +156,8 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     world.despawn(c);
     world.resource_mut::<ConnIndex>().0.insert(conn.id, k);
     let mut entity = world.entity_mut(k);
-    entity.remove::<Lingering>();
+    // (Without it, the World phase sends the new connection its quest offers.)
+    entity.remove::<(Lingering, crate::quests::offers::OfferedQuests)>();
     entity.insert((
         conn,
         out,

@@ -9,8 +9,9 @@ use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::items::GroundItem;
 use emberkeep_components::map::Tile;
+use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{
-    ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
+    EntityKind, ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
 };
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::stats::{Level, Vitals};
@@ -117,11 +118,12 @@ pub(crate) type SpawnInfo = (
     Option<&'static GroundItem>,
     Has<Dead>,
     Option<&'static Door>,
+    Option<&'static Mob>,
 );
 
 /// What the `spawn` event of an entity coming into view says, borrowed from its components.
 pub(crate) fn spawn_fields<'a>(
-    (id, kind, name, pos, level, vitals, ground, dead, door): &bevy_ecs::query::QueryItem<
+    (id, kind, name, pos, level, vitals, ground, dead, door, mob): &bevy_ecs::query::QueryItem<
         'a,
         '_,
         SpawnInfo,
@@ -137,6 +139,10 @@ pub(crate) fn spawn_fields<'a>(
         hp: vitals.map(|v| v.hp),
         max_hp: vitals.map(|v| v.max_hp),
         item: ground.map(|g| g.item.template.as_str()),
+        // (NPCs only: clients match quest offers by it; a mob's spawn stays small.)
+        template: mob
+            .filter(|_| kind.0 == EntityKind::Npc)
+            .map(|m| m.template.as_str()),
         dead: *dead,
         door: door.map(|d| (d.open, d.width, d.height)),
     }
