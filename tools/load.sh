@@ -77,10 +77,17 @@ mkdir -p "$RUN"
 rm -f "$RUN"/*.log "$RUN"/*.json "$RUN"/db.sqlite*
 
 # ---------------------------------------------------------------- assets: an open load map
-# (The content and texts are copied each run, so an edit of assets/ is always measured.)
+# (The content, texts, story scripts and the shipped maps are copied each run, so an edit of
+# assets/ is always measured; the shipped maps sit beside the load map in the atlas, so the
+# story's zones, doors and warps exist and its triggers, dialogue and quests load.)
 mkdir -p "$ASSETS/maps" "$ASSETS/locales"
 cp "$ROOT"/assets/*.toml "$ASSETS/"
 cp "$ROOT"/assets/locales/*.toml "$ASSETS/locales/"
+cp "$ROOT"/assets/maps/*.tmj "$ASSETS/maps/"
+if [ -d "$ROOT/assets/scripts" ]; then
+    rm -rf "$ASSETS/scripts"
+    cp -r "$ROOT/assets/scripts" "$ASSETS/scripts"
+fi
 if [ ! -f "$ASSETS/maps/load.tmj" ]; then
     python3 - "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" <<'EOF'
 import json, math, sys

@@ -84,6 +84,7 @@ pub fn build_world_with_maps(
     world.insert_resource(quests::FinishedQuests::default());
     world.insert_resource(emberkeep_components::story::StoryLog::default());
     world.insert_resource(story::triggers::TriggerCooldowns::default());
+    world.insert_resource(story::triggers::StoryTarget::default());
     world.insert_resource(story::script::ScriptEngine::new());
     world.insert_resource(RegionGrid::new(map.width, map.height, config.region_size));
     world.insert_resource(map);

@@ -88,6 +88,8 @@ struct ScriptCtx {
     flags: BTreeSet<String>,
     world_flags: BTreeSet<String>,
     story: StoryState,
+    /// What the event that fired the trigger was about: kind and id (empty for none).
+    target: (String, String),
     rng: Pcg64Mcg,
     actions: Vec<Action>,
 }
@@ -138,6 +140,10 @@ impl ScriptEngine {
         let e = &mut engine;
         let s = slot.clone();
         e.register_fn("player_name", move || with(&s, |c| c.name.clone()));
+        let s = slot.clone();
+        e.register_fn("target_kind", move || with(&s, |c| c.target.0.clone()));
+        let s = slot.clone();
+        e.register_fn("target_id", move || with(&s, |c| c.target.1.clone()));
         let s = slot.clone();
         e.register_fn("level", move || with(&s, |c| c.level));
         let s = slot.clone();
@@ -367,6 +373,11 @@ fn snapshot(world: &World, player: Option<Entity>) -> ScriptCtx {
         flags: story.flags.clone(),
         world_flags: world.resource::<WorldFlags>().0.clone(),
         story,
+        target: world
+            .get_resource::<super::triggers::StoryTarget>()
+            .and_then(|t| t.0.clone())
+            .map(|(kind, id)| (kind.to_string(), id))
+            .unwrap_or_default(),
         rng: world.resource::<WorldRng>().0.clone(),
         actions: Vec::new(),
     }

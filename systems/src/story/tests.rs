@@ -608,6 +608,43 @@ fn a_script_reads_the_player_and_its_actions_happen_after_it() {
     assert_eq!(infos(events(&s.tick(), a)), "The horn is silent.");
 }
 
+/// A script reads what fired its trigger: the item used, the mob killed; none for a timer.
+#[test]
+fn a_script_reads_the_target_of_its_trigger() {
+    let mut s = world_with(
+        r#"
+        [horn]
+        on = { kind = "use_item", item = "tail" }
+        actions = [{ do = "script", script = "who" }]
+        [slain]
+        on = { kind = "mob_death", mob = "rat" }
+        actions = [{ do = "script", script = "who" }]
+        "#,
+        "",
+        &[(
+            "who",
+            r#"message("[" + target_kind() + ":" + target_id() + "]");"#,
+        )],
+    );
+    let (a, _) = s.join("Ann");
+    let tail = s.grant(a, "tail", 1);
+    s.send(a, ClientMsg::Use { item: tail });
+    assert_eq!(infos(events(&s.tick(), a)), "[item:tail]");
+    let e = s.entity(a);
+    let got = s.tick_with_story(vec![StoryEvent::Kill {
+        player: e,
+        mob: "rat".into(),
+    }]);
+    assert_eq!(infos(events(&got, a)), "[mob:rat]");
+    assert!(
+        s.world
+            .resource::<super::triggers::StoryTarget>()
+            .0
+            .is_none(),
+        "set only while the trigger runs"
+    );
+}
+
 #[test]
 fn a_script_that_loops_forever_is_stopped_and_the_tick_goes_on() {
     let mut s = world_with(

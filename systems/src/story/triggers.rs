@@ -14,6 +14,13 @@ use emberkeep_components::world::{Player, Position, Tick};
 
 use super::rules::{all_hold_for, run_for};
 
+/// What the event that fired the running trigger was about, for scripts (`target_kind()`,
+/// `target_id()`): `("mob", template)` for a kill, `("npc", template)` for a talk,
+/// `("item", template)`, `("zone", name)`, `("object", name)` for a lever or door; none for a
+/// timer or a phrase. Set only while a trigger's actions run.
+#[derive(Resource, Debug, Default)]
+pub(crate) struct StoryTarget(pub Option<(&'static str, String)>);
+
 /// When each trigger may fire again, by trigger and acting player (none for a timer).
 #[derive(Resource, Debug, Default)]
 pub(crate) struct TriggerCooldowns(HashMap<(String, Option<Entity>), u64>);
@@ -30,9 +37,14 @@ pub(crate) fn fire_triggers(world: &mut World) {
         let events = world.resource::<StoryEvents>().0.clone();
         for event in &events {
             let (player, ids) = matching(world, story, event);
+            if ids.is_empty() {
+                continue;
+            }
+            world.resource_mut::<StoryTarget>().0 = target_of(event);
             for id in ids {
                 fire(world, story, &id, Some(player), now);
             }
+            world.resource_mut::<StoryTarget>().0 = None;
         }
     }
     for id in &story.index.timers {
@@ -51,6 +63,18 @@ pub(crate) fn fire_triggers(world: &mut World) {
                 }
             }
         }
+    }
+}
+
+/// What `event` was about (see [`StoryTarget`]).
+fn target_of(event: &StoryEvent) -> Option<(&'static str, String)> {
+    match event {
+        StoryEvent::Kill { mob, .. } => Some(("mob", mob.clone())),
+        StoryEvent::Talk { npc, .. } => Some(("npc", npc.clone())),
+        StoryEvent::UseItem { item, .. } => Some(("item", item.clone())),
+        StoryEvent::Zone { zone, .. } => Some(("zone", zone.clone())),
+        StoryEvent::Interact { object, .. } => Some(("object", object.clone())),
+        StoryEvent::Said { .. } => None,
     }
 }
 

@@ -187,8 +187,6 @@ pub(crate) fn open_bumped_doors(world: &mut World) {
     world.resource_mut::<Bumps>().0 = reuse;
 }
 
-/// `interact` at a tile: a lever toggles its door, a door opens (as by a bump) or shuts. The
-/// tile must be the player's or next to it.
 /// Tells the story engine that `player` worked map object `object` of `map`.
 fn worked(world: &mut World, player: Entity, map: String, object: String) {
     (world.resource_mut::<StoryEvents>().0).push(StoryEvent::Interact {
@@ -206,6 +204,8 @@ fn door_name(world: &World, door: Entity) -> Option<(String, String)> {
     Some((def.name.clone(), name))
 }
 
+/// `interact` at a tile: a lever toggles its door, a door opens (as by a bump) or shuts. The
+/// tile must be the player's or next to it.
 pub(crate) fn interact(
     world: &mut World,
     player: Entity,
