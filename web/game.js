@@ -347,7 +347,9 @@ export class Game {
     else text = `${name}: ${questProgress(q)}`;
     if (text) {
       this.hooks.toast(text, q.state === "done" ? "quest-done" : "quest");
-      this.hooks.log("system", text, q.state === "done" ? "good" : "info");
+      // The server says "started" and "finished" itself (an `info`, in the player's language):
+      // the log only gets the progress lines it does not send.
+      if (old && q.state !== "done") this.hooks.log("system", text, "info");
     }
     this.hooks.changed("quests");
   }
