@@ -323,3 +323,45 @@ fn private_diff(before: &StatUpdate, now: &StatUpdate) -> StatUpdate {
         crit_pct: pick(before.crit_pct, now.crit_pct),
     }
 }
+
+/// Gives `player` experience outside combat (a quest, a story action): an `xp_gain`; a
+/// level-up is announced to the region, recomputes the stats and saves the character.
+pub(crate) fn give_xp(world: &mut World, player: Entity, amount: u64) {
+    let content = world.resource::<GameContent>().0.clone();
+    let content = &*content;
+    let mut q = world.query::<(
+        &NetId,
+        &ClassId,
+        &mut Experience,
+        &mut Level,
+        &mut Base,
+        &mut Outgoing,
+        &Position,
+    )>();
+    let Ok((id, class, mut xp, mut level, mut base, mut out, pos)) = q.get_mut(world, player)
+    else {
+        return;
+    };
+    let gained =
+        crate::game::stats::grant_xp(content, class, amount, &mut xp, &mut level, &mut base);
+    out.push(&encode_event(&ServerEvent::XpGain {
+        amount,
+        xp: xp.0,
+        xp_next: content.rules.xp_to_next(level.0),
+        level: level.0,
+    }));
+    if gained == 0 {
+        return;
+    }
+    let (id, level, tile) = (id.0, level.0, pos.0);
+    let mut grid = world.resource_mut::<RegionGrid>();
+    let region = grid.region_of(tile);
+    grid.broadcast(region, &encode_event(&ServerEvent::LevelUp { id, level }));
+    world.entity_mut(player).insert(StatsDirty);
+    world
+        .resource_mut::<emberkeep_components::persist::SaveSoon>()
+        .add(
+            &[player],
+            emberkeep_components::persist::SaveReason::LevelUp,
+        );
+}

@@ -19,15 +19,11 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::persist::{SaveReason, SaveSoon};
-use emberkeep_components::protocol::{
-    ErrorCode, QuestLogState, QuestView, ServerEvent, encode_event,
-};
+use emberkeep_components::protocol::{ErrorCode, QuestLogState, QuestView, ServerEvent};
 use emberkeep_components::quests::{Goal, QuestDef, counters};
-use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::stats::{Base, ClassId, Experience, Level, StatsDirty};
+use emberkeep_components::stats::Level;
 use emberkeep_components::story::{QuestState, StoryState};
 use emberkeep_components::text::{Text, keys};
-use emberkeep_components::world::{NetId, Outgoing, Position};
 
 use crate::game::items;
 use crate::send_to;
@@ -353,47 +349,11 @@ fn finish(world: &mut World, player: Entity, content: &Content, def: &QuestDef, 
     send_to(world, player, &ServerEvent::QuestUpdate(view));
     say_info(world, player, keys::QUEST_FINISHED, &[("name", &def.name)]);
     if def.rewards.xp > 0 {
-        give_xp(world, player, content, def.rewards.xp);
+        crate::game::stats::give_xp(world, player, def.rewards.xp);
     }
     world
         .resource_mut::<SaveSoon>()
         .add(&[player], SaveReason::Quest);
     (world.resource_mut::<FinishedQuests>().0).push((player, quest.to_string()));
     achievements::reached(world, player, content, counters::QUESTS_DONE, quests_done);
-}
-
-/// Gives `player` experience (an `xp_gain`; a level-up is announced to the region).
-fn give_xp(world: &mut World, player: Entity, content: &Content, amount: u64) {
-    let mut q = world.query::<(
-        &NetId,
-        &ClassId,
-        &mut Experience,
-        &mut Level,
-        &mut Base,
-        &mut Outgoing,
-        &Position,
-    )>();
-    let Ok((id, class, mut xp, mut level, mut base, mut out, pos)) = q.get_mut(world, player)
-    else {
-        return;
-    };
-    let gained =
-        crate::game::stats::grant_xp(content, class, amount, &mut xp, &mut level, &mut base);
-    out.push(&encode_event(&ServerEvent::XpGain {
-        amount,
-        xp: xp.0,
-        xp_next: content.rules.xp_to_next(level.0),
-        level: level.0,
-    }));
-    if gained == 0 {
-        return;
-    }
-    let (id, level, tile) = (id.0, level.0, pos.0);
-    let mut grid = world.resource_mut::<RegionGrid>();
-    let region = grid.region_of(tile);
-    grid.broadcast(region, &encode_event(&ServerEvent::LevelUp { id, level }));
-    world.entity_mut(player).insert(StatsDirty);
-    world
-        .resource_mut::<SaveSoon>()
-        .add(&[player], SaveReason::LevelUp);
 }

@@ -8,10 +8,9 @@ use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::Expires;
-use emberkeep_components::persist::{SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::stats::{ActiveEffects, Base, ClassId, Experience, Level, StatsDirty};
+use emberkeep_components::stats::{ActiveEffects, Level, StatsDirty};
 use emberkeep_components::story::{Action, Condition, StoryLog, StoryState, WorldFlags};
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{NetId, Outgoing, Player, Position, RegionCell, Tick};
@@ -192,7 +191,7 @@ pub(crate) fn act_for(world: &mut World, player: Option<Entity>, a: &Action) -> 
         Action::GiveItem { item, count } => give_item(world, need("give_item")?, item, *count),
         Action::TakeItem { item, count } => take_item(world, need("take_item")?, item, *count),
         Action::GiveXp { xp } => {
-            give_xp(world, need("give_xp")?, *xp);
+            crate::game::stats::give_xp(world, need("give_xp")?, *xp);
             Ok(())
         }
         Action::SetFlag {
@@ -402,51 +401,4 @@ fn take_item(world: &mut World, p: Entity, item: &str, count: u32) -> Result<(),
     }
     crate::game::items::transferred(world, &[p]);
     Ok(())
-}
-
-fn give_xp(world: &mut World, p: Entity, amount: u64) {
-    let content = world.resource::<GameContent>().clone();
-    let Ok(mut entity) = world.get_entity_mut(p) else {
-        return;
-    };
-    let Some(class) = entity.get::<ClassId>().cloned() else {
-        return;
-    };
-    let (Some(mut xp), Some(mut level), Some(mut base)) = (
-        entity.get::<Experience>().copied(),
-        entity.get::<Level>().copied(),
-        entity.get::<Base>().cloned(),
-    ) else {
-        return;
-    };
-    let gained =
-        crate::game::stats::grant_xp(&content, &class, amount, &mut xp, &mut level, &mut base);
-    entity.insert((xp, level, base));
-    let xp_next = content.rules.xp_to_next(level.0);
-    send_to(
-        world,
-        p,
-        &ServerEvent::XpGain {
-            amount,
-            xp: xp.0,
-            xp_next,
-            level: level.0,
-        },
-    );
-    if gained > 0 {
-        if let Some(id) = world.get::<NetId>(p).copied() {
-            let region = region_of(world, p);
-            let event = ServerEvent::LevelUp {
-                id: id.0,
-                level: level.0,
-            };
-            world
-                .resource_mut::<RegionGrid>()
-                .broadcast(region, &encode_event(&event));
-        }
-        world.entity_mut(p).insert(StatsDirty);
-        world
-            .resource_mut::<SaveSoon>()
-            .add(&[p], SaveReason::LevelUp);
-    }
 }
