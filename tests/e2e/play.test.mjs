@@ -11,27 +11,13 @@
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
 
-import { DUMMY, REPO, WORLD, admin, promoteToAdmin, startServer, stopServer, writeTestWorld } from "./server.mjs";
+import { ARTIFACTS, WAIT, closeSession, openSession } from "./browser.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const ARTIFACTS = join(REPO, "target", "e2e");
-const WAIT = 20_000; // longest single wait
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { DUMMY, WORLD, admin, promoteToAdmin, startServer, stopServer } from "./server.mjs";
+
 // While the test has the server down on purpose, the browser itself logs each refused
 // reconnect attempt as a console error. Those, and only those, are expected then.
 const OUTAGE_NOISE = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/;
@@ -42,7 +28,7 @@ const T0 = performance.now();
 
 let world;
 let server;
-let profile;
+let session;
 let browser;
 const problems = [];
 let outage = false;
@@ -182,22 +168,12 @@ async function chat(page, name, text) {
 }
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  world = writeTestWorld();
-  server = await startServer({ config: world.config });
-  profile = mkdtempSync(join(tmpdir(), "emberkeep-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 720 },
-  });
+  session = await openSession();
+  ({ world, server, browser } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  if (server) await stopServer(server);
-  for (const d of [profile, world?.dir]) if (d) rmSync(d, { recursive: true, force: true });
+  await closeSession(session, server);
 });
 
 test("a guest walks, fights a mob, chats, and comes back after a server restart", { timeout: 100_000 }, async () => {

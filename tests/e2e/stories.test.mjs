@@ -10,45 +10,30 @@
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
 
-import { CELLAR, ERRAND, REPO, WORLD, startServer, stopServer, writeTestWorld } from "./server.mjs";
+import { ARTIFACTS, WAIT, closeSession, openSession } from "./browser.mjs";
 
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const ARTIFACTS = join(REPO, "target", "e2e");
-const WAIT = 20_000;
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+import { CELLAR, ERRAND, WORLD } from "./server.mjs";
+
 
 const T0 = performance.now();
 const step = (what) => console.log(`# ${((performance.now() - T0) / 1000).toFixed(1)} s: ${what}`);
 
 let world;
 let server;
-let profile;
+let session;
 let browser;
 const problems = [];
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  world = writeTestWorld();
-  server = await startServer({ config: world.config });
-  profile = mkdtempSync(join(tmpdir(), "emberkeep-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1280, height: 720 },
-  });
+  session = await openSession();
+  ({ world, server, browser } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
-  if (server) await stopServer(server);
-  for (const d of [profile, world?.dir]) if (d) rmSync(d, { recursive: true, force: true });
+  await closeSession(session, server);
 });
 
 /** Opens the page, recording every console error and uncaught exception. */
