@@ -41,11 +41,10 @@ impl NameList {
         self.0.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 
-    /// Removes `name` (any case); whether it was there.
-    pub fn remove(&mut self, name: &str) -> bool {
-        let before = self.0.len();
-        self.0.retain(|n| !n.eq_ignore_ascii_case(name));
-        self.0.len() != before
+    /// Removes `name` (any case); the name as it was listed, if it was.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let i = self.0.iter().position(|n| n.eq_ignore_ascii_case(name))?;
+        Some(self.0.remove(i))
     }
 }
 

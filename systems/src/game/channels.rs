@@ -6,6 +6,7 @@
 //! Channel membership lives on the character in memory and is forgotten when it leaves.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::limits;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::social::{
     self, GLOBAL_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS, WHISPER_CHANNEL,
@@ -23,6 +24,13 @@ fn online_named(world: &World, name: &str) -> Option<Entity> {
     player_named(world, name.trim()).filter(|e| world.get::<Outgoing>(*e).is_some())
 }
 
+/// A name a player typed, quoted for an error: cut to the longest name, so a long line typed
+/// in place of a name is not echoed back whole.
+pub(crate) fn quoted(name: &str) -> String {
+    let cut: String = name.trim().chars().take(*limits::NAME_LEN.end()).collect();
+    format!("{cut:?}")
+}
+
 /// Whether `listener` ignores the player called `speaker`.
 fn ignores(world: &World, listener: Entity, speaker: &str) -> bool {
     world
@@ -35,7 +43,7 @@ fn ignores(world: &World, listener: Entity, speaker: &str) -> bool {
 /// looks the same), so ignoring cannot be probed.
 pub(crate) fn whisper(world: &mut World, from: Entity, to: &str, text: &str) {
     let Some(target) = online_named(world, to) else {
-        let name = format!("{:?}", to.trim());
+        let name = quoted(to);
         return say_error(
             world,
             from,
@@ -89,7 +97,7 @@ pub(crate) fn reply(world: &mut World, from: Entity, text: &str) {
 fn parse_channel(name: &str) -> Result<String, Text> {
     social::channel_name(name).ok_or_else(|| {
         Text::new(keys::SOCIAL_BAD_CHANNEL)
-            .arg("name", format!("{:?}", name.trim()))
+            .arg("name", quoted(name))
             .arg("min", *social::CHANNEL_NAME_LEN.start())
             .arg("max", *social::CHANNEL_NAME_LEN.end())
     })
@@ -311,6 +319,16 @@ mod tests {
         let (mut s, a, b, _) = far_apart();
         let got = run(&mut s, a, "tell Nobody hi");
         assert_eq!(error_codes(events(&got, a)), vec![ErrorCode::PlayerOffline]);
+        // A long word typed as the name is not echoed back whole.
+        let long = format!("tell {} hi", "x".repeat(150));
+        let said = match &run(&mut s, a, &long)[&a][..] {
+            [ServerEvent::Error { message, .. }] => message.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            said.contains(&format!("{:?}", "x".repeat(16))) && said.len() < 120,
+            "{said}"
+        );
         s.push(emberkeep_components::net::WorldInput::Closed {
             conn: b,
             reason: "eof".into(),

@@ -12,6 +12,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Outgoing, Player};
 
 use crate::commands::staff::player_named;
+use crate::game::channels::quoted;
 use crate::name_of;
 use crate::text::{render, say_error, say_info};
 
@@ -40,7 +41,7 @@ pub(crate) fn add(world: &mut World, e: Entity, name: &str) {
         return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
     }
     let Some(friend) = player_named(world, name.trim()) else {
-        let name = format!("{:?}", name.trim());
+        let name = quoted(name);
         return say_error(
             world,
             e,
@@ -79,15 +80,15 @@ pub(crate) fn add(world: &mut World, e: Entity, name: &str) {
 
 /// `friend remove <name>` (online or not).
 pub(crate) fn remove(world: &mut World, e: Entity, name: &str) {
-    let name = name.trim();
     let Some(mut friends) = world.get_mut::<Friends>(e) else {
         return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
     };
-    if friends.0.remove(name) {
-        say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]);
-    } else {
-        let key = keys::FRIENDS_NOT_FRIEND;
-        say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &name)]);
+    match friends.0.remove(name.trim()) {
+        Some(name) => say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]),
+        None => {
+            let (key, shown) = (keys::FRIENDS_NOT_FRIEND, quoted(name));
+            say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
+        }
     }
 }
 
@@ -122,7 +123,7 @@ pub(crate) fn list(world: &mut World, e: Entity) {
 /// `ignore <name>`: the player must be online (so the name is written as it is).
 pub(crate) fn ignore(world: &mut World, e: Entity, name: &str) {
     let Some(other) = player_named(world, name.trim()) else {
-        let name = format!("{:?}", name.trim());
+        let name = quoted(name);
         return say_error(
             world,
             e,
@@ -157,20 +158,15 @@ pub(crate) fn ignore(world: &mut World, e: Entity, name: &str) {
 
 /// `unignore <name>` (online or not).
 pub(crate) fn unignore(world: &mut World, e: Entity, name: &str) {
-    let name = name.trim();
     let removed = world
         .get_mut::<Ignores>(e)
-        .is_some_and(|mut i| i.0.remove(name));
-    if removed {
-        say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]);
-    } else {
-        say_error(
-            world,
-            e,
-            ErrorCode::UnknownTarget,
-            keys::IGNORE_NOT,
-            &[("name", &name)],
-        );
+        .and_then(|mut i| i.0.remove(name.trim()));
+    match removed {
+        Some(name) => say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]),
+        None => {
+            let (key, shown) = (keys::IGNORE_NOT, quoted(name));
+            say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
+        }
     }
 }
 
@@ -279,7 +275,10 @@ mod tests {
         ] {
             assert_eq!(error_codes(&s.command(ann, line)), vec![code], "{line}");
         }
-        assert!(infos(&s.command(ann, "friend remove BOB")).contains("no longer"));
+        assert_eq!(
+            infos(&s.command(ann, "friend remove BOB")),
+            "Bob is no longer your friend."
+        );
         assert!(s.get::<Friends>(ann).0.0.is_empty());
         // Guests have no friends list.
         for line in ["friends", "friend add Ann"] {
