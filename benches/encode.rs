@@ -77,6 +77,8 @@ fn region_batch() -> Vec<ServerEvent> {
         id: 1_234,
         name: "bot1234".into(),
         text: "anyone seen the wolves?".into(),
+        channel: None,
+        to: None,
     });
     events
 }

@@ -43,7 +43,9 @@ async fn two_players_see_each_other_spawn_move_and_chat() {
         ServerEvent::Chat {
             id: bob.id,
             name: "Bob".into(),
-            text: "hello Ann".into()
+            text: "hello Ann".into(),
+            channel: None,
+            to: None,
         }
     );
     server.shutdown().await;

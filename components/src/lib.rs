@@ -17,6 +17,7 @@ pub mod persist;
 pub mod protocol;
 pub mod quests;
 pub mod regions;
+pub mod social;
 pub mod stats;
 pub mod story;
 pub mod story_content;

@@ -50,6 +50,12 @@ pub struct CharacterRecord {
     /// Flags, quest progress and achievements (absent in records saved before stories).
     #[serde(default)]
     pub story: Box<crate::story::StoryState>,
+    /// Names of the character's friends (absent in records saved before friends).
+    #[serde(default)]
+    pub friends: Vec<String>,
+    /// Names of the characters it ignores (absent in records saved before ignores).
+    #[serde(default)]
+    pub ignores: Vec<String>,
 }
 
 impl CharacterRecord {
@@ -70,6 +76,8 @@ impl CharacterRecord {
             equipment: BTreeMap::new(),
             effects: Vec::new(),
             story: Box::default(),
+            friends: Vec::new(),
+            ignores: Vec::new(),
         }
     }
 
@@ -286,4 +294,20 @@ pub struct Auth {
     pub token: Option<String>,
     /// A login-type request is in flight.
     pub pending: bool,
+}
+
+#[cfg(test)]
+mod social_tests {
+    use super::CharacterRecord;
+
+    /// Records saved before friends and ignores existed still load, with empty lists.
+    #[test]
+    fn records_without_friends_or_ignores_load() {
+        let mut old = serde_json::to_value(CharacterRecord::new("Ann", "ann", "fighter")).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        fields.remove("friends");
+        fields.remove("ignores");
+        let back: CharacterRecord = serde_json::from_value(old).unwrap();
+        assert!(back.friends.is_empty() && back.ignores.is_empty());
+    }
 }

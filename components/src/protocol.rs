@@ -107,6 +107,10 @@ pub enum ClientMsg {
     },
     /// Local chat: everyone who can see the speaker hears it.
     Say { text: String },
+    /// A private line to the online player called `to`, wherever they are.
+    Whisper { to: String, text: String },
+    /// A line in a chat channel you are in: `global` (everyone) or one you joined.
+    ChannelSay { channel: String, text: String },
     /// Latency probe; answered with `pong` carrying the same nonce.
     Ping {
         #[serde(default)]
@@ -164,6 +168,8 @@ impl ClientMsg {
             ClientMsg::Play { .. } => "play",
             ClientMsg::Move { .. } => "move",
             ClientMsg::Say { .. } => "say",
+            ClientMsg::Whisper { .. } => "whisper",
+            ClientMsg::ChannelSay { .. } => "channel_say",
             ClientMsg::Ping { .. } => "ping",
             ClientMsg::Attack { .. } => "attack",
             ClientMsg::Flee => "flee",
@@ -194,6 +200,8 @@ impl ClientMsg {
         "play",
         "move",
         "say",
+        "whisper",
+        "channel_say",
         "ping",
         "attack",
         "flee",
@@ -368,8 +376,20 @@ pub enum ServerEvent {
     Despawn { id: u64 },
     /// An entity in view now stands on this tile (your own id confirms your step).
     Move { id: u64, x: i32, y: i32 },
-    /// Local chat from an entity in view.
-    Chat { id: u64, name: String, text: String },
+    /// A chat line: local from an entity in view (no `channel`), or in a channel
+    /// (`global`, a joined channel's name, or `whisper`). `name` is the speaker; a whisper's
+    /// echo to its sender also names the player it went `to`.
+    Chat {
+        id: u64,
+        name: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+    /// A friend of yours entered (`online`) or left the world.
+    FriendStatus { name: String, online: bool },
     /// A request was refused; the connection stays usable.
     Error {
         code: ErrorCode,
@@ -693,6 +713,12 @@ pub enum ErrorCode {
     NotTalking,
     /// `choose` with an index the last `dialogue` did not offer.
     BadChoice,
+    /// No player of that name is online (a whisper's target, a `reply` with no one to reply to).
+    PlayerOffline,
+    /// The channel name breaks the rules, or you are not in that channel.
+    BadChannel,
+    /// Your friends, ignores or channels are as many as allowed.
+    ListFull,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

@@ -132,6 +132,8 @@ mod tests {
                 id: 9,
                 name: "Ann".into(),
                 text: r#"tricky {"type":"move","id":7,"x":1} ,"id":5"#.into(),
+                channel: None,
+                to: None,
             },
             ServerEvent::Spawn {
                 id: 42,

@@ -10,30 +10,27 @@ use emberkeep_components::content::{EquipSlot, GameContent};
 use emberkeep_components::items::{Equipment, GroundItem, Inventory};
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent};
+use emberkeep_components::social::GLOBAL_CHANNEL;
 use emberkeep_components::stats::{ActiveEffects, ClassId, Derived, Experience, Level, Vitals};
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{DisplayName, NetId, Player, Position, Tick};
 
-use crate::game::{chat, combat, items};
+use crate::game::{channels, chat, combat, friends, items};
 use crate::text::{render, say_error, say_error_text, say_info};
 
 /// Runs one text command for the player `e`.
 pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
     let line = line.trim();
-    // `/quests` is the players' quest log, like `quests`; other `/` lines are staff commands.
-    if line.starts_with('/')
-        && !line
-            .trim_start_matches('/')
-            .trim()
-            .eq_ignore_ascii_case("quests")
-    {
-        return crate::commands::staff::run(world, e, line);
-    }
     let (verb, rest) = match line.split_once(char::is_whitespace) {
         Some((v, r)) => (v, r.trim()),
         None => (line, ""),
     };
     let verb = verb.trim_start_matches('/').to_ascii_lowercase();
+    // `/quests` and the chat shortcuts (`/w`, `/r`, `/g`, `/c`) are the players'; other `/`
+    // lines are staff commands.
+    if line.starts_with('/') && !PLAYER_SLASH_VERBS.contains(&verb.as_str()) {
+        return crate::commands::staff::run(world, e, line);
+    }
     match verb.as_str() {
         "help" | "?" | "commands" => say_info(world, e, keys::COMMAND_HELP, &[]),
         "stats" | "sheet" | "score" => sheet(world, e),
@@ -43,6 +40,50 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         "who" => who(world, e),
         "quests" | "journal" => crate::quests::log::say_log(world, e),
         "say" | "'" => chat::say(world, e, rest),
+        "tell" | "whisper" | "w" => match split_word(rest) {
+            Some((to, text)) => channels::whisper(world, e, to, text),
+            None => say_error(world, e, ErrorCode::BadChat, keys::SOCIAL_USAGE_TELL, &[]),
+        },
+        "reply" | "r" => channels::reply(world, e, rest),
+        "shout" | "global" | "g" => channels::channel_say(world, e, GLOBAL_CHANNEL, rest),
+        "channel" | "c" => match split_word(rest) {
+            Some((channel, text)) => channels::channel_say(world, e, channel, text),
+            None => say_error(
+                world,
+                e,
+                ErrorCode::BadChat,
+                keys::SOCIAL_USAGE_CHANNEL,
+                &[],
+            ),
+        },
+        "join" | "leave" if rest.is_empty() => say_error(
+            world,
+            e,
+            ErrorCode::BadChannel,
+            keys::SOCIAL_USAGE_JOIN,
+            &[],
+        ),
+        "join" => channels::join(world, e, rest),
+        "leave" => channels::leave(world, e, rest),
+        "channels" => channels::list(world, e),
+        "friend" => match split_word(rest) {
+            Some(("add", name)) => friends::add(world, e, name),
+            Some(("remove", name)) => friends::remove(world, e, name),
+            _ => say_error(
+                world,
+                e,
+                ErrorCode::UnknownCommand,
+                keys::FRIENDS_USAGE,
+                &[],
+            ),
+        },
+        "friends" => friends::list(world, e),
+        "ignore" | "unignore" if rest.is_empty() => {
+            say_error(world, e, ErrorCode::UnknownCommand, keys::IGNORE_USAGE, &[])
+        }
+        "ignore" => friends::ignore(world, e, rest),
+        "unignore" => friends::unignore(world, e, rest),
+        "ignores" => friends::list_ignores(world, e),
         "flee" => combat::flee(world, e),
         "get" | "take" | "pickup" => match ground_item(world, e, rest) {
             Ok(id) => items::pickup(world, e, id),
@@ -120,6 +161,16 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             )
         }
     }
+}
+
+/// Verbs after a `/` that are player commands, not staff commands.
+const PLAYER_SLASH_VERBS: &[&str] = &["quests", "w", "r", "g", "c"];
+
+/// `"Bob hello there"` → (`"Bob"`, `"hello there"`); `None` unless both parts have words.
+fn split_word(rest: &str) -> Option<(&str, &str)> {
+    let (first, tail) = rest.split_once(char::is_whitespace)?;
+    let tail = tail.trim();
+    (!first.is_empty() && !tail.is_empty()).then_some((first, tail))
 }
 
 /// The usage line `usage` if `rest` is empty.

@@ -95,8 +95,10 @@ pub(crate) fn clean_line(text: &str) -> String {
     text.trim().to_string()
 }
 
-/// Validates a chat line and broadcasts it to the speaker's surroundings.
-pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
+/// The line as it is passed on, if the speaker may say it now: not empty, not too long, not
+/// muted, within the chat rate (which every kind of chat shares). Otherwise the speaker is
+/// told why and the line is dropped.
+pub(crate) fn checked_line(world: &mut World, speaker: Entity, text: &str) -> Option<String> {
     let max = world.resource::<SimConfig>().max_chat_chars;
     let text = clean_line(text);
     let len = text.chars().count();
@@ -113,8 +115,17 @@ pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
     let now = world.resource::<emberkeep_components::world::Tick>().0;
     let problem = problem.or_else(|| muted_or_too_fast(world, speaker, now));
     if let Some((code, text)) = problem {
-        return crate::text::say_error_text(world, speaker, code, &text);
+        crate::text::say_error_text(world, speaker, code, &text);
+        return None;
     }
+    Some(text)
+}
+
+/// Validates a chat line and broadcasts it to the speaker's surroundings.
+pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
+    let Some(text) = checked_line(world, speaker, text) else {
+        return;
+    };
     let (Some(id), Some(name), Some(pos)) = (
         world.get::<NetId>(speaker).copied(),
         world.get::<DisplayName>(speaker).map(|n| n.0.to_string()),
@@ -130,6 +141,8 @@ pub(crate) fn say(world: &mut World, speaker: Entity, text: &str) {
         id: id.0,
         name,
         text: text.clone(),
+        channel: None,
+        to: None,
     });
     // Triggers listen for phrases said in places ("pull lever").
     world

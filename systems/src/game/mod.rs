@@ -7,9 +7,11 @@
 //! `session`'s dispatcher and by `commands`.
 
 pub(crate) mod ai;
+pub(crate) mod channels;
 pub(crate) mod chat;
 pub(crate) mod combat;
 pub(crate) mod effects;
+pub(crate) mod friends;
 pub(crate) mod items;
 pub(crate) mod loot;
 pub(crate) mod stats;

@@ -12,6 +12,7 @@ use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, ItemRecord, SaveReason, SaveSoon,
 };
 use emberkeep_components::protocol::{EntityKind, PROTOCOL_VERSION, ServerEvent, VERSIONS};
+use emberkeep_components::social::{Friends, Ignores, JoinedChannels, LastWhisper, NameList};
 use emberkeep_components::stats::{
     ActiveEffect, ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
 };
@@ -155,10 +156,18 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         OnMap(on_map),
         InZone::default(),
     ));
+    entity.insert((
+        JoinedChannels::default(),
+        LastWhisper::default(),
+        Ignores(NameList(std::mem::take(&mut record.ignores))),
+    ));
     if !guest {
-        entity.insert(AccountCharacter {
-            account: record.account.clone(),
-        });
+        entity.insert((
+            AccountCharacter {
+                account: record.account.clone(),
+            },
+            Friends(NameList(std::mem::take(&mut record.friends))),
+        ));
         if kit {
             // The kit's items and the id high-water mark are saved together.
             world
@@ -167,6 +176,9 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         }
     }
     send_to(world, e, &welcome(world, e));
+    if !guest {
+        crate::game::friends::announce(world, e, true);
+    }
 }
 
 /// Puts the class's starting items (`classes.toml`) into a new character's record, worn

@@ -281,6 +281,9 @@ pub(crate) fn close_connection(world: &mut World, e: Entity, reason: CloseReason
 
 /// Frees a character's name and removes it from the world (despawn for viewers).
 pub(crate) fn remove_character(world: &mut World, e: Entity) {
+    if world.get::<Player>(e).is_some() {
+        crate::game::friends::announce(world, e, false);
+    }
     if let Some(name) = world.get::<DisplayName>(e).map(|n| n.0.to_lowercase()) {
         let mut names = world.resource_mut::<NameIndex>();
         if names.0.get(&name) == Some(&e) {

@@ -11,6 +11,7 @@ use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
     StorageOut, StorageRequest,
 };
+use emberkeep_components::social::{Friends, Ignores};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Experience, Level, Vitals};
 use emberkeep_components::world::{DisplayName, NameIndex, Position, Tick};
 
@@ -67,6 +68,14 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
                 .cloned()
                 .unwrap_or_default(),
         ),
+        friends: world
+            .get::<Friends>(e)
+            .map(|f| f.0.0.clone())
+            .unwrap_or_default(),
+        ignores: world
+            .get::<Ignores>(e)
+            .map(|i| i.0.0.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -111,6 +120,8 @@ pub(crate) fn mark_dirty(
                 Changed<Experience>,
                 Changed<ActiveEffects>,
                 Changed<emberkeep_components::story::StoryState>,
+                Changed<Friends>,
+                Changed<Ignores>,
             )>,
         ),
     >,

@@ -1,0 +1,311 @@
+//! Friends and ignores: lists of character names kept with the character (saved with its
+//! record). Friends are for account characters only — a guest's name is not its own beyond
+//! its session — and a friend's coming and going is pushed as `friend_status`. Ignoring
+//! works for everyone and drops the ignored player's whispers and channel lines
+//! (`game::channels`); local `say` is not filtered.
+
+use bevy_ecs::prelude::*;
+use emberkeep_components::persist::AccountCharacter;
+use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
+use emberkeep_components::social::{Friends, Ignores, MAX_FRIENDS};
+use emberkeep_components::text::keys;
+use emberkeep_components::world::{Outgoing, Player};
+
+use crate::commands::staff::player_named;
+use crate::game::channels::quoted;
+use crate::name_of;
+use crate::text::{render, say_error, say_info};
+
+/// Tells every online player who lists `e`'s character as a friend that it entered
+/// (`online`) or left the world. One pass over the online players.
+pub(crate) fn announce(world: &mut World, e: Entity, online: bool) {
+    if world.get::<AccountCharacter>(e).is_none() {
+        return;
+    }
+    let name = name_of(world, e);
+    let json = encode_event(&ServerEvent::FriendStatus {
+        name: name.clone(),
+        online,
+    });
+    let mut q = world.query_filtered::<(Entity, &Friends, &mut Outgoing), With<Player>>();
+    for (other, friends, mut out) in q.iter_mut(world) {
+        if other != e && friends.0.has(&name) {
+            out.push(&json);
+        }
+    }
+}
+
+/// `friend add <name>`: the player must be online and play an account character.
+pub(crate) fn add(world: &mut World, e: Entity, name: &str) {
+    if world.get::<Friends>(e).is_none() {
+        return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
+    }
+    let Some(friend) = player_named(world, name.trim()) else {
+        let name = quoted(name);
+        return say_error(
+            world,
+            e,
+            ErrorCode::PlayerOffline,
+            keys::SOCIAL_OFFLINE,
+            &[("name", &name)],
+        );
+    };
+    let name = name_of(world, friend);
+    if friend == e {
+        return say_error(world, e, ErrorCode::UnknownTarget, keys::FRIENDS_SELF, &[]);
+    }
+    if world.get::<AccountCharacter>(friend).is_none() {
+        let key = keys::FRIENDS_NOT_ACCOUNT;
+        return say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &name)]);
+    }
+    let Some(mut friends) = world.get_mut::<Friends>(e) else {
+        return;
+    };
+    if friends.0.has(&name) {
+        return say_info(world, e, keys::FRIENDS_ALREADY, &[("name", &name)]);
+    }
+    if friends.0.0.len() >= MAX_FRIENDS {
+        let max = MAX_FRIENDS;
+        return say_error(
+            world,
+            e,
+            ErrorCode::ListFull,
+            keys::SOCIAL_LIST_FULL,
+            &[("max", &max)],
+        );
+    }
+    friends.0.0.push(name.clone());
+    say_info(world, e, keys::FRIENDS_ADDED, &[("name", &name)]);
+}
+
+/// `friend remove <name>` (online or not).
+pub(crate) fn remove(world: &mut World, e: Entity, name: &str) {
+    let Some(mut friends) = world.get_mut::<Friends>(e) else {
+        return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
+    };
+    match friends.0.remove(name.trim()) {
+        Some(name) => say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]),
+        None => {
+            let (key, shown) = (keys::FRIENDS_NOT_FRIEND, quoted(name));
+            say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
+        }
+    }
+}
+
+/// `friends`: each friend with whether it is in the world now.
+pub(crate) fn list(world: &mut World, e: Entity) {
+    let Some(friends) = world.get::<Friends>(e).map(|f| f.0.0.clone()) else {
+        return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
+    };
+    if friends.is_empty() {
+        return say_info(world, e, keys::FRIENDS_NONE, &[]);
+    }
+    let entries: Vec<String> = friends
+        .iter()
+        .map(|f| {
+            let key = if player_named(world, f).is_some() {
+                keys::FRIENDS_ONLINE
+            } else {
+                keys::FRIENDS_OFFLINE
+            };
+            render(world, e, key, &[("name", f)])
+        })
+        .collect();
+    let (count, list) = (entries.len(), entries.join(", "));
+    say_info(
+        world,
+        e,
+        keys::FRIENDS_LIST,
+        &[("count", &count), ("list", &list)],
+    );
+}
+
+/// `ignore <name>`: the player must be online (so the name is written as it is).
+pub(crate) fn ignore(world: &mut World, e: Entity, name: &str) {
+    let Some(other) = player_named(world, name.trim()) else {
+        let name = quoted(name);
+        return say_error(
+            world,
+            e,
+            ErrorCode::PlayerOffline,
+            keys::SOCIAL_OFFLINE,
+            &[("name", &name)],
+        );
+    };
+    if other == e {
+        return say_error(world, e, ErrorCode::UnknownTarget, keys::IGNORE_SELF, &[]);
+    }
+    let name = name_of(world, other);
+    let Some(mut ignores) = world.get_mut::<Ignores>(e) else {
+        return;
+    };
+    if ignores.0.has(&name) {
+        return say_info(world, e, keys::IGNORE_ALREADY, &[("name", &name)]);
+    }
+    if ignores.0.0.len() >= MAX_FRIENDS {
+        let max = MAX_FRIENDS;
+        return say_error(
+            world,
+            e,
+            ErrorCode::ListFull,
+            keys::SOCIAL_LIST_FULL,
+            &[("max", &max)],
+        );
+    }
+    ignores.0.0.push(name.clone());
+    say_info(world, e, keys::IGNORE_ADDED, &[("name", &name)]);
+}
+
+/// `unignore <name>` (online or not).
+pub(crate) fn unignore(world: &mut World, e: Entity, name: &str) {
+    let removed = world
+        .get_mut::<Ignores>(e)
+        .and_then(|mut i| i.0.remove(name.trim()));
+    match removed {
+        Some(name) => say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]),
+        None => {
+            let (key, shown) = (keys::IGNORE_NOT, quoted(name));
+            say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
+        }
+    }
+}
+
+/// `ignores`: the names ignored.
+pub(crate) fn list_ignores(world: &mut World, e: Entity) {
+    let names = world
+        .get::<Ignores>(e)
+        .map(|i| i.0.0.clone())
+        .unwrap_or_default();
+    if names.is_empty() {
+        return say_info(world, e, keys::IGNORE_NONE, &[]);
+    }
+    let (count, list) = (names.len(), names.join(", "));
+    say_info(
+        world,
+        e,
+        keys::IGNORE_LIST,
+        &[("count", &count), ("list", &list)],
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use emberkeep_components::net::{ConnId, WorldInput};
+    use emberkeep_components::persist::{Auth, CharacterRecord};
+    use emberkeep_components::protocol::{ErrorCode, ServerEvent};
+    use emberkeep_components::social::Friends;
+
+    use crate::scenario::{Received, Scenario, error_codes, events, infos};
+
+    /// Enters an account character from `record`, as loading it from storage does.
+    fn enter(s: &mut Scenario, record: CharacterRecord) -> (ConnId, Received) {
+        let c = s.connect();
+        s.tick();
+        let e = s.entity(c);
+        s.world.get_mut::<Auth>(e).unwrap().account = Some(record.account.clone());
+        crate::session::enter::enter_world(&mut s.world, e, record, false);
+        (c, s.tick())
+    }
+
+    fn account(s: &mut Scenario, name: &str, friends: &[&str]) -> (ConnId, Received) {
+        let mut record = CharacterRecord::new(name, &name.to_lowercase(), "fighter");
+        record.friends = friends.iter().map(|f| f.to_string()).collect();
+        enter(s, record)
+    }
+
+    fn statuses(got: &Received, conn: ConnId) -> Vec<(String, bool)> {
+        events(got, conn)
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::FriendStatus { name, online } => Some((name.clone(), *online)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn friends_hear_when_a_friend_enters_or_leaves_the_world() {
+        let mut s = Scenario::field();
+        let (bob, _) = account(&mut s, "Bob", &["Ann"]);
+        let (cid, _) = account(&mut s, "Cid", &[]);
+        let (ann, got) = account(&mut s, "Ann", &["Bob"]);
+        assert_eq!(statuses(&got, bob), vec![("Ann".to_string(), true)]);
+        assert!(statuses(&got, cid).is_empty(), "not a friend of Ann's");
+        assert!(
+            statuses(&got, ann).is_empty(),
+            "about others, never oneself"
+        );
+        let list = infos(&s.command(ann, "friends"));
+        assert_eq!(list, "Friends (1): Bob (online).");
+        let ann_e = s.entity(ann);
+        crate::session::presence::leave(
+            &mut s.world,
+            ann_e,
+            crate::session::presence::Leave::Logout,
+        );
+        let got = s.tick();
+        assert_eq!(statuses(&got, bob), vec![("Ann".to_string(), false)]);
+        assert_eq!(
+            infos(&s.command(bob, "friends")),
+            "Friends (1): Ann (offline)."
+        );
+    }
+
+    #[test]
+    fn friends_are_added_and_removed_by_name_and_saved_with_the_character() {
+        let mut s = Scenario::field();
+        let (ann, _) = account(&mut s, "Ann", &[]);
+        let (_bob, _) = account(&mut s, "Bob", &[]);
+        let (guest, _) = s.join("Gus");
+        assert!(infos(&s.command(ann, "friends")).contains("no friends"));
+        assert!(infos(&s.command(ann, "friend add bob")).contains("Bob is now your friend"));
+        assert_eq!(
+            s.get::<Friends>(ann).0.0,
+            vec!["Bob".to_string()],
+            "written as the character's name"
+        );
+        let record = crate::session::saves::snapshot(&s.world, s.entity(ann)).unwrap();
+        assert_eq!(record.friends, vec!["Bob".to_string()]);
+        for (line, code) in [
+            ("friend add Nobody", ErrorCode::PlayerOffline),
+            ("friend add Gus", ErrorCode::UnknownTarget),
+            ("friend add ann", ErrorCode::UnknownTarget),
+            ("friend remove Zed", ErrorCode::UnknownTarget),
+            ("friend", ErrorCode::UnknownCommand),
+        ] {
+            assert_eq!(error_codes(&s.command(ann, line)), vec![code], "{line}");
+        }
+        assert_eq!(
+            infos(&s.command(ann, "friend remove BOB")),
+            "Bob is no longer your friend."
+        );
+        assert!(s.get::<Friends>(ann).0.0.is_empty());
+        // Guests have no friends list.
+        for line in ["friends", "friend add Ann"] {
+            assert_eq!(
+                error_codes(&s.command(guest, line)),
+                vec![ErrorCode::NotLoggedIn],
+                "{line}"
+            );
+        }
+        s.push(WorldInput::Closed {
+            conn: guest,
+            reason: "eof".into(),
+        });
+        s.tick();
+    }
+
+    #[test]
+    fn ignores_are_saved_with_the_character_and_come_back_on_entering() {
+        let mut s = Scenario::field();
+        let (ann, _) = account(&mut s, "Ann", &[]);
+        s.join("Bob");
+        s.command(ann, "ignore bob");
+        let record = crate::session::saves::snapshot(&s.world, s.entity(ann)).unwrap();
+        assert_eq!(record.ignores, vec!["Bob".to_string()]);
+        let mut again = record.clone();
+        again.name = "Ana".into();
+        let (ana, _) = enter(&mut s, again);
+        assert_eq!(infos(&s.command(ana, "ignores")), "Ignored (1): Bob.");
+    }
+}
