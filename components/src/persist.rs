@@ -50,6 +50,15 @@ pub struct CharacterRecord {
     /// Flags, quest progress and achievements (absent in records saved before stories).
     #[serde(default)]
     pub story: Box<crate::story::StoryState>,
+    /// Gold carried (absent in records saved before gold).
+    #[serde(default)]
+    pub gold: u64,
+    /// Items in the bank (absent in records saved before the bank).
+    #[serde(default)]
+    pub bank: Vec<ItemRecord>,
+    /// Gold in the bank.
+    #[serde(default)]
+    pub bank_gold: u64,
 }
 
 impl CharacterRecord {
@@ -70,6 +79,9 @@ impl CharacterRecord {
             equipment: BTreeMap::new(),
             effects: Vec::new(),
             story: Box::default(),
+            gold: 0,
+            bank: Vec::new(),
+            bank_gold: 0,
         }
     }
 
@@ -92,6 +104,7 @@ impl CharacterRecord {
         self.inventory
             .iter()
             .chain(self.equipment.values())
+            .chain(self.bank.iter())
             .map(|i| i.id)
     }
 }
