@@ -300,3 +300,20 @@ pub struct Auth {
     /// A login-type request is in flight.
     pub pending: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CharacterRecord;
+
+    /// Records saved before gold and the bank load with an empty purse and bank.
+    #[test]
+    fn records_from_before_gold_load_with_none() {
+        let mut old = serde_json::to_value(CharacterRecord::new("Ann", "ann", "warrior")).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        for gone in ["gold", "bank", "bank_gold"] {
+            fields.remove(gone).expect("a field of today's records");
+        }
+        let back: CharacterRecord = serde_json::from_value(old).unwrap();
+        assert_eq!((back.gold, back.bank.len(), back.bank_gold), (0, 0, 0));
+    }
+}

@@ -148,6 +148,7 @@ pub(super) fn rules(
 
     let mut c = Reasons::default();
     c.within("slots", r.inventory.slots, 1, MAX_SLOTS);
+    c.within("bank_slots", r.inventory.bank_slots, 1, MAX_SLOTS);
     c.flush(&mut sink, "inventory");
 }
 

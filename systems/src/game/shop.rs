@@ -13,12 +13,11 @@ use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{EntityKind, ErrorCode, OfferView, ServerEvent, WareView};
 use emberkeep_components::text::{Text, keys};
-use emberkeep_components::world::{DisplayName, Kind, NetId, NetIndex, Tick};
+use emberkeep_components::world::{DisplayName, Kind, NetId, NetIndex, TALK_RANGE, Tick};
 
 use crate::game::gold::{self, GoldError};
 use crate::game::items::{add, fits, take, transferred};
 use crate::send_to;
-use crate::story::dialogue::TALK_RANGE;
 use crate::text::{say_error, say_error_text, say_info};
 
 /// The shop an NPC keeps: the NPC's id, its template (the shop's id), its name and its offer.
