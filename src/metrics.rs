@@ -151,7 +151,7 @@ impl Collector for Scrape {
         let help = "Client messages decoded, by type.";
         let kind = MetricType::Counter;
         let mut family = e.encode_descriptor("emberkeep_inbound_messages", help, None, kind)?;
-        for (kind, v) in ClientMsg::KINDS.iter().zip(&stats.inbound_by_type) {
+        for (kind, v) in ClientMsg::KINDS.iter().zip(stats.inbound_by_type.iter()) {
             ConstCounter::new(get(v)).encode(family.encode_family(&[("type", *kind)])?)?;
         }
         let help = "Messages and connections refused before the world, by reason.";

@@ -31,8 +31,8 @@ pub struct Stats {
     /// Storage requests waiting because the storage queue was full.
     pub storage_backlog: AtomicU64,
     /// Decoded client messages, by `type` (indexed like `ClientMsg::KINDS`, one counter per
-    /// kind; `Default` covers up to 32 kinds).
-    pub inbound_by_type: [AtomicU64; ClientMsg::KINDS.len()],
+    /// kind).
+    pub inbound_by_type: PerKind,
     /// Client messages refused or dropped before the world saw them, by reason.
     pub rejected: Rejections,
     /// Tick duration histogram, per phase (indexed like `Phase::ALL`) and whole ticks.
@@ -122,5 +122,23 @@ impl Stats {
 
     pub(crate) fn set(counter: &AtomicU64, n: u64) {
         counter.store(n, Ordering::Relaxed);
+    }
+}
+
+/// One counter per client message kind, indexed like `ClientMsg::KINDS` (any number of kinds:
+/// the standard `Default` of an array stops at 32).
+#[derive(Debug)]
+pub struct PerKind(pub [AtomicU64; ClientMsg::KINDS.len()]);
+
+impl Default for PerKind {
+    fn default() -> Self {
+        PerKind(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
+impl std::ops::Deref for PerKind {
+    type Target = [AtomicU64; ClientMsg::KINDS.len()];
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }

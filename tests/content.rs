@@ -284,3 +284,75 @@ fn a_text_english_lacks_is_refused_and_one_a_translation_lacks_is_a_warning() {
         &["locales/en.toml: [chat.empty]: missing: the server sends this text"],
     );
 }
+
+/// One broken reference or range in `shops.toml` per case, each named with file and entry.
+#[test]
+fn a_broken_shop_is_refused_with_its_reason() {
+    let cases = [
+        (
+            "[smith_brann]",
+            "[smith_bran]",
+            "shops.toml: [smith_bran]: the NPC template \"smith_bran\" is not in mobs.toml",
+        ),
+        (
+            "[banker_odo]",
+            "[wolf]",
+            "shops.toml: [wolf]: the NPC template \"wolf\" is hostile",
+        ),
+        (
+            "item = \"bread\", price = 2",
+            "item = \"cake\", price = 2",
+            "shops.toml: [herbalist_ilsa]: sells[0].item \"cake\" is not in items.toml",
+        ),
+        (
+            "item = \"wolf_pelt\"",
+            "item = \"wolf_fur\"",
+            "shops.toml: [smith_brann]: buys[0].item \"wolf_fur\" is not in items.toml",
+        ),
+        (
+            "price = 2, stock = 20",
+            "price = 0, stock = 20",
+            "shops.toml: [herbalist_ilsa]: sells[0].price must be at least 1, got 0",
+        ),
+        (
+            "price = 2, stock = 20",
+            "price = 2, stock = 0",
+            "shops.toml: [herbalist_ilsa]: sells[0].stock must be at least 1, got 0",
+        ),
+        (
+            "{ item = \"wolf_pelt\", price = 4 }",
+            "{ item = \"wolf_pelt\", price = 0 }",
+            "shops.toml: [smith_brann]: buys[0].price must be at least 1, got 0",
+        ),
+        (
+            "restock_ticks = 1200",
+            "restock_ticks = 0",
+            "shops.toml: [herbalist_ilsa]: restock_ticks must be at least 1, got 0",
+        ),
+        (
+            "\nbanker = true",
+            "\nbanker = false",
+            "shops.toml: [banker_odo]: the shop neither sells nor buys",
+        ),
+    ];
+    for (from, to, line) in cases {
+        let dir = shipped_copy();
+        edit(dir.path(), "shops.toml", from, to);
+        assert_refused(dir.path(), &[line]);
+    }
+}
+
+#[test]
+fn a_loot_tables_gold_range_must_not_be_upside_down() {
+    let dir = shipped_copy();
+    edit(
+        dir.path(),
+        "loot.toml",
+        "gold = { min = 1, max = 3 }",
+        "gold = { min = 3, max = 1 }",
+    );
+    assert_refused(
+        dir.path(),
+        &["loot.toml: [rat]: gold.max must be at least gold.min (3), got 1"],
+    );
+}

@@ -1,6 +1,8 @@
 //! Nothing is lost and nothing is duplicated: a graceful restart brings every character back
 //! exactly as it was; a give is one atomic write of both characters; and a server killed with
-//! SIGKILL in the middle of a storm of gives comes back with every item exactly once.
+//! SIGKILL in the middle of a storm of gives comes back with every item exactly once — and, in
+//! a storm of shop trades and bank moves, with every character's gold and items still adding
+//! up (a trade's gold and items are saved together).
 
 mod common;
 
@@ -397,4 +399,194 @@ async fn sigkill_during_a_storm_of_gives_loses_and_duplicates_nothing() {
     c.auth(login("user0", "password123")).await.unwrap();
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+}
+
+/// A merchant next to the test map's spawn (1, 1), buying and selling potions at the same
+/// price, so a character's worth — gold, banked gold and 5 per potion — never changes.
+const MERCHANT_MOBS: &str = r#"
+[merchant]
+name = "Merchant"
+level = 1
+hp = 20
+attack = 0
+defense = 0
+xp = 0
+hostile = false
+leash_range = 2
+wander_radius = 0
+move_every_ticks = 20
+attack_cooldown_ticks = 30
+respawn_ticks = 600
+"#;
+const MERCHANT_SHOP: &str = r#"
+[merchant]
+banker = true
+restock_ticks = 1
+sells = [{ item = "potion", price = 5, stock = 1000 }]
+buys = [{ item = "potion", price = 5 }]
+"#;
+const PRICE: u64 = 5;
+const PURSE: u64 = 100;
+
+#[tokio::test]
+async fn sigkill_during_a_storm_of_trades_keeps_gold_and_items_together() {
+    const PLAYERS: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    common::write_assets(dir.path(), &[("merchant", 1, 3)]);
+    std::fs::write(dir.path().join("mobs.toml"), MERCHANT_MOBS).unwrap();
+    std::fs::write(dir.path().join("loot.toml"), "").unwrap();
+    std::fs::write(dir.path().join("shops.toml"), MERCHANT_SHOP).unwrap();
+    std::fs::write(
+        dir.path().join("test.toml"),
+        "[world]\nmap = \"test\"\nregion_size = 4\n",
+    )
+    .unwrap();
+    let db_path = dir.path().join("game.db");
+    let db_url = format!("sqlite://{}", db_path.display());
+
+    let store = SqliteStore::open(&db_path).unwrap();
+    let hash = auth::hash_password("password123").unwrap();
+    for p in 0..PLAYERS {
+        let key = format!("trader{p}");
+        store
+            .create_account(AccountRecord {
+                key: key.clone(),
+                username: key.clone(),
+                password_hash: hash.clone(),
+                role: Role::Player,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let mut c = CharacterRecord::new(&format!("Trader{p}"), &key, "warrior");
+        c.gold = PURSE;
+        store.create_character(c, 1).await.unwrap();
+    }
+    drop(store);
+
+    let mut traded = 0;
+    for (round, kill_after_ms) in [400u64, 1000].into_iter().enumerate() {
+        let mut server = spawn_server(dir.path(), &db_url);
+        let mut storm = tokio::task::JoinSet::new();
+        for p in 0..PLAYERS {
+            let mut c = greeted(server.addr).await;
+            c.auth(login(&format!("trader{p}"), "password123"))
+                .await
+                .unwrap();
+            c.play(&format!("Trader{p}")).await;
+            let npc = match c
+                .saw_or_wait("merchant", |e| {
+                    matches!(
+                        e,
+                        ServerEvent::Spawn {
+                            kind: EntityKind::Npc,
+                            ..
+                        }
+                    )
+                })
+                .await
+            {
+                ServerEvent::Spawn { id, .. } => id,
+                _ => unreachable!(),
+            };
+            c.sync().await;
+            storm.spawn(trade_until_killed(c, npc));
+        }
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await; // the kill moment is the point
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+        tokio::time::timeout(WAIT, async { while storm.join_next().await.is_some() {} })
+            .await
+            .expect("clients notice");
+
+        let store = SqliteStore::open(&db_path).unwrap();
+        let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        traded = 0;
+        for c in store.all_characters().await.unwrap() {
+            let mut potions = 0u64;
+            for item in c.item_ids() {
+                owners.entry(item).or_default().push(c.name.clone());
+            }
+            for item in c.inventory.iter().chain(&c.bank) {
+                potions += u64::from(item.count);
+            }
+            assert_eq!(
+                c.gold + c.bank_gold + PRICE * potions,
+                PURSE,
+                "round {round}: {} holds {} gold, {} banked, {potions} potions",
+                c.name,
+                c.gold,
+                c.bank_gold
+            );
+            if c.gold != PURSE {
+                traded += 1;
+            }
+        }
+        let dupes: Vec<_> = owners.iter().filter(|(_, o)| o.len() > 1).collect();
+        assert!(dupes.is_empty(), "round {round}: saved twice: {dupes:?}");
+    }
+    assert!(
+        traded > 0,
+        "the storm must actually trade for this test to mean anything"
+    );
+}
+
+/// Buys, banks, sells and withdraws in a loop until the server is gone.
+async fn trade_until_killed(mut c: Client, npc: u64) {
+    use futures_util::{SinkExt, StreamExt};
+    let (mut bag, mut bank): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+    for step in 0usize.. {
+        let msg = match step % 6 {
+            0 => Some(ClientMsg::Buy {
+                npc,
+                item: "potion".into(),
+                count: Some(2),
+            }),
+            1 => Some(ClientMsg::DepositGold { npc, amount: 3 }),
+            2 => bag.first().map(|&item| ClientMsg::Deposit {
+                npc,
+                item,
+                count: None,
+            }),
+            3 => bag.first().map(|&item| ClientMsg::Sell {
+                npc,
+                item,
+                count: Some(1),
+            }),
+            4 => bank.first().map(|&item| ClientMsg::Withdraw {
+                npc,
+                item,
+                count: None,
+            }),
+            _ => Some(ClientMsg::WithdrawGold { npc, amount: 2 }),
+        };
+        if let Some(msg) = msg {
+            let text = serde_json::to_string(&msg).unwrap();
+            if c.ws
+                .send(tokio_tungstenite::tungstenite::Message::text(text))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        match tokio::time::timeout(Duration::from_millis(100), c.ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                let events: Vec<ServerEvent> = serde_json::from_str(t.as_str()).unwrap_or_default();
+                for e in events {
+                    match e {
+                        ServerEvent::Inventory { items, .. } => {
+                            bag = items.iter().map(|i| i.id).collect()
+                        }
+                        ServerEvent::Bank { items, .. } => {
+                            bank = items.iter().map(|i| i.id).collect()
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Ok(Some(Ok(_))) | Err(_) => {}
+            Ok(_) => return, // the server is gone
+        }
+    }
 }

@@ -38,6 +38,8 @@ pub struct Content {
     pub mobs: BTreeMap<String, Arc<MobDef>>,
     /// `assets/loot.toml`, by id
     pub loot: BTreeMap<String, LootTable>,
+    /// `assets/shops.toml`, by the NPC template keeping the shop (optional file)
+    pub shops: BTreeMap<String, crate::economy::ShopDef>,
     /// `assets/quests.toml`, by id (optional file)
     pub quests: BTreeMap<String, crate::quests::QuestDef>,
     /// `assets/achievements.toml`, by id (optional file)
@@ -166,6 +168,13 @@ pub struct LootRules {
 #[serde(deny_unknown_fields)]
 pub struct InventoryRules {
     pub slots: u32,
+    /// Slots of every character's bank.
+    #[serde(default = "default_bank_slots")]
+    pub bank_slots: u32,
+}
+
+fn default_bank_slots() -> u32 {
+    40
 }
 
 /// `classes.toml` entry: a character archetype.
@@ -400,7 +409,19 @@ pub struct LootDrop {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LootTable {
+    #[serde(default)]
     pub drops: Vec<LootDrop>,
+    /// Gold the killer gets, rolled evenly in `min..=max`.
+    #[serde(default)]
+    pub gold: Option<GoldRange>,
+}
+
+/// An inclusive range of gold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldRange {
+    pub min: u64,
+    pub max: u64,
 }
 
 /// A rectangle of the map where `count` mobs of one template live.
@@ -470,7 +491,10 @@ mod tests {
                 owner_ticks: 1,
                 despawn_ticks: 2,
             },
-            inventory: InventoryRules { slots: 1 },
+            inventory: InventoryRules {
+                slots: 1,
+                bank_slots: 1,
+            },
         };
         assert_eq!(
             [

@@ -8,6 +8,7 @@ pub mod atlas;
 pub mod combat;
 pub mod config;
 pub mod content;
+pub mod economy;
 pub mod items;
 pub mod limits;
 pub mod map;

@@ -56,6 +56,15 @@ pub struct CharacterRecord {
     /// Names of the characters it ignores (absent in records saved before ignores).
     #[serde(default)]
     pub ignores: Vec<String>,
+    /// Gold carried (absent in records saved before gold).
+    #[serde(default)]
+    pub gold: u64,
+    /// Items in the bank (absent in records saved before the bank).
+    #[serde(default)]
+    pub bank: Vec<ItemRecord>,
+    /// Gold in the bank.
+    #[serde(default)]
+    pub bank_gold: u64,
 }
 
 impl CharacterRecord {
@@ -78,6 +87,9 @@ impl CharacterRecord {
             story: Box::default(),
             friends: Vec::new(),
             ignores: Vec::new(),
+            gold: 0,
+            bank: Vec::new(),
+            bank_gold: 0,
         }
     }
 
@@ -100,6 +112,7 @@ impl CharacterRecord {
         self.inventory
             .iter()
             .chain(self.equipment.values())
+            .chain(self.bank.iter())
             .map(|i| i.id)
     }
 }
@@ -158,7 +171,7 @@ pub enum StorageRequest {
     },
     CreateCharacter {
         conn: ConnId,
-        record: CharacterRecord,
+        record: Box<CharacterRecord>,
     },
     DeleteCharacter {
         conn: ConnId,
@@ -203,7 +216,7 @@ pub enum StorageReply {
     },
     CharacterLoaded {
         conn: ConnId,
-        record: CharacterRecord,
+        record: Box<CharacterRecord>,
     },
     /// No saved character has this name: the guest may enter with it.
     GuestNameFree {
@@ -297,17 +310,20 @@ pub struct Auth {
 }
 
 #[cfg(test)]
-mod social_tests {
+mod tests {
     use super::CharacterRecord;
 
-    /// Records saved before friends and ignores existed still load, with empty lists.
+    /// Records saved before friends, ignores, gold and the bank still load, with empty lists
+    /// and an empty purse and bank.
     #[test]
-    fn records_without_friends_or_ignores_load() {
-        let mut old = serde_json::to_value(CharacterRecord::new("Ann", "ann", "fighter")).unwrap();
+    fn records_from_before_social_and_gold_load_with_none() {
+        let mut old = serde_json::to_value(CharacterRecord::new("Ann", "ann", "warrior")).unwrap();
         let fields = old.as_object_mut().unwrap();
-        fields.remove("friends");
-        fields.remove("ignores");
+        for gone in ["friends", "ignores", "gold", "bank", "bank_gold"] {
+            fields.remove(gone).expect("a field of today's records");
+        }
         let back: CharacterRecord = serde_json::from_value(old).unwrap();
         assert!(back.friends.is_empty() && back.ignores.is_empty());
+        assert_eq!((back.gold, back.bank.len(), back.bank_gold), (0, 0, 0));
     }
 }

@@ -151,6 +151,40 @@ pub enum ClientMsg {
     Talk { npc: u64 },
     /// Answer the NPC: one of the `index`es the last `dialogue` offered.
     Choose { choice: u32 },
+    /// Look at an NPC's shop (within 2 tiles); answered with `shop` (and `bank` at a banker).
+    Shop { npc: u64 },
+    /// Buy `count` (default 1) of an item (its template id) from an NPC's shop.
+    Buy {
+        npc: u64,
+        item: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Sell an inventory item (its item id), all of it or `count`, to an NPC's shop.
+    Sell {
+        npc: u64,
+        item: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Put an inventory item (all of it or `count`) into your bank at a banker NPC.
+    Deposit {
+        npc: u64,
+        item: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Take a bank item (all of it or `count`) back into your inventory at a banker NPC.
+    Withdraw {
+        npc: u64,
+        item: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Put `amount` gold from your purse into your bank at a banker NPC.
+    DepositGold { npc: u64, amount: u64 },
+    /// Take `amount` gold from your bank into your purse at a banker NPC.
+    WithdrawGold { npc: u64, amount: u64 },
 }
 
 impl ClientMsg {
@@ -184,6 +218,13 @@ impl ClientMsg {
             ClientMsg::Quests => "quests",
             ClientMsg::Talk { .. } => "talk",
             ClientMsg::Choose { .. } => "choose",
+            ClientMsg::Shop { .. } => "shop",
+            ClientMsg::Buy { .. } => "buy",
+            ClientMsg::Sell { .. } => "sell",
+            ClientMsg::Deposit { .. } => "deposit",
+            ClientMsg::Withdraw { .. } => "withdraw",
+            ClientMsg::DepositGold { .. } => "deposit_gold",
+            ClientMsg::WithdrawGold { .. } => "withdraw_gold",
         }
     }
 
@@ -216,6 +257,13 @@ impl ClientMsg {
         "quests",
         "talk",
         "choose",
+        "shop",
+        "buy",
+        "sell",
+        "deposit",
+        "withdraw",
+        "deposit_gold",
+        "withdraw_gold",
     ];
 }
 
@@ -433,6 +481,22 @@ pub enum ServerEvent {
     Equipment {
         slots: BTreeMap<EquipSlot, ItemView>,
     },
+    /// The gold you carry: on entering the world and after any change.
+    Purse { gold: u64 },
+    /// An NPC's shop: what it sells (with the stock left) and buys, and whether it banks.
+    Shop {
+        npc: u64,
+        name: String,
+        sells: Vec<WareView>,
+        buys: Vec<OfferView>,
+        banker: bool,
+    },
+    /// Your bank, when you look at it at a banker and after any change.
+    Bank {
+        slots: u32,
+        items: Vec<ItemView>,
+        gold: u64,
+    },
     /// An attack landed.
     Hit {
         attacker: u64,
@@ -552,6 +616,23 @@ pub struct QuestView {
     /// How many times it was finished.
     #[serde(default)]
     pub completed: u32,
+}
+
+/// A ware in a `shop` event: price per piece and the stock left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WareView {
+    pub item: String,
+    pub name: String,
+    pub price: u64,
+    pub stock: u32,
+}
+
+/// An item a shop buys, and the gold it pays per piece.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub item: String,
+    pub name: String,
+    pub price: u64,
 }
 
 /// An item as clients see it.
@@ -719,6 +800,18 @@ pub enum ErrorCode {
     BadChannel,
     /// Your friends, ignores or channels are as many as allowed.
     ListFull,
+    /// That NPC keeps no shop, or no bank.
+    NoShop,
+    /// You do not have enough gold (in your purse, or in the bank).
+    NotEnoughGold,
+    /// The shop has none (or not that many) left; it restocks in a while.
+    OutOfStock,
+    /// The shop does not buy that item.
+    WontBuy,
+    /// Your bank has no free slot.
+    BankFull,
+    /// The gold would not fit in the purse or bank (it would overflow).
+    TooMuchGold,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

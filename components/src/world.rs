@@ -192,3 +192,6 @@ pub struct Muted {
     pub until: u64,
     pub reason: String,
 }
+
+/// How near (in tiles, Chebyshev) a player must stand to talk or trade with an NPC.
+pub const TALK_RANGE: i32 = 2;

@@ -14,6 +14,7 @@ use emberkeep_components::content::{
     ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
     LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
 };
+use emberkeep_components::economy::ShopDef;
 use emberkeep_components::quests::{AchievementDef, QuestDef};
 use serde::de::DeserializeOwned;
 
@@ -33,7 +34,7 @@ pub const FILES: [&str; 6] = [
 ];
 
 /// Content files a world may do without (missing: no entries), read after [`FILES`].
-pub const OPTIONAL_FILES: [&str; 2] = ["quests.toml", "achievements.toml"];
+pub const OPTIONAL_FILES: [&str; 3] = ["quests.toml", "achievements.toml", "shops.toml"];
 
 /// One thing wrong with the assets: the file, the entry in it (may be empty) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +163,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &mut problems,
         entry::<AchievementDef>,
     );
+    let shops = read_optional(dir, "shops.toml", &mut problems, entry::<ShopDef>);
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
     let triggers = read_optional(dir, "triggers.toml", &mut problems, entry::<TriggerDef>);
@@ -178,6 +180,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     checks::loot(&loot, &items, &mut problems);
     super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
     super::quest_checks::achievements(&achievements, &mobs, &mut problems);
+    super::shop_checks::shops(&shops, &items, &mobs, &mut problems);
     let refs = story_checks::Refs {
         items: &items,
         mobs: &mobs,
@@ -196,6 +199,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &loot.ids,
         &quests.ids,
         &achievements.ids,
+        &shops.ids,
         &triggers.ids,
         &dialogues.ids,
     ]
@@ -211,6 +215,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
                 .map(|(id, def)| (id.clone(), std::sync::Arc::new(def.clone())))
                 .collect(),
             loot: loot.defs,
+            shops: shops.defs,
             quests: quests.defs,
             achievements: achievements.defs,
             spawn_areas: Vec::new(),
@@ -391,9 +396,16 @@ fn entry<T: DeserializeOwned>(value: toml::Value) -> Result<T, Vec<String>> {
 
 /// A loot table, parsing each drop on its own so a problem names its index.
 fn loot_entry(value: toml::Value) -> Result<LootTable, Vec<String>> {
-    let only_drops = value.as_table().is_some_and(|t| t.len() == 1);
-    let Some(toml::Value::Array(drops)) = value.get("drops").filter(|_| only_drops) else {
+    let known = value
+        .as_table()
+        .is_some_and(|t| t.keys().all(|k| k == "drops" || k == "gold"));
+    let Some(toml::Value::Array(drops)) = value.get("drops").filter(|_| known) else {
         return entry(value);
+    };
+    let gold = match value.get("gold").cloned().map(toml::Value::try_into) {
+        None => None,
+        Some(Ok(g)) => Some(g),
+        Some(Err(e)) => return Err(vec![format!("gold: {}", describe(&e))]),
     };
     let mut parsed = Vec::new();
     let mut reasons = Vec::new();
@@ -404,7 +416,10 @@ fn loot_entry(value: toml::Value) -> Result<LootTable, Vec<String>> {
         }
     }
     if reasons.is_empty() {
-        Ok(LootTable { drops: parsed })
+        Ok(LootTable {
+            drops: parsed,
+            gold,
+        })
     } else {
         Err(reasons)
     }

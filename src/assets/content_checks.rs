@@ -22,11 +22,11 @@ pub const MAX_STACK: u32 = 9999;
 
 /// The reasons found in one entry, written as `field must ..., got value`.
 #[derive(Default)]
-struct Reasons(Vec<String>);
+pub(super) struct Reasons(Vec<String>);
 
 impl Reasons {
     /// Fails unless `value >= min` (NaN fails too).
-    fn at_least<T: PartialOrd + Display>(&mut self, field: &str, value: T, min: T) {
+    pub(super) fn at_least<T: PartialOrd + Display>(&mut self, field: &str, value: T, min: T) {
         if value.partial_cmp(&min).is_none_or(|o| o.is_lt()) {
             self.0
                 .push(format!("{field} must be at least {min}, got {value}"));
@@ -43,7 +43,7 @@ impl Reasons {
         }
     }
 
-    fn fail(&mut self, reason: impl Into<String>) {
+    pub(super) fn fail(&mut self, reason: impl Into<String>) {
         self.0.push(reason.into());
     }
 
@@ -53,7 +53,7 @@ impl Reasons {
         }
     }
 
-    fn flush(self, sink: &mut Sink, entry: &str) {
+    pub(super) fn flush(self, sink: &mut Sink, entry: &str) {
         for r in self.0 {
             sink.add(entry, r);
         }
@@ -148,6 +148,7 @@ pub(super) fn rules(
 
     let mut c = Reasons::default();
     c.within("slots", r.inventory.slots, 1, MAX_SLOTS);
+    c.within("bank_slots", r.inventory.bank_slots, 1, MAX_SLOTS);
     c.flush(&mut sink, "inventory");
 }
 
@@ -429,8 +430,16 @@ pub(super) fn loot(
     };
     for (id, table) in &loot.defs {
         let mut c = Reasons::default();
-        if table.drops.is_empty() {
-            c.fail("drops is empty; add at least one { item = \"...\", chance = ... }");
+        if table.drops.is_empty() && table.gold.is_none() {
+            c.fail("drops is empty; add at least one { item = \"...\", chance = ... } or gold");
+        }
+        if let Some(g) = table.gold
+            && g.max < g.min
+        {
+            c.fail(format!(
+                "gold.max must be at least gold.min ({}), got {}",
+                g.min, g.max
+            ));
         }
         for (i, d) in table.drops.iter().enumerate() {
             if !items.knows(&d.item) {

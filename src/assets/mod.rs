@@ -8,6 +8,7 @@ mod content_checks;
 mod locales;
 mod maps;
 mod quest_checks;
+mod shop_checks;
 mod story_checks;
 mod story_refs;
 pub mod tiled;

@@ -429,7 +429,7 @@ async fn character_request<S: Store>(
             let account = record.account.clone();
             let name = record.name.clone();
             match store
-                .create_character(record, settings.max_characters)
+                .create_character(*record, settings.max_characters)
                 .await
             {
                 Ok(()) => Some(list(store, conn, account).await),
@@ -504,7 +504,7 @@ async fn character_request<S: Store>(
             Ok(Some(record)) if record.account == account => {
                 Some(Answer::Reply(StorageReply::CharacterLoaded {
                     conn,
-                    record,
+                    record: Box::new(record),
                 }))
             }
             Ok(_) => refused(

@@ -20,6 +20,7 @@ use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
+use crate::game::shop::{self, BankMove};
 use crate::game::{channels, chat, combat, items};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
@@ -153,6 +154,21 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         }
         ClientMsg::Talk { npc } => dialogue::talk(world, e, npc),
         ClientMsg::Choose { choice } => dialogue::choose(world, e, choice),
+        ClientMsg::Shop { npc } => shop::open(world, e, npc),
+        ClientMsg::Buy { npc, item, count } => shop::buy(world, e, npc, &item, count),
+        ClientMsg::Sell { npc, item, count } => shop::sell(world, e, npc, item, count),
+        ClientMsg::Deposit { npc, item, count } => {
+            shop::move_item(world, e, npc, BankMove::Deposit, item, count)
+        }
+        ClientMsg::Withdraw { npc, item, count } => {
+            shop::move_item(world, e, npc, BankMove::Withdraw, item, count)
+        }
+        ClientMsg::DepositGold { npc, amount } => {
+            shop::move_gold(world, e, npc, BankMove::Deposit, amount)
+        }
+        ClientMsg::WithdrawGold { npc, amount } => {
+            shop::move_gold(world, e, npc, BankMove::Withdraw, amount)
+        }
     }
 }
 
@@ -179,7 +195,7 @@ fn apply_reply(world: &mut World, reply: StorageReply) {
         }
         StorageReply::CharacterLoaded { conn, record } => {
             if let Some(e) = entity_of(world, conn) {
-                characters::character_loaded(world, e, record);
+                characters::character_loaded(world, e, *record);
             }
         }
         StorageReply::GuestNameFree { conn, name, class } => {

@@ -103,13 +103,17 @@ pub fn test_content() -> Content {
                 owner_ticks: 20,
                 despawn_ticks: 100,
             },
-            inventory: InventoryRules { slots: 4 },
+            inventory: InventoryRules {
+                slots: 4,
+                bank_slots: 2,
+            },
         },
         classes: Default::default(),
         effects: Default::default(),
         items: Default::default(),
         mobs: Default::default(),
         loot: Default::default(),
+        shops: Default::default(),
         quests: Default::default(),
         achievements: Default::default(),
         spawn_areas: Vec::new(),
@@ -281,6 +285,24 @@ pub fn test_content() -> Content {
     let mut hare = mob("Hare", 10, 0, 0, 0, false, None);
     hare.wander_radius = 3;
     c.mobs.insert("hare".into(), Arc::new(hare));
+    // The villager keeps a shop and the bank: potions at 10 (3 in stock, full again 50
+    // ticks after the first sale), and it buys rat tails at 2.
+    c.shops.insert(
+        "villager".into(),
+        emberkeep_components::economy::ShopDef {
+            banker: true,
+            restock_ticks: 50,
+            sells: vec![emberkeep_components::economy::Ware {
+                item: "potion".into(),
+                price: 10,
+                stock: 3,
+            }],
+            buys: vec![emberkeep_components::economy::Offer {
+                item: "tail".into(),
+                price: 2,
+            }],
+        },
+    );
     c.loot.insert(
         "rat".into(),
         LootTable {
@@ -290,6 +312,7 @@ pub fn test_content() -> Content {
                 min: 2,
                 max: 2,
             }],
+            gold: Some(GoldRange { min: 5, max: 5 }),
         },
     );
     c

@@ -5,3 +5,4 @@
 pub(crate) mod admin;
 pub mod staff;
 pub(crate) mod text;
+pub(crate) mod trade;

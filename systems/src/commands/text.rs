@@ -150,6 +150,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             keys::COMMAND_EMPTY,
             &[],
         ),
+        other if super::trade::run(world, e, other, rest) => {}
         other => {
             let command = format!("{other:?}");
             say_error(
@@ -190,7 +191,7 @@ fn bad_count(rest: &str) -> Option<Text> {
 }
 
 /// `"rat tail 3"` → (`"rat tail"`, Some(3)); a trailing number is a count.
-fn split_count(rest: &str) -> (&str, Option<u32>) {
+pub(super) fn split_count(rest: &str) -> (&str, Option<u32>) {
     match rest.rsplit_once(' ') {
         Some((name, n)) if !name.trim().is_empty() => match n.parse::<u32>() {
             Ok(n) => (name.trim(), Some(n)),
@@ -202,7 +203,7 @@ fn split_count(rest: &str) -> (&str, Option<u32>) {
 
 /// Whether `query` names this thing: its id, or its name or template id (case-insensitive,
 /// whole or as a prefix of a word).
-fn matches(query: &str, id: u64, name: &str, template: &str) -> u8 {
+pub(super) fn matches(query: &str, id: u64, name: &str, template: &str) -> u8 {
     let q = query.to_ascii_lowercase();
     let (n, t) = (name.to_ascii_lowercase(), template.to_ascii_lowercase());
     if q.parse::<u64>() == Ok(id) || q == n || q == t {
@@ -217,7 +218,7 @@ fn matches(query: &str, id: u64, name: &str, template: &str) -> u8 {
     }
 }
 
-fn own_item(world: &World, e: Entity, query: &str) -> Result<u64, Text> {
+pub(super) fn own_item(world: &World, e: Entity, query: &str) -> Result<u64, Text> {
     let content = world.resource::<GameContent>();
     let inv = world
         .get::<Inventory>(e)

@@ -273,6 +273,13 @@ pub(crate) fn resolve_deaths(
         // Loot belongs to the one who dealt the last blow, if a player.
         let owner = log.last.filter(|k| players.contains(*k));
         if let Some(table) = def.loot.as_ref().and_then(|l| content.loot.get(l)) {
+            if let (Some(g), Some(killer)) = (table.gold, owner) {
+                let span = g.max.saturating_sub(g.min).saturating_add(1);
+                let amount = g.min.saturating_add(rng.0.next_u64() % span.max(1));
+                commands.queue(move |world: &mut World| {
+                    crate::game::gold::loot_gold(world, killer, amount);
+                });
+            }
             for drop in &table.drops {
                 if roll_pct(&mut rng) >= drop.chance * 100.0 {
                     continue;

@@ -12,6 +12,10 @@ pub(crate) mod chat;
 pub(crate) mod combat;
 pub(crate) mod effects;
 pub(crate) mod friends;
+pub(crate) mod gold;
 pub(crate) mod items;
 pub(crate) mod loot;
+pub(crate) mod shop;
+#[cfg(test)]
+mod shop_tests;
 pub(crate) mod stats;

@@ -49,7 +49,7 @@ pub(crate) fn create_character(world: &mut World, e: Entity, name: String, class
         world,
         StorageRequest::CreateCharacter {
             conn,
-            record: CharacterRecord::new(&name, &account, &class),
+            record: Box::new(CharacterRecord::new(&name, &account, &class)),
         },
     );
 }

@@ -6,6 +6,7 @@ use emberkeep_components::atlas::{InZone, Maps, OnMap};
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Target};
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
+use emberkeep_components::economy::{Bank, Purse};
 use emberkeep_components::items::{Equipment, Inventory, ItemIds, ItemInstance, ItemsDirty};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{
@@ -68,6 +69,18 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             .inventory
             .slots
             .max(record.inventory.len() as u32),
+    };
+    let bank = Bank(Inventory {
+        items: record.bank.iter().map(item_of).collect(),
+        slots: content
+            .rules
+            .inventory
+            .bank_slots
+            .max(record.bank.len() as u32),
+    });
+    let purse = Purse {
+        gold: record.gold,
+        bank_gold: record.bank_gold,
     };
     let equipment = Equipment(
         record
@@ -139,7 +152,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             },
             effects,
         ),
-        (inventory, equipment, ItemsDirty),
+        (inventory, equipment, ItemsDirty, bank, purse),
         (
             Target::default(),
             AttackCooldown::default(),
@@ -179,6 +192,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     if !guest {
         crate::game::friends::announce(world, e, true);
     }
+    crate::game::gold::send_purse(world, e);
 }
 
 /// Puts the class's starting items (`classes.toml`) into a new character's record, worn

@@ -6,6 +6,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::Maps;
 use emberkeep_components::config::SimConfig;
+use emberkeep_components::economy::{Bank, Purse};
 use emberkeep_components::items::{Equipment, Inventory, ItemIds};
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
@@ -22,6 +23,7 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     let account = world.get::<AccountCharacter>(e)?;
     let pos = world.get::<Position>(e)?.0;
     let vitals = world.get::<Vitals>(e)?;
+    let purse = world.get::<Purse>(e).copied().unwrap_or_default();
     // Stored in the map's own tiles, so moving maps around in the atlas keeps saves valid.
     let maps = world.resource::<Maps>();
     let (map, pos) = match maps.to_local(pos) {
@@ -76,6 +78,12 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
             .get::<Ignores>(e)
             .map(|i| i.0.0.clone())
             .unwrap_or_default(),
+        gold: purse.gold,
+        bank: world
+            .get::<Bank>(e)
+            .map(|b| b.0.items.iter().map(record_of).collect())
+            .unwrap_or_default(),
+        bank_gold: purse.bank_gold,
     })
 }
 

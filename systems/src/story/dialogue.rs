@@ -16,8 +16,7 @@ use super::rules::{all_hold, run};
 use crate::send_to;
 use crate::text::{say_error, say_error_text};
 
-/// How far (tiles, Chebyshev) a player may stand from an NPC to talk, and stay talking.
-pub(crate) const TALK_RANGE: i32 = 2;
+pub(crate) use emberkeep_components::world::TALK_RANGE;
 
 /// Longest chain of `otherwise` jumps followed before giving up (a loop in the content).
 const MAX_HOPS: usize = 16;
