@@ -41,11 +41,32 @@ impl NameList {
         self.0.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 
+    /// Adds `name` unless it is listed already (any case) or the list holds `max` names.
+    pub fn add(&mut self, name: &str, max: usize) -> Result<(), NotAdded> {
+        if self.has(name) {
+            return Err(NotAdded::Already);
+        }
+        if self.0.len() >= max {
+            return Err(NotAdded::Full);
+        }
+        self.0.push(name.to_string());
+        Ok(())
+    }
+
     /// Removes `name` (any case); the name as it was listed, if it was.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         let i = self.0.iter().position(|n| n.eq_ignore_ascii_case(name))?;
         Some(self.0.remove(i))
     }
+}
+
+/// Why [`NameList::add`] added nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAdded {
+    /// The name is on the list already.
+    Already,
+    /// The list is as long as allowed.
+    Full,
 }
 
 /// The characters a player calls friends (saved; account characters only).

@@ -7,8 +7,8 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::persist::AccountCharacter;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
-use emberkeep_components::social::{Friends, Ignores, MAX_FRIENDS};
-use emberkeep_components::text::keys;
+use emberkeep_components::social::{Friends, Ignores, MAX_FRIENDS, NotAdded};
+use emberkeep_components::text::{Key, keys};
 use emberkeep_components::world::{Outgoing, Player};
 
 use crate::commands::staff::player_named;
@@ -58,24 +58,42 @@ pub(crate) fn add(world: &mut World, e: Entity, name: &str) {
         let key = keys::FRIENDS_NOT_ACCOUNT;
         return say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &name)]);
     }
-    let Some(mut friends) = world.get_mut::<Friends>(e) else {
-        return;
-    };
-    if friends.0.has(&name) {
-        return say_info(world, e, keys::FRIENDS_ALREADY, &[("name", &name)]);
+    let added = (world.get_mut::<Friends>(e)).map(|mut f| f.0.add(&name, MAX_FRIENDS));
+    tell_added(
+        world,
+        e,
+        &name,
+        added,
+        keys::FRIENDS_ADDED,
+        keys::FRIENDS_ALREADY,
+    );
+}
+
+/// Says what adding `name` to a friends or ignore list came to (`None`: the player has no
+/// such list).
+fn tell_added(
+    world: &mut World,
+    e: Entity,
+    name: &str,
+    added: Option<Result<(), NotAdded>>,
+    done: Key,
+    already: Key,
+) {
+    match added {
+        None => {}
+        Some(Ok(())) => say_info(world, e, done, &[("name", &name)]),
+        Some(Err(NotAdded::Already)) => say_info(world, e, already, &[("name", &name)]),
+        Some(Err(NotAdded::Full)) => {
+            let max = MAX_FRIENDS;
+            say_error(
+                world,
+                e,
+                ErrorCode::ListFull,
+                keys::SOCIAL_LIST_FULL,
+                &[("max", &max)],
+            )
+        }
     }
-    if friends.0.0.len() >= MAX_FRIENDS {
-        let max = MAX_FRIENDS;
-        return say_error(
-            world,
-            e,
-            ErrorCode::ListFull,
-            keys::SOCIAL_LIST_FULL,
-            &[("max", &max)],
-        );
-    }
-    friends.0.0.push(name.clone());
-    say_info(world, e, keys::FRIENDS_ADDED, &[("name", &name)]);
 }
 
 /// `friend remove <name>` (online or not).
@@ -136,24 +154,15 @@ pub(crate) fn ignore(world: &mut World, e: Entity, name: &str) {
         return say_error(world, e, ErrorCode::UnknownTarget, keys::IGNORE_SELF, &[]);
     }
     let name = name_of(world, other);
-    let Some(mut ignores) = world.get_mut::<Ignores>(e) else {
-        return;
-    };
-    if ignores.0.has(&name) {
-        return say_info(world, e, keys::IGNORE_ALREADY, &[("name", &name)]);
-    }
-    if ignores.0.0.len() >= MAX_FRIENDS {
-        let max = MAX_FRIENDS;
-        return say_error(
-            world,
-            e,
-            ErrorCode::ListFull,
-            keys::SOCIAL_LIST_FULL,
-            &[("max", &max)],
-        );
-    }
-    ignores.0.0.push(name.clone());
-    say_info(world, e, keys::IGNORE_ADDED, &[("name", &name)]);
+    let added = (world.get_mut::<Ignores>(e)).map(|mut i| i.0.add(&name, MAX_FRIENDS));
+    tell_added(
+        world,
+        e,
+        &name,
+        added,
+        keys::IGNORE_ADDED,
+        keys::IGNORE_ALREADY,
+    );
 }
 
 /// `unignore <name>` (online or not).
