@@ -3,42 +3,15 @@
 
 mod common;
 
-use common::{Client, greeted, register, start_with_content};
+use common::{Client, TEST_RAT, greeted, peaceful_npc, register, start_with_content};
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ServerEvent};
 
-/// The test content's rat, with 20 gold on it, and a merchant (next to the spawn at (1, 1))
-/// selling potions at 6.
-const MOBS: &str = r#"
-[rat]
-name = "Rat"
-level = 1
-hp = 20
-attack = 1
-defense = 0
-xp = 30
-hostile = true
-aggro_range = 0
-leash_range = 10
-wander_radius = 0
-move_every_ticks = 5
-attack_cooldown_ticks = 10
-respawn_ticks = 2000
-loot = "rat"
+/// The test content's rat (with 20 gold on it, see `LOOT`) and a merchant next to the spawn
+/// at (1, 1) selling potions at 6.
+fn mobs() -> String {
+    format!("{TEST_RAT}{}", peaceful_npc("merchant", "Merchant"))
+}
 
-[merchant]
-name = "Merchant"
-level = 1
-hp = 20
-attack = 0
-defense = 0
-xp = 0
-hostile = false
-leash_range = 2
-wander_radius = 0
-move_every_ticks = 20
-attack_cooldown_ticks = 30
-respawn_ticks = 600
-"#;
 const LOOT: &str = r#"
 [rat]
 drops = [{ item = "dagger", chance = 1.0 }]
@@ -68,8 +41,9 @@ async fn purse(c: &mut Client, gold: u64) {
 
 #[tokio::test]
 async fn gold_from_a_kill_buys_a_potion_and_both_survive_a_restart() {
+    let mobs = mobs();
     let files = [
-        ("mobs.toml", MOBS),
+        ("mobs.toml", mobs.as_str()),
         ("loot.toml", LOOT),
         ("shops.toml", SHOPS),
     ];

@@ -403,21 +403,6 @@ async fn sigkill_during_a_storm_of_gives_loses_and_duplicates_nothing() {
 
 /// A merchant next to the test map's spawn (1, 1), buying and selling potions at the same
 /// price, so a character's worth — gold, banked gold and 5 per potion — never changes.
-const MERCHANT_MOBS: &str = r#"
-[merchant]
-name = "Merchant"
-level = 1
-hp = 20
-attack = 0
-defense = 0
-xp = 0
-hostile = false
-leash_range = 2
-wander_radius = 0
-move_every_ticks = 20
-attack_cooldown_ticks = 30
-respawn_ticks = 600
-"#;
 const MERCHANT_SHOP: &str = r#"
 [merchant]
 banker = true
@@ -433,7 +418,8 @@ async fn sigkill_during_a_storm_of_trades_keeps_gold_and_items_together() {
     const PLAYERS: usize = 4;
     let dir = tempfile::tempdir().unwrap();
     common::write_assets(dir.path(), &[("merchant", 1, 3)]);
-    std::fs::write(dir.path().join("mobs.toml"), MERCHANT_MOBS).unwrap();
+    let merchant = common::peaceful_npc("merchant", "Merchant");
+    std::fs::write(dir.path().join("mobs.toml"), merchant).unwrap();
     std::fs::write(dir.path().join("loot.toml"), "").unwrap();
     std::fs::write(dir.path().join("shops.toml"), MERCHANT_SHOP).unwrap();
     std::fs::write(

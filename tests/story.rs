@@ -8,23 +8,8 @@ use emberkeep_components::protocol::{
     ClientMsg, DialogueChoice, EntityKind, ErrorCode, ServerEvent,
 };
 
-/// An NPC template and its dialogue, written into the test server's assets folder.
-const NPC: &str = r#"
-[elder]
-name = "Elder Maren"
-level = 5
-hp = 100
-attack = 0
-defense = 0
-xp = 0
-hostile = false
-leash_range = 2
-wander_radius = 0
-move_every_ticks = 20
-attack_cooldown_ticks = 30
-respawn_ticks = 600
-"#;
-
+/// The elder's dialogue (her template is `common::peaceful_npc`), written into the test
+/// server's assets folder.
 const DIALOGUE: &str = r#"
 [elder]
 npc = "elder"
@@ -45,7 +30,11 @@ async fn talk_to_an_npc_choose_and_get_the_gift() {
     let server = start_with_mobs(&[], &[("elder", 2, 1)], |config| {
         let dir = &config.server.assets;
         let mobs = std::fs::read_to_string(dir.join("mobs.toml")).unwrap();
-        std::fs::write(dir.join("mobs.toml"), mobs + NPC).unwrap();
+        std::fs::write(
+            dir.join("mobs.toml"),
+            format!("{mobs}{}", common::peaceful_npc("elder", "Elder Maren")),
+        )
+        .unwrap();
         std::fs::write(dir.join("dialogue.toml"), DIALOGUE).unwrap();
     })
     .await;

@@ -248,6 +248,35 @@ pub fn write_assets(dir: &std::path::Path, mobs: &[(&str, i32, i32)]) {
 /// exact results: every hit lands, nobody crits; a warrior has attack 10, defense 5, 100 hp;
 /// the passive `rat` (20 hp, defense 0) always drops a dagger (+4 attack). The texts are the
 /// shipped locale files.
+/// The test content's `mobs.toml`: one rat that never wanders, dropping a dagger.
+pub const TEST_RAT: &str = r#"
+[rat]
+name = "Rat"
+level = 1
+hp = 20
+attack = 1
+defense = 0
+xp = 30
+hostile = true
+aggro_range = 0
+leash_range = 10
+wander_radius = 0
+move_every_ticks = 5
+attack_cooldown_ticks = 10
+respawn_ticks = 2000
+loot = "rat"
+"#;
+
+/// A peaceful NPC template `id` called `name` that stays on its spawn tile, for test content
+/// (shopkeepers, quest givers).
+pub fn peaceful_npc(id: &str, name: &str) -> String {
+    format!(
+        "\n[{id}]\nname = {name:?}\nlevel = 1\nhp = 20\nattack = 0\ndefense = 0\nxp = 0\n\
+         hostile = false\nleash_range = 2\nwander_radius = 0\nmove_every_ticks = 20\n\
+         attack_cooldown_ticks = 30\nrespawn_ticks = 600\n"
+    )
+}
+
 pub fn write_test_content(to: &std::path::Path) {
     let files = [
         (
@@ -323,26 +352,7 @@ heal = 20
 max_stack = 5
 "#,
         ),
-        (
-            "mobs.toml",
-            r#"
-[rat]
-name = "Rat"
-level = 1
-hp = 20
-attack = 1
-defense = 0
-xp = 30
-hostile = true
-aggro_range = 0
-leash_range = 10
-wander_radius = 0
-move_every_ticks = 5
-attack_cooldown_ticks = 10
-respawn_ticks = 2000
-loot = "rat"
-"#,
-        ),
+        ("mobs.toml", TEST_RAT),
         (
             "loot.toml",
             r#"
