@@ -491,6 +491,13 @@ mod tests {
                     item: "rusty_sword".into(),
                 },
             )]),
+            gold: 35,
+            bank: vec![HeldItem {
+                id: 12,
+                item: "rat_tail".into(),
+                count: 4,
+            }],
+            bank_gold: 120,
         };
         let mut detail = PlayerDetail {
             player: ann(),
@@ -501,6 +508,9 @@ mod tests {
         expected["summary"] = json!("Ann (ann), level 4");
         expected["inventory"] = json!([{"id": 9, "item": "minor_health_potion", "count": 3}]);
         expected["equipment"] = json!({"weapon": {"id": 7, "item": "rusty_sword"}});
+        expected["gold"] = json!(35);
+        expected["bank"] = json!([{"id": 12, "item": "rat_tail", "count": 4}]);
+        expected["bank_gold"] = json!(120);
         assert_eq!(render(AdminOutcome::Player(detail.clone())), expected);
         detail.belongings = None;
         let rendered = render(AdminOutcome::Player(detail));

@@ -194,6 +194,15 @@ async fn world_actions_reach_the_players() {
         body["summary"].as_str().unwrap().contains("at (3, 2)"),
         "{body}"
     );
+    // What the character carries, its purse and its bank are all in the answer.
+    assert_eq!(body["inventory"][0]["item"], "potion", "{body}");
+    assert_eq!(body["inventory"][0]["count"], 2, "{body}");
+    assert_eq!(
+        (body["gold"].as_u64(), body["bank_gold"].as_u64()),
+        (Some(0), Some(0)),
+        "{body}"
+    );
+    assert_eq!(body["bank"].as_array().map(Vec::len), Some(0), "{body}");
     let (status, body) = call(http, "GET", "/admin/stats", t, "").await;
     assert_eq!(
         (status, body["world"]["entities"]["player"].as_u64()),

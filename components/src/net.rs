@@ -150,11 +150,16 @@ pub struct PlayerDetail {
     pub belongings: Option<Belongings>,
 }
 
-/// What a character carries and wears.
+/// What a character carries, wears and keeps in the bank.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Belongings {
     pub inventory: Vec<HeldItem>,
     pub equipment: BTreeMap<EquipSlot, WornItem>,
+    /// Gold carried.
+    pub gold: u64,
+    /// What the bank keeps.
+    pub bank: Vec<HeldItem>,
+    pub bank_gold: u64,
 }
 
 /// A stack in an inventory.

@@ -243,8 +243,8 @@ pub mod keys {
         GM_SANCTION_MINUTES = "gm.sanction_minutes" [max, minutes];
         GM_YOU_ARE_MUTED = "gm.you_are_muted" [minutes, reason];
         GM_MUTED = "gm.muted" [name, minutes];
-        GM_DESCRIBE = "gm.describe" [name, account, level, hp, max_hp, x, y, items];
-        GM_DESCRIBE_GUEST = "gm.describe_guest" [name, level, hp, max_hp, x, y, items];
+        GM_DESCRIBE = "gm.describe" [name, account, level, hp, max_hp, x, y, items, gold, bank_gold];
+        GM_DESCRIBE_GUEST = "gm.describe_guest" [name, level, hp, max_hp, x, y, items, gold];
         GM_HEALED = "gm.healed" [name];
         GM_QUEST_USAGE = "gm.quest_usage" [];
         GM_QUEST_STARTED = "gm.quest_started" [quest, name];

@@ -11,7 +11,7 @@ use emberkeep_components::net::{
     AdminAction, AdminOutcome, AdminResult, AdminResults, Belongings, HeldItem, PlayerDetail,
     PlayerSummary, WorldStats, WornItem,
 };
-use emberkeep_components::persist::{AccountCharacter, Auth};
+use emberkeep_components::persist::{AccountCharacter, Auth, ItemRecord};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::text::{FALLBACK, Text};
@@ -61,16 +61,20 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
         }
         AdminAction::Inspect { name } => {
             let e = named(world, &name)?;
-            let belongings = crate::session::saves::snapshot(world, e).map(|record| Belongings {
-                inventory: record
-                    .inventory
+            let held = |items: Vec<ItemRecord>| -> Vec<HeldItem> {
+                items
                     .into_iter()
                     .map(|i| HeldItem {
                         id: i.id,
                         item: i.template,
                         count: i.count,
                     })
-                    .collect(),
+                    .collect()
+            };
+            let account = world.get::<AccountCharacter>(e).map(|a| a.account.clone());
+            let record = crate::session::saves::record(world, e, account.as_deref().unwrap_or(""));
+            let belongings = record.map(|record| Belongings {
+                inventory: held(record.inventory),
                 equipment: record
                     .equipment
                     .into_iter()
@@ -82,6 +86,9 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                         (slot, worn)
                     })
                     .collect(),
+                gold: record.gold,
+                bank: held(record.bank),
+                bank_gold: record.bank_gold,
             });
             Ok(AdminOutcome::Player(PlayerDetail {
                 player: summary(world, e),

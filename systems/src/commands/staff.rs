@@ -7,6 +7,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{GameContent, SpawnArea};
+use emberkeep_components::economy::Purse;
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
@@ -461,10 +462,12 @@ pub(crate) fn describe(world: &World, who: Entity) -> Text {
         .get::<Inventory>(who)
         .map(|i| i.items.len())
         .unwrap_or(0);
+    let purse = world.get::<Purse>(who).copied().unwrap_or_default();
     let text = match account {
         Some(account) => Text::new(keys::GM_DESCRIBE)
             .arg("name", name)
-            .arg("account", account),
+            .arg("account", account)
+            .arg("bank_gold", purse.bank_gold),
         None => Text::new(keys::GM_DESCRIBE_GUEST).arg("name", name),
     };
     text.arg("level", level)
@@ -473,6 +476,7 @@ pub(crate) fn describe(world: &World, who: Entity) -> Text {
         .arg("x", at.x)
         .arg("y", at.y)
         .arg("items", items)
+        .arg("gold", purse.gold)
 }
 
 fn inspect(world: &mut World, args: &[&str]) -> Result<Text, Text> {
@@ -498,6 +502,7 @@ fn heal(world: &mut World, e: Entity, actor: &str, args: &[&str]) -> Result<Text
 #[cfg(test)]
 mod tests {
 
+    use emberkeep_components::economy::Purse;
     use emberkeep_components::items::Inventory;
     use emberkeep_components::map::Tile;
     use emberkeep_components::net::ConnId;
@@ -591,7 +596,13 @@ mod tests {
         s.world.get_mut::<Vitals>(e).unwrap().hp = 1;
         s.command(gm, "/heal Pat");
         assert_eq!(s.get::<Vitals>(p).hp, s.get::<Vitals>(p).max_hp);
-        assert!(infos(&s.command(gm, "/inspect Pat")).contains("Pat (account (guest)): level 1"));
+        s.world.entity_mut(e).insert(Purse {
+            gold: 17,
+            bank_gold: 0,
+        });
+        let seen = infos(&s.command(gm, "/inspect Pat"));
+        assert!(seen.contains("Pat (account (guest)): level 1"), "{seen}");
+        assert!(seen.contains("1 items, 17 gold"), "{seen}");
         s.command(gm, "/mute Pat 5 spamming");
         assert!(s.world.get::<Muted>(e).is_some());
         s.send(

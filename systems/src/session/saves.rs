@@ -21,6 +21,12 @@ use super::enter::record_of;
 /// What storage keeps of a character, or `None` for guests.
 pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     let account = world.get::<AccountCharacter>(e)?;
+    record(world, e, &account.account)
+}
+
+/// What `e` would be saved as, as a character of `account` (guests are never saved, but
+/// staff may look at what they carry).
+pub(crate) fn record(world: &World, e: Entity, account: &str) -> Option<CharacterRecord> {
     let pos = world.get::<Position>(e)?.0;
     let vitals = world.get::<Vitals>(e)?;
     let purse = world.get::<Purse>(e).copied().unwrap_or_default();
@@ -32,7 +38,7 @@ pub(crate) fn snapshot(world: &World, e: Entity) -> Option<CharacterRecord> {
     };
     Some(CharacterRecord {
         name: world.get::<DisplayName>(e)?.0.to_string(),
-        account: account.account.clone(),
+        account: account.to_string(),
         class: world.get::<ClassId>(e)?.0.clone(),
         level: world.get::<Level>(e)?.0,
         xp: world.get::<Experience>(e)?.0,
