@@ -94,6 +94,7 @@ pub struct Rules {
     pub combat: CombatRules,
     pub loot: LootRules,
     pub inventory: InventoryRules,
+    pub party: PartyRules,
 }
 
 /// The level curve: xp to go from level `l` to `l + 1` is
@@ -171,6 +172,16 @@ pub struct InventoryRules {
     /// Slots of every character's bank.
     #[serde(default = "default_bank_slots")]
     pub bank_slots: u32,
+}
+
+/// Parties.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRules {
+    /// Most players in one party, the leader included.
+    pub max_members: u32,
+    /// Members this many tiles (Chebyshev) or less from a kill share its experience.
+    pub xp_range: i32,
 }
 
 fn default_bank_slots() -> u32 {
@@ -494,6 +505,10 @@ mod tests {
             inventory: InventoryRules {
                 slots: 1,
                 bank_slots: 1,
+            },
+            party: PartyRules {
+                max_members: 5,
+                xp_range: 10,
             },
         };
         assert_eq!(

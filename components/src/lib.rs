@@ -14,6 +14,7 @@ pub mod limits;
 pub mod map;
 pub mod mobs;
 pub mod net;
+pub mod party;
 pub mod persist;
 pub mod protocol;
 pub mod quests;

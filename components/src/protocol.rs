@@ -185,6 +185,16 @@ pub enum ClientMsg {
     DepositGold { npc: u64, amount: u64 },
     /// Take `amount` gold from your bank into your purse at a banker NPC.
     WithdrawGold { npc: u64, amount: u64 },
+    /// Invite the online player called `name` into your party (you lead it, or have none).
+    PartyInvite { name: String },
+    /// Join the party of the latest invite you got (open for 60 s).
+    PartyAccept,
+    /// Leave your party.
+    PartyLeave,
+    /// Put the member called `name` out of your party (leader only).
+    PartyKick { name: String },
+    /// Hand the lead of your party to the member called `name` (leader only).
+    PartyLead { name: String },
 }
 
 impl ClientMsg {
@@ -225,6 +235,11 @@ impl ClientMsg {
             ClientMsg::Withdraw { .. } => "withdraw",
             ClientMsg::DepositGold { .. } => "deposit_gold",
             ClientMsg::WithdrawGold { .. } => "withdraw_gold",
+            ClientMsg::PartyInvite { .. } => "party_invite",
+            ClientMsg::PartyAccept => "party_accept",
+            ClientMsg::PartyLeave => "party_leave",
+            ClientMsg::PartyKick { .. } => "party_kick",
+            ClientMsg::PartyLead { .. } => "party_lead",
         }
     }
 
@@ -264,6 +279,11 @@ impl ClientMsg {
         "withdraw",
         "deposit_gold",
         "withdraw_gold",
+        "party_invite",
+        "party_accept",
+        "party_leave",
+        "party_kick",
+        "party_lead",
     ];
 }
 
@@ -438,6 +458,11 @@ pub enum ServerEvent {
     },
     /// A friend of yours entered (`online`) or left the world.
     FriendStatus { name: String, online: bool },
+    /// The player called `from` invites you into their party (`party_accept` joins).
+    PartyInvite { from: String },
+    /// Your party: to every member when someone joins or leaves, the lead changes, or a
+    /// member's hp, max hp or level changed (once a tick at most); `null` when you are in none.
+    Party { party: Option<PartyView> },
     /// A request was refused; the connection stays usable.
     Error {
         code: ErrorCode,
@@ -574,6 +599,28 @@ pub enum ServerEvent {
         start: Vec<String>,
         talk: Vec<String>,
     },
+}
+
+/// A party as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyView {
+    /// The leader's name.
+    pub leader: String,
+    /// Every member, the leader included, in the order they joined.
+    pub members: Vec<PartyMemberView>,
+}
+
+/// One member of a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartyMemberView {
+    pub name: String,
+    /// The member's entity id.
+    pub id: u64,
+    pub level: u32,
+    pub hp: i32,
+    pub max_hp: i32,
+    /// `false` while the member's character lingers after a disconnect.
+    pub online: bool,
 }
 
 /// An answer offered in a `dialogue`.
@@ -812,6 +859,16 @@ pub enum ErrorCode {
     BankFull,
     /// The gold would not fit in the purse or bank (it would overflow).
     TooMuchGold,
+    /// You are in no party.
+    NotInParty,
+    /// The party has as many members as allowed.
+    PartyFull,
+    /// Only the party's leader may do that.
+    NotLeader,
+    /// No open invite to accept (none came, it expired, or its sender left).
+    NoInvite,
+    /// That player (or you) is in a party already.
+    AlreadyInParty,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -1202,6 +1259,47 @@ mod tests {
             ClientMsg::Unequip {
                 slot: EquipSlot::Weapon
             }
+        );
+    }
+
+    #[test]
+    fn party_messages_match_the_wire_protocol() {
+        let m: ClientMsg = serde_json::from_str(r#"{"type":"party_invite","name":"Bob"}"#).unwrap();
+        assert_eq!(m, ClientMsg::PartyInvite { name: "Bob".into() });
+        for (text, kind) in [
+            (r#"{"type":"party_accept"}"#, "party_accept"),
+            (r#"{"type":"party_leave"}"#, "party_leave"),
+            (r#"{"type":"party_kick","name":"Bob"}"#, "party_kick"),
+            (r#"{"type":"party_lead","name":"Bob"}"#, "party_lead"),
+        ] {
+            let m: ClientMsg = serde_json::from_str(text).unwrap();
+            assert_eq!(m.kind(), kind);
+            assert!(ClientMsg::KINDS.contains(&kind));
+        }
+        let party = ServerEvent::Party {
+            party: Some(PartyView {
+                leader: "Ann".into(),
+                members: vec![PartyMemberView {
+                    name: "Ann".into(),
+                    id: 12,
+                    level: 3,
+                    hp: 40,
+                    max_hp: 50,
+                    online: true,
+                }],
+            }),
+        };
+        assert_eq!(
+            encode_event(&party),
+            r#"{"type":"party","party":{"leader":"Ann","members":[{"name":"Ann","id":12,"level":3,"hp":40,"max_hp":50,"online":true}]}}"#
+        );
+        assert_eq!(
+            encode_event(&ServerEvent::Party { party: None }),
+            r#"{"type":"party","party":null}"#
+        );
+        assert_eq!(
+            encode_event(&ServerEvent::PartyInvite { from: "Ann".into() }),
+            r#"{"type":"party_invite","from":"Ann"}"#
         );
     }
 

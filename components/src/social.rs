@@ -9,6 +9,15 @@ pub const GLOBAL_CHANNEL: &str = "global";
 /// The `channel` a whisper's `chat` event names.
 pub const WHISPER_CHANNEL: &str = "whisper";
 
+/// The `channel` of party chat lines: the speaker's party hears them.
+pub const PARTY_CHANNEL: &str = "party";
+
+/// The `channel` of guild chat lines: the speaker's guild hears them.
+pub const GUILD_CHANNEL: &str = "guild";
+
+/// Channel names that are not named channels: nobody joins or leaves them.
+pub const RESERVED_CHANNELS: [&str; 3] = [WHISPER_CHANNEL, PARTY_CHANNEL, GUILD_CHANNEL];
+
 /// Most friends, and most ignored names, one character keeps.
 pub const MAX_FRIENDS: usize = 100;
 
@@ -19,14 +28,14 @@ pub const MAX_CHANNELS: usize = 10;
 pub const CHANNEL_NAME_LEN: std::ops::RangeInclusive<usize> = 2..=16;
 
 /// A channel name as it is kept: lower case; `None` if it breaks the rules (ASCII letters,
-/// digits, `-` and `_`; [`CHANNEL_NAME_LEN`] long; not `whisper`).
+/// digits, `-` and `_`; [`CHANNEL_NAME_LEN`] long; none of [`RESERVED_CHANNELS`]).
 pub fn channel_name(name: &str) -> Option<String> {
     let name = name.trim().to_ascii_lowercase();
     let ok = CHANNEL_NAME_LEN.contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && name != WHISPER_CHANNEL;
+        && !RESERVED_CHANNELS.contains(&name.as_str());
     ok.then_some(name)
 }
 
@@ -96,6 +105,8 @@ mod tests {
         for bad in [
             "x",
             "whisper",
+            "Party",
+            "guild",
             "two words",
             "ünicode",
             "a-very-long-channel-name",

@@ -86,6 +86,7 @@ pub mod keys {
         SOCIAL_CHANNELS = "social.channels" [list];
         SOCIAL_GLOBAL_FIXED = "social.global_fixed" [];
         SOCIAL_LIST_FULL = "social.list_full" [max];
+        SOCIAL_RESERVED = "social.reserved" [name];
         FRIENDS_GUEST = "friends.guest" [];
         FRIENDS_USAGE = "friends.usage" [];
         FRIENDS_NOT_ACCOUNT = "friends.not_account" [name];
@@ -106,6 +107,29 @@ pub mod keys {
         IGNORE_NOT = "ignore.not_ignored" [name];
         IGNORE_LIST = "ignore.list" [count, list];
         IGNORE_NONE = "ignore.none" [];
+        PARTY_USAGE = "party.usage" [];
+        PARTY_OFFLINE = "party.offline" [name];
+        PARTY_INVITED = "party.invited" [name, secs];
+        PARTY_SELF = "party.self" [];
+        PARTY_ALREADY_IN = "party.already_in" [name];
+        PARTY_YOU_ARE_IN = "party.you_are_in" [];
+        PARTY_FULL = "party.full" [max];
+        PARTY_NOT_LEADER = "party.not_leader" [name];
+        PARTY_NOT_IN = "party.not_in" [];
+        PARTY_NO_INVITE = "party.no_invite" [secs];
+        PARTY_NOT_MEMBER = "party.not_member" [name];
+        PARTY_JOINED = "party.joined" [leader];
+        PARTY_LEFT = "party.left" [];
+        PARTY_KICKED = "party.kicked" [name];
+        PARTY_KICKED_YOU = "party.kicked_you" [name];
+        PARTY_KICK_SELF = "party.kick_self" [];
+        PARTY_LEAD = "party.lead" [name];
+        PARTY_LEAD_SELF = "party.lead_self" [];
+        PARTY_ENDED = "party.ended" [];
+        PARTY_LIST = "party.list" [leader, count, max, list];
+        PARTY_MEMBER = "party.member" [name, level, hp, max_hp];
+        PARTY_MEMBER_AWAY = "party.member_away" [name, level];
+        PARTY_NONE = "party.none" [];
 
         COMBAT_NO_TARGET = "combat.no_target" [id];
         COMBAT_NOT_ATTACKABLE = "combat.not_attackable" [name];

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use emberkeep_components::content::{
     ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
-    LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
+    LootDrop, LootRules, LootTable, MobDef, PartyRules, RegenRules, Rules,
 };
 use emberkeep_components::economy::ShopDef;
 use emberkeep_components::quests::{AchievementDef, QuestDef};
@@ -452,12 +452,13 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
     let combat = section::<CombatRules>(&mut table, "combat", &mut sink);
     let loot = section::<LootRules>(&mut table, "loot", &mut sink);
     let inventory = section::<InventoryRules>(&mut table, "inventory", &mut sink);
+    let party = section::<PartyRules>(&mut table, "party", &mut sink);
     for key in table.keys() {
         sink.add(
             "",
             format!(
                 "unknown key `{key}`, expected one of `default_class`, `levels`, `derived`, \
-                 `regen`, `combat`, `loot`, `inventory`"
+                 `regen`, `combat`, `loot`, `inventory`, `party`"
             ),
         );
     }
@@ -469,6 +470,7 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
         combat: combat?,
         loot: loot?,
         inventory: inventory?,
+        party: party?,
     })
 }
 

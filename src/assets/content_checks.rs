@@ -17,6 +17,10 @@ use super::content::{ContentProblem, Entries, Sink};
 pub const MAX_LEVEL: u32 = 1000;
 /// Largest inventory.
 pub const MAX_SLOTS: u32 = 200;
+/// Largest party.
+pub const MAX_PARTY: u32 = 50;
+/// Farthest a party member may stand from a kill to share its experience, in tiles.
+pub const MAX_XP_RANGE: i32 = 1000;
 /// Largest `max_stack` of an item.
 pub const MAX_STACK: u32 = 9999;
 
@@ -150,6 +154,11 @@ pub(super) fn rules(
     c.within("slots", r.inventory.slots, 1, MAX_SLOTS);
     c.within("bank_slots", r.inventory.bank_slots, 1, MAX_SLOTS);
     c.flush(&mut sink, "inventory");
+
+    let mut c = Reasons::default();
+    c.within("max_members", r.party.max_members, 2, MAX_PARTY);
+    c.within("xp_range", r.party.xp_range, 0, MAX_XP_RANGE);
+    c.flush(&mut sink, "party");
 }
 
 /// The first level whose xp requirement does not fit in 64 bits, if any.

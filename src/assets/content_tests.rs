@@ -40,6 +40,9 @@ owner_ticks = 600
 despawn_ticks = 3000
 [inventory]
 slots = 30
+[party]
+max_members = 5
+xp_range = 10
 "#;
 
 const CLASSES: &str = r#"
@@ -343,6 +346,7 @@ fn shape_errors_name_the_key() {
         ("rules.toml", "[regen]\n", "[regen]\ncolour = 1\n", "regen", &["unknown key `colour`"]),
         ("rules.toml", "default_class", "speed = 3\ndefault_class", "", &["unknown key `speed`"]),
         ("rules.toml", "[inventory]\nslots = 30\n", "", "inventory", &["missing section [inventory]"]),
+        ("rules.toml", "[party]\n", "", "party", &["missing section [party]"]),
         ("rules.toml", "default_class = \"warrior\"", "default_class = 3", "", &["default_class must be a string"]),
     ];
     for (file, from, to, entry, words) in cases {
@@ -373,6 +377,8 @@ fn rules_ranges() {
         ("owner_ticks = 600", "owner_ticks = 3000", "loot", &["owner_ticks (3000) must be less than despawn_ticks (3000)"]),
         ("slots = 30", "slots = 0", "inventory", &["slots must be from 1 to 200"]),
         ("slots = 30", "slots = 500", "inventory", &["slots must be from 1 to 200, got 500"]),
+        ("max_members = 5", "max_members = 1", "party", &["max_members must be from 2 to 50, got 1"]),
+        ("xp_range = 10", "xp_range = -1", "party", &["xp_range must be from 0 to 1000, got -1"]),
     ];
     for (from, to, entry, words) in cases {
         check("rules.toml", from, to, entry, words);

@@ -73,6 +73,7 @@ pub fn build_world_with_maps(
     world.insert_resource(GameContent(Arc::new(content)));
     world.insert_resource(ItemIds::default());
     world.insert_resource(emberkeep_components::economy::ShopStock::default());
+    world.insert_resource(emberkeep_components::party::Parties::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
     world.insert_resource(emberkeep_components::persist::SaveSoon::default());
     world.insert_resource(commands::staff::AuditLog::default());

@@ -107,6 +107,10 @@ pub fn test_content() -> Content {
                 slots: 4,
                 bank_slots: 2,
             },
+            party: PartyRules {
+                max_members: 3,
+                xp_range: 5,
+            },
         },
         classes: Default::default(),
         effects: Default::default(),

@@ -8,7 +8,8 @@
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
 //! 6. [`Phase::World`] — spawns, story triggers, conversations, loot and ground items, quests
 //!    and achievements, quest offers, persistence marks.
-//! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, per-client frames.
+//! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, stat, item and party
+//!    announcements, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
 //! are chained in the order listed here.
@@ -17,7 +18,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::game::{ai, combat, effects, items, loot, stats};
+use crate::game::{ai, combat, effects, items, loot, party, stats};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
@@ -138,6 +139,7 @@ pub(crate) fn install(world: &mut World) {
             regions::track_regions,
             stats::announce_stats,
             items::announce_items,
+            party::announce_parties,
             // (Last before the frames: a region's moves follow its other events.)
             regions::broadcast_moves,
             flush::build_frames,

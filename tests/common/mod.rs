@@ -315,6 +315,9 @@ owner_ticks = 200
 despawn_ticks = 2000
 [inventory]
 slots = 10
+[party]
+max_members = 5
+xp_range = 10
 "#,
         ),
         (

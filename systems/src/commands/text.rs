@@ -26,7 +26,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         None => (line, ""),
     };
     let verb = verb.trim_start_matches('/').to_ascii_lowercase();
-    // `/quests` and the chat shortcuts (`/w`, `/r`, `/g`, `/c`) are the players'; other `/`
+    // `/quests` and the chat shortcuts (`/w`, `/r`, `/g`, `/c`, `/p`) are the players'; other `/`
     // lines are staff commands.
     if line.starts_with('/') && !PLAYER_SLASH_VERBS.contains(&verb.as_str()) {
         return crate::commands::staff::run(world, e, line);
@@ -151,6 +151,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             &[],
         ),
         other if super::trade::run(world, e, other, rest) => {}
+        other if super::party::run(world, e, other, rest) => {}
         other => {
             let command = format!("{other:?}");
             say_error(
@@ -165,7 +166,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
 }
 
 /// Verbs after a `/` that are player commands, not staff commands.
-const PLAYER_SLASH_VERBS: &[&str] = &["quests", "w", "r", "g", "c"];
+const PLAYER_SLASH_VERBS: &[&str] = &["quests", "w", "r", "g", "c", "p"];
 
 /// `"Bob hello there"` → (`"Bob"`, `"hello there"`); `None` unless both parts have words.
 fn split_word(rest: &str) -> Option<(&str, &str)> {

@@ -4,12 +4,15 @@
 //! bounded by `chat_lines` per window per player. A line is encoded once and its bytes pushed
 //! to each recipient's connection; recipients who ignore the speaker are skipped.
 //! Channel membership lives on the character in memory and is forgotten when it leaves.
+//! The `party` channel is the speaker's party (`components::party`); it is not joined.
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::limits;
+use emberkeep_components::party::{Parties, PartyMember};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::social::{
-    self, GLOBAL_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS, WHISPER_CHANNEL,
+    self, GLOBAL_CHANNEL, GUILD_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS,
+    PARTY_CHANNEL, WHISPER_CHANNEL,
 };
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{NetId, Outgoing, Player};
@@ -20,7 +23,7 @@ use crate::text::{say_error, say_error_text, say_info};
 use crate::{name_of, send_to};
 
 /// The online player (in the world, with a connection) called `name`.
-fn online_named(world: &World, name: &str) -> Option<Entity> {
+pub(crate) fn online_named(world: &World, name: &str) -> Option<Entity> {
     player_named(world, name.trim()).filter(|e| world.get::<Outgoing>(*e).is_some())
 }
 
@@ -32,7 +35,7 @@ pub(crate) fn quoted(name: &str) -> String {
 }
 
 /// Whether `listener` ignores the player called `speaker`.
-fn ignores(world: &World, listener: Entity, speaker: &str) -> bool {
+pub(crate) fn ignores(world: &World, listener: Entity, speaker: &str) -> bool {
     world
         .get::<Ignores>(listener)
         .is_some_and(|i| i.0.has(speaker))
@@ -96,6 +99,10 @@ pub(crate) fn reply(world: &mut World, from: Entity, text: &str) {
 /// A channel name as kept, or the error that says why `name` is not one.
 fn parse_channel(name: &str) -> Result<String, Text> {
     social::channel_name(name).ok_or_else(|| {
+        let reserved = name.trim().to_ascii_lowercase();
+        if [PARTY_CHANNEL, GUILD_CHANNEL].contains(&reserved.as_str()) {
+            return Text::new(keys::SOCIAL_RESERVED).arg("name", reserved);
+        }
         Text::new(keys::SOCIAL_BAD_CHANNEL)
             .arg("name", quoted(name))
             .arg("min", *social::CHANNEL_NAME_LEN.start())
@@ -103,22 +110,54 @@ fn parse_channel(name: &str) -> Result<String, Text> {
     })
 }
 
-/// Says `text` in `channel`: `global` reaches every online player, a named channel its
-/// members; the speaker must be a member. Each recipient gets the line once.
-pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, text: &str) {
-    let channel = match parse_channel(channel) {
-        Ok(c) => c,
-        Err(t) => return say_error_text(world, speaker, ErrorCode::BadChannel, &t),
-    };
-    let global = channel == GLOBAL_CHANNEL;
-    let member = global
-        || world
-            .get::<JoinedChannels>(speaker)
-            .is_some_and(|j| j.0.contains(&channel));
+/// Who hears a channel line.
+enum Audience {
+    /// Every online player (`global`).
+    Everyone,
+    /// The players who joined this named channel.
+    Joined(String),
+    /// These players (the speaker's party).
+    Members(Vec<Entity>),
+}
+
+/// Who hears `speaker` in `channel` (under its name as kept), or why `speaker` may not speak
+/// there.
+fn audience(
+    world: &World,
+    speaker: Entity,
+    channel: &str,
+) -> Result<(String, Audience), (ErrorCode, Text)> {
+    if channel.trim().eq_ignore_ascii_case(PARTY_CHANNEL) {
+        let party = world
+            .get::<PartyMember>(speaker)
+            .and_then(|m| world.resource::<Parties>().by_id.get(&m.party));
+        return match party {
+            Some(p) => Ok((PARTY_CHANNEL.into(), Audience::Members(p.members.clone()))),
+            None => Err((ErrorCode::NotInParty, Text::new(keys::PARTY_NOT_IN))),
+        };
+    }
+    let channel = parse_channel(channel).map_err(|t| (ErrorCode::BadChannel, t))?;
+    if channel == GLOBAL_CHANNEL {
+        return Ok((channel, Audience::Everyone));
+    }
+    let member = world
+        .get::<JoinedChannels>(speaker)
+        .is_some_and(|j| j.0.contains(&channel));
     if !member {
         let text = Text::new(keys::SOCIAL_NOT_IN_CHANNEL).arg("name", &channel);
-        return say_error_text(world, speaker, ErrorCode::BadChannel, &text);
+        return Err((ErrorCode::BadChannel, text));
     }
+    Ok((channel.clone(), Audience::Joined(channel)))
+}
+
+/// Says `text` in `channel`: `global` reaches every online player, a named channel its
+/// members, `party` the speaker's party; the speaker must be a member. Each recipient gets the
+/// line once.
+pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, text: &str) {
+    let (channel, audience) = match audience(world, speaker, channel) {
+        Ok(a) => a,
+        Err((code, t)) => return say_error_text(world, speaker, code, &t),
+    };
     let Some(text) = chat::checked_line(world, speaker, text) else {
         return;
     };
@@ -130,14 +169,27 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
         id,
         name: name.clone(),
         text,
-        channel: Some(channel.clone()),
+        channel: Some(channel),
         to: None,
     });
+    if let Audience::Members(members) = audience {
+        for m in members {
+            if !ignores(world, m, &name)
+                && let Some(mut out) = world.get_mut::<Outgoing>(m)
+            {
+                out.push(&json);
+            }
+        }
+        return;
+    }
     let mut q = world
         .query_filtered::<(&mut Outgoing, Option<&JoinedChannels>, Option<&Ignores>), With<Player>>(
         );
     for (mut out, joined, ignored) in q.iter_mut(world) {
-        let hears = global || joined.is_some_and(|j| j.0.contains(&channel));
+        let hears = match &audience {
+            Audience::Joined(c) => joined.is_some_and(|j| j.0.contains(c)),
+            _ => true,
+        };
         if hears && !ignored.is_some_and(|i| i.0.has(&name)) {
             out.push(&json);
         }

@@ -1,5 +1,6 @@
 //! Combat phase: attacks in range when the cooldown allows, hit/miss/crit rolls from the
-//! world's seeded RNG, damage, deaths, experience for the killers, level-ups, respawns.
+//! world's seeded RNG, damage, deaths, experience for the killers (and their parties),
+//! level-ups, respawns.
 //!
 //! Damage of a landed hit = max(min_damage, attack − defense), × crit_multiplier_pct / 100 on a
 //! crit. Hit chance = base_hit_pct − defender dex × dodge_per_dex_pct (clamped to 5..=100).
@@ -20,6 +21,7 @@ use emberkeep_components::world::{
 };
 use rand_core::Rng;
 
+use crate::game::party::{Grants, PartyXp};
 use crate::rng::WorldRng;
 use crate::text::{say_error, say_info};
 
@@ -187,6 +189,7 @@ pub(crate) fn resolve_deaths(
     ids: Query<&NetId>,
     mut save: ResMut<emberkeep_components::persist::SaveSoon>,
     mut story: ResMut<StoryEvents>,
+    party_xp: PartyXp,
     mut commands: Commands,
 ) {
     for (e, id, vitals, mut log, pos, cell, mob, is_player) in &mut fallen {
@@ -228,7 +231,8 @@ pub(crate) fn resolve_deaths(
                 player,
                 mob: mob.template.clone(),
             }));
-        // Experience: shared by damage dealt, among players still in the world.
+        // Experience: shared by damage dealt, among players still in the world; a share
+        // earned by a party member is split within its party (`party::PartyXp`).
         let total: i64 = log
             .by
             .iter()
@@ -237,17 +241,19 @@ pub(crate) fn resolve_deaths(
             .sum();
         let mut shares: Vec<(Entity, i64)> = log.by.iter().map(|(p, d)| (*p, *d)).collect();
         shares.sort_by_key(|(p, _)| *p);
+        let mut grants = Grants::default();
         for (p, dealt) in shares {
-            let Ok((pid, class, mut xp, mut level, mut base, mut out)) = players.get_mut(p) else {
-                continue;
-            };
-            if total <= 0 {
+            if total <= 0 || !players.contains(p) {
                 continue;
             }
             let amount = u64::from(def.xp) * dealt as u64 / total as u64;
-            if amount == 0 {
+            party_xp.split(p, amount, pos.0, &mut grants);
+        }
+        grants.0.sort_by_key(|(p, _)| *p);
+        for (p, amount) in grants.0 {
+            let Ok((pid, class, mut xp, mut level, mut base, mut out)) = players.get_mut(p) else {
                 continue;
-            }
+            };
             let gained = crate::game::stats::grant_xp(
                 &content, class, amount, &mut xp, &mut level, &mut base,
             );

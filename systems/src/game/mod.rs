@@ -1,6 +1,7 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
 //! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`)
-//! and local chat (`chat`).
+//! and local chat (`chat`); chat beyond view (`channels`), friends, gold, shops, and parties
+//! (`party`).
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -15,6 +16,9 @@ pub(crate) mod friends;
 pub(crate) mod gold;
 pub(crate) mod items;
 pub(crate) mod loot;
+pub(crate) mod party;
+#[cfg(test)]
+mod party_tests;
 pub(crate) mod shop;
 #[cfg(test)]
 mod shop_tests;

@@ -169,6 +169,7 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
         ItemsDirty,
     ));
     send_to(world, k, &welcome(world, k));
+    crate::game::party::presence_changed(world, k);
     let cell = world
         .get::<RegionCell>(k)
         .copied()
@@ -241,6 +242,7 @@ pub(crate) fn linger(world: &mut World, e: Entity) -> bool {
     let mut entity = world.entity_mut(e);
     entity.remove::<(Connection, Outgoing, Auth)>();
     entity.insert(Lingering { until });
+    crate::game::party::presence_changed(world, e);
     true
 }
 
@@ -283,6 +285,7 @@ pub(crate) fn close_connection(world: &mut World, e: Entity, reason: CloseReason
 pub(crate) fn remove_character(world: &mut World, e: Entity) {
     if world.get::<Player>(e).is_some() {
         crate::game::friends::announce(world, e, false);
+        crate::game::party::left_world(world, e);
     }
     if let Some(name) = world.get::<DisplayName>(e).map(|n| n.0.to_lowercase()) {
         let mut names = world.resource_mut::<NameIndex>();
