@@ -3,6 +3,6 @@
 //! request into calls to `game`, `world` and `session`.
 
 pub(crate) mod admin;
+pub(crate) mod shop;
 pub mod staff;
 pub(crate) mod text;
-pub(crate) mod trade;

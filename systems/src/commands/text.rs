@@ -150,7 +150,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             keys::COMMAND_EMPTY,
             &[],
         ),
-        other if super::trade::run(world, e, other, rest) => {}
+        other if super::shop::run(world, e, other, rest) => {}
         other => {
             let command = format!("{other:?}");
             say_error(

@@ -14,7 +14,7 @@ use super::text::{matches, own_item, split_count};
 use crate::game::shop::{self, BankMove};
 use crate::text::{say_error, say_error_text, say_info};
 
-/// Runs a trade command, or returns `false` if `verb` is not one.
+/// Runs a shop or bank command, or returns `false` if `verb` is not one.
 pub(crate) fn run(world: &mut World, e: Entity, verb: &str, rest: &str) -> bool {
     match verb {
         "shop" | "wares" | "list" => match keeper(world, e, false) {
