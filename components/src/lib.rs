@@ -23,4 +23,5 @@ pub mod stats;
 pub mod story;
 pub mod story_content;
 pub mod text;
+pub mod trade;
 pub mod world;

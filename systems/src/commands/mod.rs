@@ -6,3 +6,4 @@ pub(crate) mod admin;
 pub(crate) mod shop;
 pub mod staff;
 pub(crate) mod text;
+pub(crate) mod trade;
