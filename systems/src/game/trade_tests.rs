@@ -630,3 +630,24 @@ fn the_text_commands_trade_end_to_end() {
         vec![ErrorCode::UnknownTarget]
     );
 }
+
+/// An offered item that leaves the bag some other way (a story's `take_item` takes by
+/// template, lock or not) makes the trade fail safe: cancelled at the accept, nothing moved.
+#[test]
+fn an_offer_no_longer_held_at_the_accept_cancels_the_trade_with_nothing_moved() {
+    let mut f = open();
+    let tails = f.s.grant(f.ann, "tail", 3);
+    let sword = f.s.grant(f.bob, "sword", 1);
+    f.s.send(f.ann, offer(&[(tails, None)], 0));
+    f.s.send(f.bob, offer(&[(sword, None)], 0));
+    f.s.send(f.ann, ClientMsg::TradeAccept);
+    f.s.tick();
+    let ann = f.s.entity(f.ann);
+    f.s.world.get_mut::<Inventory>(ann).unwrap().items[0].count = 1;
+    f.s.send(f.bob, ClientMsg::TradeAccept);
+    let got = f.s.tick();
+    let why = "an offered item or gold is no longer there; the trade is cancelled";
+    assert_eq!(ended(&got, f.bob), Some((false, why.into())));
+    assert_eq!(bag(&f.s, f.ann), vec![("tail".into(), 1)]);
+    assert_eq!(bag(&f.s, f.bob), vec![("sword".into(), 1)]);
+}
