@@ -2,9 +2,12 @@
 //! exactly as it was; a give is one atomic write of both characters; and a server killed with
 //! SIGKILL in the middle of a storm of gives comes back with every item exactly once — and, in
 //! a storm of shop trades and bank moves, with every character's gold and items still adding
-//! up (a trade's gold and items are saved together).
+//! up (a trade's gold and items are saved together); and, with players trading with each
+//! other while others buy and sell (`integrity/trades.rs`), nothing made, lost or saved twice.
 
 mod common;
+#[path = "integrity/trades.rs"]
+mod trades;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -24,4 +24,5 @@ pub mod stats;
 pub mod story;
 pub mod story_content;
 pub mod text;
+pub mod trade;
 pub mod world;

@@ -195,6 +195,28 @@ pub enum ClientMsg {
     PartyKick { name: String },
     /// Hand the lead of your party to the member called `name` (leader only).
     PartyLead { name: String },
+    /// Ask the player `to` (an entity id, next to you) to trade; if they already asked you,
+    /// this opens the trade.
+    TradeRequest { to: u64 },
+    /// Replace your whole offer in the open trade: items you carry and gold from your purse.
+    TradeOffer {
+        #[serde(default)]
+        items: Vec<TradeItem>,
+        #[serde(default)]
+        gold: u64,
+    },
+    /// Accept both offers as they stand; the trade completes when both sides accepted.
+    TradeAccept,
+    /// Cancel the open trade (or your request, or decline the requests sent to you).
+    TradeCancel,
+}
+
+/// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeItem {
+    pub item: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
 }
 
 impl ClientMsg {
@@ -240,6 +262,10 @@ impl ClientMsg {
             ClientMsg::PartyLeave => "party_leave",
             ClientMsg::PartyKick { .. } => "party_kick",
             ClientMsg::PartyLead { .. } => "party_lead",
+            ClientMsg::TradeRequest { .. } => "trade_request",
+            ClientMsg::TradeOffer { .. } => "trade_offer",
+            ClientMsg::TradeAccept => "trade_accept",
+            ClientMsg::TradeCancel => "trade_cancel",
         }
     }
 
@@ -284,6 +310,10 @@ impl ClientMsg {
         "party_leave",
         "party_kick",
         "party_lead",
+        "trade_request",
+        "trade_offer",
+        "trade_accept",
+        "trade_cancel",
     ];
 }
 
@@ -522,6 +552,18 @@ pub enum ServerEvent {
         items: Vec<ItemView>,
         gold: u64,
     },
+    /// A player next to you asks to trade (answer with `trade_request` to them, or
+    /// `trade_cancel` to decline).
+    TradeRequest { from: u64, name: String },
+    /// Your open trade with `with` (called `name`): when it opens and after every change.
+    Trade {
+        with: u64,
+        name: String,
+        mine: TradeSide,
+        theirs: TradeSide,
+    },
+    /// Your trade (or trade request) ended: completed (`done`) or cancelled, and why.
+    TradeEnd { done: bool, reason: String },
     /// An attack landed.
     Hit {
         attacker: u64,
@@ -680,6 +722,14 @@ pub struct OfferView {
     pub item: String,
     pub name: String,
     pub price: u64,
+}
+
+/// One side of a `trade`: the items and gold offered and whether that side accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeSide {
+    pub items: Vec<ItemView>,
+    pub gold: u64,
+    pub accepted: bool,
 }
 
 /// An item as clients see it.
@@ -869,6 +919,13 @@ pub enum ErrorCode {
     NoInvite,
     /// That player (or you) is in a party already.
     AlreadyInParty,
+    /// `trade_offer`, `trade_accept` or `trade_cancel` with no open trade (or request).
+    NotTrading,
+    /// That player (or you) is already trading or asking someone else to trade.
+    TradeBusy,
+    /// That item, or that gold, is offered in your open trade: it cannot be used, dropped,
+    /// given, sold, deposited, equipped or spent until the trade ends.
+    InTrade,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, items, party};
+use crate::game::{channels, chat, combat, items, party, trade};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -174,6 +174,10 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::WithdrawGold { npc, amount } => {
             shop::move_gold(world, e, npc, BankMove::Withdraw, amount)
         }
+        ClientMsg::TradeRequest { to } => trade::request(world, e, to),
+        ClientMsg::TradeOffer { items, gold } => trade::offer(world, e, &items, gold),
+        ClientMsg::TradeAccept => trade::accept(world, e),
+        ClientMsg::TradeCancel => trade::cancel(world, e),
     }
 }
 

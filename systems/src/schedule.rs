@@ -18,7 +18,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::game::{ai, combat, effects, items, loot, party, stats};
+use crate::game::{ai, combat, effects, items, loot, party, stats, trade};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
@@ -120,6 +120,7 @@ pub(crate) fn install(world: &mut World) {
             spawner::expire_mobs,
             triggers::fire_triggers,
             dialogue::end_distant_conversations,
+            trade::end_broken_trades,
             loot::expire_ground_items,
             quests::note_levels,
             quests::track,

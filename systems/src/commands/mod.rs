@@ -4,6 +4,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod party;
+pub(crate) mod shop;
 pub mod staff;
 pub(crate) mod text;
 pub(crate) mod trade;

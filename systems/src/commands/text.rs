@@ -100,6 +100,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             }
         }
         "give" => give(world, e, rest),
+        "trade" => super::trade::run(world, e, rest),
         "equip" | "wear" | "wield" => {
             match require(rest, keys::COMMAND_USAGE_EQUIP).and_then(|_| own_item(world, e, rest)) {
                 Ok(id) => items::equip(world, e, id),
@@ -150,7 +151,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             keys::COMMAND_EMPTY,
             &[],
         ),
-        other if super::trade::run(world, e, other, rest) => {}
+        other if super::shop::run(world, e, other, rest) => {}
         other if super::party::run(world, e, other, rest) => {}
         other => {
             let command = format!("{other:?}");

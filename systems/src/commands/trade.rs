@@ -1,148 +1,101 @@
-//! Text commands at shops and banks: `shop`, `buy <item> [count]`, `sell <item> [count]`,
-//! `bank`, `deposit|withdraw <item> [count]`, `deposit|withdraw <amount> gold`, `gold`. They
-//! name the nearest shopkeeper (or banker) within talking range and do what the typed
-//! messages do.
+//! Text commands for trade between players: `trade <player>` (ask, or accept their request),
+//! `trade offer <item> [count]` (add to your offer, or change that item's count),
+//! `trade offer <amount> gold`, `trade clear`, `trade accept`, `trade cancel`, and `trade`
+//! alone (where the trade stands). They do what the typed messages do.
+
+#![deny(clippy::arithmetic_side_effects)]
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::content::GameContent;
-use emberkeep_components::economy::{Bank, Purse};
-use emberkeep_components::mobs::Mob;
-use emberkeep_components::protocol::ErrorCode;
-use emberkeep_components::text::{Key, Text, keys};
+use emberkeep_components::protocol::{ErrorCode, TradeItem};
+use emberkeep_components::text::keys;
+use emberkeep_components::trade::Trading;
+use emberkeep_components::world::NameIndex;
 
-use super::text::{matches, own_item, split_count};
-use crate::game::shop::{self, BankMove};
-use crate::text::{say_error, say_error_text, say_info};
+use super::text::{own_item, split_count};
+use crate::game::trade;
+use crate::text::{say_error, say_error_text};
 
-/// Runs a trade command, or returns `false` if `verb` is not one.
-pub(crate) fn run(world: &mut World, e: Entity, verb: &str, rest: &str) -> bool {
-    match verb {
-        "shop" | "wares" | "list" => match keeper(world, e, false) {
-            Ok(npc) => shop::open_npc(world, e, npc),
-            Err(t) => say_error_text(world, e, ErrorCode::NoShop, &t),
-        },
-        "bank" => match keeper(world, e, true) {
-            Ok(npc) => shop::open_npc(world, e, npc),
-            Err(t) => say_error_text(world, e, ErrorCode::NoShop, &t),
-        },
-        "gold" | "purse" => {
-            let gold = world.get::<Purse>(e).map_or(0, |p| p.gold);
-            say_info(world, e, keys::SHOP_PURSE, &[("gold", &gold)]);
-        }
-        "buy" => buy(world, e, rest),
-        "sell" => sell(world, e, rest),
-        "deposit" => bank(world, e, rest, BankMove::Deposit),
-        "withdraw" => bank(world, e, rest, BankMove::Withdraw),
-        _ => return false,
-    }
-    true
-}
-
-/// The nearest shopkeeper (banker if `banker`) near `e`.
-fn keeper(world: &mut World, e: Entity, banker: bool) -> Result<Entity, Text> {
-    shop::nearest_keeper(world, e, banker).ok_or(Text::new(keys::SHOP_NONE_NEAR))
-}
-
-fn usage(world: &mut World, e: Entity, key: Key) {
-    say_error(world, e, ErrorCode::UnknownCommand, key, &[]);
-}
-
-fn buy(world: &mut World, e: Entity, rest: &str) {
-    let (query, count) = split_count(rest);
-    if query.is_empty() {
-        return usage(world, e, keys::SHOP_USAGE_BUY);
-    }
-    let npc = match keeper(world, e, false) {
-        Ok(npc) => npc,
-        Err(t) => return say_error_text(world, e, ErrorCode::NoShop, &t),
+/// Runs `trade ...` (`rest` is what follows the verb).
+pub(crate) fn run(world: &mut World, e: Entity, rest: &str) {
+    let (word, tail) = match rest.split_once(char::is_whitespace) {
+        Some((w, t)) => (w, t.trim()),
+        None => (rest, ""),
     };
-    let content = world.resource::<GameContent>().clone();
-    let template = world.get::<Mob>(npc).map(|m| m.template.clone());
-    let ware = template
-        .and_then(|t| content.shops.get(&t))
-        .and_then(|s| {
-            s.sells
-                .iter()
-                .map(|w| {
-                    let name = content
-                        .items
-                        .get(&w.item)
-                        .map_or(w.item.as_str(), |d| &d.name);
-                    (matches(query, 0, name, &w.item), w.item.clone())
-                })
-                .filter(|(score, _)| *score > 0)
-                .max_by_key(|(score, _)| *score)
+    match word.to_ascii_lowercase().as_str() {
+        "" => {
+            let text = trade::describe(world, e);
+            crate::send_to(
+                world,
+                e,
+                &emberkeep_components::protocol::ServerEvent::Info { text },
+            );
+        }
+        "accept" if tail.is_empty() => trade::accept(world, e),
+        "cancel" | "decline" if tail.is_empty() => trade::cancel(world, e),
+        "clear" if tail.is_empty() => trade::offer(world, e, &[], 0),
+        "offer" if !tail.is_empty() => offer(world, e, tail),
+        "accept" | "cancel" | "decline" | "clear" | "offer" => usage(world, e),
+        _ if tail.is_empty() => ask(world, e, word),
+        _ => usage(world, e),
+    }
+}
+
+fn usage(world: &mut World, e: Entity) {
+    say_error(world, e, ErrorCode::UnknownCommand, keys::TRADE_USAGE, &[]);
+}
+
+/// `trade <name>`: asks the online player called `name`.
+fn ask(world: &mut World, e: Entity, name: &str) {
+    let target = world
+        .resource::<NameIndex>()
+        .0
+        .get(&name.to_lowercase())
+        .copied();
+    match target {
+        Some(t) => trade::request_entity(world, e, t, name),
+        None => say_error(
+            world,
+            e,
+            ErrorCode::UnknownTarget,
+            keys::TRADE_NOT_HERE,
+            &[("name", &name)],
+        ),
+    }
+}
+
+/// `trade offer <amount> gold` or `trade offer <item> [count]`: the rest of the offer stays.
+fn offer(world: &mut World, e: Entity, what: &str) {
+    let Some(current) = world.get::<Trading>(e).map(|t| t.offer.clone()) else {
+        return say_error(
+            world,
+            e,
+            ErrorCode::NotTrading,
+            keys::TRADE_NOT_TRADING,
+            &[],
+        );
+    };
+    let mut items: Vec<TradeItem> = current
+        .items
+        .iter()
+        .map(|o| TradeItem {
+            item: o.id,
+            count: Some(o.count),
         })
-        .map_or_else(|| query.to_string(), |(_, item)| item);
-    let id = shop::net_id(world, npc);
-    shop::buy(world, e, id, &ware, count);
-}
-
-fn sell(world: &mut World, e: Entity, rest: &str) {
-    let (query, count) = split_count(rest);
-    if query.is_empty() {
-        return usage(world, e, keys::SHOP_USAGE_SELL);
-    }
-    let item = match own_item(world, e, query) {
-        Ok(id) => id,
-        Err(t) => return say_error_text(world, e, ErrorCode::UnknownItem, &t),
-    };
-    match keeper(world, e, false) {
-        Ok(npc) => {
-            let id = shop::net_id(world, npc);
-            shop::sell(world, e, id, item, count);
-        }
-        Err(t) => say_error_text(world, e, ErrorCode::NoShop, &t),
-    }
-}
-
-fn bank(world: &mut World, e: Entity, rest: &str, way: BankMove) {
-    let usage_key = match way {
-        BankMove::Deposit => keys::SHOP_USAGE_DEPOSIT,
-        BankMove::Withdraw => keys::SHOP_USAGE_WITHDRAW,
-    };
-    if rest.is_empty() {
-        return usage(world, e, usage_key);
-    }
-    let npc = match keeper(world, e, true) {
-        Ok(npc) => shop::net_id(world, npc),
-        Err(t) => return say_error_text(world, e, ErrorCode::NoShop, &t),
-    };
-    if let Some((amount, word)) = rest.rsplit_once(' ')
+        .collect();
+    if let Some((amount, word)) = what.rsplit_once(' ')
         && word.eq_ignore_ascii_case("gold")
     {
         return match amount.trim().parse::<u64>() {
-            Ok(a) => shop::move_gold(world, e, npc, way, a),
-            Err(_) => usage(world, e, usage_key),
+            Ok(gold) => trade::offer(world, e, &items, gold),
+            Err(_) => usage(world, e),
         };
     }
-    let (query, count) = split_count(rest);
-    let item = match way {
-        BankMove::Deposit => own_item(world, e, query),
-        BankMove::Withdraw => banked_item(world, e, query),
+    let (query, count) = split_count(what);
+    let id = match own_item(world, e, query) {
+        Ok(id) => id,
+        Err(t) => return say_error_text(world, e, ErrorCode::UnknownItem, &t),
     };
-    match item {
-        Ok(id) => shop::move_item(world, e, npc, way, id, count),
-        Err(t) => say_error_text(world, e, ErrorCode::UnknownItem, &t),
-    }
-}
-
-/// The bank item `query` names.
-fn banked_item(world: &World, e: Entity, query: &str) -> Result<u64, Text> {
-    let content = world.resource::<GameContent>();
-    world
-        .get::<Bank>(e)
-        .into_iter()
-        .flat_map(|b| b.0.items.iter())
-        .map(|i| {
-            let name = content
-                .items
-                .get(&i.template)
-                .map_or(i.template.as_str(), |d| &d.name);
-            (matches(query, i.id, name, &i.template), i.id)
-        })
-        .filter(|(score, _)| *score > 0)
-        .max_by_key(|(score, _)| *score)
-        .map(|(_, id)| id)
-        .ok_or_else(|| Text::new(keys::COMMAND_NO_SUCH_ITEM).arg("query", format!("{query:?}")))
+    items.retain(|i| i.item != id);
+    items.push(TradeItem { item: id, count });
+    trade::offer(world, e, &items, current.gold);
 }

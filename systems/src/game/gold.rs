@@ -1,17 +1,19 @@
 //! Gold: the one function every change of a character's purse or bank balance goes through
 //! ([`change_gold`]). Balances never go negative or overflow (a change that would is refused
 //! whole), and every change saves the character in this tick's one batch, so gold moving
-//! together with items (a shop trade, a bank move) is stored atomically with them.
+//! together with items (a shop trade, a bank move) is stored atomically with them. Gold
+//! offered in an open trade stays in the purse, locked: no change may take the purse below it.
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::economy::{Bank, Purse};
 use emberkeep_components::persist::{SaveReason, SaveSoon};
-use emberkeep_components::protocol::ServerEvent;
+use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 use emberkeep_components::text::keys;
+use emberkeep_components::trade::Trading;
 
 use crate::send_to;
-use crate::text::say_info;
+use crate::text::{say_error, say_info};
 
 /// Why a change of gold was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +22,27 @@ pub(crate) enum GoldError {
     NotEnough,
     /// The balance would overflow.
     TooMuch,
+    /// The purse would drop below the gold offered in the open trade.
+    InTrade,
 }
 
 /// What `e`'s purse would hold after adding `purse` and `bank` (negative to take), or why not.
 pub(crate) fn after(world: &World, e: Entity, purse: i128, bank: i128) -> Result<Purse, GoldError> {
+    let next = unlocked_after(world, e, purse, bank)?;
+    let offered = world.get::<Trading>(e).map_or(0, |t| t.offer.gold);
+    if purse < 0 && next.gold < offered {
+        return Err(GoldError::InTrade);
+    }
+    Ok(next)
+}
+
+/// [`after`], ignoring the gold locked in an open trade (for the trade itself).
+pub(crate) fn unlocked_after(
+    world: &World,
+    e: Entity,
+    purse: i128,
+    bank: i128,
+) -> Result<Purse, GoldError> {
     let now = world.get::<Purse>(e).copied().unwrap_or_default();
     let apply = |have: u64, delta: i128| {
         let sum = i128::from(have)
@@ -60,6 +79,18 @@ pub(crate) fn change_gold(
         send_bank(world, e);
     }
     Ok(next)
+}
+
+/// Refuses (`in_trade`) a change that would spend gold `e` offers in its open trade.
+pub(crate) fn in_trade_refusal(world: &mut World, e: Entity) {
+    let gold = world.get::<Trading>(e).map_or(0, |t| t.offer.gold);
+    say_error(
+        world,
+        e,
+        ErrorCode::InTrade,
+        keys::TRADE_GOLD_LOCKED,
+        &[("gold", &gold)],
+    );
 }
 
 /// Tells `e` what its bank holds.

@@ -16,6 +16,7 @@ use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_ev
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
 use emberkeep_components::text::{Text, keys};
+use emberkeep_components::trade::Trading;
 use emberkeep_components::world::{NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick};
 
 use crate::text::{render, say_error, say_error_text, say_info};
@@ -100,6 +101,30 @@ pub(crate) fn take(
         template: inv.items[i].template.clone(),
         count: want,
     })
+}
+
+/// Refuses (`in_trade`) when item `id` is offered in `e`'s open trade; returns whether it is.
+/// Every move of a bag item out of the bag asks this first.
+pub(crate) fn locked_in_trade(world: &mut World, e: Entity, id: u64) -> bool {
+    if !world.get::<Trading>(e).is_some_and(|t| t.offers_item(id)) {
+        return false;
+    }
+    let content = world.resource::<GameContent>().clone();
+    let name = world
+        .get::<Inventory>(e)
+        .and_then(|inv| {
+            inv.find(id)
+                .map(|i| item_name(&content, &inv.items[i].template))
+        })
+        .unwrap_or_else(|| id.to_string());
+    say_error(
+        world,
+        e,
+        ErrorCode::InTrade,
+        keys::TRADE_ITEM_LOCKED,
+        &[("name", &name)],
+    );
+    true
 }
 
 fn alive_player(world: &mut World, e: Entity) -> bool {
@@ -207,6 +232,9 @@ pub(crate) fn drop_item(world: &mut World, e: Entity, id: u64, count: Option<u32
     let Some(tile) = world.get::<Position>(e).map(|p| p.0) else {
         return;
     };
+    if locked_in_trade(world, e, id) {
+        return;
+    }
     let taken = world.resource_scope(|world, mut ids: Mut<ItemIds>| {
         world
             .get_mut::<Inventory>(e)
@@ -284,6 +312,9 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
             &[("id", &id)],
         );
     };
+    if locked_in_trade(world, e, id) {
+        return;
+    }
     let n = count.unwrap_or(item.count);
     if n == 0 || n > item.count {
         return say_error(
@@ -335,8 +366,11 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
 }
 
 /// Where item `id` is in `e`'s inventory, and its template; refuses `unknown_item` if it is
-/// not there (the lookup `equip` and `use` share).
+/// not there and `in_trade` if it is offered in a trade (the lookup `equip` and `use` share).
 fn carried(world: &mut World, e: Entity, id: u64) -> Option<(usize, String)> {
+    if locked_in_trade(world, e, id) {
+        return None;
+    }
     let found = world.get::<Inventory>(e).and_then(|inv| {
         let i = inv.find(id)?;
         Some((i, inv.items[i].template.clone()))

@@ -1,7 +1,7 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
 //! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`)
-//! and local chat (`chat`); chat beyond view (`channels`), friends, gold, shops, and parties
-//! (`party`).
+//! and local chat (`chat`); chat beyond view (`channels`), friends, gold, shops and the bank
+//! (`gold`, `shop`), parties (`party`) and trade between players (`trade`).
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -23,3 +23,6 @@ pub(crate) mod shop;
 #[cfg(test)]
 mod shop_tests;
 pub(crate) mod stats;
+pub(crate) mod trade;
+#[cfg(test)]
+mod trade_tests;

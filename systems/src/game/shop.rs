@@ -16,7 +16,7 @@ use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{DisplayName, Kind, NetId, NetIndex, TALK_RANGE, Tick};
 
 use crate::game::gold::{self, GoldError};
-use crate::game::items::{add, fits, take, transferred};
+use crate::game::items::{add, fits, locked_in_trade, take, transferred};
 use crate::send_to;
 use crate::text::{say_error, say_error_text, say_info};
 
@@ -176,6 +176,7 @@ fn gold_refusal(world: &mut World, p: Entity, err: GoldError, price: u64) {
         GoldError::TooMuch => {
             say_error(world, p, ErrorCode::TooMuchGold, keys::SHOP_PURSE_FULL, &[])
         }
+        GoldError::InTrade => gold::in_trade_refusal(world, p),
     }
 }
 
@@ -272,6 +273,9 @@ pub(crate) fn sell(world: &mut World, p: Entity, npc: u64, id: u64, count: Optio
             &[("id", &id)],
         );
     };
+    if locked_in_trade(world, p, id) {
+        return;
+    }
     let name = item_name(&content, &held.template);
     let Some(offer) = k.shop.buys.iter().find(|o| o.item == held.template) else {
         return say_error(
@@ -328,6 +332,9 @@ pub(crate) fn move_item(
     count: Option<u32>,
 ) {
     if banker(world, p, npc).is_none() {
+        return;
+    }
+    if way == BankMove::Deposit && locked_in_trade(world, p, id) {
         return;
     }
     let content = world.resource::<GameContent>().clone();
@@ -431,6 +438,7 @@ pub(crate) fn move_gold(world: &mut World, p: Entity, npc: u64, way: BankMove, a
         Err(GoldError::TooMuch) => {
             say_error(world, p, ErrorCode::TooMuchGold, keys::BANK_GOLD_FULL, &[])
         }
+        Err(GoldError::InTrade) => gold::in_trade_refusal(world, p),
     }
 }
 

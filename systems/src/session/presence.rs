@@ -18,6 +18,7 @@ use emberkeep_components::world::{
 
 use super::enter::welcome;
 use super::{conn_of, saves};
+use crate::game::trade::{self, TradeLeave};
 use crate::send_to;
 use crate::text::render_text;
 use crate::world::regions;
@@ -66,6 +67,12 @@ impl Leave {
 /// kicked, taken over or timed out lingers instead (see [`linger`]); a logged-out or expired
 /// one is saved first; on shutdown it was saved with everyone.
 pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
+    // (First: a closing connection still gets its `trade_end`.)
+    let trade_why = match why {
+        Leave::Shutdown => TradeLeave::Shutdown,
+        _ => TradeLeave::Left,
+    };
+    trade::leave(world, e, trade_why);
     if let Some(reason) = why.close_reason(world, e) {
         close_connection(world, e, reason);
     }
@@ -210,6 +217,8 @@ pub(crate) fn detach(world: &mut World, e: Entity) -> Entity {
     let conn = world.get::<Connection>(e).cloned();
     let auth = world.get::<Auth>(e).cloned().unwrap_or_default();
     let Some(conn) = conn else { return e };
+    // (Before the events move over: the player reads why its trade ended.)
+    trade::leave(world, e, TradeLeave::Left);
     let mut out = Outgoing::default();
     if let Some(pending) = world.get::<Outgoing>(e) {
         pending.copy_into(&mut out);
