@@ -9,6 +9,12 @@ pub const GLOBAL_CHANNEL: &str = "global";
 /// The `channel` a whisper's `chat` event names.
 pub const WHISPER_CHANNEL: &str = "whisper";
 
+/// The channel a guild's chat lines name: a member speaks to its guild; it cannot be joined.
+pub const GUILD_CHANNEL: &str = "guild";
+
+/// The channel a party's chat lines name; it cannot be joined.
+pub const PARTY_CHANNEL: &str = "party";
+
 /// Most friends, and most ignored names, one character keeps.
 pub const MAX_FRIENDS: usize = 100;
 
@@ -19,14 +25,15 @@ pub const MAX_CHANNELS: usize = 10;
 pub const CHANNEL_NAME_LEN: std::ops::RangeInclusive<usize> = 2..=16;
 
 /// A channel name as it is kept: lower case; `None` if it breaks the rules (ASCII letters,
-/// digits, `-` and `_`; [`CHANNEL_NAME_LEN`] long; not `whisper`).
+/// digits, `-` and `_`; [`CHANNEL_NAME_LEN`] long; not `whisper`, `guild` or `party`, whose
+/// lines go to the speaker's guild or party).
 pub fn channel_name(name: &str) -> Option<String> {
     let name = name.trim().to_ascii_lowercase();
     let ok = CHANNEL_NAME_LEN.contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && name != WHISPER_CHANNEL;
+        && ![WHISPER_CHANNEL, GUILD_CHANNEL, PARTY_CHANNEL].contains(&name.as_str());
     ok.then_some(name)
 }
 
@@ -96,6 +103,8 @@ mod tests {
         for bad in [
             "x",
             "whisper",
+            "Guild",
+            "party",
             "two words",
             "ünicode",
             "a-very-long-channel-name",

@@ -11,8 +11,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use emberkeep_components::content::{
-    ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
-    LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
+    ClassDef, CombatRules, Content, DerivedRules, EffectDef, GuildRules, InventoryRules, ItemDef,
+    LevelRules, LootDrop, LootRules, LootTable, MobDef, RegenRules, Rules,
 };
 use emberkeep_components::economy::ShopDef;
 use emberkeep_components::quests::{AchievementDef, QuestDef};
@@ -452,12 +452,18 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
     let combat = section::<CombatRules>(&mut table, "combat", &mut sink);
     let loot = section::<LootRules>(&mut table, "loot", &mut sink);
     let inventory = section::<InventoryRules>(&mut table, "inventory", &mut sink);
+    // Optional: a rules file without it gets the defaults.
+    let guilds = if table.contains_key("guilds") {
+        section::<GuildRules>(&mut table, "guilds", &mut sink)
+    } else {
+        Some(GuildRules::default())
+    };
     for key in table.keys() {
         sink.add(
             "",
             format!(
                 "unknown key `{key}`, expected one of `default_class`, `levels`, `derived`, \
-                 `regen`, `combat`, `loot`, `inventory`"
+                 `regen`, `combat`, `loot`, `inventory`, `guilds`"
             ),
         );
     }
@@ -469,6 +475,7 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
         combat: combat?,
         loot: loot?,
         inventory: inventory?,
+        guilds: guilds?,
     })
 }
 

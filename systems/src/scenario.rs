@@ -107,6 +107,7 @@ pub fn test_content() -> Content {
                 slots: 4,
                 bank_slots: 2,
             },
+            guilds: GuildRules { create_cost: 100 },
         },
         classes: Default::default(),
         effects: Default::default(),

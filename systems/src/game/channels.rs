@@ -9,7 +9,8 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::limits;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::social::{
-    self, GLOBAL_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS, WHISPER_CHANNEL,
+    self, GLOBAL_CHANNEL, GUILD_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS,
+    WHISPER_CHANNEL,
 };
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{NetId, Outgoing, Player};
@@ -103,9 +104,48 @@ fn parse_channel(name: &str) -> Result<String, Text> {
     })
 }
 
-/// Says `text` in `channel`: `global` reaches every online player, a named channel its
-/// members; the speaker must be a member. Each recipient gets the line once.
+/// Says `text` as a line of `channel` to `listeners` (the speaker among them, if it is to
+/// hear its own line), after the checks every chat line goes through (length, mute, rate);
+/// listeners who ignore the speaker are skipped. For channels whose members the caller
+/// knows: a guild, a party.
+pub(crate) fn line_to(
+    world: &mut World,
+    speaker: Entity,
+    channel: &str,
+    text: &str,
+    listeners: &[Entity],
+) {
+    let Some(text) = chat::checked_line(world, speaker, text) else {
+        return;
+    };
+    let Some(id) = world.get::<NetId>(speaker).map(|n| n.0) else {
+        return;
+    };
+    let name = name_of(world, speaker);
+    let json = encode_event(&ServerEvent::Chat {
+        id,
+        name: name.clone(),
+        text,
+        channel: Some(channel.to_string()),
+        to: None,
+    });
+    for &listener in listeners {
+        if ignores(world, listener, &name) {
+            continue;
+        }
+        if let Some(mut out) = world.get_mut::<Outgoing>(listener) {
+            out.push(&json);
+        }
+    }
+}
+
+/// Says `text` in `channel`: `global` reaches every online player, `guild` the speaker's
+/// guild, a named channel its members; the speaker must be a member. Each recipient gets the
+/// line once.
 pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, text: &str) {
+    if channel.trim().eq_ignore_ascii_case(GUILD_CHANNEL) {
+        return crate::game::guild::chat(world, speaker, text);
+    }
     let channel = match parse_channel(channel) {
         Ok(c) => c,
         Err(t) => return say_error_text(world, speaker, ErrorCode::BadChannel, &t),
