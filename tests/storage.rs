@@ -7,6 +7,7 @@ use emberkeep::storage::{
     AccountRecord, BanRecord, BanTarget, MongoStore, SessionRecord, SqliteStore, Store, StoreError,
 };
 use emberkeep_components::content::EquipSlot;
+use emberkeep_components::guild::{GuildMember, GuildRank, GuildRecord};
 use emberkeep_components::persist::{CharacterRecord, ItemRecord, SaveBatch, SaveReason};
 use emberkeep_components::protocol::Role;
 
@@ -39,6 +40,8 @@ async fn conformance<S: Store>(s: S) {
     sessions(&s).await;
     characters(&s).await;
     saves(&s).await;
+    social_and_purses(&s).await;
+    guilds(&s).await;
     bans(&s).await;
     hostile_strings(&s).await;
 }
@@ -141,6 +144,8 @@ async fn saves<S: Store>(s: &S) {
     let bob = character("Bob", "bob", &[3, 2]);
     let batch = SaveBatch {
         characters: vec![amy.clone(), bob.clone()],
+        guilds: Vec::new(),
+        removed_guilds: Vec::new(),
         next_item_id: 40,
         reason: SaveReason::Transfer,
     };
@@ -151,6 +156,8 @@ async fn saves<S: Store>(s: &S) {
     // The mark never goes back.
     s.save(SaveBatch {
         characters: vec![amy],
+        guilds: Vec::new(),
+        removed_guilds: Vec::new(),
         next_item_id: 12,
         reason: SaveReason::Periodic,
     })
@@ -167,6 +174,127 @@ async fn saves<S: Store>(s: &S) {
     let mut sorted = all.clone();
     sorted.sort_unstable();
     assert_eq!(sorted, vec![1, 2, 3, 7]);
+}
+
+/// A batch of these characters and guild changes (the item-id mark kept where it is).
+fn batch(
+    characters: Vec<CharacterRecord>,
+    guilds: Vec<GuildRecord>,
+    removed: &[&str],
+) -> SaveBatch {
+    SaveBatch {
+        characters,
+        guilds,
+        removed_guilds: removed.iter().map(|k| k.to_string()).collect(),
+        next_item_id: 1,
+        reason: SaveReason::Guild,
+    }
+}
+
+/// Friends, ignores, gold, bank items and bank gold come back as saved.
+async fn social_and_purses<S: Store>(s: &S) {
+    let mut bob = s.character("bob".into()).await.unwrap().unwrap();
+    bob.friends = vec!["Amy".into()];
+    bob.ignores = vec!["Zed".into(), "Cat".into()];
+    bob.gold = u64::MAX;
+    bob.bank = vec![ItemRecord {
+        id: 41,
+        template: "health_potion".into(),
+        count: 3,
+    }];
+    bob.bank_gold = 1234;
+    s.save(batch(vec![bob.clone()], vec![], &[])).await.unwrap();
+    assert_eq!(s.character("bob".into()).await.unwrap().unwrap(), bob);
+}
+
+fn guild(name: &str, members: &[(&str, GuildRank)]) -> GuildRecord {
+    GuildRecord {
+        name: name.into(),
+        members: members
+            .iter()
+            .map(|(n, r)| GuildMember {
+                name: n.to_string(),
+                rank: *r,
+            })
+            .collect(),
+    }
+}
+
+/// Guilds are written with the characters in one batch, replaced by key (any case of the
+/// name is the same guild), removed, and a deleted character leaves its guild in the same step.
+async fn guilds<S: Store>(s: &S) {
+    use GuildRank::*;
+    assert!(s.guilds().await.unwrap().is_empty());
+    for name in ["Gil", "Hal"] {
+        let record = character(name, &name.to_lowercase(), &[]);
+        s.create_character(record, 5).await.unwrap();
+    }
+    // Founding: the gold taken and the guild land together.
+    let mut gil = s.character("gil".into()).await.unwrap().unwrap();
+    gil.gold = 5;
+    let wolves = guild("Iron Wolves", &[("Gil", Leader)]);
+    s.save(batch(vec![gil.clone()], vec![wolves.clone()], &[]))
+        .await
+        .unwrap();
+    assert_eq!(s.character("gil".into()).await.unwrap().unwrap().gold, 5);
+    assert_eq!(s.guilds().await.unwrap(), vec![wolves]);
+    // An update replaces the guild of the same key, whatever the case of its name.
+    let wolves = guild(
+        "IRON wolves",
+        &[("Gil", Leader), ("Amy", Member), ("Hal", Officer)],
+    );
+    let crows = guild("Crows", &[("Cat", Leader)]);
+    s.save(batch(vec![], vec![wolves.clone(), crows.clone()], &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.guilds().await.unwrap(),
+        vec![crows.clone(), wolves.clone()]
+    );
+    s.save(batch(vec![], vec![], &["crows"])).await.unwrap();
+    assert_eq!(s.guilds().await.unwrap(), vec![wolves.clone()]);
+    // A guild founded again after it was removed is there again.
+    s.save(batch(vec![], vec![crows.clone()], &[]))
+        .await
+        .unwrap();
+    assert_eq!(s.guilds().await.unwrap().len(), 2);
+    s.save(batch(vec![], vec![], &["crows"])).await.unwrap();
+    // Deleting the leader hands the guild to the oldest officer, in the same step.
+    assert!(
+        s.delete_character("gil".into(), "gil".into())
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.character("gil".into()).await.unwrap(), None);
+    let after = guild("IRON wolves", &[("Amy", Member), ("Hal", Leader)]);
+    assert_eq!(s.guilds().await.unwrap(), vec![after]);
+    // Only the owner deletes, and a refused deletion changes no guild.
+    assert!(
+        !s.delete_character("ann".into(), "hal".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delete_character("hal".into(), "hal".into())
+            .await
+            .unwrap()
+    );
+    let after = guild("IRON wolves", &[("Amy", Leader)]);
+    assert_eq!(s.guilds().await.unwrap(), vec![after]);
+    // A character in no guild is deleted without touching any.
+    s.create_character(character("Ivy", "ivy", &[]), 5)
+        .await
+        .unwrap();
+    assert!(
+        s.delete_character("ivy".into(), "ivy".into())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.guilds().await.unwrap().len(),
+        1,
+        "kept for the reopen check"
+    );
 }
 
 async fn bans<S: Store>(s: &S) {
@@ -226,6 +354,7 @@ async fn sqlite_passes_the_conformance_suite_and_keeps_data_across_reopen() {
     conformance(SqliteStore::open(&path).unwrap()).await;
     let again = SqliteStore::open(&path).unwrap();
     assert_eq!(again.next_item_id().await.unwrap(), 40);
+    assert_eq!(again.guilds().await.unwrap()[0].name, "IRON wolves");
     assert_eq!(
         again.character("amy".into()).await.unwrap().unwrap().level,
         4
@@ -249,6 +378,7 @@ async fn mongodb_passes_the_conformance_suite_and_keeps_data_across_reconnect() 
     conformance(MongoStore::open(&url).await.unwrap()).await;
     let again = MongoStore::open(&url).await.unwrap();
     assert_eq!(again.next_item_id().await.unwrap(), 40);
+    assert_eq!(again.guilds().await.unwrap()[0].name, "IRON wolves");
     assert_eq!(
         again.character("amy".into()).await.unwrap().unwrap().level,
         4

@@ -95,6 +95,9 @@ pub struct Rules {
     pub loot: LootRules,
     pub inventory: InventoryRules,
     pub party: PartyRules,
+    /// Guild tuning (optional table).
+    #[serde(default)]
+    pub guilds: GuildRules,
 }
 
 /// The level curve: xp to go from level `l` to `l + 1` is
@@ -186,6 +189,27 @@ pub struct PartyRules {
 
 fn default_bank_slots() -> u32 {
     40
+}
+
+/// Guild tuning.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuildRules {
+    /// Gold taken from the founder's purse when a guild is created.
+    #[serde(default = "default_guild_cost")]
+    pub create_cost: u64,
+}
+
+impl Default for GuildRules {
+    fn default() -> Self {
+        GuildRules {
+            create_cost: default_guild_cost(),
+        }
+    }
+}
+
+fn default_guild_cost() -> u64 {
+    100
 }
 
 /// `classes.toml` entry: a character archetype.
@@ -502,6 +526,7 @@ mod tests {
                 owner_ticks: 1,
                 despawn_ticks: 2,
             },
+            guilds: GuildRules::default(),
             inventory: InventoryRules {
                 slots: 1,
                 bank_slots: 1,

@@ -9,6 +9,7 @@ pub mod combat;
 pub mod config;
 pub mod content;
 pub mod economy;
+pub mod guild;
 pub mod items;
 pub mod limits;
 pub mod map;

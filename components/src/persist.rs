@@ -8,6 +8,7 @@ use bevy_ecs::prelude::{Component, Entity, Resource};
 use serde::{Deserialize, Serialize};
 
 use crate::content::EquipSlot;
+use crate::guild::GuildRecord;
 use crate::net::ConnId;
 use crate::protocol::{CharacterSummary, ErrorCode, Role};
 
@@ -125,16 +126,22 @@ pub enum SaveReason {
     LevelUp,
     /// A quest was finished.
     Quest,
+    /// A guild was founded, joined, left, changed or disbanded.
+    Guild,
     Death,
     /// Items moved between characters, or between a character and the ground.
     Transfer,
     Shutdown,
 }
 
-/// Characters to write in one atomic step, with the item-id high-water mark.
+/// Characters and guilds to write in one atomic step, with the item-id high-water mark.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaveBatch {
     pub characters: Vec<CharacterRecord>,
+    /// Guilds to add or replace (by key).
+    pub guilds: Vec<GuildRecord>,
+    /// Keys of guilds to remove.
+    pub removed_guilds: Vec<String>,
     /// The next item id the world will hand out; stored so ids never repeat after a restart.
     pub next_item_id: u64,
     pub reason: SaveReason,
@@ -230,8 +237,19 @@ pub enum StorageReply {
         code: ErrorCode,
         message: String,
     },
-    /// A save failed for good (after retries); the world marks these characters dirty again.
-    SaveFailed { names: Vec<String> },
+    /// A save failed for good (after retries); the world marks these characters dirty again
+    /// and saves these guilds (keys) again.
+    SaveFailed {
+        names: Vec<String>,
+        guilds: Vec<String>,
+    },
+    /// A character was deleted (and dropped from its guild in the same step); the account's
+    /// characters now (`None`: they could not be read).
+    CharacterDeleted {
+        conn: ConnId,
+        name: String,
+        characters: Option<Vec<CharacterSummary>>,
+    },
 }
 
 /// Requests waiting for the runner to hand them to the storage task.
@@ -249,6 +267,9 @@ pub struct SaveSoon {
     pub entities: Vec<Entity>,
     /// Snapshots of characters that left the world this tick.
     pub records: Vec<CharacterRecord>,
+    /// Keys of guilds that changed this tick (saved as they are at the end of the tick, or
+    /// removed if they are gone by then).
+    pub guilds: Vec<String>,
     /// The most important reason asked for this tick.
     pub reason: Option<SaveReason>,
 }
@@ -260,12 +281,19 @@ impl SaveSoon {
         self.note(reason);
     }
 
+    /// Asks for the guild with this key to be saved (or removed) at the end of this tick.
+    pub fn guild(&mut self, key: &str) {
+        self.guilds.push(key.to_string());
+        self.note(SaveReason::Guild);
+    }
+
     /// Records a reason for this tick's batch; the most important one asked for wins.
     pub fn note(&mut self, reason: SaveReason) {
         let rank = |r: SaveReason| match r {
             SaveReason::Periodic => 0,
             SaveReason::LevelUp => 1,
             SaveReason::Quest => 2,
+            SaveReason::Guild => 2,
             SaveReason::Death => 3,
             SaveReason::Logout => 4,
             SaveReason::Transfer => 5,

@@ -209,6 +209,25 @@ pub enum ClientMsg {
     TradeAccept,
     /// Cancel the open trade (or your request, or decline the requests sent to you).
     TradeCancel,
+    /// Found a guild called `name` (costs gold; you lead it).
+    GuildCreate { name: String },
+    /// Invite the online player `name` into your guild (leader and officers).
+    GuildInvite { name: String },
+    /// Join the guild of the latest open invite.
+    GuildAccept,
+    /// Leave your guild (the leader only as its last member, which disbands it).
+    GuildLeave,
+    /// Remove `name` from your guild (the leader anyone, officers members).
+    GuildKick { name: String },
+    /// Give `name` a rank (leader only); giving `leader` hands the guild over.
+    GuildRank {
+        name: String,
+        rank: crate::guild::GuildRank,
+    },
+    /// Disband your guild (leader only).
+    GuildDisband,
+    /// Ask for your guild's roster (answered with `guild`).
+    GuildInfo,
 }
 
 /// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
@@ -266,6 +285,14 @@ impl ClientMsg {
             ClientMsg::TradeOffer { .. } => "trade_offer",
             ClientMsg::TradeAccept => "trade_accept",
             ClientMsg::TradeCancel => "trade_cancel",
+            ClientMsg::GuildCreate { .. } => "guild_create",
+            ClientMsg::GuildInvite { .. } => "guild_invite",
+            ClientMsg::GuildAccept => "guild_accept",
+            ClientMsg::GuildLeave => "guild_leave",
+            ClientMsg::GuildKick { .. } => "guild_kick",
+            ClientMsg::GuildRank { .. } => "guild_rank",
+            ClientMsg::GuildDisband => "guild_disband",
+            ClientMsg::GuildInfo => "guild_info",
         }
     }
 
@@ -314,6 +341,14 @@ impl ClientMsg {
         "trade_offer",
         "trade_accept",
         "trade_cancel",
+        "guild_create",
+        "guild_invite",
+        "guild_accept",
+        "guild_leave",
+        "guild_kick",
+        "guild_rank",
+        "guild_disband",
+        "guild_info",
     ];
 }
 
@@ -392,6 +427,22 @@ pub struct ClassInfo {
     pub id: String,
     pub name: String,
     pub description: String,
+}
+
+/// A guild as its members see it: your rank, and every member with whether it is online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuildView {
+    pub name: String,
+    pub rank: crate::guild::GuildRank,
+    pub members: Vec<GuildMemberView>,
+}
+
+/// One member in a [`GuildView`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuildMemberView {
+    pub name: String,
+    pub rank: crate::guild::GuildRank,
+    pub online: bool,
 }
 
 /// One of an account's characters, as listed before playing.
@@ -493,6 +544,11 @@ pub enum ServerEvent {
     /// Your party: to every member when someone joins or leaves, the lead changes, or a
     /// member's hp, max hp or level changed (once a tick at most); `null` when you are in none.
     Party { party: Option<PartyView> },
+    /// `from` invites you into their guild; `guild_accept` within 60 s joins it.
+    GuildInvite { from: String, guild: String },
+    /// Your guild (`null`: you are in none): on entering the world, on `guild_info`, and
+    /// after any change to it (members, ranks, who is online).
+    Guild { guild: Option<GuildView> },
     /// A request was refused; the connection stays usable.
     Error {
         code: ErrorCode,
@@ -915,7 +971,7 @@ pub enum ErrorCode {
     PartyFull,
     /// Only the party's leader may do that.
     NotLeader,
-    /// No open invite to accept (none came, it expired, or its sender left).
+    /// No open invite to accept (none came, it expired, or its sender left or no longer leads).
     NoInvite,
     /// That player (or you) is in a party already.
     AlreadyInParty,
@@ -926,6 +982,14 @@ pub enum ErrorCode {
     /// That item, or that gold, is offered in your open trade: it cannot be used, dropped,
     /// given, sold, deposited, equipped or spent until the trade ends.
     InTrade,
+    /// You (or the player named) are in no guild, or not in yours.
+    NotInGuild,
+    /// You (or the player named) are in a guild already.
+    AlreadyInGuild,
+    /// Another guild has this name (in any case).
+    GuildNameTaken,
+    /// The guild name breaks the rules (length, characters).
+    BadGuildName,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -1379,5 +1443,58 @@ mod tests {
             ..StatUpdate::default()
         });
         assert_eq!(encode_event(&e), r#"{"type":"stat_update","id":3,"hp":9}"#);
+    }
+
+    /// The guild messages as docs/protocol.md shows them.
+    #[test]
+    fn guild_messages_have_their_documented_shape() {
+        use crate::guild::GuildRank;
+        for (json, msg) in [
+            (
+                r#"{"type":"guild_rank","name":"Bob","rank":"officer"}"#,
+                ClientMsg::GuildRank {
+                    name: "Bob".into(),
+                    rank: GuildRank::Officer,
+                },
+            ),
+            (r#"{"type":"guild_accept"}"#, ClientMsg::GuildAccept),
+            (
+                r#"{"type":"guild_create","name":"Iron Wolves"}"#,
+                ClientMsg::GuildCreate {
+                    name: "Iron Wolves".into(),
+                },
+            ),
+        ] {
+            assert_eq!(serde_json::from_str::<ClientMsg>(json).unwrap(), msg);
+        }
+        assert!(
+            serde_json::from_str::<ClientMsg>(r#"{"type":"guild_rank","name":"B","rank":"king"}"#)
+                .is_err()
+        );
+        let e = ServerEvent::Guild {
+            guild: Some(GuildView {
+                name: "Iron Wolves".into(),
+                rank: GuildRank::Officer,
+                members: vec![GuildMemberView {
+                    name: "Ann".into(),
+                    rank: GuildRank::Leader,
+                    online: true,
+                }],
+            }),
+        };
+        assert_eq!(
+            encode_event(&e),
+            r#"{"type":"guild","guild":{"name":"Iron Wolves","rank":"officer","members":[{"name":"Ann","rank":"leader","online":true}]}}"#
+        );
+        let none = encode_event(&ServerEvent::Guild { guild: None });
+        assert_eq!(none, r#"{"type":"guild","guild":null}"#);
+        let e = ServerEvent::GuildInvite {
+            from: "Ann".into(),
+            guild: "Iron Wolves".into(),
+        };
+        assert_eq!(
+            encode_event(&e),
+            r#"{"type":"guild_invite","from":"Ann","guild":"Iron Wolves"}"#
+        );
     }
 }

@@ -11,8 +11,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use emberkeep_components::content::{
-    ClassDef, CombatRules, Content, DerivedRules, EffectDef, InventoryRules, ItemDef, LevelRules,
-    LootDrop, LootRules, LootTable, MobDef, PartyRules, RegenRules, Rules,
+    ClassDef, CombatRules, Content, DerivedRules, EffectDef, GuildRules, InventoryRules, ItemDef,
+    LevelRules, LootDrop, LootRules, LootTable, MobDef, PartyRules, RegenRules, Rules,
 };
 use emberkeep_components::economy::ShopDef;
 use emberkeep_components::quests::{AchievementDef, QuestDef};
@@ -453,12 +453,18 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
     let loot = section::<LootRules>(&mut table, "loot", &mut sink);
     let inventory = section::<InventoryRules>(&mut table, "inventory", &mut sink);
     let party = section::<PartyRules>(&mut table, "party", &mut sink);
+    // Optional: a rules file without it gets the defaults.
+    let guilds = if table.contains_key("guilds") {
+        section::<GuildRules>(&mut table, "guilds", &mut sink)
+    } else {
+        Some(GuildRules::default())
+    };
     for key in table.keys() {
         sink.add(
             "",
             format!(
                 "unknown key `{key}`, expected one of `default_class`, `levels`, `derived`, \
-                 `regen`, `combat`, `loot`, `inventory`, `party`"
+                 `regen`, `combat`, `loot`, `inventory`, `party`, `guilds`"
             ),
         );
     }
@@ -471,6 +477,7 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
         loot: loot?,
         inventory: inventory?,
         party: party?,
+        guilds: guilds?,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod throttle;
 
 use std::future::Future;
 
+use emberkeep_components::guild::GuildRecord;
 use emberkeep_components::persist::{CharacterRecord, SaveBatch};
 use emberkeep_components::protocol::Role;
 use serde::{Deserialize, Serialize};
@@ -143,14 +144,18 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Option<CharacterRecord>>> + Send;
     /// Every character (for checks and tools).
     fn all_characters(&self) -> impl Future<Output = StoreResult<Vec<CharacterRecord>>> + Send;
-    /// Deletes one of an account's characters; false if it has none of that key.
+    /// Deletes one of an account's characters and, in the same step, drops it from its guild
+    /// (see `GuildRecord::without`); false if the account has none of that key.
     fn delete_character(
         &self,
         account: String,
         key: String,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Writes every character of the batch and the item-id mark, all or nothing.
+    /// Writes every character and guild of the batch, removes its removed guilds and stores
+    /// the item-id mark, all or nothing.
     fn save(&self, batch: SaveBatch) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every guild, by key.
+    fn guilds(&self) -> impl Future<Output = StoreResult<Vec<GuildRecord>>> + Send;
     /// The next item id to hand out (1 on an empty store).
     fn next_item_id(&self) -> impl Future<Output = StoreResult<u64>> + Send;
     /// Adds or replaces a ban.
@@ -195,6 +200,16 @@ pub fn now_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The guild `name` (a character key) is in, and what it is without it (`None`: it is
+/// gone), among `guilds`. Both backends drop a deleted character this way.
+pub(crate) fn guild_without(
+    guilds: Vec<GuildRecord>,
+    name: &str,
+) -> Option<(String, Option<GuildRecord>)> {
+    let guild = guilds.into_iter().find(|g| g.member(name).is_some())?;
+    Some((guild.key(), guild.without(name)))
 }
 
 /// A backend's own error, as the store's.

@@ -4,15 +4,18 @@
 //!
 //! A save batch must be all or nothing without multi-document transactions (those need a
 //! replica set): the batch is first inserted as one journal document (atomic), then applied
-//! to each character with a sequence guard (an older batch never overwrites a newer one), then
-//! the journal entry is removed. On start, leftover journal entries — a crash mid-apply — are
-//! applied again, so a batch is either fully in place or, if its journal insert never
-//! happened, not at all.
+//! to each character and guild with a sequence guard (an older batch never overwrites a newer
+//! one), then the journal entry is removed. On start, leftover journal entries — a crash
+//! mid-apply — are applied again, so a batch is either fully in place or, if its journal
+//! insert never happened, not at all. Deleting a character goes the same way, with the
+//! change to its guild in the same entry. A removed guild is kept as a `removed` marker with
+//! its sequence number, so replaying an older entry cannot bring it back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use emberkeep_components::guild::GuildRecord;
 use emberkeep_components::persist::{CharacterRecord, SaveBatch};
 use emberkeep_components::protocol::Role;
 use futures_util::TryStreamExt;
@@ -23,8 +26,57 @@ use mongodb::{Client, Collection, Database, IndexModel};
 
 use super::{
     AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult, backend,
-    role_name, role_of,
+    guild_without, role_name, role_of,
 };
+
+/// One journal entry: everything one atomic step writes (records as JSON).
+#[derive(Debug, Default)]
+struct Entry {
+    characters: Vec<String>,
+    guilds: Vec<String>,
+    removed_guilds: Vec<String>,
+    next_item_id: i64,
+    /// A character to delete: its key and account.
+    delete: Option<(String, String)>,
+}
+
+impl Entry {
+    fn to_doc(&self, seq: i64) -> Document {
+        let mut d = doc! {
+            "_id": seq,
+            "characters": self.characters.clone(),
+            "guilds": self.guilds.clone(),
+            "removed_guilds": self.removed_guilds.clone(),
+            "next_item_id": self.next_item_id,
+        };
+        if let Some((key, account)) = &self.delete {
+            d.insert("delete", doc! {"key": key, "account": account});
+        }
+        d
+    }
+
+    fn of_doc(d: &Document) -> Entry {
+        let strings = |key: &str| -> Vec<String> {
+            d.get_array(key)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|b| b.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Entry {
+            characters: strings("characters"),
+            guilds: strings("guilds"),
+            removed_guilds: strings("removed_guilds"),
+            next_item_id: int(d, "next_item_id"),
+            delete: d
+                .get_document("delete")
+                .ok()
+                .map(|x| (text(x, "key"), text(x, "account"))),
+        }
+    }
+}
 
 /// A MongoDB database.
 #[derive(Clone)]
@@ -52,6 +104,15 @@ fn int(d: &Document, key: &str) -> i64 {
 
 fn text(d: &Document, key: &str) -> String {
     d.get_str(key).unwrap_or_default().to_string()
+}
+
+/// Records as the JSON strings a journal entry holds.
+fn to_json<T: serde::Serialize>(records: &[T]) -> StoreResult<Vec<String>> {
+    records
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<_, _>>()
+        .map_err(backend)
 }
 
 fn character_of(d: &Document) -> StoreResult<CharacterRecord> {
@@ -89,7 +150,7 @@ impl MongoStore {
             .map_err(backend)?;
         // Sequence numbers continue above anything stored.
         let mut highest = 0;
-        for name in ["characters", "journal"] {
+        for name in ["characters", "guilds", "journal"] {
             let mut cursor = store.coll(name).find(doc! {}).await.map_err(backend)?;
             while let Some(d) = cursor.try_next().await.map_err(backend)? {
                 highest = highest.max(int(&d, "seq")).max(if name == "journal" {
@@ -131,16 +192,9 @@ impl MongoStore {
 
     async fn replay_journal(&self) -> StoreResult<()> {
         let entries = self.find_sorted("journal", doc! {}).await?;
-        for entry in entries {
-            let seq = int(&entry, "_id");
-            let characters: Vec<String> = entry
-                .get_array("characters")
-                .map_err(backend)?
-                .iter()
-                .filter_map(|b| b.as_str().map(String::from))
-                .collect();
-            self.apply(seq, &characters, int(&entry, "next_item_id"))
-                .await?;
+        for d in entries {
+            let seq = int(&d, "_id");
+            self.apply(seq, &Entry::of_doc(&d)).await?;
             self.coll("journal")
                 .delete_one(doc! {"_id": seq})
                 .await
@@ -149,15 +203,44 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Writes journaled characters (as JSON) where the stored copy is older than `seq`.
-    async fn apply(&self, seq: i64, characters: &[String], next_item_id: i64) -> StoreResult<()> {
-        for data in characters {
+    /// Journals `entry`, applies it and drops the journal entry.
+    async fn journaled(&self, entry: Entry) -> StoreResult<()> {
+        let seq = self.next_seq();
+        self.coll("journal")
+            .insert_one(entry.to_doc(seq))
+            .await
+            .map_err(backend)?;
+        self.apply(seq, &entry).await?;
+        self.coll("journal")
+            .delete_one(doc! {"_id": seq})
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// Writes a journaled entry: characters and guilds where the stored copy is older than
+    /// `seq`, removed guilds, a deleted character, and the item-id mark.
+    async fn apply(&self, seq: i64, entry: &Entry) -> StoreResult<()> {
+        for data in &entry.characters {
             let record: CharacterRecord = serde_json::from_str(data).map_err(backend)?;
             self.coll("characters")
                 .update_one(
                     doc! {"_id": record.key(), "seq": {"$lt": seq}},
                     doc! {"$set": {"data": data.as_str(), "seq": seq}},
                 )
+                .await
+                .map_err(backend)?;
+        }
+        for data in &entry.guilds {
+            let record: GuildRecord = serde_json::from_str(data).map_err(backend)?;
+            self.put_guild(seq, &record.key(), Some(data)).await?;
+        }
+        for key in &entry.removed_guilds {
+            self.put_guild(seq, key, None).await?;
+        }
+        if let Some((key, account)) = &entry.delete {
+            self.coll("characters")
+                .delete_one(doc! {"_id": key, "account": account})
                 .await
                 .map_err(backend)?;
         }
@@ -168,16 +251,34 @@ impl MongoStore {
             .map_err(backend)?
             .map(|d| int(&d, "value"))
             .unwrap_or(1);
-        if next_item_id > stored {
+        if entry.next_item_id > stored {
             meta.update_one(
                 doc! {"_id": "next_item_id"},
-                doc! {"$set": {"value": next_item_id}},
+                doc! {"$set": {"value": entry.next_item_id}},
             )
             .upsert(true)
             .await
             .map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// Writes a guild (`data`, as JSON) or its removal marker, unless a newer write is stored.
+    async fn put_guild(&self, seq: i64, key: &str, data: Option<&str>) -> StoreResult<()> {
+        let set = match data {
+            Some(d) => doc! {"data": d, "seq": seq, "removed": false},
+            None => doc! {"data": "", "seq": seq, "removed": true},
+        };
+        let written = self
+            .coll("guilds")
+            .update_one(doc! {"_id": key, "seq": {"$lt": seq}}, doc! {"$set": set})
+            .upsert(true)
+            .await;
+        match written {
+            // The upsert found the key taken by a newer write: that one stays.
+            Err(e) if is_duplicate(&e) => Ok(()),
+            other => other.map(|_| ()).map_err(backend),
+        }
     }
 
     fn next_seq(&self) -> i64 {
@@ -294,33 +395,45 @@ impl Store for MongoStore {
     }
 
     async fn delete_character(&self, account: String, key: String) -> StoreResult<bool> {
-        let r = self
+        let found = self
             .coll("characters")
-            .delete_one(doc! {"_id": &key, "account": &account})
+            .find_one(doc! {"_id": &key, "account": &account})
             .await
             .map_err(backend)?;
-        Ok(r.deleted_count > 0)
+        if found.is_none() {
+            return Ok(false);
+        }
+        let mut entry = Entry::default();
+        match guild_without(self.guilds().await?, &key) {
+            Some((_, Some(rest))) => entry.guilds = to_json(&[rest])?,
+            Some((gone, None)) => entry.removed_guilds.push(gone),
+            None => {}
+        }
+        entry.delete = Some((key, account));
+        self.journaled(entry).await?;
+        Ok(true)
     }
 
     async fn save(&self, batch: SaveBatch) -> StoreResult<()> {
-        let seq = self.next_seq();
-        let characters: Vec<String> = batch
-            .characters
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<Result<_, _>>()
-            .map_err(backend)?;
-        let next = batch.next_item_id as i64;
-        self.coll("journal")
-            .insert_one(doc! {"_id": seq, "characters": characters.clone(), "next_item_id": next})
-            .await
-            .map_err(backend)?;
-        self.apply(seq, &characters, next).await?;
-        self.coll("journal")
-            .delete_one(doc! {"_id": seq})
-            .await
-            .map_err(backend)?;
-        Ok(())
+        let entry = Entry {
+            characters: to_json(&batch.characters)?,
+            guilds: to_json(&batch.guilds)?,
+            removed_guilds: batch.removed_guilds,
+            next_item_id: batch.next_item_id as i64,
+            delete: None,
+        };
+        self.journaled(entry).await
+    }
+
+    async fn guilds(&self) -> StoreResult<Vec<GuildRecord>> {
+        let docs = self.find_sorted("guilds", doc! {}).await?;
+        docs.iter()
+            .filter(|d| !d.get_bool("removed").unwrap_or(false))
+            .map(|d| {
+                serde_json::from_str(d.get_str("data").map_err(backend)?)
+                    .map_err(|e| backend(format!("corrupt guild record: {e}")))
+            })
+            .collect()
     }
 
     async fn next_item_id(&self) -> StoreResult<u64> {
@@ -360,5 +473,27 @@ impl Store for MongoStore {
                     .map_err(|e| backend(format!("corrupt ban: {e}")))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Entry;
+
+    /// A journal entry read back after a crash is the entry written: a deletion and its
+    /// guild change replay together.
+    #[test]
+    fn a_journal_entry_reads_back_whole() {
+        let entry = Entry {
+            characters: vec!["{}".into()],
+            guilds: vec![r#"{"name":"Crows","members":[]}"#.into()],
+            removed_guilds: vec!["wolves".into()],
+            next_item_id: 9,
+            delete: Some(("amy".into(), "ann".into())),
+        };
+        let back = Entry::of_doc(&entry.to_doc(4));
+        assert_eq!(format!("{back:?}"), format!("{entry:?}"));
+        let plain = Entry::of_doc(&Entry::default().to_doc(5));
+        assert!(plain.delete.is_none() && plain.guilds.is_empty());
     }
 }

@@ -419,6 +419,23 @@ async fn list<S: Store>(store: &S, conn: ConnId, account: String) -> Answer {
     }
 }
 
+/// A character was deleted: the world hears of it (to drop it from its guild) together with
+/// the account's characters now (`None` if they could not be read).
+async fn deleted<S: Store>(store: &S, conn: ConnId, account: String, name: String) -> Answer {
+    let characters = match store.characters(account).await {
+        Ok(c) => Some(c.iter().map(|c| c.summary()).collect()),
+        Err(e) => {
+            error!(error = %e, "could not list the characters after a deletion");
+            None
+        }
+    };
+    Answer::Reply(StorageReply::CharacterDeleted {
+        conn,
+        name,
+        characters,
+    })
+}
+
 async fn character_request<S: Store>(
     store: &S,
     request: StorageRequest,
@@ -454,7 +471,7 @@ async fn character_request<S: Store>(
             .delete_character(account.clone(), name.to_lowercase())
             .await
         {
-            Ok(true) => Some(list(store, conn, account).await),
+            Ok(true) => Some(deleted(store, conn, account, name).await),
             Ok(false) => refused(
                 conn,
                 ErrorCode::UnknownCharacter,
@@ -561,8 +578,11 @@ async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<An
             Err(e) => {
                 Stats::add(&stats.save_failures, 1);
                 let names: Vec<String> = batch.characters.iter().map(|c| c.name.clone()).collect();
-                error!(error = %e, characters = ?names, reason = ?batch.reason, "save failed for good; will retry with the next periodic save");
-                return Some(Answer::Reply(StorageReply::SaveFailed { names }));
+                let guilds: Vec<String> = (batch.guilds.iter().map(|g| g.key()))
+                    .chain(batch.removed_guilds.iter().cloned())
+                    .collect();
+                error!(error = %e, characters = ?names, guilds = ?guilds, reason = ?batch.reason, "save failed for good; will retry with the next periodic save");
+                return Some(Answer::Reply(StorageReply::SaveFailed { names, guilds }));
             }
         }
     }

@@ -4,13 +4,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use emberkeep_components::guild::GuildRecord;
 use emberkeep_components::persist::{CharacterRecord, SaveBatch};
 use emberkeep_components::protocol::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AccountRecord, BanRecord, BanTarget, SessionRecord, Store, StoreError, StoreResult, backend,
-    role_name, role_of,
+    guild_without, role_name, role_of,
 };
 
 /// A SQLite database file.
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS characters (
 CREATE INDEX IF NOT EXISTS characters_by_account ON characters (account);
 CREATE TABLE IF NOT EXISTS bans (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS guilds (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 ";
 
 fn decode(data: &str) -> StoreResult<CharacterRecord> {
@@ -72,6 +74,39 @@ impl SqliteStore {
         .await
         .map_err(|e| backend(format!("storage thread failed: {e}")))?
     }
+}
+
+/// Every guild, read inside a transaction (or on the connection).
+fn read_guilds(c: &Connection) -> StoreResult<Vec<GuildRecord>> {
+    let mut stmt = c
+        .prepare("SELECT data FROM guilds ORDER BY key")
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(backend)?;
+    rows.map(|r| {
+        r.map_err(backend).and_then(|d| {
+            serde_json::from_str(&d).map_err(|e| backend(format!("corrupt guild record: {e}")))
+        })
+    })
+    .collect()
+}
+
+/// Adds or replaces a guild, or removes the one with `key` when `guild` is `None`.
+fn write_guild(c: &Connection, key: &str, guild: Option<&GuildRecord>) -> StoreResult<()> {
+    match guild {
+        Some(g) => {
+            let data = serde_json::to_string(g).map_err(backend)?;
+            c.execute(
+                "INSERT INTO guilds (key, data) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+                params![key, data],
+            )
+        }
+        None => c.execute("DELETE FROM guilds WHERE key = ?1", params![key]),
+    }
+    .map(|_| ())
+    .map_err(backend)
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -250,12 +285,21 @@ impl Store for SqliteStore {
 
     async fn delete_character(&self, account: String, key: String) -> StoreResult<bool> {
         self.with(move |c| {
-            c.execute(
-                "DELETE FROM characters WHERE key = ?1 AND account = ?2",
-                params![key, account],
-            )
-            .map(|n| n > 0)
-            .map_err(backend)
+            let tx = c.transaction().map_err(backend)?;
+            let deleted = tx
+                .execute(
+                    "DELETE FROM characters WHERE key = ?1 AND account = ?2",
+                    params![key, account],
+                )
+                .map_err(backend)?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            if let Some((guild, rest)) = guild_without(read_guilds(&tx)?, &key) {
+                write_guild(&tx, &guild, rest.as_ref())?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(true)
         })
         .await
     }
@@ -272,6 +316,12 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             }
+            for guild in &batch.guilds {
+                write_guild(&tx, &guild.key(), Some(guild))?;
+            }
+            for key in &batch.removed_guilds {
+                write_guild(&tx, key, None)?;
+            }
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('next_item_id', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
@@ -281,6 +331,10 @@ impl Store for SqliteStore {
             tx.commit().map_err(backend)
         })
         .await
+    }
+
+    async fn guilds(&self) -> StoreResult<Vec<GuildRecord>> {
+        self.with(|c| read_guilds(c)).await
     }
 
     async fn next_item_id(&self) -> StoreResult<u64> {

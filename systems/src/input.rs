@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, items, party, trade};
+use crate::game::{channels, chat, combat, guild, items, party, trade};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -135,6 +135,14 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::PartyLeave => party::leave(world, e),
         ClientMsg::PartyKick { name } => party::kick(world, e, &name),
         ClientMsg::PartyLead { name } => party::lead(world, e, &name),
+        ClientMsg::GuildCreate { name } => guild::create(world, e, &name),
+        ClientMsg::GuildInvite { name } => guild::invite(world, e, &name),
+        ClientMsg::GuildAccept => guild::accept(world, e),
+        ClientMsg::GuildLeave => guild::leave(world, e),
+        ClientMsg::GuildKick { name } => guild::kick(world, e, &name),
+        ClientMsg::GuildRank { name, rank } => guild::set_rank(world, e, &name, rank),
+        ClientMsg::GuildDisband => guild::disband(world, e),
+        ClientMsg::GuildInfo => guild::send_guild(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
@@ -184,7 +192,22 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
 /// Routes a storage reply to the stage that asked for it.
 fn apply_reply(world: &mut World, reply: StorageReply) {
     match reply {
-        StorageReply::SaveFailed { names } => saves::save_failed(world, names),
+        StorageReply::SaveFailed { names, guilds } => saves::save_failed(world, names, guilds),
+        StorageReply::CharacterDeleted {
+            conn,
+            name,
+            characters,
+        } => {
+            guild::character_deleted(world, &name);
+            match (entity_of(world, conn), characters) {
+                (Some(e), Some(list)) => characters::characters(world, e, list),
+                (Some(e), None) => {
+                    let key = keys::STORAGE_UNAVAILABLE;
+                    say_error(world, e, ErrorCode::StorageUnavailable, key, &[]);
+                }
+                (None, _) => {}
+            }
+        }
         StorageReply::LoggedIn {
             conn,
             account,

@@ -76,6 +76,7 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::party::Parties::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
     world.insert_resource(emberkeep_components::persist::SaveSoon::default());
+    world.insert_resource(emberkeep_components::guild::Guilds::default());
     world.insert_resource(commands::staff::AuditLog::default());
     world.insert_resource(emberkeep_components::net::AdminResults::default());
     world.insert_resource(NetIndex::default());

@@ -111,6 +111,7 @@ pub fn test_content() -> Content {
                 max_members: 3,
                 xp_range: 5,
             },
+            guilds: GuildRules { create_cost: 100 },
         },
         classes: Default::default(),
         effects: Default::default(),

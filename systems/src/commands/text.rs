@@ -153,6 +153,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         ),
         other if super::shop::run(world, e, other, rest) => {}
         other if super::party::run(world, e, other, rest) => {}
+        other if super::guild::run(world, e, other, rest) => {}
         other => {
             let command = format!("{other:?}");
             say_error(
@@ -167,7 +168,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
 }
 
 /// Verbs after a `/` that are player commands, not staff commands.
-const PLAYER_SLASH_VERBS: &[&str] = &["quests", "w", "r", "g", "c", "p"];
+const PLAYER_SLASH_VERBS: &[&str] = &["quests", "w", "r", "g", "c", "p", "gc"];
 
 /// `"Bob hello there"` → (`"Bob"`, `"hello there"`); `None` unless both parts have words.
 fn split_word(rest: &str) -> Option<(&str, &str)> {

@@ -150,14 +150,55 @@ fn audience(
     Ok((channel.clone(), Audience::Joined(channel)))
 }
 
+/// Says `text` as a line of `channel` to `listeners` (the speaker among them, if it is to
+/// hear its own line), after the checks every chat line goes through (length, mute, rate);
+/// listeners who ignore the speaker are skipped. For channels whose members the caller
+/// knows: a guild, a party.
+pub(crate) fn line_to(
+    world: &mut World,
+    speaker: Entity,
+    channel: &str,
+    text: &str,
+    listeners: &[Entity],
+) {
+    let Some(text) = chat::checked_line(world, speaker, text) else {
+        return;
+    };
+    let Some(id) = world.get::<NetId>(speaker).map(|n| n.0) else {
+        return;
+    };
+    let name = name_of(world, speaker);
+    let json = encode_event(&ServerEvent::Chat {
+        id,
+        name: name.clone(),
+        text,
+        channel: Some(channel.to_string()),
+        to: None,
+    });
+    for &listener in listeners {
+        if ignores(world, listener, &name) {
+            continue;
+        }
+        if let Some(mut out) = world.get_mut::<Outgoing>(listener) {
+            out.push(&json);
+        }
+    }
+}
+
 /// Says `text` in `channel`: `global` reaches every online player, a named channel its
-/// members, `party` the speaker's party; the speaker must be a member. Each recipient gets the
-/// line once.
+/// members, `party` the speaker's party, `guild` its guild; the speaker must be a member.
+/// Each recipient gets the line once.
 pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, text: &str) {
+    if channel.trim().eq_ignore_ascii_case(GUILD_CHANNEL) {
+        return crate::game::guild::chat(world, speaker, text);
+    }
     let (channel, audience) = match audience(world, speaker, channel) {
         Ok(a) => a,
         Err((code, t)) => return say_error_text(world, speaker, code, &t),
     };
+    if let Audience::Members(members) = audience {
+        return line_to(world, speaker, &channel, text, &members);
+    }
     let Some(text) = chat::checked_line(world, speaker, text) else {
         return;
     };
@@ -172,16 +213,6 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
         channel: Some(channel),
         to: None,
     });
-    if let Audience::Members(members) = audience {
-        for m in members {
-            if !ignores(world, m, &name)
-                && let Some(mut out) = world.get_mut::<Outgoing>(m)
-            {
-                out.push(&json);
-            }
-        }
-        return;
-    }
     let mut q = world
         .query_filtered::<(&mut Outgoing, Option<&JoinedChannels>, Option<&Ignores>), With<Player>>(
         );

@@ -1,7 +1,7 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
-//! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`)
-//! and local chat (`chat`); chat beyond view (`channels`), friends, gold, shops and the bank
-//! (`gold`, `shop`), parties (`party`) and trade between players (`trade`).
+//! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
+//! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
+//! (`gold`, `shop`), parties (`party`), trade between players (`trade`) and guilds (`guild`).
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -14,6 +14,9 @@ pub(crate) mod combat;
 pub(crate) mod effects;
 pub(crate) mod friends;
 pub(crate) mod gold;
+pub(crate) mod guild;
+#[cfg(test)]
+mod guild_tests;
 pub(crate) mod items;
 pub(crate) mod loot;
 pub(crate) mod party;

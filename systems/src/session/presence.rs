@@ -298,8 +298,10 @@ pub(crate) fn remove_character(world: &mut World, e: Entity) {
     }
     if let Some(name) = world.get::<DisplayName>(e).map(|n| n.0.to_lowercase()) {
         let mut names = world.resource_mut::<NameIndex>();
-        if names.0.get(&name) == Some(&e) {
+        let freed = names.0.get(&name) == Some(&e);
+        if freed {
             names.0.remove(&name);
+            crate::game::guild::went_offline(world, &name);
         }
     }
     regions::remove_from_world(world, e);

@@ -7,6 +7,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::Maps;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::economy::{Bank, Purse};
+use emberkeep_components::guild::{GuildRecord, Guilds};
 use emberkeep_components::items::{Equipment, Inventory, ItemIds};
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
@@ -168,7 +169,9 @@ pub(crate) fn flush_saves(world: &mut World) {
             world.entity_mut(e).remove::<SaveDirty>();
         }
     }
-    let (Some(reason), false) = (soon.reason, characters.is_empty()) else {
+    let (guilds, removed_guilds) = guild_changes(world, soon.guilds);
+    let nothing = characters.is_empty() && guilds.is_empty() && removed_guilds.is_empty();
+    let (Some(reason), false) = (soon.reason, nothing) else {
         return;
     };
     let next_item_id = world.resource::<ItemIds>().peek();
@@ -177,13 +180,31 @@ pub(crate) fn flush_saves(world: &mut World) {
         .0
         .push(StorageRequest::Save(SaveBatch {
             characters,
+            guilds,
+            removed_guilds,
             next_item_id,
             reason,
         }));
 }
 
-/// The store gave up on a save: those characters are marked dirty, to be saved again.
-pub(crate) fn save_failed(world: &mut World, names: Vec<String>) {
+/// The guilds changed this tick as they are now, and the keys of those that are gone.
+fn guild_changes(world: &World, mut keys: Vec<String>) -> (Vec<GuildRecord>, Vec<String>) {
+    keys.sort_unstable();
+    keys.dedup();
+    let guilds = world.resource::<Guilds>();
+    let (kept, gone): (Vec<String>, Vec<String>) =
+        keys.into_iter().partition(|k| guilds.get(k).is_some());
+    let kept = kept.iter().filter_map(|k| guilds.get(k).cloned()).collect();
+    (kept, gone)
+}
+
+/// The store gave up on a save: those characters are marked dirty, to be saved again, and
+/// those guilds are saved again at the end of the tick.
+pub(crate) fn save_failed(world: &mut World, names: Vec<String>, guilds: Vec<String>) {
+    let mut soon = world.resource_mut::<SaveSoon>();
+    for key in guilds {
+        soon.guild(&key);
+    }
     for name in names {
         if let Some(k) = world
             .resource::<NameIndex>()
