@@ -111,6 +111,8 @@ pub enum ClientMsg {
     Whisper { to: String, text: String },
     /// A line in a chat channel you are in: `global` (everyone) or one you joined.
     ChannelSay { channel: String, text: String },
+    /// Ask for your friends (with who is online) and your ignores; answered by `friends`.
+    Friends,
     /// Latency probe; answered with `pong` carrying the same nonce.
     Ping {
         #[serde(default)]
@@ -204,6 +206,7 @@ impl ClientMsg {
             ClientMsg::Say { .. } => "say",
             ClientMsg::Whisper { .. } => "whisper",
             ClientMsg::ChannelSay { .. } => "channel_say",
+            ClientMsg::Friends => "friends",
             ClientMsg::Ping { .. } => "ping",
             ClientMsg::Attack { .. } => "attack",
             ClientMsg::Flee => "flee",
@@ -243,6 +246,7 @@ impl ClientMsg {
         "say",
         "whisper",
         "channel_say",
+        "friends",
         "ping",
         "attack",
         "flee",
@@ -438,6 +442,12 @@ pub enum ServerEvent {
     },
     /// A friend of yours entered (`online`) or left the world.
     FriendStatus { name: String, online: bool },
+    /// Your friends, each with whether it is in the world, and the names you ignore: on
+    /// entering the world, on `friends` and after any add or remove (guests: no friends).
+    Friends {
+        friends: Vec<FriendView>,
+        ignores: Vec<String>,
+    },
     /// A request was refused; the connection stays usable.
     Error {
         code: ErrorCode,
@@ -633,6 +643,14 @@ pub struct OfferView {
     pub item: String,
     pub name: String,
     pub price: u64,
+}
+
+/// A friend in a `friends` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriendView {
+    pub name: String,
+    /// Whether the friend is in the world now.
+    pub online: bool,
 }
 
 /// An item as clients see it.

@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, items};
+use crate::game::{channels, chat, combat, friends, items};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -130,6 +130,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::Say { text } => chat::say(world, e, &text),
         ClientMsg::Whisper { to, text } => channels::whisper(world, e, &to, &text),
         ClientMsg::ChannelSay { channel, text } => channels::channel_say(world, e, &channel, &text),
+        ClientMsg::Friends => friends::send_list(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {

@@ -192,6 +192,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     if !guest {
         crate::game::friends::announce(world, e, true);
     }
+    crate::game::friends::send_list(world, e);
     crate::game::gold::send_purse(world, e);
 }
 

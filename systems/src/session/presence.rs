@@ -169,6 +169,9 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
         ItemsDirty,
     ));
     send_to(world, k, &welcome(world, k));
+    // The client forgot everything with the new welcome: the purse and the friends list too.
+    crate::game::gold::send_purse(world, k);
+    crate::game::friends::send_list(world, k);
     let cell = world
         .get::<RegionCell>(k)
         .copied()
