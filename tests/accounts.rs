@@ -227,6 +227,11 @@ async fn a_reconnect_with_the_token_resumes_the_same_entity_in_place() {
         |e| matches!(e, ServerEvent::Spawn { name, .. } if name == "Watcher"),
     )
     .await;
+    // The client forgets everything on a welcome: the purse and the friends list come again.
+    back.saw_or_wait("purse", |e| matches!(e, ServerEvent::Purse { .. }))
+        .await;
+    back.saw_or_wait("friends", |e| matches!(e, ServerEvent::Friends { .. }))
+        .await;
     server.shutdown().await;
 }
 

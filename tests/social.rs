@@ -1,11 +1,12 @@
 //! Chat beyond view and friends, over real WebSocket: a whisper and a global line reach a
-//! player on another map, and a friends list survives a server restart.
+//! player on another map, and a friends list survives a server restart (and comes typed, as
+//! `friends`, on entering and on request).
 
 mod common;
 
 use common::{Client, greeted, login, register, start, start_with_maps, test_map_with};
 use common::{tile_object, with_objects};
-use emberkeep_components::protocol::{ClientMsg, ServerEvent};
+use emberkeep_components::protocol::{ClientMsg, FriendView, ServerEvent};
 use serde_json::json;
 
 /// The test map with stairs at (5, 1) down into a second map, "vault".
@@ -114,6 +115,11 @@ async fn friends_are_kept_across_a_restart_and_told_when_a_friend_comes_online()
     let mut ann = greeted(server.addr).await;
     ann.auth(login("ann", "password123")).await.unwrap();
     ann.play("Ann").await;
+    // The typed list comes by itself on entering the world.
+    assert_eq!(
+        ann.saw_or_wait("friends", is_friends).await,
+        friends_event(&[("Bob", false)])
+    );
     assert_eq!(
         command(&mut ann, "friends").await,
         "Friends (1): Bob (offline)."
@@ -137,5 +143,28 @@ async fn friends_are_kept_across_a_restart_and_told_when_a_friend_comes_online()
         command(&mut ann, "friends").await,
         "Friends (1): Bob (online)."
     );
+    ann.send(&ClientMsg::Friends).await;
+    assert_eq!(
+        ann.wait_for("friends", is_friends).await,
+        friends_event(&[("Bob", true)])
+    );
     server.shutdown().await;
+}
+
+fn is_friends(e: &ServerEvent) -> bool {
+    matches!(e, ServerEvent::Friends { .. })
+}
+
+/// A `friends` event listing `friends` (name, online) and no ignores.
+fn friends_event(friends: &[(&str, bool)]) -> ServerEvent {
+    ServerEvent::Friends {
+        friends: friends
+            .iter()
+            .map(|(name, online)| FriendView {
+                name: name.to_string(),
+                online: *online,
+            })
+            .collect(),
+        ignores: Vec::new(),
+    }
 }

@@ -6,6 +6,8 @@
 // The server is authoritative. Our own steps are shown at once (predicted) and confirmed by
 // the server's `move`; a `correction` puts us back where the server says we are.
 
+const now = () => performance.now();
+
 /** Chebyshev distance: diagonals count as one, like the server's attack range. */
 export function chebyshev(a, b) {
   return Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y));
@@ -55,7 +57,9 @@ export class Game {
     this.quests = new Map(); // quest id -> the latest quest_update / quests entry
     // NPC templates with a quest for us to start ("!") or a talk step under way ("?").
     this.offers = { start: new Set(), talk: new Set() };
-    this.askedAt = { quests: 0, talk: 0 }; // when we last sent these (to read an unknown_type)
+    // When we last sent these (to read an unknown_type), and which NPC we asked for its shop.
+    this.askedAt = { quests: 0, talk: 0, shop: 0, shopFor: null };
+    this.gold = null; // the purse, from `purse`
   }
 
   get self() {
@@ -166,11 +170,19 @@ export class Game {
         this.placeSelf(ev.x, ev.y, now);
         break;
       case "chat": {
-        h.log("chat", `${ev.name}: ${ev.text}`, "chat");
-        const e = this.entities.get(ev.id);
+        h.chat(ev);
+        // Only local chat floats over the speaker's head.
+        const e = ev.channel ? null : this.entities.get(ev.id);
         if (e) e.bubble = { text: ev.text, until: now + 5000 };
         break;
       }
+      case "purse":
+        this.gold = ev.gold;
+        h.changed("purse");
+        break;
+      case "shop":
+        this.askedAt.shopFor = ev.npc; // its talk may find nothing to say: that is fine
+        break;
       case "stat_update":
         this.onStats(ev);
         break;
@@ -443,6 +455,11 @@ export class Game {
         return this.hooks.log("system", "They have nothing to say.", "info");
       }
     }
+    // A click on an NPC also asks for its shop: most keep none, and those may have no words.
+    if (now() - this.askedAt.shop < 3000) {
+      if (code === "no_shop") return;
+      if (code === "unknown_target" && this.askedAt.shopFor != null) return void (this.askedAt.shopFor = null);
+    }
     if (code === "move_too_fast") this.stepMs = Math.min(400, this.stepMs * 1.2);
     // Refused steps are routine (a correction follows); keep them out of the log.
     if (code === "move_blocked" || code === "move_not_adjacent" || code === "move_too_fast") return;
@@ -507,6 +524,12 @@ export class Game {
   /** Walk next to an NPC and talk to it. */
   talk(id) {
     this.goal = { kind: "talk", id };
+    this.path = [];
+  }
+
+  /** Walk next to an entity (within 1 tile), then `then(entity)`: e.g. ask a player to trade. */
+  approach(id, then) {
+    this.goal = { kind: "near", id, then };
     this.path = [];
   }
 
@@ -583,8 +606,16 @@ export class Game {
     if (!target || target.dead) return this.clearGoal();
     const range = g.kind === "attack" ? ATTACK_RANGE : 1;
     if (chebyshev(me, target) <= range && this.pending === 0) {
+      if (g.kind === "near") {
+        this.clearGoal();
+        return g.then(target);
+      }
       if (g.kind === "pickup" || g.kind === "talk") {
-        if (g.kind === "talk") this.askedAt.talk = now;
+        if (g.kind === "talk") {
+          // Its shop first: the shop's answer comes before the talk's "nothing to say".
+          this.askedAt = { ...this.askedAt, talk: now, shop: now, shopFor: null };
+          this.hooks.send({ type: "shop", npc: g.id });
+        }
         this.hooks.send(g.kind === "pickup" ? { type: "pickup", item: g.id } : { type: "talk", npc: g.id });
         return this.clearGoal();
       }

@@ -1,13 +1,14 @@
-// In-game DOM: hp/mp/xp bars, level, the effect strip with time left, the target frame,
-// the inventory / equipment / character / quest panels, the zone line in the top bar, and
-// the chat + system log with its command line. Reads the Game; sends requests through `send`.
+// In-game DOM: hp/mp/xp bars, level, gold, the effect strip with time left, the target frame,
+// the inventory / equipment / character / quest panels and the panel switching the other
+// windows use (friends, party, guild, shop, bank), the zone line in the top bar. The chat
+// box is chat.js. Reads the Game; sends requests through `send`.
 
 import { el } from "./ui.js";
+import { Chat } from "./chat.js";
 import { questProgress } from "./game.js";
 import { zoneFlags } from "./story.js";
 
 const $ = (id) => document.getElementById(id);
-const MAX_LOG_LINES = 300;
 const SLOTS = ["weapon", "shield", "head", "chest", "hands", "legs", "feet"];
 
 export class Hud {
@@ -15,10 +16,15 @@ export class Hud {
     this.game = game;
     this.send = send;
     this.open = new Set();
-    this.history = [];
-    this.historyAt = 0;
+    this.windows = new Map(); // panel name -> the module that fills it (opened())
+    this.offer = null; // while trading: (item) => offers it (the Offer button in the bag)
+    this.chat = new Chat(game, send);
     this.bindPanels();
-    this.bindChat();
+  }
+
+  /** A module that fills panel `name`; its `opened()` runs each time the panel opens. */
+  register(name, module) {
+    this.windows.set(name, module);
   }
 
   bindPanels() {
@@ -40,6 +46,7 @@ export class Hud {
     else this.open.delete(name);
     // The quest log asks the server for the full list each time it opens.
     if (show && name === "quests") this.game.requestQuests();
+    if (show) this.windows.get(name)?.opened?.();
     this.refresh(name);
     this.onToggle?.(name, show);
   }
@@ -67,6 +74,10 @@ export class Hud {
         this.equipment();
         this.sheet();
         this.quests();
+        this.gold();
+        break;
+      case "purse":
+        this.gold();
         break;
       case "quests":
         if (this.open.has("quests")) this.quests();
@@ -97,6 +108,13 @@ export class Hud {
     setBar(document.querySelector("#hud .bar.hp"), s.hp, s.max_hp, "HP");
     setBar(document.querySelector("#hud .bar.mp"), s.mp, s.max_mp, "MP");
     setBar(document.querySelector("#hud .bar.xp"), s.xp, s.xp_next, "XP");
+  }
+
+  gold() {
+    const g = this.game.gold;
+    const box = $("gold");
+    box.dataset.gold = g ?? "";
+    box.querySelector(".amount").textContent = g == null ? "–" : g.toLocaleString("en");
   }
 
   /** Called every animation frame: effect timers, the target frame, the zone name. */
@@ -167,7 +185,8 @@ export class Hud {
         el(
           "li",
           { "data-item": it.id },
-          el("span", { class: "name", title: `${it.item} #${it.id}` }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
+          el("span", { class: "name", title: `${it.item} #${it.id}`, onclick: () => this.offer?.(it) }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
+          this.offer ? el("button", { class: "offer", title: "Offer in the trade", onclick: () => this.offer(it) }, "Offer") : null,
           el("button", { title: "Use", onclick: () => this.send({ type: "use", item: it.id }) }, "Use"),
           el("button", { title: "Equip", onclick: () => this.send({ type: "equip", item: it.id }) }, "Equip"),
           el("button", { title: "Drop", onclick: () => this.send({ type: "drop", item: it.id }) }, "Drop"),
@@ -227,60 +246,9 @@ export class Hud {
     );
   }
 
-  // ------------------------------------------------------------------ chat and log
-
-  bindChat() {
-    const input = $("chat-input");
-    $("chat-form").addEventListener("submit", (e) => {
-      e.preventDefault();
-      const line = input.value.trim();
-      input.value = "";
-      if (line) this.submit(line);
-      input.blur();
-    });
-    input.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
-        input.value = "";
-        input.blur();
-      } else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
-        if (!this.history.length) return;
-        e.preventDefault();
-        this.historyAt = Math.max(0, Math.min(this.history.length, this.historyAt + (e.key === "ArrowUp" ? -1 : 1)));
-        input.value = this.history[this.historyAt] ?? "";
-      }
-    });
-    for (const b of document.querySelectorAll("#chat-tabs button")) {
-      b.addEventListener("click", () => {
-        document.querySelectorAll("#chat-tabs button").forEach((x) => x.classList.toggle("active", x === b));
-        $("chat-log").dataset.filter = b.dataset.filter;
-      });
-    }
-  }
-
-  /** A line typed in the command line: `/command ...` or chat. */
-  submit(line) {
-    this.history.push(line);
-    if (this.history.length > 50) this.history.shift();
-    this.historyAt = this.history.length;
-    if (line.startsWith("/")) {
-      const cmd = line.slice(1).trim();
-      if (!cmd) return;
-      this.log("system", `> ${cmd}`, "cmd");
-      if (!this.send({ type: "command", line: cmd })) this.log("system", "Not connected.", "error");
-    } else if (!this.send({ type: "say", text: line })) {
-      this.log("system", "Not connected: your message was not sent.", "error");
-    }
-  }
-
-  /** Appends a line to the log; `channel` is chat or system, `cls` its colour. */
-  log(channel, text, cls = "info") {
-    const box = $("chat-log");
-    const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
-    const multi = text.includes("\n");
-    const line = el("div", { class: `line ${channel === "chat" ? "chat" : cls}` }, multi ? el("pre", {}, text) : text);
-    box.append(line);
-    while (box.childElementCount > MAX_LOG_LINES) box.firstElementChild.remove();
-    if (stick) box.scrollTop = box.scrollHeight;
+  /** A system line in the chat box (`channel` is kept for callers; chat lines go to `chat`). */
+  log(_channel, text, cls = "info") {
+    this.chat.system(text, cls);
   }
 }
 

@@ -1,6 +1,7 @@
 // Keyboard and mouse: arrows/WASD walk, a click walks there (or attacks the mob, picks up the
-// item, talks to the NPC, works the door or lever under the cursor), letters open panels,
-// Enter opens the command line, 1-9 answer in a dialogue.
+// item, talks to the NPC, works the door or lever under the cursor), a right click on a player
+// opens its menu (trade, invite, ...), letters open panels, Enter opens the command line, 1-9
+// answer in a dialogue.
 
 const KEY_DIRS = {
   ArrowUp: [0, -1],
@@ -54,6 +55,15 @@ export function bindInput(ctx) {
       case "KeyQ":
         hud.toggle("quests");
         break;
+      case "KeyL":
+        hud.toggle("friends");
+        break;
+      case "KeyP":
+        hud.toggle("party");
+        break;
+      case "KeyG":
+        hud.toggle("guild");
+        break;
       case "KeyO":
         if (ctx.observer.allowed) hud.toggle("observer");
         break;
@@ -96,6 +106,14 @@ export function bindInput(ctx) {
     canvas.style.cursor = hit?.kind === "mob" || usable ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
   });
   canvas.addEventListener("mouseleave", () => (renderer.hoverTile = null));
+  // A right click on another player opens what we can do with them (trade, invite, ...).
+  canvas.addEventListener("contextmenu", (e) => {
+    e.preventDefault();
+    if (!ctx.inWorld() || !game.map) return;
+    const at = renderer.screenToWorld(e.offsetX, e.offsetY);
+    const hit = game.entityAt(at.x, at.y, performance.now());
+    if (hit?.kind === "player" && !hit.dead) ctx.playerMenu(hit, e.clientX, e.clientY);
+  });
   canvas.addEventListener("mousedown", (e) => {
     if (e.button !== 0 || !ctx.inWorld() || !game.map) return;
     document.activeElement?.blur?.();

@@ -18,6 +18,10 @@ import { Hud } from "./hud.js";
 import { Observer } from "./observer.js";
 import { Story } from "./story.js";
 import { bindInput } from "./input.js";
+import { Shops } from "./shop.js";
+import { Trade } from "./trade.js";
+import { Friends, Guild, Party } from "./social.js";
+import { showMenu } from "./popups.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -43,6 +47,7 @@ let conn;
 
 const game = new Game({
   log: (channel, text, cls) => hud.log(channel, text, cls),
+  chat: (ev) => hud.chat.onChat(ev),
   changed: (what) => changed(what),
   send: (msg) => conn.send(msg),
   toast: (text, cls) => story.toast(text, cls),
@@ -50,6 +55,26 @@ const game = new Game({
 const renderer = new Renderer(document.getElementById("world"), game);
 const hud = new Hud(game, (msg) => conn.send(msg));
 const story = new Story(game);
+const send = (msg) => conn.send(msg);
+const shops = new Shops(game, hud, send);
+const trade = new Trade(game, hud, send, (text, cls) => story.toast(text, cls));
+const friends = new Friends(hud, send, hud.chat);
+const party = new Party(game, hud, send);
+const guild = new Guild(game, hud, send);
+/** The windows that follow server events of their own (after the Game has seen each). */
+const windows = [shops, trade, friends, party, guild];
+hud.chat.local.trade = (name) => !!name && trade.requestByName(name);
+
+/** A right click on another player: what we can do with them. */
+function playerMenu(e, x, y) {
+  showMenu(x, y, e.name, [
+    { id: "trade", label: "Trade", action: () => trade.request(e.id) },
+    { id: "party", label: "Invite to party", action: () => send({ type: "party_invite", name: e.name }) },
+    { id: "guild", label: "Invite to guild", action: () => send({ type: "guild_invite", name: e.name }) },
+    { id: "friend", label: "Add friend", action: () => send({ type: "command", line: `friend add ${e.name}` }) },
+    { id: "whisper", label: "Whisper", action: () => hud.chat.startWhisper(e.name) },
+  ]);
+}
 
 /** Something the game knows changed: redraw what shows it. */
 function changed(what) {
@@ -134,6 +159,7 @@ function handle(ev) {
       break;
     case "map":
       game.apply(ev, now);
+      for (const w of windows) w.apply(ev);
       showMap(ev.map);
       story.enterMap(ev.map);
       hud.log("system", `You enter ${ev.map?.display_name || ev.map?.name}.`, "info");
@@ -142,6 +168,7 @@ function handle(ev) {
       break;
   }
   game.apply(ev, now);
+  for (const w of windows) w.apply(ev);
 }
 
 function enterWorld(ev, now) {
@@ -155,6 +182,7 @@ function enterWorld(ev, now) {
   screens.protocol(PROTOCOL_VERSION, ev.version);
   if (session.intent.kind === "guest") observer.setRole(null);
   game.apply(ev, now);
+  for (const w of windows) w.apply(ev);
   hud.inGame(true);
   hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
   ping();
@@ -373,6 +401,7 @@ function frame(now) {
   game.update(now);
   renderer.draw(now);
   hud.tick(now);
+  shops.tick();
   observer.tick();
   requestAnimationFrame(frame);
 }
@@ -402,7 +431,7 @@ async function boot() {
     if (name === "observer") observer.setActive(on);
   };
   document.getElementById("leave-button").addEventListener("click", () => logout());
-  pollInput = bindInput({ game, renderer, hud, story, observer, send: (m) => conn.send(m), inWorld: () => session.inWorld });
+  pollInput = bindInput({ game, renderer, hud, story, observer, send, playerMenu, inWorld: () => session.inWorld });
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);
   conn.connect();
@@ -429,6 +458,12 @@ window.emberkeep = {
   get mapName() {
     return game.map?.name ?? null;
   },
+  hud,
+  trade,
+  friends,
+  party,
+  guild,
+  shops,
 };
 
 boot();

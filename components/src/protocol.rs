@@ -111,6 +111,8 @@ pub enum ClientMsg {
     Whisper { to: String, text: String },
     /// A line in a chat channel you are in: `global` (everyone) or one you joined.
     ChannelSay { channel: String, text: String },
+    /// Ask for your friends (with who is online) and your ignores; answered by `friends`.
+    Friends,
     /// Latency probe; answered with `pong` carrying the same nonce.
     Ping {
         #[serde(default)]
@@ -255,6 +257,7 @@ impl ClientMsg {
             ClientMsg::Say { .. } => "say",
             ClientMsg::Whisper { .. } => "whisper",
             ClientMsg::ChannelSay { .. } => "channel_say",
+            ClientMsg::Friends => "friends",
             ClientMsg::Ping { .. } => "ping",
             ClientMsg::Attack { .. } => "attack",
             ClientMsg::Flee => "flee",
@@ -311,6 +314,7 @@ impl ClientMsg {
         "say",
         "whisper",
         "channel_say",
+        "friends",
         "ping",
         "attack",
         "flee",
@@ -549,6 +553,12 @@ pub enum ServerEvent {
     /// Your guild (`null`: you are in none): on entering the world, on `guild_info`, and
     /// after any change to it (members, ranks, who is online).
     Guild { guild: Option<GuildView> },
+    /// Your friends, each with whether it is in the world, and the names you ignore: on
+    /// entering the world, on `friends` and after any add or remove (guests: no friends).
+    Friends {
+        friends: Vec<FriendView>,
+        ignores: Vec<String>,
+    },
     /// A request was refused; the connection stays usable.
     Error {
         code: ErrorCode,
@@ -786,6 +796,14 @@ pub struct TradeSide {
     pub items: Vec<ItemView>,
     pub gold: u64,
     pub accepted: bool,
+}
+
+/// A friend in a `friends` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FriendView {
+    pub name: String,
+    /// Whether the friend is in the world now.
+    pub online: bool,
 }
 
 /// An item as clients see it.

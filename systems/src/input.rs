@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, guild, items, party, trade};
+use crate::game::{channels, chat, combat, friends, guild, items, party, trade};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -143,6 +143,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::GuildRank { name, rank } => guild::set_rank(world, e, &name, rank),
         ClientMsg::GuildDisband => guild::disband(world, e),
         ClientMsg::GuildInfo => guild::send_guild(world, e),
+        ClientMsg::Friends => friends::send_list(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {

@@ -2,19 +2,20 @@
 //! record). Friends are for account characters only — a guest's name is not its own beyond
 //! its session — and a friend's coming and going is pushed as `friend_status`. Ignoring
 //! works for everyone and drops the ignored player's whispers and channel lines
-//! (`game::channels`); local `say` is not filtered.
+//! (`game::channels`); local `say` is not filtered. Both lists go to the client as one typed
+//! `friends` event ([`send_list`]) on entering the world, on request and after each change.
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::persist::AccountCharacter;
-use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
+use emberkeep_components::protocol::{ErrorCode, FriendView, ServerEvent, encode_event};
 use emberkeep_components::social::{Friends, Ignores, MAX_FRIENDS, NotAdded};
 use emberkeep_components::text::{Key, keys};
 use emberkeep_components::world::{Outgoing, Player};
 
 use crate::commands::staff::player_named;
 use crate::game::channels::quoted;
-use crate::name_of;
 use crate::text::{render, say_error, say_info};
+use crate::{name_of, send_to};
 
 /// Tells every online player who lists `e`'s character as a friend that it entered
 /// (`online`) or left the world. One pass over the online players.
@@ -33,6 +34,25 @@ pub(crate) fn announce(world: &mut World, e: Entity, online: bool) {
             out.push(&json);
         }
     }
+}
+
+/// Sends `e` its friends, each with whether it is in the world, and its ignores (a guest has
+/// no friends list: an empty one).
+pub(crate) fn send_list(world: &mut World, e: Entity) {
+    let names = world.get::<Friends>(e).map(|f| f.0.0.clone());
+    let friends = names
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| FriendView {
+            online: player_named(world, &name).is_some(),
+            name,
+        })
+        .collect();
+    let ignores = world
+        .get::<Ignores>(e)
+        .map(|i| i.0.0.clone())
+        .unwrap_or_default();
+    send_to(world, e, &ServerEvent::Friends { friends, ignores });
 }
 
 /// `friend add <name>`: the player must be online and play an account character.
@@ -81,7 +101,10 @@ fn tell_added(
 ) {
     match added {
         None => {}
-        Some(Ok(())) => say_info(world, e, done, &[("name", &name)]),
+        Some(Ok(())) => {
+            say_info(world, e, done, &[("name", &name)]);
+            send_list(world, e);
+        }
         Some(Err(NotAdded::Already)) => say_info(world, e, already, &[("name", &name)]),
         Some(Err(NotAdded::Full)) => {
             let max = MAX_FRIENDS;
@@ -102,7 +125,10 @@ pub(crate) fn remove(world: &mut World, e: Entity, name: &str) {
         return say_error(world, e, ErrorCode::NotLoggedIn, keys::FRIENDS_GUEST, &[]);
     };
     match friends.0.remove(name.trim()) {
-        Some(name) => say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]),
+        Some(name) => {
+            say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]);
+            send_list(world, e);
+        }
         None => {
             let (key, shown) = (keys::FRIENDS_NOT_FRIEND, quoted(name));
             say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
@@ -171,7 +197,10 @@ pub(crate) fn unignore(world: &mut World, e: Entity, name: &str) {
         .get_mut::<Ignores>(e)
         .and_then(|mut i| i.0.remove(name.trim()));
     match removed {
-        Some(name) => say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]),
+        Some(name) => {
+            say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]);
+            send_list(world, e);
+        }
         None => {
             let (key, shown) = (keys::IGNORE_NOT, quoted(name));
             say_error(world, e, ErrorCode::UnknownTarget, key, &[("name", &shown)]);
@@ -201,7 +230,7 @@ pub(crate) fn list_ignores(world: &mut World, e: Entity) {
 mod tests {
     use emberkeep_components::net::{ConnId, WorldInput};
     use emberkeep_components::persist::{Auth, CharacterRecord};
-    use emberkeep_components::protocol::{ErrorCode, ServerEvent};
+    use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
     use emberkeep_components::social::Friends;
 
     use crate::scenario::{Received, Scenario, error_codes, events, infos};
@@ -302,6 +331,89 @@ mod tests {
             reason: "eof".into(),
         });
         s.tick();
+    }
+
+    /// The `friends` events `conn` got: each as its friends (name, online) and its ignores.
+    type Lists = (Vec<(String, bool)>, Vec<String>);
+    fn lists(events: &[ServerEvent]) -> Vec<Lists> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::Friends { friends, ignores } => Some((
+                    friends.iter().map(|f| (f.name.clone(), f.online)).collect(),
+                    ignores.clone(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ask(s: &mut Scenario, conn: ConnId) -> Vec<Lists> {
+        s.send(conn, ClientMsg::Friends);
+        lists(events(&s.tick(), conn))
+    }
+
+    fn own(friends: &[(&str, bool)], ignores: &[&str]) -> Vec<Lists> {
+        let friends = friends.iter().map(|(n, o)| (n.to_string(), *o)).collect();
+        vec![(friends, ignores.iter().map(|n| n.to_string()).collect())]
+    }
+
+    #[test]
+    fn the_typed_list_comes_on_entering_on_request_and_after_each_change() {
+        let mut s = Scenario::field();
+        let (ann, got) = account(&mut s, "Ann", &["Bob", "Zed"]);
+        assert_eq!(
+            lists(events(&got, ann)),
+            own(&[("Bob", false), ("Zed", false)], &[]),
+            "on entering the world: nobody online yet"
+        );
+        let (bob, got) = account(&mut s, "Bob", &[]);
+        assert_eq!(lists(events(&got, bob)), own(&[], &[]));
+        assert_eq!(
+            ask(&mut s, ann),
+            own(&[("Bob", true), ("Zed", false)], &[]),
+            "`friends` answers with who is in the world now"
+        );
+        let (_cyd, _) = s.join("Cyd");
+        for (line, want) in [
+            ("friend remove zed", own(&[("Bob", true)], &[])),
+            ("ignore cyd", own(&[("Bob", true)], &["Cyd"])),
+            ("unignore Cyd", own(&[("Bob", true)], &[])),
+            ("friend remove Bob", own(&[], &[])),
+            ("friend add bob", own(&[("Bob", true)], &[])),
+        ] {
+            assert_eq!(lists(&s.command(ann, line)), want, "{line}");
+        }
+        // A refusal, or adding a name twice, changes nothing and sends no list.
+        for line in [
+            "friend add bob",
+            "friend add Nobody",
+            "unignore Zed",
+            "friend",
+        ] {
+            assert!(lists(&s.command(ann, line)).is_empty(), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_guest_gets_no_friends_but_its_ignores() {
+        let mut s = Scenario::field();
+        let guest = s.connect();
+        let got = s.enter(guest, "Gus");
+        assert_eq!(lists(events(&got, guest)), own(&[], &[]));
+        s.join("Bob");
+        s.command(guest, "ignore bob");
+        assert_eq!(ask(&mut s, guest), own(&[], &["Bob"]));
+        // Before entering the world there is no list to send.
+        let outside = s.connect();
+        s.tick();
+        s.send(outside, ClientMsg::Friends);
+        let got = s.tick();
+        assert!(lists(events(&got, outside)).is_empty());
+        assert_eq!(
+            error_codes(events(&got, outside)),
+            vec![ErrorCode::NotInWorld]
+        );
     }
 
     #[test]

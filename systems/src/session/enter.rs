@@ -193,6 +193,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         crate::game::friends::announce(world, e, true);
     }
     crate::game::guild::entered(world, e);
+    crate::game::friends::send_list(world, e);
     crate::game::gold::send_purse(world, e);
 }
 

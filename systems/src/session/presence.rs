@@ -176,6 +176,11 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
         ItemsDirty,
     ));
     send_to(world, k, &welcome(world, k));
+    // The client forgot everything with the new welcome: the purse, the friends list and the
+    // guild come again; the party hears the member is back (and sends it the party).
+    crate::game::gold::send_purse(world, k);
+    crate::game::friends::send_list(world, k);
+    crate::game::guild::send_guild(world, k);
     crate::game::party::presence_changed(world, k);
     let cell = world
         .get::<RegionCell>(k)
