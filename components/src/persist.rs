@@ -128,6 +128,8 @@ pub enum SaveReason {
     Quest,
     /// A guild was founded, joined, left, changed or disbanded.
     Guild,
+    /// A friend or an ignored name was added or removed.
+    Lists,
     Death,
     /// Items moved between characters, or between a character and the ground.
     Transfer,
@@ -291,6 +293,7 @@ impl SaveSoon {
     pub fn note(&mut self, reason: SaveReason) {
         let rank = |r: SaveReason| match r {
             SaveReason::Periodic => 0,
+            SaveReason::Lists => 1,
             SaveReason::LevelUp => 1,
             SaveReason::Quest => 2,
             SaveReason::Guild => 2,

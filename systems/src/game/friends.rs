@@ -6,7 +6,7 @@
 //! `friends` event ([`send_list`]) on entering the world, on request and after each change.
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::persist::AccountCharacter;
+use emberkeep_components::persist::{AccountCharacter, SaveReason, SaveSoon};
 use emberkeep_components::protocol::{ErrorCode, FriendView, ServerEvent, encode_event};
 use emberkeep_components::social::{Friends, Ignores, MAX_FRIENDS, NotAdded};
 use emberkeep_components::text::{Key, keys};
@@ -53,6 +53,15 @@ pub(crate) fn send_list(world: &mut World, e: Entity) {
         .map(|i| i.0.0.clone())
         .unwrap_or_default();
     send_to(world, e, &ServerEvent::Friends { friends, ignores });
+}
+
+/// `e`'s friends or ignores changed: saved in this tick's batch (not left to the periodic
+/// save, so a crash soon after keeps the change), and the new list sent.
+fn changed(world: &mut World, e: Entity) {
+    world
+        .resource_mut::<SaveSoon>()
+        .add(&[e], SaveReason::Lists);
+    send_list(world, e);
 }
 
 /// `friend add <name>`: the player must be online and play an account character.
@@ -103,7 +112,7 @@ fn tell_added(
         None => {}
         Some(Ok(())) => {
             say_info(world, e, done, &[("name", &name)]);
-            send_list(world, e);
+            changed(world, e);
         }
         Some(Err(NotAdded::Already)) => say_info(world, e, already, &[("name", &name)]),
         Some(Err(NotAdded::Full)) => {
@@ -127,7 +136,7 @@ pub(crate) fn remove(world: &mut World, e: Entity, name: &str) {
     match friends.0.remove(name.trim()) {
         Some(name) => {
             say_info(world, e, keys::FRIENDS_REMOVED, &[("name", &name)]);
-            send_list(world, e);
+            changed(world, e);
         }
         None => {
             let (key, shown) = (keys::FRIENDS_NOT_FRIEND, quoted(name));
@@ -199,7 +208,7 @@ pub(crate) fn unignore(world: &mut World, e: Entity, name: &str) {
     match removed {
         Some(name) => {
             say_info(world, e, keys::IGNORE_REMOVED, &[("name", &name)]);
-            send_list(world, e);
+            changed(world, e);
         }
         None => {
             let (key, shown) = (keys::IGNORE_NOT, quoted(name));
@@ -229,7 +238,9 @@ pub(crate) fn list_ignores(world: &mut World, e: Entity) {
 #[cfg(test)]
 mod tests {
     use emberkeep_components::net::{ConnId, WorldInput};
-    use emberkeep_components::persist::{Auth, CharacterRecord};
+    use emberkeep_components::persist::{
+        Auth, CharacterRecord, SaveReason, StorageOut, StorageRequest,
+    };
     use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
     use emberkeep_components::social::Friends;
 
@@ -296,7 +307,19 @@ mod tests {
         let (_bob, _) = account(&mut s, "Bob", &[]);
         let (guest, _) = s.join("Gus");
         assert!(infos(&s.command(ann, "friends")).contains("no friends"));
+        s.world.resource_mut::<StorageOut>().0.clear();
         assert!(infos(&s.command(ann, "friend add bob")).contains("Bob is now your friend"));
+        // Saved in that tick's batch, not left to the periodic save.
+        let saved: Vec<_> = std::mem::take(&mut s.world.resource_mut::<StorageOut>().0)
+            .into_iter()
+            .filter_map(|r| match r {
+                StorageRequest::Save(b) => Some((b.reason, b.characters)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(saved.len(), 1, "{saved:?}");
+        assert_eq!(saved[0].0, SaveReason::Lists);
+        assert_eq!(saved[0].1[0].friends, vec!["Bob".to_string()]);
         assert_eq!(
             s.get::<Friends>(ann).0.0,
             vec!["Bob".to_string()],
