@@ -25,8 +25,19 @@ pub struct Party {
 pub struct Parties {
     pub by_id: FxHashMap<PartyId, Party>,
     next: u64,
-    /// Parties to announce this tick, each once, in the order they were marked.
+    /// Parties to announce this tick (a party may be listed twice; it is announced once).
     pub dirty: Vec<PartyId>,
+    /// Parties whose members' hp, max hp or level changed: announced with the next
+    /// [`HP_EVERY`]-th tick, so a fight sends a party a few updates a second, not twenty.
+    pub hp_dirty: Vec<PartyId>,
+}
+
+/// How often, in parts of a second, parties hear of their members' hp (4: every 250 ms).
+pub const HP_PER_SEC: u32 = 4;
+
+/// Every how many ticks hp changes are announced at `tick_rate`.
+pub fn hp_every(tick_rate: u32) -> u64 {
+    u64::from((tick_rate / HP_PER_SEC).max(1))
 }
 
 impl Parties {
@@ -46,9 +57,13 @@ impl Parties {
 
     /// Marks a party to be announced to its members at the end of the tick.
     pub fn mark(&mut self, id: PartyId) {
-        if !self.dirty.contains(&id) {
-            self.dirty.push(id);
-        }
+        self.dirty.push(id);
+    }
+
+    /// Marks a party whose member's hp, max hp or level changed (announced at most
+    /// [`HP_PER_SEC`] times a second).
+    pub fn mark_hp(&mut self, id: PartyId) {
+        self.hp_dirty.push(id);
     }
 
     /// Takes `e` out of party `id`: the longest-standing member leads if `e` led; a party left

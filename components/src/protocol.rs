@@ -546,7 +546,7 @@ pub enum ServerEvent {
     /// The player called `from` invites you into their party (`party_accept` joins).
     PartyInvite { from: String },
     /// Your party: to every member when someone joins or leaves, the lead changes, or a
-    /// member's hp, max hp or level changed (once a tick at most); `null` when you are in none.
+    /// member's hp, max hp or level changed (gathered, every 250 ms); `null` when you are in none.
     Party { party: Option<PartyView> },
     /// `from` invites you into their guild; `guild_accept` within 60 s joins it.
     GuildInvite { from: String, guild: String },

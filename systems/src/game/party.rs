@@ -1,7 +1,7 @@
 //! Parties: invite by name, accept the latest open invite, leave, kick and hand over the lead
 //! (leader only); a kill's experience shared among the members near it ([`PartyXp`]); and the
 //! `party` event, sent to every member when the party changes and when a member's hp, max hp
-//! or level changed, once a tick at most ([`announce_parties`]).
+//! or level changed, gathered and sent every 250 ms ([`announce_parties`]).
 //!
 //! Parties live in memory ([`Parties`] and a [`PartyMember`] on each member). Leaving the
 //! world is leaving the party ([`left_world`], from `session::presence`); a lingering member
@@ -19,7 +19,7 @@ use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::GameContent;
 use emberkeep_components::map::Tile;
 use emberkeep_components::party::{
-    INVITE_SECS, Parties, Party, PartyId, PartyInvite, PartyMember, Removed,
+    INVITE_SECS, Parties, Party, PartyId, PartyInvite, PartyMember, Removed, hp_every,
 };
 use emberkeep_components::persist::Lingering;
 use emberkeep_components::protocol::{
@@ -304,10 +304,13 @@ pub(crate) fn list(world: &mut World, e: Entity) {
     );
 }
 
-/// Broadcast phase: marks the parties of members whose hp, max hp or level changed, then
-/// sends each marked party's `party` event (encoded once) to its members.
+/// Broadcast phase: notes the parties of members whose hp, max hp or level changed (sent
+/// with every `hp_every`-th tick, a few times a second), then sends each marked party's
+/// `party` event (encoded once) to its members.
 pub(crate) fn announce_parties(
     mut parties: ResMut<Parties>,
+    tick: Res<Tick>,
+    config: Res<SimConfig>,
     mut changed: Query<(&mut PartyMember, &Vitals, &Level), Or<(Changed<Vitals>, Changed<Level>)>>,
     members: Query<(&DisplayName, &NetId, &Level, &Vitals, Has<Lingering>)>,
     mut out: Query<&mut Outgoing>,
@@ -316,13 +319,21 @@ pub(crate) fn announce_parties(
         let now = (vitals.hp, vitals.max_hp, level.0);
         if member.shown != now {
             member.shown = now;
-            parties.mark(member.party);
+            parties.mark_hp(member.party);
         }
+    }
+    if tick.0.is_multiple_of(hp_every(config.tick_rate)) && !parties.hp_dirty.is_empty() {
+        let Parties {
+            dirty, hp_dirty, ..
+        } = &mut *parties;
+        dirty.append(hp_dirty);
     }
     if parties.dirty.is_empty() {
         return;
     }
-    let dirty = std::mem::take(&mut parties.dirty);
+    let mut dirty = std::mem::take(&mut parties.dirty);
+    dirty.sort_unstable();
+    dirty.dedup();
     for id in &dirty {
         let Some(party) = parties.by_id.get(id) else {
             continue;

@@ -483,16 +483,22 @@ fn a_member_on_another_map_shares_no_xp_however_near_the_numbers() {
 }
 
 #[test]
-fn a_members_hp_change_reaches_the_party_once_a_tick_and_nothing_else_does() {
+fn a_members_hp_change_reaches_the_party_a_few_times_a_second_and_nothing_else_does() {
     let (mut s, [ann, bob, cid, _]) = four();
     form(&mut s, ann, &[(bob, "Bob")]);
     s.tick();
+    let every = emberkeep_components::party::hp_every(s.world.resource::<SimConfig>().tick_rate);
+    assert_eq!(every, 5, "at 20 ticks a second: every 250 ms");
+    let every = usize::try_from(every).unwrap();
     let (ann_e, bob_e) = (s.entity(ann), s.entity(bob));
+    // Hp changing on several ticks in a row makes one event, within `every` ticks.
+    s.world.get_mut::<Vitals>(ann_e).unwrap().hp = 97;
+    s.tick();
     s.world.get_mut::<Vitals>(ann_e).unwrap().hp = 93;
     s.world.get_mut::<Vitals>(bob_e).unwrap().hp = 80;
-    let got = s.tick();
+    let got = s.ticks(every);
     let seen = parties(&got, bob);
-    assert_eq!(seen.len(), 1, "one event for both changes");
+    assert_eq!(seen.len(), 1, "one event for the changes of {every} ticks");
     let hps: Vec<i32> = seen[0]
         .as_ref()
         .unwrap()
@@ -505,7 +511,7 @@ fn a_members_hp_change_reaches_the_party_once_a_tick_and_nothing_else_does() {
     assert!(parties(&got, cid).is_empty(), "not a member");
     // Touching vitals without changing hp or max hp (mp) sends nothing.
     s.world.get_mut::<Vitals>(ann_e).unwrap().mp = 1;
-    assert!(parties(&s.tick(), bob).is_empty());
+    assert!(parties(&s.ticks(every), bob).is_empty());
     // Real damage: a rat Ann attacks bites back.
     let (_, rat) = s.spawn_mob("rat", Tile { x: 4, y: 3 });
     s.world.get_mut::<Vitals>(ann_e).unwrap().hp = 100;
