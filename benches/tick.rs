@@ -9,6 +9,8 @@
 //!   the shipped triggers and achievements are loaded (plus a `mob_death` trigger).
 //! - `story_kills/K`: 5,000 walking players on the kill quest, K of them a tick helping kill
 //!   a rat and a wolf: what the story events cost.
+//! - `party_hp/G`: 5,000 walking players, a third of them hurt or healed by 1 hp each tick,
+//!   in G parties of 5 (0 or 1,000): what keeping party members' hp in view costs.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::StorageOut;
 use emberkeep_components::protocol::ClientMsg;
-use emberkeep_components::world::{ConnIndex, Position};
+use emberkeep_components::world::{ConnIndex, DisplayName, Position};
 use emberkeep_systems::schedule::begin_tick;
 use emberkeep_systems::{Phase, build_world, run_tick};
 
@@ -316,10 +318,99 @@ fn bench_story_events(c: &mut Criterion) {
     group.finish();
 }
 
+/// Puts players in parties of five: the first of each five invites the other four, who
+/// accept a tick later.
+fn form_parties(world: &mut World, players: &[(ConnId, Entity)], parties: usize) {
+    let mut invites = Vec::new();
+    let mut accepts = Vec::new();
+    for group in players.chunks(5).take(parties) {
+        for (conn, e) in &group[1..] {
+            let name = world.get::<DisplayName>(*e).map(|n| n.0.to_string());
+            invites.push(WorldInput::Command {
+                conn: group[0].0,
+                msg: ClientMsg::PartyInvite {
+                    name: name.unwrap_or_default(),
+                },
+            });
+            accepts.push(WorldInput::Command {
+                conn: *conn,
+                msg: ClientMsg::PartyAccept,
+            });
+        }
+    }
+    for inputs in [invites, accepts] {
+        world.resource_mut::<InboundQueue>().0.extend(inputs);
+        run_tick(world);
+        drain(world);
+    }
+    let formed = world
+        .resource::<emberkeep_components::party::Parties>()
+        .by_id
+        .len();
+    let missing: Vec<usize> = players
+        .chunks(5)
+        .take(parties)
+        .enumerate()
+        .filter(|(_, g)| {
+            world
+                .get::<emberkeep_components::party::PartyMember>(g[0].1)
+                .is_none()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(formed, parties, "every party formed; not: {missing:?}");
+}
+
+/// Times `iters` ticks in which a third of the players (in turn) lose or regain 1 hp before
+/// the tick, as hits and regeneration would.
+fn time_hurt_ticks(
+    world: &mut World,
+    players: &[(ConnId, Entity)],
+    tick: &mut u64,
+    iters: u64,
+) -> Duration {
+    use emberkeep_components::stats::Vitals;
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        *tick += 1;
+        queue_steps(world, players, *tick);
+        for (i, (_, e)) in players.iter().enumerate() {
+            if (*tick + i as u64).is_multiple_of(3)
+                && let Some(mut v) = world.get_mut::<Vitals>(*e)
+            {
+                v.hp = if v.hp == v.max_hp { v.hp - 1 } else { v.max_hp };
+            }
+        }
+        let started = Instant::now();
+        run_tick(world);
+        total += started.elapsed();
+        drain(world);
+    }
+    total
+}
+
+/// Parties' own cost: the same 5,000 walking, hurt players with no parties and in 1,000
+/// parties of five — compare the two for the `party` announcements.
+fn bench_party_hp(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    for parties in [0usize, 1_000] {
+        let (mut world, conns) = populated(5_000, 0, 1024);
+        form_parties(&mut world, &conns, parties);
+        let mut tick = 0;
+        group.bench_with_input(BenchmarkId::new("party_hp", parties), &parties, |b, _| {
+            b.iter_custom(|iters| time_hurt_ticks(&mut world, &conns, &mut tick, iters))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     bench_players_walking,
     bench_players_and_mobs,
-    bench_story_events
+    bench_story_events,
+    bench_party_hp
 );
 criterion_main!(benches);

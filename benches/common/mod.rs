@@ -25,7 +25,8 @@ pub fn shipped_content() -> Content {
     content
 }
 
-/// Connects guests `p0`, `p1`, ... on connections 1..=n and runs the two ticks entering
+/// Connects guests `p0000`, `p0001`, ... on connections 1..=n (names at least 3 long: with
+/// `p0` to `p9` the first ten guests were refused and never entered) and runs the two ticks entering
 /// takes, answering the store's name check as an empty store would (every name is free).
 pub fn enter_guests(world: &mut World, n: usize) -> Vec<ConnId> {
     let conns: Vec<ConnId> = (1..=n as u64).map(ConnId).collect();
@@ -39,7 +40,7 @@ pub fn enter_guests(world: &mut World, n: usize) -> Vec<ConnId> {
             conn: *conn,
             msg: ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
-                name: Some(format!("p{i}")),
+                name: Some(format!("p{i:04}")),
                 class: None,
             },
         });
