@@ -416,22 +416,26 @@ buys = [{ item = "potion", price = 5 }]
 const PRICE: u64 = 5;
 const PURSE: u64 = 100;
 
+/// Assets for the shop storms in `dir`: the test map (one region of 4 tiles) with a merchant
+/// NPC keeping `MERCHANT_SHOP`, no loot; returns the database file and its URL.
+fn merchant_assets(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    common::write_assets(dir, &[("merchant", 1, 3)]);
+    let merchant = common::peaceful_npc("merchant", "Merchant");
+    std::fs::write(dir.join("mobs.toml"), merchant).unwrap();
+    std::fs::write(dir.join("loot.toml"), "").unwrap();
+    std::fs::write(dir.join("shops.toml"), MERCHANT_SHOP).unwrap();
+    let world = "[world]\nmap = \"test\"\nregion_size = 4\n";
+    std::fs::write(dir.join("test.toml"), world).unwrap();
+    let db_path = dir.join("game.db");
+    let db_url = format!("sqlite://{}", db_path.display());
+    (db_path, db_url)
+}
+
 #[tokio::test]
 async fn sigkill_during_a_storm_of_trades_keeps_gold_and_items_together() {
     const PLAYERS: usize = 4;
     let dir = tempfile::tempdir().unwrap();
-    common::write_assets(dir.path(), &[("merchant", 1, 3)]);
-    let merchant = common::peaceful_npc("merchant", "Merchant");
-    std::fs::write(dir.path().join("mobs.toml"), merchant).unwrap();
-    std::fs::write(dir.path().join("loot.toml"), "").unwrap();
-    std::fs::write(dir.path().join("shops.toml"), MERCHANT_SHOP).unwrap();
-    std::fs::write(
-        dir.path().join("test.toml"),
-        "[world]\nmap = \"test\"\nregion_size = 4\n",
-    )
-    .unwrap();
-    let db_path = dir.path().join("game.db");
-    let db_url = format!("sqlite://{}", db_path.display());
+    let (db_path, db_url) = merchant_assets(dir.path());
 
     let store = SqliteStore::open(&db_path).unwrap();
     let hash = auth::hash_password("password123").unwrap();

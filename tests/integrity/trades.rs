@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::common::{self, Client, WAIT, greeted, login};
-use super::{MERCHANT_SHOP, PRICE, spawn_server, trade_until_killed};
+use super::common::{Client, WAIT, greeted, login};
+use super::{PRICE, merchant_assets, spawn_server, trade_until_killed};
 use emberkeep::storage::{AccountRecord, SqliteStore, Store, auth};
 use emberkeep_components::persist::{CharacterRecord, ItemRecord};
 use emberkeep_components::protocol::{
@@ -25,18 +25,7 @@ const POTIONS_EACH: u32 = 3;
 #[tokio::test]
 async fn sigkill_while_players_trade_and_shops_sell_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    common::write_assets(dir.path(), &[("merchant", 1, 3)]);
-    let merchant = common::peaceful_npc("merchant", "Merchant");
-    std::fs::write(dir.path().join("mobs.toml"), merchant).unwrap();
-    std::fs::write(dir.path().join("loot.toml"), "").unwrap();
-    std::fs::write(dir.path().join("shops.toml"), MERCHANT_SHOP).unwrap();
-    std::fs::write(
-        dir.path().join("test.toml"),
-        "[world]\nmap = \"test\"\nregion_size = 4\n",
-    )
-    .unwrap();
-    let db_path = dir.path().join("game.db");
-    let db_url = format!("sqlite://{}", db_path.display());
+    let (db_path, db_url) = merchant_assets(dir.path());
 
     // Each dealer: 100 gold, two daggers (ids p*10+1, p*10+2) and a stack of 3 potions.
     let store = SqliteStore::open(&db_path).unwrap();
