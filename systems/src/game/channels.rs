@@ -150,6 +150,28 @@ fn audience(
     Ok((channel.clone(), Audience::Joined(channel)))
 }
 
+/// `speaker`'s line in `channel`, after the checks every chat line goes through (length,
+/// mute, rate): the speaker's name and the encoded `chat` event, or `None` (refused, and
+/// told why).
+fn channel_line(
+    world: &mut World,
+    speaker: Entity,
+    channel: &str,
+    text: &str,
+) -> Option<(String, String)> {
+    let text = chat::checked_line(world, speaker, text)?;
+    let id = world.get::<NetId>(speaker)?.0;
+    let name = name_of(world, speaker);
+    let json = encode_event(&ServerEvent::Chat {
+        id,
+        name: name.clone(),
+        text,
+        channel: Some(channel.to_string()),
+        to: None,
+    });
+    Some((name, json))
+}
+
 /// Says `text` as a line of `channel` to `listeners` (the speaker among them, if it is to
 /// hear its own line), after the checks every chat line goes through (length, mute, rate);
 /// listeners who ignore the speaker are skipped. For channels whose members the caller
@@ -161,20 +183,9 @@ pub(crate) fn line_to(
     text: &str,
     listeners: &[Entity],
 ) {
-    let Some(text) = chat::checked_line(world, speaker, text) else {
+    let Some((name, json)) = channel_line(world, speaker, channel, text) else {
         return;
     };
-    let Some(id) = world.get::<NetId>(speaker).map(|n| n.0) else {
-        return;
-    };
-    let name = name_of(world, speaker);
-    let json = encode_event(&ServerEvent::Chat {
-        id,
-        name: name.clone(),
-        text,
-        channel: Some(channel.to_string()),
-        to: None,
-    });
     for &listener in listeners {
         if ignores(world, listener, &name) {
             continue;
@@ -199,20 +210,9 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
     if let Audience::Members(members) = audience {
         return line_to(world, speaker, &channel, text, &members);
     }
-    let Some(text) = chat::checked_line(world, speaker, text) else {
+    let Some((name, json)) = channel_line(world, speaker, &channel, text) else {
         return;
     };
-    let Some(id) = world.get::<NetId>(speaker).map(|n| n.0) else {
-        return;
-    };
-    let name = name_of(world, speaker);
-    let json = encode_event(&ServerEvent::Chat {
-        id,
-        name: name.clone(),
-        text,
-        channel: Some(channel),
-        to: None,
-    });
     let mut q = world
         .query_filtered::<(&mut Outgoing, Option<&JoinedChannels>, Option<&Ignores>), With<Player>>(
         );
