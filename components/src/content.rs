@@ -94,6 +94,7 @@ pub struct Rules {
     pub combat: CombatRules,
     pub loot: LootRules,
     pub inventory: InventoryRules,
+    /// Party tuning (optional table).
     pub party: PartyRules,
     /// Guild tuning (optional table).
     #[serde(default)]
@@ -177,14 +178,33 @@ pub struct InventoryRules {
     pub bank_slots: u32,
 }
 
-/// Parties.
+/// Parties (an optional table: rules files from before parties load with the defaults).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartyRules {
     /// Most players in one party, the leader included.
+    #[serde(default = "default_party_size")]
     pub max_members: u32,
     /// Members this many tiles (Chebyshev) or less from a kill share its experience.
+    #[serde(default = "default_party_xp_range")]
     pub xp_range: i32,
+}
+
+impl Default for PartyRules {
+    fn default() -> Self {
+        PartyRules {
+            max_members: default_party_size(),
+            xp_range: default_party_xp_range(),
+        }
+    }
+}
+
+fn default_party_size() -> u32 {
+    5
+}
+
+fn default_party_xp_range() -> i32 {
+    12
 }
 
 fn default_bank_slots() -> u32 {

@@ -452,13 +452,10 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
     let combat = section::<CombatRules>(&mut table, "combat", &mut sink);
     let loot = section::<LootRules>(&mut table, "loot", &mut sink);
     let inventory = section::<InventoryRules>(&mut table, "inventory", &mut sink);
-    let party = section::<PartyRules>(&mut table, "party", &mut sink);
-    // Optional: a rules file without it gets the defaults.
-    let guilds = if table.contains_key("guilds") {
-        section::<GuildRules>(&mut table, "guilds", &mut sink)
-    } else {
-        Some(GuildRules::default())
-    };
+    // Optional: a rules file without them (written before parties and guilds) gets the
+    // defaults.
+    let party = optional_section::<PartyRules>(&mut table, "party", &mut sink);
+    let guilds = optional_section::<GuildRules>(&mut table, "guilds", &mut sink);
     for key in table.keys() {
         sink.add(
             "",
@@ -479,6 +476,19 @@ fn read_rules(file: &Path, out: &mut Vec<ContentProblem>) -> Option<Rules> {
         party: party?,
         guilds: guilds?,
     })
+}
+
+/// A table the file may leave out: its defaults if absent, else as [`section`] reads it.
+fn optional_section<T: DeserializeOwned + Default>(
+    table: &mut toml::Table,
+    name: &str,
+    sink: &mut Sink,
+) -> Option<T> {
+    if table.contains_key(name) {
+        section(table, name, sink)
+    } else {
+        Some(T::default())
+    }
 }
 
 fn section<T: DeserializeOwned>(table: &mut toml::Table, name: &str, sink: &mut Sink) -> Option<T> {

@@ -220,6 +220,20 @@ fn check(file: &str, from: &str, to: &str, entry: &str, words: &[&str]) {
     assert_problem(&problems, file, entry, words);
 }
 
+/// Rules files written before parties and guilds (no `[party]`, no `[guilds]`) still load,
+/// with the defaults the docs name.
+#[test]
+fn rules_without_party_or_guild_tables_load_with_the_defaults() {
+    let text = base("rules.toml");
+    let cut = text
+        .find("[party]")
+        .expect("the minimal rules have a [party] table");
+    let dir = write_assets(&[("rules.toml", Some(&text[..cut]))]);
+    let rules = load(dir.path()).unwrap().rules;
+    assert_eq!((rules.party.max_members, rules.party.xp_range), (5, 12));
+    assert_eq!(rules.guilds.create_cost, 100);
+}
+
 #[test]
 fn the_minimal_content_and_the_shipped_content_load() {
     let dir = write_assets(&[]);
@@ -346,7 +360,7 @@ fn shape_errors_name_the_key() {
         ("rules.toml", "[regen]\n", "[regen]\ncolour = 1\n", "regen", &["unknown key `colour`"]),
         ("rules.toml", "default_class", "speed = 3\ndefault_class", "", &["unknown key `speed`"]),
         ("rules.toml", "[inventory]\nslots = 30\n", "", "inventory", &["missing section [inventory]"]),
-        ("rules.toml", "[party]\n", "", "party", &["missing section [party]"]),
+        ("rules.toml", "[party]\n", "[party]\nsize = 3\n", "party", &["unknown key `size`"]),
         ("rules.toml", "default_class = \"warrior\"", "default_class = 3", "", &["default_class must be a string"]),
     ];
     for (file, from, to, entry, words) in cases {
