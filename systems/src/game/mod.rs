@@ -11,6 +11,8 @@ pub(crate) mod ai;
 pub(crate) mod channels;
 pub(crate) mod chat;
 pub(crate) mod combat;
+#[cfg(test)]
+mod combat_tests;
 pub(crate) mod effects;
 pub(crate) mod friends;
 pub(crate) mod gold;
@@ -18,6 +20,8 @@ pub(crate) mod guild;
 #[cfg(test)]
 mod guild_tests;
 pub(crate) mod items;
+#[cfg(test)]
+mod items_tests;
 pub(crate) mod loot;
 pub(crate) mod party;
 #[cfg(test)]
