@@ -129,22 +129,30 @@ fn tell_gone(world: &mut World, name: &str, key: Key, args: &[(&str, &dyn std::f
     }
 }
 
+/// Whether `name` (the character `e` plays) is in a guild already; if so, `e` is told which
+/// (`already_in_guild`).
+fn refused_as_member(world: &mut World, e: Entity, name: &str) -> bool {
+    let Some(guild) = world
+        .resource::<Guilds>()
+        .of_member(name)
+        .map(|g| g.name.clone())
+    else {
+        return false;
+    };
+    let key = keys::GUILD_ALREADY_IN;
+    let code = ErrorCode::AlreadyInGuild;
+    say_error(world, e, code, key, &[("guild", &guild)]);
+    true
+}
+
 /// `guild_create {name}`: the founder pays `rules.guilds.create_cost` and leads the new guild.
 pub(crate) fn create(world: &mut World, e: Entity, name: &str) {
     if world.get::<AccountCharacter>(e).is_none() {
         return say_error(world, e, ErrorCode::NotLoggedIn, keys::GUILD_GUEST, &[]);
     }
     let founder = name_of(world, e);
-    if let Some(g) = world.resource::<Guilds>().of_member(&founder) {
-        let guild = g.name.clone();
-        let key = keys::GUILD_ALREADY_IN;
-        return say_error(
-            world,
-            e,
-            ErrorCode::AlreadyInGuild,
-            key,
-            &[("guild", &guild)],
-        );
+    if refused_as_member(world, e, &founder) {
+        return;
     }
     let Some(name) = guild_name(name) else {
         let (shown, min, max) = (quoted(name), *GUILD_NAME_LEN.start(), *GUILD_NAME_LEN.end());
@@ -258,16 +266,8 @@ pub(crate) fn accept(world: &mut World, e: Entity) {
         return say_error(world, e, ErrorCode::NoInvite, keys::GUILD_NO_INVITE, &[]);
     };
     let name = name_of(world, e);
-    if let Some(g) = world.resource::<Guilds>().of_member(&name) {
-        let guild = g.name.clone();
-        let key = keys::GUILD_ALREADY_IN;
-        return say_error(
-            world,
-            e,
-            ErrorCode::AlreadyInGuild,
-            key,
-            &[("guild", &guild)],
-        );
+    if refused_as_member(world, e, &name) {
+        return;
     }
     if guild.members.len() >= MAX_GUILD_MEMBERS {
         let max = MAX_GUILD_MEMBERS;
