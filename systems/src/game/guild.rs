@@ -129,6 +129,17 @@ fn tell_gone(world: &mut World, name: &str, key: Key, args: &[(&str, &dyn std::f
     }
 }
 
+/// `e` as the leader of its guild, or `None` (told why: no guild, or not its leader).
+fn leader(world: &mut World, e: Entity) -> Option<Actor> {
+    let me = actor(world, e)?;
+    if me.rank != GuildRank::Leader {
+        let key = keys::GUILD_LEADER_ONLY;
+        say_error(world, e, ErrorCode::NotAllowed, key, &[]);
+        return None;
+    }
+    Some(me)
+}
+
 /// Whether `name` (the character `e` plays) is in a guild already; if so, `e` is told which
 /// (`already_in_guild`).
 fn refused_as_member(world: &mut World, e: Entity, name: &str) -> bool {
@@ -361,18 +372,9 @@ pub(crate) fn kick(world: &mut World, e: Entity, name: &str) {
 /// `guild_rank {name, rank}` (leader only): giving `leader` hands the guild over, and the
 /// old leader becomes an officer.
 pub(crate) fn set_rank(world: &mut World, e: Entity, name: &str, rank: GuildRank) {
-    let Some(me) = actor(world, e) else {
+    let Some(me) = leader(world, e) else {
         return;
     };
-    if me.rank != GuildRank::Leader {
-        return say_error(
-            world,
-            e,
-            ErrorCode::NotAllowed,
-            keys::GUILD_LEADER_ONLY,
-            &[],
-        );
-    }
     let Some(target) = me.guild.member(name.trim()).cloned() else {
         let shown = quoted(name);
         let key = keys::GUILD_NOT_MEMBER;
@@ -402,18 +404,9 @@ pub(crate) fn set_rank(world: &mut World, e: Entity, name: &str, rank: GuildRank
 
 /// `guild_disband` (leader only): the guild is gone; every online member is told.
 pub(crate) fn disband(world: &mut World, e: Entity) {
-    let Some(me) = actor(world, e) else {
+    let Some(me) = leader(world, e) else {
         return;
     };
-    if me.rank != GuildRank::Leader {
-        return say_error(
-            world,
-            e,
-            ErrorCode::NotAllowed,
-            keys::GUILD_LEADER_ONLY,
-            &[],
-        );
-    }
     let key = me.guild.key();
     world.resource_mut::<Guilds>().remove(&key);
     world.resource_mut::<SaveSoon>().guild(&key);
