@@ -78,15 +78,25 @@ impl SqliteStore {
 
 /// Every guild, read inside a transaction (or on the connection).
 fn read_guilds(c: &Connection) -> StoreResult<Vec<GuildRecord>> {
+    read_all(c, "guilds", "guild record")
+}
+
+/// Every row of a `(key, data)` table, its JSON `data` decoded, in key order; `what` names a
+/// row in the error for one that does not decode.
+fn read_all<T: serde::de::DeserializeOwned>(
+    c: &Connection,
+    table: &str,
+    what: &str,
+) -> StoreResult<Vec<T>> {
     let mut stmt = c
-        .prepare("SELECT data FROM guilds ORDER BY key")
+        .prepare(&format!("SELECT data FROM {table} ORDER BY key"))
         .map_err(backend)?;
     let rows = stmt
         .query_map([], |r| r.get::<_, String>(0))
         .map_err(backend)?;
     rows.map(|r| {
         r.map_err(backend).and_then(|d| {
-            serde_json::from_str(&d).map_err(|e| backend(format!("corrupt guild record: {e}")))
+            serde_json::from_str(&d).map_err(|e| backend(format!("corrupt {what}: {e}")))
         })
     })
     .collect()
@@ -375,20 +385,6 @@ impl Store for SqliteStore {
     }
 
     async fn bans(&self) -> StoreResult<Vec<BanRecord>> {
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare("SELECT data FROM bans ORDER BY key")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            rows.map(|r| {
-                r.map_err(backend).and_then(|d| {
-                    serde_json::from_str(&d).map_err(|e| backend(format!("corrupt ban: {e}")))
-                })
-            })
-            .collect()
-        })
-        .await
+        self.with(|c| read_all(c, "bans", "ban")).await
     }
 }
