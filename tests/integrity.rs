@@ -250,16 +250,7 @@ async fn sigkill_during_a_storm_of_gives_loses_and_duplicates_nothing() {
     let (mut daggers, mut potions) = (Vec::new(), 0u32);
     for p in 0..PLAYERS {
         let key = format!("user{p}");
-        store
-            .create_account(AccountRecord {
-                key: key.clone(),
-                username: key.clone(),
-                password_hash: hash.clone(),
-                role: Role::Player,
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        seed_account(&store, &key, &hash).await;
         let mut c = CharacterRecord::new(&format!("Hero{p}"), &key, "warrior");
         // Daggers are unique; potions stack (a give may merge a stack into the receiver's).
         for i in 0..ITEMS_EACH {
@@ -416,6 +407,18 @@ buys = [{ item = "potion", price = 5 }]
 const PRICE: u64 = 5;
 const PURSE: u64 = 100;
 
+/// Stores a player account `key` (its password hash `hash`) straight in the database.
+async fn seed_account(store: &SqliteStore, key: &str, hash: &str) {
+    let account = AccountRecord {
+        key: key.to_string(),
+        username: key.to_string(),
+        password_hash: hash.to_string(),
+        role: Role::Player,
+        created_at: 0,
+    };
+    store.create_account(account).await.unwrap();
+}
+
 /// Assets for the shop storms in `dir`: the test map (one region of 4 tiles) with a merchant
 /// NPC keeping `MERCHANT_SHOP`, no loot; returns the database file and its URL.
 fn merchant_assets(dir: &std::path::Path) -> (std::path::PathBuf, String) {
@@ -441,16 +444,7 @@ async fn sigkill_during_a_storm_of_trades_keeps_gold_and_items_together() {
     let hash = auth::hash_password("password123").unwrap();
     for p in 0..PLAYERS {
         let key = format!("trader{p}");
-        store
-            .create_account(AccountRecord {
-                key: key.clone(),
-                username: key.clone(),
-                password_hash: hash.clone(),
-                role: Role::Player,
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        seed_account(&store, &key, &hash).await;
         let mut c = CharacterRecord::new(&format!("Trader{p}"), &key, "warrior");
         c.gold = PURSE;
         store.create_character(c, 1).await.unwrap();

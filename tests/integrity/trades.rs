@@ -8,12 +8,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::common::{Client, WAIT, greeted, login};
-use super::{PRICE, merchant_assets, spawn_server, trade_until_killed};
-use emberkeep::storage::{AccountRecord, SqliteStore, Store, auth};
+use super::{PRICE, merchant_assets, seed_account, spawn_server, trade_until_killed};
+use emberkeep::storage::{SqliteStore, Store, auth};
 use emberkeep_components::persist::{CharacterRecord, ItemRecord};
-use emberkeep_components::protocol::{
-    ClientMsg, EntityKind, ItemView, Role, ServerEvent, TradeItem,
-};
+use emberkeep_components::protocol::{ClientMsg, EntityKind, ItemView, ServerEvent, TradeItem};
 
 const PLAYERS: usize = 6;
 /// Players 0 and 1, and 2 and 3, trade with each other; the others only use the shop.
@@ -33,16 +31,7 @@ async fn sigkill_while_players_trade_and_shops_sell_loses_and_duplicates_nothing
     let mut daggers = BTreeMap::new();
     for p in 0..PLAYERS {
         let key = format!("dealer{p}");
-        store
-            .create_account(AccountRecord {
-                key: key.clone(),
-                username: key.clone(),
-                password_hash: hash.clone(),
-                role: Role::Player,
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        seed_account(&store, &key, &hash).await;
         let name = format!("Dealer{p}");
         let mut c = CharacterRecord::new(&name, &key, "warrior");
         c.gold = GOLD_EACH;
