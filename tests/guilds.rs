@@ -5,24 +5,14 @@
 mod common;
 
 use common::{Client, greeted, login, register, start_with_maps, test_map_with};
-use common::{tile_object, with_objects};
+use common::{TO_VAULT, with_stairs_to_vault};
 use emberkeep_components::guild::GuildRank;
 use emberkeep_components::protocol::{ClientMsg, EntityKind, GuildView, ServerEvent};
-use serde_json::json;
 
 /// The test map with a rat (20 gold on it) at (2, 2), next to the spawn at (1, 1), and stairs
 /// at (5, 1) down into a second map, "vault".
 fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_objects(
-        &test_map_with(&[], &[("rat", 2, 2)]),
-        json!([tile_object(
-            20,
-            "down",
-            "warp",
-            (5, 1),
-            &[("map", json!("vault")), ("x", json!(2)), ("y", json!(2))]
-        )]),
-    );
+    let test = with_stairs_to_vault(&test_map_with(&[], &[("rat", 2, 2)]));
     vec![("test", test), ("vault", test_map_with(&[], &[]))]
 }
 
@@ -147,20 +137,7 @@ async fn a_guild_line_reaches_an_officer_on_another_map_and_the_guild_survives_a
     );
 
     // Bob goes down the stairs into the vault, out of Ann's world.
-    for (x, y) in [(2, 1), (3, 1), (4, 1)] {
-        bob.step(x, y).await;
-    }
-    bob.send(&ClientMsg::Move {
-        x: 5,
-        y: 1,
-        seq: None,
-    })
-    .await;
-    bob.wait_for(
-        "map",
-        |e| matches!(e, ServerEvent::Map { map, .. } if map.name == "vault"),
-    )
-    .await;
+    bob.take_stairs(&TO_VAULT, "vault").await;
     ann.send(&ClientMsg::ChannelSay {
         channel: "guild".into(),
         text: "hold the vault".into(),

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    Client, greeted, register, start_with_maps, test_map_with, tile_object, with_objects,
+    Client, TO_VAULT, greeted, register, start_with_maps, test_map_with, tile_object, with_objects,
+    with_stairs_to_vault,
 };
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ErrorCode, ServerEvent};
 use serde_json::json;
@@ -15,16 +16,7 @@ const VAULT_X: i32 = 56;
 /// `test` (spawn (1, 1)) with stairs at (5, 1) down into `vault` (2, 2); the vault's stairs at
 /// (2, 4) lead back to (4, 1).
 fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_objects(
-        &test_map_with(&[], &[]),
-        json!([tile_object(
-            20,
-            "down",
-            "warp",
-            (5, 1),
-            &[("map", json!("vault")), ("x", json!(2)), ("y", json!(2))]
-        )]),
-    );
+    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
     let vault = with_objects(
         &test_map_with(&[], &[]),
         json!([tile_object(
@@ -38,39 +30,20 @@ fn two_maps() -> Vec<(&'static str, String)> {
     vec![("test", test), ("vault", vault)]
 }
 
-/// Walks `c` along `path`, the last step onto a warp: waits for the `map` event.
-async fn take_stairs(c: &mut Client, path: &[(i32, i32)], to_map: &str) -> ServerEvent {
-    let (last, walk) = path.split_last().unwrap();
-    for &(x, y) in walk {
-        c.step(x, y).await;
-    }
-    c.send(&ClientMsg::Move {
-        x: last.0,
-        y: last.1,
-        seq: None,
-    })
-    .await;
-    c.wait_for(
-        "map",
-        |e| matches!(e, ServerEvent::Map { map, .. } if map.name == to_map),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_warp_into_the_second_map_and_back_is_seen_from_both() {
     let server = start_with_maps(&two_maps(), |_| {}).await;
     let mut ann = Client::join(server.addr, "Ann").await; // stays on `test`
     let mut bob = Client::join(server.addr, "Bob").await; // waits in the vault
-    let to_vault = [(2, 1), (3, 1), (4, 1), (5, 1)];
-    let got = take_stairs(&mut bob, &to_vault, "vault").await;
+    let to_vault = TO_VAULT;
+    let got = bob.take_stairs(&to_vault, "vault").await;
     assert!(
         matches!(&got, ServerEvent::Map { map, x: VAULT_X_PLUS_2, y: 2 } if map.origin.x == VAULT_X && map.name == "vault"),
         "{got:?}"
     );
     let mut cid = Client::join(server.addr, "Cid").await;
     let (bob_id, cid_id) = (bob.id, cid.id);
-    take_stairs(&mut cid, &to_vault, "vault").await;
+    cid.take_stairs(&to_vault, "vault").await;
     // After `map`, the new view: Bob.
     cid.wait_for(
         "Bob",
@@ -89,7 +62,8 @@ async fn a_warp_into_the_second_map_and_back_is_seen_from_both() {
     .await;
 
     // And back up.
-    take_stairs(&mut cid, &[(VAULT_X + 2, 3), (VAULT_X + 2, 4)], "test").await;
+    cid.take_stairs(&[(VAULT_X + 2, 3), (VAULT_X + 2, 4)], "test")
+        .await;
     ann.wait_for(
         "Cid back",
         |e| matches!(e, ServerEvent::Spawn { id, x: 4, y: 1, .. } if *id == cid_id),
@@ -195,7 +169,7 @@ async fn a_character_logged_out_in_the_second_map_comes_back_there_after_a_resta
     })
     .await;
     c.play("Vera").await;
-    take_stairs(&mut c, &[(2, 1), (3, 1), (4, 1), (5, 1)], "vault").await;
+    c.take_stairs(&TO_VAULT, "vault").await;
     c.step(VAULT_X + 3, 2).await;
 
     let server = server.restart().await;

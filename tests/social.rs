@@ -5,22 +5,12 @@
 mod common;
 
 use common::{Client, greeted, login, register, start, start_with_maps, test_map_with};
-use common::{tile_object, with_objects};
+use common::{TO_VAULT, with_stairs_to_vault};
 use emberkeep_components::protocol::{ClientMsg, FriendView, ServerEvent};
-use serde_json::json;
 
 /// The test map with stairs at (5, 1) down into a second map, "vault".
 fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_objects(
-        &test_map_with(&[], &[]),
-        json!([tile_object(
-            20,
-            "down",
-            "warp",
-            (5, 1),
-            &[("map", json!("vault")), ("x", json!(2)), ("y", json!(2))]
-        )]),
-    );
+    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
     vec![("test", test), ("vault", test_map_with(&[], &[]))]
 }
 
@@ -46,20 +36,7 @@ async fn whispers_and_global_lines_reach_a_player_on_another_map() {
     let server = start_with_maps(&two_maps(), |_| {}).await;
     let mut ann = Client::join(server.addr, "Ann").await;
     let mut bob = Client::join(server.addr, "Bob").await;
-    for (x, y) in [(2, 1), (3, 1), (4, 1)] {
-        bob.step(x, y).await;
-    }
-    bob.send(&ClientMsg::Move {
-        x: 5,
-        y: 1,
-        seq: None,
-    })
-    .await;
-    bob.wait_for(
-        "map",
-        |e| matches!(e, ServerEvent::Map { map, .. } if map.name == "vault"),
-    )
-    .await;
+    bob.take_stairs(&TO_VAULT, "vault").await;
 
     ann.send(&ClientMsg::Whisper {
         to: "bob".into(),

@@ -150,6 +150,19 @@ pub fn tile_object(
            "properties": props})
 }
 
+/// `map` (a map JSON like [`test_map_with`]'s) with stairs at (5, 1) down into the map
+/// "vault", arriving at (2, 2).
+pub fn with_stairs_to_vault(map: &str) -> String {
+    let props = [("map", json!("vault")), ("x", json!(2)), ("y", json!(2))];
+    with_objects(
+        map,
+        json!([tile_object(20, "down", "warp", (5, 1), &props)]),
+    )
+}
+
+/// The walk from the test map's spawn (1, 1) onto the stairs of [`with_stairs_to_vault`].
+pub const TO_VAULT: [(i32, i32); 4] = [(2, 1), (3, 1), (4, 1), (5, 1)];
+
 /// Starts a server whose assets hold these maps (`(file id, JSON)`; the first is the start
 /// map, `world.map`) and the test content.
 pub async fn start_with_maps(
@@ -397,6 +410,26 @@ pub enum Ended {
 }
 
 impl Client {
+    /// Walks along `path`, the last step onto a warp, and waits for the `map` event of
+    /// `to_map`.
+    pub async fn take_stairs(&mut self, path: &[(i32, i32)], to_map: &str) -> ServerEvent {
+        let (last, walk) = path.split_last().unwrap();
+        for &(x, y) in walk {
+            self.step(x, y).await;
+        }
+        self.send(&ClientMsg::Move {
+            x: last.0,
+            y: last.1,
+            seq: None,
+        })
+        .await;
+        self.wait_for(
+            "map",
+            |e| matches!(e, ServerEvent::Map { map, .. } if map.name == to_map),
+        )
+        .await
+    }
+
     /// Opens a WebSocket to the server.
     pub async fn connect(addr: SocketAddr) -> Client {
         let (ws, _) = tokio::time::timeout(
