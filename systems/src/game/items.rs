@@ -300,21 +300,9 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
             &[],
         );
     }
-    let Some(item) = world
-        .get::<Inventory>(e)
-        .and_then(|inv| inv.find(id).map(|i| inv.items[i].clone()))
-    else {
-        return say_error(
-            world,
-            e,
-            ErrorCode::UnknownItem,
-            keys::ITEMS_NO_ITEM,
-            &[("id", &id)],
-        );
-    };
-    if locked_in_trade(world, e, id) {
+    let Some(item) = held(world, e, id) else {
         return;
-    }
+    };
     let n = count.unwrap_or(item.count);
     if n == 0 || n > item.count {
         return say_error(
@@ -363,6 +351,13 @@ pub(crate) fn give(world: &mut World, e: Entity, id: u64, to: u64, count: Option
         keys::ITEMS_RECEIVED,
         &[("from", &giver), ("count", &n), ("name", &name)],
     );
+}
+
+/// A copy of item `id` in `e`'s inventory, refused as [`carried`] refuses (the lookup `give`
+/// and selling share).
+pub(crate) fn held(world: &mut World, e: Entity, id: u64) -> Option<ItemInstance> {
+    let (i, _) = carried(world, e, id)?;
+    world.get::<Inventory>(e).map(|inv| inv.items[i].clone())
 }
 
 /// Where item `id` is in `e`'s inventory, and its template; refuses `unknown_item` if it is

@@ -16,7 +16,7 @@ use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{DisplayName, Kind, NetId, NetIndex, TALK_RANGE, Tick};
 
 use crate::game::gold::{self, GoldError};
-use crate::game::items::{add, fits, locked_in_trade, take, transferred};
+use crate::game::items::{add, fits, held, locked_in_trade, take, transferred};
 use crate::send_to;
 use crate::text::{say_error, say_error_text, say_info};
 
@@ -261,21 +261,9 @@ pub(crate) fn sell(world: &mut World, p: Entity, npc: u64, id: u64, count: Optio
         return;
     };
     let content = world.resource::<GameContent>().clone();
-    let Some(held) = world
-        .get::<Inventory>(p)
-        .and_then(|inv| inv.find(id).map(|i| inv.items[i].clone()))
-    else {
-        return say_error(
-            world,
-            p,
-            ErrorCode::UnknownItem,
-            keys::ITEMS_NO_ITEM,
-            &[("id", &id)],
-        );
-    };
-    if locked_in_trade(world, p, id) {
+    let Some(held) = held(world, p, id) else {
         return;
-    }
+    };
     let name = item_name(&content, &held.template);
     let Some(offer) = k.shop.buys.iter().find(|o| o.item == held.template) else {
         return say_error(
