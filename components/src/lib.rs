@@ -18,6 +18,7 @@ pub mod net;
 pub mod party;
 pub mod persist;
 pub mod protocol;
+pub mod pvp;
 pub mod quests;
 pub mod regions;
 pub mod social;

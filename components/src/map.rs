@@ -28,6 +28,9 @@ pub struct Zone {
     /// Players may fight each other here (announced to clients; the rules of play are the
     /// combat code's).
     pub pvp: bool,
+    /// A player killed here by a player drops its unequipped inventory, owned by the killer
+    /// (only in a `pvp` zone; off by default).
+    pub pvp_drops: bool,
     /// Music the client should play here (a file id of its own choosing).
     pub music: Option<String>,
     /// Suggested level range, shown to players.
@@ -224,6 +227,20 @@ impl TileMap {
     /// Whether the tile lies in a safe zone (no fighting there).
     pub fn is_safe(&self, t: Tile) -> bool {
         self.zones.iter().any(|z| z.safe && z.contains(t))
+    }
+
+    /// Whether the tile lies in a zone where players may fight each other: a `pvp` zone,
+    /// and no safe zone.
+    pub fn is_pvp(&self, t: Tile) -> bool {
+        self.zones.iter().any(|z| z.pvp && z.contains(t)) && !self.is_safe(t)
+    }
+
+    /// Whether a player killed by a player on this tile drops its unequipped inventory: a
+    /// `pvp` zone holding the tile says `pvp_drops`.
+    pub fn pvp_drops(&self, t: Tile) -> bool {
+        self.zones
+            .iter()
+            .any(|z| z.pvp && z.pvp_drops && z.contains(t))
     }
 
     /// Number of walkable tiles.

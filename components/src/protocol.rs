@@ -230,6 +230,11 @@ pub enum ClientMsg {
     GuildDisband,
     /// Ask for your guild's roster (answered with `guild`).
     GuildInfo,
+    /// Challenge the player `name` (within 10 tiles) to a duel; if they already challenged
+    /// you, this accepts and the duel starts.
+    DuelRequest { name: String },
+    /// Withdraw your duel request (or decline the ones sent to you), or forfeit your duel.
+    DuelCancel,
 }
 
 /// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
@@ -296,6 +301,8 @@ impl ClientMsg {
             ClientMsg::GuildRank { .. } => "guild_rank",
             ClientMsg::GuildDisband => "guild_disband",
             ClientMsg::GuildInfo => "guild_info",
+            ClientMsg::DuelRequest { .. } => "duel_request",
+            ClientMsg::DuelCancel => "duel_cancel",
         }
     }
 
@@ -353,6 +360,8 @@ impl ClientMsg {
         "guild_rank",
         "guild_disband",
         "guild_info",
+        "duel_request",
+        "duel_cancel",
     ];
 }
 
@@ -630,6 +639,18 @@ pub enum ServerEvent {
     },
     /// Your trade (or trade request) ended: completed (`done`) or cancelled, and why.
     TradeEnd { done: bool, reason: String },
+    /// The player `from` challenges you to a duel (answer with `duel_request` naming them,
+    /// or `duel_cancel` to decline).
+    DuelRequest { from: String },
+    /// Your duel with `with` (entity `id`) started: you may fight each other anywhere but in
+    /// a safe zone until it ends.
+    DuelStart { with: String, id: u64 },
+    /// Your duel ended; sent to both sides.
+    DuelEnd {
+        winner: String,
+        loser: String,
+        reason: crate::pvp::DuelEndReason,
+    },
     /// An attack landed.
     Hit {
         attacker: u64,
@@ -1008,6 +1029,13 @@ pub enum ErrorCode {
     GuildNameTaken,
     /// The guild name breaks the rules (length, characters).
     BadGuildName,
+    /// That player (or you) is already dueling or challenging someone else.
+    DuelBusy,
+    /// `duel_cancel` with no duel running and no request open.
+    NotDueling,
+    /// You may not attack that player here: a safe zone, not both in a PvP zone, or not
+    /// dueling each other; the message says which.
+    PvpNotAllowed,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -1513,6 +1541,39 @@ mod tests {
         assert_eq!(
             encode_event(&e),
             r#"{"type":"guild_invite","from":"Ann","guild":"Iron Wolves"}"#
+        );
+    }
+
+    #[test]
+    fn duel_messages_read_and_write_as_documented() {
+        let m: ClientMsg = serde_json::from_str(r#"{"type":"duel_request","name":"Bob"}"#).unwrap();
+        assert_eq!(m, ClientMsg::DuelRequest { name: "Bob".into() });
+        let m: ClientMsg = serde_json::from_str(r#"{"type":"duel_cancel"}"#).unwrap();
+        assert_eq!(m.kind(), "duel_cancel");
+        assert_eq!(
+            encode_event(&ServerEvent::DuelRequest {
+                from: "Alice".into()
+            }),
+            r#"{"type":"duel_request","from":"Alice"}"#
+        );
+        assert_eq!(
+            encode_event(&ServerEvent::DuelStart {
+                with: "Alice".into(),
+                id: 7
+            }),
+            r#"{"type":"duel_start","with":"Alice","id":7}"#
+        );
+        assert_eq!(
+            encode_event(&ServerEvent::DuelEnd {
+                winner: "Alice".into(),
+                loser: "Bob".into(),
+                reason: crate::pvp::DuelEndReason::TooFar
+            }),
+            r#"{"type":"duel_end","winner":"Alice","loser":"Bob","reason":"too_far"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::PvpNotAllowed).unwrap(),
+            r#""pvp_not_allowed""#
         );
     }
 }

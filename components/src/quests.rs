@@ -217,6 +217,14 @@ pub mod counters {
     pub const ZONES: &str = "zones";
     /// The highest level reached.
     pub const LEVEL: &str = "level";
+    /// Players killed outside a duel (in a PvP zone).
+    pub const PVP_KILLS: &str = "pvp_kills";
+    /// Deaths at a player's hand outside a duel.
+    pub const PVP_DEATHS: &str = "pvp_deaths";
+    /// Duels won (by defeat or forfeit).
+    pub const DUELS_WON: &str = "duels_won";
+    /// Duels lost (by defeat or forfeit).
+    pub const DUELS_LOST: &str = "duels_lost";
     /// Prefix of the kills of one mob template: `kill:rat`.
     pub const KILL_PREFIX: &str = "kill:";
     /// Prefix of a zone entered at least once (1 when discovered): `zone:old_well`.
@@ -238,9 +246,18 @@ pub mod counters {
         if let Some(zone) = name.strip_prefix(ZONE_PREFIX) {
             return (!zone.is_empty()).then_some(Form::Zone(zone));
         }
-        [KILLS, QUESTS_DONE, ZONES, LEVEL]
-            .contains(&name)
-            .then_some(Form::Plain(name))
+        [
+            KILLS,
+            QUESTS_DONE,
+            ZONES,
+            LEVEL,
+            PVP_KILLS,
+            PVP_DEATHS,
+            DUELS_WON,
+            DUELS_LOST,
+        ]
+        .contains(&name)
+        .then_some(Form::Plain(name))
     }
 }
 

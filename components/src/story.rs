@@ -206,6 +206,10 @@ pub enum StoryEvent {
         zone: String,
         entered: bool,
     },
+    /// `killer` (a player) killed the player `victim` outside a duel.
+    PvpKill { killer: Entity, victim: Entity },
+    /// `winner` won a duel against `loser` (by defeat or forfeit).
+    DuelWon { winner: Entity, loser: Entity },
     /// `player` said `text` (a chat line), for triggers on a phrase said in a place.
     Said { player: Entity, text: String },
     /// `player` worked map object `object` (a lever or a door) of map `map`.

@@ -133,6 +133,18 @@ fn bad_zone_properties_and_a_map_that_does_not_parse_are_named() {
     for (props, words) in [
         (json!([prop("pvp", json!("yes"))]), "\"pvp\" must be a bool"),
         (
+            json!([prop("pvp_drops", json!(1))]),
+            "\"pvp_drops\" must be a bool",
+        ),
+        (
+            json!([prop("pvp_drops", json!(true))]),
+            "pvp_drops = true needs pvp = true",
+        ),
+        (
+            json!([prop("pvp", json!(true)), prop("safe", json!(true))]),
+            "cannot be both safe and pvp",
+        ),
+        (
             json!([prop("min_level", json!(-1))]),
             "\"min_level\" must be a whole number",
         ),

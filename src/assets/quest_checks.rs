@@ -149,7 +149,7 @@ pub(super) fn achievements(
                 id,
                 format!(
                     "counter {:?} is not a known counter; use kills, kill:<mob>, quests_done, \
-                     zones, zone:<zone> or level",
+                     zones, zone:<zone>, level, pvp_kills, pvp_deaths, duels_won or duels_lost",
                     a.counter
                 ),
             ),

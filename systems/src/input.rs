@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, friends, guild, items, party, trade};
+use crate::game::{channels, chat, combat, duel, friends, guild, items, party, trade};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -187,6 +187,8 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::TradeOffer { items, gold } => trade::offer(world, e, &items, gold),
         ClientMsg::TradeAccept => trade::accept(world, e),
         ClientMsg::TradeCancel => trade::cancel(world, e),
+        ClientMsg::DuelRequest { name } => duel::request(world, e, &name),
+        ClientMsg::DuelCancel => duel::cancel(world, e),
     }
 }
 

@@ -6,7 +6,8 @@
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
-//! 6. [`Phase::World`] — spawns, story triggers, conversations, loot and ground items, quests
+//! 6. [`Phase::World`] — spawns, story triggers, conversations, broken trades and duels, loot
+//!    and ground items, quests
 //!    and achievements, quest offers, persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, stat, item and party
 //!    announcements, per-client frames.
@@ -18,7 +19,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::game::{ai, combat, effects, items, loot, party, stats, trade};
+use crate::game::{ai, combat, duel, effects, items, loot, party, stats, trade};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
@@ -121,6 +122,8 @@ pub(crate) fn install(world: &mut World) {
             triggers::fire_triggers,
             dialogue::end_distant_conversations,
             trade::end_broken_trades,
+            // (Before quests::track: a duel won this tick counts this tick.)
+            duel::end_broken_duels,
             loot::expire_ground_items,
             quests::note_levels,
             quests::track,

@@ -62,12 +62,24 @@ pub(super) fn zone(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Zone,
     {
         return Err(format!("min_level {lo} is above max_level {hi}"));
     }
+    let (safe, pvp, pvp_drops) = (
+        flag(obj, "safe")?,
+        flag(obj, "pvp")?,
+        flag(obj, "pvp_drops")?,
+    );
+    if safe && pvp {
+        return Err("a zone cannot be both safe and pvp".into());
+    }
+    if pvp_drops && !pvp {
+        return Err("pvp_drops = true needs pvp = true (only PvP deaths drop items)".into());
+    }
     Ok(Zone {
         name: obj.name.clone(),
         min,
         max,
-        safe: flag(obj, "safe")?,
-        pvp: flag(obj, "pvp")?,
+        safe,
+        pvp,
+        pvp_drops,
         music: string(obj, "music", "a music id")?,
         min_level,
         max_level,

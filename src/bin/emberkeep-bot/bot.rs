@@ -36,7 +36,8 @@ const HUNT_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Behaviour {
     /// Walk legs of 1–8 steps in a random direction, pausing 0.5–3 s between them.
     Walk,
-    /// Hunt the nearest mob in view (walk to it, `attack` when adjacent); walk when none.
+    /// Hunt the nearest mob in view (walk to it, `attack` when adjacent, and `cast`
+    /// `power_strike` at it whenever it is off cooldown); walk when none.
     Fight,
     /// Walk, and say something every 3–8 s.
     Chat,
@@ -306,7 +307,16 @@ enum Plan {
     Wait,
     Step((i32, i32)),
     Attack(u64),
+    /// Cast [`ABILITY`] at the mob being fought.
+    Cast(u64),
 }
+
+/// The ability fighting bots cast whenever it is ready: the warrior's (guests are warriors).
+const ABILITY: &str = "power_strike";
+
+/// How long a refused cast (no such message on an older server, no mana, ...) keeps a bot
+/// from trying again.
+const CAST_RETRY: Duration = Duration::from_secs(5);
 
 const DIRS: [(i32, i32); 4] = [(1, 0), (-1, 0), (0, 1), (0, -1)];
 
@@ -344,6 +354,8 @@ struct Bot {
     mobs: HashMap<u64, (i32, i32), IdHash>,
     target: Option<(u64, Instant)>,
     attacking: Option<u64>,
+    /// When [`ABILITY`] is ready again (from the server's `cooldown` events).
+    cast_ready: Instant,
     given_up: Vec<u64>,
     /// Messages to send, filled by [`Bot::act`].
     out: Vec<String>,
@@ -377,6 +389,7 @@ impl Bot {
             mobs: HashMap::default(),
             target: None,
             attacking: None,
+            cast_ready: now,
             given_up: Vec::new(),
             out: Vec::new(),
             rng,
@@ -441,6 +454,10 @@ impl Bot {
                     self.step_due = Instant::now() + self.rng.millis(200, 1000);
                 }
                 "error" => self.on_error(ev, m),
+                "cooldown" if ev.str("ability") == Some(ABILITY) => {
+                    let ticks = ev.int("ticks").unwrap_or(0).max(0) as u64;
+                    self.cast_ready = Instant::now() + Duration::from_millis(ticks * 50);
+                }
                 "correction" => {
                     if let Some(tile) = ev.tile() {
                         self.pos = tile;
@@ -496,6 +513,11 @@ impl Bot {
                 }
             }
             "out_of_range" => self.attacking = None,
+            // A cast refused (or a server that knows no `cast`): try again later.
+            "unknown_type" | "bad_field" | "no_mana" | "on_cooldown" | "not_learned"
+            | "bad_target" | "stunned" | "busy_casting" => {
+                self.cast_ready = Instant::now() + CAST_RETRY;
+            }
             "you_are_dead" => self.dead = true,
             _ => {}
         }
@@ -554,6 +576,15 @@ impl Bot {
                     .push(format!(r#"{{"type":"attack","target":{t}}}"#));
                 self.step_due = now + Duration::from_millis(500);
             }
+            Plan::Cast(t) => {
+                add(&m.casts, 1);
+                self.out.push(format!(
+                    r#"{{"type":"cast","ability":"{ABILITY}","target":{t}}}"#
+                ));
+                // (Until the `cooldown` event says when it is ready again.)
+                self.cast_ready = now + Duration::from_secs(1);
+                self.step_due = now + Duration::from_millis(250);
+            }
             Plan::Step(to) => {
                 self.seq += 1;
                 self.pending = Some(Pending {
@@ -601,7 +632,9 @@ impl Bot {
             return Plan::Nothing;
         };
         if chebyshev(self.pos, at) <= 1 {
-            return if self.attacking == Some(t) {
+            return if self.attacking == Some(t) && now >= self.cast_ready {
+                Plan::Cast(t)
+            } else if self.attacking == Some(t) {
                 Plan::Wait
             } else {
                 Plan::Attack(t)

@@ -23,6 +23,9 @@ pub struct Metrics {
     pub bytes_out: AtomicU64,
     /// Steps that got neither a confirmation nor a refusal within the timeout.
     pub unconfirmed: AtomicU64,
+    /// Abilities cast (`cast` sent; a refusal, e.g. by a server without abilities, is
+    /// counted among the errors).
+    pub casts: AtomicU64,
     latencies: Mutex<Latencies>,
     errors: Mutex<BTreeMap<String, u64>>,
     dropped: Mutex<BTreeMap<String, u64>>,
@@ -294,6 +297,7 @@ pub struct Report {
     pub latency: LatencySummary,
     pub steady_latency: LatencySummary,
     pub unconfirmed_moves: u64,
+    pub casts: u64,
     pub errors: BTreeMap<String, u64>,
     pub bot_cpu: BotCpu,
     pub series: Vec<Second>,
@@ -345,6 +349,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
         latency: summarize(all),
         steady_latency: summarize(steady),
         unconfirmed_moves: get(&m.unconfirmed),
+        casts: get(&m.casts),
         errors: take(&m.errors),
         bot_cpu: BotCpu {
             cpu_secs: cpu,
@@ -363,7 +368,7 @@ impl Report {
         let r = &self.steady_rates;
         let l = &self.steady_latency;
         println!(
-            "done ({}): {} of {} clients joined, {} dropped, {} failed to connect; steady: {:.0} clients, in {:.0} frames/s {:.0} ev/s {:.2} MB/s, out {:.0} msg/s {:.2} MB/s; move p50/p95/p99/max {}/{}/{}/{} ms ({} samples, {} unconfirmed); errors {:?}; dropped {:?}; bot CPU {:.1} s = {:.0}% of a core, {:.1} µs per client-second, {:.2} µs per frame",
+            "done ({}): {} of {} clients joined, {} dropped, {} failed to connect; steady: {:.0} clients, in {:.0} frames/s {:.0} ev/s {:.2} MB/s, out {:.0} msg/s {:.2} MB/s; move p50/p95/p99/max {}/{}/{}/{} ms ({} samples, {} unconfirmed); {} casts; errors {:?}; dropped {:?}; bot CPU {:.1} s = {:.0}% of a core, {:.1} µs per client-second, {:.2} µs per frame",
             self.mode,
             self.clients_joined,
             self.clients_requested,
@@ -381,6 +386,7 @@ impl Report {
             ms(l.max_ms),
             l.samples,
             self.unconfirmed_moves,
+            self.casts,
             self.errors,
             self.dropped,
             self.bot_cpu.cpu_secs,

@@ -101,6 +101,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
         }
         "give" => give(world, e, rest),
         "trade" => super::trade::run(world, e, rest),
+        "duel" => super::duel::run(world, e, rest),
         "equip" | "wear" | "wield" => {
             match require(rest, keys::COMMAND_USAGE_EQUIP).and_then(|_| own_item(world, e, rest)) {
                 Ok(id) => items::equip(world, e, id),
@@ -138,8 +139,10 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             ),
         },
         "attack" | "kill" | "k" | "hit" => {
-            match require(rest, keys::COMMAND_USAGE_ATTACK).and_then(|_| nearby_mob(world, e, rest))
-            {
+            let target = require(rest, keys::COMMAND_USAGE_ATTACK)
+                .and_then(|_| nearby_mob(world, e, rest))
+                .or_else(|not_found| nearby_player(world, e, rest).ok_or(not_found));
+            match target {
                 Ok(id) => combat::start_attack(world, e, id),
                 Err(t) => say_error_text(world, e, ErrorCode::UnknownTarget, &t),
             }
@@ -309,6 +312,15 @@ fn nearby_mob(world: &mut World, e: Entity, query: &str) -> Result<u64, Text> {
         .min_by_key(|(score, d, id)| (std::cmp::Reverse(*score), *d, *id))
         .map(|(.., id)| id)
         .ok_or_else(|| Text::new(keys::COMMAND_NOT_NEARBY).arg("query", format!("{query:?}")))
+}
+
+/// The id of the player called `name` (any case) within 8 tiles of `e`, not `e` itself.
+fn nearby_player(world: &mut World, e: Entity, name: &str) -> Option<u64> {
+    let here = world.get::<Position>(e)?.0;
+    let mut q = world.query_filtered::<(Entity, &NetId, &DisplayName, &Position), With<Player>>();
+    q.iter(world)
+        .find(|(x, _, n, p)| *x != e && n.0.eq_ignore_ascii_case(name) && p.0.distance(here) <= 8)
+        .map(|(_, id, ..)| id.0)
 }
 
 /// `give <item> <player>`: the last word names the player.

@@ -2,6 +2,11 @@
 //! world's seeded RNG, damage, deaths, experience for the killers (and their parties),
 //! level-ups, respawns.
 //!
+//! Players attack players only where `pvp::may_harm` allows, checked when the attack starts
+//! and again before every swing; a duel's last blow leaves 1 hp (`pvp::cap_duel_damage`). A
+//! player killed by a player earns nobody experience or a kill: it counts `pvp_kills` and
+//! `pvp_deaths` (`StoryEvent::PvpKill`) and, in a `pvp_drops` zone, drops its bag.
+//!
 //! Damage of a landed hit = max(min_damage, attack − defense), × crit_multiplier_pct / 100 on a
 //! crit. Hit chance = base_hit_pct − defender dex × dodge_per_dex_pct (clamped to 5..=100).
 
@@ -12,6 +17,7 @@ use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::{Mind, Mob, MobSpawner};
 use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
+use emberkeep_components::pvp::Duels;
 use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
 use emberkeep_components::story::{StoryEvent, StoryEvents};
@@ -22,6 +28,7 @@ use emberkeep_components::world::{
 use rand_core::Rng;
 
 use crate::game::party::{Grants, PartyXp};
+use crate::game::pvp;
 use crate::rng::WorldRng;
 use crate::text::{say_error, say_info};
 
@@ -68,6 +75,7 @@ pub(crate) fn resolve_attacks(
     tick: Res<Tick>,
     content: Res<GameContent>,
     map: Res<TileMap>,
+    mut duels: ResMut<Duels>,
     mut rng: ResMut<WorldRng>,
     mut grid: ResMut<RegionGrid>,
     mut attackers: Query<
@@ -79,6 +87,7 @@ pub(crate) fn resolve_attacks(
             &Attacker,
             &mut Target,
             &mut AttackCooldown,
+            Has<Player>,
         ),
         Without<Dead>,
     >,
@@ -93,7 +102,7 @@ pub(crate) fn resolve_attacks(
         Has<Player>,
     )>,
 ) {
-    for (e, id, pos, derived, how, mut target, mut cooldown) in &mut attackers {
+    for (e, id, pos, derived, how, mut target, mut cooldown, is_player) in &mut attackers {
         let Some(t) = target.0 else { continue };
         // (Cheapest first: the cooldown is at hand; the target is a lookup every ready
         // attacker needs; the attacker's own hp, another, only one in range does.)
@@ -105,6 +114,11 @@ pub(crate) fn resolve_attacks(
             continue;
         };
         if tdead || tvitals.hp <= 0 || t == e || (tplayer && map.is_safe(tpos.0)) {
+            target.0 = None;
+            continue;
+        }
+        // A player who walked out of the PvP zone (or whose duel ended) is no longer hit.
+        if tplayer && is_player && !pvp::may_harm(&map, &duels, (e, pos.0), (t, tpos.0)) {
             target.0 = None;
             continue;
         }
@@ -132,9 +146,12 @@ pub(crate) fn resolve_attacks(
             },
             Swing::Hit { damage, crit } => {
                 let dealt = damage.min(tvitals.hp);
+                let dealt = pvp::cap_duel_damage(&mut duels, e, t, tvitals.hp, dealt);
                 tvitals.hp -= dealt;
-                *log.by.entry(e).or_default() += i64::from(dealt);
-                log.last = Some(e);
+                if dealt > 0 {
+                    *log.by.entry(e).or_default() += i64::from(dealt);
+                    log.last = Some(e);
+                }
                 ServerEvent::Hit {
                     attacker: id.0,
                     target: tid.0,
@@ -158,6 +175,7 @@ pub(crate) fn resolve_attacks(
 pub(crate) fn resolve_deaths(
     tick: Res<Tick>,
     content: Res<GameContent>,
+    map: Res<TileMap>,
     mut grid: ResMut<RegionGrid>,
     mut spawner: ResMut<MobSpawner>,
     mut rng: ResMut<WorldRng>,
@@ -208,6 +226,20 @@ pub(crate) fn resolve_deaths(
             t.0 = None;
         }
         if is_player {
+            // (A player's death earns nobody experience, loot or a kill; a player's blow
+            // counts for both sides, and drops the bag where the zone says so.)
+            if let Some(k) = log.last.filter(|k| *k != e && players.contains(*k)) {
+                story.0.push(StoryEvent::PvpKill {
+                    killer: k,
+                    victim: e,
+                });
+                if map.pvp_drops(pos.0) {
+                    let tile = pos.0;
+                    commands.queue(move |world: &mut World| {
+                        pvp::drop_inventory(world, e, k, tile);
+                    });
+                }
+            }
             let respawn_at = tick.0 + u64::from(content.rules.combat.respawn_ticks);
             commands.entity(e).insert(Dead { respawn_at });
             save.add(&[e], SaveReason::Death);
@@ -349,7 +381,8 @@ pub(crate) fn respawn_players(
     }
 }
 
-/// Starts attacking entity `target` (a hostile mob within range).
+/// Starts attacking entity `target` (a hostile mob within range, or a player where
+/// `pvp::may_harm` allows it).
 pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     if world.get::<Dead>(e).is_some() {
         return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
@@ -365,7 +398,8 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     };
     let name = crate::name_of(world, t);
     let hostile = world.get::<Mind>(t).is_some_and(|m| m.def.hostile);
-    if t == e || !hostile {
+    let player = world.get::<Player>(t).is_some();
+    if t == e || !(hostile || player) {
         return say_error(
             world,
             e,
@@ -398,7 +432,12 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
         );
     }
     let map = world.resource::<TileMap>();
-    if map.is_safe(a) || map.is_safe(b) {
+    if player {
+        let duels = world.resource::<Duels>();
+        if let Some(why) = pvp::refusal(map, duels, (e, a), (t, b)) {
+            return say_error(world, e, ErrorCode::PvpNotAllowed, why, &[("name", &name)]);
+        }
+    } else if map.is_safe(a) || map.is_safe(b) {
         return say_error(
             world,
             e,

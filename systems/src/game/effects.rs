@@ -4,6 +4,7 @@
 //! applied (so 10 ticks at an interval of 2 pulse 5 times), and an effect whose duration runs
 //! out on a pulse tick pulses first, then ends.
 
+use crate::game::pvp;
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::{DamageLog, Dead};
 use emberkeep_components::content::{EffectDef, EffectKind, GameContent, Stacking};
@@ -67,6 +68,7 @@ fn restart(active: &mut ActiveEffect, def: &EffectDef, source: Option<Entity>) {
 /// Counts every effect down one tick: pulses dots and hots, ends what ran out.
 pub(crate) fn tick_effects(
     content: Res<GameContent>,
+    mut duels: ResMut<emberkeep_components::pvp::Duels>,
     mut grid: ResMut<RegionGrid>,
     mut creatures: Query<(
         Entity,
@@ -113,6 +115,10 @@ pub(crate) fn tick_effects(
                     let per = def.magnitude.saturating_mul(stacks);
                     let amount = if def.kind == EffectKind::Dot {
                         let dealt = per.min(vitals.hp);
+                        let dealt = match active.source {
+                            Some(src) => pvp::cap_duel_damage(&mut duels, src, e, vitals.hp, dealt),
+                            None => dealt,
+                        };
                         vitals.hp -= dealt;
                         if let Some(src) = active.source {
                             *log.by.entry(src).or_default() += i64::from(dealt);

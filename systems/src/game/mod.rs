@@ -1,7 +1,8 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
 //! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
 //! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
-//! (`gold`, `shop`), parties (`party`), trade between players (`trade`) and guilds (`guild`).
+//! (`gold`, `shop`), parties (`party`), trade between players (`trade`), guilds (`guild`),
+//! who may harm which player (`pvp`) and duels (`duel`).
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -13,6 +14,9 @@ pub(crate) mod chat;
 pub(crate) mod combat;
 #[cfg(test)]
 mod combat_tests;
+pub(crate) mod duel;
+#[cfg(test)]
+mod duel_tests;
 pub(crate) mod effects;
 pub(crate) mod friends;
 pub(crate) mod gold;
@@ -26,6 +30,9 @@ pub(crate) mod loot;
 pub(crate) mod party;
 #[cfg(test)]
 mod party_tests;
+pub(crate) mod pvp;
+#[cfg(test)]
+mod pvp_tests;
 pub(crate) mod shop;
 #[cfg(test)]
 mod shop_tests;

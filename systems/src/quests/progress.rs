@@ -113,6 +113,14 @@ fn on_event(world: &mut World, content: &Content, event: &StoryEvent) {
                 |g| matches!(g, Goal::Zone { zone: z } if z == zone),
             );
         }
+        StoryEvent::PvpKill { killer, victim } => {
+            bump(world, *killer, content, counters::PVP_KILLS, 1);
+            bump(world, *victim, content, counters::PVP_DEATHS, 1);
+        }
+        StoryEvent::DuelWon { winner, loser } => {
+            bump(world, *winner, content, counters::DUELS_WON, 1);
+            bump(world, *loser, content, counters::DUELS_LOST, 1);
+        }
         StoryEvent::Zone { .. } | StoryEvent::Said { .. } | StoryEvent::Interact { .. } => {}
     }
 }

@@ -73,6 +73,7 @@ pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
         _ => TradeLeave::Left,
     };
     trade::leave(world, e, trade_why);
+    crate::game::duel::leave(world, e);
     if let Some(reason) = why.close_reason(world, e) {
         close_connection(world, e, reason);
     }

@@ -74,7 +74,7 @@ fn target_of(event: &StoryEvent) -> Option<(&'static str, String)> {
         StoryEvent::UseItem { item, .. } => Some(("item", item.clone())),
         StoryEvent::Zone { zone, .. } => Some(("zone", zone.clone())),
         StoryEvent::Interact { object, .. } => Some(("object", object.clone())),
-        StoryEvent::Said { .. } => None,
+        StoryEvent::Said { .. } | StoryEvent::PvpKill { .. } | StoryEvent::DuelWon { .. } => None,
     }
 }
 
@@ -113,6 +113,10 @@ fn matching(world: &mut World, story: &StoryContent, event: &StoryEvent) -> (Ent
                 .cloned()
                 .collect();
             (*player, ids)
+        }
+        // (No trigger kind binds to these yet: they only count toward achievements.)
+        StoryEvent::PvpKill { killer: player, .. } | StoryEvent::DuelWon { winner: player, .. } => {
+            (*player, Vec::new())
         }
     }
 }
