@@ -44,6 +44,7 @@ export class Game {
     this.goal = null;
     this.attacking = null; // id the server is swinging at for us
     this.target = null; // the entity attacked or clicked last (what abilities aim at)
+    this.holdUntil = 0; // while our own cast runs, goals do not step (a step would break it)
     this.stepMs = DEFAULT_STEP_MS;
     this.nextStepAt = 0;
     this.lastStepAt = 0;
@@ -452,6 +453,7 @@ export class Game {
       e.hp = 0;
     }
     if (this.attacking === ev.id) this.attacking = null;
+    if (this.target === ev.id) this.target = null;
     if (this.goal?.id === ev.id) this.clearGoal();
     if (ev.id === this.me?.id) {
       this.clearGoal();
@@ -608,7 +610,7 @@ export class Game {
     if (this.pending > 0 && now - this.lastStepAt > CONFIRM_TIMEOUT_MS) this.pending = 0;
     const me = this.self;
     const g = this.goal;
-    if (!me || !g || me.dead || !this.map) return;
+    if (!me || !g || me.dead || !this.map || now < this.holdUntil) return;
     if (g.kind === "tile") {
       if (me.x === g.x && me.y === g.y) return this.clearGoal();
       this.follow(now, (x, y) => x === g.x && y === g.y);

@@ -103,7 +103,10 @@ export class Hotbar {
   castStart(ev, now) {
     const ms = Math.max(1, ev.ticks) * this.msPerTick;
     const name = this.nameOf(ev.ability);
-    if (ev.id === this.game.me?.id) this.castBar.start(name, ms, now);
+    if (ev.id === this.game.me?.id) {
+      this.castBar.start(name, ms, now);
+      this.game.holdUntil = now + ms + 500; // walking on would interrupt it
+    }
     const e = this.game.entities.get(ev.id);
     if (e) e.cast = { ability: ev.ability, name, t0: now, ms };
   }
@@ -112,6 +115,7 @@ export class Hotbar {
     const e = this.game.entities.get(ev.id);
     if (e) e.cast = null;
     const mine = ev.id === this.game.me?.id;
+    if (mine) this.game.holdUntil = 0;
     if (ev.done) {
       if (mine) this.castBar.done(now);
       return;

@@ -4,6 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const FLASH_MS = 900;
+const STALE_MS = 3000; // a bar whose end never came goes this long after it should have
 
 export class Progress {
   /** `id` is a `.progress` element with a `.fill` and a `.label`. */
@@ -63,6 +64,7 @@ export class Progress {
     if (this.run) {
       const k = Math.min(1, (now - this.run.t0) / this.run.ms);
       this.fill.style.width = `${(k * 100).toFixed(1)}%`;
+      if (now - this.run.t0 > this.run.ms + STALE_MS) this.clear();
     } else if (this.hideAt && now >= this.hideAt) {
       this.clear();
     }

@@ -309,7 +309,8 @@ export class Renderer {
     ctx.textBaseline = "bottom";
     // Ground items, nodes and stations are things, not beings: named under the cursor only.
     const thing = e.kind === "item" || e.kind === "node" || e.kind === "station";
-    const label = thing ? `${e.name || ""}${e.depleted ? " (depleted)" : ""}` : `${e.name}${e.level ? ` · ${e.level}` : ""}`;
+    const thingName = e.name || String(e.station ?? e.node ?? "").replace(/_/g, " ");
+    const label = thing ? `${thingName}${e.depleted ? " (depleted)" : ""}` : `${e.name}${e.level ? ` · ${e.level}` : ""}`;
     const colour = e.kind === "mob" ? "#ffb3a7" : e.kind === "item" ? "#ffe08a" : thing ? "#d7f0c8" : "#e3ecff";
     const labelY = thing ? top + t * 0.35 : top - 5;
     // Less clutter: your own name is in the HUD.

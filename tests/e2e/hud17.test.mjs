@@ -90,8 +90,13 @@ test("the hotbar, cast bar, skills panel, crafting window and duel prompt follow
   assert.equal((await sent(page, "cast")).length, 2);
 
   // Too little mana greys slot 1; a cooldown sweeps over it and runs out.
-  await feed(page, { type: "stat_update", id: me, mp: 5 });
-  await page.waitForSelector('#hotbar [data-slot="1"].no-mana');
+  // (Fed and read in one go: a real stat_update may follow the real cast.)
+  const greyed = await page.evaluate((id) => {
+    window.emberkeep.feed({ type: "stat_update", id, mp: 5 });
+    window.emberkeep.hotbar.tick(performance.now());
+    return document.querySelector('#hotbar [data-slot="1"]').classList.contains("no-mana");
+  }, me);
+  assert.ok(greyed, "slot 1 is greyed without the mana");
   await feed(page, { type: "cooldown", ability: "war_cry", ticks: 20 });
   await page.waitForSelector('#hotbar [data-slot="2"][data-cooldown]');
   await page.waitForSelector('#hotbar [data-slot="2"]:not([data-cooldown])', { timeout: 5_000 });
