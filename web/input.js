@@ -143,8 +143,7 @@ export function bindInput(ctx) {
     else if (hit?.kind === "player" && !hit.dead) {
       game.target = hit.id; // picked: ally abilities aim at it
       game.walkTo(hit.x, hit.y);
-    }
-    else if (game.map.leverAt(tile.x, tile.y)) game.interact(tile.x, tile.y);
+    } else if (game.map.leverAt(tile.x, tile.y)) game.interact(tile.x, tile.y);
     else if (game.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);
   });
   canvas.addEventListener(
