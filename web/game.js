@@ -6,20 +6,17 @@
 // The server is authoritative. Our own steps are shown at once (predicted) and confirmed by
 // the server's `move`; a `correction` puts us back where the server says we are.
 
-const now = () => performance.now();
+import { chebyshev, entityAt, moveEntity, newEntity } from "./entities.js";
 
-/** Chebyshev distance: diagonals count as one, like the server's attack range. */
-export function chebyshev(a, b) {
-  return Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y));
-}
+export { chebyshev, renderPos } from "./entities.js";
+
+const now = () => performance.now();
 
 const DEFAULT_STEP_MS = 125; // the server's default 8 steps per second
 const MAX_PENDING_STEPS = 3; // predicted steps the server has not confirmed yet
 const ATTACK_RANGE = 1;
 const FLOATER_MS = 1200;
 const CONFIRM_TIMEOUT_MS = 1500; // a step neither confirmed nor refused by then was dropped
-/** Which entity a click means when several are under it: lowest first. */
-const CLICK_RANK = { mob: 0, item: 1, npc: 2, door: 2.5, player: 3 };
 const BUMP_MS = 600; // walking into a shut door asks to open it at most this often
 
 export class Game {
@@ -46,6 +43,8 @@ export class Game {
     this.path = [];
     this.goal = null;
     this.attacking = null; // id the server is swinging at for us
+    this.target = null; // the entity attacked or clicked last (what abilities aim at)
+    this.holdUntil = 0; // while our own cast runs, goals do not step (a step would break it)
     this.stepMs = DEFAULT_STEP_MS;
     this.nextStepAt = 0;
     this.lastStepAt = 0;
@@ -100,6 +99,7 @@ export class Game {
         if (wasDoor) this.doorsChanged();
         if (this.dialogue?.npc === ev.id) this.closeDialogue();
         if (this.attacking === ev.id) this.attacking = null;
+        if (this.target === ev.id) this.target = null;
         if (this.goal?.id === ev.id) this.clearGoal();
         h.changed("entities");
         break;
@@ -124,6 +124,14 @@ export class Game {
         }
         break;
       }
+      case "node": {
+        const n = this.entities.get(ev.id);
+        if (n) n.depleted = !!ev.depleted;
+        break;
+      }
+      case "heal":
+        this.onHeal(ev, now);
+        break;
       case "dialogue":
         this.dialogue = {
           npc: ev.npc,
@@ -303,6 +311,7 @@ export class Game {
     this.mapInfo = ev.map || this.mapInfo;
     this.floaters = [];
     this.attacking = null;
+    this.target = null;
     this.pending = 0;
     this.clearGoal();
     this.closeDialogue();
@@ -423,6 +432,19 @@ export class Game {
     if (a) a.swingAt = now;
   }
 
+  /** A heal (an ability): the target's hp, a green number. */
+  onHeal(ev, now) {
+    const t = this.entities.get(ev.target);
+    if (t) {
+      if (ev.hp !== undefined) t.hp = ev.hp;
+      this.floatAt(t, `+${ev.amount}`, "#7dff8a", now);
+    }
+    if (ev.target === this.me?.id && ev.hp !== undefined) {
+      this.stats.hp = ev.hp;
+      this.hooks.changed("stats");
+    }
+  }
+
   onDeath(ev, now) {
     const e = this.entities.get(ev.id);
     const killer = this.entities.get(ev.killer);
@@ -431,6 +453,7 @@ export class Game {
       e.hp = 0;
     }
     if (this.attacking === ev.id) this.attacking = null;
+    if (this.target === ev.id) this.target = null;
     if (this.goal?.id === ev.id) this.clearGoal();
     if (ev.id === this.me?.id) {
       this.clearGoal();
@@ -511,6 +534,7 @@ export class Game {
 
   /** Walk next to an entity and attack it (click on a mob). */
   attack(id) {
+    this.target = id;
     this.goal = { kind: "attack", id };
     this.path = [];
   }
@@ -527,9 +551,12 @@ export class Game {
     this.path = [];
   }
 
-  /** Walk next to an entity (within 1 tile), then `then(entity)`: e.g. ask a player to trade. */
-  approach(id, then) {
-    this.goal = { kind: "near", id, then };
+  /**
+   * Walk within `range` tiles of an entity (next to it by default), then `then(entity)`: ask a
+   * player to trade, cast an ability, gather from a node.
+   */
+  approach(id, then, range = 1) {
+    this.goal = { kind: "near", id, then, range };
     this.path = [];
   }
 
@@ -583,7 +610,7 @@ export class Game {
     if (this.pending > 0 && now - this.lastStepAt > CONFIRM_TIMEOUT_MS) this.pending = 0;
     const me = this.self;
     const g = this.goal;
-    if (!me || !g || me.dead || !this.map) return;
+    if (!me || !g || me.dead || !this.map || now < this.holdUntil) return;
     if (g.kind === "tile") {
       if (me.x === g.x && me.y === g.y) return this.clearGoal();
       this.follow(now, (x, y) => x === g.x && y === g.y);
@@ -604,7 +631,7 @@ export class Game {
     }
     const target = this.entities.get(g.id);
     if (!target || target.dead) return this.clearGoal();
-    const range = g.kind === "attack" ? ATTACK_RANGE : 1;
+    const range = g.kind === "attack" ? ATTACK_RANGE : (g.range ?? 1);
     if (chebyshev(me, target) <= range && this.pending === 0) {
       if (g.kind === "near") {
         this.clearGoal();
@@ -656,74 +683,10 @@ export class Game {
     if (this.tryStep(next.x, next.y, now)) this.path.shift();
   }
 
-  /**
-   * The entity a click at map point (px, py) (in tiles, fractional) means. Each entity is hit
-   * on the tile the server has it on and where it is drawn now (a mob mid-step is drawn
-   * between two tiles, half a second for a slow walker). A living mob wins over an item, so a
-   * mob standing or walking over loot is attacked, not looted; then items, NPCs, players,
-   * the dead. Among equals the one drawn nearest the point.
-   */
+  /** The entity a click at map point (px, py) (in tiles, fractional) means: see entities.js. */
   entityAt(px, py, now) {
-    const tx = Math.floor(px);
-    const ty = Math.floor(py);
-    let best = null;
-    for (const e of this.entities.values()) {
-      if (e.id === this.me?.id) continue;
-      const p = renderPos(e, now);
-      let d = Math.max(Math.abs(px - p.x - 0.5), Math.abs(py - p.y - 0.5));
-      if (e.kind === "door") {
-        // A door is hit anywhere on its tiles.
-        if (tx < e.x || ty < e.y || tx >= e.x + e.width || ty >= e.y + e.height) continue;
-        d = 0.5;
-      } else if (d > 0.5 && (e.x !== tx || e.y !== ty)) continue;
-      const rank = e.dead ? 4 : (CLICK_RANK[e.kind] ?? 4);
-      if (!best || rank < best.rank || (rank === best.rank && d < best.d)) best = { e, rank, d };
-    }
-    return best ? best.e : null;
+    return entityAt(this.entities, this.me?.id, px, py, now);
   }
-}
-
-function newEntity(ev) {
-  return {
-    id: ev.id,
-    kind: ev.kind,
-    name: ev.name,
-    x: ev.x,
-    y: ev.y,
-    fx: ev.x,
-    fy: ev.y,
-    t0: 0,
-    dur: 1,
-    level: ev.level,
-    hp: ev.hp,
-    maxHp: ev.max_hp,
-    item: ev.item,
-    template: ev.template,
-    open: !!ev.open,
-    width: Math.max(1, ev.width || 1),
-    height: Math.max(1, ev.height || 1),
-    dead: !!ev.dead,
-    effects: new Map(),
-    bubble: null,
-    flashUntil: 0,
-    swingAt: 0,
-  };
-}
-
-/** Starts a slide from where the entity is drawn now to its new tile. */
-function moveEntity(e, x, y, now, durMs) {
-  const p = renderPos(e, now);
-  if (Math.abs(p.x - x) > 2 || Math.abs(p.y - y) > 2) {
-    e.fx = x; // teleport (respawn, long correction): no slide across the map
-    e.fy = y;
-  } else {
-    e.fx = p.x;
-    e.fy = p.y;
-  }
-  e.x = x;
-  e.y = y;
-  e.t0 = now;
-  e.dur = Math.max(1, durMs);
 }
 
 /** A quest's progress in words: "Kill rats 2/5 (step 1/3)". */
@@ -734,10 +697,4 @@ export function questProgress(q) {
   if (Number.isFinite(q.needed) && q.needed > 0) parts.push(`${q.count ?? 0}/${q.needed}`);
   if (Number.isFinite(q.steps) && q.steps > 1 && Number.isFinite(q.step)) parts.push(`(step ${q.step}/${q.steps})`);
   return parts.join(" ") || "in progress";
-}
-
-/** Where to draw an entity at time `now`, in (fractional) tiles. */
-export function renderPos(e, now) {
-  const t = Math.min(1, Math.max(0, (now - e.t0) / e.dur));
-  return { x: e.fx + (e.x - e.fx) * t, y: e.fy + (e.y - e.fy) * t };
 }

@@ -62,6 +62,7 @@ export class Hud {
     if (!on) {
       $("target").hidden = true;
       $("dead").hidden = true;
+      for (const id of ["hotbar", "pvp-banner", "duel-banner"]) $(id).hidden = true;
     }
   }
 
@@ -160,7 +161,7 @@ export class Hud {
 
   target() {
     const g = this.game;
-    const id = g.goal?.kind === "attack" ? g.goal.id : g.attacking;
+    const id = g.goal?.kind === "attack" ? g.goal.id : (g.attacking ?? g.target);
     const t = id != null ? g.entities.get(id) : null;
     const frame = $("target");
     if (!t) {

@@ -1,7 +1,8 @@
 // Keyboard and mouse: arrows/WASD walk, a click walks there (or attacks the mob, picks up the
 // item, talks to the NPC, works the door or lever under the cursor), a right click on a player
-// opens its menu (trade, invite, ...), letters open panels, Enter opens the command line, 1-9
-// answer in a dialogue.
+// opens its menu (trade, invite, duel, ...), letters open panels, Enter opens the command line,
+// 1-9 answer in a dialogue or cast from the hotbar. A click on a node gathers, on a station opens
+// its crafting window, on a player picks it (and attacks it where PvP allows).
 
 const KEY_DIRS = {
   ArrowUp: [0, -1],
@@ -14,7 +15,10 @@ const KEY_DIRS = {
   KeyD: [1, 0],
 };
 
-/** Wires input to the game; `ctx` holds game, renderer, hud, story, observer, send, inWorld(). */
+/**
+ * Wires input to the game; `ctx` holds game, renderer, hud, story, observer, send, inWorld(),
+ * playerMenu, hotbar, gathering, crafting, pvp and busy() (a cast, gather or craft under way).
+ */
 export function bindInput(ctx) {
   const { game, renderer, hud } = ctx;
   const held = []; // movement keys, most recent last
@@ -24,7 +28,7 @@ export function bindInput(ctx) {
   window.addEventListener("keydown", (e) => {
     if (typing(e) || !ctx.inWorld() || e.ctrlKey || e.metaKey || e.altKey) return;
     const digit = /^(Digit|Numpad)([1-9])$/.exec(e.code);
-    if (digit && ctx.story.key(Number(digit[2]))) {
+    if (digit && (ctx.story.key(Number(digit[2])) || ctx.hotbar.key(Number(digit[2])))) {
       e.preventDefault();
       return;
     }
@@ -64,6 +68,9 @@ export function bindInput(ctx) {
       case "KeyG":
         hud.toggle("guild");
         break;
+      case "KeyK":
+        hud.toggle("skills");
+        break;
       case "KeyO":
         if (ctx.observer.allowed) hud.toggle("observer");
         break;
@@ -76,6 +83,8 @@ export function bindInput(ctx) {
         attackNearest(game);
         break;
       case "Escape":
+        if (ctx.hotbar.cancelAiming()) break;
+        if (ctx.busy()) ctx.send({ type: "interrupt" });
         game.clearGoal();
         game.closeDialogue();
         hud.closeAll();
@@ -102,14 +111,14 @@ export function bindInput(ctx) {
     const at = renderer.screenToWorld(e.offsetX, e.offsetY);
     renderer.hoverTile = { x: Math.floor(at.x), y: Math.floor(at.y) };
     const hit = game.entityAt(at.x, at.y, performance.now());
-    const usable = hit?.kind === "npc" || hit?.kind === "door" || game.map?.leverAt(renderer.hoverTile.x, renderer.hoverTile.y);
+    const usable = ["npc", "door", "node", "station"].includes(hit?.kind) || game.map?.leverAt(renderer.hoverTile.x, renderer.hoverTile.y);
     canvas.style.cursor = hit?.kind === "mob" || usable ? "pointer" : hit?.kind === "item" ? "grab" : "crosshair";
   });
   canvas.addEventListener("mouseleave", () => (renderer.hoverTile = null));
   // A right click on another player opens what we can do with them (trade, invite, ...).
   canvas.addEventListener("contextmenu", (e) => {
     e.preventDefault();
-    if (!ctx.inWorld() || !game.map) return;
+    if (!ctx.inWorld() || !game.map || ctx.hotbar.cancelAiming()) return;
     const at = renderer.screenToWorld(e.offsetX, e.offsetY);
     const hit = game.entityAt(at.x, at.y, performance.now());
     if (hit?.kind === "player" && !hit.dead) ctx.playerMenu(hit, e.clientX, e.clientY);
@@ -121,13 +130,20 @@ export function bindInput(ctx) {
     const tile = { x: Math.floor(at.x), y: Math.floor(at.y) };
     const now = performance.now();
     renderer.clickMarker = { ...tile, t0: now };
+    if (ctx.hotbar.click(tile)) return; // a ground ability was waiting for this tile
     // A living mob under the cursor is attacked even when loot lies there too.
     const hit = game.entityAt(at.x, at.y, now);
     if (hit?.kind === "mob" && !hit.dead) game.attack(hit.id);
     else if (hit?.kind === "item") game.pickup(hit.id);
     else if (hit?.kind === "npc" && !hit.dead) game.talk(hit.id);
     else if (hit?.kind === "door") game.interact(tile.x, tile.y, hit);
-    else if (game.map.leverAt(tile.x, tile.y)) game.interact(tile.x, tile.y);
+    else if (hit?.kind === "node") ctx.gathering.gather(hit);
+    else if (hit?.kind === "station") ctx.crafting.use(hit);
+    else if (hit?.kind === "player" && ctx.pvp.mayAttack(hit)) game.attack(hit.id);
+    else if (hit?.kind === "player" && !hit.dead) {
+      game.target = hit.id; // picked: ally abilities aim at it
+      game.walkTo(hit.x, hit.y);
+    } else if (game.map.leverAt(tile.x, tile.y)) game.interact(tile.x, tile.y);
     else if (game.walkable(tile.x, tile.y)) game.walkTo(tile.x, tile.y);
   });
   canvas.addEventListener(

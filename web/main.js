@@ -22,6 +22,12 @@ import { Shops } from "./shop.js";
 import { Trade } from "./trade.js";
 import { Friends, Guild, Party } from "./social.js";
 import { showMenu } from "./popups.js";
+import { Progress } from "./progress.js";
+import { Hotbar } from "./hotbar.js";
+import { Skills } from "./skills.js";
+import { Gathering } from "./gathering.js";
+import { Crafting } from "./crafting.js";
+import { Pvp } from "./pvp.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -61,14 +67,26 @@ const trade = new Trade(game, hud, send, (text, cls) => story.toast(text, cls));
 const friends = new Friends(hud, send, hud.chat);
 const party = new Party(game, hud, send);
 const guild = new Guild(game, hud, send);
+const toast = (text, cls) => story.toast(text, cls);
+const castBar = new Progress("castbar");
+const workBar = new Progress("workbar"); // gathering and crafting
+const hotbar = new Hotbar(game, hud, send, toast, castBar);
+const skills = new Skills(game, hud, send, toast);
+const gathering = new Gathering(game, hud, send, workBar);
+const crafting = new Crafting(game, hud, send, workBar);
+const pvp = new Pvp(game, hud, send, toast);
+renderer.aim = () => hotbar.aim;
 /** The windows that follow server events of their own (after the Game has seen each). */
-const windows = [shops, trade, friends, party, guild];
+const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp];
+/** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
+const busy = () => castBar.active || gathering.busy || crafting.busy;
 hud.chat.local.trade = (name) => !!name && trade.requestByName(name);
 
 /** A right click on another player: what we can do with them. */
 function playerMenu(e, x, y) {
   showMenu(x, y, e.name, [
     { id: "trade", label: "Trade", action: () => trade.request(e.id) },
+    { id: "duel", label: "Duel", action: () => pvp.request(e) },
     { id: "party", label: "Invite to party", action: () => send({ type: "party_invite", name: e.name }) },
     { id: "guild", label: "Invite to guild", action: () => send({ type: "guild_invite", name: e.name }) },
     { id: "friend", label: "Add friend", action: () => send({ type: "command", line: `friend add ${e.name}` }) },
@@ -227,6 +245,8 @@ function leaveWorld() {
   session.character = null;
   game.reset();
   story.dialogue();
+  castBar.clear();
+  workBar.clear();
   hud.inGame(false);
   hud.closeAll();
 }
@@ -401,7 +421,10 @@ function frame(now) {
   game.update(now);
   renderer.draw(now);
   hud.tick(now);
+  hotbar.tick(now);
+  workBar.tick(now);
   shops.tick();
+  crafting.tick();
   observer.tick();
   requestAnimationFrame(frame);
 }
@@ -431,7 +454,22 @@ async function boot() {
     if (name === "observer") observer.setActive(on);
   };
   document.getElementById("leave-button").addEventListener("click", () => logout());
-  pollInput = bindInput({ game, renderer, hud, story, observer, send, playerMenu, inWorld: () => session.inWorld });
+  document.getElementById("workbar-stop").addEventListener("click", () => send({ type: "interrupt" }));
+  pollInput = bindInput({
+    game,
+    renderer,
+    hud,
+    story,
+    observer,
+    send,
+    playerMenu,
+    hotbar,
+    gathering,
+    crafting,
+    pvp,
+    busy,
+    inWorld: () => session.inWorld,
+  });
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);
   conn.connect();
@@ -464,6 +502,12 @@ window.emberkeep = {
   party,
   guild,
   shops,
+  hotbar,
+  skills,
+  crafting,
+  pvp,
+  /** Applies a server event as if it had come over the socket (tests, poking around). */
+  feed: (ev) => onEvents([ev]),
 };
 
 boot();

@@ -3,7 +3,8 @@
 // bubbles, floating damage numbers, and the observer's overlays. A new map fades in.
 // Nothing here changes game state.
 
-import { renderPos } from "./game.js";
+import { renderPos } from "./entities.js";
+import { drawAim, drawCastBar, drawNode, drawStation } from "./objects.js";
 
 const CHUNK = 16; // tiles per side of a cached map chunk
 const FLOATER_MS = 1200;
@@ -30,6 +31,7 @@ export class Renderer {
     this.hoverTile = null;
     this.clickMarker = null;
     this.overlays = null; // set by the observer view: { regions, zones, spawns }
+    this.aim = () => null; // a ground ability being aimed: { radius } (set by main.js)
     this.fps = 0;
     this.frames = 0;
     this.fpsAt = 0;
@@ -253,6 +255,8 @@ export class Renderer {
       ctx.arc((m.x + 0.5) * t, (m.y + 0.5) * t, t * (0.2 + 0.3 * k), 0, Math.PI * 2);
       ctx.stroke();
     }
+    const aim = this.aim();
+    if (aim && this.hoverTile) drawAim(ctx, this.hoverTile, aim.radius, t);
     const goal = this.game.goal;
     if (goal?.kind === "tile") {
       ctx.fillStyle = "rgba(255,230,120,0.25)";
@@ -268,7 +272,9 @@ export class Renderer {
     const isSelf = e.id === game.me?.id;
     if (e.kind === "item") return drawItem(ctx, cx, cy, t);
     if (e.kind === "door") return drawDoor(ctx, e, t);
-    const targeted = game.goal?.id === e.id || game.attacking === e.id;
+    if (e.kind === "node") return drawNode(ctx, e, cx, cy, t, now);
+    if (e.kind === "station") return drawStation(ctx, e, cx, cy, t, now);
+    const targeted = game.goal?.id === e.id || game.attacking === e.id || (game.target === e.id && !isSelf);
     ctx.save();
     if (e.dead) ctx.globalAlpha = 0.45;
     // Shadow.
@@ -301,13 +307,18 @@ export class Renderer {
     ctx.font = "bold 11px system-ui, sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
-    const label = e.kind === "item" ? e.name : `${e.name}${e.level ? ` · ${e.level}` : ""}`;
-    const colour = e.kind === "mob" ? "#ffb3a7" : e.kind === "item" ? "#ffe08a" : "#e3ecff";
-    const labelY = e.kind === "item" ? top + t * 0.35 : top - 5;
-    // Less clutter: your own name is in the HUD, ground items are named under the cursor.
+    // Ground items, nodes and stations are things, not beings: named under the cursor only.
+    const thing = e.kind === "item" || e.kind === "node" || e.kind === "station";
+    const thingName = e.name || String(e.station ?? e.node ?? "").replace(/_/g, " ");
+    const label = thing ? `${thingName}${e.depleted ? " (depleted)" : ""}` : `${e.name}${e.level ? ` · ${e.level}` : ""}`;
+    const colour = e.kind === "mob" ? "#ffb3a7" : e.kind === "item" ? "#ffe08a" : thing ? "#d7f0c8" : "#e3ecff";
+    const labelY = thing ? top + t * 0.35 : top - 5;
+    // Less clutter: your own name is in the HUD.
     const hovered = this.hoverTile && this.hoverTile.x === e.x && this.hoverTile.y === e.y;
-    if (!isSelf && (e.kind !== "item" || hovered)) outlinedText(ctx, label, cx, labelY, colour);
-    if (e.kind !== "item" && e.maxHp) {
+    if (!isSelf && (!thing || hovered)) outlinedText(ctx, label, cx, labelY, colour);
+    if (thing) return;
+    if (e.cast && !isSelf) drawCastBar(ctx, e.cast, cx, top + 7, t, now);
+    if (e.maxHp) {
       const w = Math.max(28, t * 0.9);
       const frac = Math.max(0, Math.min(1, (e.hp ?? e.maxHp) / e.maxHp));
       ctx.fillStyle = "rgba(0,0,0,0.65)";
@@ -429,6 +440,7 @@ export class Renderer {
 }
 
 function order(e) {
+  if (e.kind === "node" || e.kind === "station") return -0.5;
   return e.kind === "door" ? -1 : e.kind === "item" ? 0 : e.dead ? 1 : 2;
 }
 

@@ -24,10 +24,14 @@ const FLAGS = [
   "--disable-sync",
 ];
 
-/** Writes the test world, starts the server on it and a browser; `closeSession` ends all. */
-export async function openSession() {
+/**
+ * Writes the test world, starts the server on it and a browser; `closeSession` ends all.
+ * `prepare(world)` may change the world's files before the server reads them.
+ */
+export async function openSession({ prepare } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const world = writeTestWorld();
+  prepare?.(world);
   const server = await startServer({ config: world.config });
   const profile = mkdtempSync(join(tmpdir(), "emberkeep-chromium-"));
   const browser = await chromium.launchPersistentContext(profile, {

@@ -25,11 +25,12 @@ export async function waitInWorld(page) {
   await page.waitForSelector("#hud:not([hidden])");
 }
 
-/** Enters the world as a guest called `name`; returns our entity id. */
-export async function enterAsGuest(page, name) {
+/** Enters the world as a guest called `name` (of class `cls`, or the form's first); returns our entity id. */
+export async function enterAsGuest(page, name, cls = null) {
   await page.waitForSelector("[data-tab=guest]");
   await page.click("[data-tab=guest]");
   await page.fill("#guest-name", name);
+  if (cls) await page.selectOption("#guest-class", cls);
   await page.click("#guest-submit");
   await waitInWorld(page);
   return page.evaluate(() => window.emberkeep.game.me.id);
