@@ -20,6 +20,7 @@ pub mod persist;
 pub mod protocol;
 pub mod quests;
 pub mod regions;
+pub mod skills;
 pub mod social;
 pub mod stats;
 pub mod story;

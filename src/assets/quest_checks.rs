@@ -149,7 +149,7 @@ pub(super) fn achievements(
                 id,
                 format!(
                     "counter {:?} is not a known counter; use kills, kill:<mob>, quests_done, \
-                     zones, zone:<zone> or level",
+                     zones, zone:<zone>, level, gathered:<node> or crafted:<recipe>",
                     a.counter
                 ),
             ),

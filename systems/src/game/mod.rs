@@ -1,7 +1,9 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
 //! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
 //! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
-//! (`gold`, `shop`), parties (`party`), trade between players (`trade`) and guilds (`guild`).
+//! (`gold`, `shop`), parties (`party`), trade between players (`trade`), guilds (`guild`), skills
+//! (`skills`) and the work that trains them: gathering from resource nodes (`gathering`),
+//! crafting at stations (`crafting`), both timed by `work`.
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -13,8 +15,10 @@ pub(crate) mod chat;
 pub(crate) mod combat;
 #[cfg(test)]
 mod combat_tests;
+pub(crate) mod crafting;
 pub(crate) mod effects;
 pub(crate) mod friends;
+pub(crate) mod gathering;
 pub(crate) mod gold;
 pub(crate) mod guild;
 #[cfg(test)]
@@ -29,7 +33,11 @@ mod party_tests;
 pub(crate) mod shop;
 #[cfg(test)]
 mod shop_tests;
+#[cfg(test)]
+mod skill_tests;
+pub(crate) mod skills;
 pub(crate) mod stats;
 pub(crate) mod trade;
 #[cfg(test)]
 mod trade_tests;
+pub(crate) mod work;
