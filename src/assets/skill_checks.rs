@@ -171,3 +171,135 @@ pub(super) fn counters(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::content::tests::{assert_problem, problems_in};
+
+    const SKILLS: &str =
+        "[mining]\nname = \"Mining\"\nmax_level = 10\nxp_base = 50\nxp_growth_pct = 40\n";
+
+    #[test]
+    fn nodes_recipes_and_counters_must_name_what_exists() {
+        let nodes = r#"
+[rock]
+name = "Rock"
+skill = "digging"
+level = 1
+tool = "pick"
+ticks = 0
+xp = 5
+yields = [{ item = "ore", min = 2, max = 1, chance = 1.5 }]
+gathers = 1
+respawn_ticks = 10
+[deep]
+name = "Deep"
+skill = "mining"
+level = 11
+ticks = 5
+xp = 5
+yields = []
+gathers = 0
+respawn_ticks = 10
+"#;
+        let recipes = r#"
+[bar]
+name = "Bar"
+station = "furnace"
+skill = "mining"
+xp = 1
+ticks = 5
+inputs = [{ item = "ore", count = 0 }]
+outputs = []
+[odd]
+name = "Odd"
+station = "oven"
+skill = "mining"
+xp = 1
+ticks = 5
+inputs = []
+outputs = []
+"#;
+        let achievements = r#"
+[miner]
+name = "Miner"
+counter = "gathered:nowhere"
+threshold = 1
+[smith]
+name = "Smith"
+counter = "crafted:nothing"
+threshold = 1
+"#;
+        let p = problems_in(&[
+            ("skills.toml", Some(SKILLS)),
+            ("nodes.toml", Some(nodes)),
+            ("recipes.toml", Some(recipes)),
+            ("achievements.toml", Some(achievements)),
+        ]);
+        assert_problem(
+            &p,
+            "nodes.toml",
+            "rock",
+            &["skill \"digging\"", "skills.toml"],
+        );
+        assert_problem(&p, "nodes.toml", "rock", &["tool \"pick\"", "items.toml"]);
+        assert_problem(&p, "nodes.toml", "rock", &["ticks must be from 1"]);
+        assert_problem(&p, "nodes.toml", "rock", &["yields[0].item \"ore\""]);
+        assert_problem(
+            &p,
+            "nodes.toml",
+            "rock",
+            &["yields[0].max (1) is below its min (2)"],
+        );
+        assert_problem(
+            &p,
+            "nodes.toml",
+            "rock",
+            &["yields[0].chance must be from 0 to 1"],
+        );
+        assert_problem(
+            &p,
+            "nodes.toml",
+            "deep",
+            &["level 11 is above mining's max_level 10"],
+        );
+        assert_problem(&p, "nodes.toml", "deep", &["yields is empty"]);
+        assert_problem(&p, "nodes.toml", "deep", &["gathers must be at least 1"]);
+        assert_problem(&p, "recipes.toml", "bar", &["inputs[0].item \"ore\""]);
+        assert_problem(
+            &p,
+            "recipes.toml",
+            "bar",
+            &["inputs[0].count must be at least 1"],
+        );
+        assert_problem(&p, "recipes.toml", "bar", &["outputs is empty"]);
+        assert_problem(&p, "recipes.toml", "odd", &["unknown value", "oven"]);
+        assert_problem(
+            &p,
+            "achievements.toml",
+            "miner",
+            &["\"nowhere\"", "nodes.toml"],
+        );
+        assert_problem(
+            &p,
+            "achievements.toml",
+            "smith",
+            &["\"nothing\"", "recipes.toml"],
+        );
+    }
+
+    #[test]
+    fn skills_need_a_sane_curve() {
+        let bad = "[mining]\nname = \"\"\nmax_level = 0\nxp_base = 0\nxp_growth_pct = 5000\n";
+        let p = problems_in(&[("skills.toml", Some(bad))]);
+        for words in [
+            "name must not be empty",
+            "max_level must be from 1 to 200",
+            "xp_base must be at least 1",
+            "xp_growth_pct must be from 0 to 1000",
+        ] {
+            assert_problem(&p, "skills.toml", "mining", &[words]);
+        }
+        assert!(problems_in(&[("skills.toml", Some(SKILLS))]).is_empty());
+    }
+}
