@@ -32,6 +32,9 @@ fn spawn(id: u64, kind: EntityKind, name: &str) -> ServerEvent {
         open: None,
         width: None,
         height: None,
+        node: None,
+        depleted: None,
+        station: None,
     }
 }
 

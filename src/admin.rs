@@ -479,6 +479,7 @@ mod tests {
             json!({ "players": [ann_json] })
         );
         let carrying = Belongings {
+            skills: BTreeMap::new(),
             inventory: vec![HeldItem {
                 id: 9,
                 item: "minor_health_potion".into(),
@@ -511,9 +512,12 @@ mod tests {
         expected["gold"] = json!(35);
         expected["bank"] = json!([{"id": 12, "item": "rat_tail", "count": 4}]);
         expected["bank_gold"] = json!(120);
-        assert_eq!(render(AdminOutcome::Player(detail.clone())), expected);
+        assert_eq!(
+            render(AdminOutcome::Player(Box::new(detail.clone()))),
+            expected
+        );
         detail.belongings = None;
-        let rendered = render(AdminOutcome::Player(detail));
+        let rendered = render(AdminOutcome::Player(Box::new(detail)));
         assert!(rendered.get("inventory").is_none() && rendered.get("equipment").is_none());
         let stats = WorldStats {
             tick: 40,

@@ -322,8 +322,8 @@ fn count_entities(world: &mut World, stats: &Stats) {
             EntityKind::Mob => 1,
             EntityKind::Npc => 2,
             EntityKind::Item => 3,
-            // Doors are scenery: not counted.
-            EntityKind::Door => 4,
+            // Doors, nodes and stations are scenery: not counted.
+            EntityKind::Door | EntityKind::Node | EntityKind::Station => 4,
         };
         counts[i] += 1;
     }

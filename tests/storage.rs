@@ -203,6 +203,12 @@ async fn social_and_purses<S: Store>(s: &S) {
         count: 3,
     }];
     bob.bank_gold = 1234;
+    bob.skills = [
+        ("mining".to_string(), 120),
+        ("cooking".to_string(), u64::MAX),
+    ]
+    .into_iter()
+    .collect();
     s.save(batch(vec![bob.clone()], vec![], &[])).await.unwrap();
     assert_eq!(s.character("bob".into()).await.unwrap().unwrap(), bob);
 }

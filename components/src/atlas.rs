@@ -11,6 +11,7 @@
 use bevy_ecs::prelude::{Component, Entity, Resource};
 
 use crate::map::{DoorDef, DoorState, Lever, SpawnPoint, Tile, TileMap, Warp, Zone};
+use crate::skills::PlacedObject;
 
 /// Index of a map in [`Maps`]; 0 is the start map.
 pub type MapId = u16;
@@ -38,6 +39,10 @@ pub struct MapDef {
     /// For each door, its tiles the map itself leaves walkable (the ones opening frees).
     pub door_tiles: Vec<Vec<Tile>>,
     pub levers: Vec<Lever>,
+    /// Resource nodes, global tiles.
+    pub nodes: Vec<PlacedObject>,
+    /// Crafting stations, global tiles.
+    pub stations: Vec<PlacedObject>,
 }
 
 impl MapDef {
@@ -71,6 +76,17 @@ fn offset(t: Tile, by: Tile) -> Tile {
         x: t.x + by.x,
         y: t.y + by.y,
     }
+}
+
+/// Map objects moved to global tiles.
+fn placed(objects: &[PlacedObject], o: Tile) -> Vec<PlacedObject> {
+    objects
+        .iter()
+        .map(|p| PlacedObject {
+            tile: offset(p.tile, o),
+            ..p.clone()
+        })
+        .collect()
 }
 
 /// The first multiple of `size` at or above `n`.
@@ -189,6 +205,8 @@ impl Maps {
                         ..l.clone()
                     })
                     .collect(),
+                nodes: placed(&m.nodes, o),
+                stations: placed(&m.stations, o),
             });
         }
         // Warp targets are in the target map's coordinates: resolved once every map is placed.

@@ -50,6 +50,12 @@ pub struct Content {
     pub locales: crate::text::Locales,
     /// `assets/triggers.toml`, `assets/dialogue.toml` and `assets/scripts/`
     pub story: crate::story_content::StoryContent,
+    /// `assets/skills.toml`, by id (optional file)
+    pub skills: BTreeMap<String, crate::skills::SkillDef>,
+    /// `assets/nodes.toml`, by id (optional file)
+    pub nodes: BTreeMap<String, crate::skills::NodeDef>,
+    /// `assets/recipes.toml`, by id (optional file)
+    pub recipes: BTreeMap<String, crate::skills::RecipeDef>,
 }
 
 /// A stat that items and effects can modify.

@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod pvp;
 pub mod quests;
 pub mod regions;
+pub mod skills;
 pub mod social;
 pub mod stats;
 pub mod story;

@@ -147,6 +147,10 @@ pub struct TileMap {
     pub doors: Vec<DoorDef>,
     /// Levers (object class `lever`).
     pub levers: Vec<Lever>,
+    /// Resource nodes (object class `node`), one tile each.
+    pub nodes: Vec<crate::skills::PlacedObject>,
+    /// Crafting stations (object class `station`), one tile each.
+    pub stations: Vec<crate::skills::PlacedObject>,
 }
 
 impl TileMap {
@@ -168,6 +172,8 @@ impl TileMap {
             warps: Vec::new(),
             doors: Vec::new(),
             levers: Vec::new(),
+            nodes: Vec::new(),
+            stations: Vec::new(),
         }
     }
 

@@ -101,7 +101,7 @@ pub enum AdminOutcome {
     /// The online players, by name.
     Players(Vec<PlayerSummary>),
     /// One player in detail.
-    Player(PlayerDetail),
+    Player(Box<PlayerDetail>),
     /// The player's connection was closed.
     Kicked { name: String },
     /// How many connections of a banned account or address were closed.
@@ -153,6 +153,9 @@ pub struct PlayerDetail {
 /// What a character carries, wears and keeps in the bank.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Belongings {
+    /// Experience per skill (by skill id); left out when there is none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skills: BTreeMap<String, u64>,
     pub inventory: Vec<HeldItem>,
     pub equipment: BTreeMap<EquipSlot, WornItem>,
     /// Gold carried.

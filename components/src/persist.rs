@@ -66,6 +66,10 @@ pub struct CharacterRecord {
     /// Gold in the bank.
     #[serde(default)]
     pub bank_gold: u64,
+    /// Experience per skill (by skill id); the level follows from the skill's curve
+    /// (absent in records saved before skills).
+    #[serde(default)]
+    pub skills: BTreeMap<String, u64>,
 }
 
 impl CharacterRecord {
@@ -91,6 +95,7 @@ impl CharacterRecord {
             gold: 0,
             bank: Vec::new(),
             bank_gold: 0,
+            skills: BTreeMap::new(),
         }
     }
 

@@ -235,6 +235,17 @@ pub enum ClientMsg {
     DuelRequest { name: String },
     /// Withdraw your duel request (or decline the ones sent to you), or forfeit your duel.
     DuelCancel,
+    /// Gather from a resource node (entity id) next to you, round after round until it is
+    /// depleted, your bag is full or you stop.
+    Gather { node: u64 },
+    /// Make `count` (default 1, at most 100) of a recipe at a station of its kind next to you.
+    Craft {
+        recipe: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+    },
+    /// Ask for your skills (answered with `skills`).
+    Skills,
 }
 
 /// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
@@ -303,6 +314,9 @@ impl ClientMsg {
             ClientMsg::GuildInfo => "guild_info",
             ClientMsg::DuelRequest { .. } => "duel_request",
             ClientMsg::DuelCancel => "duel_cancel",
+            ClientMsg::Gather { .. } => "gather",
+            ClientMsg::Craft { .. } => "craft",
+            ClientMsg::Skills => "skills",
         }
     }
 
@@ -362,6 +376,9 @@ impl ClientMsg {
         "guild_info",
         "duel_request",
         "duel_cancel",
+        "gather",
+        "craft",
+        "skills",
     ];
 }
 
@@ -376,6 +393,10 @@ pub enum EntityKind {
     Item,
     /// A door: a rectangle of tiles (`width` x `height` from `x`, `y`), `open` or shut.
     Door,
+    /// A resource node (a tree, a rock, a fishing spot, a herb): `node` and `depleted`.
+    Node,
+    /// A crafting station: `station` is its kind.
+    Station,
 }
 
 impl EntityKind {
@@ -387,6 +408,8 @@ impl EntityKind {
             EntityKind::Npc => "npc",
             EntityKind::Item => "item",
             EntityKind::Door => "door",
+            EntityKind::Node => "node",
+            EntityKind::Station => "station",
         }
     }
 }
@@ -533,6 +556,14 @@ pub enum ServerEvent {
         width: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         height: Option<i32>,
+        /// Resource nodes only: the node's id in nodes.toml, and whether it is depleted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depleted: Option<bool>,
+        /// Crafting stations only: the station's kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        station: Option<crate::skills::StationKind>,
     },
     /// An entity left view (walked away, disconnected, died).
     Despawn { id: u64 },
@@ -690,6 +721,51 @@ pub enum ServerEvent {
     Zone(ZoneInfo),
     /// A door in view opened or shut.
     Door { id: u64, open: bool },
+    /// A resource node in view was depleted or came back.
+    Node { id: u64, depleted: bool },
+    /// Your skills: on entering the world, on resume and on `skills`.
+    Skills {
+        skills: Vec<crate::skills::SkillView>,
+    },
+    /// You gained experience in a skill (`xp` and `xp_next` as in `skills`).
+    Skill {
+        id: String,
+        level: u32,
+        xp: u64,
+        xp_next: u64,
+        gained: u64,
+    },
+    /// You began a round of gathering at a node, done in `ticks`.
+    GatherStart { node: u64, ticks: u32 },
+    /// A round of gathering ended: `done` (it yielded), or cut off with a `reason`
+    /// (`moved`, `interrupted`, `depleted`, `inventory_full`, `died`).
+    GatherEnd {
+        node: u64,
+        done: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A crafting station you interacted with: its recipes.
+    Station {
+        id: u64,
+        station: crate::skills::StationKind,
+        recipes: Vec<crate::skills::RecipeView>,
+    },
+    /// You began making one of a recipe, done in `ticks`; `left` counts this one.
+    CraftStart {
+        recipe: String,
+        ticks: u32,
+        left: u32,
+    },
+    /// One making ended: `done` (made), or stopped with a `reason` (`moved`, `interrupted`,
+    /// `missing_items`, `inventory_full`, `died`); `left` are still to do.
+    CraftEnd {
+        recipe: String,
+        done: bool,
+        left: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// One of your quests started, progressed or was finished.
     QuestUpdate(QuestView),
     /// Your quest log: every quest active or done.
@@ -1036,6 +1112,18 @@ pub enum ErrorCode {
     /// You may not attack that player here: a safe zone, not both in a PvP zone, or not
     /// dueling each other; the message says which.
     PvpNotAllowed,
+    /// Your skill level is below what the node or recipe needs.
+    SkillTooLow,
+    /// You carry (or wield) no tool the node needs.
+    NoTool,
+    /// The node is depleted; it comes back in a while.
+    Depleted,
+    /// No station of the recipe's kind next to you.
+    NoStation,
+    /// You lack the recipe's inputs (items offered in a trade do not count).
+    MissingItems,
+    /// No such recipe.
+    UnknownRecipe,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -1133,6 +1221,9 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
             open,
             width,
             height,
+            node,
+            depleted,
+            station,
         } => write_spawn(
             out,
             &SpawnFields {
@@ -1148,6 +1239,8 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 template: template.as_deref(),
                 dead: *dead,
                 door: open.map(|open| (open, width.unwrap_or(1), height.unwrap_or(1))),
+                node: node.as_deref().map(|n| (n, depleted.unwrap_or(false))),
+                station: *station,
             },
         ),
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
@@ -1173,6 +1266,10 @@ pub struct SpawnFields<'a> {
     pub dead: bool,
     /// Doors only: open, width and height.
     pub door: Option<(bool, i32, i32)>,
+    /// Resource nodes only: the node id and whether it is depleted.
+    pub node: Option<(&'a str, bool)>,
+    /// Crafting stations only: the kind.
+    pub station: Option<crate::skills::StationKind>,
 }
 
 /// Appends the JSON of `ServerEvent::Spawn` to `out` without building the event.
@@ -1213,6 +1310,20 @@ pub fn write_spawn(out: &mut String, s: &SpawnFields) {
         });
         push_int_field(out, "width", w);
         push_int_field(out, "height", h);
+    }
+    if let Some((node, depleted)) = s.node {
+        out.push_str(r#","node":"#);
+        push_json_str(out, node);
+        out.push_str(if depleted {
+            r#","depleted":true"#
+        } else {
+            r#","depleted":false"#
+        });
+    }
+    if let Some(station) = s.station {
+        out.push_str(r#","station":""#);
+        out.push_str(station.as_str());
+        out.push('"');
     }
     out.push('}');
 }
@@ -1330,6 +1441,9 @@ mod tests {
                     open: some.then_some(k % 2 == 0),
                     width: some.then_some(2),
                     height: some.then_some(1),
+                    node: (k == 1).then(|| names[(i + 3) % names.len()].into()),
+                    depleted: (k == 1).then_some(some),
+                    station: (k == 0).then_some(crate::skills::StationKind::Furnace),
                 });
             }
         }

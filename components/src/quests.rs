@@ -229,6 +229,10 @@ pub mod counters {
     pub const KILL_PREFIX: &str = "kill:";
     /// Prefix of a zone entered at least once (1 when discovered): `zone:old_well`.
     pub const ZONE_PREFIX: &str = "zone:";
+    /// Prefix of the gathers from one kind of resource node: `gathered:copper_rock`.
+    pub const GATHERED_PREFIX: &str = "gathered:";
+    /// Prefix of the items made by one recipe: `crafted:bronze_bar`.
+    pub const CRAFTED_PREFIX: &str = "crafted:";
 
     /// A counter's form: a plain one, or a prefixed one with what follows the prefix.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +240,8 @@ pub mod counters {
         Plain(&'a str),
         Kill(&'a str),
         Zone(&'a str),
+        Gathered(&'a str),
+        Crafted(&'a str),
     }
 
     /// The form of a counter name, or `None` for a name that is none of them.
@@ -245,6 +251,12 @@ pub mod counters {
         }
         if let Some(zone) = name.strip_prefix(ZONE_PREFIX) {
             return (!zone.is_empty()).then_some(Form::Zone(zone));
+        }
+        if let Some(node) = name.strip_prefix(GATHERED_PREFIX) {
+            return (!node.is_empty()).then_some(Form::Gathered(node));
+        }
+        if let Some(recipe) = name.strip_prefix(CRAFTED_PREFIX) {
+            return (!recipe.is_empty()).then_some(Form::Crafted(recipe));
         }
         [
             KILLS,

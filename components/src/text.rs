@@ -341,8 +341,8 @@ pub mod keys {
         GM_SANCTION_MINUTES = "gm.sanction_minutes" [max, minutes];
         GM_YOU_ARE_MUTED = "gm.you_are_muted" [minutes, reason];
         GM_MUTED = "gm.muted" [name, minutes];
-        GM_DESCRIBE = "gm.describe" [name, account, level, hp, max_hp, x, y, items, gold, bank_gold];
-        GM_DESCRIBE_GUEST = "gm.describe_guest" [name, level, hp, max_hp, x, y, items, gold];
+        GM_DESCRIBE = "gm.describe" [name, account, level, hp, max_hp, x, y, items, gold, bank_gold, skills];
+        GM_DESCRIBE_GUEST = "gm.describe_guest" [name, level, hp, max_hp, x, y, items, gold, skills];
         GM_HEALED = "gm.healed" [name];
         GM_QUEST_USAGE = "gm.quest_usage" [];
         GM_QUEST_STARTED = "gm.quest_started" [quest, name];
@@ -445,6 +445,30 @@ pub mod keys {
         CHARACTER_SOMEONE_IN_WORLD = "character.someone_in_world" [];
         CHARACTER_SOMEONE_ENTERED = "character.someone_entered" [];
         CHARACTER_UNKNOWN_CLASS = "character.unknown_class" [class, classes];
+
+        SKILLS_NO_NODE = "skills.no_node" [id];
+        SKILLS_NO_NODE_NEAR = "skills.no_node_near" [];
+        SKILLS_TOO_FAR = "skills.too_far" [name];
+        SKILLS_LEVEL_TOO_LOW = "skills.level_too_low" [skill, level, have];
+        SKILLS_NO_TOOL = "skills.no_tool" [tool, name];
+        SKILLS_DEPLETED = "skills.depleted" [name];
+        SKILLS_BAG_FULL = "skills.bag_full" [];
+        SKILLS_UNKNOWN_RECIPE = "skills.unknown_recipe" [recipe];
+        SKILLS_BAD_COUNT = "skills.bad_count" [count, max];
+        SKILLS_NO_STATION = "skills.no_station" [station];
+        SKILLS_MISSING_ITEMS = "skills.missing_items" [list];
+        SKILLS_INPUT_IN_TRADE = "skills.input_in_trade" [name];
+        SKILLS_ITEM = "skills.item" [count, name];
+        SKILLS_LEVEL_UP = "skills.level_up" [skill, level];
+        SKILLS_LIST = "skills.list" [list];
+        SKILLS_ENTRY = "skills.entry" [name, level, xp, xp_next];
+        SKILLS_ENTRY_MAX = "skills.entry_max" [name, level];
+        SKILLS_NONE = "skills.none" [];
+        SKILLS_RECIPES = "skills.recipes" [list];
+        SKILLS_RECIPE = "skills.recipe" [name, id, station, skill, level, inputs];
+        SKILLS_USAGE_CRAFT = "skills.usage_craft" [];
+        SKILLS_STOPPED = "skills.stopped" [];
+        SKILLS_NOT_WORKING = "skills.not_working" [];
     }
 
     /// The text that names an equipment slot.

@@ -1,5 +1,6 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
-//! `mobs.toml`, `loot.toml`, the optional `quests.toml` and `achievements.toml`, the story
+//! `mobs.toml`, `loot.toml`, the optional `quests.toml`, `achievements.toml`, `shops.toml`,
+//! `skills.toml`, `nodes.toml` and `recipes.toml` (checked by `skill_checks.rs`), the story
 //! files (`triggers.toml`, `dialogue.toml`, `scripts/*.rhai`, checked by `story_checks.rs`)
 //! and the locale files (`locales.rs`) from the assets folder into
 //! [`Content`], and reports every problem at once — each broken entry by name, while the other
@@ -16,6 +17,7 @@ use emberkeep_components::content::{
 };
 use emberkeep_components::economy::ShopDef;
 use emberkeep_components::quests::{AchievementDef, QuestDef};
+use emberkeep_components::skills::{NodeDef, RecipeDef, SkillDef};
 use serde::de::DeserializeOwned;
 
 use emberkeep_components::story_content::{DialogueDef, Script, StoryContent, TriggerDef};
@@ -34,7 +36,14 @@ pub const FILES: [&str; 6] = [
 ];
 
 /// Content files a world may do without (missing: no entries), read after [`FILES`].
-pub const OPTIONAL_FILES: [&str; 3] = ["quests.toml", "achievements.toml", "shops.toml"];
+pub const OPTIONAL_FILES: [&str; 6] = [
+    "quests.toml",
+    "achievements.toml",
+    "shops.toml",
+    "skills.toml",
+    "nodes.toml",
+    "recipes.toml",
+];
 
 /// One thing wrong with the assets: the file, the entry in it (may be empty) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +173,9 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         entry::<AchievementDef>,
     );
     let shops = read_optional(dir, "shops.toml", &mut problems, entry::<ShopDef>);
+    let skills = read_optional(dir, "skills.toml", &mut problems, entry::<SkillDef>);
+    let nodes = read_optional(dir, "nodes.toml", &mut problems, entry::<NodeDef>);
+    let recipes = read_optional(dir, "recipes.toml", &mut problems, entry::<RecipeDef>);
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
     let triggers = read_optional(dir, "triggers.toml", &mut problems, entry::<TriggerDef>);
@@ -181,6 +193,10 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
     super::quest_checks::achievements(&achievements, &mobs, &mut problems);
     super::shop_checks::shops(&shops, &items, &mobs, &mut problems);
+    super::skill_checks::skills(&skills, &mut problems);
+    super::skill_checks::nodes(&nodes, &skills, &items, &mut problems);
+    super::skill_checks::recipes(&recipes, &skills, &items, &mut problems);
+    super::skill_checks::counters(&achievements, &nodes, &recipes, &mut problems);
     let refs = story_checks::Refs {
         items: &items,
         mobs: &mobs,
@@ -200,6 +216,9 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &quests.ids,
         &achievements.ids,
         &shops.ids,
+        &skills.ids,
+        &nodes.ids,
+        &recipes.ids,
         &triggers.ids,
         &dialogues.ids,
     ]
@@ -221,6 +240,9 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
             spawn_areas: Vec::new(),
             locales,
             story: StoryContent::new(triggers.defs.clone(), dialogues.defs, scripts),
+            skills: skills.defs,
+            nodes: nodes.defs,
+            recipes: recipes.defs,
         }),
         _ => None,
     };

@@ -38,7 +38,7 @@ impl Reasons {
     }
 
     /// Fails unless `lo <= value <= hi` (NaN fails too).
-    fn within<T: PartialOrd + Display>(&mut self, field: &str, value: T, lo: T, hi: T) {
+    pub(super) fn within<T: PartialOrd + Display>(&mut self, field: &str, value: T, lo: T, hi: T) {
         let inside = value.partial_cmp(&lo).is_some_and(|o| o.is_ge())
             && value.partial_cmp(&hi).is_some_and(|o| o.is_le());
         if !inside {

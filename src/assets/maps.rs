@@ -1,5 +1,5 @@
 //! Every map of the world: reads `maps/*.tmj` (the start map first, then the others by file
-//! name) and checks what links them — warp targets, door keys.
+//! name) and checks what links them — warp targets, door keys, resource node ids.
 
 use std::path::{Path, PathBuf};
 
@@ -107,6 +107,19 @@ pub(super) fn cross_check(maps: &[MapFile], content: Option<&Content>) -> Vec<Co
                         format!("door {:?}: key {key:?} is not in items.toml", d.name),
                     ));
                 }
+            }
+            for n in map
+                .nodes
+                .iter()
+                .filter(|n| !content.nodes.contains_key(&n.id))
+            {
+                out.push(problem(
+                    &f.path,
+                    format!(
+                        "node at ({}, {}): {:?} is not in nodes.toml",
+                        n.tile.x, n.tile.y, n.id
+                    ),
+                ));
             }
         }
     }

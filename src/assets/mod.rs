@@ -9,6 +9,7 @@ mod locales;
 mod maps;
 mod quest_checks;
 mod shop_checks;
+mod skill_checks;
 mod story_checks;
 mod story_refs;
 pub mod tiled;

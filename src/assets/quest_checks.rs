@@ -149,7 +149,8 @@ pub(super) fn achievements(
                 id,
                 format!(
                     "counter {:?} is not a known counter; use kills, kill:<mob>, quests_done, \
-                     zones, zone:<zone>, level, pvp_kills, pvp_deaths, duels_won or duels_lost",
+                     zones, zone:<zone>, level, pvp_kills, pvp_deaths, duels_won, duels_lost, \
+                     gathered:<node> or crafted:<recipe>",
                     a.counter
                 ),
             ),

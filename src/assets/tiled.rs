@@ -3,7 +3,8 @@
 //! Layer roles come from the layer's name or its class (`collision`, `spawns`, `zones`,
 //! `mob_spawns`); object roles from the object's `type` or `class` (Tiled has written both).
 //! Group layers are searched too. Any other layer is artwork for clients and ignored here.
-//! Any object layer may hold `warp`, `door` and `lever` objects (`objects.rs`).
+//! Any object layer may hold `warp`, `door`, `lever`, `node` and `station` objects
+//! (`objects.rs`).
 //! Whether a spawn area's mob exists, a warp's target and a door's key are checked later,
 //! with every map and the content files.
 
@@ -279,6 +280,14 @@ pub fn parse(name: &str, text: &str) -> Result<LoadedMap, (String, String)> {
                 "lever" => {
                     let lever = objects::lever(&raw, &map, obj).map_err(|r| (at(), r))?;
                     map.levers.push(lever);
+                }
+                "node" => {
+                    let node = objects::node(&raw, &map, obj).map_err(|r| (at(), r))?;
+                    map.nodes.push(node);
+                }
+                "station" => {
+                    let station = objects::station(&raw, &map, obj).map_err(|r| (at(), r))?;
+                    map.stations.push(station);
                 }
                 _ => {}
             }

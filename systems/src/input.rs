@@ -21,7 +21,9 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, duel, friends, guild, items, party, trade};
+use crate::game::{
+    channels, chat, combat, crafting, duel, friends, gathering, guild, items, party, skills, trade,
+};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -144,6 +146,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::GuildDisband => guild::disband(world, e),
         ClientMsg::GuildInfo => guild::send_guild(world, e),
         ClientMsg::Friends => friends::send_list(world, e),
+        ClientMsg::Skills => skills::send_skills(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
@@ -161,11 +164,9 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::Equip { item } => items::equip(world, e, item),
         ClientMsg::Unequip { slot } => items::unequip(world, e, slot),
         ClientMsg::Use { item } => items::use_item(world, e, item),
-        ClientMsg::Interact { x, y } => {
-            if let Err((code, text)) = crate::world::doors::interact(world, e, Tile { x, y }) {
-                crate::text::say_error_text(world, e, code, &text);
-            }
-        }
+        ClientMsg::Interact { x, y } => interact(world, e, Tile { x, y }),
+        ClientMsg::Gather { node } => gathering::gather(world, e, node),
+        ClientMsg::Craft { recipe, count } => crafting::craft(world, e, &recipe, count),
         ClientMsg::Talk { npc } => dialogue::talk(world, e, npc),
         ClientMsg::Choose { choice } => dialogue::choose(world, e, choice),
         ClientMsg::Shop { npc } => shop::open(world, e, npc),
@@ -189,6 +190,31 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::TradeCancel => trade::cancel(world, e),
         ClientMsg::DuelRequest { name } => duel::request(world, e, &name),
         ClientMsg::DuelCancel => duel::cancel(world, e),
+    }
+}
+
+/// `interact` at a tile next to the player: a resource node starts gathering, a station shows
+/// its recipes, a lever or door is worked.
+fn interact(world: &mut World, e: Entity, at: Tile) {
+    let here = world
+        .get::<emberkeep_components::world::Position>(e)
+        .map(|p| p.0);
+    let object = here
+        .filter(|h| h.distance(at) <= 1)
+        .and_then(|_| crate::world::resources::object_at(world, at));
+    if let Some(object) = object {
+        if world
+            .get::<emberkeep_components::skills::Node>(object)
+            .is_some()
+        {
+            gathering::start(world, e, object);
+        } else {
+            crafting::open_station(world, e, object);
+        }
+        return;
+    }
+    if let Err((code, text)) = crate::world::doors::interact(world, e, at) {
+        crate::text::say_error_text(world, e, code, &text);
     }
 }
 

@@ -105,6 +105,7 @@ pub fn build_world_with_maps(
     world.insert_resource(SpawnRotation::default());
     schedule::install(&mut world);
     world::doors::spawn_doors(&mut world);
+    world::resources::spawn_resources(&mut world);
     world
 }
 

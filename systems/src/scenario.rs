@@ -124,6 +124,9 @@ pub fn test_content() -> Content {
         spawn_areas: Vec::new(),
         locales: shipped_locales(),
         story: Default::default(),
+        skills: Default::default(),
+        nodes: Default::default(),
+        recipes: Default::default(),
     };
     c.classes.insert(
         "fighter".into(),
@@ -337,6 +340,15 @@ impl Scenario {
     pub fn new(map: TileMap, config: SimConfig) -> Self {
         Scenario {
             world: build_world(map, test_content(), config, 7),
+            next_conn: 1,
+            closed: HashMap::new(),
+        }
+    }
+
+    /// A world of one map with this content (a test's own variant of [`test_content`]).
+    pub fn with_content(map: TileMap, content: Content) -> Self {
+        Scenario {
+            world: build_world(map, content, SimConfig::default(), 7),
             next_conn: 1,
             closed: HashMap::new(),
         }

@@ -6,9 +6,9 @@
 //! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
 //! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
 //! 5. [`Phase::Ai`] — mob and NPC behaviour.
-//! 6. [`Phase::World`] — spawns, story triggers, conversations, broken trades and duels, loot
-//!    and ground items, quests
-//!    and achievements, quest offers, persistence marks.
+//! 6. [`Phase::World`] — spawns, gathering and crafting rounds, node respawns, story triggers,
+//!    conversations, broken trades and duels, loot and ground items, quests and achievements,
+//!    quest offers, persistence marks.
 //! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, stat, item and party
 //!    announcements, per-client frames.
 //!
@@ -19,12 +19,12 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::game::{ai, combat, duel, effects, items, loot, party, stats, trade};
+use crate::game::{ai, combat, duel, effects, items, loot, party, stats, trade, work};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
 use crate::story::{dialogue, triggers};
-use crate::world::{doors, flush, movement, regions, spawner, warps, zones};
+use crate::world::{doors, flush, movement, regions, resources, spawner, warps, zones};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,6 +119,9 @@ pub(crate) fn install(world: &mut World) {
         (
             spawner::spawn_mobs,
             spawner::expire_mobs,
+            // (Before the quest tracking: a gathered or crafted item counts this tick.)
+            work::advance_work,
+            resources::respawn_nodes,
             triggers::fire_triggers,
             dialogue::end_distant_conversations,
             trade::end_broken_trades,

@@ -1,8 +1,10 @@
-//! The objects of a map that make it a place to go: zone properties, warps, doors and levers.
+//! The objects of a map that make it a place to go: zone properties, warps, doors, levers,
+//! resource nodes and crafting stations.
 //! Errors are the reason only; the caller says which layer and object.
 
 use emberkeep_components::content::SpawnArea;
 use emberkeep_components::map::{DoorDef, DoorState, Lever, Tile, TileMap, Warp, Zone};
+use emberkeep_components::skills::{PlacedObject, StationKind};
 use serde_json::Value;
 
 use super::{TmjMap, TmjObject, tile_of};
@@ -200,6 +202,66 @@ pub(super) fn lever(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<Leve
         name: obj.name.clone(),
         tile,
         door,
+    })
+}
+
+/// The one tile of a `node` or `station` object: a point, or a rectangle of one tile.
+fn single_tile(raw: &TmjMap, map: &TileMap, obj: &TmjObject, what: &str) -> Result<Tile, String> {
+    let tile = tile_of(raw, obj.x, obj.y);
+    if obj.width > 0.0 || obj.height > 0.0 {
+        let end = tile_of(raw, obj.x + obj.width - 1.0, obj.y + obj.height - 1.0);
+        if end != tile {
+            return Err(format!(
+                "a {what} takes one tile: make it a point or a one-tile rectangle"
+            ));
+        }
+    }
+    if !map.in_bounds(tile) {
+        return Err(format!(
+            "{what} at tile ({}, {}) is off the map",
+            tile.x, tile.y
+        ));
+    }
+    Ok(tile)
+}
+
+/// One resource `node`: its tile and its string property `node` (an id in nodes.toml,
+/// checked with the content).
+pub(super) fn node(raw: &TmjMap, map: &TileMap, obj: &TmjObject) -> Result<PlacedObject, String> {
+    let tile = single_tile(raw, map, obj, "node")?;
+    let Some(id) = string(obj, "node", "an id from nodes.toml")? else {
+        return Err("needs a string property \"node\": an id from nodes.toml".into());
+    };
+    Ok(PlacedObject {
+        name: obj.name.clone(),
+        tile,
+        id,
+    })
+}
+
+/// One crafting `station`: its tile and its string property `station` (a kind).
+pub(super) fn station(
+    raw: &TmjMap,
+    map: &TileMap,
+    obj: &TmjObject,
+) -> Result<PlacedObject, String> {
+    let tile = single_tile(raw, map, obj, "station")?;
+    let kinds: Vec<&str> = StationKind::ALL.iter().map(|k| k.as_str()).collect();
+    let kinds = kinds.join(", ");
+    let Some(id) = string(obj, "station", "a station kind")? else {
+        return Err(format!(
+            "needs a string property \"station\": one of {kinds}"
+        ));
+    };
+    if StationKind::parse(&id).is_none() {
+        return Err(format!(
+            "property \"station\" {id:?} is not a station kind; use one of {kinds}"
+        ));
+    }
+    Ok(PlacedObject {
+        name: obj.name.clone(),
+        tile,
+        id,
     })
 }
 

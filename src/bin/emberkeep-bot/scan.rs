@@ -150,6 +150,9 @@ mod tests {
                 open: None,
                 width: None,
                 height: None,
+                node: None,
+                depleted: None,
+                station: None,
             },
             ServerEvent::StatUpdate(StatUpdate {
                 id: 42,

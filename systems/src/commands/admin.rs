@@ -74,6 +74,7 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
             let account = world.get::<AccountCharacter>(e).map(|a| a.account.clone());
             let record = crate::session::saves::record(world, e, account.as_deref().unwrap_or(""));
             let belongings = record.map(|record| Belongings {
+                skills: record.skills,
                 inventory: held(record.inventory),
                 equipment: record
                     .equipment
@@ -90,11 +91,11 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                 bank: held(record.bank),
                 bank_gold: record.bank_gold,
             });
-            Ok(AdminOutcome::Player(PlayerDetail {
+            Ok(AdminOutcome::Player(Box::new(PlayerDetail {
                 player: summary(world, e),
                 summary: english(world, &gm::describe(world, e)),
                 belongings,
-            }))
+            })))
         }
         AdminAction::Kick { name, reason } => {
             let e = named(world, &name)?;

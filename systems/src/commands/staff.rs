@@ -471,6 +471,7 @@ pub(crate) fn describe(world: &World, who: Entity) -> Text {
         None => Text::new(keys::GM_DESCRIBE_GUEST).arg("name", name),
     };
     text.arg("level", level)
+        .arg("skills", crate::game::skills::summary(world, who))
         .arg("hp", hp)
         .arg("max_hp", max)
         .arg("x", at.x)

@@ -155,6 +155,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             &[],
         ),
         other if super::shop::run(world, e, other, rest) => {}
+        other if super::craft::run(world, e, other, rest) => {}
         other if super::party::run(world, e, other, rest) => {}
         other if super::guild::run(world, e, other, rest) => {}
         other => {

@@ -2,7 +2,9 @@
 //! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
 //! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
 //! (`gold`, `shop`), parties (`party`), trade between players (`trade`), guilds (`guild`),
-//! who may harm which player (`pvp`) and duels (`duel`).
+//! who may harm which player (`pvp`) and duels (`duel`), skills (`skills`) and the work that
+//! trains them: gathering from resource nodes (`gathering`), crafting at stations (`crafting`),
+//! both timed by `work`.
 //!
 //! Knows nothing of sessions or commands: it never imports `session` or `commands`. Handlers
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
@@ -17,8 +19,10 @@ mod combat_tests;
 pub(crate) mod duel;
 #[cfg(test)]
 mod duel_tests;
+pub(crate) mod crafting;
 pub(crate) mod effects;
 pub(crate) mod friends;
+pub(crate) mod gathering;
 pub(crate) mod gold;
 pub(crate) mod guild;
 #[cfg(test)]
@@ -36,7 +40,11 @@ mod pvp_tests;
 pub(crate) mod shop;
 #[cfg(test)]
 mod shop_tests;
+#[cfg(test)]
+mod skill_tests;
+pub(crate) mod skills;
 pub(crate) mod stats;
 pub(crate) mod trade;
 #[cfg(test)]
 mod trade_tests;
+pub(crate) mod work;

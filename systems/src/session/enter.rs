@@ -168,6 +168,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         (*record.story).clone(),
         OnMap(on_map),
         InZone::default(),
+        emberkeep_components::skills::Skills(std::mem::take(&mut record.skills)),
     ));
     entity.insert((
         JoinedChannels::default(),
@@ -195,6 +196,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     crate::game::guild::entered(world, e);
     crate::game::friends::send_list(world, e);
     crate::game::gold::send_purse(world, e);
+    crate::game::skills::send_skills(world, e);
 }
 
 /// Puts the class's starting items (`classes.toml`) into a new character's record, worn

@@ -74,6 +74,7 @@ pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
     };
     trade::leave(world, e, trade_why);
     crate::game::duel::leave(world, e);
+    crate::game::work::interrupt_work(world, e);
     if let Some(reason) = why.close_reason(world, e) {
         close_connection(world, e, reason);
     }
@@ -182,6 +183,7 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     crate::game::gold::send_purse(world, k);
     crate::game::friends::send_list(world, k);
     crate::game::guild::send_guild(world, k);
+    crate::game::skills::send_skills(world, k);
     crate::game::party::presence_changed(world, k);
     let cell = world
         .get::<RegionCell>(k)

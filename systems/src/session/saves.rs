@@ -91,6 +91,10 @@ pub(crate) fn record(world: &World, e: Entity, account: &str) -> Option<Characte
             .map(|b| b.0.items.iter().map(record_of).collect())
             .unwrap_or_default(),
         bank_gold: purse.bank_gold,
+        skills: world
+            .get::<emberkeep_components::skills::Skills>(e)
+            .map(|s| s.0.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -137,6 +141,7 @@ pub(crate) fn mark_dirty(
                 Changed<emberkeep_components::story::StoryState>,
                 Changed<Friends>,
                 Changed<Ignores>,
+                Changed<emberkeep_components::skills::Skills>,
             )>,
         ),
     >,

@@ -9,6 +9,7 @@ pub(crate) mod doors;
 pub mod flush;
 pub(crate) mod movement;
 pub(crate) mod regions;
+pub(crate) mod resources;
 pub(crate) mod spawner;
 pub(crate) mod warps;
 pub(crate) mod zones;

@@ -14,6 +14,7 @@ use emberkeep_components::protocol::{
     EntityKind, ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
 };
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
+use emberkeep_components::skills::{Depleted, Node, Station};
 use emberkeep_components::stats::{Level, Vitals};
 use emberkeep_components::world::{
     DisplayName, Kind, NetId, NetIndex, Outgoing, Player, Position, RegionCell,
@@ -119,11 +120,14 @@ pub(crate) type SpawnInfo = (
     Has<Dead>,
     Option<&'static Door>,
     Option<&'static Mob>,
+    Option<&'static Node>,
+    Has<Depleted>,
+    Option<&'static Station>,
 );
 
 /// What the `spawn` event of an entity coming into view says, borrowed from its components.
 pub(crate) fn spawn_fields<'a>(
-    (id, kind, name, pos, level, vitals, ground, dead, door, mob): &bevy_ecs::query::QueryItem<
+    (id, kind, name, pos, level, vitals, ground, dead, door, mob, node, depleted, station): &bevy_ecs::query::QueryItem<
         'a,
         '_,
         SpawnInfo,
@@ -145,6 +149,8 @@ pub(crate) fn spawn_fields<'a>(
             .map(|m| m.template.as_str()),
         dead: *dead,
         door: door.map(|d| (d.open, d.width, d.height)),
+        node: node.map(|n| (&*n.def, *depleted)),
+        station: station.map(|s| s.0),
     }
 }
 
