@@ -52,6 +52,7 @@ fn region_batch() -> Vec<ServerEvent> {
         damage: 12,
         crit: false,
         hp: 48,
+        ability: None,
     });
     events.push(ServerEvent::StatUpdate(StatUpdate {
         id: 41_007,
@@ -68,6 +69,7 @@ fn region_batch() -> Vec<ServerEvent> {
         damage: 21,
         crit: true,
         hp: 0,
+        ability: None,
     });
     events.push(ServerEvent::Death {
         id: 41_002,

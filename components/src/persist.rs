@@ -66,6 +66,9 @@ pub struct CharacterRecord {
     /// Gold in the bank.
     #[serde(default)]
     pub bank_gold: u64,
+    /// Ticks left on each ability's cooldown (absent in records saved before abilities).
+    #[serde(default)]
+    pub cooldowns: BTreeMap<String, u32>,
 }
 
 impl CharacterRecord {
@@ -91,6 +94,7 @@ impl CharacterRecord {
             gold: 0,
             bank: Vec::new(),
             bank_gold: 0,
+            cooldowns: BTreeMap::new(),
         }
     }
 

@@ -230,6 +230,21 @@ pub enum ClientMsg {
     GuildDisband,
     /// Ask for your guild's roster (answered with `guild`).
     GuildInfo,
+    /// Cast an ability: `target` (an entity id) for enemy and ally abilities, `x`/`y` for
+    /// ground ones, nothing for self ones.
+    Cast {
+        ability: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<i32>,
+    },
+    /// Ask for your class's abilities (answered with `abilities`).
+    Abilities,
+    /// Stop your own cast (or gathering, or crafting).
+    Interrupt,
 }
 
 /// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
@@ -296,6 +311,9 @@ impl ClientMsg {
             ClientMsg::GuildRank { .. } => "guild_rank",
             ClientMsg::GuildDisband => "guild_disband",
             ClientMsg::GuildInfo => "guild_info",
+            ClientMsg::Cast { .. } => "cast",
+            ClientMsg::Abilities => "abilities",
+            ClientMsg::Interrupt => "interrupt",
         }
     }
 
@@ -353,6 +371,9 @@ impl ClientMsg {
         "guild_rank",
         "guild_disband",
         "guild_info",
+        "cast",
+        "abilities",
+        "interrupt",
     ];
 }
 
@@ -630,13 +651,51 @@ pub enum ServerEvent {
     },
     /// Your trade (or trade request) ended: completed (`done`) or cancelled, and why.
     TradeEnd { done: bool, reason: String },
-    /// An attack landed.
+    /// An attack landed (`damage`: what got through any shield); `ability` when an
+    /// ability dealt it.
     Hit {
         attacker: u64,
         target: u64,
         damage: i32,
         crit: bool,
         hp: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ability: Option<String>,
+    },
+    /// Your class's abilities, learned or not.
+    Abilities {
+        abilities: Vec<crate::abilities::AbilityView>,
+    },
+    /// Entity `id` began casting `ability` for `ticks` at `target` or at tile `x`, `y`.
+    CastStart {
+        id: u64,
+        ability: String,
+        ticks: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<i32>,
+    },
+    /// A cast completed (`done`) or broke off, and why.
+    CastEnd {
+        id: u64,
+        ability: String,
+        done: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Your `ability` is ready again in `ticks`.
+    Cooldown { ability: String, ticks: u32 },
+    /// `source` healed `target` by `amount` (to `hp`).
+    Heal {
+        source: u64,
+        target: u64,
+        amount: i32,
+        hp: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ability: Option<String>,
     },
     /// An attack missed.
     Miss { attacker: u64, target: u64 },
@@ -1008,6 +1067,18 @@ pub enum ErrorCode {
     GuildNameTaken,
     /// The guild name breaks the rules (length, characters).
     BadGuildName,
+    /// Not enough mana for that ability.
+    NoMana,
+    /// The ability is still cooling down.
+    OnCooldown,
+    /// Your class has no such ability, or not at your level.
+    NotLearned,
+    /// The ability cannot be aimed at that (a missing or wrong kind of target).
+    BadTarget,
+    /// You are stunned.
+    Stunned,
+    /// You are casting already; wait, or `interrupt`.
+    BusyCasting,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.

@@ -1,5 +1,6 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
-//! `mobs.toml`, `loot.toml`, the optional `quests.toml` and `achievements.toml`, the story
+//! `mobs.toml`, `loot.toml`, the optional `quests.toml`, `achievements.toml`, `shops.toml` and
+//! `abilities.toml` (checked by `ability_checks.rs`), the story
 //! files (`triggers.toml`, `dialogue.toml`, `scripts/*.rhai`, checked by `story_checks.rs`)
 //! and the locale files (`locales.rs`) from the assets folder into
 //! [`Content`], and reports every problem at once — each broken entry by name, while the other
@@ -10,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use emberkeep_components::abilities::AbilityDef;
 use emberkeep_components::content::{
     ClassDef, CombatRules, Content, DerivedRules, EffectDef, GuildRules, InventoryRules, ItemDef,
     LevelRules, LootDrop, LootRules, LootTable, MobDef, PartyRules, RegenRules, Rules,
@@ -34,7 +36,12 @@ pub const FILES: [&str; 6] = [
 ];
 
 /// Content files a world may do without (missing: no entries), read after [`FILES`].
-pub const OPTIONAL_FILES: [&str; 3] = ["quests.toml", "achievements.toml", "shops.toml"];
+pub const OPTIONAL_FILES: [&str; 4] = [
+    "quests.toml",
+    "achievements.toml",
+    "shops.toml",
+    "abilities.toml",
+];
 
 /// One thing wrong with the assets: the file, the entry in it (may be empty) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +171,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         entry::<AchievementDef>,
     );
     let shops = read_optional(dir, "shops.toml", &mut problems, entry::<ShopDef>);
+    let abilities = read_optional(dir, "abilities.toml", &mut problems, entry::<AbilityDef>);
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
     let triggers = read_optional(dir, "triggers.toml", &mut problems, entry::<TriggerDef>);
@@ -178,6 +186,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     checks::items(&items, &effects, &mut problems);
     checks::mobs(&mobs, &loot, &mut problems);
     checks::loot(&loot, &items, &mut problems);
+    super::ability_checks::abilities(&abilities, &classes, &effects, &mut problems);
+    super::ability_checks::mob_abilities(&mobs, &abilities, &mut problems);
     super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
     super::quest_checks::achievements(&achievements, &mobs, &mut problems);
     super::shop_checks::shops(&shops, &items, &mobs, &mut problems);
@@ -200,6 +210,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &quests.ids,
         &achievements.ids,
         &shops.ids,
+        &abilities.ids,
         &triggers.ids,
         &dialogues.ids,
     ]
@@ -215,6 +226,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
                 .map(|(id, def)| (id.clone(), std::sync::Arc::new(def.clone())))
                 .collect(),
             loot: loot.defs,
+            abilities: abilities.defs,
             shops: shops.defs,
             quests: quests.defs,
             achievements: achievements.defs,

@@ -21,7 +21,7 @@ use emberkeep_components::text::keys;
 use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Tick};
 
 use crate::game::shop::{self, BankMove};
-use crate::game::{channels, chat, combat, friends, guild, items, party, trade};
+use crate::game::{abilities, channels, chat, combat, friends, guild, items, party, trade};
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
 use crate::story::dialogue;
@@ -144,6 +144,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::GuildDisband => guild::disband(world, e),
         ClientMsg::GuildInfo => guild::send_guild(world, e),
         ClientMsg::Friends => friends::send_list(world, e),
+        ClientMsg::Abilities => abilities::send_abilities(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
@@ -187,6 +188,25 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::TradeOffer { items, gold } => trade::offer(world, e, &items, gold),
         ClientMsg::TradeAccept => trade::accept(world, e),
         ClientMsg::TradeCancel => trade::cancel(world, e),
+        ClientMsg::Cast {
+            ability,
+            target,
+            x,
+            y,
+        } => {
+            let tile = x.zip(y).map(|(x, y)| Tile { x, y });
+            abilities::cast(world, e, &ability, target, tile)
+        }
+        ClientMsg::Interrupt => interrupt(world, e),
+    }
+}
+
+/// `interrupt`: stops the player's cast (gathering and crafting join here), or says there
+/// was nothing to stop.
+fn interrupt(world: &mut World, e: Entity) {
+    let stopped = abilities::interrupt(world, e);
+    if !stopped {
+        crate::text::say_info(world, e, keys::ABILITY_NOT_CASTING, &[]);
     }
 }
 

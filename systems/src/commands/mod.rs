@@ -3,6 +3,7 @@
 //! request into calls to `game`, `world` and `session`.
 
 pub(crate) mod admin;
+pub(crate) mod cast;
 pub(crate) mod guild;
 pub(crate) mod party;
 pub(crate) mod shop;

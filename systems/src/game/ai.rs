@@ -8,6 +8,7 @@
 //! A mob with `flee_below_pct` runs from its attacker when its hp drops below that share.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::abilities::{Slowed, Stunned};
 use emberkeep_components::combat::{DamageLog, Dead, Target};
 use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
@@ -131,6 +132,8 @@ pub(crate) fn think(
             &mut Vitals,
             &RegionCell,
             &mut DamageLog,
+            Option<&Slowed>,
+            Has<Stunned>,
         ),
         Without<Player>,
     >,
@@ -158,10 +161,21 @@ pub(crate) fn think(
             }
         }
     }
-    for (e, mut mind, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
-        &mut mobs
+    for (
+        e,
+        mut mind,
+        mut path,
+        mut step,
+        mut pos,
+        mut target,
+        mut vitals,
+        cell,
+        mut log,
+        slow,
+        stun,
+    ) in &mut mobs
     {
-        if vitals.hp <= 0 {
+        if vitals.hp <= 0 || stun {
             continue;
         }
         // (Nothing watches the mind or the path for changes: no change ticks written for
@@ -284,7 +298,7 @@ pub(crate) fn think(
             match greedy_step(here, goal, ok) {
                 Some(next) => {
                     pos.0 = next;
-                    step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+                    step.ready_at = now + step_every(def, slow);
                 }
                 None => *state = AiState::Idle { until: now + 20 },
             }
@@ -310,12 +324,21 @@ pub(crate) fn think(
             continue;
         }
         pos.0 = next;
-        step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+        step.ready_at = now + step_every(def, slow);
         if *state == AiState::Return {
             vitals.hp =
                 (vitals.hp + (vitals.max_hp * RETURN_HEAL_PCT / 100).max(1)).min(vitals.max_hp);
         }
     }
+}
+
+/// Ticks between two steps of a mob of this template, longer while slowed.
+fn step_every(def: &MobDef, slow: Option<&Slowed>) -> u64 {
+    let every = u64::from(def.move_every_ticks.max(1));
+    let left = 100u64
+        .saturating_sub(slow.map_or(0, |s| u64::from(s.0)))
+        .max(1);
+    every * 100 / left
 }
 
 /// The walkable neighbour that gets closest to `goal` (Manhattan), if any gets closer.

@@ -182,6 +182,7 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     crate::game::friends::send_list(world, k);
     crate::game::guild::send_guild(world, k);
     crate::game::party::presence_changed(world, k);
+    crate::game::abilities::send_abilities(world, k);
     let cell = world
         .get::<RegionCell>(k)
         .copied()

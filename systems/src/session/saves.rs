@@ -91,6 +91,18 @@ pub(crate) fn record(world: &World, e: Entity, account: &str) -> Option<Characte
             .map(|b| b.0.items.iter().map(record_of).collect())
             .unwrap_or_default(),
         bank_gold: purse.bank_gold,
+        cooldowns: {
+            let now = world.resource::<emberkeep_components::world::Tick>().0;
+            world
+                .get::<emberkeep_components::abilities::Cooldowns>(e)
+                .map(|c| {
+                    (c.0.keys())
+                        .map(|id| (id.clone(), c.left(id, now)))
+                        .filter(|(_, left)| *left > 0)
+                        .collect()
+                })
+                .unwrap_or_default()
+        },
     })
 }
 
