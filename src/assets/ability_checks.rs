@@ -160,3 +160,7 @@ pub(super) fn mob_abilities(
         c.flush(&mut sink, id);
     }
 }
+
+#[cfg(test)]
+#[path = "ability_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@
 //! A mob with `flee_below_pct` runs from its attacker when its hp drops below that share.
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::abilities::{Slowed, Stunned};
+use emberkeep_components::abilities::{Casting, Slowed, Stunned};
 use emberkeep_components::combat::{DamageLog, Dead, Target};
 use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
@@ -134,6 +134,7 @@ pub(crate) fn think(
             &mut DamageLog,
             Option<&Slowed>,
             Has<Stunned>,
+            Has<Casting>,
         ),
         Without<Player>,
     >,
@@ -173,9 +174,11 @@ pub(crate) fn think(
         mut log,
         slow,
         stun,
+        casting,
     ) in &mut mobs
     {
-        if vitals.hp <= 0 || stun {
+        // (A stunned mob does nothing; a casting one stands still: a step would break it.)
+        if vitals.hp <= 0 || stun || casting {
             continue;
         }
         // (Nothing watches the mind or the path for changes: no change ticks written for
