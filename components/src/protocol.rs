@@ -1534,6 +1534,120 @@ mod tests {
         assert_eq!(encode_event(&e), r#"{"type":"stat_update","id":3,"hp":9}"#);
     }
 
+    /// The ability messages as docs/protocol.md shows them.
+    #[test]
+    fn ability_messages_have_their_documented_shape() {
+        let m: ClientMsg =
+            serde_json::from_str(r#"{"type":"cast","ability":"firebolt","target":42}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMsg::Cast {
+                ability: "firebolt".into(),
+                target: Some(42),
+                x: None,
+                y: None
+            }
+        );
+        let m: ClientMsg =
+            serde_json::from_str(r#"{"type":"cast","ability":"meteor","x":10,"y":12}"#).unwrap();
+        assert!(matches!(
+            m,
+            ClientMsg::Cast {
+                x: Some(10),
+                y: Some(12),
+                target: None,
+                ..
+            }
+        ));
+        for (text, kind) in [
+            (r#"{"type":"abilities"}"#, "abilities"),
+            (r#"{"type":"interrupt"}"#, "interrupt"),
+            (r#"{"type":"cast","ability":"barrier"}"#, "cast"),
+        ] {
+            let m: ClientMsg = serde_json::from_str(text).unwrap();
+            assert_eq!(m.kind(), kind);
+            assert!(ClientMsg::KINDS.contains(&kind));
+        }
+        for (event, json) in [
+            (
+                ServerEvent::CastStart {
+                    id: 7,
+                    ability: "firebolt".into(),
+                    ticks: 20,
+                    target: Some(42),
+                    x: None,
+                    y: None,
+                },
+                r#"{"type":"cast_start","id":7,"ability":"firebolt","ticks":20,"target":42}"#,
+            ),
+            (
+                ServerEvent::CastEnd {
+                    id: 7,
+                    ability: "firebolt".into(),
+                    done: false,
+                    reason: Some("moved".into()),
+                },
+                r#"{"type":"cast_end","id":7,"ability":"firebolt","done":false,"reason":"moved"}"#,
+            ),
+            (
+                ServerEvent::Cooldown {
+                    ability: "firebolt".into(),
+                    ticks: 60,
+                },
+                r#"{"type":"cooldown","ability":"firebolt","ticks":60}"#,
+            ),
+            (
+                ServerEvent::Heal {
+                    source: 7,
+                    target: 9,
+                    amount: 12,
+                    hp: 80,
+                    ability: Some("mend".into()),
+                },
+                r#"{"type":"heal","source":7,"target":9,"amount":12,"hp":80,"ability":"mend"}"#,
+            ),
+            (
+                ServerEvent::Hit {
+                    attacker: 7,
+                    target: 9,
+                    damage: 5,
+                    crit: false,
+                    hp: 20,
+                    ability: None,
+                },
+                r#"{"type":"hit","attacker":7,"target":9,"damage":5,"crit":false,"hp":20}"#,
+            ),
+            (
+                ServerEvent::Abilities {
+                    abilities: vec![crate::abilities::AbilityView {
+                        id: "firebolt".into(),
+                        name: "Firebolt".into(),
+                        description: "...".into(),
+                        kind: crate::abilities::AbilityKind::Active,
+                        target: Some(crate::abilities::TargetKind::Enemy),
+                        mana: 10,
+                        cooldown_ticks: 60,
+                        cast_ticks: 20,
+                        range: 6,
+                        radius: 0,
+                        level: 1,
+                        learned: true,
+                        ready_in: 0,
+                    }],
+                },
+                r#"{"type":"abilities","abilities":[{"id":"firebolt","name":"Firebolt","description":"...","kind":"active","target":"enemy","mana":10,"cooldown_ticks":60,"cast_ticks":20,"range":6,"radius":0,"level":1,"learned":true,"ready_in":0}]}"#,
+            ),
+        ] {
+            assert_eq!(encode_event(&event), json);
+        }
+        let e = ServerEvent::Error {
+            code: ErrorCode::BusyCasting,
+            message: String::new(),
+            seq: None,
+        };
+        assert!(encode_event(&e).contains(r#""code":"busy_casting""#));
+    }
+
     /// The guild messages as docs/protocol.md shows them.
     #[test]
     fn guild_messages_have_their_documented_shape() {
