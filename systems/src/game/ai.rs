@@ -301,7 +301,8 @@ pub(crate) fn think(
             match greedy_step(here, goal, ok) {
                 Some(next) => {
                     pos.0 = next;
-                    step.ready_at = now + step_every(def, slow);
+                    step.ready_at =
+                        now + crate::game::effects::slowed_every(def.move_every_ticks, slow);
                 }
                 None => *state = AiState::Idle { until: now + 20 },
             }
@@ -327,21 +328,12 @@ pub(crate) fn think(
             continue;
         }
         pos.0 = next;
-        step.ready_at = now + step_every(def, slow);
+        step.ready_at = now + crate::game::effects::slowed_every(def.move_every_ticks, slow);
         if *state == AiState::Return {
             vitals.hp =
                 (vitals.hp + (vitals.max_hp * RETURN_HEAL_PCT / 100).max(1)).min(vitals.max_hp);
         }
     }
-}
-
-/// Ticks between two steps of a mob of this template, longer while slowed.
-fn step_every(def: &MobDef, slow: Option<&Slowed>) -> u64 {
-    let every = u64::from(def.move_every_ticks.max(1));
-    let left = 100u64
-        .saturating_sub(slow.map_or(0, |s| u64::from(s.0)))
-        .max(1);
-    every * 100 / left
 }
 
 /// The walkable neighbour that gets closest to `goal` (Manhattan), if any gets closer.

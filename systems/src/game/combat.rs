@@ -436,6 +436,9 @@ pub(crate) fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
         return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
     }
+    if crate::game::abilities::stunned(world, e) {
+        return say_error(world, e, ErrorCode::Stunned, keys::ABILITY_STUNNED, &[]);
+    }
     if let Some(mut t) = world.get_mut::<Target>(e) {
         t.0 = None;
     }

@@ -172,6 +172,15 @@ pub(crate) fn shield_hit(world: &mut World, t: Entity, damage: i32) -> i32 {
     absorbed
 }
 
+/// Ticks between two steps of a creature stepping every `every` ticks, longer while slowed.
+pub(crate) fn slowed_every(every: u32, slow: Option<&Slowed>) -> u64 {
+    let every = u64::from(every.max(1));
+    let left = 100u64
+        .saturating_sub(slow.map_or(0, |s| u64::from(s.0)))
+        .max(1);
+    every * 100 / left
+}
+
 /// Keeps the [`Stunned`] and [`Slowed`] markers in step with the effects that changed.
 pub(crate) fn sync_control(
     content: Res<GameContent>,
