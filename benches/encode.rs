@@ -55,6 +55,7 @@ fn region_batch() -> Vec<ServerEvent> {
         damage: 12,
         crit: false,
         hp: 48,
+        ability: None,
     });
     events.push(ServerEvent::StatUpdate(StatUpdate {
         id: 41_007,
@@ -71,6 +72,7 @@ fn region_batch() -> Vec<ServerEvent> {
         damage: 21,
         crit: true,
         hp: 0,
+        ability: None,
     });
     events.push(ServerEvent::Death {
         id: 41_002,

@@ -163,7 +163,7 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
     let n = assets.maps.all().len();
     println!(
         "ok: {} (start map) and {} more map{}, {}x{} tiles placed, {} walkable, {} player spawns, \
-         {} zones, {} spawn areas; {} classes, {} effects, {} items, {} mobs, {} loot tables, \
+         {} zones, {} spawn areas; {} classes, {} abilities, {} effects, {} items, {} mobs, {} loot tables, \
          {} quests, {} achievements; {} triggers, {} dialogues, {} scripts; texts in {}",
         config.map_path().display(),
         n.saturating_sub(1),
@@ -175,6 +175,7 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         atlas.zones.len(),
         c.spawn_areas.len(),
         c.classes.len(),
+        c.abilities.len(),
         c.effects.len(),
         c.items.len(),
         c.mobs.len(),

@@ -89,6 +89,7 @@ fn the_shipped_assets_pass() {
     );
     for counted in [
         "3 classes",
+        "abilities",
         "effects",
         "items",
         "mobs",

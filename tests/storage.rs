@@ -133,6 +133,8 @@ async fn saves<S: Store>(s: &S) {
     let mut amy = character("Amy", "ann", &[1]);
     amy.x = 12;
     amy.level = 4;
+    // Ability cooldowns: ticks left, by ability.
+    amy.cooldowns = BTreeMap::from([("power_strike".into(), 15), ("charge".into(), 200)]);
     amy.equipment = BTreeMap::from([(
         EquipSlot::Weapon,
         ItemRecord {

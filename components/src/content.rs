@@ -36,6 +36,8 @@ pub struct Content {
     /// Shared with the mobs spawned from them: a live mob keeps the numbers it was spawned
     /// with until it respawns, even across a reload.
     pub mobs: BTreeMap<String, Arc<MobDef>>,
+    /// `assets/abilities.toml`, by id (optional file)
+    pub abilities: BTreeMap<String, crate::abilities::AbilityDef>,
     /// `assets/loot.toml`, by id
     pub loot: BTreeMap<String, LootTable>,
     /// `assets/shops.toml`, by the NPC template keeping the shop (optional file)
@@ -279,6 +281,12 @@ pub enum EffectKind {
     Dot,
     /// Healing over time: `magnitude` every `interval_ticks`.
     Hot,
+    /// No steps, attacks or casts while active (a cast in progress is interrupted).
+    Stun,
+    /// `magnitude` percent fewer steps per second.
+    Slow,
+    /// Absorbs `magnitude` hp of damage before hp is lost; gone when used up.
+    Shield,
 }
 
 /// What happens when an effect is applied to someone who already has it.
@@ -304,7 +312,8 @@ pub struct EffectDef {
     /// For dot and hot: ticks between two pulses.
     #[serde(default)]
     pub interval_ticks: u32,
-    /// For dot and hot: hp per pulse (per stack).
+    /// For dot and hot: hp per pulse (per stack); slow: percent fewer steps; shield: hp
+    /// absorbed.
     #[serde(default)]
     pub magnitude: i32,
     pub stacking: Stacking,
@@ -447,6 +456,10 @@ pub struct MobDef {
     /// Runs away when its hp falls below this percent of max (0: never flees).
     #[serde(default)]
     pub flee_below_pct: u32,
+    /// Active abilities (ids in abilities.toml) it casts at its target when off cooldown
+    /// and in range (mobs have no mana: the cost is ignored).
+    #[serde(default)]
+    pub abilities: Vec<String>,
 }
 
 fn melee() -> i32 {

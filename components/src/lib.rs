@@ -4,6 +4,7 @@
 //! settings, the wire protocol and the texts players read (their keys and the locale tables).
 //! Behaviour lives in `emberkeep-systems`; I/O lives in the server crate.
 
+pub mod abilities;
 pub mod atlas;
 pub mod combat;
 pub mod config;

@@ -70,6 +70,9 @@ pub struct CharacterRecord {
     /// (absent in records saved before skills).
     #[serde(default)]
     pub skills: BTreeMap<String, u64>,
+    /// Ticks left on each ability's cooldown (absent in records saved before abilities).
+    #[serde(default)]
+    pub cooldowns: BTreeMap<String, u32>,
 }
 
 impl CharacterRecord {
@@ -96,6 +99,7 @@ impl CharacterRecord {
             bank: Vec::new(),
             bank_gold: 0,
             skills: BTreeMap::new(),
+            cooldowns: BTreeMap::new(),
         }
     }
 

@@ -246,6 +246,21 @@ pub enum ClientMsg {
     },
     /// Ask for your skills (answered with `skills`).
     Skills,
+    /// Cast an ability: `target` (an entity id) for enemy and ally abilities, `x`/`y` for
+    /// ground ones, nothing for self ones.
+    Cast {
+        ability: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<i32>,
+    },
+    /// Ask for your class's abilities (answered with `abilities`).
+    Abilities,
+    /// Stop your own cast (or gathering, or crafting).
+    Interrupt,
 }
 
 /// One item in a `trade_offer`: an inventory item id and how many (absent: the whole stack).
@@ -317,6 +332,9 @@ impl ClientMsg {
             ClientMsg::Gather { .. } => "gather",
             ClientMsg::Craft { .. } => "craft",
             ClientMsg::Skills => "skills",
+            ClientMsg::Cast { .. } => "cast",
+            ClientMsg::Abilities => "abilities",
+            ClientMsg::Interrupt => "interrupt",
         }
     }
 
@@ -379,6 +397,9 @@ impl ClientMsg {
         "gather",
         "craft",
         "skills",
+        "cast",
+        "abilities",
+        "interrupt",
     ];
 }
 
@@ -682,13 +703,51 @@ pub enum ServerEvent {
         loser: String,
         reason: crate::pvp::DuelEndReason,
     },
-    /// An attack landed.
+    /// An attack landed (`damage`: what got through any shield); `ability` when an
+    /// ability dealt it.
     Hit {
         attacker: u64,
         target: u64,
         damage: i32,
         crit: bool,
         hp: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ability: Option<String>,
+    },
+    /// Your class's abilities, learned or not.
+    Abilities {
+        abilities: Vec<crate::abilities::AbilityView>,
+    },
+    /// Entity `id` began casting `ability` for `ticks` at `target` or at tile `x`, `y`.
+    CastStart {
+        id: u64,
+        ability: String,
+        ticks: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<i32>,
+    },
+    /// A cast completed (`done`) or broke off, and why.
+    CastEnd {
+        id: u64,
+        ability: String,
+        done: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Your `ability` is ready again in `ticks`.
+    Cooldown { ability: String, ticks: u32 },
+    /// `source` healed `target` by `amount` (to `hp`).
+    Heal {
+        source: u64,
+        target: u64,
+        amount: i32,
+        hp: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ability: Option<String>,
     },
     /// An attack missed.
     Miss { attacker: u64, target: u64 },
@@ -1124,6 +1183,18 @@ pub enum ErrorCode {
     MissingItems,
     /// No such recipe.
     UnknownRecipe,
+    /// Not enough mana for that ability.
+    NoMana,
+    /// The ability is still cooling down.
+    OnCooldown,
+    /// Your class has no such ability, or not at your level.
+    NotLearned,
+    /// The ability cannot be aimed at that (a missing or wrong kind of target).
+    BadTarget,
+    /// You are stunned.
+    Stunned,
+    /// You are casting already; wait, or `interrupt`.
+    BusyCasting,
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
@@ -1603,6 +1674,120 @@ mod tests {
             ..StatUpdate::default()
         });
         assert_eq!(encode_event(&e), r#"{"type":"stat_update","id":3,"hp":9}"#);
+    }
+
+    /// The ability messages as docs/protocol.md shows them.
+    #[test]
+    fn ability_messages_have_their_documented_shape() {
+        let m: ClientMsg =
+            serde_json::from_str(r#"{"type":"cast","ability":"firebolt","target":42}"#).unwrap();
+        assert_eq!(
+            m,
+            ClientMsg::Cast {
+                ability: "firebolt".into(),
+                target: Some(42),
+                x: None,
+                y: None
+            }
+        );
+        let m: ClientMsg =
+            serde_json::from_str(r#"{"type":"cast","ability":"meteor","x":10,"y":12}"#).unwrap();
+        assert!(matches!(
+            m,
+            ClientMsg::Cast {
+                x: Some(10),
+                y: Some(12),
+                target: None,
+                ..
+            }
+        ));
+        for (text, kind) in [
+            (r#"{"type":"abilities"}"#, "abilities"),
+            (r#"{"type":"interrupt"}"#, "interrupt"),
+            (r#"{"type":"cast","ability":"barrier"}"#, "cast"),
+        ] {
+            let m: ClientMsg = serde_json::from_str(text).unwrap();
+            assert_eq!(m.kind(), kind);
+            assert!(ClientMsg::KINDS.contains(&kind));
+        }
+        for (event, json) in [
+            (
+                ServerEvent::CastStart {
+                    id: 7,
+                    ability: "firebolt".into(),
+                    ticks: 20,
+                    target: Some(42),
+                    x: None,
+                    y: None,
+                },
+                r#"{"type":"cast_start","id":7,"ability":"firebolt","ticks":20,"target":42}"#,
+            ),
+            (
+                ServerEvent::CastEnd {
+                    id: 7,
+                    ability: "firebolt".into(),
+                    done: false,
+                    reason: Some("moved".into()),
+                },
+                r#"{"type":"cast_end","id":7,"ability":"firebolt","done":false,"reason":"moved"}"#,
+            ),
+            (
+                ServerEvent::Cooldown {
+                    ability: "firebolt".into(),
+                    ticks: 60,
+                },
+                r#"{"type":"cooldown","ability":"firebolt","ticks":60}"#,
+            ),
+            (
+                ServerEvent::Heal {
+                    source: 7,
+                    target: 9,
+                    amount: 12,
+                    hp: 80,
+                    ability: Some("mend".into()),
+                },
+                r#"{"type":"heal","source":7,"target":9,"amount":12,"hp":80,"ability":"mend"}"#,
+            ),
+            (
+                ServerEvent::Hit {
+                    attacker: 7,
+                    target: 9,
+                    damage: 5,
+                    crit: false,
+                    hp: 20,
+                    ability: None,
+                },
+                r#"{"type":"hit","attacker":7,"target":9,"damage":5,"crit":false,"hp":20}"#,
+            ),
+            (
+                ServerEvent::Abilities {
+                    abilities: vec![crate::abilities::AbilityView {
+                        id: "firebolt".into(),
+                        name: "Firebolt".into(),
+                        description: "...".into(),
+                        kind: crate::abilities::AbilityKind::Active,
+                        target: Some(crate::abilities::TargetKind::Enemy),
+                        mana: 10,
+                        cooldown_ticks: 60,
+                        cast_ticks: 20,
+                        range: 6,
+                        radius: 0,
+                        level: 1,
+                        learned: true,
+                        ready_in: 0,
+                    }],
+                },
+                r#"{"type":"abilities","abilities":[{"id":"firebolt","name":"Firebolt","description":"...","kind":"active","target":"enemy","mana":10,"cooldown_ticks":60,"cast_ticks":20,"range":6,"radius":0,"level":1,"learned":true,"ready_in":0}]}"#,
+            ),
+        ] {
+            assert_eq!(encode_event(&event), json);
+        }
+        let e = ServerEvent::Error {
+            code: ErrorCode::BusyCasting,
+            message: String::new(),
+            seq: None,
+        };
+        assert!(encode_event(&e).contains(r#""code":"busy_casting""#));
     }
 
     /// The guild messages as docs/protocol.md shows them.

@@ -68,6 +68,8 @@ pub struct ActiveEffect {
     pub next_pulse: u32,
     /// Who applied it, if anyone.
     pub source: Option<Entity>,
+    /// Shield effects: hp of damage it still absorbs.
+    pub shield: i32,
 }
 
 /// Effects running on a creature.

@@ -165,6 +165,26 @@ pub mod keys {
         GUILD_RANK_OFFICER = "guild.rank_officer" [];
         GUILD_RANK_MEMBER = "guild.rank_member" [];
 
+        ABILITY_UNKNOWN = "ability.unknown" [ability];
+        ABILITY_NOT_LEARNED = "ability.not_learned" [name, level];
+        ABILITY_PASSIVE = "ability.passive" [name];
+        ABILITY_STUNNED = "ability.stunned" [];
+        ABILITY_BUSY = "ability.busy" [name];
+        ABILITY_COOLDOWN = "ability.cooldown" [name, ticks];
+        ABILITY_NO_MANA = "ability.no_mana" [name, mana, mp];
+        ABILITY_NEEDS_TARGET = "ability.needs_target" [name];
+        ABILITY_NEEDS_TILE = "ability.needs_tile" [name];
+        ABILITY_BAD_TARGET = "ability.bad_target" [name];
+        ABILITY_TOO_FAR = "ability.too_far" [name, distance, range];
+        ABILITY_LIST = "ability.list" [list];
+        ABILITY_NONE = "ability.none" [];
+        ABILITY_ENTRY = "ability.entry" [name, id, mana, state];
+        ABILITY_ENTRY_LOCKED = "ability.entry_locked" [name, id, level];
+        ABILITY_ENTRY_PASSIVE = "ability.entry_passive" [name, id];
+        ABILITY_READY = "ability.ready" [];
+        ABILITY_WAITING = "ability.waiting" [ticks];
+        ABILITY_USAGE_CAST = "ability.usage_cast" [];
+
         COMBAT_NO_TARGET = "combat.no_target" [id];
         COMBAT_NOT_ATTACKABLE = "combat.not_attackable" [name];
         COMBAT_ALREADY_DEAD = "combat.already_dead" [name];
@@ -468,7 +488,7 @@ pub mod keys {
         SKILLS_RECIPE = "skills.recipe" [name, id, station, skill, level, inputs];
         SKILLS_USAGE_CRAFT = "skills.usage_craft" [];
         SKILLS_STOPPED = "skills.stopped" [];
-        SKILLS_NOT_WORKING = "skills.not_working" [];
+        SKILLS_NOTHING_TO_STOP = "skills.nothing_to_stop" [];
     }
 
     /// The text that names an equipment slot.

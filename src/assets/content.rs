@@ -1,6 +1,7 @@
 //! Content files: reads `rules.toml`, `classes.toml`, `effects.toml`, `items.toml`,
 //! `mobs.toml`, `loot.toml`, the optional `quests.toml`, `achievements.toml`, `shops.toml`,
-//! `skills.toml`, `nodes.toml` and `recipes.toml` (checked by `skill_checks.rs`), the story
+//! `abilities.toml` (checked by `ability_checks.rs`), `skills.toml`, `nodes.toml` and
+//! `recipes.toml` (checked by `skill_checks.rs`), the story
 //! files (`triggers.toml`, `dialogue.toml`, `scripts/*.rhai`, checked by `story_checks.rs`)
 //! and the locale files (`locales.rs`) from the assets folder into
 //! [`Content`], and reports every problem at once — each broken entry by name, while the other
@@ -11,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use emberkeep_components::abilities::AbilityDef;
 use emberkeep_components::content::{
     ClassDef, CombatRules, Content, DerivedRules, EffectDef, GuildRules, InventoryRules, ItemDef,
     LevelRules, LootDrop, LootRules, LootTable, MobDef, PartyRules, RegenRules, Rules,
@@ -36,10 +38,11 @@ pub const FILES: [&str; 6] = [
 ];
 
 /// Content files a world may do without (missing: no entries), read after [`FILES`].
-pub const OPTIONAL_FILES: [&str; 6] = [
+pub const OPTIONAL_FILES: [&str; 7] = [
     "quests.toml",
     "achievements.toml",
     "shops.toml",
+    "abilities.toml",
     "skills.toml",
     "nodes.toml",
     "recipes.toml",
@@ -176,6 +179,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     let skills = read_optional(dir, "skills.toml", &mut problems, entry::<SkillDef>);
     let nodes = read_optional(dir, "nodes.toml", &mut problems, entry::<NodeDef>);
     let recipes = read_optional(dir, "recipes.toml", &mut problems, entry::<RecipeDef>);
+    let abilities = read_optional(dir, "abilities.toml", &mut problems, entry::<AbilityDef>);
     let mut warnings = Vec::new();
     let locales = super::locales::read(dir, &mut problems, &mut warnings);
     let triggers = read_optional(dir, "triggers.toml", &mut problems, entry::<TriggerDef>);
@@ -190,6 +194,8 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
     checks::items(&items, &effects, &mut problems);
     checks::mobs(&mobs, &loot, &mut problems);
     checks::loot(&loot, &items, &mut problems);
+    super::ability_checks::abilities(&abilities, &classes, &effects, &mut problems);
+    super::ability_checks::mob_abilities(&mobs, &abilities, &mut problems);
     super::quest_checks::quests(&quests, &items, &mobs, &mut problems);
     super::quest_checks::achievements(&achievements, &mobs, &mut problems);
     super::shop_checks::shops(&shops, &items, &mobs, &mut problems);
@@ -219,6 +225,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
         &skills.ids,
         &nodes.ids,
         &recipes.ids,
+        &abilities.ids,
         &triggers.ids,
         &dialogues.ids,
     ]
@@ -234,6 +241,7 @@ pub(super) fn read_all(dir: &Path) -> Loaded {
                 .map(|(id, def)| (id.clone(), std::sync::Arc::new(def.clone())))
                 .collect(),
             loot: loot.defs,
+            abilities: abilities.defs,
             shops: shops.defs,
             quests: quests.defs,
             achievements: achievements.defs,

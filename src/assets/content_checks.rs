@@ -51,7 +51,7 @@ impl Reasons {
         self.0.push(reason.into());
     }
 
-    fn name(&mut self, name: &str) {
+    pub(super) fn name(&mut self, name: &str) {
         if name.trim().is_empty() {
             self.fail("name must not be empty: it is what players see");
         }
@@ -241,7 +241,7 @@ fn base_stats(c: &mut Reasons, table: &str, s: &BaseStats) {
 pub const MAX_HP: i32 = 1_000_000_000;
 
 /// Flat and percent stat changes (of an item or an effect) within ±[`MAX_STAT`].
-fn stat_changes(
+pub(super) fn stat_changes(
     c: &mut Reasons,
     modifiers: &std::collections::BTreeMap<Stat, i32>,
     percent: &std::collections::BTreeMap<Stat, i32>,
@@ -287,6 +287,22 @@ pub(super) fn effects(effects: &Entries<EffectDef>, out: &mut Vec<ContentProblem
                 c.within("magnitude", e.magnitude, 1, MAX_STAT);
                 if has_stats {
                     c.fail("modifiers and percent only apply to buff and debuff effects");
+                }
+            }
+            EffectKind::Stun | EffectKind::Slow | EffectKind::Shield => {
+                if has_stats {
+                    c.fail("modifiers and percent only apply to buff and debuff effects");
+                }
+                if e.interval_ticks != 0 {
+                    c.fail("interval_ticks only applies to dot and hot effects");
+                }
+                match e.kind {
+                    EffectKind::Stun if e.magnitude != 0 => {
+                        c.fail("magnitude does not apply to a stun; remove it")
+                    }
+                    EffectKind::Slow => c.within("magnitude", e.magnitude, 1, 100),
+                    EffectKind::Shield => c.within("magnitude", e.magnitude, 1, MAX_STAT),
+                    _ => {}
                 }
             }
             EffectKind::Buff | EffectKind::Debuff => {

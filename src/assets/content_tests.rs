@@ -52,6 +52,8 @@ base = { str = 10, dex = 5, int = 2, vit = 9 }
 growth = { str = 2, vit = 2 }
 "#;
 
+/// The minimal effects.toml (poison, war_cry, weakness).
+pub(crate) const MINIMAL_EFFECTS: &str = EFFECTS;
 const EFFECTS: &str = r#"
 [poison]
 name = "Poison"
@@ -107,6 +109,8 @@ kind = "material"
 max_stack = 20
 "#;
 
+/// The minimal mobs.toml (rat, villager).
+pub(crate) const MINIMAL_MOBS: &str = MOBS;
 const MOBS: &str = r#"
 [rat]
 name = "Rat"

@@ -3,6 +3,7 @@
 //! the locale files with the texts players read (`locales.rs`).
 //! Plain functions: the server calls them before the world thread starts.
 
+mod ability_checks;
 pub mod content;
 mod content_checks;
 mod locales;

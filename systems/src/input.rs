@@ -22,7 +22,8 @@ use emberkeep_components::world::{Connection, MoveQueue, Player, StepRequest, Ti
 
 use crate::game::shop::{self, BankMove};
 use crate::game::{
-    channels, chat, combat, crafting, duel, friends, gathering, guild, items, party, skills, trade,
+    abilities, channels, chat, combat, crafting, duel, friends, gathering, guild, items, party,
+    skills, trade, work,
 };
 use crate::session::presence::{self, Leave};
 use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
@@ -147,6 +148,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::GuildInfo => guild::send_guild(world, e),
         ClientMsg::Friends => friends::send_list(world, e),
         ClientMsg::Skills => skills::send_skills(world, e),
+        ClientMsg::Abilities => abilities::send_abilities(world, e),
         _ if dead => say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]),
         ClientMsg::Move { x, y, seq } => {
             if let Some(mut q) = world.get_mut::<MoveQueue>(e) {
@@ -190,6 +192,16 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
         ClientMsg::TradeCancel => trade::cancel(world, e),
         ClientMsg::DuelRequest { name } => duel::request(world, e, &name),
         ClientMsg::DuelCancel => duel::cancel(world, e),
+        ClientMsg::Cast {
+            ability,
+            target,
+            x,
+            y,
+        } => {
+            let tile = x.zip(y).map(|(x, y)| Tile { x, y });
+            abilities::cast(world, e, &ability, target, tile)
+        }
+        ClientMsg::Interrupt => work::interrupt_any(world, e),
     }
 }
 

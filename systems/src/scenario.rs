@@ -118,6 +118,7 @@ pub fn test_content() -> Content {
         items: Default::default(),
         mobs: Default::default(),
         loot: Default::default(),
+        abilities: Default::default(),
         shops: Default::default(),
         quests: Default::default(),
         achievements: Default::default(),
@@ -186,6 +187,21 @@ pub fn test_content() -> Content {
             1,
             &[(Stat::Attack, 5)],
         ),
+    );
+    // Control effects: a 10-tick stun, a 20-tick slow of 50 %, a 100-tick shield of 20 hp.
+    let control = |name: &str, kind, duration, magnitude| EffectDef {
+        magnitude,
+        ..effect(name, kind, duration, 0, 0, Stacking::Refresh, 1, &[])
+    };
+    c.effects.insert(
+        "stunned".into(),
+        control("Stunned", EffectKind::Stun, 10, 0),
+    );
+    c.effects
+        .insert("slowed".into(), control("Slowed", EffectKind::Slow, 20, 50));
+    c.effects.insert(
+        "arcane_shield".into(),
+        control("Arcane Shield", EffectKind::Shield, 100, 20),
     );
     c.effects.insert(
         "stun".into(),
@@ -277,11 +293,15 @@ pub fn test_content() -> Content {
         respawn_ticks: 30,
         loot: loot.map(String::from),
         flee_below_pct: 0,
+        abilities: Vec::new(),
     };
+    crate::game::abilities_fixture::add(&mut c);
     c.mobs.insert(
         "rat".into(),
         Arc::new(mob("Rat", 20, 3, 0, 60, true, Some("rat"))),
     );
+    let shaman = crate::game::abilities_fixture::shaman(&c.mobs["rat"]);
+    c.mobs.insert("shaman".into(), shaman);
     c.mobs.insert(
         "brute".into(),
         Arc::new(mob("Brute", 500, 40, 0, 500, true, None)),

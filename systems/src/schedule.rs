@@ -1,16 +1,17 @@
 //! The tick: seven named phases, each its own schedule, run in this order every tick.
 //!
 //! 1. [`Phase::Input`] — apply client commands and admin actions; open and close sessions.
-//! 2. [`Phase::Movement`] — validate and apply steps (collision, adjacency, speed); bumped
+//! 2. [`Phase::Movement`] — stun/slow markers; validate and apply steps (collision, adjacency, speed); bumped
 //!    doors, warps, map and zone changes (`StoryEvent::Zone`, read by the World phase).
-//! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, regen.
-//! 4. [`Phase::Combat`] — attacks, damage, death, respawn, experience.
-//! 5. [`Phase::Ai`] — mob and NPC behaviour.
+//! 3. [`Phase::Effects`] — buffs, debuffs, damage and healing over time, shields, regen.
+//! 4. [`Phase::Combat`] — respawn, casts in progress (`cast_end`, `cooldown`, ability hits),
+//!    stun/slow markers, attacks, damage, death, experience.
+//! 5. [`Phase::Ai`] — mob and NPC behaviour, then mobs' casts (`cast_start`).
 //! 6. [`Phase::World`] — spawns, gathering and crafting rounds, node respawns, story triggers,
 //!    conversations, broken trades and duels, loot and ground items, quests and achievements,
 //!    quest offers, persistence marks.
-//! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, stat, item and party
-//!    announcements, per-client frames.
+//! 7. [`Phase::Broadcast`] — region membership, spawns and despawns, stat, learned-ability,
+//!    item and party announcements, per-client frames.
 //!
 //! Each phase is a separate schedule so the runner can time it; within a phase the systems
 //! are chained in the order listed here.
@@ -19,7 +20,9 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
-use crate::game::{ai, combat, duel, effects, items, loot, party, stats, trade, work};
+use crate::game::{
+    ai, casting, combat, duel, effects, items, loot, mob_casts, party, stats, trade, work,
+};
 use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
@@ -81,6 +84,8 @@ pub(crate) fn install(world: &mut World) {
     let mut movement = phase_schedule(Phase::Movement);
     movement.add_systems(
         (
+            // (Stuns and slows applied since the last tick, before anyone steps.)
+            effects::sync_control,
             movement::apply_steps,
             doors::open_bumped_doors,
             warps::take_warps,
@@ -104,6 +109,8 @@ pub(crate) fn install(world: &mut World) {
     combat.add_systems(
         (
             combat::respawn_players,
+            casting::advance_casts,
+            effects::sync_control,
             combat::resolve_attacks,
             combat::resolve_deaths,
             stats::recompute_stats,
@@ -112,7 +119,7 @@ pub(crate) fn install(world: &mut World) {
     );
 
     let mut ai = phase_schedule(Phase::Ai);
-    ai.add_systems(ai::think);
+    ai.add_systems((ai::think, mob_casts::mob_casts).chain());
 
     let mut world_phase = phase_schedule(Phase::World);
     world_phase.add_systems(
@@ -145,6 +152,7 @@ pub(crate) fn install(world: &mut World) {
             zones::announce_maps,
             regions::track_regions,
             stats::announce_stats,
+            casting::announce_learned,
             items::announce_items,
             party::announce_parties,
             // (Last before the frames: a region's moves follow its other events.)

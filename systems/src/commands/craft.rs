@@ -6,7 +6,7 @@ use emberkeep_components::protocol::ErrorCode;
 use emberkeep_components::text::keys;
 
 use crate::game::{crafting, gathering, skills, work};
-use crate::text::{say_error, say_info};
+use crate::text::say_error;
 
 /// Runs `verb` if it is one of these commands; whether it was.
 pub(crate) fn run(world: &mut World, e: Entity, verb: &str, rest: &str) -> bool {
@@ -28,14 +28,8 @@ pub(crate) fn run(world: &mut World, e: Entity, verb: &str, rest: &str) -> bool 
                 crafting::craft(world, e, &recipe.to_ascii_lowercase(), count);
             }
         }
-        // (Until the `interrupt` message lands: the same as sending it.)
-        "stop" | "interrupt" => {
-            if work::interrupt_work(world, e) {
-                say_info(world, e, keys::SKILLS_STOPPED, &[]);
-            } else {
-                say_info(world, e, keys::SKILLS_NOT_WORKING, &[]);
-            }
-        }
+        // (The same as the `interrupt` message.)
+        "stop" | "interrupt" => work::interrupt_any(world, e),
         _ => return false,
     }
     true

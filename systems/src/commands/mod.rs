@@ -3,8 +3,9 @@
 //! request into calls to `game`, `world` and `session`.
 
 pub(crate) mod admin;
-pub(crate) mod duel;
+pub(crate) mod cast;
 pub(crate) mod craft;
+pub(crate) mod duel;
 pub(crate) mod guild;
 pub(crate) mod party;
 pub(crate) mod shop;

@@ -154,6 +154,7 @@ pub(crate) fn run(world: &mut World, e: Entity, line: &str) {
             keys::COMMAND_EMPTY,
             &[],
         ),
+        other if super::cast::run(world, e, other, rest) => {}
         other if super::shop::run(world, e, other, rest) => {}
         other if super::craft::run(world, e, other, rest) => {}
         other if super::party::run(world, e, other, rest) => {}

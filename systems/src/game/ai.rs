@@ -8,6 +8,7 @@
 //! A mob with `flee_below_pct` runs from its attacker when its hp drops below that share.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::abilities::{Casting, Slowed, Stunned};
 use emberkeep_components::combat::{DamageLog, Dead, Target};
 use emberkeep_components::content::MobDef;
 use emberkeep_components::map::{Tile, TileMap};
@@ -131,6 +132,9 @@ pub(crate) fn think(
             &mut Vitals,
             &RegionCell,
             &mut DamageLog,
+            Option<&Slowed>,
+            Has<Stunned>,
+            Has<Casting>,
         ),
         Without<Player>,
     >,
@@ -158,10 +162,23 @@ pub(crate) fn think(
             }
         }
     }
-    for (e, mut mind, mut path, mut step, mut pos, mut target, mut vitals, cell, mut log) in
-        &mut mobs
+    for (
+        e,
+        mut mind,
+        mut path,
+        mut step,
+        mut pos,
+        mut target,
+        mut vitals,
+        cell,
+        mut log,
+        slow,
+        stun,
+        casting,
+    ) in &mut mobs
     {
-        if vitals.hp <= 0 {
+        // (A stunned mob does nothing; a casting one stands still: a step would break it.)
+        if vitals.hp <= 0 || stun || casting {
             continue;
         }
         // (Nothing watches the mind or the path for changes: no change ticks written for
@@ -284,7 +301,8 @@ pub(crate) fn think(
             match greedy_step(here, goal, ok) {
                 Some(next) => {
                     pos.0 = next;
-                    step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+                    step.ready_at =
+                        now + crate::game::effects::slowed_every(def.move_every_ticks, slow);
                 }
                 None => *state = AiState::Idle { until: now + 20 },
             }
@@ -310,7 +328,7 @@ pub(crate) fn think(
             continue;
         }
         pos.0 = next;
-        step.ready_at = now + u64::from(def.move_every_ticks.max(1));
+        step.ready_at = now + crate::game::effects::slowed_every(def.move_every_ticks, slow);
         if *state == AiState::Return {
             vitals.hp =
                 (vitals.hp + (vitals.max_hp * RETURN_HEAL_PCT / 100).max(1)).min(vitals.max_hp);

@@ -11,6 +11,7 @@
 //! crit. Hit chance = base_hit_pct − defender dex × dodge_per_dex_pct (clamped to 5..=100).
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::abilities::Stunned;
 use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Dead, Target};
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::map::{Tile, TileMap};
@@ -19,7 +20,9 @@ use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::pvp::Duels;
 use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::stats::{Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals};
+use emberkeep_components::stats::{
+    ActiveEffects, Base, ClassId, Derived, Experience, Level, StatsDirty, Vitals,
+};
 use emberkeep_components::story::{StoryEvent, StoryEvents};
 use emberkeep_components::text::keys;
 use emberkeep_components::world::{
@@ -89,7 +92,7 @@ pub(crate) fn resolve_attacks(
             &mut AttackCooldown,
             Has<Player>,
         ),
-        Without<Dead>,
+        (Without<Dead>, Without<Stunned>),
     >,
     mut defenders: Query<(
         &NetId,
@@ -100,6 +103,7 @@ pub(crate) fn resolve_attacks(
         &RegionCell,
         Has<Dead>,
         Has<Player>,
+        &mut ActiveEffects,
     )>,
 ) {
     for (e, id, pos, derived, how, mut target, mut cooldown, is_player) in &mut attackers {
@@ -109,7 +113,7 @@ pub(crate) fn resolve_attacks(
         if tick.0 < cooldown.ready_at {
             continue;
         }
-        let Ok((_, tpos, _, tvitals, _, _, tdead, tplayer)) = defenders.get(t) else {
+        let Ok((_, tpos, _, tvitals, _, _, tdead, tplayer, _)) = defenders.get(t) else {
             target.0 = None;
             continue;
         };
@@ -134,10 +138,12 @@ pub(crate) fn resolve_attacks(
         if !defenders.get(e).is_ok_and(|d| d.3.hp > 0) {
             continue;
         }
-        let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, ..)) = defenders.get_mut(t)
+        let Ok((tid, tpos, tderived, mut tvitals, mut log, tcell, _, _, mut fx)) =
+            defenders.get_mut(t)
         else {
             continue;
         };
+        let mut ended = Vec::new();
         cooldown.ready_at = tick.0 + u64::from(how.cooldown_ticks.max(1));
         let event = match swing(&content, &mut rng, derived, tderived) {
             Swing::Miss => ServerEvent::Miss {
@@ -145,6 +151,14 @@ pub(crate) fn resolve_attacks(
                 target: tid.0,
             },
             Swing::Hit { damage, crit } => {
+                // A shield takes the blow first (read before writing: no change mark).
+                let damage = if crate::game::effects::shielded(&fx) {
+                    let absorbed = crate::game::effects::absorb(&mut fx.0, damage);
+                    ended = crate::game::effects::spent_shields(&content, &mut fx, *tid);
+                    damage - absorbed
+                } else {
+                    damage
+                };
                 let dealt = damage.min(tvitals.hp);
                 let dealt = pvp::cap_duel_damage(&mut duels, e, t, tvitals.hp, dealt);
                 tvitals.hp -= dealt;
@@ -158,6 +172,7 @@ pub(crate) fn resolve_attacks(
                     damage,
                     crit,
                     hp: tvitals.hp,
+                    ability: None,
                 }
             }
         };
@@ -167,6 +182,9 @@ pub(crate) fn resolve_attacks(
             tcell.0
         };
         grid.broadcast(region, &encode_event(&event));
+        for end in &ended {
+            grid.broadcast(region, &encode_event(end));
+        }
     }
 }
 
@@ -449,6 +467,8 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
     if let Some(mut current) = world.get_mut::<Target>(e) {
         current.0 = Some(t);
     }
+    // (Fighting breaks off gathering or crafting.)
+    crate::game::work::interrupt_work(world, e);
     say_info(world, e, keys::COMBAT_ATTACK, &[("name", &name)]);
 }
 
@@ -456,6 +476,9 @@ pub(crate) fn start_attack(world: &mut World, e: Entity, target: u64) {
 pub(crate) fn flee(world: &mut World, e: Entity) {
     if world.get::<Dead>(e).is_some() {
         return say_error(world, e, ErrorCode::YouAreDead, keys::YOU_ARE_DEAD, &[]);
+    }
+    if crate::game::abilities::stunned(world, e) {
+        return say_error(world, e, ErrorCode::Stunned, keys::ABILITY_STUNNED, &[]);
     }
     if let Some(mut t) = world.get_mut::<Target>(e) {
         t.0 = None;

@@ -294,3 +294,18 @@ fn a_duelist_killed_by_someone_else_ends_it_left() {
     assert_eq!(f.counter(cid, "pvp_kills"), 1);
     assert_eq!(f.s.get::<Vitals>(f.bob).hp, 0);
 }
+
+/// An ability's last blow in a duel is capped like a swing's: 1 hp left, the duel lost.
+#[test]
+fn an_abilitys_last_blow_in_a_duel_also_leaves_one_hp() {
+    let mut f = dueling();
+    f.set_hp(f.bob, 10);
+    let ev = f.ann_strikes();
+    assert_eq!(error_codes(&ev), vec![], "{ev:?}");
+    assert_eq!(f.hp(f.bob), 1);
+    // (Announced in the same tick as the blow.)
+    let got = Received::from([(f.ann, ev)]);
+    assert_eq!(ends(&got, f.ann), end("Ann", "Bob", DuelEndReason::Defeat));
+    assert!(f.s.world.get::<Dead>(f.s.entity(f.bob)).is_none());
+    assert_eq!(f.counter(f.ann, "duels_won"), 1);
+}

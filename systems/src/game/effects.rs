@@ -1,4 +1,6 @@
-//! Effects phase: buffs, debuffs, damage and healing over time, natural regeneration.
+//! Effects phase: buffs, debuffs, damage and healing over time, natural regeneration; and
+//! the control effects: stun and slow (mirrored as [`Stunned`] and [`Slowed`] markers for the
+//! movement, combat and AI systems) and shields (absorbing damage before hp).
 //!
 //! Durations count down once per tick. A dot/hot pulses every `interval_ticks` after it is
 //! applied (so 10 ticks at an interval of 2 pulse 5 times), and an effect whose duration runs
@@ -6,6 +8,7 @@
 
 use crate::game::pvp;
 use bevy_ecs::prelude::*;
+use emberkeep_components::abilities::{Slowed, Stunned};
 use emberkeep_components::combat::{DamageLog, Dead};
 use emberkeep_components::content::{EffectDef, EffectKind, GameContent, Stacking};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
@@ -43,6 +46,7 @@ pub(crate) fn apply_effect(
                 remaining: 0,
                 next_pulse: 0,
                 source,
+                shield: 0,
             };
             restart(&mut active, def, source);
             effects.0.push(active);
@@ -63,6 +67,162 @@ fn restart(active: &mut ActiveEffect, def: &EffectDef, source: Option<Entity>) {
     active.remaining = def.duration_ticks.max(1);
     active.next_pulse = def.interval_ticks.max(1);
     active.source = source.or(active.source);
+    if def.kind == EffectKind::Shield {
+        let stacks = i32::try_from(active.stacks).unwrap_or(i32::MAX);
+        active.shield = def.magnitude.saturating_mul(stacks);
+    }
+}
+
+/// Applies effect `id` to creature `t` (see [`apply_effect`]) and tells everyone in view.
+pub(crate) fn apply_to(world: &mut World, t: Entity, id: &str, source: Option<Entity>) {
+    let content = world.resource::<GameContent>().clone();
+    let Some(net) = world.get::<NetId>(t).copied() else {
+        return;
+    };
+    let Some(mut fx) = world.get_mut::<ActiveEffects>(t) else {
+        return;
+    };
+    let Some(event) = apply_effect(&content, &mut fx, net, id, source) else {
+        return;
+    };
+    if content
+        .effects
+        .get(id)
+        .is_some_and(|d| matches!(d.kind, EffectKind::Buff | EffectKind::Debuff))
+        && world.get::<Player>(t).is_some()
+    {
+        world.entity_mut(t).insert(StatsDirty);
+    }
+    if let Some(at) = world.get::<Position>(t).map(|p| p.0) {
+        crate::game::abilities::broadcast_at(world, at, &event);
+    }
+}
+
+/// Whether a stun effect is among these.
+pub(crate) fn has_stun(content: &GameContent, fx: &ActiveEffects) -> bool {
+    fx.0.iter().any(|a| {
+        content
+            .effects
+            .get(&a.effect)
+            .is_some_and(|d| d.kind == EffectKind::Stun)
+    })
+}
+
+/// Takes up to `damage` from the shields among `fx`, oldest first; returns what they absorbed.
+pub(crate) fn absorb(fx: &mut [ActiveEffect], damage: i32) -> i32 {
+    let mut left = damage.max(0);
+    for a in fx.iter_mut().filter(|a| a.shield > 0) {
+        let taken = a.shield.min(left);
+        a.shield -= taken;
+        left -= taken;
+        if left == 0 {
+            break;
+        }
+    }
+    damage.max(0) - left
+}
+
+/// Whether any shield among `fx` has something left to absorb (read without marking a change).
+pub(crate) fn shielded(fx: &ActiveEffects) -> bool {
+    fx.0.iter().any(|a| a.shield > 0)
+}
+
+/// Removes the used-up shields among `fx`; the `effect_end` events to announce.
+pub(crate) fn spent_shields(
+    content: &GameContent,
+    fx: &mut ActiveEffects,
+    id: NetId,
+) -> Vec<ServerEvent> {
+    let mut ended = Vec::new();
+    fx.0.retain(|a| {
+        let spent = a.shield <= 0
+            && content
+                .effects
+                .get(&a.effect)
+                .is_some_and(|d| d.kind == EffectKind::Shield);
+        if spent {
+            ended.push(ServerEvent::EffectEnd {
+                id: id.0,
+                effect: a.effect.clone(),
+            });
+        }
+        !spent
+    });
+    ended
+}
+
+/// `damage` hitting creature `t`'s shields: what they absorbed (used-up ones end, announced).
+pub(crate) fn shield_hit(world: &mut World, t: Entity, damage: i32) -> i32 {
+    let content = world.resource::<GameContent>().clone();
+    let Some(id) = world.get::<NetId>(t).copied() else {
+        return 0;
+    };
+    if !world.get::<ActiveEffects>(t).is_some_and(shielded) {
+        return 0;
+    }
+    let Some(mut fx) = world.get_mut::<ActiveEffects>(t) else {
+        return 0;
+    };
+    let absorbed = absorb(&mut fx.0, damage);
+    let ended = spent_shields(&content, &mut fx, id);
+    if let Some(at) = world.get::<Position>(t).map(|p| p.0) {
+        for event in &ended {
+            crate::game::abilities::broadcast_at(world, at, event);
+        }
+    }
+    absorbed
+}
+
+/// Ticks between two steps of a creature stepping every `every` ticks, longer while slowed.
+pub(crate) fn slowed_every(every: u32, slow: Option<&Slowed>) -> u64 {
+    let every = u64::from(every.max(1));
+    let left = 100u64
+        .saturating_sub(slow.map_or(0, |s| u64::from(s.0)))
+        .max(1);
+    every * 100 / left
+}
+
+/// Keeps the [`Stunned`] and [`Slowed`] markers in step with the effects that changed.
+pub(crate) fn sync_control(
+    content: Res<GameContent>,
+    creatures: Query<
+        (Entity, &ActiveEffects, Has<Stunned>, Option<&Slowed>),
+        Changed<ActiveEffects>,
+    >,
+    mut commands: Commands,
+) {
+    for (e, fx, was_stunned, was_slowed) in &creatures {
+        let mut stun = false;
+        let mut slow = 0i64;
+        for a in &fx.0 {
+            match content
+                .effects
+                .get(&a.effect)
+                .map(|d| (d.kind, d.magnitude))
+            {
+                Some((EffectKind::Stun, _)) => stun = true,
+                Some((EffectKind::Slow, m)) => {
+                    slow = slow.max(i64::from(m) * i64::from(a.stacks));
+                }
+                _ => {}
+            }
+        }
+        let slow = slow.clamp(0, 100) as u32;
+        if stun != was_stunned {
+            if stun {
+                commands.entity(e).insert(Stunned);
+            } else {
+                commands.entity(e).remove::<Stunned>();
+            }
+        }
+        if was_slowed.map(|s| s.0) != (slow > 0).then_some(slow) {
+            if slow > 0 {
+                commands.entity(e).insert(Slowed(slow));
+            } else {
+                commands.entity(e).remove::<Slowed>();
+            }
+        }
+    }
 }
 
 /// Counts every effect down one tick: pulses dots and hots, ends what ran out.
@@ -114,13 +274,14 @@ pub(crate) fn tick_effects(
                     let stacks = i32::try_from(active.stacks).unwrap_or(i32::MAX);
                     let per = def.magnitude.saturating_mul(stacks);
                     let amount = if def.kind == EffectKind::Dot {
+                        let per = per.saturating_sub(absorb(effects, per));
                         let dealt = per.min(vitals.hp);
-                        let dealt = match active.source {
+                        let dealt = match effects[i].source {
                             Some(src) => pvp::cap_duel_damage(&mut duels, src, e, vitals.hp, dealt),
                             None => dealt,
                         };
                         vitals.hp -= dealt;
-                        if let Some(src) = active.source {
+                        if let Some(src) = effects[i].source {
                             *log.by.entry(src).or_default() += i64::from(dealt);
                             log.last = Some(src);
                         }
@@ -132,14 +293,16 @@ pub(crate) fn tick_effects(
                     };
                     let event = ServerEvent::EffectTick {
                         id: id.0,
-                        effect: active.effect.clone(),
+                        effect: effects[i].effect.clone(),
                         amount,
                         hp: vitals.hp,
                     };
                     grid.broadcast(region, &encode_event(&event));
                 }
             }
-            if active.remaining == 0 {
+            let active = &mut effects[i];
+            let spent = def.kind == EffectKind::Shield && active.shield <= 0;
+            if active.remaining == 0 || spent {
                 let event = ServerEvent::EffectEnd {
                     id: id.0,
                     effect: active.effect.clone(),

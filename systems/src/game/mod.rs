@@ -1,5 +1,5 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
-//! (`combat`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
+//! (`combat`), abilities and casts (`abilities`, `casting`, `mob_casts`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
 //! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
 //! (`gold`, `shop`), parties (`party`), trade between players (`trade`), guilds (`guild`),
 //! who may harm which player (`pvp`) and duels (`duel`), skills (`skills`) and the work that
@@ -10,16 +10,22 @@
 //! for typed player messages (`items::equip`, `combat::start_attack`, ...) are called by
 //! `session`'s dispatcher and by `commands`.
 
+pub(crate) mod abilities;
+#[cfg(test)]
+pub(crate) mod abilities_fixture;
+#[cfg(test)]
+mod abilities_tests;
 pub(crate) mod ai;
+pub(crate) mod casting;
 pub(crate) mod channels;
 pub(crate) mod chat;
 pub(crate) mod combat;
 #[cfg(test)]
 mod combat_tests;
+pub(crate) mod crafting;
 pub(crate) mod duel;
 #[cfg(test)]
 mod duel_tests;
-pub(crate) mod crafting;
 pub(crate) mod effects;
 pub(crate) mod friends;
 pub(crate) mod gathering;
@@ -31,6 +37,7 @@ pub(crate) mod items;
 #[cfg(test)]
 mod items_tests;
 pub(crate) mod loot;
+pub(crate) mod mob_casts;
 pub(crate) mod party;
 #[cfg(test)]
 mod party_tests;

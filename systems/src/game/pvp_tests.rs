@@ -362,3 +362,41 @@ fn a_death_in_a_pvp_drops_zone_drops_the_bag_to_the_killer_and_saves_it() {
         .unwrap();
     assert!(saved.inventory.is_empty(), "{:?}", saved.inventory);
 }
+
+impl Fixture {
+    /// Ann casts `power_strike` (10 + 100 % of attack 10, less half of Bob's defense 5: 18)
+    /// at Bob; returns what Ann got.
+    pub fn ann_strikes(&mut self) -> Vec<ServerEvent> {
+        let bob_id = self.bob_id;
+        self.s.send(
+            self.ann,
+            ClientMsg::Cast {
+                ability: "power_strike".into(),
+                target: Some(bob_id),
+                x: None,
+                y: None,
+            },
+        );
+        events(&self.s.tick(), self.ann).to_vec()
+    }
+}
+
+/// Abilities aimed at a player pass the same rule as attacks: refused outside PvP zones and
+/// duels, and in the arena they land for their full damage.
+#[test]
+fn an_enemy_ability_reaches_a_player_only_where_pvp_allows() {
+    let mut f = fixture();
+    f.put(f.ann, FIELD);
+    f.put(f.bob, FIELD + 1);
+    refused(&f.ann_strikes(), "not dueling Bob");
+    f.put(f.ann, 4);
+    f.put(f.bob, 5);
+    refused(&f.ann_strikes(), "safe zone");
+    assert_eq!(f.hp(f.bob), 100);
+    f.put(f.ann, ARENA);
+    f.put(f.bob, ARENA + 1);
+    let ev = f.ann_strikes();
+    assert_eq!(error_codes(&ev), vec![], "{ev:?}");
+    assert_eq!(hits_on(&ev, f.bob_id), vec![82]);
+    assert_eq!(f.hp(f.bob), 82);
+}

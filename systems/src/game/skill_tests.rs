@@ -18,6 +18,7 @@ use emberkeep_components::skills::{
     ItemCount, NodeDef, NodeYield, PlacedObject, RecipeDef, SkillDef, SkillView, Skills,
     StationKind, Working,
 };
+use emberkeep_components::stats::Vitals;
 use emberkeep_components::trade::{Offered, Trading};
 
 use crate::rng::WorldRng;
@@ -421,14 +422,17 @@ fn moving_dying_or_interrupting_stops_the_work_without_a_yield() {
     s.ticks(10);
     assert_eq!(count(&s, c, "ore"), 0);
 
+    // The `interrupt` message stops the work; a second one finds nothing to stop.
     gather(&mut s, c, 4, 3);
     let e = s.entity(c);
-    assert!(crate::game::work::interrupt_work(&mut s.world, e));
-    assert!(!crate::game::work::interrupt_work(&mut s.world, e));
+    s.send(c, ClientMsg::Interrupt);
     let got = events(&s.tick(), c).to_vec();
     assert_eq!(ends(&got), vec![(false, Some("interrupted".into()))]);
-    let ev = s.command(c, "stop");
-    assert!(infos(&ev).contains("not working"), "{ev:?}");
+    assert!(s.world.get::<Working>(e).is_none());
+    s.send(c, ClientMsg::Interrupt);
+    let got = events(&s.tick(), c).to_vec();
+    assert!(ends(&got).is_empty(), "{got:?}");
+    assert!(infos(&got).contains("nothing to stop"), "{got:?}");
 
     gather(&mut s, c, 4, 3);
     let ev = s.command(c, "stop");
@@ -661,4 +665,37 @@ fn interact_on_a_station_lists_its_recipes_and_on_a_node_gathers() {
     assert!(infos(&ev).contains("Bar [bar]"), "{ev:?}");
     let ev = s.command(c, "skills");
     assert!(infos(&ev).contains("Mining 1 (0/100 xp)"), "{ev:?}");
+}
+
+/// A cast or an attack breaks off gathering, each saying `interrupted`.
+#[test]
+fn casting_or_attacking_breaks_off_gathering() {
+    let mut s = field();
+    let c = miner(&mut s);
+    // (A rat that outlives a power strike.)
+    let (rat_e, rat) = s.spawn_mob("rat", Tile { x: 2, y: 3 });
+    let mut v = s.world.get_mut::<Vitals>(rat_e).unwrap();
+    (v.hp, v.max_hp) = (1000, 1000);
+    gather(&mut s, c, 4, 3);
+    let ev = send(
+        &mut s,
+        c,
+        ClientMsg::Cast {
+            ability: "power_strike".into(),
+            target: Some(rat),
+            x: None,
+            y: None,
+        },
+    );
+    assert_eq!(ends(&ev), vec![(false, Some("interrupted".into()))]);
+    assert!(s.world.get::<Working>(s.entity(c)).is_none());
+    gather(&mut s, c, 4, 3);
+    let ev = send(&mut s, c, ClientMsg::Attack { target: rat });
+    assert_eq!(
+        ends(&ev),
+        vec![(false, Some("interrupted".into()))],
+        "{ev:?}"
+    );
+    s.ticks(10);
+    assert_eq!(count(&s, c, "ore"), 0);
 }

@@ -62,13 +62,24 @@ impl Modifiers {
     }
 }
 
-/// The modifiers a player's equipment and effects add up to.
+/// The modifiers a player's equipment, effects and learned passive abilities (of `class` by
+/// `level`) add up to.
 pub(crate) fn modifiers_of(
     content: &Content,
     equipment: &Equipment,
     effects: &ActiveEffects,
+    class: &str,
+    level: u32,
 ) -> Modifiers {
     let mut m = Modifiers::default();
+    for def in content.abilities.values() {
+        if def.kind == emberkeep_components::abilities::AbilityKind::Passive
+            && def.class.as_deref() == Some(class)
+            && def.level <= level
+        {
+            m.add(&def.modifiers, &def.percent, 1);
+        }
+    }
     for item in equipment.0.values() {
         if let Some(def) = content.items.get(&item.template) {
             m.add(&def.modifiers, &def.percent, 1);
@@ -157,13 +168,15 @@ pub(crate) fn recompute_stats(
             &ActiveEffects,
             &mut Derived,
             &mut Vitals,
+            Option<&ClassId>,
         ),
         With<StatsDirty>,
     >,
     mut commands: Commands,
 ) {
-    for (e, base, level, equipment, effects, mut derived, mut vitals) in &mut dirty {
-        let m = modifiers_of(&content, equipment, effects);
+    for (e, base, level, equipment, effects, mut derived, mut vitals, class) in &mut dirty {
+        let class = class.map_or("", |c| c.0.as_str());
+        let m = modifiers_of(&content, equipment, effects, class, level.0);
         let (d, max_hp, max_mp) = derive(&content, base.0, level.0, &m);
         if *derived != d {
             *derived = d;

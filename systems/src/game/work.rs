@@ -10,6 +10,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::protocol::ServerEvent;
 use emberkeep_components::skills::{Job, Working};
+use emberkeep_components::text::keys;
 use emberkeep_components::world::{Position, Tick};
 
 use crate::game::{crafting, gathering};
@@ -43,6 +44,8 @@ impl Stop {
 /// Starts (or continues with) a job whose round takes `ticks`. Work already under way that
 /// is another job is interrupted first.
 pub(crate) fn begin(world: &mut World, e: Entity, job: Job, ticks: u32) {
+    // (Gathering or crafting breaks off a cast.)
+    crate::game::abilities::interrupt(world, e);
     if world.get::<Working>(e).is_some_and(|w| w.job != job) {
         interrupt_work(world, e);
     }
@@ -60,6 +63,18 @@ pub(crate) fn begin(world: &mut World, e: Entity, job: Job, ticks: u32) {
 /// `interrupt` message and other actions call this.)
 pub(crate) fn interrupt_work(world: &mut World, e: Entity) -> bool {
     stop(world, e, Stop::Interrupted)
+}
+
+/// The `interrupt` message (and the `interrupt`/`stop` words): stops `e`'s cast, gathering or
+/// crafting, each with its own end event, or says there was nothing to stop.
+pub(crate) fn interrupt_any(world: &mut World, e: Entity) {
+    let cast = crate::game::abilities::interrupt(world, e);
+    let work = interrupt_work(world, e);
+    if work {
+        crate::text::say_info(world, e, keys::SKILLS_STOPPED, &[]);
+    } else if !cast {
+        crate::text::say_info(world, e, keys::SKILLS_NOTHING_TO_STOP, &[]);
+    }
 }
 
 /// Stops `e`'s work with `why`: the job's end event (`done: false`); whether it was working.

@@ -100,10 +100,18 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
                 remaining: f.remaining,
                 next_pulse: f.next_pulse,
                 source: None,
+                // (What a shield had left is not saved: it comes back whole.)
+                shield: content.effects.get(&f.effect).map_or(0, |d| {
+                    if d.kind == emberkeep_components::content::EffectKind::Shield {
+                        d.magnitude
+                    } else {
+                        0
+                    }
+                }),
             })
             .collect(),
     );
-    let m = stats::modifiers_of(&content, &equipment, &effects);
+    let m = stats::modifiers_of(&content, &equipment, &effects, &class, level);
     let (derived, max_hp, max_mp) = stats::derive(&content, base, level, &m);
     let fresh = record.map.is_none() || record.hp <= 0;
     let vitals = Vitals {
@@ -170,6 +178,18 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         InZone::default(),
         emberkeep_components::skills::Skills(std::mem::take(&mut record.skills)),
     ));
+    let now = world.resource::<emberkeep_components::world::Tick>().0;
+    let cooldowns = emberkeep_components::abilities::Cooldowns(
+        (record.cooldowns.iter())
+            .filter(|(id, left)| **left > 0 && content.abilities.contains_key(*id))
+            .map(|(id, left)| (id.clone(), now.saturating_add(u64::from(*left))))
+            .collect(),
+    );
+    let mut entity = world.entity_mut(e);
+    entity.insert((
+        cooldowns,
+        emberkeep_components::abilities::AbilitiesKnown(level),
+    ));
     entity.insert((
         JoinedChannels::default(),
         LastWhisper::default(),
@@ -197,6 +217,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     crate::game::friends::send_list(world, e);
     crate::game::gold::send_purse(world, e);
     crate::game::skills::send_skills(world, e);
+    crate::game::abilities::send_abilities(world, e);
 }
 
 /// Puts the class's starting items (`classes.toml`) into a new character's record, worn

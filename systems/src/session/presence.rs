@@ -185,6 +185,7 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     crate::game::guild::send_guild(world, k);
     crate::game::skills::send_skills(world, k);
     crate::game::party::presence_changed(world, k);
+    crate::game::abilities::send_abilities(world, k);
     let cell = world
         .get::<RegionCell>(k)
         .copied()

@@ -95,6 +95,18 @@ pub(crate) fn record(world: &World, e: Entity, account: &str) -> Option<Characte
             .get::<emberkeep_components::skills::Skills>(e)
             .map(|s| s.0.clone())
             .unwrap_or_default(),
+        cooldowns: {
+            let now = world.resource::<emberkeep_components::world::Tick>().0;
+            world
+                .get::<emberkeep_components::abilities::Cooldowns>(e)
+                .map(|c| {
+                    (c.0.keys())
+                        .map(|id| (id.clone(), c.left(id, now)))
+                        .filter(|(_, left)| *left > 0)
+                        .collect()
+                })
+                .unwrap_or_default()
+        },
     })
 }
 

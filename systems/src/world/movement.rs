@@ -3,6 +3,7 @@
 //! and a `correction` to the authoritative position.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::abilities::{Slowed, Stunned};
 use emberkeep_components::atlas::Bumps;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::GameContent;
@@ -25,18 +26,27 @@ pub(crate) fn apply_steps(
         &mut StepBudget,
         &mut Outgoing,
         Option<&Connection>,
+        Has<Stunned>,
+        Option<&Slowed>,
     )>,
 ) {
     let refill = config.step_refill_milli();
     let cap = config.step_burst.max(1) * 1000;
-    for (e, mut pos, mut queue, mut budget, mut out, conn) in &mut walkers {
+    for (e, mut pos, mut queue, mut budget, mut out, conn, stunned, slowed) in &mut walkers {
+        // A slow takes its percent off the refill.
+        let refill = slowed.map_or(refill, |s| refill * 100u32.saturating_sub(s.0) / 100);
         budget.milli = (budget.milli + refill).min(cap);
         if queue.0.is_empty() {
             continue;
         }
         let mut here = pos.0;
         for req in queue.0.drain(..) {
-            match check_step(&map, &config, here, req.to, budget.milli) {
+            let step = if stunned {
+                Err((ErrorCode::Stunned, Text::new(keys::ABILITY_STUNNED)))
+            } else {
+                check_step(&map, &config, here, req.to, budget.milli)
+            };
+            match step {
                 Ok(()) => {
                     here = req.to;
                     budget.milli -= 1000;

@@ -153,6 +153,12 @@ pub(crate) fn spawn_one(
             ),
         ))
         .id();
+    if !def.abilities.is_empty() {
+        // (Only casters carry cooldowns: `mob_casts` looks at no other mob.)
+        world
+            .entity_mut(e)
+            .insert(emberkeep_components::abilities::Cooldowns::default());
+    }
     world.resource_mut::<NetIndex>().0.insert(id.0, e);
     Some(e)
 }
