@@ -122,16 +122,7 @@ async fn a_player_mines_smelts_and_keeps_the_skills_across_a_restart() {
     .await;
     let mut c = greeted(server.addr).await;
     let token = c.auth(register("mira", "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: "Mira".into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play("Mira").await;
+    c.create_and_play("Mira").await;
     assert_eq!(
         skills(&mut c).await,
         vec![

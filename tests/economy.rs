@@ -51,16 +51,7 @@ async fn gold_from_a_kill_buys_a_potion_and_both_survive_a_restart() {
         start_with_content(&[], &[("rat", 2, 1), ("merchant", 1, 3)], &files, |_| {}).await;
     let mut c = greeted(server.addr).await;
     let token = c.auth(register("gilda", "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: "Gilda".into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play("Gilda").await;
+    c.create_and_play("Gilda").await;
     purse(&mut c, 0).await;
     let rat = c
         .saw_or_wait("rat", |e| spawn_id(e, EntityKind::Mob).is_some())

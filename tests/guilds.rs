@@ -20,16 +20,7 @@ fn two_maps() -> Vec<(&'static str, String)> {
 async fn new_player(addr: std::net::SocketAddr, user: &str, name: &str) -> Client {
     let mut c = greeted(addr).await;
     c.auth(register(user, "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: name.into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play(name).await;
+    c.create_and_play(name).await;
     c
 }
 

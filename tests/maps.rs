@@ -159,16 +159,7 @@ async fn a_character_logged_out_in_the_second_map_comes_back_there_after_a_resta
     let server = start_with_maps(&two_maps(), |_| {}).await;
     let mut c = greeted(server.addr).await;
     let token = c.auth(register("vera", "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: "Vera".into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play("Vera").await;
+    c.create_and_play("Vera").await;
     c.take_stairs(&TO_VAULT, "vault").await;
     c.step(VAULT_X + 3, 2).await;
 

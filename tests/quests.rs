@@ -46,16 +46,7 @@ async fn staff_character(server: &common::TestServer, user: &str, name: &str) ->
         .unwrap();
     let mut c = greeted(server.addr).await;
     c.auth(login(user, "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: name.into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play(name).await;
+    c.create_and_play(name).await;
     c
 }
 

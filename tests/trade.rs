@@ -20,16 +20,7 @@ gold = { min = 20, max = 20 }
 async fn hero(addr: SocketAddr, user: &str, name: &str) -> (Client, String) {
     let mut c = greeted(addr).await;
     let token = c.auth(register(user, "password123")).await.unwrap();
-    c.send(&ClientMsg::CreateCharacter {
-        name: name.into(),
-        class: None,
-    })
-    .await;
-    c.wait_for("characters", |e| {
-        matches!(e, ServerEvent::Characters { .. })
-    })
-    .await;
-    c.play(name).await;
+    c.create_and_play(name).await;
     (c, token)
 }
 

@@ -718,6 +718,20 @@ impl Client {
         }
         w
     }
+
+    /// Creates a character `name` of the default class on the logged-in account and plays it.
+    pub async fn create_and_play(&mut self, name: &str) -> ServerEvent {
+        self.send(&ClientMsg::CreateCharacter {
+            name: name.into(),
+            class: None,
+        })
+        .await;
+        self.wait_for("characters", |e| {
+            matches!(e, ServerEvent::Characters { .. })
+        })
+        .await;
+        self.play(name).await
+    }
 }
 
 /// `register` message.

@@ -72,18 +72,7 @@ fn check(world: &World, e: Entity, content: &Content, def: &RecipeDef) -> Result
         let text = Text::new(keys::SKILLS_NO_STATION).arg("station", def.station.as_str());
         return Err((ErrorCode::NoStation, text));
     }
-    let have = skills::level(world, e, &def.skill);
-    if have < def.level {
-        let skill = content
-            .skills
-            .get(&def.skill)
-            .map_or(def.skill.as_str(), |s| s.name.as_str());
-        let text = Text::new(keys::SKILLS_LEVEL_TOO_LOW)
-            .arg("skill", skill)
-            .arg("level", def.level)
-            .arg("have", have);
-        return Err((ErrorCode::SkillTooLow, text));
-    }
+    skills::require(world, e, &def.skill, def.level)?;
     inputs_and_room(world, e, content, def)
 }
 

@@ -93,18 +93,7 @@ fn check(world: &World, e: Entity, node: Entity) -> Result<NodeDef, Refusal> {
         let text = Text::new(keys::SKILLS_TOO_FAR).arg("name", &def.name);
         return Err((ErrorCode::OutOfRange, text));
     }
-    let have = skills::level(world, e, &def.skill);
-    if have < def.level {
-        let skill = content
-            .skills
-            .get(&def.skill)
-            .map_or(def.skill.as_str(), |s| s.name.as_str());
-        let text = Text::new(keys::SKILLS_LEVEL_TOO_LOW)
-            .arg("skill", skill)
-            .arg("level", def.level)
-            .arg("have", have);
-        return Err((ErrorCode::SkillTooLow, text));
-    }
+    skills::require(world, e, &def.skill, def.level)?;
     if let Some(tool) = &def.tool
         && !holds(world, e, tool)
     {

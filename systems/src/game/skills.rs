@@ -4,7 +4,7 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::{Content, GameContent};
-use emberkeep_components::protocol::ServerEvent;
+use emberkeep_components::protocol::{ErrorCode, ServerEvent};
 use emberkeep_components::skills::{SkillLevel, SkillView, Skills};
 use emberkeep_components::text::{Text, keys};
 
@@ -28,6 +28,27 @@ pub(crate) fn level_in(content: &Content, skills: Option<&Skills>, skill: &str) 
 pub(crate) fn level(world: &World, e: Entity, skill: &str) -> u32 {
     let content = world.resource::<GameContent>();
     level_in(content, world.get::<Skills>(e), skill).level
+}
+
+/// `Ok` when `e` has `skill` at `needed` or above; else the `skill_too_low` refusal naming
+/// the skill, the level needed and the level it has (gathering and crafting both ask).
+pub(crate) fn require(
+    world: &World,
+    e: Entity,
+    skill: &str,
+    needed: u32,
+) -> Result<(), (ErrorCode, Text)> {
+    let have = level(world, e, skill);
+    if have >= needed {
+        return Ok(());
+    }
+    let content = world.resource::<GameContent>();
+    let name = content.skills.get(skill).map_or(skill, |s| s.name.as_str());
+    let text = Text::new(keys::SKILLS_LEVEL_TOO_LOW)
+        .arg("skill", name)
+        .arg("level", needed)
+        .arg("have", have);
+    Err((ErrorCode::SkillTooLow, text))
 }
 
 /// Every skill of the content, in id order, as `player` has it.
