@@ -208,11 +208,7 @@ async fn a_player_mines_smelts_and_keeps_the_skills_across_a_restart() {
         .await;
 
     let server = server.restart().await;
-    let mut again = greeted(server.addr).await;
-    again
-        .auth(ClientMsg::Resume { token })
-        .await
-        .expect("sessions survive restarts");
+    let mut again = resumed(server.addr, token).await;
     again.play("Mira").await;
     assert_eq!(
         skills(&mut again).await,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, TEST_RAT, greeted, peaceful_npc, register, start_with_content};
+use common::{Client, TEST_RAT, greeted, peaceful_npc, register, resumed, start_with_content};
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ServerEvent};
 
 /// The test content's rat (with 20 gold on it, see `LOOT`) and a merchant next to the spawn
@@ -87,11 +87,7 @@ async fn gold_from_a_kill_buys_a_potion_and_both_survive_a_restart() {
     purse(&mut c, 0).await;
 
     let server = server.restart().await;
-    let mut again = greeted(server.addr).await;
-    again
-        .auth(ClientMsg::Resume { token })
-        .await
-        .expect("sessions survive restarts");
+    let mut again = resumed(server.addr, token).await;
     again.play("Gilda").await;
     purse(&mut again, 0).await;
     let after = again

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Client, WAIT, greeted, login, register, start_with_mobs};
+use common::{Client, WAIT, greeted, login, register, resumed, start_with_mobs};
 use emberkeep::storage::{AccountRecord, SqliteStore, Store, auth};
 use emberkeep_components::persist::{CharacterRecord, ItemRecord};
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ItemView, Role, ServerEvent};
@@ -96,11 +96,7 @@ async fn after_a_graceful_restart_every_character_is_exactly_where_and_what_it_w
         .await;
 
     let server = server.restart().await;
-    let mut again = greeted(server.addr).await;
-    again
-        .auth(ClientMsg::Resume { token })
-        .await
-        .expect("sessions survive restarts");
+    let mut again = resumed(server.addr, token).await;
     match again.play("Hana").await {
         ServerEvent::Welcome { x, y, .. } => assert_eq!((x, y), (2, 3), "same tile"),
         _ => unreachable!(),

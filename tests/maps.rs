@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    Client, TO_VAULT, greeted, register, start_with_maps, test_map_with, tile_object, with_objects,
-    with_stairs_to_vault,
+    Client, TO_VAULT, greeted, register, resumed, start_with_maps, test_map_with, tile_object,
+    with_objects, with_stairs_to_vault,
 };
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ErrorCode, ServerEvent};
 use serde_json::json;
@@ -164,11 +164,7 @@ async fn a_character_logged_out_in_the_second_map_comes_back_there_after_a_resta
     c.step(VAULT_X + 3, 2).await;
 
     let server = server.restart().await;
-    let mut again = greeted(server.addr).await;
-    again
-        .auth(ClientMsg::Resume { token })
-        .await
-        .expect("sessions survive restarts");
+    let mut again = resumed(server.addr, token).await;
     match again.play("Vera").await {
         ServerEvent::Welcome { x, y, map, .. } => {
             assert_eq!((map.name.as_str(), map.origin.x), ("vault", VAULT_X));

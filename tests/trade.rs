@@ -6,7 +6,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{Client, TEST_RAT, greeted, register, start_with_content};
+use common::{Client, TEST_RAT, greeted, register, resumed, start_with_content};
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ItemView, ServerEvent, TradeItem};
 
 /// Every rat drops a dagger and 20 gold.
@@ -170,10 +170,7 @@ async fn two_players_trade_a_dagger_each_and_gold_and_it_survives_a_restart() {
         (ann_token, "Ann", 27, &bob_dagger),
         (bob_token, "Bob", 13, &ann_dagger),
     ] {
-        let mut c = greeted(server.addr).await;
-        c.auth(ClientMsg::Resume { token })
-            .await
-            .expect("sessions survive restarts");
+        let mut c = resumed(server.addr, token).await;
         c.play(name).await;
         purse(&mut c, gold).await;
         let bag = bag_with(&mut c, |_| true).await;

@@ -734,6 +734,15 @@ impl Client {
     }
 }
 
+/// A client greeted and resumed with `token` (after a restart: sessions survive it).
+pub async fn resumed(addr: SocketAddr, token: String) -> Client {
+    let mut c = greeted(addr).await;
+    c.auth(ClientMsg::Resume { token })
+        .await
+        .expect("sessions survive restarts");
+    c
+}
+
 /// `register` message.
 pub fn register(user: &str, password: &str) -> ClientMsg {
     ClientMsg::Register {
