@@ -15,6 +15,7 @@ pub(crate) mod abilities;
 pub(crate) mod abilities_fixture;
 #[cfg(test)]
 mod abilities_tests;
+pub(crate) mod ability_effects;
 pub(crate) mod ai;
 pub(crate) mod casting;
 pub(crate) mod channels;
