@@ -3,9 +3,12 @@
 //! SIGKILL in the middle of a storm of gives comes back with every item exactly once — and, in
 //! a storm of shop trades and bank moves, with every character's gold and items still adding
 //! up (a trade's gold and items are saved together); and, with players trading with each
-//! other while others buy and sell (`integrity/trades.rs`), nothing made, lost or saved twice.
+//! other while others buy and sell (`integrity/trades.rs`), or with smiths crafting at a
+//! furnace (`integrity/crafting.rs`), nothing made, lost or saved twice.
 
 mod common;
+#[path = "integrity/crafting.rs"]
+mod crafting;
 #[path = "integrity/trades.rs"]
 mod trades;
 
