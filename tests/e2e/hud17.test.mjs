@@ -113,6 +113,8 @@ test("the hotbar, cast bar, skills panel, crafting window and duel prompt follow
   await page.keyboard.press("KeyK");
   await page.waitForSelector("#panel-skills:not([hidden])");
   assert.equal((await sent(page, "skills")).length, 1);
+  // (The real server answers that request: wait for its list, or it could land after ours.)
+  await page.waitForSelector('#skills-list li[data-skill="mining"]');
   await feed(page, { type: "skills", skills: [{ id: "mining", name: "Mining", level: 1, xp: 40, xp_next: 50 }, { id: "cooking", name: "Cooking", level: 1, xp: 0, xp_next: 50 }] });
   await page.waitForSelector('#skills-list li[data-skill="mining"][data-level="1"]');
   await feed(page, { type: "skill", id: "mining", level: 2, xp: 5, xp_next: 70, gained: 15 });
