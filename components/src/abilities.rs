@@ -185,6 +185,11 @@ pub struct AbilitiesKnown(pub u32);
 #[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stunned;
 
+/// Creatures that were given a stun or a slow since `effects::sync_control` last ran: it
+/// sets their markers (those that carry a marker already are checked every run anyway).
+#[derive(bevy_ecs::prelude::Resource, Debug, Default)]
+pub struct ControlApplied(pub Vec<bevy_ecs::prelude::Entity>);
+
 /// A slow effect is running: this many percent fewer steps.
 #[derive(Component, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Slowed(pub u32);

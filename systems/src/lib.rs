@@ -78,6 +78,7 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::persist::SaveSoon::default());
     world.insert_resource(emberkeep_components::guild::Guilds::default());
     world.insert_resource(emberkeep_components::pvp::Duels::default());
+    world.insert_resource(emberkeep_components::abilities::ControlApplied::default());
     world.insert_resource(commands::staff::AuditLog::default());
     world.insert_resource(emberkeep_components::net::AdminResults::default());
     world.insert_resource(NetIndex::default());

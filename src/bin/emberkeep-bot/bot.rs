@@ -311,8 +311,10 @@ enum Plan {
     Cast(u64),
 }
 
-/// The ability fighting bots cast whenever it is ready: the warrior's (guests are warriors).
+/// The ability fighting bots cast whenever it is ready and they have the mana for it: the
+/// warrior's (guests are warriors), and what it costs (assets/abilities.toml).
 const ABILITY: &str = "power_strike";
+const ABILITY_MANA: i64 = 8;
 
 /// How long a refused cast (no such message on an older server, no mana, ...) keeps a bot
 /// from trying again.
@@ -356,6 +358,9 @@ struct Bot {
     attacking: Option<u64>,
     /// When [`ABILITY`] is ready again (from the server's `cooldown` events).
     cast_ready: Instant,
+    /// The bot's mana, from its own `stat_update`s (like a client greying a slot, it does
+    /// not cast without it); `i64::MAX` until the server said.
+    mp: i64,
     given_up: Vec<u64>,
     /// Messages to send, filled by [`Bot::act`].
     out: Vec<String>,
@@ -390,6 +395,7 @@ impl Bot {
             target: None,
             attacking: None,
             cast_ready: now,
+            mp: i64::MAX,
             given_up: Vec::new(),
             out: Vec::new(),
             rng,
@@ -454,6 +460,11 @@ impl Bot {
                     self.step_due = Instant::now() + self.rng.millis(200, 1000);
                 }
                 "error" => self.on_error(ev, m),
+                "stat_update" if ev.id() == Some(self.me) => {
+                    if let Some(mp) = ev.int("mp") {
+                        self.mp = mp;
+                    }
+                }
                 "cooldown" if ev.str("ability") == Some(ABILITY) => {
                     let ticks = ev.int("ticks").unwrap_or(0).max(0) as u64;
                     self.cast_ready = Instant::now() + Duration::from_millis(ticks * 50);
@@ -632,7 +643,8 @@ impl Bot {
             return Plan::Nothing;
         };
         if chebyshev(self.pos, at) <= 1 {
-            return if self.attacking == Some(t) && now >= self.cast_ready {
+            let can_cast = now >= self.cast_ready && self.mp >= ABILITY_MANA;
+            return if self.attacking == Some(t) && can_cast {
                 Plan::Cast(t)
             } else if self.attacking == Some(t) {
                 Plan::Wait

@@ -11,7 +11,7 @@ use emberkeep_components::map::Tile;
 use emberkeep_components::net::ConnId;
 use emberkeep_components::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerEvent};
 use emberkeep_components::stats::{ActiveEffects, Vitals};
-use emberkeep_components::world::{NetId, Position};
+use emberkeep_components::world::Position;
 
 use crate::scenario::{Received, Scenario, error_codes, events, open_map};
 
@@ -368,12 +368,7 @@ fn a_stun_breaks_a_cast_and_blocks_steps_attacks_and_casts_for_10_ticks() {
     // A stunned mob does not attack: a brute stunned next to Ann.
     let (ann, _) = s.join("Ann");
     let (brute, brute_id) = s.spawn_mob("brute", Tile { x: 2, y: 3 });
-    let fx = s.world.get::<NetId>(brute).copied().unwrap();
-    {
-        let content = s.world.resource::<GameContent>().clone();
-        let mut active = s.world.get_mut::<ActiveEffects>(brute).unwrap();
-        crate::game::effects::apply_effect(&content, &mut active, fx, "stunned", None);
-    }
+    crate::game::effects::apply_to(&mut s.world, brute, "stunned", None);
     s.world.get_mut::<Target>(brute).unwrap().0 = Some(s.entity(ann));
     let got = s.ticks(8);
     assert!(

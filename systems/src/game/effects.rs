@@ -8,7 +8,7 @@
 
 use crate::game::pvp;
 use bevy_ecs::prelude::*;
-use emberkeep_components::abilities::{Slowed, Stunned};
+use emberkeep_components::abilities::{ControlApplied, Slowed, Stunned};
 use emberkeep_components::combat::{DamageLog, Dead};
 use emberkeep_components::content::{EffectDef, EffectKind, GameContent, Stacking};
 use emberkeep_components::protocol::{ServerEvent, encode_event};
@@ -85,13 +85,14 @@ pub(crate) fn apply_to(world: &mut World, t: Entity, id: &str, source: Option<En
     let Some(event) = apply_effect(&content, &mut fx, net, id, source) else {
         return;
     };
-    if content
-        .effects
-        .get(id)
-        .is_some_and(|d| matches!(d.kind, EffectKind::Buff | EffectKind::Debuff))
-        && world.get::<Player>(t).is_some()
-    {
-        world.entity_mut(t).insert(StatsDirty);
+    match content.effects.get(id).map(|d| d.kind) {
+        Some(EffectKind::Buff | EffectKind::Debuff) if world.get::<Player>(t).is_some() => {
+            world.entity_mut(t).insert(StatsDirty);
+        }
+        Some(EffectKind::Stun | EffectKind::Slow) => {
+            world.resource_mut::<ControlApplied>().0.push(t);
+        }
+        _ => {}
     }
     if let Some(at) = world.get::<Position>(t).map(|p| p.0) {
         crate::game::abilities::broadcast_at(world, at, &event);
@@ -182,16 +183,25 @@ pub(crate) fn slowed_every(every: u32, slow: Option<&Slowed>) -> u64 {
     every * 100 / left
 }
 
-/// Keeps the [`Stunned`] and [`Slowed`] markers in step with the effects that changed.
+/// Keeps the [`Stunned`] and [`Slowed`] markers in step with the effects: for the creatures
+/// given a stun or a slow since the last run ([`ControlApplied`], pushed by [`apply_to`] and
+/// on entering the world) and for those marked already (whose effects may have run out, been
+/// removed or been replaced). Everyone else is not looked at.
 pub(crate) fn sync_control(
     content: Res<GameContent>,
-    creatures: Query<
-        (Entity, &ActiveEffects, Has<Stunned>, Option<&Slowed>),
-        Changed<ActiveEffects>,
-    >,
+    mut applied: ResMut<ControlApplied>,
+    marked: Query<Entity, Or<(With<Stunned>, With<Slowed>)>>,
+    creatures: Query<(&ActiveEffects, Has<Stunned>, Option<&Slowed>)>,
     mut commands: Commands,
 ) {
-    for (e, fx, was_stunned, was_slowed) in &creatures {
+    let mut check = std::mem::take(&mut applied.0);
+    check.extend(&marked);
+    check.sort_unstable();
+    check.dedup();
+    for e in check {
+        let Ok((fx, was_stunned, was_slowed)) = creatures.get(e) else {
+            continue;
+        };
         let mut stun = false;
         let mut slow = 0i64;
         for a in &fx.0 {

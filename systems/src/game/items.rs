@@ -7,17 +7,16 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::combat::Dead;
-use emberkeep_components::content::{Content, EffectKind, EquipSlot, GameContent, ItemKind};
+use emberkeep_components::content::{Content, EquipSlot, GameContent, ItemKind};
 use emberkeep_components::items::{
     Equipment, GroundItem, Inventory, ItemIds, ItemInstance, ItemsDirty,
 };
 use emberkeep_components::persist::SaveReason;
 use emberkeep_components::protocol::{ErrorCode, ItemView, ServerEvent, encode_event};
-use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::stats::{ActiveEffects, StatsDirty, Vitals};
+use emberkeep_components::stats::{StatsDirty, Vitals};
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::trade::Trading;
-use emberkeep_components::world::{NetId, NetIndex, Outgoing, Player, Position, RegionCell, Tick};
+use emberkeep_components::world::{NetIndex, Outgoing, Player, Position, Tick};
 
 use crate::text::{render, say_error, say_error_text, say_info};
 
@@ -506,30 +505,12 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
             &[("name", &name)],
         );
     };
-    let Some(net) = world.get::<NetId>(e).copied() else {
-        return;
-    };
     if let Some(mut v) = world.get_mut::<Vitals>(e) {
         v.hp = (v.hp + def.heal).min(v.max_hp);
         v.mp = (v.mp + def.mana).min(v.max_mp);
     }
     if let Some(effect) = &def.effect {
-        let event = world.get_mut::<ActiveEffects>(e).and_then(|mut fx| {
-            crate::game::effects::apply_effect(&content, &mut fx, net, effect, Some(e))
-        });
-        if let Some(event) = event {
-            let region = region_of(world, e);
-            world
-                .resource_mut::<RegionGrid>()
-                .broadcast(region, &encode_event(&event));
-            if content
-                .effects
-                .get(effect)
-                .is_some_and(|d| matches!(d.kind, EffectKind::Buff | EffectKind::Debuff))
-            {
-                world.entity_mut(e).insert(StatsDirty);
-            }
-        }
+        crate::game::effects::apply_to(world, e, effect, Some(e));
     }
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         inv.items[i].count -= 1;
@@ -544,15 +525,6 @@ pub(crate) fn use_item(world: &mut World, e: Entity, id: u64) {
         .resource_mut::<emberkeep_components::story::StoryEvents>()
         .0
         .push(event);
-}
-
-fn region_of(world: &World, e: Entity) -> u32 {
-    let grid = world.resource::<RegionGrid>();
-    match (world.get::<RegionCell>(e), world.get::<Position>(e)) {
-        (Some(c), _) if *c != RegionCell::NONE => c.0,
-        (_, Some(p)) => grid.region_of(p.0),
-        _ => 0,
-    }
 }
 
 /// An item as its owner sees it.

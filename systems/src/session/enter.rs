@@ -178,6 +178,11 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
         InZone::default(),
         emberkeep_components::skills::Skills(std::mem::take(&mut record.skills)),
     ));
+    // (A stun or slow saved with the character gets its marker at the next `sync_control`.)
+    (world
+        .resource_mut::<emberkeep_components::abilities::ControlApplied>()
+        .0)
+        .push(e);
     let now = world.resource::<emberkeep_components::world::Tick>().0;
     let cooldowns = emberkeep_components::abilities::Cooldowns(
         (record.cooldowns.iter())

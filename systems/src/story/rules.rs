@@ -3,17 +3,16 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::{Maps, OnMap};
-use emberkeep_components::content::{EffectKind, GameContent, SpawnArea};
+use emberkeep_components::content::{GameContent, SpawnArea};
 use emberkeep_components::items::{Inventory, ItemIds, ItemInstance};
 use emberkeep_components::limits;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::mobs::Expires;
 use emberkeep_components::protocol::{ServerEvent, encode_event};
-use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::stats::{ActiveEffects, Level, StatsDirty};
+use emberkeep_components::stats::Level;
 use emberkeep_components::story::{Action, Condition, StoryLog, StoryState, WorldFlags};
 use emberkeep_components::text::{Text, keys};
-use emberkeep_components::world::{NetId, Outgoing, Player, Position, RegionCell, Tick};
+use emberkeep_components::world::{Outgoing, Player, Position, Tick};
 
 use crate::game::combat::roll_pct;
 use crate::rng::WorldRng;
@@ -317,36 +316,11 @@ fn spawn(
 }
 
 fn apply_effect(world: &mut World, p: Entity, effect: &str) -> Result<(), Text> {
-    let content = world.resource::<GameContent>().clone();
-    let def = content
-        .effects
-        .get(effect)
-        .ok_or_else(|| unknown("effect", effect))?;
-    let Some(net) = world.get::<NetId>(p).copied() else {
-        return Ok(());
-    };
-    let event = world.get_mut::<ActiveEffects>(p).and_then(|mut fx| {
-        crate::game::effects::apply_effect(&content, &mut fx, net, effect, None)
-    });
-    if let Some(event) = event {
-        let region = region_of(world, p);
-        world
-            .resource_mut::<RegionGrid>()
-            .broadcast(region, &encode_event(&event));
-        if matches!(def.kind, EffectKind::Buff | EffectKind::Debuff) {
-            world.entity_mut(p).insert(StatsDirty);
-        }
+    if !world.resource::<GameContent>().effects.contains_key(effect) {
+        return Err(unknown("effect", effect));
     }
+    crate::game::effects::apply_to(world, p, effect, None);
     Ok(())
-}
-
-fn region_of(world: &World, e: Entity) -> u32 {
-    let grid = world.resource::<RegionGrid>();
-    match (world.get::<RegionCell>(e), world.get::<Position>(e)) {
-        (Some(c), _) if *c != RegionCell::NONE => c.0,
-        (_, Some(p)) => grid.region_of(p.0),
-        _ => 0,
-    }
 }
 
 fn give_item(world: &mut World, p: Entity, item: &str, count: u32) -> Result<(), Text> {
