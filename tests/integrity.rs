@@ -406,6 +406,20 @@ buys = [{ item = "potion", price = 5 }]
 const PRICE: u64 = 5;
 const PURSE: u64 = 100;
 
+/// Player `p`'s bag for the storms: `daggers` daggers (ids p*10+1, p*10+2, ...) and one stack
+/// of `potions` potions (id p*10+9).
+fn daggers_and_potions(p: usize, daggers: u64, potions: u32) -> Vec<ItemRecord> {
+    let base = p as u64 * 10;
+    let item = |id, template: &str, count| ItemRecord {
+        id,
+        template: template.into(),
+        count,
+    };
+    let mut bag: Vec<ItemRecord> = (1..=daggers).map(|i| item(base + i, "dagger", 1)).collect();
+    bag.push(item(base + 9, "potion", potions));
+    bag
+}
+
 /// Stores a player account `key` (its password hash `hash`) straight in the database.
 async fn seed_account(store: &SqliteStore, key: &str, hash: &str) {
     let account = AccountRecord {

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::common::{Client, WAIT, greeted, login, test_map, tile_object, with_objects};
-use super::{merchant_assets, seed_account, spawn_server};
+use super::{daggers_and_potions, merchant_assets, seed_account, spawn_server};
 use emberkeep::storage::{SqliteStore, Store, auth};
-use emberkeep_components::persist::{CharacterRecord, ItemRecord};
+use emberkeep_components::persist::CharacterRecord;
 use emberkeep_components::protocol::{ClientMsg, ServerEvent};
 use serde_json::json;
 
@@ -69,19 +69,7 @@ async fn sigkill_while_smiths_craft_loses_and_duplicates_nothing() {
         let key = format!("smith{p}");
         seed_account(&store, &key, &hash).await;
         let mut c = CharacterRecord::new(&format!("Smith{p}"), &key, "warrior");
-        let base = p as u64 * 10;
-        for i in 1..=u64::from(DAGGERS_EACH) {
-            c.inventory.push(ItemRecord {
-                id: base + i,
-                template: "dagger".into(),
-                count: 1,
-            });
-        }
-        c.inventory.push(ItemRecord {
-            id: base + 9,
-            template: "potion".into(),
-            count: POTIONS_EACH,
-        });
+        c.inventory = daggers_and_potions(p, u64::from(DAGGERS_EACH), POTIONS_EACH);
         store.create_character(c, 1).await.unwrap();
     }
     drop(store);

@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::common::{Client, WAIT, greeted, login};
-use super::{PRICE, merchant_assets, seed_account, spawn_server, trade_until_killed};
+use super::{
+    PRICE, daggers_and_potions, merchant_assets, seed_account, spawn_server, trade_until_killed,
+};
 use emberkeep::storage::{SqliteStore, Store, auth};
-use emberkeep_components::persist::{CharacterRecord, ItemRecord};
+use emberkeep_components::persist::CharacterRecord;
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ItemView, ServerEvent, TradeItem};
 
 const PLAYERS: usize = 6;
@@ -35,20 +37,10 @@ async fn sigkill_while_players_trade_and_shops_sell_loses_and_duplicates_nothing
         let name = format!("Dealer{p}");
         let mut c = CharacterRecord::new(&name, &key, "warrior");
         c.gold = GOLD_EACH;
-        let base = p as u64 * 10;
-        for i in 1..=DAGGERS_EACH {
-            daggers.insert(base + i, name.clone());
-            c.inventory.push(ItemRecord {
-                id: base + i,
-                template: "dagger".into(),
-                count: 1,
-            });
+        c.inventory = daggers_and_potions(p, DAGGERS_EACH, POTIONS_EACH);
+        for d in c.inventory.iter().filter(|i| i.template == "dagger") {
+            daggers.insert(d.id, name.clone());
         }
-        c.inventory.push(ItemRecord {
-            id: base + 9,
-            template: "potion".into(),
-            count: POTIONS_EACH,
-        });
         store.create_character(c, 1).await.unwrap();
     }
     drop(store);
