@@ -24,6 +24,8 @@ pub(crate) mod combat;
 #[cfg(test)]
 mod combat_tests;
 pub(crate) mod crafting;
+#[cfg(test)]
+mod crafting_tests;
 pub(crate) mod duel;
 #[cfg(test)]
 mod duel_tests;

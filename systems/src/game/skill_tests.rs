@@ -12,19 +12,17 @@ use emberkeep_components::content::{ItemDef, ItemKind};
 use emberkeep_components::items::{Equipment, Inventory};
 use emberkeep_components::map::Tile;
 use emberkeep_components::net::ConnId;
-use emberkeep_components::persist::{StorageOut, StorageRequest};
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ErrorCode, ServerEvent};
 use emberkeep_components::skills::{
     ItemCount, NodeDef, NodeYield, PlacedObject, RecipeDef, SkillDef, SkillView, Skills,
     StationKind, Working,
 };
 use emberkeep_components::stats::Vitals;
-use emberkeep_components::trade::{Offered, Trading};
 
 use crate::rng::WorldRng;
 use crate::scenario::{Scenario, error_codes, events, infos, open_map, test_content};
 
-fn placed(id: &str, x: i32, y: i32) -> PlacedObject {
+pub(super) fn placed(id: &str, x: i32, y: i32) -> PlacedObject {
     PlacedObject {
         name: String::new(),
         tile: Tile { x, y },
@@ -32,7 +30,7 @@ fn placed(id: &str, x: i32, y: i32) -> PlacedObject {
     }
 }
 
-fn rock(level: u32, yields: Vec<NodeYield>) -> NodeDef {
+pub(super) fn rock(level: u32, yields: Vec<NodeYield>) -> NodeDef {
     NodeDef {
         name: "Rock".into(),
         skill: "mining".into(),
@@ -46,7 +44,7 @@ fn rock(level: u32, yields: Vec<NodeYield>) -> NodeDef {
     }
 }
 
-fn yields(item: &str, min: u32, max: u32, chance: f64) -> NodeYield {
+pub(super) fn yields(item: &str, min: u32, max: u32, chance: f64) -> NodeYield {
     NodeYield {
         item: item.into(),
         min,
@@ -55,7 +53,7 @@ fn yields(item: &str, min: u32, max: u32, chance: f64) -> NodeYield {
     }
 }
 
-fn field() -> Scenario {
+pub(super) fn field() -> Scenario {
     let mut c = test_content();
     for id in ["mining", "smithing"] {
         c.skills.insert(
@@ -132,7 +130,7 @@ fn field() -> Scenario {
 }
 
 /// The entity id of the node or station on a tile.
-fn object(s: &Scenario, x: i32, y: i32) -> u64 {
+pub(super) fn object(s: &Scenario, x: i32, y: i32) -> u64 {
     let e = crate::world::resources::object_at(&s.world, Tile { x, y }).expect("an object");
     s.world
         .get::<emberkeep_components::world::NetId>(e)
@@ -141,7 +139,7 @@ fn object(s: &Scenario, x: i32, y: i32) -> u64 {
 }
 
 /// Joins Ann on (3, 3) carrying a pick.
-fn miner(s: &mut Scenario) -> ConnId {
+pub(super) fn miner(s: &mut Scenario) -> ConnId {
     let (c, _) = s.join("Ann");
     assert_eq!(s.position(c), Tile { x: 3, y: 3 });
     s.grant(c, "pick", 1);
@@ -150,7 +148,7 @@ fn miner(s: &mut Scenario) -> ConnId {
 }
 
 /// How many of `template` a player carries.
-fn count(s: &Scenario, c: ConnId, template: &str) -> u32 {
+pub(super) fn count(s: &Scenario, c: ConnId, template: &str) -> u32 {
     s.get::<Inventory>(c)
         .items
         .iter()
@@ -160,17 +158,17 @@ fn count(s: &Scenario, c: ConnId, template: &str) -> u32 {
 }
 
 /// Sends a message and runs one tick; what `c` got.
-fn send(s: &mut Scenario, c: ConnId, msg: ClientMsg) -> Vec<ServerEvent> {
+pub(super) fn send(s: &mut Scenario, c: ConnId, msg: ClientMsg) -> Vec<ServerEvent> {
     s.send(c, msg);
     events(&s.tick(), c).to_vec()
 }
 
-fn gather(s: &mut Scenario, c: ConnId, x: i32, y: i32) -> Vec<ServerEvent> {
+pub(super) fn gather(s: &mut Scenario, c: ConnId, x: i32, y: i32) -> Vec<ServerEvent> {
     let node = object(s, x, y);
     send(s, c, ClientMsg::Gather { node })
 }
 
-fn ends(ev: &[ServerEvent]) -> Vec<(bool, Option<String>)> {
+pub(super) fn ends(ev: &[ServerEvent]) -> Vec<(bool, Option<String>)> {
     ev.iter()
         .filter_map(|e| match e {
             ServerEvent::GatherEnd { done, reason, .. } => Some((*done, reason.clone())),
@@ -179,7 +177,7 @@ fn ends(ev: &[ServerEvent]) -> Vec<(bool, Option<String>)> {
         .collect()
 }
 
-fn craft_ends(ev: &[ServerEvent]) -> Vec<(bool, u32, Option<String>)> {
+pub(super) fn craft_ends(ev: &[ServerEvent]) -> Vec<(bool, u32, Option<String>)> {
     ev.iter()
         .filter_map(|e| match e {
             ServerEvent::CraftEnd {
@@ -190,7 +188,7 @@ fn craft_ends(ev: &[ServerEvent]) -> Vec<(bool, u32, Option<String>)> {
         .collect()
 }
 
-fn moved() -> Option<String> {
+pub(super) fn moved() -> Option<String> {
     Some("moved".into())
 }
 
@@ -494,177 +492,6 @@ fn a_full_bag_refuses_gathering_and_ends_it() {
         ends(events(&got, c)),
         vec![(true, None), (false, Some("inventory_full".into()))]
     );
-}
-
-#[test]
-fn crafting_is_one_inventory_change_in_one_save_batch() {
-    let mut s = field();
-    let (c, _) = crate::session::tests::account_player(&mut s, "Ann");
-    s.grant(c, "ore", 2);
-    s.tick();
-    s.world.resource_mut::<StorageOut>().0.clear();
-    let ev = send(
-        &mut s,
-        c,
-        ClientMsg::Craft {
-            recipe: "bar".into(),
-            count: None,
-        },
-    );
-    assert_eq!(
-        ev,
-        vec![ServerEvent::CraftStart {
-            recipe: "bar".into(),
-            ticks: 10,
-            left: 1
-        }]
-    );
-    s.ticks(9);
-    assert_eq!((count(&s, c, "ore"), count(&s, c, "bar")), (2, 0));
-    let got = events(&s.tick(), c).to_vec();
-    assert_eq!(craft_ends(&got), vec![(true, 0, None)]);
-    assert_eq!((count(&s, c, "ore"), count(&s, c, "bar")), (0, 1));
-    assert!(got.contains(&ServerEvent::Skill {
-        id: "smithing".into(),
-        level: 1,
-        xp: 30,
-        xp_next: 100,
-        gained: 30
-    }));
-    let batches: Vec<_> = std::mem::take(&mut s.world.resource_mut::<StorageOut>().0)
-        .into_iter()
-        .filter_map(|r| match r {
-            StorageRequest::Save(b) => Some(b),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(batches.len(), 1);
-    let record = &batches[0].characters[0];
-    let held: Vec<(&str, u32)> = record
-        .inventory
-        .iter()
-        .map(|i| (i.template.as_str(), i.count))
-        .collect();
-    assert_eq!(held, vec![("bar", 1)]);
-    assert_eq!(record.skills.get("smithing"), Some(&30));
-    assert!(s.world.get::<Working>(s.entity(c)).is_none());
-}
-
-#[test]
-fn crafting_refuses_missing_inputs_a_far_station_a_low_skill_and_bad_recipes() {
-    let mut s = field();
-    let (c, _) = s.join("Ann");
-    let craft = |s: &mut Scenario, recipe: &str, count| {
-        let ev = send(
-            s,
-            c,
-            ClientMsg::Craft {
-                recipe: recipe.into(),
-                count,
-            },
-        );
-        error_codes(&ev)
-    };
-    assert_eq!(craft(&mut s, "bar", None), vec![ErrorCode::MissingItems]);
-    s.grant(c, "ore", 1);
-    assert_eq!(craft(&mut s, "bar", None), vec![ErrorCode::MissingItems]);
-    s.grant(c, "ore", 1);
-    assert_eq!(craft(&mut s, "gem_bar", None), vec![ErrorCode::NoStation]);
-    assert_eq!(craft(&mut s, "nope", None), vec![ErrorCode::UnknownRecipe]);
-    assert_eq!(craft(&mut s, "bar", Some(0)), vec![ErrorCode::BadCount]);
-    assert_eq!(craft(&mut s, "bar", Some(101)), vec![ErrorCode::BadCount]);
-    s.world
-        .get_mut::<emberkeep_components::world::Position>(s.entity(c))
-        .unwrap()
-        .0 = Tile { x: 12, y: 11 };
-    assert_eq!(craft(&mut s, "bar", None), vec![ErrorCode::NoStation]);
-    assert_eq!(craft(&mut s, "gem_bar", None), vec![ErrorCode::SkillTooLow]);
-    assert_eq!(count(&s, c, "ore"), 2);
-}
-
-#[test]
-fn inputs_offered_in_a_trade_cannot_be_crafted() {
-    let mut s = field();
-    let (c, _) = s.join("Ann");
-    let ore = s.grant(c, "ore", 2);
-    let e = s.entity(c);
-    let mut trading = Trading::with(e);
-    trading.offer.items.push(Offered { id: ore, count: 2 });
-    s.world.entity_mut(e).insert(trading);
-    let ev = send(
-        &mut s,
-        c,
-        ClientMsg::Craft {
-            recipe: "bar".into(),
-            count: None,
-        },
-    );
-    assert_eq!(error_codes(&ev), vec![ErrorCode::InTrade]);
-    assert_eq!(count(&s, c, "ore"), 2);
-}
-
-#[test]
-fn a_count_repeats_and_stops_when_the_inputs_run_out() {
-    let mut s = field();
-    let (c, _) = s.join("Ann");
-    s.grant(c, "ore", 5);
-    let ev = s.command(c, "craft bar 3");
-    assert!(ev.contains(&ServerEvent::CraftStart {
-        recipe: "bar".into(),
-        ticks: 10,
-        left: 3
-    }));
-    let got = s.ticks(40);
-    assert_eq!(
-        craft_ends(events(&got, c)),
-        vec![
-            (true, 2, None),
-            (true, 1, None),
-            (false, 1, Some("missing_items".into()))
-        ]
-    );
-    assert_eq!((count(&s, c, "ore"), count(&s, c, "bar")), (1, 2));
-    assert_eq!(s.get::<Skills>(c).0.get("smithing"), Some(&60));
-    assert_eq!(
-        s.get::<emberkeep_components::story::StoryState>(c)
-            .counters
-            .get("crafted:bar"),
-        Some(&2)
-    );
-}
-
-#[test]
-fn interact_on_a_station_lists_its_recipes_and_on_a_node_gathers() {
-    let mut s = field();
-    let c = miner(&mut s);
-    s.grant(c, "ore", 2);
-    s.tick();
-    let ev = send(&mut s, c, ClientMsg::Interact { x: 3, y: 4 });
-    let [
-        ServerEvent::Station {
-            id,
-            station,
-            recipes,
-        },
-    ] = &ev[..]
-    else {
-        panic!("{ev:?}")
-    };
-    assert_eq!((*id, *station), (object(&s, 3, 4), StationKind::Furnace));
-    let listed: Vec<(&str, bool)> = recipes
-        .iter()
-        .map(|r| (r.id.as_str(), r.can_craft))
-        .collect();
-    assert_eq!(listed, vec![("bar", true)]);
-    let ev = send(&mut s, c, ClientMsg::Interact { x: 4, y: 3 });
-    assert!(
-        matches!(&ev[..], [ServerEvent::GatherStart { .. }]),
-        "{ev:?}"
-    );
-    let ev = s.command(c, "recipes");
-    assert!(infos(&ev).contains("Bar [bar]"), "{ev:?}");
-    let ev = s.command(c, "skills");
-    assert!(infos(&ev).contains("Mining 1 (0/100 xp)"), "{ev:?}");
 }
 
 /// A cast or an attack breaks off gathering, each saying `interrupted`.
