@@ -16,6 +16,8 @@ pub(crate) mod abilities_fixture;
 #[cfg(test)]
 mod abilities_tests;
 pub(crate) mod ability_effects;
+#[cfg(test)]
+mod ability_rules_tests;
 pub(crate) mod ai;
 pub(crate) mod casting;
 pub(crate) mod channels;
