@@ -19,6 +19,8 @@ pub(crate) mod ability_effects;
 #[cfg(test)]
 mod ability_rules_tests;
 pub(crate) mod ai;
+#[cfg(test)]
+mod ai_tests;
 pub(crate) mod casting;
 pub(crate) mod channels;
 pub(crate) mod chat;
