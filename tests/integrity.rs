@@ -178,6 +178,27 @@ struct Process {
     addr: SocketAddr,
 }
 
+/// Lets the storm run for `after_ms`, kills the server with SIGKILL and waits (bounded) for
+/// every client task to notice; what the tasks returned.
+async fn kill_mid_storm<T: 'static>(
+    server: &mut Process,
+    storm: &mut tokio::task::JoinSet<T>,
+    after_ms: u64,
+) -> Vec<T> {
+    tokio::time::sleep(Duration::from_millis(after_ms)).await; // the kill moment is the point
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    tokio::time::timeout(WAIT, async {
+        let mut done = Vec::new();
+        while let Some(r) = storm.join_next().await {
+            done.extend(r.ok());
+        }
+        done
+    })
+    .await
+    .expect("clients notice")
+}
+
 fn spawn_server(assets: &std::path::Path, db: &str) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_emberkeep"))
         .args([
@@ -323,12 +344,7 @@ async fn sigkill_during_a_storm_of_gives_loses_and_duplicates_nothing() {
                 }
             });
         }
-        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await; // the storm runs: the kill moment is the point
-        server.child.kill().unwrap(); // SIGKILL
-        server.child.wait().unwrap();
-        tokio::time::timeout(WAIT, async { while storm.join_next().await.is_some() {} })
-            .await
-            .expect("clients notice");
+        kill_mid_storm(&mut server, &mut storm, kill_after_ms).await;
 
         let store = SqliteStore::open(&db_path).unwrap();
         let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
@@ -492,12 +508,7 @@ async fn sigkill_during_a_storm_of_trades_keeps_gold_and_items_together() {
             c.sync().await;
             storm.spawn(trade_until_killed(c, npc));
         }
-        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await; // the kill moment is the point
-        server.child.kill().unwrap(); // SIGKILL
-        server.child.wait().unwrap();
-        tokio::time::timeout(WAIT, async { while storm.join_next().await.is_some() {} })
-            .await
-            .expect("clients notice");
+        kill_mid_storm(&mut server, &mut storm, kill_after_ms).await;
 
         let store = SqliteStore::open(&db_path).unwrap();
         let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();

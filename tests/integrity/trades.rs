@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::common::{Client, WAIT, greeted, login};
+use super::common::{Client, greeted, login};
 use super::{
-    PRICE, daggers_and_potions, merchant_assets, seed_account, spawn_server, trade_until_killed,
+    PRICE, daggers_and_potions, kill_mid_storm, merchant_assets, seed_account, spawn_server,
+    trade_until_killed,
 };
 use emberkeep::storage::{SqliteStore, Store, auth};
 use emberkeep_components::persist::CharacterRecord;
@@ -87,16 +88,10 @@ async fn sigkill_while_players_trade_and_shops_sell_loses_and_duplicates_nothing
                 });
             }
         }
-        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await; // the kill moment is the point
-        server.child.kill().unwrap(); // SIGKILL
-        server.child.wait().unwrap();
-        tokio::time::timeout(WAIT, async {
-            while let Some(done) = storm.join_next().await {
-                completed += done.unwrap_or(0);
-            }
-        })
-        .await
-        .expect("clients notice");
+        completed += kill_mid_storm(&mut server, &mut storm, kill_after_ms)
+            .await
+            .into_iter()
+            .sum::<u32>();
 
         let store = SqliteStore::open(&db_path).unwrap();
         let mut owners: BTreeMap<u64, Vec<String>> = BTreeMap::new();
