@@ -28,6 +28,10 @@ import { Skills } from "./skills.js";
 import { Gathering } from "./gathering.js";
 import { Crafting } from "./crafting.js";
 import { Pvp } from "./pvp.js";
+import { Loading } from "./loading.js";
+import { Minimap } from "./minimap.js";
+import { QuestMarker } from "./questmarker.js";
+import { Tutorial } from "./tutorial.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -47,21 +51,29 @@ const session = {
   wsUrl: "",
   welcomes: 0, // how many times we entered the world (the browser test counts reconnects)
   mapLoading: null, // file id of the map being fetched
+  mapShown: false, // a map has been drawn since the page loaded (later loads cover late)
 };
 
 let conn;
+const loading = new Loading(); // first: the cover is up from page load
+
+/** Everything we send goes through here (the tutorial notes pick-ups and equips). */
+function sendOut(msg) {
+  tutorial.sent(msg);
+  return conn.send(msg);
+}
 
 const game = new Game({
   log: (channel, text, cls) => hud.log(channel, text, cls),
   chat: (ev) => hud.chat.onChat(ev),
   changed: (what) => changed(what),
-  send: (msg) => conn.send(msg),
+  send: (msg) => sendOut(msg),
   toast: (text, cls) => story.toast(text, cls),
 });
 const renderer = new Renderer(document.getElementById("world"), game);
-const hud = new Hud(game, (msg) => conn.send(msg));
+const hud = new Hud(game, (msg) => sendOut(msg));
 const story = new Story(game);
-const send = (msg) => conn.send(msg);
+const send = (msg) => sendOut(msg);
 const shops = new Shops(game, hud, send);
 const trade = new Trade(game, hud, send, (text, cls) => story.toast(text, cls));
 const friends = new Friends(hud, send, hud.chat);
@@ -75,9 +87,12 @@ const skills = new Skills(game, hud, send, toast);
 const gathering = new Gathering(game, hud, send, workBar);
 const crafting = new Crafting(game, hud, send, workBar);
 const pvp = new Pvp(game, hud, send, toast);
+const minimap = new Minimap(game, renderer);
+const questMarker = new QuestMarker(game, renderer);
+const tutorial = new Tutorial(game);
 renderer.aim = () => hotbar.aim;
 /** The windows that follow server events of their own (after the Game has seen each). */
-const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp];
+const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp, minimap, tutorial];
 /** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
 const busy = () => castBar.active || gathering.busy || crafting.busy;
 hud.chat.local.trade = (name) => !!name && trade.requestByName(name);
@@ -222,7 +237,9 @@ function showMap(info) {
   game.map = null;
   if (session.mapLoading === name) return;
   session.mapLoading = name;
-  loadMap(name)
+  // The first map covers the screen at once; a later one only if it takes a moment.
+  loading.begin(info.display_name || name, 1, session.welcomes <= 1 && !session.mapShown);
+  loadMap(name, (p) => session.mapLoading === name && loading.progress(p))
     .then((map) => {
       if (session.mapLoading !== name) return; // we moved on while it loaded
       map.name = name;
@@ -230,8 +247,11 @@ function showMap(info) {
       const now = game.mapInfo?.name === name ? game.mapInfo.origin : origin;
       map.origin = { x: now?.x ?? 0, y: now?.y ?? 0 };
       game.map = map;
+      session.mapShown = true;
+      loading.finish();
     })
     .catch((e) => {
+      loading.cancel();
       console.warn(e);
       hud.log("system", `Could not load the map ${name}: ${e.message}`, "error");
     })
@@ -426,6 +446,8 @@ function frame(now) {
   shops.tick();
   crafting.tick();
   observer.tick();
+  minimap.tick(now);
+  questMarker.tick(now);
   requestAnimationFrame(frame);
 }
 
@@ -447,6 +469,7 @@ async function boot() {
     console.warn("no client-config.json; guessing the WebSocket address", e);
   }
   session.wsUrl = wsUrl;
+  loading.finish(); // the page is ready: the start screen takes over
   screens.protocol(PROTOCOL_VERSION);
   conn = new Connection(wsUrl, { onOpen, onEvents, onClose, onStatus });
   observer = new Observer(game, renderer, conn);
@@ -506,6 +529,14 @@ window.emberkeep = {
   skills,
   crafting,
   pvp,
+  minimap,
+  questMarker,
+  tutorial,
+  /** `{done, total, ...}` while the loading screen's load runs, else null. */
+  get loading() {
+    return loading.state;
+  },
+  loadingScreen: loading,
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };

@@ -10,7 +10,7 @@
 // (zones, spawn areas, warps, levers) are kept in the map's own tiles (`local`).
 
 /** Colours for tile types when the tileset image is missing, by the tileset's `type` names. */
-const TYPE_COLOURS = {
+export const TYPE_COLOURS = {
   grass: "#5d9e3c",
   flowers: "#6aa847",
   road: "#a08258",
@@ -86,8 +86,8 @@ export class GameMap {
     }
   }
 
-  /** Loads every tileset image; resolves when all have loaded or failed. */
-  async loadImages() {
+  /** Loads every tileset image; resolves when all have loaded or failed (`onEach` after each). */
+  async loadImages(onEach = () => {}) {
     await Promise.all(
       this.tilesets.map(
         (ts) =>
@@ -96,10 +96,12 @@ export class GameMap {
             const img = new Image();
             img.onload = () => {
               ts.image = img;
+              onEach();
               resolve();
             };
             img.onerror = () => {
               console.warn(`tileset image ${ts.imageUrl} did not load; using plain colours`);
+              onEach();
               resolve();
             };
             img.src = ts.imageUrl;
@@ -255,12 +257,42 @@ function readTileset(ts, baseUrl) {
   };
 }
 
-/** Fetches and parses a map by name (`/assets/maps/<name>.tmj`), with its tileset images. */
-export async function loadMap(name) {
+/**
+ * Fetches and parses a map by name (`/assets/maps/<name>.tmj`), with its tileset images.
+ * `progress({done, total, bytes, bytesTotal})` follows it (files: the `.tmj`, then each image).
+ */
+export async function loadMap(name, progress = () => {}) {
   const url = new URL(`assets/maps/${encodeURIComponent(name)}.tmj`, document.baseURI).href;
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`map ${name}: HTTP ${resp.status}`);
-  const map = new GameMap(await resp.json(), url);
-  await map.loadImages();
+  const raw = JSON.parse(await readCounting(resp, (bytes, bytesTotal) => progress({ done: 0, total: 1, bytes, bytesTotal })));
+  const map = new GameMap(raw, url);
+  const total = 1 + map.tilesets.filter((ts) => ts.imageUrl).length;
+  let done = 1;
+  progress({ done, total });
+  await map.loadImages(() => progress({ done: ++done, total }));
   return map;
+}
+
+/** A response's text, read in chunks so `onBytes(received, contentLength)` can follow it. */
+async function readCounting(resp, onBytes) {
+  const length = Number(resp.headers.get("content-length")) || 0;
+  if (!resp.body?.getReader) return resp.text();
+  const reader = resp.body.getReader();
+  const parts = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    received += value.length;
+    onBytes(received, length);
+  }
+  const all = new Uint8Array(received);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new TextDecoder().decode(all);
 }
