@@ -1,13 +1,13 @@
 //! The item catalog the web client reads (`GET /content/items.json`): every item template the
 //! world has loaded — name, kind, slot, stats, what a consumable does, description, stack size
-//! — as one JSON document with its `ETag`. Built at start and again when a live reload is
+//! and whether it can be used — as one JSON document with its `ETag`. Built at start and again when a live reload is
 //! handed to the world, so tooltips never show stats the server no longer uses.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
-use emberkeep_components::content::{EquipSlot, ItemDef, ItemKind, Stat};
+use emberkeep_components::content::{Content, EquipSlot, ItemDef, ItemKind, Stat};
 use serde::Serialize;
 use sha2::Digest;
 
@@ -24,6 +24,8 @@ struct CatalogItem<'a> {
     effect: Option<&'a str>,
     description: &'a str,
     max_stack: u32,
+    /// `use` does something: a consumable, or an item a story trigger listens for.
+    usable: bool,
 }
 
 /// The catalog's JSON and the SHA-256 of it (for the `ETag`).
@@ -34,9 +36,11 @@ pub struct CatalogFile {
 }
 
 impl CatalogFile {
-    /// `{"items":{"<id>":{...}}}` for these templates.
-    pub fn build(items: &BTreeMap<String, ItemDef>) -> CatalogFile {
-        let items: BTreeMap<&str, CatalogItem<'_>> = items
+    /// `{"items":{"<id>":{...}}}` for the item templates of `content`.
+    pub fn build(content: &Content) -> CatalogFile {
+        let triggers = &content.story.index.use_item;
+        let items: BTreeMap<&str, CatalogItem<'_>> = content
+            .items
             .iter()
             .map(|(id, d)| {
                 let item = CatalogItem {
@@ -50,6 +54,7 @@ impl CatalogFile {
                     effect: d.effect.as_deref(),
                     description: &d.description,
                     max_stack: d.max_stack,
+                    usable: d.kind == ItemKind::Consumable || triggers.contains_key(id),
                 };
                 (id.as_str(), item)
             })
@@ -69,9 +74,9 @@ impl CatalogFile {
 pub struct ItemCatalog(RwLock<Arc<CatalogFile>>);
 
 impl ItemCatalog {
-    /// A catalog of these templates.
-    pub fn new(items: &BTreeMap<String, ItemDef>) -> ItemCatalog {
-        ItemCatalog(RwLock::new(Arc::new(CatalogFile::build(items))))
+    /// A catalog of the item templates of `content`.
+    pub fn new(content: &Content) -> ItemCatalog {
+        ItemCatalog(RwLock::new(Arc::new(CatalogFile::build(content))))
     }
 
     /// The catalog now.
@@ -82,9 +87,9 @@ impl ItemCatalog {
         }
     }
 
-    /// Replaces the catalog with one of these templates (after a reload).
-    pub fn replace(&self, items: &BTreeMap<String, ItemDef>) {
-        let file = Arc::new(CatalogFile::build(items));
+    /// Replaces the catalog with one of the templates of `content` (after a reload).
+    pub fn replace(&self, content: &Content) {
+        let file = Arc::new(CatalogFile::build(content));
         match self.0.write() {
             Ok(mut slot) => *slot = file,
             Err(poisoned) => *poisoned.into_inner() = file,
@@ -96,43 +101,55 @@ impl ItemCatalog {
 mod tests {
     use super::*;
 
+    fn shipped() -> Content {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        match crate::assets::load_assets(&dir, "emberfield", 16) {
+            Ok(a) => a.content,
+            Err(e) => panic!("the shipped assets load: {e}"),
+        }
+    }
+
+    fn json(file: &CatalogFile) -> serde_json::Value {
+        serde_json::from_slice(&file.json).unwrap()
+    }
+
     #[test]
     fn an_item_lists_every_field_the_client_reads() {
-        let items: BTreeMap<String, ItemDef> = toml::from_str(
-            r#"
-            [rusty_sword]
-            name = "Rusty Sword"
-            kind = "weapon"
-            slot = "weapon"
-            modifiers = { attack = 3 }
-            percent = { crit_pct = 2 }
-            description = "Mind the rust."
-            "#,
-        )
-        .unwrap();
-        let catalog = ItemCatalog::new(&items);
-        let file = catalog.current();
-        let v: serde_json::Value = serde_json::from_slice(&file.json).unwrap();
+        let content = shipped();
+        let v = json(&CatalogFile::build(&content));
         assert_eq!(
-            v,
-            serde_json::json!({"items": {"rusty_sword": {
+            v["items"]["rusty_sword"],
+            serde_json::json!({
                 "name": "Rusty Sword", "kind": "weapon", "slot": "weapon",
-                "modifiers": {"attack": 3}, "percent": {"crit_pct": 2},
+                "modifiers": {"attack": 3}, "percent": {},
                 "heal": 0, "mana": 0, "effect": null,
-                "description": "Mind the rust.", "max_stack": 1
-            }}})
+                "description": "Every adventurer's first blade. Mind the rust.",
+                "max_stack": 1, "usable": false
+            })
         );
-        let mut changed = items.clone();
-        changed
-            .get_mut("rusty_sword")
-            .unwrap()
-            .modifiers
-            .insert(Stat::Attack, 4);
-        catalog.replace(&changed);
-        assert_ne!(
-            catalog.current().hash,
-            file.hash,
-            "a new ETag after a change"
+        assert_eq!(v["items"]["minor_health_potion"]["heal"], 30);
+        assert_eq!(v["items"]["minor_health_potion"]["usable"], true);
+        assert_eq!(v["items"]["rat_tail"]["usable"], false);
+        assert_eq!(
+            v["items"].as_object().map(|m| m.len()),
+            Some(content.items.len())
+        );
+    }
+
+    #[test]
+    fn a_replaced_catalog_has_the_new_stats_and_a_new_hash() {
+        let mut content = shipped();
+        let catalog = ItemCatalog::new(&content);
+        let before = catalog.current();
+        if let Some(sword) = content.items.get_mut("rusty_sword") {
+            sword.modifiers.insert(Stat::Attack, 4);
+        }
+        catalog.replace(&content);
+        let after = catalog.current();
+        assert_ne!(after.hash, before.hash, "a new ETag after a change");
+        assert_eq!(
+            json(&after)["items"]["rusty_sword"]["modifiers"]["attack"],
+            4
         );
     }
 }

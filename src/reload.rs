@@ -56,7 +56,7 @@ impl Reloader {
                     );
                 }
                 self.texts.replace(a.content.locales.clone());
-                self.catalog.replace(&a.content.items);
+                self.catalog.replace(&a.content);
                 let reload = Inbound::World(WorldInput::Reload(Arc::new(a.content)));
                 if !crate::net::conn::deliver(&self.inbound, reload).await {
                     return Err(vec!["the world is stopping".into()]);

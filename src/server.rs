@@ -219,7 +219,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
 
     let sim = config.sim();
     let texts = NetTexts::new(content.locales.clone());
-    let catalog = Arc::new(crate::catalog::ItemCatalog::new(&content.items));
+    let catalog = Arc::new(crate::catalog::ItemCatalog::new(&content));
     let loaded_maps = maps.clone();
     let mut world =
         emberkeep_systems::build_world_with_maps(map, maps, content, sim, config.world.seed);

@@ -39,12 +39,13 @@ async fn the_catalog_lists_items_answers_304_and_follows_a_reload() {
         serde_json::json!({
             "name": "Dagger", "kind": "weapon", "slot": "weapon",
             "modifiers": {"attack": 4}, "percent": {}, "heal": 0, "mana": 0,
-            "effect": null, "description": "", "max_stack": 1
+            "effect": null, "description": "", "max_stack": 1, "usable": false
         })
     );
     assert_eq!(items["items"]["potion"]["heal"], 20);
     assert_eq!(items["items"]["potion"]["slot"], serde_json::Value::Null);
     assert_eq!(items["items"]["potion"]["max_stack"], 5);
+    assert_eq!(items["items"]["potion"]["usable"], true);
 
     let tag = first.header("etag").expect("an ETag").to_string();
     let again = fetch(http, Some(&tag)).await;
