@@ -28,6 +28,11 @@ import { Skills } from "./skills.js";
 import { Gathering } from "./gathering.js";
 import { Crafting } from "./crafting.js";
 import { Pvp } from "./pvp.js";
+import { loadCatalog, itemInfo } from "./catalog.js";
+import { loadIcons } from "./icons.js";
+import { Tooltip } from "./tooltip.js";
+import { DragDrop } from "./dragdrop.js";
+import { actionsFor, useItem } from "./itemactions.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -76,6 +81,9 @@ const gathering = new Gathering(game, hud, send, workBar);
 const crafting = new Crafting(game, hud, send, workBar);
 const pvp = new Pvp(game, hud, send, toast);
 renderer.aim = () => hotbar.aim;
+const tooltip = new Tooltip(game);
+const dragdrop = new DragDrop(game, hotbar, send);
+hotbar.useItem = (it) => useItem(it, game, send);
 /** The windows that follow server events of their own (after the Game has seen each). */
 const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp];
 /** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
@@ -97,6 +105,7 @@ function playerMenu(e, x, y) {
 /** Something the game knows changed: redraw what shows it. */
 function changed(what) {
   hud.refresh(what);
+  if (what === "equipment") tooltip.refresh();
   if (what === "dialogue") story.dialogue();
   else if (what === "zone") story.enterZone(game.zone);
 }
@@ -202,6 +211,12 @@ function enterWorld(ev, now) {
   game.apply(ev, now);
   for (const w of windows) w.apply(ev);
   hud.inGame(true);
+  // The item catalog (revalidated: a content reload may have changed it) decides which item
+  // actions show; redraw the item panels once it is in.
+  loadCatalog(true).then(() => {
+    hud.inventory();
+    hud.equipment();
+  });
   hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
   ping();
   showMap(ev.map);
@@ -447,6 +462,7 @@ async function boot() {
     console.warn("no client-config.json; guessing the WebSocket address", e);
   }
   session.wsUrl = wsUrl;
+  loadIcons();
   screens.protocol(PROTOCOL_VERSION);
   conn = new Connection(wsUrl, { onOpen, onEvents, onClose, onStatus });
   observer = new Observer(game, renderer, conn);
@@ -506,6 +522,8 @@ window.emberkeep = {
   skills,
   crafting,
   pvp,
+  /** Items: the catalog, the tooltip shown, which actions apply, drag and drop. */
+  items: { itemInfo, actionsFor, tooltip, dragdrop, loadCatalog },
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };
