@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
-use emberkeep_components::content::{Content, EquipSlot, ItemDef, ItemKind, Stat};
+use emberkeep_components::content::{Content, EquipSlot, ItemKind, Stat};
 use serde::Serialize;
 use sha2::Digest;
 
