@@ -53,13 +53,18 @@ export class Tooltip {
       else if (this.anchor) this.hide();
     });
     document.addEventListener("pointermove", (e) => {
-      if (this.anchor && e.pointerType !== "touch") this.place(e.clientX, e.clientY);
+      if (e.pointerType !== "touch") {
+        if (this.anchor) this.place(e.clientX, e.clientY);
+      } else if (this.press && Math.hypot(e.clientX - this.press.x, e.clientY - this.press.y) > 10) {
+        clearTimeout(this.pressTimer); // a finger that moves scrolls or drags: no tooltip
+      }
     });
     document.addEventListener("pointerdown", (e) => {
       clearTimeout(this.pressTimer);
       if (e.pointerType !== "touch") return this.hide();
       const t = e.target.closest?.("[data-template]");
       this.hide();
+      this.press = { x: e.clientX, y: e.clientY };
       if (t) this.pressTimer = setTimeout(() => this.show(t, e.clientX, e.clientY), LONG_PRESS_MS);
     });
     for (const type of ["pointerup", "pointercancel"]) {

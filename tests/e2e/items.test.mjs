@@ -102,6 +102,12 @@ test("item icons, tooltips with a comparison, the actions that apply, and drag a
   await page.waitForSelector('#item-tooltip:not([hidden])[data-item="leather_cap"]');
   assert.match(await page.textContent("#item-tooltip"), /Nothing worn on head/);
 
+  // The worn sword in the equipment panel says so.
+  await page.hover('#eq-list li[data-slot="weapon"] .name');
+  await page.waitForSelector('#item-tooltip:not([hidden])[data-item="rusty_sword"]');
+  assert.match(await page.textContent("#item-tooltip .tt-compare"), /Worn\./);
+  assert.match(await page.textContent("#item-tooltip"), /\+3 Attack/);
+
   // Only the actions that apply.
   assert.equal(await page.$$eval(`${row("rat_tail")} button.equip, ${row("rat_tail")} button.use`, (b) => b.length), 0);
   await page.waitForSelector(`${row("rat_tail")} button.drop`);
