@@ -1,5 +1,6 @@
 //! The HTTP side of the server: the web client's static files, the map and tileset it draws,
-//! where its WebSocket should connect (`/client-config.json`) and a liveness probe (`/health`).
+//! the item catalog (`/content/items.json`), where its WebSocket should connect
+//! (`/client-config.json`) and a liveness probe (`/health`).
 //!
 //! The web client is built into the binary (the `web/` folder at build time), so the page
 //! loads wherever the server is started. `server.web_root` serves a folder instead, read on
@@ -62,10 +63,13 @@ pub struct Site {
     /// Live counters for `/metrics` and `/status.json`.
     pub stats: Arc<Stats>,
     pub tick_rate: u32,
+    /// The item catalog, replaced when a content reload is applied.
+    pub catalog: Arc<crate::catalog::ItemCatalog>,
 }
 
-/// The routes: `/health`, `/client-config.json`, `/assets/maps/<name>.tmj`,
-/// `/assets/tilesets/<name>.png`, and every other GET is a file under the web root.
+/// The routes: `/health`, `/client-config.json`, `/content/items.json`,
+/// `/assets/maps/<name>.tmj`, `/assets/tilesets/<name>.png`, and every other GET is a file
+/// under the web root.
 pub fn router(site: Site) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -73,6 +77,7 @@ pub fn router(site: Site) -> Router {
         .route("/status", get(status_page))
         .route("/status.json", get(status_json))
         .route("/client-config.json", get(client_config))
+        .route("/content/items.json", get(items_json))
         .route("/assets/maps/{file}", get(map_file))
         .route("/assets/tilesets/{file}", get(tileset_file))
         .fallback(web_file)
@@ -323,6 +328,12 @@ fn host_without_port(host: &str) -> &str {
     } else {
         host.split(':').next().unwrap_or("")
     }
+}
+
+/// The item catalog of the content the world has now, with its `ETag`.
+async fn items_json(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
+    let file = site.catalog.current();
+    file_response("application/json", file.json.clone(), &file.hash, &headers)
 }
 
 async fn map_file(

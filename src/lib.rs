@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod metrics;

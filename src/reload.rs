@@ -31,11 +31,13 @@ pub struct Reloader {
     pub stats: Arc<Stats>,
     /// The network side's copy of the locale files, replaced with the world's.
     pub texts: Arc<NetTexts>,
+    /// The item catalog `/content/items.json` serves, rebuilt from the new content.
+    pub catalog: Arc<crate::catalog::ItemCatalog>,
 }
 
 impl Reloader {
-    /// Validates the assets and, if they are good, hands the new content to the world (and
-    /// its locale files to the network side). Returns every problem otherwise.
+    /// Validates the assets and, if they are good, hands the new content to the world (its
+    /// locale files to the network side, its items to the catalog). Returns every problem otherwise.
     pub async fn reload(&self) -> Result<(), Vec<String>> {
         let (dir, map_name, size) = (self.assets.clone(), self.map.clone(), self.region_size);
         let loaded =
@@ -54,6 +56,7 @@ impl Reloader {
                     );
                 }
                 self.texts.replace(a.content.locales.clone());
+                self.catalog.replace(&a.content);
                 let reload = Inbound::World(WorldInput::Reload(Arc::new(a.content)));
                 if !crate::net::conn::deliver(&self.inbound, reload).await {
                     return Err(vec!["the world is stopping".into()]);

@@ -219,6 +219,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
 
     let sim = config.sim();
     let texts = NetTexts::new(content.locales.clone());
+    let catalog = Arc::new(crate::catalog::ItemCatalog::new(&content));
     let loaded_maps = maps.clone();
     let mut world =
         emberkeep_systems::build_world_with_maps(map, maps, content, sim, config.world.seed);
@@ -331,6 +332,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         ws_addr,
         stats: stats.clone(),
         tick_rate: config.world.tick_rate,
+        catalog: catalog.clone(),
     };
     let reloader = Arc::new(crate::reload::Reloader {
         assets: config.server.assets.clone(),
@@ -340,6 +342,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         inbound: tx.clone(),
         stats: stats.clone(),
         texts: texts.clone(),
+        catalog,
     });
     let api = crate::admin::AdminApi {
         inbound: tx.clone(),

@@ -103,6 +103,29 @@ fn the_shipped_assets_pass() {
     }
 }
 
+/// Regression guard for the web client's item icons: a designer who adds an item to
+/// items.toml without re-running the icon tool gets the generic icon in the game; this test
+/// names the item and the command instead.
+#[test]
+fn every_shipped_item_has_an_icon() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let items: toml::Table = std::fs::read_to_string(root.join("assets/items.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let icons: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("web/icons/items.json")).unwrap())
+            .unwrap();
+    let missing: Vec<&String> = items
+        .keys()
+        .filter(|id| !icons["icons"][id.as_str()].is_u64())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "items without an icon in web/icons/items.json: {missing:?}; run `python3 tools/gen_icons.py` and commit web/icons/"
+    );
+}
+
 #[test]
 fn an_unknown_key_is_named() {
     let dir = shipped_copy();

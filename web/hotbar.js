@@ -6,10 +6,14 @@
 // ally ability at the player you picked (or yourself), a self ability at nothing, a ground
 // ability waits for a click on a tile (a targeting cursor; Escape cancels). Also the cast bar
 // for your own `cast_start`, small bars over other casters, "Interrupted" on a `cast_end` that
-// was cut short.
+// was cut short. Item slots (dragdrop.js puts a consumable on a free slot): the item's icon
+// and how many you carry; its key or a click uses one (through itemactions.js), a right click
+// clears it; they are kept in localStorage per character and the abilities fill the other slots.
 
 import { el } from "./ui.js";
 import { chebyshev } from "./entities.js";
+import { iconElement } from "./icons.js";
+import { itemInfo } from "./catalog.js";
 
 const $ = (id) => document.getElementById(id);
 const SLOTS = 9;
@@ -39,6 +43,8 @@ export class Hotbar {
     this.aiming = null; // a ground ability waiting for a tile
     this.lastHit = null; // the last `hit` an ability of ours landed (for the curious, and the test)
     this.stateKey = "";
+    this.items = {}; // hotbar slot number -> item template id
+    this.useItem = null; // (inventory stack) => uses it (main.js: itemactions.useItem)
   }
 
   get msPerTick() {
@@ -63,7 +69,11 @@ export class Hotbar {
       case "hit":
         if (ev.ability && ev.attacker === this.game.me?.id) this.lastHit = ev;
         break;
+      case "inventory":
+        if (Object.keys(this.items).length) this.render();
+        break;
       case "welcome":
+        this.items = this.loadItems();
         this.abilities = [];
         this.ready.clear();
         this.cancelAiming();
@@ -133,12 +143,66 @@ export class Hotbar {
     return this.abilities.find((a) => a.id === id)?.name || humanize(id);
   }
 
-  /** Key 1-9: the ability in that slot. Returns true when the key was used. */
+  /** Key 1-9: the ability or item in that slot. Returns true when the key was used. */
   key(digit) {
     const a = this.slots[digit - 1];
     if (!a) return false;
-    this.use(a);
+    if (a.item) this.useSlotItem(a.item);
+    else this.use(a);
     return true;
+  }
+
+  /** localStorage key of this character's item slots. */
+  get storeKey() {
+    return `emberkeep.hotbar.items.${this.game.me?.name || ""}`;
+  }
+
+  loadItems() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(this.storeKey) || "{}");
+      const out = {};
+      for (const [n, item] of Object.entries(saved || {})) {
+        if (Number(n) >= 1 && Number(n) <= SLOTS && typeof item === "string") out[n] = item;
+      }
+      return out;
+    } catch {
+      return {};
+    }
+  }
+
+  saveItems() {
+    try {
+      localStorage.setItem(this.storeKey, JSON.stringify(this.items));
+    } catch (e) {
+      console.warn("cannot keep the hotbar's items", e);
+    }
+  }
+
+  /** True when slot `n` (1-9) may take an item: it is free or holds an item already. */
+  canHoldItem(n) {
+    return Number.isInteger(n) && n >= 1 && n <= SLOTS && !(this.slots[n - 1] && !this.slots[n - 1].item);
+  }
+
+  /** Puts item template `item` on slot `n` (off any other slot); null clears the slot. */
+  setItem(n, item) {
+    for (const [k, v] of Object.entries(this.items)) if (v === item || Number(k) === n) delete this.items[k];
+    if (item) this.items[n] = item;
+    this.saveItems();
+    this.render();
+  }
+
+  /** How many of item template `item` we carry. */
+  carried(item) {
+    return this.game.inventory.items.filter((it) => it.item === item).reduce((n, it) => n + (it.count || 1), 0);
+  }
+
+  /** Uses one of item template `item` from the inventory (the smallest stack first). */
+  useSlotItem(item) {
+    const stacks = this.game.inventory.items.filter((it) => it.item === item).sort((a, b) => a.count - b.count);
+    const name = itemInfo(item)?.name || humanize(item);
+    if (!stacks.length) return this.hud.log("system", `You have no ${name} left.`, "error");
+    if (this.useItem) this.useItem(stacks[0]);
+    else this.send({ type: "use", item: stacks[0].id });
   }
 
   /** Casts an ability on the right target (or starts aiming a ground one). */
@@ -214,12 +278,22 @@ export class Hotbar {
   /** Rebuilds the slots and the passive chips. */
   render() {
     const actives = this.abilities.filter((a) => a.kind !== "passive");
-    this.slots = [...actives.filter((a) => a.learned), ...actives.filter((a) => !a.learned)].slice(0, SLOTS);
+    const ordered = [...actives.filter((a) => a.learned), ...actives.filter((a) => !a.learned)];
+    // Items stay on their slots; the abilities fill the others in order.
+    this.slots = Array.from({ length: SLOTS }, (_, i) => (this.items[i + 1] ? { item: this.items[i + 1] } : null));
+    let k = 0;
+    for (const a of ordered) {
+      while (k < SLOTS && this.slots[k]) k++;
+      if (k >= SLOTS) break;
+      this.slots[k++] = a;
+    }
     const bar = $("hotbar");
-    bar.hidden = this.abilities.length === 0;
+    bar.hidden = this.abilities.length === 0 && Object.keys(this.items).length === 0;
     $("hotbar-slots").replaceChildren(
       ...this.slots.map((a, i) =>
-        el(
+        !a ? el("span", { class: "drop-slot", "data-slot": i + 1, title: "Drag a potion or food here" }, el("kbd", {}, String(i + 1)))
+        : a.item ? this.itemSlot(a.item, i + 1)
+        : el(
           "button",
           {
             class: `slot target-${a.target || "enemy"}${a.learned ? "" : " locked"}`,
@@ -236,6 +310,7 @@ export class Hotbar {
         ),
       ),
     );
+    while (this.slots.length && !this.slots[this.slots.length - 1]) this.slots.pop();
     const passives = this.abilities.filter((a) => a.kind === "passive");
     $("passives").replaceChildren(
       ...passives.map((a) =>
@@ -245,6 +320,28 @@ export class Hotbar {
     this.stateKey = "";
   }
 
+  /** An item slot: icon, how many we carry, its key. */
+  itemSlot(item, n) {
+    const count = this.carried(item);
+    return el(
+      "button",
+      {
+        class: `slot item-slot${count ? "" : " none-left"}`,
+        "data-slot": n,
+        "data-template": item,
+        "data-count": count,
+        onclick: () => this.useSlotItem(item),
+        oncontextmenu: (e) => {
+          e.preventDefault();
+          this.setItem(n, null);
+        },
+      },
+      iconElement(item),
+      el("span", { class: "item-count" }, String(count)),
+      el("kbd", {}, String(n)),
+    );
+  }
+
   /** Per frame: cooldown sweeps, mana, the cast bars. */
   tick(now) {
     this.castBar.tick(now);
@@ -252,7 +349,7 @@ export class Hotbar {
     const dead = !!this.game.self?.dead;
     for (const b of $("hotbar-slots").children) {
       const a = this.slots[Number(b.dataset.slot) - 1];
-      if (!a) continue;
+      if (!a || a.item) continue;
       const cd = this.ready.get(a.id);
       const left = cd ? cd.at - now : 0;
       if (cd && left <= 0) this.ready.delete(a.id);

@@ -7,6 +7,7 @@ import { el } from "./ui.js";
 import { Chat } from "./chat.js";
 import { questProgress } from "./game.js";
 import { zoneFlags } from "./story.js";
+import { equipmentRow, inventoryRow } from "./itemactions.js";
 
 const $ = (id) => document.getElementById(id);
 const SLOTS = ["weapon", "shield", "head", "chest", "hands", "legs", "feet"];
@@ -181,35 +182,12 @@ export class Hud {
     $("inv-count").textContent = `${inv.items.length} / ${inv.slots}`;
     const list = $("inv-list");
     if (!inv.items.length) return list.replaceChildren(el("li", { class: "empty" }, "Empty."));
-    list.replaceChildren(
-      ...inv.items.map((it) =>
-        el(
-          "li",
-          { "data-item": it.id },
-          el("span", { class: "name", title: `${it.item} #${it.id}`, onclick: () => this.offer?.(it) }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
-          this.offer ? el("button", { class: "offer", title: "Offer in the trade", onclick: () => this.offer(it) }, "Offer") : null,
-          el("button", { title: "Use", onclick: () => this.send({ type: "use", item: it.id }) }, "Use"),
-          el("button", { title: "Equip", onclick: () => this.send({ type: "equip", item: it.id }) }, "Equip"),
-          el("button", { title: "Drop", onclick: () => this.send({ type: "drop", item: it.id }) }, "Drop"),
-        ),
-      ),
-    );
+    list.replaceChildren(...inv.items.map((it) => inventoryRow(it, this)));
   }
 
   equipment() {
     const eq = this.game.equipment;
-    $("eq-list").replaceChildren(
-      ...SLOTS.map((slot) => {
-        const it = eq[slot];
-        return el(
-          "li",
-          { "data-slot": slot, class: it ? "" : "empty" },
-          el("span", { class: "slot" }, slot),
-          el("span", { class: "name" }, it ? it.name : "—"),
-          it ? el("button", { title: "Remove", onclick: () => this.send({ type: "unequip", slot }) }, "Remove") : null,
-        );
-      }),
-    );
+    $("eq-list").replaceChildren(...SLOTS.map((slot) => equipmentRow(slot, eq[slot], this)));
   }
 
   sheet() {

@@ -32,6 +32,11 @@ import { Loading } from "./loading.js";
 import { Minimap } from "./minimap.js";
 import { QuestMarker } from "./questmarker.js";
 import { Tutorial } from "./tutorial.js";
+import { loadCatalog, itemInfo } from "./catalog.js";
+import { loadIcons } from "./icons.js";
+import { Tooltip } from "./tooltip.js";
+import { DragDrop } from "./dragdrop.js";
+import { actionsFor, useItem } from "./itemactions.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -91,6 +96,9 @@ const minimap = new Minimap(game, renderer);
 const questMarker = new QuestMarker(game, renderer);
 const tutorial = new Tutorial(game);
 renderer.aim = () => hotbar.aim;
+const tooltip = new Tooltip(game);
+const dragdrop = new DragDrop(game, hotbar, send);
+hotbar.useItem = (it) => useItem(it, game, send);
 /** The windows that follow server events of their own (after the Game has seen each). */
 const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp, minimap, tutorial];
 /** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
@@ -112,6 +120,7 @@ function playerMenu(e, x, y) {
 /** Something the game knows changed: redraw what shows it. */
 function changed(what) {
   hud.refresh(what);
+  if (what === "equipment") tooltip.refresh();
   if (what === "dialogue") story.dialogue();
   else if (what === "zone") story.enterZone(game.zone);
 }
@@ -217,6 +226,12 @@ function enterWorld(ev, now) {
   game.apply(ev, now);
   for (const w of windows) w.apply(ev);
   hud.inGame(true);
+  // The item catalog (revalidated: a content reload may have changed it) decides which item
+  // actions show; redraw the item panels once it is in.
+  loadCatalog(true).then(() => {
+    hud.inventory();
+    hud.equipment();
+  });
   hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
   ping();
   showMap(ev.map);
@@ -470,6 +485,7 @@ async function boot() {
   }
   session.wsUrl = wsUrl;
   loading.finish(); // the page is ready: the start screen takes over
+  loadIcons();
   screens.protocol(PROTOCOL_VERSION);
   conn = new Connection(wsUrl, { onOpen, onEvents, onClose, onStatus });
   observer = new Observer(game, renderer, conn);
@@ -537,6 +553,8 @@ window.emberkeep = {
     return loading.state;
   },
   loadingScreen: loading,
+  /** Items: the catalog, the tooltip shown, which actions apply, drag and drop. */
+  items: { itemInfo, actionsFor, tooltip, dragdrop, loadCatalog },
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };

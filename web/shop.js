@@ -4,6 +4,7 @@
 // both ways. Both close when we walk away from the NPC (more than 2 tiles) or it leaves.
 
 import { el } from "./ui.js";
+import { nameCell } from "./itemactions.js";
 import { chebyshev } from "./game.js";
 
 const $ = (id) => document.getElementById(id);
@@ -87,8 +88,8 @@ export class Shops {
         ? sells.map((w) =>
             el(
               "li",
-              { "data-ware": w.item, class: w.stock ? "" : "sold-out" },
-              el("span", { class: "name" }, w.name),
+              { "data-ware": w.item, "data-template": w.item, class: w.stock ? "" : "sold-out" },
+              nameCell({ item: w.item, name: w.name }),
               el("span", { class: "price", title: "Price per piece" }, `${w.price} g`),
               el("span", { class: "stock", title: "Left in stock" }, w.stock ? `×${w.stock}` : "sold out"),
               el("button", {
@@ -111,8 +112,8 @@ export class Shops {
       buys = mine.map((it) =>
         el(
           "li",
-          { "data-item": it.id },
-          el("span", { class: "name" }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
+          { "data-item": it.id, "data-template": it.item },
+          nameCell(it),
           el("span", { class: "price", title: "They pay per piece" }, `${prices.get(it.item).price} g`),
           el("button", { class: "sell", onclick: () => this.send({ type: "sell", npc: s.npc, item: it.id, count: 1 }) }, "Sell"),
           it.count > 1
@@ -137,8 +138,8 @@ export class Shops {
     const row = (it, label, type) =>
       el(
         "li",
-        { "data-item": it.id },
-        el("span", { class: "name" }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
+        { "data-item": it.id, "data-template": it.item },
+        nameCell(it),
         el("button", { class: type, onclick: () => this.send({ type, npc, item: it.id }) }, label),
       );
     const empty = (text) => [el("li", { class: "empty" }, text)];

@@ -5,6 +5,7 @@
 // field offers gold; Accept and Cancel. `trade_end` closes it and says why.
 
 import { el } from "./ui.js";
+import { nameCell } from "./itemactions.js";
 import { closePrompt, prompt } from "./popups.js";
 
 const $ = (id) => document.getElementById(id);
@@ -124,8 +125,8 @@ export class Trade {
         ? offer.items.map((it) =>
             el(
               "li",
-              { "data-item": it.id },
-              el("span", { class: "name" }, it.name, it.count > 1 ? el("span", { class: "count" }, ` ×${it.count}`) : null),
+              { "data-item": it.id, "data-template": it.item },
+              nameCell(it),
               mine ? el("button", { class: "remove", title: "Take back", onclick: () => this.remove(it.id) }, "×") : null,
             ),
           )
