@@ -28,6 +28,10 @@ import { Skills } from "./skills.js";
 import { Gathering } from "./gathering.js";
 import { Crafting } from "./crafting.js";
 import { Pvp } from "./pvp.js";
+import { sound } from "./sound.js";
+import { bindSoundUi } from "./sound_ui.js";
+import { bindTouch } from "./touch.js";
+import { bindLayout, markFrame } from "./layout.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -77,7 +81,7 @@ const crafting = new Crafting(game, hud, send, workBar);
 const pvp = new Pvp(game, hud, send, toast);
 renderer.aim = () => hotbar.aim;
 /** The windows that follow server events of their own (after the Game has seen each). */
-const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp];
+const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp, sound];
 /** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
 const busy = () => castBar.active || gathering.busy || crafting.busy;
 hud.chat.local.trade = (name) => !!name && trade.requestByName(name);
@@ -418,6 +422,7 @@ function onStatus(status) {
 
 function frame(now) {
   pollInput(now);
+  pollTouch(now);
   game.update(now);
   renderer.draw(now);
   hud.tick(now);
@@ -426,10 +431,12 @@ function frame(now) {
   shops.tick();
   crafting.tick();
   observer.tick();
+  markFrame(session.inWorld && !!game.map);
   requestAnimationFrame(frame);
 }
 
 let pollInput = () => {};
+let pollTouch = () => {};
 
 /** Measures the round trip; the answer (`pong`) updates the top bar. */
 function ping() {
@@ -470,6 +477,10 @@ async function boot() {
     busy,
     inWorld: () => session.inWorld,
   });
+  pollTouch = bindTouch({ game, send, inWorld: () => session.inWorld });
+  bindLayout();
+  bindSoundUi(sound);
+  sound.arm();
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);
   conn.connect();
@@ -506,6 +517,7 @@ window.emberkeep = {
   skills,
   crafting,
   pvp,
+  sound,
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };

@@ -13,7 +13,8 @@ export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const ARTIFACTS = join(REPO, "target", "e2e");
 /** The longest single wait. */
 export const WAIT = 20_000;
-const FLAGS = [
+/** Chromium's command line flags for every test browser. */
+export const FLAGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
