@@ -1,9 +1,9 @@
 // Layout, touch, accessibility and sound of the web client, against the real server: at a
-// phone (360 x 640, touch), a small window (800 x 500) and a laptop (1280 x 720) the chat box
-// never overlaps the hotbar, the toolbar or the HUD bars; axe-core finds no serious or
-// critical violation on the login screen or in the world; on the phone the joystick walks
-// and a tap walks; a UI click and a hit play their sounds, a zone sets the music theme, and
-// volume and mute survive a reload. Screenshots: target/e2e/layout-<w>x<h>.png.
+// phone (360 x 640, touch), a small window (800 x 500), a laptop (1280 x 720) and a big
+// screen (2560 x 1440) the chat box never overlaps the hotbar, the toolbar or the HUD bars;
+// axe-core finds no serious or critical violation on the login screen or in the world; on
+// the phone the joystick walks and a tap walks; a UI click and a hit play their sounds, a
+// zone sets the music theme, and volume and mute survive a reload. Screenshots: target/e2e/layout-<w>x<h>.png.
 //
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/layout.test.mjs
 
@@ -20,6 +20,7 @@ const AXE = fileURLToPath(new URL("./node_modules/axe-core/axe.min.js", import.m
 const PHONE = { width: 360, height: 640, touch: true };
 const SMALL = { width: 800, height: 500, touch: false };
 const LAPTOP = { width: 1280, height: 720, touch: false };
+const BIG = { width: 2560, height: 1440, touch: false };
 
 let session;
 let mobile; // a second, non-persistent browser for contexts with their own viewport and touch
@@ -84,7 +85,7 @@ async function assertChatClear(page, view, label) {
   }
 }
 
-for (const view of [PHONE, SMALL, LAPTOP]) {
+for (const view of [PHONE, SMALL, LAPTOP, BIG]) {
   const label = `${view.width}x${view.height}`;
   test(`at ${label} the chat never covers the controls and axe finds nothing serious`, { timeout: 90_000 }, async () => {
     const { context, page } = await pageAt(view, label);
