@@ -8,7 +8,8 @@
 //! assets folder on each request. Only plain relative paths are served: a `..`, a hidden file
 //! or an odd character is a 404, never a look outside the served folders. Every file carries
 //! an `ETag` (a hash of its bytes) and `Cache-Control: no-cache`: browsers revalidate and get
-//! `304 Not Modified` while the file is unchanged.
+//! `304 Not Modified` while the file is unchanged. Media under the client's `sprites/`,
+//! `icons/`, `sounds/` and `music/` is `public, max-age=86400` instead (kept a day).
 //!
 //! The listener is HTTP/1.1 with a header-read timeout, an idle timeout and a cap on open
 //! connections (`HttpLimits`), so slow or silent sockets cannot starve the process of file
@@ -376,9 +377,20 @@ async fn web_file(
         debug!(path = uri.path(), "refused web path");
         return not_found();
     }
-    if let Some(root) = &site.web_root {
-        return send_file(&root.join(path), &headers).await;
+    let mut resp = if let Some(root) = &site.web_root {
+        send_file(&root.join(path), &headers).await
+    } else {
+        built_in_file(path, &headers)
+    };
+    if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, cache_control(path));
     }
+    resp
+}
+
+/// A file of the web client built into the binary.
+fn built_in_file(path: &str, headers: &HeaderMap) -> Response {
     match BuiltInClient::get(path) {
         Some(file) => {
             let body = match file.data {
@@ -389,13 +401,33 @@ async fn web_file(
                 content_type(Path::new(path)),
                 body,
                 &file.metadata.sha256_hash(),
-                &headers,
+                headers,
             )
         }
         None => {
             debug!(path, "no such file in the built-in web client");
             not_found()
         }
+    }
+}
+
+/// The web client's media folders: art, sound and music whose files change only with a new
+/// release, so browsers may keep them a day without asking.
+const MEDIA_FOLDERS: [&str; 4] = ["sprites", "icons", "sounds", "music"];
+
+/// `Cache-Control` for a web client file: media (png, wav, ogg, mp3, json) under one of
+/// [`MEDIA_FOLDERS`] is `public, max-age=86400`; code, pages and everything else stay
+/// `no-cache` (their names carry no version, so a cached copy could mix old and new modules).
+fn cache_control(path: &str) -> HeaderValue {
+    let folder = path.split('/').next().unwrap_or("");
+    let media_ext = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "png" | "wav" | "ogg" | "mp3" | "json"));
+    if path.contains('/') && MEDIA_FOLDERS.contains(&folder) && media_ext {
+        HeaderValue::from_static("public, max-age=86400")
+    } else {
+        HeaderValue::from_static("no-cache")
     }
 }
 
@@ -480,6 +512,9 @@ pub fn content_type(path: &Path) -> &'static str {
         "png" => "image/png",
         "svg" => "image/svg+xml",
         "ico" => "image/x-icon",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "mp3" => "audio/mpeg",
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
@@ -540,6 +575,33 @@ mod tests {
         assert_eq!(status(&tag), StatusCode::NOT_MODIFIED);
         assert_eq!(status(&format!("\"x\", W/{tag}")), StatusCode::NOT_MODIFIED);
         assert_eq!(status("*"), StatusCode::NOT_MODIFIED);
+    }
+
+    #[test]
+    fn only_media_under_the_media_folders_is_cached_for_a_day() {
+        let day = "public, max-age=86400";
+        for media in [
+            "sounds/hit.wav",
+            "music/index.json",
+            "music/river_song.ogg",
+            "sprites/body.png",
+            "icons/items.json",
+            "sounds/a.mp3",
+        ] {
+            assert_eq!(cache_control(media), day, "{media}");
+        }
+        for code in [
+            "index.html",
+            "main.js",
+            "sound.js",
+            "sounds/x.js",
+            "favicon.svg",
+            "sounds",
+            "other/hit.wav",
+            "hit.wav",
+        ] {
+            assert_eq!(cache_control(code), "no-cache", "{code}");
+        }
     }
 
     #[test]

@@ -108,6 +108,49 @@ async fn served_files_carry_an_etag_and_an_unchanged_one_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn media_is_cached_for_a_day_and_code_is_revalidated() {
+    for web_root in [None, Some(std::path::Path::new(REPO_WEB))] {
+        let (s, http) = serve_web_root(web_root).await;
+        media_and_code_caching(http).await;
+        s.shutdown().await;
+    }
+}
+
+async fn media_and_code_caching(http: SocketAddr) {
+    let day = Some("public, max-age=86400");
+    for (path, kind) in [
+        ("/sounds/hit.wav", "audio/wav"),
+        ("/sounds/click.wav", "audio/wav"),
+        ("/music/index.json", "application/json"),
+    ] {
+        let r = get(http, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some(kind), "{path}");
+        assert_eq!(r.header("cache-control"), day, "{path}");
+        let tag = r.header("etag").expect("media keeps its ETag").to_string();
+        let again = request(
+            http,
+            &format!("GET {path} HTTP/1.1\r\nHost: {http}\r\nIf-None-Match: {tag}\r\n"),
+        )
+        .await;
+        assert_eq!(again.status, 304, "{path}");
+        assert_eq!(again.header("cache-control"), day, "{path}");
+    }
+    for path in [
+        "/",
+        "/index.html",
+        "/sound.js",
+        "/style.css",
+        "/favicon.svg",
+    ] {
+        let r = get(http, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
+    }
+    assert_eq!(get(http, "/sounds/none.wav").await.status, 404);
+}
+
+#[tokio::test]
 async fn the_page_learns_where_the_websocket_is_and_the_server_is_healthy() {
     let (s, http) = server().await;
     let ws = s.addr;

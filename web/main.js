@@ -37,6 +37,10 @@ import { loadIcons } from "./icons.js";
 import { Tooltip } from "./tooltip.js";
 import { DragDrop } from "./dragdrop.js";
 import { actionsFor, useItem } from "./itemactions.js";
+import { sound } from "./sound.js";
+import { bindSoundUi } from "./sound_ui.js";
+import { bindTouch } from "./touch.js";
+import { bindLayout, markFrame } from "./layout.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -100,7 +104,7 @@ const tooltip = new Tooltip(game);
 const dragdrop = new DragDrop(game, hotbar, send);
 hotbar.useItem = (it) => useItem(it, game, send);
 /** The windows that follow server events of their own (after the Game has seen each). */
-const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp, minimap, tutorial];
+const windows = [shops, trade, friends, party, guild, hotbar, skills, gathering, crafting, pvp, minimap, tutorial, sound];
 /** A cast, a gather or a craft of ours is under way (Escape or × interrupts it). */
 const busy = () => castBar.active || gathering.busy || crafting.busy;
 hud.chat.local.trade = (name) => !!name && trade.requestByName(name);
@@ -453,6 +457,7 @@ function onStatus(status) {
 
 function frame(now) {
   pollInput(now);
+  pollTouch(now);
   game.update(now);
   renderer.draw(now);
   hud.tick(now);
@@ -463,10 +468,12 @@ function frame(now) {
   observer.tick();
   minimap.tick(now);
   questMarker.tick(now);
+  markFrame(session.inWorld && !!game.map);
   requestAnimationFrame(frame);
 }
 
 let pollInput = () => {};
+let pollTouch = () => {};
 
 /** Measures the round trip; the answer (`pong`) updates the top bar. */
 function ping() {
@@ -509,6 +516,10 @@ async function boot() {
     busy,
     inWorld: () => session.inWorld,
   });
+  pollTouch = bindTouch({ game, send, inWorld: () => session.inWorld });
+  bindLayout();
+  bindSoundUi(sound);
+  sound.arm();
   if (loadToken()) session.dropped = false;
   screens.connecting(wsUrl);
   conn.connect();
@@ -555,6 +566,7 @@ window.emberkeep = {
   loadingScreen: loading,
   /** Items: the catalog, the tooltip shown, which actions apply, drag and drop. */
   items: { itemInfo, actionsFor, tooltip, dragdrop, loadCatalog },
+  sound,
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };

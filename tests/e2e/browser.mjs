@@ -13,6 +13,7 @@ export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 export const ARTIFACTS = join(REPO, "target", "e2e");
 /** The longest single wait. */
 export const WAIT = 20_000;
+/** Chromium's command line flags for every test browser. */
 export const FLAGS = [
   "--headless",
   "--no-sandbox",
