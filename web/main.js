@@ -28,6 +28,7 @@ import { Skills } from "./skills.js";
 import { Gathering } from "./gathering.js";
 import { Crafting } from "./crafting.js";
 import { Pvp } from "./pvp.js";
+import { layersOf, loadSprites } from "./sprites.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -426,6 +427,8 @@ function frame(now) {
   shops.tick();
   crafting.tick();
   observer.tick();
+  // (Sprite sheets load after the first frame; plain shapes are drawn until they have.)
+  loadSprites();
   requestAnimationFrame(frame);
 }
 
@@ -506,6 +509,8 @@ window.emberkeep = {
   skills,
   crafting,
   pvp,
+  /** Sprites: `layersOf(id)`, the layer names drawn for an entity in the last frame. */
+  sprites: { layersOf },
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };
