@@ -285,6 +285,14 @@ export class Renderer {
     ctx.beginPath();
     ctx.ellipse(cx, cy + t * 0.32, t * 0.3, t * 0.12, 0, 0, Math.PI * 2);
     ctx.fill();
+    if (isSelf) {
+      // (Sprites look alike: a gold ring under your own feet.)
+      ctx.strokeStyle = "rgba(255,205,90,0.75)";
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.ellipse(cx, cy + t * 0.32, t * 0.34, t * 0.14, 0, 0, Math.PI * 2);
+      ctx.stroke();
+    }
     if (targeted) {
       ctx.strokeStyle = "#ff5252";
       ctx.lineWidth = 2;

@@ -2,7 +2,8 @@
 // Knight (a warrior, who starts with a rusty sword in hand) is drawn by Watcher's page with
 // the warrior body and the sword layer; Knight takes the sword off and Watcher's page stops
 // drawing it; Knight wields an iron sword the admin API gave them and Watcher's page draws
-// that one. Screenshots: target/e2e/gear-knight.png, target/e2e/gear-watcher.png.
+// that one; fed a death and the hp back, Watcher's page draws Knight fallen, then risen.
+// Screenshots: target/e2e/gear-knight.png, target/e2e/gear-watcher.png.
 //
 // Run: cargo build && (cd tests/e2e && npm ci) && node --test tests/e2e/gear.test.mjs
 
@@ -75,6 +76,17 @@ test("a second page sees the sword a player wields, and sees it go", { timeout: 
   layers = await waitForLayers(watcher, knightId, { has: ["weapon:iron_sword"] });
   assert.deepEqual(layers, ["body:warrior", "shield:wooden_shield", "weapon:iron_sword"]);
   await waitForLayers(knight, knightId, { has: ["weapon:iron_sword"] });
+
+  // A fallen player is still drawn from its sheets (lying, fading), and stands up again when
+  // its hp comes back (the watcher's page is fed the events; the fall is the client's).
+  await watcher.evaluate((id) => window.emberkeep.feed({ type: "death", id }), knightId);
+  await watcher.waitForFunction((id) => window.emberkeep.game.entities.get(id).diedAt > 0, knightId);
+  layers = await waitForLayers(watcher, knightId, { has: ["body:warrior", "weapon:iron_sword"] });
+  await watcher.evaluate((id) => window.emberkeep.feed({ type: "stat_update", id, hp: 70 }), knightId);
+  await watcher.waitForFunction((id) => {
+    const e = window.emberkeep.game.entities.get(id);
+    return !e.dead && e.respawnAt > 0;
+  }, knightId);
 
   await knight.screenshot({ path: join(ARTIFACTS, "gear-knight.png") });
   await watcher.screenshot({ path: join(ARTIFACTS, "gear-watcher.png") });
