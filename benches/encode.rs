@@ -35,6 +35,12 @@ fn spawn(id: u64, kind: EntityKind, name: &str) -> ServerEvent {
         node: None,
         depleted: None,
         station: None,
+        class: (kind == EntityKind::Player).then(|| "warrior".into()),
+        gear: (kind == EntityKind::Player).then(|| emberkeep_components::protocol::Gear {
+            weapon: Some("rusty_sword".into()),
+            chest: Some("leather_vest".into()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -104,6 +110,7 @@ fn welcome_batch() -> Vec<ServerEvent> {
             version: 1,
             id: 1_234,
             name: "bot1234".into(),
+            class: "warrior".into(),
             x: 1024,
             y: 1024,
             map: MapInfo {

@@ -25,7 +25,9 @@ export function newEntity(ev) {
     hp: ev.hp,
     maxHp: ev.max_hp,
     item: ev.item,
-    template: ev.template,
+    template: ev.template, // mobs and NPCs: their id in mobs.toml (what their sprite is)
+    cls: ev.class, // players: their class (body sprite)
+    gear: ev.gear || {}, // players: what they visibly wear, slot -> item id (`appearance`)
     open: !!ev.open,
     width: Math.max(1, ev.width || 1),
     height: Math.max(1, ev.height || 1),
@@ -38,6 +40,9 @@ export function newEntity(ev) {
     bubble: null,
     flashUntil: 0,
     swingAt: 0,
+    swingTarget: null, // whom it last swung at (`hit`, `miss`): it faces them
+    diedAt: 0, // when its `death` came (it falls), 0 if it came into view dead
+    respawnAt: 0, // when it rose again (`respawn`, or a spawn alive after dead)
   };
 }
 

@@ -77,7 +77,7 @@ export class Game {
         this.tickRate = ev.tick_rate || 20;
         this.regionSize = ev.region_size || 16;
         this.mapInfo = ev.map;
-        this.entities.set(ev.id, newEntity({ id: ev.id, kind: "player", name: ev.name, x: ev.x, y: ev.y }));
+        this.entities.set(ev.id, newEntity({ id: ev.id, kind: "player", name: ev.name, x: ev.x, y: ev.y, class: ev.class }));
         h.changed("welcome");
         break;
       }
@@ -85,6 +85,7 @@ export class Game {
         const old = this.entities.get(ev.id);
         const e = newEntity(ev);
         if (old) e.effects = old.effects;
+        if (old?.dead && !e.dead) e.respawnAt = now;
         this.entities.set(ev.id, e);
         if (ev.id === this.me?.id && ev.hp !== undefined) this.stats.hp = ev.hp;
         if (e.kind === "door" || old?.kind === "door") this.doorsChanged();
@@ -192,7 +193,7 @@ export class Game {
         this.askedAt.shopFor = ev.npc; // its talk may find nothing to say: that is fine
         break;
       case "stat_update":
-        this.onStats(ev);
+        this.onStats(ev, now);
         break;
       case "effect_start": {
         const e = this.entities.get(ev.id);
@@ -225,8 +226,15 @@ export class Game {
         this.inventory = { slots: ev.slots, items: ev.items };
         h.changed("inventory");
         break;
+      case "appearance": {
+        const e = this.entities.get(ev.id);
+        if (e) e.gear = ev.gear || {};
+        break;
+      }
       case "equipment":
         this.equipment = ev.slots || {};
+        // (Our own gear as others see it, until the first `appearance`.)
+        if (this.self) this.self.gear = visibleGear(this.equipment);
         h.changed("equipment");
         break;
       case "hit":
@@ -235,6 +243,8 @@ export class Game {
       case "miss": {
         const t = this.entities.get(ev.target);
         if (t) this.floatAt(t, "miss", "#cfd8dc", now);
+        const a = this.entities.get(ev.attacker);
+        if (a) Object.assign(a, { swingAt: now, swingTarget: ev.target });
         break;
       }
       case "death":
@@ -245,6 +255,7 @@ export class Game {
         if (me) {
           me.dead = false;
           me.hp = ev.hp;
+          me.respawnAt = now;
         }
         this.stats.hp = ev.hp;
         this.pending = 0;
@@ -401,10 +412,12 @@ export class Game {
     this.hooks.send({ type: "choose", choice: index });
   }
 
-  onStats(ev) {
+  onStats(ev, now) {
     const e = this.entities.get(ev.id);
     if (e) {
       if (ev.hp !== undefined) e.hp = ev.hp;
+      // A fallen player back on their feet in view (their own client has `respawn`).
+      if (e.dead && ev.hp > 0 && ev.id !== this.me?.id) Object.assign(e, { dead: false, respawnAt: now });
       if (ev.max_hp !== undefined) e.maxHp = ev.max_hp;
       if (ev.level !== undefined) e.level = ev.level;
     }
@@ -429,7 +442,7 @@ export class Game {
       this.hooks.changed("stats");
     }
     const a = this.entities.get(ev.attacker);
-    if (a) a.swingAt = now;
+    if (a) Object.assign(a, { swingAt: now, swingTarget: ev.target });
   }
 
   /** A heal (an ability): the target's hp, a green number. */
@@ -451,6 +464,7 @@ export class Game {
     if (e) {
       e.dead = true;
       e.hp = 0;
+      e.diedAt = now;
     }
     if (this.attacking === ev.id) this.attacking = null;
     if (this.target === ev.id) this.target = null;
@@ -697,4 +711,11 @@ export function questProgress(q) {
   if (Number.isFinite(q.needed) && q.needed > 0) parts.push(`${q.count ?? 0}/${q.needed}`);
   if (Number.isFinite(q.steps) && q.steps > 1 && Number.isFinite(q.step)) parts.push(`(step ${q.step}/${q.steps})`);
   return parts.join(" ") || "in progress";
+}
+
+/** The drawn part of an `equipment` event's slots: slot -> item template id. */
+function visibleGear(slots) {
+  const gear = {};
+  for (const slot of ["weapon", "head", "chest", "shield"]) if (slots[slot]?.item) gear[slot] = slots[slot].item;
+  return gear;
 }

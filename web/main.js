@@ -41,6 +41,7 @@ import { sound } from "./sound.js";
 import { bindSoundUi } from "./sound_ui.js";
 import { bindTouch } from "./touch.js";
 import { bindLayout, markFrame } from "./layout.js";
+import { layersOf, loadSprites } from "./sprites.js";
 
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
@@ -469,6 +470,8 @@ function frame(now) {
   minimap.tick(now);
   questMarker.tick(now);
   markFrame(session.inWorld && !!game.map);
+  // (Sprite sheets load after the first frame; plain shapes are drawn until they have.)
+  loadSprites();
   requestAnimationFrame(frame);
 }
 
@@ -567,6 +570,8 @@ window.emberkeep = {
   /** Items: the catalog, the tooltip shown, which actions apply, drag and drop. */
   items: { itemInfo, actionsFor, tooltip, dragdrop, loadCatalog },
   sound,
+  /** Sprites: `layersOf(id)`, the layer names drawn for an entity in the last frame. */
+  sprites: { layersOf },
   /** Applies a server event as if it had come over the socket (tests, poking around). */
   feed: (ev) => onEvents([ev]),
 };

@@ -5,6 +5,7 @@
 
 import { renderPos } from "./entities.js";
 import { drawAim, drawCastBar, drawNode, drawStation } from "./objects.js";
+import { drawSprite, forgetGone } from "./sprites.js";
 
 const CHUNK = 16; // tiles per side of a cached map chunk
 const FLOATER_MS = 1200;
@@ -105,6 +106,7 @@ export class Renderer {
     this.drawMarkers(now);
     const sorted = [...game.entities.values()].sort((a, b) => order(a) - order(b) || a.y - b.y);
     const positions = new Map(sorted.map((e) => [e.id, renderPos(e, now)]));
+    forgetGone(game.entities);
     for (const e of sorted) this.drawEntity(e, positions.get(e.id), now);
     for (const e of sorted) this.drawLabel(e, positions.get(e.id), now);
     this.drawFloaters(now);
@@ -275,6 +277,7 @@ export class Renderer {
     if (e.kind === "node") return drawNode(ctx, e, cx, cy, t, now);
     if (e.kind === "station") return drawStation(ctx, e, cx, cy, t, now);
     const targeted = game.goal?.id === e.id || game.attacking === e.id || (game.target === e.id && !isSelf);
+    const being = e.kind === "player" || e.kind === "mob" || e.kind === "npc";
     ctx.save();
     if (e.dead) ctx.globalAlpha = 0.45;
     // Shadow.
@@ -282,6 +285,14 @@ export class Renderer {
     ctx.beginPath();
     ctx.ellipse(cx, cy + t * 0.32, t * 0.3, t * 0.12, 0, 0, Math.PI * 2);
     ctx.fill();
+    if (isSelf) {
+      // (Sprites look alike: a gold ring under your own feet.)
+      ctx.strokeStyle = "rgba(255,205,90,0.75)";
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.ellipse(cx, cy + t * 0.32, t * 0.34, t * 0.14, 0, 0, Math.PI * 2);
+      ctx.stroke();
+    }
     if (targeted) {
       ctx.strokeStyle = "#ff5252";
       ctx.lineWidth = 2;
@@ -292,8 +303,10 @@ export class Renderer {
     const colours = KIND_COLOURS[isSelf ? "self" : e.kind] || KIND_COLOURS.npc;
     const flash = now < e.flashUntil;
     const lunge = now - e.swingAt < 150 ? Math.sin(((now - e.swingAt) / 150) * Math.PI) * t * 0.08 : 0;
-    if (e.kind === "mob") drawMob(ctx, cx, cy - lunge, t, colours, flash, e.name);
-    else drawPerson(ctx, cx, cy - lunge, t, colours, flash);
+    // Sprites once their sheets have loaded (they swing on their own); plain shapes until then.
+    const sprite = being && drawSprite(ctx, e, cx, cy, t, now, game.entities);
+    if (!sprite && e.kind === "mob") drawMob(ctx, cx, cy - lunge, t, colours, flash, e.name);
+    else if (!sprite) drawPerson(ctx, cx, cy - lunge, t, colours, flash);
     ctx.restore();
   }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use bevy_ecs::prelude::{Component, Entity, Resource};
 
 use crate::content::EquipSlot;
+use crate::protocol::Gear;
 
 /// One item (or stack): a unique id that is never reused, its template and how many.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,18 @@ impl Inventory {
 /// What a player wears.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct Equipment(pub BTreeMap<EquipSlot, ItemInstance>);
+
+impl Equipment {
+    /// What others see of it: the drawn slots' item templates.
+    pub fn visible(&self) -> Gear {
+        Gear::of(self.0.iter().map(|(s, i)| (*s, i.template.as_str())))
+    }
+}
+
+/// The gear a player's viewers were last told about (its spawn says this; an `appearance`
+/// event goes out when [`Equipment::visible`] no longer matches it).
+#[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShownGear(pub Gear);
 
 /// Marks a player whose inventory or equipment changed this tick (to announce it).
 #[derive(Component, Debug, Clone, Copy, Default)]

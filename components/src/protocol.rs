@@ -510,6 +510,58 @@ pub struct CharacterSummary {
     pub level: u32,
 }
 
+/// What a player visibly wears: the item template id in each drawn slot (legs, feet and
+/// hands are not drawn). Empty slots are left out of the JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gear {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weapon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shield: Option<String>,
+}
+
+impl Gear {
+    /// The slots that are drawn, in the order the JSON lists them.
+    pub const SLOTS: [EquipSlot; 4] = [
+        EquipSlot::Weapon,
+        EquipSlot::Head,
+        EquipSlot::Chest,
+        EquipSlot::Shield,
+    ];
+
+    /// The visible part of what is worn, from slot to item template id.
+    pub fn of<'a>(worn: impl IntoIterator<Item = (EquipSlot, &'a str)>) -> Gear {
+        let mut gear = Gear::default();
+        for (slot, template) in worn {
+            let field = match slot {
+                EquipSlot::Weapon => &mut gear.weapon,
+                EquipSlot::Head => &mut gear.head,
+                EquipSlot::Chest => &mut gear.chest,
+                EquipSlot::Shield => &mut gear.shield,
+                EquipSlot::Legs | EquipSlot::Feet | EquipSlot::Hands => continue,
+            };
+            *field = Some(template.to_owned());
+        }
+        gear
+    }
+
+    /// Each drawn slot's name and what is worn there, in JSON order.
+    pub fn worn(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("weapon", &self.weapon),
+            ("head", &self.head),
+            ("chest", &self.chest),
+            ("shield", &self.shield),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    }
+}
+
 /// An event from the server; each frame is a JSON array of these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -541,6 +593,9 @@ pub enum ServerEvent {
         version: u32,
         id: u64,
         name: String,
+        /// Your class (its id in classes.toml).
+        #[serde(default)]
+        class: String,
         x: i32,
         y: i32,
         map: MapInfo,
@@ -549,8 +604,8 @@ pub enum ServerEvent {
         versions: Versions,
     },
     /// An entity came into view. Creatures carry `level`, `hp` and `max_hp`; ground items
-    /// carry their `item` template id, NPCs their `template` (mobs.toml); `dead` is set for a
-    /// fallen player awaiting respawn.
+    /// carry their `item` template id, mobs and NPCs their `template` (mobs.toml), players
+    /// their `class` and visible `gear`; `dead` is set for a fallen player awaiting respawn.
     Spawn {
         id: u64,
         kind: EntityKind,
@@ -565,7 +620,7 @@ pub enum ServerEvent {
         max_hp: Option<i32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         item: Option<String>,
-        /// NPCs only: their template id in mobs.toml (what `quest_offers` names).
+        /// Mobs and NPCs: their template id in mobs.toml (what `quest_offers` names).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         template: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -585,7 +640,16 @@ pub enum ServerEvent {
         /// Crafting stations only: the station's kind.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         station: Option<crate::skills::StationKind>,
+        /// Players only: their class (id in classes.toml).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<String>,
+        /// Players only: what they visibly wear.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gear: Option<Gear>,
     },
+    /// A player in view now visibly wears this (the whole visible gear): sent to everyone
+    /// who sees them, themselves included, in the tick a drawn slot changed.
+    Appearance { id: u64, gear: Gear },
     /// An entity left view (walked away, disconnected, died).
     Despawn { id: u64 },
     /// An entity in view now stands on this tile (your own id confirms your step).
@@ -1295,6 +1359,8 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
             node,
             depleted,
             station,
+            class,
+            gear,
         } => write_spawn(
             out,
             &SpawnFields {
@@ -1312,6 +1378,8 @@ pub fn write_event(out: &mut String, event: &ServerEvent) {
                 door: open.map(|open| (open, width.unwrap_or(1), height.unwrap_or(1))),
                 node: node.as_deref().map(|n| (n, depleted.unwrap_or(false))),
                 station: *station,
+                class: class.as_deref(),
+                gear: gear.as_ref(),
             },
         ),
         // Serializing these plain enums cannot fail: no maps with non-string keys, no custom
@@ -1341,6 +1409,10 @@ pub struct SpawnFields<'a> {
     pub node: Option<(&'a str, bool)>,
     /// Crafting stations only: the kind.
     pub station: Option<crate::skills::StationKind>,
+    /// Players only: the class id.
+    pub class: Option<&'a str>,
+    /// Players only: what they visibly wear.
+    pub gear: Option<&'a Gear>,
 }
 
 /// Appends the JSON of `ServerEvent::Spawn` to `out` without building the event.
@@ -1395,6 +1467,23 @@ pub fn write_spawn(out: &mut String, s: &SpawnFields) {
         out.push_str(r#","station":""#);
         out.push_str(station.as_str());
         out.push('"');
+    }
+    if let Some(class) = s.class {
+        out.push_str(r#","class":"#);
+        push_json_str(out, class);
+    }
+    if let Some(gear) = s.gear {
+        out.push_str(r#","gear":{"#);
+        for (i, (slot, template)) in gear.worn().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(slot);
+            out.push_str("\":");
+            push_json_str(out, template);
+        }
+        out.push('}');
     }
     out.push('}');
 }
@@ -1515,6 +1604,13 @@ mod tests {
                     node: (k == 1).then(|| names[(i + 3) % names.len()].into()),
                     depleted: (k == 1).then_some(some),
                     station: (k == 0).then_some(crate::skills::StationKind::Furnace),
+                    class: (k == 0).then(|| names[(i + 4) % names.len()].into()),
+                    gear: (k == 0).then(|| Gear {
+                        weapon: some.then(|| names[i].into()),
+                        head: (!some).then(|| names[(i + 1) % names.len()].into()),
+                        chest: Some(names[(i + 2) % names.len()].into()),
+                        shield: (i % 3 == 0).then(|| "wooden_shield".into()),
+                    }),
                 });
             }
         }
@@ -1548,6 +1644,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             id: 3,
             name: "Ann".into(),
+            class: "mage".into(),
             x: 1,
             y: 2,
             map: MapInfo {

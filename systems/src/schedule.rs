@@ -21,7 +21,8 @@ use bevy_ecs::schedule::{ScheduleLabel, SingleThreadedExecutor};
 use emberkeep_components::world::Tick;
 
 use crate::game::{
-    ai, casting, combat, duel, effects, items, loot, mob_casts, party, stats, trade, work,
+    ai, appearance, casting, combat, duel, effects, items, loot, mob_casts, party, stats, trade,
+    work,
 };
 use crate::input;
 use crate::quests::progress as quests;
@@ -150,6 +151,8 @@ pub(crate) fn install(world: &mut World) {
         (
             // (First: a `map` event goes before the spawns of the new view.)
             zones::announce_maps,
+            // (Before the spawns: one coming into view carries the new gear.)
+            appearance::announce_appearance,
             regions::track_regions,
             stats::announce_stats,
             casting::announce_learned,

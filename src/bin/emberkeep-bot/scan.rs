@@ -115,6 +115,7 @@ mod tests {
                 version: 1,
                 id: 7,
                 name: "bot7".into(),
+                class: "warrior".into(),
                 x: 80,
                 y: -3,
                 map: MapInfo {
@@ -145,7 +146,7 @@ mod tests {
                 hp: Some(20),
                 max_hp: Some(20),
                 item: None,
-                template: None,
+                template: Some("rat".into()),
                 dead: false,
                 open: None,
                 width: None,
@@ -153,6 +154,8 @@ mod tests {
                 node: None,
                 depleted: None,
                 station: None,
+                class: None,
+                gear: None,
             },
             ServerEvent::StatUpdate(StatUpdate {
                 id: 42,
@@ -173,6 +176,15 @@ mod tests {
                 id: 42,
                 killer: Some(7),
             },
+            // (A nested object: its keys never start an event.)
+            ServerEvent::Appearance {
+                id: 7,
+                gear: emberkeep_components::protocol::Gear {
+                    weapon: Some("rusty_sword".into()),
+                    chest: Some("leather_vest".into()),
+                    ..Default::default()
+                },
+            },
         ]);
         let evs: Vec<Event> = events(&f).collect();
         let kinds: Vec<&str> = evs.iter().map(|e| e.kind).collect();
@@ -185,7 +197,8 @@ mod tests {
                 "stat_update",
                 "move",
                 "error",
-                "death"
+                "death",
+                "appearance"
             ]
         );
         assert_eq!(evs[0].id(), Some(7));
@@ -201,6 +214,8 @@ mod tests {
         assert_eq!(evs[5].str("code"), Some("move_blocked"));
         assert_eq!(evs[5].int("seq"), Some(12));
         assert_eq!(evs[6].id(), Some(42));
+        assert_eq!(evs[7].id(), Some(7));
+        assert_eq!(evs[7].tile(), None);
     }
 
     #[test]

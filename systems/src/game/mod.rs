@@ -1,5 +1,6 @@
 //! The rules of play: stats and levels (`stats`), timed effects (`effects`), fights
-//! (`combat`), abilities and casts (`abilities`, `casting`, `mob_casts`), mob behaviour (`ai`), items in hand (`items`), items on the ground (`loot`),
+//! (`combat`), abilities and casts (`abilities`, `casting`, `mob_casts`), mob behaviour (`ai`), items in hand (`items`), what others see a player wear
+//! (`appearance`), items on the ground (`loot`),
 //! local chat (`chat`), chat beyond it (`channels`), friends, gold, shops and the bank
 //! (`gold`, `shop`), parties (`party`), trade between players (`trade`), guilds (`guild`),
 //! who may harm which player (`pvp`) and duels (`duel`), skills (`skills`) and the work that
@@ -21,6 +22,9 @@ mod ability_rules_tests;
 pub(crate) mod ai;
 #[cfg(test)]
 mod ai_tests;
+pub(crate) mod appearance;
+#[cfg(test)]
+mod appearance_tests;
 pub(crate) mod casting;
 pub(crate) mod channels;
 pub(crate) mod chat;

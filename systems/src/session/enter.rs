@@ -7,7 +7,9 @@ use emberkeep_components::combat::{AttackCooldown, Attacker, DamageLog, Target};
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::content::{Content, GameContent};
 use emberkeep_components::economy::{Bank, Purse};
-use emberkeep_components::items::{Equipment, Inventory, ItemIds, ItemInstance, ItemsDirty};
+use emberkeep_components::items::{
+    Equipment, Inventory, ItemIds, ItemInstance, ItemsDirty, ShownGear,
+};
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::persist::{
     AccountCharacter, CharacterRecord, ItemRecord, SaveReason, SaveSoon,
@@ -160,7 +162,14 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             },
             effects,
         ),
-        (inventory, equipment, ItemsDirty, bank, purse),
+        (
+            inventory,
+            ShownGear(equipment.visible()),
+            equipment,
+            ItemsDirty,
+            bank,
+            purse,
+        ),
         (
             Target::default(),
             AttackCooldown::default(),
@@ -286,6 +295,10 @@ pub(crate) fn welcome(world: &World, e: Entity) -> ServerEvent {
             .map(|n| n.0)
             .unwrap_or(0),
         name: crate::name_of(world, e),
+        class: world
+            .get::<emberkeep_components::stats::ClassId>(e)
+            .map(|c| c.0.clone())
+            .unwrap_or_default(),
         x: tile.x,
         y: tile.y,
         map: map_info(

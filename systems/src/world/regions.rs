@@ -7,15 +7,15 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
-use emberkeep_components::items::GroundItem;
+use emberkeep_components::items::{GroundItem, ShownGear};
 use emberkeep_components::map::Tile;
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{
-    EntityKind, ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
+    ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
 };
 use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::skills::{Depleted, Node, Station};
-use emberkeep_components::stats::{Level, Vitals};
+use emberkeep_components::stats::{ClassId, Level, Vitals};
 use emberkeep_components::world::{
     DisplayName, Kind, NetId, NetIndex, Outgoing, Player, Position, RegionCell,
 };
@@ -123,15 +123,29 @@ pub(crate) type SpawnInfo = (
     Option<&'static Node>,
     Has<Depleted>,
     Option<&'static Station>,
+    Option<&'static ClassId>,
+    Option<&'static ShownGear>,
 );
 
 /// What the `spawn` event of an entity coming into view says, borrowed from its components.
 pub(crate) fn spawn_fields<'a>(
-    (id, kind, name, pos, level, vitals, ground, dead, door, mob, node, depleted, station): &bevy_ecs::query::QueryItem<
-        'a,
-        '_,
-        SpawnInfo,
-    >,
+    (
+        id,
+        kind,
+        name,
+        pos,
+        level,
+        vitals,
+        ground,
+        dead,
+        door,
+        mob,
+        node,
+        depleted,
+        station,
+        class,
+        gear,
+    ): &bevy_ecs::query::QueryItem<'a, '_, SpawnInfo>,
 ) -> SpawnFields<'a> {
     SpawnFields {
         id: id.0,
@@ -143,14 +157,14 @@ pub(crate) fn spawn_fields<'a>(
         hp: vitals.map(|v| v.hp),
         max_hp: vitals.map(|v| v.max_hp),
         item: ground.map(|g| g.item.template.as_str()),
-        // (NPCs only: clients match quest offers by it; a mob's spawn stays small.)
-        template: mob
-            .filter(|_| kind.0 == EntityKind::Npc)
-            .map(|m| m.template.as_str()),
+        // (Clients match quest offers by an NPC's, and draw a mob or NPC by it.)
+        template: mob.map(|m| m.template.as_str()),
         dead: *dead,
         door: door.map(|d| (d.open, d.width, d.height)),
         node: node.map(|n| (&*n.def, *depleted)),
         station: station.map(|s| s.0),
+        class: class.map(|c| c.0.as_str()),
+        gear: gear.map(|g| &g.0),
     }
 }
 
