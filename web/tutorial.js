@@ -28,7 +28,7 @@ export class Tutorial {
     this.finished = false; // the last step done or skipped (this session)
     this.asked = { pickup: 0, equip: 0 };
     this.itemCount = null; // how many items the bag held
-    this.equipSeen = false; // the first `equipment` after entering is not a change
+    this.worn = null; // what is worn, from the last `equipment` (the first is no change)
     $("tutorial-skip").addEventListener("click", () => this.end(true));
   }
 
@@ -70,10 +70,13 @@ export class Tutorial {
         this.itemCount = count;
         return;
       }
-      case "equipment":
-        if (this.equipSeen && now - this.asked.equip < ASKED_MS) this.tick("equip");
-        this.equipSeen = true;
+      case "equipment": {
+        // Ours: what is worn changed after we asked (the server also resends it unchanged).
+        const worn = JSON.stringify(Object.entries(ev.slots || {}).map(([slot, it]) => [slot, it?.id]).sort());
+        if (this.worn !== null && worn !== this.worn && now - this.asked.equip < ASKED_MS) this.tick("equip");
+        this.worn = worn;
         return;
+      }
       case "dialogue":
         this.tick("talk");
         return;
@@ -85,7 +88,7 @@ export class Tutorial {
   start(name) {
     this.name = name;
     this.itemCount = null;
-    this.equipSeen = false;
+    this.worn = null;
     let saved = null;
     try {
       saved = JSON.parse(localStorage.getItem(KEY(name)) || "null");
