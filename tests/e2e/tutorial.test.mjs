@@ -167,6 +167,11 @@ for (const v of VIEWPORTS) {
       await admin(server, world, "teleport", { name: v.name, ...near });
       await page.waitForFunction(([x, y]) => window.emberkeep.game.self.x === x && window.emberkeep.game.self.y === y, [near.x, near.y]);
       const npc = await waitForEntity(page, { kind: "npc", name: ERRAND.giver.name });
+      // The camera slides after a teleport: tap where she is once it has arrived.
+      await page.waitForFunction(() => {
+        const { renderer: r, game: g } = window.emberkeep;
+        return r.cam.x === Math.round((g.self.x + 0.5) * r.tile) && r.cam.y === Math.round((g.self.y + 0.5) * r.tile);
+      });
       const npcAt = await page.evaluate(([x, y]) => window.emberkeep.tileToScreen(x, y), [npc.x, npc.y]);
       if (v.hasTouch) await page.touchscreen.tap(npcAt.x, npcAt.y);
       else await page.mouse.click(npcAt.x, npcAt.y);
