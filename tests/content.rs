@@ -126,6 +126,61 @@ fn every_shipped_item_has_an_icon() {
     );
 }
 
+/// Every zone music theme the shipped maps name has a score the web client can play (a map
+/// naming a new theme without one would be silent there); names the theme and the tool.
+#[test]
+fn every_zone_music_theme_has_a_score() {
+    fn themes(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if o.get("name").and_then(Value::as_str) == Some("music")
+                    && let Some(theme) = o.get("value").and_then(Value::as_str)
+                {
+                    out.push(theme.to_string());
+                }
+                o.values().for_each(|v| themes(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| themes(v, out)),
+            _ => {}
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut named = Vec::new();
+    for entry in std::fs::read_dir(root.join("assets/maps")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tmj") {
+            let map: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            themes(&map, &mut named);
+        }
+    }
+    named.sort();
+    named.dedup();
+    assert!(
+        named.len() >= 7,
+        "the shipped maps name their zones' music: {named:?}"
+    );
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("web/music/index.json")).unwrap())
+            .unwrap();
+    let listed: Vec<&str> = index["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|t| {
+            !listed.contains(&t.as_str()) || !root.join(format!("web/music/{t}.json")).is_file()
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "zone music themes without a score in web/music/: {missing:?}; add them to THEMES in tools/gen_sounds.py, run `python3 tools/gen_sounds.py` and commit web/music/"
+    );
+}
+
 #[test]
 fn an_unknown_key_is_named() {
     let dir = shipped_copy();
