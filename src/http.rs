@@ -9,7 +9,9 @@
 //! or an odd character is a 404, never a look outside the served folders. Every file carries
 //! an `ETag` (a hash of its bytes) and `Cache-Control: no-cache`: browsers revalidate and get
 //! `304 Not Modified` while the file is unchanged. Media under the client's `sprites/`,
-//! `icons/`, `sounds/` and `music/` is `public, max-age=86400` instead (kept a day).
+//! `icons/`, `sounds/` and `music/` is `public, max-age=86400` instead (kept a day). A client
+//! that sends `Accept-Encoding: gzip` gets text and JSON gzipped (tower-http's
+//! `CompressionLayer`; images and bodies under 32 bytes are sent as they are).
 //!
 //! The listener is HTTP/1.1 with a header-read timeout, an idle timeout and a cap on open
 //! connections (`HttpLimits`), so slow or silent sockets cannot starve the process of file
@@ -38,6 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tower_http::compression::CompressionLayer;
 use tracing::{debug, warn};
 
 /// The web client as it was in `web/` when the binary was built.
@@ -83,6 +86,9 @@ pub fn router(site: Site) -> Router {
         .route("/assets/tilesets/{file}", get(tileset_file))
         .fallback(web_file)
         .with_state(Arc::new(site))
+        // gzip for clients that ask (`Accept-Encoding`): the scripts and the maps' JSON
+        // shrink to a quarter or less; images and tiny bodies go as they are.
+        .layer(CompressionLayer::new())
 }
 
 /// Limits on the HTTP listener, so slow or silent clients cannot pile up sockets.

@@ -402,3 +402,89 @@ async fn http_connections_over_the_cap_wait_for_a_free_slot() {
     assert_eq!(answer.status, 200);
     server.shutdown().await;
 }
+
+/// The raw body of a `Transfer-Encoding: chunked` answer, unframed.
+fn unchunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    loop {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size_text = std::str::from_utf8(&rest[..line_end]).expect("a hex size");
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
+            .expect("a hex size");
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("a gzip stream");
+    out
+}
+
+/// A browser that accepts gzip gets the scripts and the map gzipped, and they unpack to the
+/// very files; a client that does not ask gets them as they are; an image is never gzipped.
+#[tokio::test]
+async fn text_is_gzipped_for_clients_that_accept_it() {
+    let (s, http) = server().await;
+    let map = std::fs::read(s.dir().join("maps/test.tmj")).unwrap();
+    for (path, file) in [
+        (
+            "/main.js",
+            std::fs::read(format!("{REPO_WEB}/main.js")).unwrap(),
+        ),
+        (
+            "/style.css",
+            std::fs::read(format!("{REPO_WEB}/style.css")).unwrap(),
+        ),
+        ("/assets/maps/test.tmj", map),
+    ] {
+        let r = request(
+            http,
+            &format!("GET {path} HTTP/1.1\r\nHost: {http}\r\nAccept-Encoding: gzip\r\n"),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-encoding"), Some("gzip"), "{path}");
+        assert!(r.header("etag").is_some(), "{path} keeps its ETag");
+        let body = if r.header("transfer-encoding") == Some("chunked") {
+            unchunk(&r.body)
+        } else {
+            r.body.clone()
+        };
+        assert!(
+            body.len() * 2 < file.len(),
+            "{path}: {} gzipped bytes for {}",
+            body.len(),
+            file.len()
+        );
+        assert_eq!(gunzip(&body), file, "{path} unpacks to the file");
+
+        let plain = get(http, path).await;
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert_eq!(plain.body, file, "{path} as it is without Accept-Encoding");
+    }
+    let icons = request(
+        http,
+        &format!("GET /icons/items.png HTTP/1.1\r\nHost: {http}\r\nAccept-Encoding: gzip\r\n"),
+    )
+    .await;
+    assert_eq!(icons.status, 200);
+    assert_eq!(
+        icons.header("content-encoding"),
+        None,
+        "a PNG goes as it is"
+    );
+    s.shutdown().await;
+}

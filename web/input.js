@@ -171,7 +171,8 @@ function zoom(renderer, dir) {
   renderer.zoom = ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? 1 : i) + dir))];
 }
 
-function attackNearest(game) {
+/** Attacks the nearest living mob in view (Space; touch's attack button without a target). */
+export function attackNearest(game) {
   const me = game.self;
   if (!me) return;
   let best = null;

@@ -4,6 +4,8 @@
 // A tap on the canvas already walks, attacks, picks up and talks: the browser turns it into
 // the mousedown that input.js handles.
 
+import { attackNearest } from "./input.js";
+
 const $ = (id) => document.getElementById(id);
 /** How far (px) the knob must move before the joystick walks. */
 const DEAD_ZONE = 12;
@@ -77,13 +79,5 @@ function attackTarget(game) {
     game.attack(target.id);
     return;
   }
-  const me = game.self;
-  if (!me) return;
-  let best = null;
-  for (const e of game.entities.values()) {
-    if (e.kind !== "mob" || e.dead) continue;
-    const d = Math.abs(e.x - me.x) + Math.abs(e.y - me.y);
-    if (!best || d < best.d) best = { e, d };
-  }
-  if (best) game.attack(best.e.id);
+  attackNearest(game);
 }
