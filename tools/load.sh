@@ -15,6 +15,8 @@
 #                             [--ramp PER_SEC] [--behaviour walk|fight|chat|mixed]
 #                             [--no-floor] [--frame-bytes N] [--perf] [--out DIR] [--port P]
 #                             [--view-every TICKS]   (server.view_every_ticks; default: the server's)
+#                             [--crowd TILES]   every player spawns in one TILES x TILES square
+#                                               in the map's middle, with a few rats to fight there
 # Every process it starts is stopped by its PID when it ends. Runs are bounded: the bot stops
 # itself after --duration (at most 120 s) and the floor server after --duration + 10 s.
 set -euo pipefail
@@ -34,6 +36,7 @@ OUT=/tmp/ek-load
 BOT_THREADS=1
 TICK_RATE=20
 VIEW_EVERY=
+CROWD=0
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,7 +53,8 @@ while [ $# -gt 0 ]; do
         --port) PORT=$2; FLOOR_PORT=$((PORT + 1)); shift 2 ;;
         --bot-threads) BOT_THREADS=$2; shift 2 ;;
         --view-every) VIEW_EVERY=$2; shift 2 ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --crowd) CROWD=$2; shift 2 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -71,8 +75,10 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((PLAYERS + 256)) ];
     exit 2
 fi
 
-RUN=$OUT/p$PLAYERS-m$MOBS-$BEHAVIOUR
-ASSETS=$OUT/assets-$SIDE-$PLAYERS-$MOBS
+CROWD_TAG=""
+if [ "$CROWD" -gt 0 ]; then CROWD_TAG="-crowd$CROWD"; fi
+RUN=$OUT/p$PLAYERS-m$MOBS-$BEHAVIOUR$CROWD_TAG
+ASSETS=$OUT/assets-$SIDE-$PLAYERS-$MOBS$CROWD_TAG
 mkdir -p "$RUN"
 rm -f "$RUN"/*.log "$RUN"/*.json "$RUN"/db.sqlite*
 
@@ -89,15 +95,22 @@ if [ -d "$ROOT/assets/scripts" ]; then
     cp -r "$ROOT/assets/scripts" "$ASSETS/scripts"
 fi
 if [ ! -f "$ASSETS/maps/load.tmj" ]; then
-    python3 - "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" <<'EOF'
+    python3 - "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" "$CROWD" <<'EOF'
 import json, math, sys
-path, side, players, mobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, side, players, mobs, crowd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 T = 32
-# Player spawn points on an even grid (newcomers are handed them in turn).
+# Player spawn points on an even grid (newcomers are handed them in turn): over the whole map,
+# or (--crowd) over one CROWD x CROWD square in its middle.
 per_row = max(1, math.ceil(math.sqrt(players)))
-gap = side / (per_row + 1)
+if crowd > 0:
+    x0 = y0 = (side - crowd) // 2
+    spread = crowd
+else:
+    x0 = y0 = 0
+    spread = side
+gap = spread / (per_row + 1)
 spawns = [{"id": 1 + i, "name": f"s{i}", "type": "player_spawn", "point": True,
-           "x": (int(gap * (1 + i % per_row)) + 0.5) * T, "y": (int(gap * (1 + i // per_row)) + 0.5) * T}
+           "x": (x0 + int(gap * (1 + i % per_row)) + 0.5) * T, "y": (y0 + int(gap * (1 + i // per_row)) + 0.5) * T}
           for i in range(players)]
 # Mob areas of (up to) 100 each, one per cell of an even grid, hostile kinds in turn.
 kinds = ["rat", "wolf", "crab", "goblin", "forest_spider"]
@@ -113,6 +126,13 @@ for a in range(n_areas):
                   "x": x0 * T, "y": y0 * T, "width": w * T, "height": w * T,
                   "properties": [{"name": "mob", "type": "string", "value": kinds[a % len(kinds)]},
                                  {"name": "count", "type": "int", "value": count}]})
+if crowd > 0:
+    # A few rats among the crowd, for it to fight.
+    c0 = (side - crowd) // 2
+    areas.append({"id": 200000, "name": "crowd_rats", "type": "mob_spawn",
+                  "x": c0 * T, "y": c0 * T, "width": crowd * T, "height": crowd * T,
+                  "properties": [{"name": "mob", "type": "string", "value": "rat"},
+                                 {"name": "count", "type": "int", "value": 40}]})
 m = {"width": side, "height": side, "tilewidth": T, "tileheight": T, "orientation": "orthogonal",
      "infinite": False, "type": "map", "version": "1.10", "tilesets": [],
      "layers": [
@@ -279,7 +299,7 @@ fi
 # ---------------------------------------------------------------- summary
 jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
     --argjson players "$PLAYERS" --argjson mobs "$MOBS" --argjson side "$SIDE" \
-    --arg behaviour "$BEHAVIOUR" --argjson rate "$TICK_RATE" \
+    --arg behaviour "$BEHAVIOUR" --argjson rate "$TICK_RATE" --argjson crowd "$CROWD" \
     --argjson s_cpu "$S_CPU" --argjson s_wall "$S_WALL" --argjson rss "$S_RSS" --argjson hwm "$S_HWM" \
     --argjson s_busy "$S_BUSY" --argjson f_busy "$F_BUSY" --arg load "$(cat /proc/loadavg)" \
     --argjson w_run "$S_WRUN" --argjson w_wait "$S_WWAIT" \
@@ -309,6 +329,8 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
       errors: $b.errors, unconfirmed_moves: $b.unconfirmed_moves,
       frames_in_per_sec: $b.steady_rates.frames_in_per_sec,
       mean_frame_bytes: (if $b.steady_rates.frames_in_per_sec > 0 then $b.steady_rates.bytes_in_per_sec / $b.steady_rates.frames_in_per_sec else 0 end),
+      client_bandwidth: $b.client_bandwidth,
+      crowd: $crowd,
       msgs_out_per_sec: $b.steady_rates.msgs_out_per_sec,
       bot_cpu: $b.bot_cpu,
       server_rss_mib: ($rss / 1024), server_hwm_mib: ($hwm / 1024),
@@ -326,5 +348,5 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
     }
   | .ratio_to_floor = (if .floor_us_per_client_tick then .server_us_per_player_tick / .floor_us_per_client_tick else null end)
 ' > "$RUN/summary.json"
-jq -r '"summary: \(.players_in_world | floor) players, \(.mobs) mobs: \(.ticks_per_sec * 10 | round / 10) ticks/s, tick p50 \(.tick_p50_ms_median) ms, p99 \(.tick_p99_ms_median_window) ms (worst 5 s window \(.tick_p99_ms_worst_window), max \(.tick_max_ms)), overruns \(.overruns_in_window); move p50 \(.latency_ms.p50_ms) ms p99 \(.latency_ms.p99_ms) ms; dropped \(.dropped); RSS \(.server_rss_mib | floor) MiB; world thread \(.world_cpu_ms_per_tick * 100 | round / 100) ms CPU + \(.world_runqueue_wait_ms_per_tick * 100 | round / 100) ms waiting for a CPU per tick; server \(.server_cpu_cores * 100 | round)% CPU = \(.server_us_per_player_tick * 100 | round / 100) µs per player-tick; floor \(.floor_us_per_client_tick // 0 | . * 100 | round / 100) µs per client-tick (\(.floor_frame_bytes) B frames); ratio \(.ratio_to_floor // 0 | . * 100 | round / 100); bot CPU \(.bot_cpu_cores_steady * 100 | round)% of a core; other load \(.other_load_cores * 100 | round / 100) cores"' "$RUN/summary.json"
+jq -r '"summary: \(.players_in_world | floor) players, \(.mobs) mobs: \(.ticks_per_sec * 10 | round / 10) ticks/s, tick p50 \(.tick_p50_ms_median) ms, p99 \(.tick_p99_ms_median_window) ms (worst 5 s window \(.tick_p99_ms_worst_window), max \(.tick_max_ms)), overruns \(.overruns_in_window); move p50 \(.latency_ms.p50_ms) ms p99 \(.latency_ms.p99_ms) ms; per client in \((.client_bandwidth.mean_bytes_per_sec // 0) / 1024 * 10 | round / 10) KiB/s mean, \((.client_bandwidth.p99_bytes_per_sec // 0) / 1024 * 10 | round / 10) p99; dropped \(.dropped); RSS \(.server_rss_mib | floor) MiB; world thread \(.world_cpu_ms_per_tick * 100 | round / 100) ms CPU + \(.world_runqueue_wait_ms_per_tick * 100 | round / 100) ms waiting for a CPU per tick; server \(.server_cpu_cores * 100 | round)% CPU = \(.server_us_per_player_tick * 100 | round / 100) µs per player-tick; floor \(.floor_us_per_client_tick // 0 | . * 100 | round / 100) µs per client-tick (\(.floor_frame_bytes) B frames); ratio \(.ratio_to_floor // 0 | . * 100 | round / 100); bot CPU \(.bot_cpu_cores_steady * 100 | round)% of a core; other load \(.other_load_cores * 100 | round / 100) cores"' "$RUN/summary.json"
 echo "load.sh: details in $RUN/summary.json"

@@ -162,6 +162,9 @@ pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
         m.connected
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
+    if ended.is_none() && bot.joined {
+        m.client_bytes(bot.steady_bytes);
+    }
     if let Some(reason) = ended {
         let when = if bot.joined { "" } else { "before welcome: " };
         m.dropped(&format!("{when}{reason}"));
@@ -338,6 +341,8 @@ struct Bot {
     rng: Rng,
     name: String,
     joined: bool,
+    /// Bytes received in the run's steady window (what one player's link carries).
+    steady_bytes: u64,
     /// Set when `hello` was refused (e.g. `name_taken`).
     refused: Option<String>,
     me: u64,
@@ -397,6 +402,7 @@ impl Bot {
             cast_ready: now,
             mp: i64::MAX,
             given_up: Vec::new(),
+            steady_bytes: 0,
             out: Vec::new(),
             rng,
         }
@@ -413,6 +419,9 @@ impl Bot {
     fn on_frame(&mut self, text: &str, m: &Metrics) {
         add(&m.frames_in, 1);
         add(&m.bytes_in, text.len() as u64);
+        if m.steady.load(std::sync::atomic::Ordering::Relaxed) {
+            self.steady_bytes += text.len() as u64;
+        }
         let mut n = 0;
         for ev in scan::events(text) {
             n += 1;

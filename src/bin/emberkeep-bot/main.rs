@@ -198,6 +198,7 @@ async fn run(cli: &Cli) -> metrics::Report {
         clients: cli.clients,
         ramp: cli.ramp,
         steady_from,
+        end_at: end_at.into_std(),
     };
     metrics::report(&shared.metrics, info, progress, start.elapsed())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -26,6 +26,12 @@ pub struct Metrics {
     /// Abilities cast (`cast` sent; a refusal, e.g. by a server without abilities, is
     /// counted among the errors).
     pub casts: AtomicU64,
+    /// On once every client had been started (the steady window).
+    pub steady: AtomicBool,
+    /// When the steady window began.
+    steady_since: Mutex<Option<Instant>>,
+    /// Bytes each client received in the steady window (pushed when it ends normally).
+    client_bytes: Mutex<Vec<u64>>,
     latencies: Mutex<Latencies>,
     errors: Mutex<BTreeMap<String, u64>>,
     dropped: Mutex<BTreeMap<String, u64>>,
@@ -192,6 +198,46 @@ pub fn start_steady(m: &Metrics) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .steady_on = true;
+    *m.steady_since.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    m.steady.store(true, Ordering::Relaxed);
+}
+
+impl Metrics {
+    /// A client that stayed to the end received `bytes` in the steady window.
+    pub fn client_bytes(&self, bytes: u64) {
+        self.client_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(bytes);
+    }
+}
+
+/// What each client received per second over the steady window (clients that stayed to the
+/// end): how much a crowd costs one player's connection.
+#[derive(Debug, Serialize, Default, PartialEq)]
+pub struct ClientBandwidth {
+    pub clients: usize,
+    pub mean_bytes_per_sec: f64,
+    pub p50_bytes_per_sec: f64,
+    pub p99_bytes_per_sec: f64,
+    pub max_bytes_per_sec: f64,
+}
+
+/// Per-client rates from the bytes each received over `secs` seconds (nearest rank).
+pub fn bandwidth(mut bytes: Vec<u64>, secs: f64) -> ClientBandwidth {
+    if bytes.is_empty() || secs <= 0.0 {
+        return ClientBandwidth::default();
+    }
+    bytes.sort_unstable();
+    let rate = |b: u64| b as f64 / secs;
+    let rank = |p: f64| ((bytes.len() as f64 * p).ceil() as usize).clamp(1, bytes.len()) - 1;
+    ClientBandwidth {
+        clients: bytes.len(),
+        mean_bytes_per_sec: rate(bytes.iter().sum::<u64>()) / bytes.len() as f64,
+        p50_bytes_per_sec: rate(bytes[rank(0.5)]),
+        p99_bytes_per_sec: rate(bytes[rank(0.99)]),
+        max_bytes_per_sec: rate(bytes[bytes.len() - 1]),
+    }
 }
 
 /// Nearest-rank percentile of sorted µs samples, in ms.
@@ -297,6 +343,8 @@ pub struct Report {
     pub latency: LatencySummary,
     pub steady_latency: LatencySummary,
     pub unconfirmed_moves: u64,
+    /// Bytes per second each client received in the steady window.
+    pub client_bandwidth: ClientBandwidth,
     pub casts: u64,
     pub errors: BTreeMap<String, u64>,
     pub bot_cpu: BotCpu,
@@ -312,6 +360,8 @@ pub struct RunInfo {
     pub ramp: f64,
     /// Seconds after the start from which the run counts as steady.
     pub steady_from: u64,
+    /// When the bots stopped (the end of the steady window).
+    pub end_at: Instant,
 }
 
 pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) -> Report {
@@ -329,6 +379,15 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
         .filter(|s| s.t > info.steady_from)
         .cloned()
         .collect();
+    let steady_secs = m
+        .steady_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .map_or(0.0, |t| {
+            info.end_at.saturating_duration_since(t).as_secs_f64()
+        });
+    let client_bytes =
+        std::mem::take(&mut *m.client_bytes.lock().unwrap_or_else(|e| e.into_inner()));
     let cpu = process_cpu_secs().unwrap_or(0.0);
     let client_secs: f64 = seconds.iter().map(|s| s.connected as f64).sum();
     let frames = get(&m.frames_in).max(1) as f64;
@@ -349,6 +408,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
         latency: summarize(all),
         steady_latency: summarize(steady),
         unconfirmed_moves: get(&m.unconfirmed),
+        client_bandwidth: bandwidth(client_bytes, steady_secs),
         casts: get(&m.casts),
         errors: take(&m.errors),
         bot_cpu: BotCpu {
@@ -368,7 +428,7 @@ impl Report {
         let r = &self.steady_rates;
         let l = &self.steady_latency;
         println!(
-            "done ({}): {} of {} clients joined, {} dropped, {} failed to connect; steady: {:.0} clients, in {:.0} frames/s {:.0} ev/s {:.2} MB/s, out {:.0} msg/s {:.2} MB/s; move p50/p95/p99/max {}/{}/{}/{} ms ({} samples, {} unconfirmed); {} casts; errors {:?}; dropped {:?}; bot CPU {:.1} s = {:.0}% of a core, {:.1} µs per client-second, {:.2} µs per frame",
+            "done ({}): {} of {} clients joined, {} dropped, {} failed to connect; steady: {:.0} clients, in {:.0} frames/s {:.0} ev/s {:.2} MB/s, out {:.0} msg/s {:.2} MB/s; move p50/p95/p99/max {}/{}/{}/{} ms ({} samples, {} unconfirmed); per client in {:.1}/{:.1} KiB/s mean/p99; {} casts; errors {:?}; dropped {:?}; bot CPU {:.1} s = {:.0}% of a core, {:.1} µs per client-second, {:.2} µs per frame",
             self.mode,
             self.clients_joined,
             self.clients_requested,
@@ -386,6 +446,8 @@ impl Report {
             ms(l.max_ms),
             l.samples,
             self.unconfirmed_moves,
+            self.client_bandwidth.mean_bytes_per_sec / 1024.0,
+            self.client_bandwidth.p99_bytes_per_sec / 1024.0,
             self.casts,
             self.errors,
             self.dropped,
@@ -394,5 +456,24 @@ impl Report {
             self.bot_cpu.us_per_client_sec,
             self.bot_cpu.us_per_frame_in,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_bandwidth_is_per_client_per_second_by_nearest_rank() {
+        // 100 clients: 1,000 .. 100,000 bytes over 10 s.
+        let bytes: Vec<u64> = (1..=100).rev().map(|i| i * 1000).collect();
+        let b = bandwidth(bytes, 10.0);
+        assert_eq!(b.clients, 100);
+        assert_eq!(b.mean_bytes_per_sec, 5050.0);
+        assert_eq!(b.p50_bytes_per_sec, 5000.0);
+        assert_eq!(b.p99_bytes_per_sec, 9900.0);
+        assert_eq!(b.max_bytes_per_sec, 10000.0);
+        assert_eq!(bandwidth(Vec::new(), 10.0), ClientBandwidth::default());
+        assert_eq!(bandwidth(vec![5], 0.0), ClientBandwidth::default());
     }
 }
