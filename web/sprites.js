@@ -172,7 +172,7 @@ export function layersOf(id) {
   return d && d.at === lastFrame ? [...d.layers] : [];
 }
 
-/** Forgets the animation state of entities no longer known (call now and then). */
+/** Forgets the animation state of entities no longer known (each frame: one pass over two small maps). */
 export function forgetGone(entities) {
   for (const id of facing.keys()) if (!entities.has(id)) facing.delete(id);
   for (const id of drawn.keys()) if (!entities.has(id)) drawn.delete(id);
