@@ -163,7 +163,7 @@ pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
     if ended.is_none() && bot.joined {
-        m.client_bytes(bot.steady_bytes);
+        m.client_bytes(bot.steady_bytes, &bot.steady_kinds);
     }
     if let Some(reason) = ended {
         let when = if bot.joined { "" } else { "before welcome: " };
@@ -343,6 +343,8 @@ struct Bot {
     joined: bool,
     /// Bytes received in the run's steady window (what one player's link carries).
     steady_bytes: u64,
+    /// The same bytes by event type (the few types a frame holds, in first-seen order).
+    steady_kinds: Vec<(String, u64)>,
     /// Set when `hello` was refused (e.g. `name_taken`).
     refused: Option<String>,
     me: u64,
@@ -403,6 +405,7 @@ impl Bot {
             mp: i64::MAX,
             given_up: Vec::new(),
             steady_bytes: 0,
+            steady_kinds: Vec::new(),
             out: Vec::new(),
             rng,
         }
@@ -415,16 +418,28 @@ impl Bot {
         }
     }
 
+    /// Adds an event's bytes to its type's count.
+    fn count_kind(&mut self, kind: &str, bytes: u64) {
+        match self.steady_kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += bytes,
+            None => self.steady_kinds.push((kind.to_string(), bytes)),
+        }
+    }
+
     /// Reads one frame and updates what the bot knows.
     fn on_frame(&mut self, text: &str, m: &Metrics) {
         add(&m.frames_in, 1);
         add(&m.bytes_in, text.len() as u64);
-        if m.steady.load(std::sync::atomic::Ordering::Relaxed) {
+        let steady = m.steady.load(std::sync::atomic::Ordering::Relaxed);
+        if steady {
             self.steady_bytes += text.len() as u64;
         }
         let mut n = 0;
         for ev in scan::events(text) {
             n += 1;
+            if steady {
+                self.count_kind(ev.kind, ev.bytes() as u64);
+            }
             match ev.kind {
                 "move" => {
                     let (Some(id), Some(tile)) = (ev.id(), ev.tile()) else {

@@ -32,6 +32,8 @@ pub struct Metrics {
     steady_since: Mutex<Option<Instant>>,
     /// Bytes each client received in the steady window (pushed when it ends normally).
     client_bytes: Mutex<Vec<u64>>,
+    /// The same bytes of all those clients together, by event type.
+    kind_bytes: Mutex<BTreeMap<String, u64>>,
     latencies: Mutex<Latencies>,
     errors: Mutex<BTreeMap<String, u64>>,
     dropped: Mutex<BTreeMap<String, u64>>,
@@ -203,12 +205,17 @@ pub fn start_steady(m: &Metrics) {
 }
 
 impl Metrics {
-    /// A client that stayed to the end received `bytes` in the steady window.
-    pub fn client_bytes(&self, bytes: u64) {
+    /// A client that stayed to the end received `bytes` in the steady window, `kinds` of
+    /// them by event type.
+    pub fn client_bytes(&self, bytes: u64, kinds: &[(String, u64)]) {
         self.client_bytes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(bytes);
+        let mut by_kind = self.kind_bytes.lock().unwrap_or_else(|e| e.into_inner());
+        for (kind, n) in kinds {
+            *by_kind.entry(kind.clone()).or_default() += n;
+        }
     }
 }
 
@@ -221,10 +228,12 @@ pub struct ClientBandwidth {
     pub p50_bytes_per_sec: f64,
     pub p99_bytes_per_sec: f64,
     pub max_bytes_per_sec: f64,
+    /// The mean client's bytes per second by event type (what the bytes are made of).
+    pub by_kind: BTreeMap<String, f64>,
 }
 
 /// Per-client rates from the bytes each received over `secs` seconds (nearest rank).
-pub fn bandwidth(mut bytes: Vec<u64>, secs: f64) -> ClientBandwidth {
+pub fn bandwidth(mut bytes: Vec<u64>, kinds: BTreeMap<String, u64>, secs: f64) -> ClientBandwidth {
     if bytes.is_empty() || secs <= 0.0 {
         return ClientBandwidth::default();
     }
@@ -237,6 +246,10 @@ pub fn bandwidth(mut bytes: Vec<u64>, secs: f64) -> ClientBandwidth {
         p50_bytes_per_sec: rate(bytes[rank(0.5)]),
         p99_bytes_per_sec: rate(bytes[rank(0.99)]),
         max_bytes_per_sec: rate(bytes[bytes.len() - 1]),
+        by_kind: kinds
+            .into_iter()
+            .map(|(k, n)| (k, rate(n) / bytes.len() as f64))
+            .collect(),
     }
 }
 
@@ -408,7 +421,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
         latency: summarize(all),
         steady_latency: summarize(steady),
         unconfirmed_moves: get(&m.unconfirmed),
-        client_bandwidth: bandwidth(client_bytes, steady_secs),
+        client_bandwidth: bandwidth(client_bytes, take(&m.kind_bytes), steady_secs),
         casts: get(&m.casts),
         errors: take(&m.errors),
         bot_cpu: BotCpu {
@@ -467,13 +480,21 @@ mod tests {
     fn client_bandwidth_is_per_client_per_second_by_nearest_rank() {
         // 100 clients: 1,000 .. 100,000 bytes over 10 s.
         let bytes: Vec<u64> = (1..=100).rev().map(|i| i * 1000).collect();
-        let b = bandwidth(bytes, 10.0);
+        let kinds = BTreeMap::from([("move".to_string(), 400_000), ("chat".to_string(), 100_000)]);
+        let b = bandwidth(bytes, kinds, 10.0);
         assert_eq!(b.clients, 100);
         assert_eq!(b.mean_bytes_per_sec, 5050.0);
         assert_eq!(b.p50_bytes_per_sec, 5000.0);
         assert_eq!(b.p99_bytes_per_sec, 9900.0);
         assert_eq!(b.max_bytes_per_sec, 10000.0);
-        assert_eq!(bandwidth(Vec::new(), 10.0), ClientBandwidth::default());
-        assert_eq!(bandwidth(vec![5], 0.0), ClientBandwidth::default());
+        // Per type: what the mean client received of it each second.
+        assert_eq!(b.by_kind["move"], 400.0);
+        assert_eq!(b.by_kind["chat"], 100.0);
+        let none = BTreeMap::new;
+        assert_eq!(
+            bandwidth(Vec::new(), none(), 10.0),
+            ClientBandwidth::default()
+        );
+        assert_eq!(bandwidth(vec![5], none(), 0.0), ClientBandwidth::default());
     }
 }

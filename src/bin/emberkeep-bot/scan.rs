@@ -44,6 +44,12 @@ fn next_event(mut text: &str) -> Option<&str> {
 }
 
 impl<'a> Event<'a> {
+    /// The event's length in the frame: its `{"type":"…"` and the rest up to the next event
+    /// (with the comma or `]` that follows it).
+    pub fn bytes(&self) -> usize {
+        TYPE_KEY.len() + 2 + self.kind.len() + self.body.len()
+    }
+
     /// The text right after `,"key":`, if the event has that key.
     fn value(&self, key: &str) -> Option<&'a str> {
         let mut rest = self.body;
@@ -187,6 +193,8 @@ mod tests {
             },
         ]);
         let evs: Vec<Event> = events(&f).collect();
+        // Every byte but the opening `[` belongs to one event.
+        assert_eq!(evs.iter().map(Event::bytes).sum::<usize>(), f.len() - 1);
         let kinds: Vec<&str> = evs.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
