@@ -140,6 +140,12 @@ pub struct WorldConfig {
     pub chat_window_secs: f64,
     /// Seconds a connection may stay without a character in the world after `hello`.
     pub login_timeout_secs: f64,
+    /// A view holding more entities than this is a crowd: its client gets every move of its
+    /// nearest (about this many) each tick and farther ones' tiles every
+    /// `crowd_far_every_secs` (0: every move of everything in view, however many).
+    pub crowd_near_entities: u32,
+    /// Seconds between two `positions` of a region for clients in a crowd.
+    pub crowd_far_every_secs: f64,
 }
 
 /// Logging settings (`RUST_LOG` filters as usual).
@@ -238,6 +244,8 @@ impl Default for WorldConfig {
             chat_lines: 5,
             chat_window_secs: 5.0,
             login_timeout_secs: 120.0,
+            crowd_near_entities: sim.crowd_near_entities,
+            crowd_far_every_secs: sim.crowd_far_every_ticks as f64 / f64::from(sim.tick_rate),
         }
     }
 }
@@ -367,6 +375,18 @@ impl Config {
             w.login_timeout_secs,
             w.hello_timeout_secs.max(0.01)..=DAY,
             " s (at least world.hello_timeout_secs)",
+        )?;
+        in_range(
+            "world.crowd_near_entities",
+            w.crowd_near_entities,
+            0..=100_000,
+            " (0: no crowd handling)",
+        )?;
+        in_range(
+            "world.crowd_far_every_secs",
+            w.crowd_far_every_secs,
+            0.05..=60.0,
+            " s",
         )?;
         in_range(
             "server.max_message_bytes",
@@ -569,6 +589,10 @@ impl Config {
             chat_lines: w.chat_lines,
             chat_window_ticks: ((w.chat_window_secs * f64::from(w.tick_rate)).ceil() as u64).max(1),
             login_timeout_ticks: (w.login_timeout_secs * f64::from(w.tick_rate)).ceil() as u64,
+            crowd_near_entities: w.crowd_near_entities,
+            crowd_far_every_ticks: ((w.crowd_far_every_secs * f64::from(w.tick_rate)).round()
+                as u64)
+                .max(1),
         }
     }
 

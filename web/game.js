@@ -108,6 +108,9 @@ export class Game {
       case "move":
         this.onMove(ev, now);
         break;
+      case "positions":
+        this.onPositions(ev, now);
+        break;
       case "map":
         this.onMap(ev, now);
         break;
@@ -293,6 +296,25 @@ export class Game {
         break;
       default:
         break;
+    }
+  }
+
+  // In a crowd, farther entities' tiles now and then (docs/protocol.md, "Crowds"): triples of
+  // id (as the difference to the one before), column and row from the region's corner.
+  onPositions(ev, now) {
+    const at = Array.isArray(ev.at) ? ev.at : [];
+    let id = 0;
+    for (let i = 0; i + 2 < at.length; i += 3) {
+      id += at[i];
+      const e = this.entities.get(id);
+      if (!e || id === this.me?.id) continue;
+      const x = ev.x + at[i + 1];
+      const y = ev.y + at[i + 2];
+      if (e.x === x && e.y === y) continue;
+      // Glide there at a walking pace, however far, but no slower than half a second.
+      const tiles = Math.max(Math.abs(e.x - x), Math.abs(e.y - y));
+      e.lastMoveAt = now;
+      moveEntity(e, x, y, now, Math.min(500, DEFAULT_STEP_MS * tiles));
     }
   }
 

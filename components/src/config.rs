@@ -31,6 +31,11 @@ pub struct SimConfig {
     pub chat_window_ticks: u64,
     /// Ticks a connection may stay without a character in the world after `hello`.
     pub login_timeout_ticks: u64,
+    /// A view with more entities than this is a crowd (0: never); see
+    /// `systems/src/world/interest.rs`.
+    pub crowd_near_entities: u32,
+    /// Ticks between two `positions` of a region, for clients in a crowd.
+    pub crowd_far_every_ticks: u64,
 }
 
 impl Default for SimConfig {
@@ -49,6 +54,8 @@ impl Default for SimConfig {
             chat_lines: 5,
             chat_window_ticks: 100,
             login_timeout_ticks: 2400,
+            crowd_near_entities: 48,
+            crowd_far_every_ticks: 40,
         }
     }
 }

@@ -230,24 +230,58 @@ pub struct Frames {
     list: Vec<(ConnId, Frame)>,
 }
 
-/// One client's frame in its tick's [`Frames`]: its own events and the region it stands in
-/// (it sees that one and the 8 around it).
+/// One client's frame in its tick's [`Frames`]: its own events and what it sees of others.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     /// Start, end of the part before the view (and start of the part after it), end.
     own: (u32, u32, u32),
-    region: Option<RegionId>,
+    sight: Option<Sight>,
     answering: bool,
 }
 
+/// What a client placed on the map sees of others in one tick: the events of the region it
+/// stands in and the 8 around it and, in a crowd, the moves of its nearest entities (the
+/// regions' `positions` standing in for the rest; see `world.crowd_near_entities`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Sight {
+    region: RegionId,
+    /// In a crowd: where its nearest entities' moves are in the frames' text.
+    near: Option<(u32, u32)>,
+}
+
+impl Sight {
+    /// Sees every event of the regions around `region`.
+    pub fn all(region: RegionId) -> Sight {
+        Sight { region, near: None }
+    }
+
+    /// In a crowd around `region`: the nearest moves added with [`Frames::add_near`].
+    pub fn crowd(region: RegionId, near: NearMoves) -> Sight {
+        Sight {
+            region,
+            near: Some(near.0),
+        }
+    }
+
+    /// The region the client stands in.
+    #[inline]
+    pub fn region(&self) -> RegionId {
+        self.region
+    }
+}
+
+/// Where a client's nearest moves are in [`Frames`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NearMoves((u32, u32));
+
 impl Frame {
     /// A frame of the client's own events (added with [`Frames::add_own`]) and, for a
-    /// client placed on the map, the regions around the one it stands in. `answering`: the
-    /// client sent a command this tick, so this frame answers it.
-    pub fn new(own: OwnEvents, region: Option<RegionId>, answering: bool) -> Frame {
+    /// client placed on the map, what it sees of others. `answering`: the client sent a
+    /// command this tick, so this frame answers it.
+    pub fn new(own: OwnEvents, sight: Option<Sight>, answering: bool) -> Frame {
         Frame {
             own: own.0,
-            region,
+            sight,
             answering,
         }
     }
@@ -261,14 +295,21 @@ impl Frame {
     /// The region the client stands in, if it is placed on the map.
     #[inline]
     pub fn region(&self) -> Option<RegionId> {
-        self.region
+        self.sight.map(|s| s.region)
     }
 
-    /// The region the client stands in, if it has no events of its own: then its frame is
-    /// the same as everyone's there who has none either.
+    /// What the client sees of others, if it is placed on the map.
     #[inline]
-    pub fn region_only(&self) -> Option<RegionId> {
-        self.region.filter(|_| !self.has_own())
+    pub fn sight(&self) -> Option<Sight> {
+        self.sight
+    }
+
+    /// What the client sees, if that is all its frame holds (no events of its own, no
+    /// nearest moves of its own): then its frame is the same as everyone's with that sight.
+    #[inline]
+    pub fn sight_only(&self) -> Option<Sight> {
+        self.sight
+            .filter(|s| !self.has_own() && s.near.is_none_or(|(a, b)| a == b))
     }
 
     /// Whether the frame may not wait for a later tick: it holds events of the client's own
@@ -314,6 +355,20 @@ impl Frames {
         OwnEvents((offset(start), offset(mid), offset(self.own.len())))
     }
 
+    /// Copies a client's nearest moves in (comma-separated events), to be named in its
+    /// [`Sight`].
+    ///
+    /// # Panics
+    /// If one tick's events pass 4 GiB (the server would have run out of memory first).
+    pub fn add_near(&mut self, moves: &str) -> NearMoves {
+        if moves.is_empty() {
+            // (All empty ones alike, so that frames with nothing else can share a text.)
+            return NearMoves((0, 0));
+        }
+        let (start, _, end) = self.add_own_parts(moves, "").0;
+        NearMoves((start, end))
+    }
+
     /// Hands over tick `tick`'s region events.
     pub fn set_regions(&mut self, tick: u64, regions: RegionEvents, layout: RegionLayout) {
         self.tick = tick;
@@ -354,7 +409,7 @@ impl Frames {
     }
 
     /// The non-empty comma-separated runs of events a frame is made of, in order: the
-    /// client's own, then its view's, then its own that go last.
+    /// client's own, then what it sees of others, then its own that go last.
     #[inline]
     pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
         let (start, mid, end) = frame.own;
@@ -362,24 +417,28 @@ impl Frames {
         let last = &self.own[mid as usize..end as usize];
         std::iter::once(first)
             .filter(|run| !run.is_empty())
-            .chain(frame.region.into_iter().flat_map(|r| self.view_runs(r)))
+            .chain(frame.sight.into_iter().flat_map(|s| self.view_runs(s)))
             .chain(std::iter::once(last).filter(|run| !run.is_empty()))
     }
 
-    /// The non-empty runs of events a client standing in `region` sees this tick.
+    /// The non-empty runs of events a client with this sight sees this tick: each region's
+    /// buffer and moves (in a crowd: `positions`), then its nearest moves.
     #[inline]
-    pub fn view_runs(&self, region: RegionId) -> impl Iterator<Item = &str> + '_ {
+    pub fn view_runs(&self, sight: Sight) -> impl Iterator<Item = &str> + '_ {
+        let crowd = sight.near.is_some();
+        let (start, end) = sight.near.unwrap_or_default();
         self.layout
-            .view(region)
+            .view(sight.region)
             .into_iter()
-            .flat_map(|r| self.regions.runs(r))
+            .flat_map(move |r| self.regions.runs(r, crowd))
+            .chain(std::iter::once(&self.own[start as usize..end as usize]))
             .filter(|run| !run.is_empty())
     }
 
-    /// Whether a client standing in `region` sees any event this tick.
+    /// Whether a client with this sight sees any event this tick.
     #[inline]
-    pub fn view_has_events(&self, region: RegionId) -> bool {
-        self.view_runs(region).next().is_some()
+    pub fn view_has_events(&self, sight: Sight) -> bool {
+        self.view_runs(sight).next().is_some()
     }
 
     /// The frame's JSON array, or None if it holds no events.
@@ -451,9 +510,9 @@ mod tests {
         let none = frames.add_own("");
         // Ann stands in region 0 (sees 0, 1, 4, 5), with an event of her own; Bob in region 6
         // (sees 5 and 11 too); Cy in region 3 sees only empty regions; Dee is not placed.
-        frames.push(ConnId(1), Frame::new(own, Some(0), false));
-        frames.push(ConnId(2), Frame::new(none, Some(6), true));
-        frames.push(ConnId(3), Frame::new(none, Some(3), false));
+        frames.push(ConnId(1), Frame::new(own, Some(Sight::all(0)), false));
+        frames.push(ConnId(2), Frame::new(none, Some(Sight::all(6)), true));
+        frames.push(ConnId(3), Frame::new(none, Some(Sight::all(3)), false));
         frames.push_events(ConnId(4), r#"{"type":"bye"}"#);
         let texts: Vec<Option<String>> = frames.iter().map(|(_, f)| frames.to_text(f)).collect();
         assert_eq!(
@@ -470,9 +529,9 @@ mod tests {
         // frame of what others did may wait.
         let urgent: Vec<bool> = frames.iter().map(|(_, f)| f.is_urgent()).collect();
         assert_eq!(urgent, [true, true, false, true]);
-        assert!(frames.view_has_events(6) && !frames.view_has_events(3));
+        assert!(frames.view_has_events(Sight::all(6)) && !frames.view_has_events(Sight::all(3)));
         assert_eq!(
-            frames.view_runs(8).collect::<Vec<_>>(),
+            frames.view_runs(Sight::all(8)).collect::<Vec<_>>(),
             [
                 r#"{"type":"despawn","id":9}"#,
                 r#"{"move":1},{"move":2}"#,
@@ -488,9 +547,52 @@ mod tests {
         let spare = frames.into_spare();
         assert_eq!(spare.region_count(), 12);
         assert!(
-            (0..12).all(|r| spare.runs(r) == ["", ""]) && spare.dirty.is_empty(),
+            (0..12).all(|r| spare.runs(r, false) == ["", ""] && spare.runs(r, true) == ["", ""])
+                && spare.dirty.is_empty(),
             "handed back cleared"
         );
+    }
+
+    /// In a crowd a client sees each region's buffer and `positions` instead of its moves,
+    /// then the nearest moves picked for it.
+    #[test]
+    fn a_frame_in_a_crowd_has_positions_and_its_own_nearest_moves() {
+        let mut grid = RegionGrid::new(64, 48, 16); // 4 x 3 regions
+        grid.broadcast(5, r#"{"c":5}"#);
+        grid.events.moves.push_with(5, |b| b.push_str(r#"{"m":5}"#));
+        grid.events
+            .positions
+            .push_with(4, |b| b.push_str(r#"{"p":4}"#));
+        grid.events
+            .positions
+            .push_with(5, |b| b.push_str(r#"{"p":5}"#));
+        let mut frames = Frames::default();
+        let events = std::mem::replace(&mut grid.events, RegionEvents::new(12));
+        frames.set_regions(1, events, grid.layout());
+        let none = frames.add_own("");
+        let near = frames.add_near(r#"{"m":5}"#);
+        let nothing_near = frames.add_near("");
+        frames.push(
+            ConnId(1),
+            Frame::new(none, Some(Sight::crowd(0, near)), false),
+        );
+        frames.push(ConnId(2), Frame::new(none, Some(Sight::all(0)), false));
+        let both = Frame::new(none, Some(Sight::crowd(0, nothing_near)), false);
+        frames.push(ConnId(3), both);
+        let texts: Vec<Option<String>> = frames.iter().map(|(_, f)| frames.to_text(f)).collect();
+        assert_eq!(
+            texts[0].as_deref(),
+            Some(r#"[{"p":4},{"c":5},{"p":5},{"m":5}]"#)
+        );
+        assert_eq!(texts[1].as_deref(), Some(r#"[{"c":5},{"m":5}]"#));
+        assert_eq!(texts[2].as_deref(), Some(r#"[{"p":4},{"c":5},{"p":5}]"#));
+        // Only a frame of what everyone with its sight gets may be shared.
+        let shared: Vec<bool> = frames
+            .iter()
+            .map(|(_, f)| f.sight_only().is_some())
+            .collect();
+        assert_eq!(shared, [false, true, true]);
+        assert_ne!(Sight::all(0), both.sight().unwrap());
     }
 
     #[test]

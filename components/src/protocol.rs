@@ -654,6 +654,12 @@ pub enum ServerEvent {
     Despawn { id: u64 },
     /// An entity in view now stands on this tile (your own id confirms your step).
     Move { id: u64, x: i32, y: i32 },
+    /// In a crowd, where farther entities in view stand now (see docs/protocol.md, "Crowds"):
+    /// the entities of one region that moved since its last `positions`, packed in `at` as
+    /// triples — the id (the first absolute, each next one the difference to the one
+    /// before, ids ascending), then the tile's column and row relative to (`x`, `y`), the
+    /// region's top-left tile. Decode with [`Positions::decode`].
+    Positions { x: i32, y: i32, at: Vec<i64> },
     /// A chat line: local from an entity in view (no `channel`), or in a channel
     /// (`global`, a joined channel's name, or `whisper`). `name` is the speaker; a whisper's
     /// echo to its sender also names the player it went `to`.
@@ -1495,6 +1501,55 @@ pub fn write_despawn(out: &mut String, id: u64) {
     out.push('}');
 }
 
+/// Appends a `positions` event for the region whose top-left tile is `origin`:
+/// `entries` are (id, tile), sorted by id here. Nothing is written if there are none.
+pub fn write_positions(out: &mut String, origin: (i32, i32), entries: &mut [(u64, i32, i32)]) {
+    if entries.is_empty() {
+        return;
+    }
+    entries.sort_unstable_by_key(|e| e.0);
+    out.push_str(r#"{"type":"positions","x":"#);
+    push_int(out, origin.0);
+    out.push_str(r#","y":"#);
+    push_int(out, origin.1);
+    out.push_str(r#","at":["#);
+    let mut before = 0;
+    for (i, &(id, x, y)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_int(out, id - before);
+        out.push(',');
+        push_int(out, x - origin.0);
+        out.push(',');
+        push_int(out, y - origin.1);
+        before = id;
+    }
+    out.push_str("]}");
+}
+
+/// A `positions` event's entries, decoded.
+pub struct Positions;
+
+impl Positions {
+    /// The (id, x, y) of each entry of a `positions` event whose origin is (`x`, `y`); None
+    /// if `at` is not a whole number of triples or an id or tile is out of range.
+    pub fn decode(x: i32, y: i32, at: &[i64]) -> Option<Vec<(u64, i32, i32)>> {
+        if !at.len().is_multiple_of(3) {
+            return None;
+        }
+        let mut id: u64 = 0;
+        at.chunks_exact(3)
+            .map(|t| {
+                id = id.checked_add(u64::try_from(t[0]).ok()?)?;
+                let dx = i32::try_from(t[1]).ok()?;
+                let dy = i32::try_from(t[2]).ok()?;
+                Some((id, x.checked_add(dx)?, y.checked_add(dy)?))
+            })
+            .collect()
+    }
+}
+
 /// Appends the JSON of `ServerEvent::Move` to `out` without building the event.
 pub fn write_move(out: &mut String, id: u64, x: i32, y: i32) {
     // (Formatted first and reserved once: a tick writes thousands of these.)
@@ -1765,12 +1820,51 @@ mod tests {
         );
         let e = ServerEvent::Move { id: 7, x: 1, y: 2 };
         assert_eq!(encode_event(&e), r#"{"type":"move","id":7,"x":1,"y":2}"#);
+        let e = ServerEvent::Positions {
+            x: 32,
+            y: 16,
+            at: vec![5, 1, 2],
+        };
+        assert_eq!(
+            encode_event(&e),
+            r#"{"type":"positions","x":32,"y":16,"at":[5,1,2]}"#
+        );
         let e = ServerEvent::StatUpdate(StatUpdate {
             id: 3,
             hp: Some(9),
             ..StatUpdate::default()
         });
         assert_eq!(encode_event(&e), r#"{"type":"stat_update","id":3,"hp":9}"#);
+    }
+
+    /// A region's positions: ids ascending as differences, tiles from the region's corner;
+    /// what serde reads back decodes to the entries written.
+    #[test]
+    fn positions_pack_ids_as_differences_and_tiles_from_the_corner() {
+        let mut entries = vec![(100_250, 40, 21), (100_007, 33, 16), (100_020, 47, 31)];
+        let mut out = String::new();
+        write_positions(&mut out, (32, 16), &mut entries);
+        assert_eq!(
+            out,
+            r#"{"type":"positions","x":32,"y":16,"at":[100007,1,0,13,15,15,230,8,5]}"#
+        );
+        let ServerEvent::Positions { x, y, at } = serde_json::from_str(&out).unwrap() else {
+            panic!("not a positions event: {out}");
+        };
+        assert_eq!(
+            Positions::decode(x, y, &at),
+            Some(vec![
+                (100_007, 33, 16),
+                (100_020, 47, 31),
+                (100_250, 40, 21)
+            ])
+        );
+        // Nothing to say: nothing written.
+        write_positions(&mut out, (0, 0), &mut []);
+        assert!(out.ends_with("]}"));
+        // Not triples, or a negative id step: refused.
+        assert_eq!(Positions::decode(0, 0, &[1, 2]), None);
+        assert_eq!(Positions::decode(0, 0, &[5, 0, 0, -1, 0, 0]), None);
     }
 
     /// The ability messages as docs/protocol.md shows them.

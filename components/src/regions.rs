@@ -4,6 +4,11 @@
 //! A client sees its own region and the 8 around it ([`RegionGrid::view`]). An event about
 //! something in region R is encoded once into R's buffer (or, for moves, into R's run of
 //! [`RegionEvents::moves`]); every client viewing R receives those bytes at flush.
+//!
+//! In a crowd (a view holding more entities than `world.crowd_near_entities`) a client gets
+//! the moves of only its nearest entities each tick, and every `world.crowd_far_every_secs`
+//! each region's [`RegionEvents::positions`]: where the entities that moved since the last
+//! ones stand now (see `systems/src/world/interest.rs`).
 
 use bevy_ecs::prelude::{Entity, Resource};
 
@@ -71,6 +76,12 @@ pub struct RegionGrid {
     pub players: Vec<Vec<Entity>>,
     /// This tick's encoded events, by region.
     pub events: RegionEvents,
+    /// The last tick a client in a crowd saw each region (its moves are then remembered in
+    /// `movers` for its next `positions`).
+    pub watched: Vec<u64>,
+    /// Entities that moved in each watched region since its last `positions` (an entity may
+    /// be listed more than once, or in a region it has since left).
+    pub movers: Vec<Vec<Entity>>,
 }
 
 impl RegionGrid {
@@ -87,6 +98,8 @@ impl RegionGrid {
             members: vec![Vec::new(); n],
             players: vec![Vec::new(); n],
             events: RegionEvents::new(n),
+            watched: vec![u64::MAX; n],
+            movers: vec![Vec::new(); n],
         }
     }
 
@@ -167,6 +180,8 @@ pub struct RegionEvents {
     pub dirty: Vec<RegionId>,
     /// The tick's moves, region by region in one buffer.
     pub moves: RegionRuns,
+    /// The tick's `positions` events (for clients in a crowd), region by region.
+    pub positions: RegionRuns,
 }
 
 impl RegionEvents {
@@ -176,6 +191,7 @@ impl RegionEvents {
             buffers: vec![String::new(); regions],
             dirty: Vec::new(),
             moves: RegionRuns::default(),
+            positions: RegionRuns::default(),
         }
     }
 
@@ -184,11 +200,14 @@ impl RegionEvents {
         self.buffers.len()
     }
 
-    /// What region `r`'s viewers learn: its buffer, then its moves (either may be empty).
+    /// What region `r`'s viewers learn: its buffer, then its moves (either may be empty);
+    /// for a viewer in a crowd (`crowd`), its buffer, then its `positions` if it has them
+    /// this tick (the viewer's nearest moves come apart).
     #[inline]
-    pub fn runs(&self, r: RegionId) -> [&str; 2] {
+    pub fn runs(&self, r: RegionId, crowd: bool) -> [&str; 2] {
         let buffer = self.buffers.get(r as usize).map_or("", String::as_str);
-        [buffer, self.moves.run(r)]
+        let moves = if crowd { &self.positions } else { &self.moves };
+        [buffer, moves.run(r)]
     }
 
     /// Forgets every event, keeping the allocations.
@@ -199,6 +218,7 @@ impl RegionEvents {
             }
         }
         self.moves.clear();
+        self.positions.clear();
     }
 }
 
@@ -315,15 +335,20 @@ mod tests {
         g.broadcast(5, "t");
         g.events.moves.push_with(5, |b| b.push('m'));
         g.events.moves.push_with(7, |b| b.push('n'));
+        g.events.positions.push_with(5, |b| b.push('p'));
         g.broadcast(9, "u");
-        let runs = |r| g.events.runs(r);
+        let runs = |r| g.events.runs(r, false);
+        // In a crowd: the buffer, then the positions instead of the moves.
+        assert_eq!(g.events.runs(5, true), ["s,t", "p"]);
+        assert_eq!(g.events.runs(7, true), ["", ""]);
         assert_eq!(runs(5), ["s,t", "m"]);
         assert_eq!(runs(7), ["", "n"]);
         assert_eq!(runs(9), ["u", ""]);
         assert_eq!(runs(0), ["", ""]);
         assert_eq!(runs(99), ["", ""]);
         g.events.clear();
-        assert!((0..12).all(|r| g.events.runs(r) == ["", ""]));
+        assert!((0..12).all(|r| g.events.runs(r, false) == ["", ""]));
+        assert_eq!(g.events.runs(5, true), ["", ""]);
         assert!(g.events.dirty.is_empty());
     }
 

@@ -135,6 +135,19 @@ pub struct StepRequest {
 #[derive(Component, Debug, Default, Clone)]
 pub struct MoveQueue(pub Vec<StepRequest>);
 
+/// What a connected player is told of a crowd around it (see
+/// `systems/src/world/interest.rs`).
+#[derive(Component, Debug, Default)]
+pub struct Interest {
+    /// Whether its view holds a crowd this tick: then it gets each tick the moves within
+    /// `radius` tiles of it, and the regions' `positions` for the rest.
+    pub crowd: bool,
+    /// Chebyshev distance, in tiles, within which it gets every move.
+    pub radius: i32,
+    /// This tick's moves within `radius`, comma-separated.
+    pub near: String,
+}
+
 /// The region an entity is registered in; [`RegionCell::NONE`] until the region phase places it.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegionCell(pub u32);

@@ -10,9 +10,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use emberkeep_components::net::{ConnId, Frame, Frames, write_runs};
+use emberkeep_components::net::{ConnId, Frame, Frames, Sight, write_runs};
 use emberkeep_components::protocol::CloseReason;
-use emberkeep_components::regions::{RegionEvents, RegionId};
+use emberkeep_components::regions::RegionEvents;
 use emberkeep_components::text::{Text, keys};
 use rustc_hash::FxHashMap;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -72,31 +72,31 @@ pub struct Views {
     alike: Vec<u32>,
     counted: bool,
     /// This tick's texts of frames without events of their own, by what they hold.
-    shared: FxHashMap<(Waiting, RegionId), Option<Utf8Bytes>>,
+    shared: FxHashMap<(Waiting, Sight), Option<Utf8Bytes>>,
 }
 
-/// The views a client has not been sent yet, oldest first: the tick, and the region the
-/// client stood in then.
+/// The views a client has not been sent yet, oldest first: the tick, and what the client
+/// saw then.
 /// (Slots past `len` stay zero, so the derived equality agrees with the hash, which reads
 /// only the used ones: a client waiting for nothing hashes one byte.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Waiting {
     len: u8,
-    views: [(u64, RegionId); MAX_VIEW_EVERY as usize - 1],
+    views: [(u64, Sight); MAX_VIEW_EVERY as usize - 1],
 }
 
 impl std::hash::Hash for Waiting {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u8(self.len);
-        for (tick, region) in self.iter() {
+        for (tick, sight) in self.iter() {
             state.write_u64(tick);
-            state.write_u32(region);
+            sight.hash(state);
         }
     }
 }
 
 impl Waiting {
-    fn iter(&self) -> impl Iterator<Item = (u64, RegionId)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (u64, Sight)> + '_ {
         self.views[..usize::from(self.len)].iter().copied()
     }
 
@@ -108,8 +108,8 @@ impl Waiting {
         usize::from(self.len) == self.views.len()
     }
 
-    fn push(&mut self, tick: u64, region: RegionId) {
-        self.views[usize::from(self.len)] = (tick, region);
+    fn push(&mut self, tick: u64, sight: Sight) {
+        self.views[usize::from(self.len)] = (tick, sight);
         self.len += 1;
     }
 }
@@ -141,10 +141,10 @@ impl Views {
             || waited.is_full()
             || waited.oldest().is_some_and(|t| t + self.every - 1 <= now);
         if !due {
-            if let Some(r) = frame.region()
-                && tick.view_has_events(r)
+            if let Some(sight) = frame.sight()
+                && tick.view_has_events(sight)
             {
-                self.waiting.entry(conn).or_default().push(now, r);
+                self.waiting.entry(conn).or_default().push(now, sight);
             }
             return None;
         }
@@ -154,8 +154,8 @@ impl Views {
         if !self.counted {
             self.alike.clear();
             self.alike.resize(tick.region_count(), 0);
-            for r in tick.iter().filter_map(|(_, f)| f.region_only()) {
-                if let Some(n) = self.alike.get_mut(r as usize) {
+            for r in tick.iter().filter_map(|(_, f)| f.sight_only()) {
+                if let Some(n) = self.alike.get_mut(r.region() as usize) {
                     *n += 1;
                 }
             }
@@ -163,20 +163,20 @@ impl Views {
         }
         let recent = &self.recent;
         let join = || {
-            let earlier = waited.iter().flat_map(move |(t, r)| {
+            let earlier = waited.iter().flat_map(move |(t, sight)| {
                 // (A tick that is gone was skipped: no client had a frame in it.)
                 recent
                     .iter()
                     .find(move |f| f.tick() == t)
                     .into_iter()
-                    .flat_map(move |f| f.view_runs(r))
+                    .flat_map(move |f| f.view_runs(sight))
             });
             let mut out = String::new();
             write_runs(earlier.chain(tick.runs(frame)), &mut out).then(|| Utf8Bytes::from(out))
         };
-        match frame.region_only() {
-            Some(r) if self.alike.get(r as usize).is_some_and(|n| *n > 1) => {
-                self.shared.entry((waited, r)).or_insert_with(join).clone()
+        match frame.sight_only() {
+            Some(s) if self.alike.get(s.region() as usize).is_some_and(|n| *n > 1) => {
+                self.shared.entry((waited, s)).or_insert_with(join).clone()
             }
             _ => join(),
         }
@@ -425,7 +425,10 @@ mod tests {
             let (handle, rx, _) = ConnHandle::new(4);
             opened.push((ConnId(conn), handle));
             receivers.push(rx);
-            tick.push(ConnId(conn), Frame::new(own, Some(region), false));
+            tick.push(
+                ConnId(conn),
+                Frame::new(own, Some(Sight::all(region)), false),
+            );
         }
         let _ = d.deliver(
             Batch {
@@ -475,7 +478,10 @@ mod tests {
         frames.set_regions(n, grid.events, layout);
         for (conn, own, region, answering) in clients {
             let own = frames.add_own(own);
-            frames.push(ConnId(*conn), Frame::new(own, Some(*region), *answering));
+            frames.push(
+                ConnId(*conn),
+                Frame::new(own, Some(Sight::all(*region)), *answering),
+            );
         }
         frames
     }

@@ -28,7 +28,7 @@ use crate::input;
 use crate::quests::progress as quests;
 use crate::session::{presence, saves};
 use crate::story::{dialogue, triggers};
-use crate::world::{doors, flush, movement, regions, resources, spawner, warps, zones};
+use crate::world::{doors, flush, interest, movement, regions, resources, spawner, warps, zones};
 
 /// One phase of the tick, in execution order.
 #[derive(ScheduleLabel, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,6 +158,8 @@ pub(crate) fn install(world: &mut World) {
             casting::announce_learned,
             items::announce_items,
             party::announce_parties,
+            // (Before the moves: which clients are in a crowd, which regions they watch.)
+            interest::choose_sights,
             // (Last before the frames: a region's moves follow its other events.)
             regions::broadcast_moves,
             flush::build_frames,

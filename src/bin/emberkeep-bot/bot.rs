@@ -458,6 +458,18 @@ impl Bot {
                         *at = tile;
                     }
                 }
+                // (In a crowd: where farther entities stand, for the mobs it hunts.)
+                "positions" if self.behaviour.fights() => {
+                    let Some((x0, y0)) = ev.tile() else { continue };
+                    let at: Vec<i64> = ev.ints("at").collect();
+                    let mut id = 0i64;
+                    for t in at.chunks_exact(3) {
+                        id = id.wrapping_add(t[0]);
+                        if let Some(tile) = self.mobs.get_mut(&(id as u64)) {
+                            *tile = (x0 + t[1] as i32, y0 + t[2] as i32);
+                        }
+                    }
+                }
                 "spawn" if self.behaviour.fights() => {
                     if ev.str("kind") == Some("mob")
                         && let (Some(id), Some(tile)) = (ev.id(), ev.tile())

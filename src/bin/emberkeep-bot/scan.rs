@@ -93,6 +93,15 @@ impl<'a> Event<'a> {
         self.int("id").and_then(|v| u64::try_from(v).ok())
     }
 
+    /// The integers of an array field (`"key":[1,2,3]`), up to its `]` (empty if none).
+    pub fn ints(&self, key: &str) -> impl Iterator<Item = i64> + 'a {
+        let list = self
+            .value(key)
+            .and_then(|v| v.strip_prefix('['))
+            .map_or("", |v| &v[..v.find(']').unwrap_or(0)]);
+        list.split(',').filter_map(|n| n.parse().ok())
+    }
+
     /// The `x` and `y` fields.
     pub fn tile(&self) -> Option<(i32, i32)> {
         Some((
@@ -224,6 +233,23 @@ mod tests {
         assert_eq!(evs[6].id(), Some(42));
         assert_eq!(evs[7].id(), Some(7));
         assert_eq!(evs[7].tile(), None);
+    }
+
+    #[test]
+    fn a_positions_event_gives_its_corner_and_entries() {
+        let mut frame = String::from("[");
+        emberkeep_components::protocol::write_positions(
+            &mut frame,
+            (32, 16),
+            &mut [(900, 33, 17), (905, 40, 20)],
+        );
+        frame.push_str(r#",{"type":"move","id":1,"x":2,"y":3}]"#);
+        let evs: Vec<Event> = events(&frame).collect();
+        assert_eq!(evs[0].kind, "positions");
+        assert_eq!(evs[0].tile(), Some((32, 16)));
+        assert_eq!(evs[0].ints("at").collect::<Vec<_>>(), [900, 1, 1, 5, 8, 4]);
+        assert_eq!(evs[1].ints("at").count(), 0);
+        assert_eq!(evs[1].tile(), Some((2, 3)));
     }
 
     #[test]

@@ -20,8 +20,8 @@ use emberkeep_components::stats::{
     ActiveEffect, ActiveEffects, Base, ClassId, Experience, Level, SentPublic, SentStats, Vitals,
 };
 use emberkeep_components::world::{
-    DisplayName, Kind, MoveQueue, NameIndex, NetIds, NetIndex, Player, Position, RegionCell,
-    SpawnRotation, StepBudget,
+    DisplayName, Interest, Kind, MoveQueue, NameIndex, NetIds, NetIndex, Player, Position,
+    RegionCell, SpawnRotation, StepBudget,
 };
 
 use crate::game::stats;
@@ -144,6 +144,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             },
             MoveQueue::default(),
             RegionCell::NONE,
+            Interest::default(),
         ),
         (
             ClassId(class),

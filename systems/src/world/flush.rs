@@ -10,16 +10,21 @@
 //! `server.view_every_ticks`).
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::net::{Frame, Outbox};
+use emberkeep_components::net::{Frame, Outbox, Sight};
 use emberkeep_components::regions::{RegionEvents, RegionGrid};
-use emberkeep_components::world::{Connection, Outgoing, RegionCell, Tick};
+use emberkeep_components::world::{Connection, Interest, Outgoing, RegionCell, Tick};
 
 /// Builds this tick's frames and leaves the grid fresh (cleared) region events for the next tick.
 pub fn build_frames(
     tick: Res<Tick>,
     mut grid: ResMut<RegionGrid>,
     mut outbox: ResMut<Outbox>,
-    mut clients: Query<(&Connection, &mut Outgoing, Option<&RegionCell>)>,
+    mut clients: Query<(
+        &Connection,
+        &mut Outgoing,
+        Option<&RegionCell>,
+        Option<&Interest>,
+    )>,
 ) {
     let outbox = &mut *outbox;
     let regions = grid.events.region_count();
@@ -33,7 +38,7 @@ pub fn build_frames(
     let events = std::mem::replace(&mut grid.events, fresh);
     let frames = &mut outbox.frames;
     frames.set_regions(tick.0, events, grid.layout());
-    for (conn, mut out, cell) in &mut clients {
+    for (conn, mut out, cell, interest) in &mut clients {
         let region = cell.filter(|c| **c != RegionCell::NONE).map(|c| c.0);
         if out.is_empty() && region.is_none() {
             continue;
@@ -43,6 +48,10 @@ pub fn build_frames(
             out.clear();
         }
         let answering = conn.last_command_tick == Some(tick.0);
-        frames.push(conn.id, Frame::new(own, region, answering));
+        let sight = region.map(|r| match interest {
+            Some(i) if i.crowd => Sight::crowd(r, frames.add_near(&i.near)),
+            _ => Sight::all(r),
+        });
+        frames.push(conn.id, Frame::new(own, sight, answering));
     }
 }

@@ -7,6 +7,7 @@
 
 pub(crate) mod doors;
 pub mod flush;
+pub(crate) mod interest;
 pub(crate) mod movement;
 pub(crate) mod regions;
 pub(crate) mod resources;

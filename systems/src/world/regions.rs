@@ -7,8 +7,8 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
+use emberkeep_components::config::SimConfig;
 use emberkeep_components::items::{GroundItem, ShownGear};
-use emberkeep_components::map::Tile;
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{
     ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
@@ -17,8 +17,11 @@ use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::skills::{Depleted, Node, Station};
 use emberkeep_components::stats::{ClassId, Level, Vitals};
 use emberkeep_components::world::{
-    DisplayName, Kind, NetId, NetIndex, Outgoing, Player, Position, RegionCell,
+    Connection, DisplayName, Interest, Kind, NetId, NetIndex, Outgoing, Player, Position,
+    RegionCell, Tick,
 };
+
+use super::interest::Moved;
 
 /// Places new entities and moves entities whose tile is now in another region, sending
 /// spawns and despawns to the clients whose view they entered or left. Only entities whose
@@ -257,25 +260,38 @@ pub(crate) fn remove_from_world(world: &mut World, e: Entity) {
 /// are grouped by region first (a counting sort) and written region by region into one
 /// buffer: a sequential pass, where writing each region's own buffer missed the cache once
 /// per region (most regions get one or two moves a tick). Runs last in the phase but for the
-/// frames, so a region's buffer, written before, is also sent before its moves.
+/// frames, so a region's buffer, written before, is also sent before its moves. Then tells
+/// the clients in a crowd what they get instead ([`super::interest::tell_crowds`]).
 pub(crate) fn broadcast_moves(
+    tick: Res<Tick>,
+    config: Res<SimConfig>,
     mut grid: ResMut<RegionGrid>,
-    moved: Query<(&NetId, Ref<Position>, &RegionCell), Changed<Position>>,
-    mut moves: Local<ByRegion<(u64, Tile)>>,
+    moved: Query<(Entity, &NetId, Ref<Position>, &RegionCell), Changed<Position>>,
+    mut viewers: Query<(&Position, &mut Interest), With<Connection>>,
+    placed: Query<(&NetId, &Position, &RegionCell)>,
+    mut moves: Local<ByRegion<Moved>>,
 ) {
     moves.clear(grid.events.region_count());
-    for (id, pos, cell) in &moved {
+    for (e, id, pos, cell) in &moved {
         // A newcomer's spawn already carries its tile.
         if !pos.is_added() && *cell != RegionCell::NONE {
-            moves.push(cell.0, (id.0, pos.0));
+            moves.push(cell.0, (e, id.0, pos.0));
         }
     }
     moves.group();
     let runs = &mut grid.events.moves;
-    for (r, (id, at)) in moves.sorted() {
+    for (r, (_, id, at)) in moves.sorted() {
         let in_order = runs.push_with(r, |buf| write_move(buf, id, at.x, at.y));
         debug_assert!(in_order, "moves are written region by region");
     }
+    super::interest::tell_crowds(
+        tick.0,
+        config.crowd_far_every_ticks,
+        &mut grid,
+        &moves,
+        &mut viewers,
+        &placed,
+    );
 }
 
 /// Items grouped by region with a counting sort, O(items + regions) (stable: items of one
@@ -613,7 +629,7 @@ mod tests {
     fn snapshot(grid: Res<RegionGrid>, mut snap: ResMut<Snapshot>) {
         let regions = grid.events.region_count() as u32;
         snap.0 = (0..regions)
-            .flat_map(|r| grid.events.runs(r))
+            .flat_map(|r| grid.events.runs(r, false))
             .filter(|run| !run.is_empty())
             .map(str::to_string)
             .collect();
