@@ -2,8 +2,8 @@
 # Runs Emberkeep's whole test suite on a fresh machine: formatting, lints, the tools' Python
 # tests (stdlib unittest), then every test of every crate (unit, headless-world scenarios,
 # black-box WebSocket tests against a real server on an ephemeral port), then the web client
-# in headless Chromium. Whatever the tests need
-# beyond cargo is installed and started here, and stopped again on exit.
+# in headless Chromium. Whatever the tests need beyond cargo is installed and started here,
+# and stopped again on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
