@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs Emberkeep's whole test suite on a fresh machine: formatting, lints, then every test of
-# every crate (unit, headless-world scenarios, black-box WebSocket tests against a real server
-# on an ephemeral port), then the web client in headless Chromium. Whatever the tests need
-# beyond cargo is installed and started here, and stopped again on exit.
+# Runs Emberkeep's whole test suite on a fresh machine: formatting, lints, the tools' Python
+# tests (stdlib unittest), then every test of every crate (unit, headless-world scenarios,
+# black-box WebSocket tests against a real server on an ephemeral port), then the web client
+# in headless Chromium. Whatever the tests need beyond cargo is installed and started here,
+# and stopped again on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tools/ tests (python3, stdlib only)"
+python3 -m unittest tools/test_plot_load.py
 
 echo "== MongoDB-compatible test server (secantusdb from PyPI)"
 # The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts

@@ -8,7 +8,8 @@
 #      window (after the ramp), plus its "tick stats" log lines (tick p50/p99, phase times);
 #   3. run emberkeep-floor (one frame of the same mean size per client per tick, no game) with
 #      the same number of emberkeep-bot --floor clients, and sample its CPU the same way;
-#   4. print one summary line and write OUT/summary.json.
+#   4. print one summary line and write OUT/summary.json (latency_histogram: the bot's
+#      [upper_bound_ms, count] buckets of the steady move latencies; tools/plot_load.py draws it).
 #
 # Build first:  cargo build --release --bins
 # Usage:        tools/load.sh [--players N] [--mobs N] [--side TILES] [--duration SECS]
@@ -54,7 +55,7 @@ while [ $# -gt 0 ]; do
         --bot-threads) BOT_THREADS=$2; shift 2 ;;
         --view-every) VIEW_EVERY=$2; shift 2 ;;
         --crowd) CROWD=$2; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -325,6 +326,7 @@ jq -n --slurpfile ticks "$RUN/ticks.jsonl" --slurpfile bot "$RUN/bot.json" \
       phase_max_us: ($ticks | map(phases) | (.[0] | keys_unsorted) as $k
                       | reduce $k[] as $key ({}; .[$key] = ([$ticks[] | phases | .[$key][1]] | max))),
       latency_ms: $b.steady_latency,
+      latency_histogram: $b.steady_latency_histogram,
       clients_joined: $b.clients_joined, dropped: $b.dropped, connect_failed: $b.connect_failed,
       errors: $b.errors, unconfirmed_moves: $b.unconfirmed_moves,
       frames_in_per_sec: $b.steady_rates.frames_in_per_sec,

@@ -283,6 +283,33 @@ fn summarize(mut v: Vec<u32>) -> LatencySummary {
     }
 }
 
+/// Upper bounds of the latency histogram's buckets, in µs: ten a decade (the rounded R10
+/// series 1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8) from 1 ms to 2 s. A sample above the last
+/// bound falls in an overflow bucket.
+const HISTOGRAM_BOUNDS_US: [u32; 34] = [
+    1_000, 1_250, 1_600, 2_000, 2_500, 3_150, 4_000, 5_000, 6_300, 8_000, //
+    10_000, 12_500, 16_000, 20_000, 25_000, 31_500, 40_000, 50_000, 63_000, 80_000, //
+    100_000, 125_000, 160_000, 200_000, 250_000, 315_000, 400_000, 500_000, 630_000,
+    800_000, //
+    1_000_000, 1_250_000, 1_600_000, 2_000_000,
+];
+
+/// How many samples fell in each bucket, as `[upper_bound_ms, count]` pairs in order: a sample
+/// counts in the first bucket whose bound it does not exceed; the last pair's bound is `None`
+/// (`null` in JSON) and counts the samples above 2,000 ms. Every bucket is listed, empty ones
+/// too, so runs compare bucket by bucket and a CDF can be drawn from it.
+fn histogram(samples_us: &[u32]) -> Vec<(Option<f64>, u64)> {
+    let mut counts = [0u64; HISTOGRAM_BOUNDS_US.len() + 1];
+    for &us in samples_us {
+        counts[HISTOGRAM_BOUNDS_US.partition_point(|&b| b < us)] += 1;
+    }
+    let bounds = HISTOGRAM_BOUNDS_US
+        .iter()
+        .map(|&b| Some(f64::from(b) / 1000.0))
+        .chain(std::iter::once(None));
+    bounds.zip(counts).collect()
+}
+
 /// Per-second rates averaged over some seconds.
 #[derive(Debug, Serialize, Default)]
 pub struct Rates {
@@ -355,6 +382,8 @@ pub struct Report {
     pub steady_rates: Rates,
     pub latency: LatencySummary,
     pub steady_latency: LatencySummary,
+    /// The steady samples by latency: `[upper_bound_ms, count]`, see [`histogram`].
+    pub steady_latency_histogram: Vec<(Option<f64>, u64)>,
     pub unconfirmed_moves: u64,
     /// Bytes per second each client received in the steady window.
     pub client_bandwidth: ClientBandwidth,
@@ -419,6 +448,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
         rates: rates(&seconds),
         steady_rates: rates(&steady_seconds),
         latency: summarize(all),
+        steady_latency_histogram: histogram(&steady),
         steady_latency: summarize(steady),
         unconfirmed_moves: get(&m.unconfirmed),
         client_bandwidth: bandwidth(client_bytes, take(&m.kind_bytes), steady_secs),
@@ -496,5 +526,35 @@ mod tests {
             ClientBandwidth::default()
         );
         assert_eq!(bandwidth(vec![5], none(), 0.0), ClientBandwidth::default());
+    }
+
+    #[test]
+    fn latency_histogram_counts_each_sample_in_the_first_bucket_it_does_not_exceed() {
+        // µs: below the first bound, on it, just above it, on 50 ms, between 63 and 80 ms,
+        // on the last bound (2 s), above it (overflow) twice.
+        let h = histogram(&[
+            0, 999, 1_000, 1_001, 50_000, 70_000, 2_000_000, 2_000_001, 9_999_999,
+        ]);
+        assert_eq!(h.len(), HISTOGRAM_BOUNDS_US.len() + 1);
+        let count = |ms: f64| h.iter().find(|(b, _)| *b == Some(ms)).map(|(_, n)| *n);
+        assert_eq!(count(1.0), Some(3));
+        assert_eq!(count(1.25), Some(1));
+        assert_eq!(count(50.0), Some(1));
+        assert_eq!(count(63.0), Some(0));
+        assert_eq!(count(80.0), Some(1));
+        assert_eq!(count(2000.0), Some(1));
+        assert_eq!(h.last(), Some(&(None, 2)));
+        assert_eq!(h.iter().map(|(_, n)| n).sum::<u64>(), 9);
+        // Bounds rise strictly, ten a decade.
+        assert!(HISTOGRAM_BOUNDS_US.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(HISTOGRAM_BOUNDS_US[10], 10 * HISTOGRAM_BOUNDS_US[0]);
+        // Compact in JSON: a list of pairs, null for the overflow bound.
+        let json = serde_json::to_string(&histogram(&[1_500])).unwrap();
+        assert!(
+            json.starts_with("[[1.0,0],[1.25,0],[1.6,1],[2.0,0]"),
+            "{json}"
+        );
+        assert!(json.ends_with(",[2000.0,0],[null,0]]"), "{json}");
+        assert!(json.len() < 500, "{} bytes", json.len());
     }
 }
