@@ -1,16 +1,32 @@
 //! Region fan-out: building every client's frame from its personal events and the events of
-//! the 9 regions it sees. Run with `cargo bench --bench fanout`. Two parts, timed apart:
-//! `<case>/N` is the world thread's (`flush::build_frames`, the last step of a tick: the
-//! region events handed over whole, each client's own events copied once); `<case>_join/N`
-//! is the network's (the dispatcher joining each frame's text: `dispatch::Views`, every
-//! client's frame, as with `server.view_every_ticks = 1`).
+//! the 9 regions it sees. Run with `cargo bench --bench fanout`; one part with a filter, e.g.
+//! `cargo bench --bench fanout -- crowd/`.
 //!
-//! The regions' runs of moves and personal queues are filled with encoded events before each
-//! timed run, so only the fan-out itself is measured:
+//! Synthetic region events, two parts timed apart: `<case>/N` is the world thread's
+//! (`flush::build_frames`, the last step of a tick: the region events handed over whole, each
+//! client's own events copied once); `<case>_join/N` is the network's (the dispatcher joining
+//! each frame's text: `dispatch::Views`, every client's frame, as with
+//! `server.view_every_ticks = 1`). The regions' runs of moves and personal queues are filled
+//! with encoded events before each timed run, so only the fan-out itself is measured:
 //! - `spread`: players evenly over a 2048 x 2048 map (regions of 16 tiles); 3 in 10 regions
 //!   hold one event — about what a client sees with 50,000 mobs around (2–3 events a frame).
 //! - `crowded`: players packed into a 128 x 128 area (about 16 per region, 150 in view); every
 //!   region holds a move for a third of its members — a town square at rush hour.
+//!
+//! The real schedule in a crowd, `crowd/tick/N` and `crowd/join/N` for N = 100, 500, 2,000:
+//! every player in the 48 x 48 square in the middle of a 2048 x 2048 map with 40 rats, as
+//! `tools/load.sh --crowd 48` places them (the square spans parts of 4 x 4 regions, so a
+//! player sees a bit over half of the others, not all: the bench prints how many), each
+//! stepping every 15th tick (about as often as the load bot) without leaving the square.
+//! - `crowd/tick/N`: the whole tick on the world thread (input to frames), per tick;
+//! - `crowd/join/N`: the dispatcher joining every client's frame text for that tick's frames
+//!   (`Views::new(2)`, the default `server.view_every_ticks`; the texts kept until the tick's
+//!   end), the tick itself not timed.
+//!
+//! Both report time per tick (and clients per second as throughput). After measuring, each
+//! case prints the world's mean time per phase and then what each client is sent: the mean
+//! others in view, the mean bytes of frame text per client per tick and KiB/s at 20 Hz
+//! (WebSocket framing not counted), for comparison with the load runs' `client_bandwidth`.
 
 use std::time::{Duration, Instant};
 
@@ -18,18 +34,23 @@ use bevy_ecs::prelude::{Entity, Schedule, World};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use emberkeep::net::dispatch::Views;
 use emberkeep_components::config::SimConfig;
+use emberkeep_components::content::SpawnArea;
 use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
 use emberkeep_components::net::{ConnId, Outbox};
+use emberkeep_components::persist::StorageOut;
 use emberkeep_components::protocol::{ServerEvent, StatUpdate, encode_event};
 use emberkeep_components::regions::RegionGrid;
-use emberkeep_components::world::{ConnIndex, Outgoing};
-use emberkeep_systems::build_world;
+use emberkeep_components::world::{ConnIndex, Outgoing, Position};
 use emberkeep_systems::world::flush;
+use emberkeep_systems::{build_world, run_tick};
 
 const SIDE: i32 = 2048;
 
 mod common;
 
+use common::world::{
+    Players, Walk, populated_at, print_phases, queue_steps, square_points, time_ticks,
+};
 use common::{enter_guests, shipped_content};
 
 /// A world with one connected player on each of these tiles, placed in their regions.
@@ -185,5 +206,153 @@ fn bench_fanout(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_fanout);
+/// Side of the crowd's square, in tiles, as in the load runs' `--crowd 48`.
+const CROWD_SQUARE: i32 = 48;
+
+/// A world with `players` players on spawn points in the 48 x 48 square in the middle of a
+/// 2048 x 2048 map and 40 rats among them, as `tools/load.sh --crowd 48` makes it (without
+/// the mobs elsewhere); returns the players and how they walk (never out of the square).
+fn crowd(players: usize) -> (World, Players, Walk) {
+    let (spawns, square) = square_points(players, SIDE, CROWD_SQUARE);
+    let rats = SpawnArea {
+        name: "crowd_rats".into(),
+        mob: "rat".into(),
+        count: 40,
+        min: square.0,
+        max: square.1,
+    };
+    let (world, conns) = populated_at(spawns, vec![rats], SIDE);
+    (world, conns, Walk::crowd(square))
+}
+
+/// Runs `iters` ticks and, for each, times the dispatcher joining every client's frame text;
+/// returns that time and the bytes of the texts. The ticks themselves are not timed.
+fn time_joins(
+    world: &mut World,
+    players: &Players,
+    walk: &Walk,
+    views: &mut Views,
+    tick: &mut u64,
+    iters: u64,
+) -> (Duration, usize) {
+    let mut total = Duration::ZERO;
+    let mut bytes = 0;
+    for _ in 0..iters {
+        *tick += 1;
+        queue_steps(world, players, walk, *tick);
+        run_tick(world);
+        let mut outbox = world.resource_mut::<Outbox>();
+        let frames = std::mem::take(&mut outbox.frames);
+        // The texts are kept until the end of the tick, as the clients' queues keep them.
+        let started = Instant::now();
+        let texts: Vec<_> = frames
+            .iter()
+            .map(|(conn, frame)| views.text(&frames, *conn, frame))
+            .collect();
+        total += started.elapsed();
+        bytes += texts.iter().flatten().map(|t| t.len()).sum::<usize>();
+        std::hint::black_box(texts);
+        for done in views.finish(frames) {
+            outbox.spare.push(done.into_spare());
+        }
+        outbox.closes.clear();
+        world.resource_mut::<StorageOut>().0.clear();
+    }
+    (total, bytes)
+}
+
+/// How many other players each player has in its 3 x 3 regions' view, on average.
+fn mean_in_view(world: &World, players: &Players) -> f64 {
+    let size = SimConfig::default().region_size;
+    let regions: Vec<(i32, i32)> = players
+        .iter()
+        .filter_map(|(_, e)| world.get::<Position>(*e))
+        .map(|p| (p.0.x.div_euclid(size), p.0.y.div_euclid(size)))
+        .collect();
+    let seen: usize = regions
+        .iter()
+        .map(|a| {
+            let near = |b: &&(i32, i32)| (a.0 - b.0).abs() <= 1 && (a.1 - b.1).abs() <= 1;
+            regions.iter().filter(near).count() - 1
+        })
+        .sum();
+    seen as f64 / regions.len().max(1) as f64
+}
+
+/// Runs `ticks` more ticks through the dispatcher and prints what each client is sent: the
+/// mean bytes of frame text per client per tick and per second at the default tick rate
+/// (WebSocket framing not counted).
+fn print_bandwidth(
+    label: &str,
+    world: &mut World,
+    players: &Players,
+    walk: &Walk,
+    views: &mut Views,
+    tick: &mut u64,
+    ticks: u64,
+) {
+    let (_, bytes) = time_joins(world, players, walk, views, tick, ticks);
+    let per_tick = bytes as f64 / (ticks as f64 * players.len().max(1) as f64);
+    let rate = f64::from(SimConfig::default().tick_rate);
+    eprintln!(
+        "{label}: {:.0} others in view; per client {per_tick:.0} B a tick, {:.1} KiB/s at {rate} Hz (mean over {ticks} ticks)",
+        mean_in_view(world, players),
+        per_tick * rate / 1024.0,
+    );
+}
+
+/// Everyone in one square: the whole tick (world thread) and the dispatcher's joins
+/// (network), with the bytes each client is sent.
+fn bench_crowd(c: &mut Criterion) {
+    let mut group = c.benchmark_group("crowd");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    for players in [100usize, 500, 2_000] {
+        let (mut world, conns, walk) = crowd(players);
+        let mut tick = 0;
+        // Let the rats spawn and spread and everyone's arrival go out before measuring.
+        time_ticks(&mut world, &conns, &walk, &mut tick, 20);
+        group.throughput(Throughput::Elements(players as u64));
+        group.bench_with_input(BenchmarkId::new("tick", players), &players, |b, _| {
+            b.iter_custom(|iters| time_ticks(&mut world, &conns, &walk, &mut tick, iters))
+        });
+        print_phases(
+            &format!("crowd/tick/{players}"),
+            &mut world,
+            &conns,
+            &walk,
+            &mut tick,
+            20,
+        );
+        // The server's default `server.view_every_ticks`.
+        let mut views = Views::new(2);
+        group.bench_with_input(BenchmarkId::new("join", players), &players, |b, _| {
+            b.iter_custom(|iters| {
+                time_joins(&mut world, &conns, &walk, &mut views, &mut tick, iters).0
+            })
+        });
+        print_bandwidth(
+            &format!("crowd/join/{players}"),
+            &mut world,
+            &conns,
+            &walk,
+            &mut views,
+            &mut tick,
+            40,
+        );
+        let ((min, max), mut outside) = (walk.within.expect("a crowd walks in its square"), 0);
+        for (_, e) in &conns {
+            let at = world
+                .get::<Position>(*e)
+                .expect("players stay in the world")
+                .0;
+            outside +=
+                usize::from(!(min.x..=max.x).contains(&at.x) || !(min.y..=max.y).contains(&at.y));
+        }
+        assert_eq!(outside, 0, "every player of the crowd stays in its square");
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_fanout, bench_crowd);
 criterion_main!(benches);

@@ -2,6 +2,11 @@
 //! tracking and building every client's frame. Run with `cargo bench --bench tick`.
 //!
 //! - `players_walking/N`: N players walking on a 1024 x 1024 open map, no mobs.
+//! - `spread/N`: 1,000, 5,000 and 10,000 players walking, no mobs, at constant density: the
+//!   load runs' 5,000 on 2048 x 2048, the side scaled with the square root of the players and
+//!   rounded up to whole regions (928, 2048, 2912). How the tick grows with the players when
+//!   each sees only a few others; the crowd, where everyone sees everyone, is `fanout`'s
+//!   `crowd` (`cargo bench --bench fanout -- crowd`).
 //! - `players_mobs/P+M`: P players walking among M mobs of the shipped hostile kinds, on an
 //!   open map sized so that density is the same at every scale (2048 x 2048 for 5k + 50k).
 //!   Mobs wander, notice players near them and chase them with A*; players get hit, die and
@@ -11,211 +16,23 @@
 //!   a rat and a wolf: what the story events cost.
 //! - `party_hp/G`: 5,000 walking players, a third of them hurt or healed by 1 hp each tick,
 //!   in G parties of 5 (0 or 1,000): what keeping party members' hp in view costs.
+//!
+//! One group at a time: `cargo bench --bench tick -- tick/spread` (a filter picks the ids
+//! that contain it). `players_mobs` and `spread` also print each phase's mean time.
 
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::{Entity, World};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use emberkeep_components::config::SimConfig;
-use emberkeep_components::content::SpawnArea;
-use emberkeep_components::map::{SpawnPoint, Tile, TileMap};
-use emberkeep_components::net::{ConnId, InboundQueue, Outbox, WorldInput};
-use emberkeep_components::persist::StorageOut;
+use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
 use emberkeep_components::protocol::ClientMsg;
-use emberkeep_components::world::{ConnIndex, DisplayName, Position};
+use emberkeep_components::world::DisplayName;
 use emberkeep_systems::schedule::begin_tick;
-use emberkeep_systems::{Phase, build_world, run_tick};
+use emberkeep_systems::{Phase, run_tick};
 
 mod common;
 
-use common::{enter_guests, shipped_content};
-
-/// `n` tiles on an even grid over a `side` x `side` map.
-fn grid_points(n: usize, side: i32) -> Vec<Tile> {
-    let per_row = (n as f64).sqrt().ceil() as i32;
-    let gap = side / (per_row + 1);
-    (0..n as i32)
-        .map(|i| Tile {
-            x: gap * (1 + i % per_row),
-            y: gap * (1 + i / per_row),
-        })
-        .collect()
-}
-
-/// Spawn areas of 100 mobs each, one per cell of an even grid, the hostile kinds in turn.
-fn mob_areas(mobs: usize, side: i32) -> Vec<SpawnArea> {
-    const KINDS: [&str; 5] = ["rat", "wolf", "crab", "goblin", "forest_spider"];
-    let areas = mobs.div_ceil(100);
-    let cols = ((areas as f64).sqrt().ceil() as i32).max(1);
-    let cell = side / cols;
-    (0..areas)
-        .map(|a| {
-            let (cx, cy) = (a as i32 % cols, a as i32 / cols);
-            let min = Tile {
-                x: cx * cell + 2,
-                y: cy * cell + 2,
-            };
-            SpawnArea {
-                name: format!("area{a}"),
-                mob: KINDS[a % KINDS.len()].into(),
-                count: (mobs - a * 100).min(100) as u32,
-                min,
-                max: Tile {
-                    x: min.x + (cell - 5).max(0),
-                    y: min.y + (cell - 5).max(0),
-                },
-            }
-        })
-        .collect()
-}
-
-/// A world with `players` connected players spread over a `side` map and `mobs` mobs
-/// (spawned on the first tick); returns each player's connection and entity.
-fn populated(players: usize, mobs: usize, side: i32) -> (World, Vec<(ConnId, Entity)>) {
-    let mut map = TileMap::open("bench", side, side);
-    map.player_spawns = grid_points(players, side)
-        .into_iter()
-        .enumerate()
-        .map(|(i, tile)| SpawnPoint {
-            name: format!("s{i}"),
-            tile,
-        })
-        .collect();
-    let mut content = shipped_content();
-    content.spawn_areas = mob_areas(mobs, side);
-    let mut world = build_world(map, content, SimConfig::default(), 1);
-    let conns = enter_guests(&mut world, players);
-    drain(&mut world);
-    let index = &world.resource::<ConnIndex>().0;
-    let players: Vec<(ConnId, Entity)> = conns.iter().map(|c| (*c, index[c])).collect();
-    story_under_way(&mut world, &players);
-    (world, players)
-}
-
-/// Stories at work, as in a played world: every player is on the shipped kill quest (its
-/// kill steps count every rat kill), the shipped achievements count every kill, and a
-/// `mob_death` trigger on wolves fires for every player who helps kill one.
-fn story_under_way(world: &mut World, players: &[(ConnId, Entity)]) {
-    use emberkeep_components::content::GameContent;
-    use emberkeep_components::story::{QuestProgress, StoryState};
-    use emberkeep_components::story_content::StoryContent;
-    let mut content = (*world.resource::<GameContent>().0).clone();
-    let mut triggers = content.story.triggers.clone();
-    triggers.extend(
-        toml::from_str::<std::collections::BTreeMap<_, _>>(
-            r#"
-            [wolf_down]
-            on = { kind = "mob_death", mob = "wolf" }
-            conditions = [{ if = "chance", percent = 50 }]
-            actions = [{ do = "set_flag", flag = "wolf_hunter" }]
-            "#,
-        )
-        .expect("the bench trigger parses"),
-    );
-    content.story = StoryContent::new(
-        triggers,
-        content.story.dialogues.clone(),
-        content.story.scripts.clone(),
-    );
-    world.insert_resource(GameContent(std::sync::Arc::new(content)));
-    for (_, e) in players {
-        if let Some(mut story) = world.get_mut::<StoryState>(*e) {
-            let on_step_one = QuestProgress {
-                step: Some(0),
-                ..QuestProgress::default()
-            };
-            story.quests.insert("rat_problem".into(), on_step_one);
-        }
-    }
-}
-
-/// Empties what the runner would take after a tick (frames, closes, storage requests).
-fn drain(world: &mut World) {
-    let mut outbox = world.resource_mut::<Outbox>();
-    // The network joins the frames and hands the region buffers back (not timed: that is
-    // not the world thread's work).
-    let frames = std::hint::black_box(std::mem::take(&mut outbox.frames));
-    outbox.spare.push(frames.into_spare());
-    outbox.closes.clear();
-    world.resource_mut::<StorageOut>().0.clear();
-}
-
-/// Queues this tick's steps: each player steps every third tick (within the default 8 steps
-/// a second) from where it really stands, walking a square so it stays near home and keeps
-/// crossing region borders. Dead players' steps are refused, as they would be.
-fn queue_steps(world: &mut World, players: &[(ConnId, Entity)], tick: u64) {
-    let mut steps = Vec::with_capacity(players.len() / 3 + 1);
-    for (i, (conn, e)) in players.iter().enumerate() {
-        if !(tick + i as u64).is_multiple_of(3) {
-            continue;
-        }
-        let Some(at) = world.get::<Position>(*e).map(|p| p.0) else {
-            continue;
-        };
-        let leg = ((tick + i as u64) / 3 / 24) % 4;
-        let (dx, dy) = [(1, 0), (0, 1), (-1, 0), (0, -1)][leg as usize];
-        steps.push(WorldInput::Command {
-            conn: *conn,
-            msg: ClientMsg::Move {
-                x: at.x + dx,
-                y: at.y + dy,
-                seq: None,
-            },
-        });
-    }
-    world.resource_mut::<InboundQueue>().0.extend(steps);
-}
-
-/// Times `iters` ticks; queuing the input and draining the output are not timed.
-fn time_ticks(
-    world: &mut World,
-    players: &[(ConnId, Entity)],
-    tick: &mut u64,
-    iters: u64,
-) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        *tick += 1;
-        queue_steps(world, players, *tick);
-        let started = Instant::now();
-        run_tick(world);
-        total += started.elapsed();
-        drain(world);
-    }
-    total
-}
-
-/// Runs `ticks` ticks phase by phase and prints each phase's mean time, as the server's
-/// "tick stats" log line does.
-fn print_phases(
-    label: &str,
-    world: &mut World,
-    players: &[(ConnId, Entity)],
-    tick: &mut u64,
-    ticks: u32,
-) {
-    let mut spent = [Duration::ZERO; Phase::ALL.len()];
-    for _ in 0..ticks {
-        *tick += 1;
-        queue_steps(world, players, *tick);
-        begin_tick(world);
-        for (i, phase) in Phase::ALL.into_iter().enumerate() {
-            let started = Instant::now();
-            world.run_schedule(phase);
-            spent[i] += started.elapsed();
-        }
-        drain(world);
-    }
-    let phases: Vec<String> = Phase::ALL
-        .iter()
-        .zip(spent)
-        .map(|(p, d)| format!("{}={}", p.name(), (d / ticks).as_micros()))
-        .collect();
-    println!(
-        "{label}: mean µs per phase over {ticks} ticks: {}",
-        phases.join(" ")
-    );
-}
+use common::world::{Walk, drain, populated, print_phases, queue_steps, time_ticks};
 
 fn bench_players_walking(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick");
@@ -227,7 +44,43 @@ fn bench_players_walking(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("players_walking", players),
             &players,
-            |b, _| b.iter_custom(|iters| time_ticks(&mut world, &conns, &mut tick, iters)),
+            |b, _| {
+                b.iter_custom(|iters| {
+                    time_ticks(&mut world, &conns, &Walk::SPREAD, &mut tick, iters)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+/// Side of the open map that holds `players` at the load runs' density (5,000 on 2048 x
+/// 2048), rounded up to whole regions of 16 tiles.
+fn side_for(players: usize) -> i32 {
+    let side = 2048.0 * (players as f64 / 5_000.0).sqrt();
+    (side / 16.0).ceil() as i32 * 16
+}
+
+/// The full tick as the spread-out world grows at constant density (no mobs): where it
+/// stops growing in proportion to the players.
+fn bench_spread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(4));
+    for players in [1_000usize, 5_000, 10_000] {
+        let side = side_for(players);
+        let (mut world, conns) = populated(players, 0, side);
+        let mut tick = 0;
+        group.bench_with_input(BenchmarkId::new("spread", players), &players, |b, _| {
+            b.iter_custom(|iters| time_ticks(&mut world, &conns, &Walk::SPREAD, &mut tick, iters))
+        });
+        print_phases(
+            &format!("tick/spread/{players} ({side} x {side})"),
+            &mut world,
+            &conns,
+            &Walk::SPREAD,
+            &mut tick,
+            50,
         );
     }
     group.finish();
@@ -247,15 +100,16 @@ fn bench_players_and_mobs(c: &mut Criterion) {
         let (mut world, conns) = populated(players, mobs, side);
         let mut tick = 0;
         // Let the mobs spread out and the first fights start before measuring.
-        time_ticks(&mut world, &conns, &mut tick, 100);
+        time_ticks(&mut world, &conns, &Walk::SPREAD, &mut tick, 100);
         let id = format!("{players}+{mobs}");
         group.bench_with_input(BenchmarkId::new("players_mobs", &id), &players, |b, _| {
-            b.iter_custom(|iters| time_ticks(&mut world, &conns, &mut tick, iters))
+            b.iter_custom(|iters| time_ticks(&mut world, &conns, &Walk::SPREAD, &mut tick, iters))
         });
         print_phases(
             &format!("tick/players_mobs/{id}"),
             &mut world,
             &conns,
+            &Walk::SPREAD,
             &mut tick,
             50,
         );
@@ -277,7 +131,7 @@ fn time_story_ticks(
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         *tick += 1;
-        queue_steps(world, players, *tick);
+        queue_steps(world, players, &Walk::SPREAD, *tick);
         let first = (*tick as usize * kills) % players.len().max(1);
         let events: Vec<StoryEvent> = (0..kills)
             .flat_map(|k| {
@@ -373,7 +227,7 @@ fn time_hurt_ticks(
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         *tick += 1;
-        queue_steps(world, players, *tick);
+        queue_steps(world, players, &Walk::SPREAD, *tick);
         for (i, (_, e)) in players.iter().enumerate() {
             if (*tick + i as u64).is_multiple_of(3)
                 && let Some(mut v) = world.get_mut::<Vitals>(*e)
@@ -409,6 +263,7 @@ fn bench_party_hp(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_players_walking,
+    bench_spread,
     bench_players_and_mobs,
     bench_story_events,
     bench_party_hp

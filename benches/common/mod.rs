@@ -1,4 +1,5 @@
-//! What the benches share: the shipped content and guests entering a headless world.
+//! What the benches share: the shipped content and guests entering a headless world; in
+//! `world`, populated worlds (spread out or crowded) and their players' walking.
 
 use bevy_ecs::prelude::World;
 use emberkeep_components::content::Content;
@@ -6,6 +7,10 @@ use emberkeep_components::net::{ConnId, InboundQueue, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ClientMsg, PROTOCOL_VERSION};
 use emberkeep_systems::run_tick;
+
+// (Each bench uses part of it.)
+#[allow(dead_code)]
+pub mod world;
 
 /// The shipped content (classes, items, mobs, ...), without the shipped map's spawn areas.
 pub fn shipped_content() -> Content {
