@@ -18,6 +18,8 @@
 #                             [--view-every TICKS]   (server.view_every_ticks; default: the server's)
 #                             [--crowd TILES]   every player spawns in one TILES x TILES square
 #                                               in the map's middle, with a few rats to fight there
+#                             [--world KEY=VALUE]  a [world] setting of the server (repeatable),
+#                                               e.g. --world crowd_near_entities=32
 # Every process it starts is stopped by its PID when it ends. Runs are bounded: the bot stops
 # itself after --duration (at most 120 s) and the floor server after --duration + 10 s.
 set -euo pipefail
@@ -38,6 +40,7 @@ BOT_THREADS=1
 TICK_RATE=20
 VIEW_EVERY=
 CROWD=0
+WORLD_SETTINGS=
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -55,7 +58,8 @@ while [ $# -gt 0 ]; do
         --bot-threads) BOT_THREADS=$2; shift 2 ;;
         --view-every) VIEW_EVERY=$2; shift 2 ;;
         --crowd) CROWD=$2; shift 2 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --world) WORLD_SETTINGS+="$2"$'\n'; shift 2 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -160,6 +164,7 @@ ${VIEW_EVERY:+view_every_ticks = $VIEW_EVERY}
 map = "load"
 allow_guests = true
 tick_rate = $TICK_RATE
+$WORLD_SETTINGS
 EOF
 
 PIDS=()

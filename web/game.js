@@ -299,8 +299,9 @@ export class Game {
     }
   }
 
-  // In a crowd, farther entities' tiles now and then (docs/protocol.md, "Crowds"): triples of
-  // id (as the difference to the one before), column and row from the region's corner.
+  // In a crowd (docs/protocol.md, "Crowds"): the nearest entities' steps each tick, and the
+  // farther ones' tiles now and then. Triples of id (as the difference to the one before),
+  // column and row relative to (x, y).
   onPositions(ev, now) {
     const at = Array.isArray(ev.at) ? ev.at : [];
     let id = 0;
@@ -308,13 +309,7 @@ export class Game {
       id += at[i];
       const e = this.entities.get(id);
       if (!e || id === this.me?.id) continue;
-      const x = ev.x + at[i + 1];
-      const y = ev.y + at[i + 2];
-      if (e.x === x && e.y === y) continue;
-      // Glide there at a walking pace, however far, but no slower than half a second.
-      const tiles = Math.max(Math.abs(e.x - x), Math.abs(e.y - y));
-      e.lastMoveAt = now;
-      moveEntity(e, x, y, now, Math.min(500, DEFAULT_STEP_MS * tiles));
+      this.slide(e, ev.x + at[i + 1], ev.y + at[i + 2], now);
     }
   }
 
@@ -330,11 +325,19 @@ export class Game {
       if (this.pending === 0 && (e.x !== ev.x || e.y !== ev.y)) this.placeSelf(ev.x, ev.y, now);
       return;
     }
-    // Slide over the time since its last step (its walking pace), so a steady walker moves
-    // continuously; bounded so a first step or a long pause does not crawl.
+    this.slide(e, ev.x, ev.y, now);
+  }
+
+  // Slide another entity to its new tile over the time since its last step (its walking
+  // pace), so a steady walker moves continuously; a jump of several tiles (a far one in a
+  // crowd) takes that time shared by the tiles. Never under one step's time nor over half a
+  // second, so a first step or a long pause does not crawl.
+  slide(e, x, y, now) {
+    if (e.x === x && e.y === y) return;
     const since = e.lastMoveAt ? now - e.lastMoveAt : 250;
+    const tiles = Math.max(Math.abs(e.x - x), Math.abs(e.y - y));
     e.lastMoveAt = now;
-    moveEntity(e, ev.x, ev.y, now, Math.min(500, Math.max(DEFAULT_STEP_MS, since)));
+    moveEntity(e, x, y, now, Math.min(500, Math.max(DEFAULT_STEP_MS, since / tiles)));
   }
 
   /** We are on another map now: forget the old one's entities and stand where it says. */

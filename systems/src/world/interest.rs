@@ -2,8 +2,10 @@
 //!
 //! A client whose 3×3 view holds at most `world.crowd_near_entities` other entities gets every
 //! move of each, every tick, as always. Above that its view is a crowd, and it gets:
-//! - every move within a radius of it chosen so that about `crowd_near_entities` entities
-//!   stand within it (from the view's mean density), each tick: the nearest walk smoothly;
+//! - each tick, one `positions` event (relative to its own tile) of the entities that moved
+//!   within a radius of it chosen so that about `crowd_near_entities` entities stand within it
+//!   (from the density of the regions nearest it): the nearest walk smoothly, at a sixth of
+//!   the bytes of their `move`s; its own step still comes as a `move`;
 //! - for every region in view, every `world.crowd_far_every_secs`, a `positions` event: where
 //!   each entity that moved since the region's last one stands now. Regions take turns (by
 //!   index), so each tick carries about the same share.
@@ -39,12 +41,15 @@ pub(crate) fn choose_sights(
     tick: Res<Tick>,
     config: Res<SimConfig>,
     mut grid: ResMut<RegionGrid>,
-    mut viewers: Query<(Entity, &RegionCell, &mut Interest, &mut Outgoing), With<Connection>>,
+    mut viewers: Query<
+        (Entity, &RegionCell, &Position, &mut Interest, &mut Outgoing),
+        With<Connection>,
+    >,
     placed: Query<(&NetId, &Position)>,
 ) {
     let k = config.crowd_near_entities;
     let grid = &mut *grid;
-    for (me, cell, mut interest, mut out) in &mut viewers {
+    for (me, cell, pos, mut interest, mut out) in &mut viewers {
         if *cell == RegionCell::NONE {
             continue;
         }
@@ -60,8 +65,15 @@ pub(crate) fn choose_sights(
             for &r in view.as_slice() {
                 grid.watched[r as usize] = tick.0;
             }
-            let area = view.as_slice().len() as f64 * f64::from(grid.size).powi(2);
-            interest.radius = near_radius(k, others, area, grid.size);
+            // The density around it: of the regions a region-sized square around it
+            // overlaps (a crowd is denser in its middle than over the whole view).
+            let (mut near, mut regions) = (0, 0);
+            for r in grid.regions_near(pos.0, grid.size / 2) {
+                near += grid.members[r as usize].len();
+                regions += 1;
+            }
+            let area = f64::from(regions) * f64::from(grid.size).powi(2);
+            interest.radius = near_radius(k, near.saturating_sub(1), area, grid.size);
         } else if interest.crowd {
             // What it was not told every step of: where everything in view stands now.
             let mut entries = Vec::new();
@@ -116,7 +128,7 @@ pub(crate) fn tell_crowds(
     every: u64,
     grid: &mut RegionGrid,
     moves: &ByRegion<Moved>,
-    viewers: &mut Query<(&Position, &mut Interest), With<Connection>>,
+    viewers: &mut Query<(&NetId, &Position, &mut Interest), With<Connection>>,
     placed: &Query<(&NetId, &Position, &RegionCell)>,
 ) {
     for (r, (e, _, _)) in moves.sorted() {
@@ -124,27 +136,34 @@ pub(crate) fn tell_crowds(
             grid.movers[r as usize].push(e);
         }
     }
-    for (pos, mut interest) in viewers.iter_mut() {
+    let mut entries = Vec::new();
+    for (me, pos, mut interest) in viewers.iter_mut() {
         if !interest.crowd {
             continue;
         }
         let (at, radius) = (pos.0, interest.radius);
         let near = &mut interest.near;
+        entries.clear();
         for r in grid.regions_near(at, radius) {
             for &(_, id, to) in moves.in_region(r) {
-                if (to.x - at.x).abs() <= radius && (to.y - at.y).abs() <= radius {
-                    if !near.is_empty() {
-                        near.push(',');
-                    }
+                if id == me.0 {
+                    // Its own step, confirmed as outside a crowd.
                     write_move(near, id, to.x, to.y);
+                } else if (to.x - at.x).abs() <= radius && (to.y - at.y).abs() <= radius {
+                    entries.push((id, to.x, to.y));
                 }
             }
+        }
+        if !entries.is_empty() {
+            if !near.is_empty() {
+                near.push(',');
+            }
+            write_positions(near, (at.x, at.y), &mut entries);
         }
     }
     // Region r's turn comes when (tick + r) is a multiple of `every`.
     let every = every.max(1);
     let first = ((every - tick % every) % every) as usize;
-    let mut entries = Vec::new();
     for r in (first..grid.movers.len()).step_by(every as usize) {
         if grid.movers[r].is_empty() {
             continue;
@@ -232,7 +251,7 @@ mod tests {
     #[test]
     fn in_a_crowd_the_nearest_walk_and_the_rest_arrive_as_positions() {
         let mut s = square();
-        let (viewer, _) = s.join("Viewer");
+        let (viewer, viewer_id) = s.join("Viewer");
         let (near, near_id) = s.join("Near");
         let (far, far_id) = s.join("Far");
         let idle: Vec<ConnId> = (0..6).map(|i| s.join(&format!("Idle{i}")).0).collect();
@@ -251,21 +270,28 @@ mod tests {
         assert!(crowd, "8 others in view, more than 4");
         assert!((1..10).contains(&radius), "radius {radius}");
 
-        // The near one walks: every step arrives in its tick. The far one walks three steps
-        // and stops: none of them arrives as a move, its last tile as positions soon after.
+        // The near one walks: every step arrives in its tick (in the viewer's own
+        // positions), and so does the viewer's own step (as a move). The far one walks three
+        // steps and stops: none of them arrives in its tick, its last tile soon after.
         let mut far_at = None;
         for t in 0..3 {
+            let back = if t % 2 == 0 { 1 } else { -1 };
             let n = s.position(near);
-            s.step(near, n.x, n.y + if t % 2 == 0 { 1 } else { -1 });
+            s.step(near, n.x, n.y + back);
+            let v = s.position(viewer);
+            s.step(viewer, v.x - back, v.y);
             let f = s.position(far);
             s.step(far, f.x + 1, f.y);
             let got = s.tick();
             let got = events(&got, viewer);
-            assert!(
-                moved(got, near_id),
+            let n = s.position(near);
+            assert_eq!(
+                positioned(got, near_id),
+                Some((n.x, n.y)),
                 "tick {t}: the near step arrives: {got:?}"
             );
-            assert!(!moved(got, far_id), "tick {t}: no far step: {got:?}");
+            assert!(moved(got, viewer_id), "tick {t}: its own step: {got:?}");
+            assert!(!moved(got, near_id) && !moved(got, far_id), "{got:?}");
             far_at = positioned(got, far_id).or(far_at);
         }
         let stopped = s.position(far);

@@ -267,7 +267,7 @@ pub(crate) fn broadcast_moves(
     config: Res<SimConfig>,
     mut grid: ResMut<RegionGrid>,
     moved: Query<(Entity, &NetId, Ref<Position>, &RegionCell), Changed<Position>>,
-    mut viewers: Query<(&Position, &mut Interest), With<Connection>>,
+    mut viewers: Query<(&NetId, &Position, &mut Interest), With<Connection>>,
     placed: Query<(&NetId, &Position, &RegionCell)>,
     mut moves: Local<ByRegion<Moved>>,
 ) {
