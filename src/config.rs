@@ -146,6 +146,9 @@ pub struct WorldConfig {
     pub crowd_near_entities: u32,
     /// Seconds between two `positions` of a region for clients in a crowd.
     pub crowd_far_every_secs: f64,
+    /// Tiles a player walks past a region's border before its view (the 3 x 3 regions it
+    /// sees) follows; less than `region_size`.
+    pub view_hysteresis_tiles: i32,
 }
 
 /// Logging settings (`RUST_LOG` filters as usual).
@@ -246,6 +249,7 @@ impl Default for WorldConfig {
             login_timeout_secs: 120.0,
             crowd_near_entities: sim.crowd_near_entities,
             crowd_far_every_secs: sim.crowd_far_every_ticks as f64 / f64::from(sim.tick_rate),
+            view_hysteresis_tiles: sim.view_hysteresis_tiles,
         }
     }
 }
@@ -387,6 +391,12 @@ impl Config {
             w.crowd_far_every_secs,
             0.05..=60.0,
             " s",
+        )?;
+        in_range(
+            "world.view_hysteresis_tiles",
+            w.view_hysteresis_tiles,
+            0..=w.region_size.saturating_sub(1).max(0),
+            " (less than world.region_size)",
         )?;
         in_range(
             "server.max_message_bytes",
@@ -593,6 +603,7 @@ impl Config {
             crowd_far_every_ticks: ((w.crowd_far_every_secs * f64::from(w.tick_rate)).round()
                 as u64)
                 .max(1),
+            view_hysteresis_tiles: w.view_hysteresis_tiles,
         }
     }
 

@@ -107,6 +107,8 @@ async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
             .all(|e| !matches!(e, ServerEvent::Despawn { .. })),
         "{before:?}"
     );
+    // Standing in column 2, Cid is out of Ann's view at once; his own view follows him 3
+    // tiles past the border (`world.view_hysteresis_tiles`, 2 by default), at x = 10.
     cid.step(8, 1).await;
     let cid_id = cid.id;
     ann.wait_for("Cid's despawn", |e| {
@@ -114,11 +116,14 @@ async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
     })
     .await;
     let ann_id = ann.id;
-    cid.saw_or_wait("Ann's despawn", |e| {
-        *e == ServerEvent::Despawn { id: ann_id }
-    })
-    .await;
-    for x in 9..=20 {
+    let lost_ann = |e: &ServerEvent| *e == ServerEvent::Despawn { id: ann_id };
+    let from = cid.seen.len();
+    cid.step(9, 1).await;
+    cid.sync().await;
+    assert!(!cid.seen[from..].iter().any(lost_ann), "Ann still in view");
+    cid.step(10, 1).await;
+    cid.saw_or_wait("Ann's despawn", lost_ann).await;
+    for x in 11..=20 {
         cid.step(x, 1).await;
     }
 
@@ -144,7 +149,8 @@ async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
     let dan_got = dan.sync().await;
     assert_eq!(spawned(&dan_got), vec![ann.id]);
 
-    // Cid walks back into Ann's view (x = 7 is region column 1): both get spawns.
+    // Cid walks back into Ann's view (x = 7 is region column 1): Ann gets his spawn there;
+    // his view follows him back to column 1 at x = 5, 3 tiles past its border: he gets hers.
     for x in (7..=19).rev() {
         cid.step(x, 1).await;
     }
@@ -153,6 +159,15 @@ async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
         |e| matches!(e, ServerEvent::Spawn { id, x: 7, .. } if *id == cid_id),
     )
     .await;
+    let ann_seen = |e: &ServerEvent| matches!(e, ServerEvent::Spawn { id, .. } if *id == ann_id);
+    let from = cid.seen.len();
+    cid.step(6, 1).await;
+    cid.sync().await;
+    assert!(
+        !cid.seen[from..].iter().any(ann_seen),
+        "not yet in his view"
+    );
+    cid.step(5, 1).await;
     cid.saw_or_wait(
         "Ann's spawn",
         |e| matches!(e, ServerEvent::Spawn { id, x: 1, y: 2, .. } if *id == ann_id),

@@ -148,6 +148,18 @@ pub struct Interest {
     pub near: String,
 }
 
+/// The region a player's view is centred on: it sees that one and the 8 around it. It follows
+/// the player's region, but only once the player is more than `world.view_hysteresis_tiles`
+/// past the border (so pacing along a border does not swap whole rows of regions in and out
+/// of view); [`ViewCell::NONE`] until the region phase places it.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewCell(pub u32);
+
+impl ViewCell {
+    /// Not yet placed.
+    pub const NONE: ViewCell = ViewCell(u32::MAX);
+}
+
 /// The region an entity is registered in; [`RegionCell::NONE`] until the region phase places it.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegionCell(pub u32);

@@ -21,7 +21,7 @@ use emberkeep_components::stats::{
 };
 use emberkeep_components::world::{
     DisplayName, Interest, Kind, MoveQueue, NameIndex, NetIds, NetIndex, Player, Position,
-    RegionCell, SpawnRotation, StepBudget,
+    RegionCell, SpawnRotation, StepBudget, ViewCell,
 };
 
 use crate::game::stats;
@@ -144,6 +144,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
             },
             MoveQueue::default(),
             RegionCell::NONE,
+            ViewCell::NONE,
             Interest::default(),
         ),
         (

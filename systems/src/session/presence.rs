@@ -13,7 +13,7 @@ use emberkeep_components::regions::RegionGrid;
 use emberkeep_components::stats::SentStats;
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{
-    ConnIndex, Connection, DisplayName, NameIndex, Outgoing, Player, RegionCell, Tick,
+    ConnIndex, Connection, DisplayName, NameIndex, Outgoing, Player, Tick, ViewCell,
 };
 
 use super::enter::welcome;
@@ -186,11 +186,8 @@ pub(crate) fn attach(world: &mut World, c: Entity, k: Entity) {
     crate::game::skills::send_skills(world, k);
     crate::game::party::presence_changed(world, k);
     crate::game::abilities::send_abilities(world, k);
-    let cell = world
-        .get::<RegionCell>(k)
-        .copied()
-        .unwrap_or(RegionCell::NONE);
-    if cell == RegionCell::NONE {
+    let cell = world.get::<ViewCell>(k).copied().unwrap_or(ViewCell::NONE);
+    if cell == ViewCell::NONE {
         return; // not placed yet: the region phase sends the spawns
     }
     let members: Vec<Entity> = {

@@ -12,7 +12,7 @@
 use bevy_ecs::prelude::*;
 use emberkeep_components::net::{Frame, Outbox, Sight};
 use emberkeep_components::regions::{RegionEvents, RegionGrid};
-use emberkeep_components::world::{Connection, Interest, Outgoing, RegionCell, Tick};
+use emberkeep_components::world::{Connection, Interest, Outgoing, Tick, ViewCell};
 
 /// Builds this tick's frames and leaves the grid fresh (cleared) region events for the next tick.
 pub fn build_frames(
@@ -22,7 +22,7 @@ pub fn build_frames(
     mut clients: Query<(
         &Connection,
         &mut Outgoing,
-        Option<&RegionCell>,
+        Option<&ViewCell>,
         Option<&Interest>,
     )>,
 ) {
@@ -39,7 +39,7 @@ pub fn build_frames(
     let frames = &mut outbox.frames;
     frames.set_regions(tick.0, events, grid.layout());
     for (conn, mut out, cell, interest) in &mut clients {
-        let region = cell.filter(|c| **c != RegionCell::NONE).map(|c| c.0);
+        let region = cell.filter(|c| **c != ViewCell::NONE).map(|c| c.0);
         if out.is_empty() && region.is_none() {
             continue;
         }

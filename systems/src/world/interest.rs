@@ -25,7 +25,7 @@ use emberkeep_components::map::Tile;
 use emberkeep_components::protocol::{write_move, write_positions};
 use emberkeep_components::regions::{RegionGrid, RegionId};
 use emberkeep_components::world::{
-    Connection, Interest, NetId, Outgoing, Position, RegionCell, Tick,
+    Connection, Interest, NetId, Outgoing, Position, RegionCell, Tick, ViewCell,
 };
 
 use super::regions::ByRegion;
@@ -42,7 +42,7 @@ pub(crate) fn choose_sights(
     config: Res<SimConfig>,
     mut grid: ResMut<RegionGrid>,
     mut viewers: Query<
-        (Entity, &RegionCell, &Position, &mut Interest, &mut Outgoing),
+        (Entity, &ViewCell, &Position, &mut Interest, &mut Outgoing),
         With<Connection>,
     >,
     placed: Query<(&NetId, &Position)>,
@@ -50,7 +50,7 @@ pub(crate) fn choose_sights(
     let k = config.crowd_near_entities;
     let grid = &mut *grid;
     for (me, cell, pos, mut interest, mut out) in &mut viewers {
-        if *cell == RegionCell::NONE {
+        if *cell == ViewCell::NONE {
             continue;
         }
         let view = grid.view(cell.0);

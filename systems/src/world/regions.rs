@@ -9,6 +9,7 @@ use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::config::SimConfig;
 use emberkeep_components::items::{GroundItem, ShownGear};
+use emberkeep_components::map::Tile;
 use emberkeep_components::mobs::Mob;
 use emberkeep_components::protocol::{
     ServerEvent, SpawnFields, encode_event, write_despawn, write_move, write_spawn,
@@ -17,33 +18,48 @@ use emberkeep_components::regions::{RegionGrid, RegionId, remove_member};
 use emberkeep_components::skills::{Depleted, Node, Station};
 use emberkeep_components::stats::{ClassId, Level, Vitals};
 use emberkeep_components::world::{
-    Connection, DisplayName, Interest, Kind, NetId, NetIndex, Outgoing, Player, Position,
-    RegionCell, Tick,
+    Connection, DisplayName, Interest, Kind, NetId, NetIndex, Outgoing, Position, RegionCell, Tick,
+    ViewCell,
 };
 
 use super::interest::Moved;
 
 /// Places new entities and moves entities whose tile is now in another region, sending
-/// spawns and despawns to the clients whose view they entered or left. Only entities whose
-/// position changed this tick are looked at. Players (connected or lingering) are also
-/// listed in [`RegionGrid::players`].
+/// spawns and despawns to the clients whose view they entered or left; then moves the view of
+/// each player who walked far enough ([`ViewCell`]), sending it spawns and despawns of what
+/// entered and left it. Only entities whose position changed this tick are looked at.
+/// Players (connected or lingering) are listed in [`RegionGrid::players`] by their view's
+/// centre.
 pub(crate) fn track_regions(
+    config: Res<SimConfig>,
     mut grid: ResMut<RegionGrid>,
-    mut cells: Query<(Entity, &Position, &mut RegionCell, Has<Player>), Changed<Position>>,
+    mut cells: Query<
+        (Entity, &Position, &mut RegionCell, Option<&mut ViewCell>),
+        Changed<Position>,
+    >,
     info: Query<SpawnInfo>,
     mut outgoing: Query<&mut Outgoing>,
 ) {
-    let mut crossings: Vec<(Entity, Option<RegionId>, RegionId, bool)> = Vec::new();
-    for (e, pos, mut cell, is_client) in &mut cells {
+    let mut crossings: Vec<(Entity, Option<RegionId>, RegionId)> = Vec::new();
+    let mut views: Vec<(Entity, Option<RegionId>, RegionId)> = Vec::new();
+    for (e, pos, mut cell, view) in &mut cells {
         let now = grid.region_of(pos.0);
         if cell.0 != now {
             let before = (*cell != RegionCell::NONE).then_some(cell.0);
-            crossings.push((e, before, now, is_client));
+            crossings.push((e, before, now));
             cell.0 = now;
+        }
+        if let Some(mut view) = view {
+            let before = (*view != ViewCell::NONE).then_some(view.0);
+            let centre = view_centre(&grid, before, pos.0, config.view_hysteresis_tiles);
+            if before != Some(centre) {
+                views.push((e, before, centre));
+                view.0 = centre;
+            }
         }
     }
     let grid = &mut *grid;
-    for (e, before, after, is_client) in crossings {
+    for (e, before, after) in crossings {
         let spawn_of = |x: Entity| {
             info.get(x).ok().map(|i| {
                 let mut json = String::new();
@@ -74,14 +90,8 @@ pub(crate) fn track_regions(
                 {
                     tell_players(grid, r, e, json, &mut outgoing);
                 }
-                if is_client {
-                    tell_about_members(grid, r, e, &info, View::Despawn, &mut outgoing);
-                }
             }
             remove_member(&mut grid.members[before as usize], e);
-            if is_client {
-                remove_member(&mut grid.players[before as usize], e);
-            }
         }
         let mut spawn_e = None;
         for &r in grid
@@ -95,18 +105,60 @@ pub(crate) fn track_regions(
             {
                 tell_players(grid, r, e, json, &mut outgoing);
             }
-            if is_client {
-                tell_about_members(grid, r, e, &info, View::Spawn, &mut outgoing);
-            }
         }
         grid.members[after as usize].push(e);
-        if is_client {
-            grid.players[after as usize].push(e);
+    }
+    for (e, before, after) in views {
+        if let Some(before) = before {
+            for &r in grid
+                .view(before)
+                .as_slice()
+                .iter()
+                .filter(|r| !grid.sees(after, **r))
+            {
+                tell_about_members(grid, r, e, &info, View::Despawn, &mut outgoing);
+            }
+            remove_member(&mut grid.players[before as usize], e);
         }
+        for &r in grid
+            .view(after)
+            .as_slice()
+            .iter()
+            .filter(|r| before.is_none_or(|b| !grid.sees(b, **r)))
+        {
+            tell_about_members(grid, r, e, &info, View::Spawn, &mut outgoing);
+        }
+        grid.players[after as usize].push(e);
     }
 }
 
-/// Whether a player other than `subject` is in region `r`.
+/// The region a player at `at` sees around, its view centred on `centre` until now: the
+/// region it stands in, unless that is next to `centre` and it stands at most `hysteresis`
+/// tiles past `centre`'s border.
+pub(crate) fn view_centre(
+    grid: &RegionGrid,
+    centre: Option<RegionId>,
+    at: Tile,
+    hysteresis: i32,
+) -> RegionId {
+    let now = grid.region_of(at);
+    let Some(centre) = centre.filter(|c| *c != now && hysteresis > 0) else {
+        return now;
+    };
+    let ((cx, cy), (nx, ny)) = (grid.coords(centre), grid.coords(now));
+    if (cx - nx).abs() > 1 || (cy - ny).abs() > 1 {
+        return now; // a jump (a warp, a respawn): no sliding back
+    }
+    let size = grid.size;
+    let past = |v: i32, c: i32| (c * size - v).max(v - (c * size + size - 1)).max(0);
+    if past(at.x, cx).max(past(at.y, cy)) <= hysteresis {
+        centre
+    } else {
+        now
+    }
+}
+
+/// Whether a player other than `subject` sees around region `r`.
 fn watched(grid: &RegionGrid, r: RegionId, subject: Entity) -> bool {
     grid.players[r as usize].iter().any(|p| *p != subject)
 }
@@ -178,7 +230,8 @@ enum View {
     Despawn,
 }
 
-/// Queues `event_json` for every client in region `r` except `subject`.
+/// Queues `event_json` for every client whose view is centred on region `r`, except
+/// `subject`.
 fn tell_players(
     grid: &RegionGrid,
     r: RegionId,
@@ -229,6 +282,13 @@ pub(crate) fn remove_from_world(world: &mut World, e: Entity) {
         .get::<RegionCell>(e)
         .copied()
         .unwrap_or(RegionCell::NONE);
+    let view = world.get::<ViewCell>(e).copied().unwrap_or(ViewCell::NONE);
+    if view != ViewCell::NONE {
+        let mut grid = world.resource_mut::<RegionGrid>();
+        if let Some(players) = grid.players.get_mut(view.0 as usize) {
+            remove_member(players, e);
+        }
+    }
     if let Some(id) = world.get::<NetId>(e).copied() {
         world.resource_mut::<NetIndex>().0.remove(&id.0);
         if cell != RegionCell::NONE {
@@ -236,7 +296,6 @@ pub(crate) fn remove_from_world(world: &mut World, e: Entity) {
             let viewers = {
                 let mut grid = world.resource_mut::<RegionGrid>();
                 remove_member(&mut grid.members[cell.0 as usize], e);
-                remove_member(&mut grid.players[cell.0 as usize], e);
                 let view = grid.view(cell.0);
                 view.as_slice()
                     .iter()
@@ -381,17 +440,23 @@ mod tests {
     use emberkeep_components::net::{ConnId, WorldInput};
     use emberkeep_components::protocol::ServerEvent;
     use emberkeep_components::regions::RegionGrid;
-    use emberkeep_components::world::{Connection, NetId, Position};
+    use emberkeep_components::world::{Connection, NetId, Position, ViewCell};
     use rand_core::{Rng, SeedableRng};
 
     use crate::scenario::{Scenario, despawned, events, open_map, spawned};
 
-    /// 48 x 16 open map, regions of 4 tiles: 12 x 4 regions; everyone spawns at (1, 1).
+    /// 48 x 16 open map, regions of 4 tiles: 12 x 4 regions; everyone spawns at (1, 1). Views
+    /// follow their player at once (no hysteresis) unless `hysteresis` says otherwise.
     fn strip() -> Scenario {
+        strip_with(0)
+    }
+
+    fn strip_with(hysteresis: i32) -> Scenario {
         let config = SimConfig {
             region_size: 4,
             steps_per_sec: 20,
             step_burst: 2,
+            view_hysteresis_tiles: hysteresis,
             ..SimConfig::default()
         };
         Scenario::new(open_map(48, 16, Tile { x: 1, y: 1 }), config)
@@ -424,6 +489,40 @@ mod tests {
             _ => unreachable!(),
         };
         assert_eq!(spawned(events(&got, a)), vec![id_b]);
+    }
+
+    /// A view follows its player only once it is more than the hysteresis past the border:
+    /// pacing along a border swaps no regions in and out, and whoever stays in view is not
+    /// despawned and spawned again. Others still see the player by the region it stands in.
+    #[test]
+    fn a_view_follows_its_player_only_past_the_hysteresis() {
+        let mut s = strip_with(2);
+        let (a, id_a) = s.join("Ann");
+        let (b, id_b) = s.join("Bob");
+        let (c, id_c) = s.join("Cyd");
+        let cy = s.entity(c);
+        s.world.get_mut::<Position>(cy).unwrap().0 = Tile { x: 9, y: 1 };
+        s.tick();
+        // Bob (column 0: sees columns 0 and 1) paces over the border into column 1 and
+        // back, never more than 2 tiles past it: Cyd (column 2) never comes into his view.
+        let mut churn = Vec::new();
+        for x in [4, 5, 4, 3, 4, 5, 4, 3] {
+            for got in walk_to(&mut s, b, x) {
+                churn.extend(spawned(events(&got, b)));
+                churn.extend(despawned(events(&got, b)));
+            }
+        }
+        assert!(churn.is_empty(), "nothing swapped in or out: {churn:?}");
+        // 3 tiles past (x = 6) his view moves to column 1 and takes in column 2: Cyd.
+        let ticks = walk_to(&mut s, b, 6);
+        assert_eq!(spawned(events(ticks.last().unwrap(), b)), vec![id_c]);
+        // Into column 2 and 3 tiles past column 1 (x = 10): column 0, Ann, leaves his view.
+        // Ann lost him by the region he stands in, as soon as he stood in column 2 (x = 8).
+        let ticks = walk_to(&mut s, b, 10);
+        let lost: Vec<Vec<u64>> = ticks.iter().map(|t| despawned(events(t, b))).collect();
+        assert_eq!(lost, [vec![], vec![], vec![], vec![id_a]]);
+        let ann: Vec<Vec<u64>> = ticks.iter().map(|t| despawned(events(t, a))).collect();
+        assert_eq!(ann, [vec![], vec![id_b], vec![], vec![]]);
     }
 
     #[test]
@@ -584,19 +683,19 @@ mod tests {
             let grid = s.world.resource::<RegionGrid>();
             let mut q = s
                 .world
-                .try_query::<(&Connection, &NetId, &Position)>()
+                .try_query::<(&Connection, &NetId, &Position, &ViewCell)>()
                 .unwrap();
-            let all: Vec<(ConnId, u64, Tile)> = q
+            let all: Vec<(ConnId, u64, Tile, u32)> = q
                 .iter(&s.world)
-                .map(|(c, id, p)| (c.id, id.0, p.0))
+                .map(|(c, id, p, v)| (c.id, id.0, p.0, v.0))
                 .collect();
-            for &(c, me, at) in &all {
+            for &(c, me, at, view) in &all {
+                // (A player sees around its view's centre, which may lag its region.)
+                assert!(grid.sees(view, grid.region_of(at)), "tick {t}: {c:?}");
                 let truth: HashSet<u64> = all
                     .iter()
-                    .filter(|(_, id, p)| {
-                        *id != me && grid.sees(grid.region_of(at), grid.region_of(*p))
-                    })
-                    .map(|(_, id, _)| *id)
+                    .filter(|(_, id, p, _)| *id != me && grid.sees(view, grid.region_of(*p)))
+                    .map(|(_, id, _, _)| *id)
                     .collect();
                 assert_eq!(known[&c], truth, "tick {t}: client {c:?} at {at:?}");
             }
