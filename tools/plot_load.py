@@ -28,6 +28,12 @@ its summary.json), or a glob of them in quotes.
       ticks.jsonl or a soak's samples). x is each entry's `t` if it has one, else its index
       times --every (default 1 s). Fields are picked by name; without --fields the numeric
       fields are listed. Values are multiplied by --scale (e.g. 0.000001 for MB).
+  bench CRITERION_DIR --id GROUP/FUNCTION... --out FILE.svg [--per-item]
+      Criterion's medians (CRITERION_DIR/GROUP/FUNCTION/N/new/estimates.json, as `cargo bench`
+      leaves them under target/criterion) against N, one line per id, on log-log axes, each
+      with a dotted line growing in proportion to N from its first point: where a curve leaves
+      its dotted line, the cost grows faster (or slower) than linearly. --per-item divides each
+      median by N (time per player).
   Every command takes --title (scaling: put before each chart's own title). Output is plain SVG 1.1, a few KB, the same bytes for the
   same input. The chart functions are in tools/svgplot.py for other tools to use.
 
@@ -262,6 +268,37 @@ def cmd_series(args):
                                log_y=args.log))
 
 
+def bench_points(root, bench_id):
+    """(N, median ns) of each parameter N of a criterion bench id, by N."""
+    base = os.path.join(root, *bench_id.split("/"))
+    if not os.path.isdir(base):
+        fail(f"{base}: no such criterion bench (run cargo bench first)")
+    points = []
+    for name in os.listdir(base):
+        path = os.path.join(base, name, "new", "estimates.json")
+        if name.isdigit() and os.path.isfile(path):
+            points.append((int(name), read_json(path)["median"]["point_estimate"]))
+    if not points:
+        fail(f"{base}: no numeric parameters with new/estimates.json")
+    return sorted(points)
+
+
+def cmd_bench(args):
+    series = []
+    for i, bench_id in enumerate(args.id):
+        color = PALETTE[i % len(PALETTE)]
+        pts = [(n, ns / (n if args.per_item else 1) / 1000.0)
+               for n, ns in bench_points(args.criterion, bench_id)]
+        series.append(Series(bench_id, pts, color))
+        n0, t0 = pts[0]
+        linear = [(n, t0 if args.per_item else t0 * n / n0) for n, _ in pts]
+        series.append(Series(f"{bench_id}: linear", linear, color, dash=True))
+    unit = "µs per player" if args.per_item else "µs"
+    write(args.out, line_chart(series, title=args.title or "criterion medians against size",
+                               x_label="players (N)", y_label=f"median ({unit})",
+                               log_x=True, log_y=True))
+
+
 def write(path, svg):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -304,6 +341,14 @@ def main(argv=None):
     sp.add_argument("--y-label")
     sp.add_argument("--title")
     sp.set_defaults(fn=cmd_series)
+
+    sp = sub.add_parser("bench", help="criterion medians against their parameter")
+    sp.add_argument("criterion", metavar="CRITERION_DIR", help="e.g. target/criterion")
+    sp.add_argument("--id", action="append", required=True, help="GROUP/FUNCTION (repeatable)")
+    sp.add_argument("--out", required=True, metavar="FILE.svg")
+    sp.add_argument("--per-item", action="store_true", help="median divided by N")
+    sp.add_argument("--title")
+    sp.set_defaults(fn=cmd_bench)
 
     args = p.parse_args(argv)
     try:

@@ -247,6 +247,38 @@ class SeriesOverTime(unittest.TestCase):
         self.assertIn("bytes_in", str(e.exception))
 
 
+class Bench(unittest.TestCase):
+    """Criterion's medians against N, from a criterion directory made up here."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.out = os.path.join(self.tmp.name, "bench.svg")
+        # crowd/tick: 100 µs, 500 µs, 4,000 µs at 100, 500, 2,000 (bends up at the end).
+        for n, ns in [(100, 100e3), (500, 500e3), (2000, 4000e3)]:
+            d = os.path.join(self.tmp.name, "crowd", "tick", str(n), "new")
+            os.makedirs(d)
+            with open(os.path.join(d, "estimates.json"), "w") as f:
+                f.write('{"median": {"point_estimate": %s}}' % ns)
+
+    def test_medians_against_n_with_a_linear_guide(self):
+        run("bench", self.tmp.name, "--id", "crowd/tick", "--out", self.out)
+        s = series(parse(self.out))
+        self.assertEqual(list(s), ["crowd/tick", "crowd/tick: linear"])
+        real, linear = s["crowd/tick"], s["crowd/tick: linear"]
+        # Linear up to 500, above its guide (smaller y) at 2,000.
+        self.assertAlmostEqual(real[1][1], linear[1][1], delta=0.5)
+        self.assertLess(real[2][1], linear[2][1] - 10)
+
+    def test_per_item_and_a_missing_bench_named(self):
+        run("bench", self.tmp.name, "--id", "crowd/tick", "--per-item", "--out", self.out)
+        real = series(parse(self.out))["crowd/tick"]
+        self.assertAlmostEqual(real[0][1], real[1][1], delta=0.5)  # 1 µs per player both
+        with self.assertRaises(SystemExit) as e:
+            run("bench", self.tmp.name, "--id", "tick/spread", "--out", self.out)
+        self.assertIn("tick/spread", str(e.exception))
+
+
 class Axes(unittest.TestCase):
     def test_nice_ticks(self):
         self.assertEqual(svgplot.nice_ticks(0, 18.7), [0, 5, 10, 15, 20])

@@ -231,12 +231,14 @@ pub struct Frames {
 }
 
 /// One client's frame in its tick's [`Frames`]: its own events and what it sees of others.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Frame {
     /// Start, end of the part before the view (and start of the part after it), end.
     own: (u32, u32, u32),
     sight: Option<Sight>,
     answering: bool,
+    /// Its own events are only view changes, which may wait (see [`Frame::own_may_wait`]).
+    own_may_wait: bool,
 }
 
 /// What a client placed on the map sees of others in one tick: the events of the region it
@@ -283,6 +285,17 @@ impl Frame {
             own: own.0,
             sight,
             answering,
+            own_may_wait: false,
+        }
+    }
+
+    /// The same frame, its own events being only view changes (spawns and despawns of what
+    /// others did, or of where the client walked): they may wait for its next paced frame
+    /// like the region events.
+    pub fn own_may_wait(self) -> Frame {
+        Frame {
+            own_may_wait: true,
+            ..self
         }
     }
 
@@ -317,11 +330,12 @@ impl Frame {
     /// may wait; see `server.view_every_ticks`.)
     #[inline]
     pub fn is_urgent(&self) -> bool {
-        self.answering || self.has_own()
+        self.answering || (self.has_own() && !self.own_may_wait)
     }
 
+    /// Whether the frame holds events of the client's own.
     #[inline]
-    fn has_own(&self) -> bool {
+    pub fn has_own(&self) -> bool {
         self.own.0 != self.own.2
     }
 }
@@ -411,7 +425,7 @@ impl Frames {
     /// The non-empty comma-separated runs of events a frame is made of, in order: the
     /// client's own, then what it sees of others, then its own that go last.
     #[inline]
-    pub fn runs<'a>(&'a self, frame: &Frame) -> impl Iterator<Item = &'a str> + 'a {
+    pub fn runs(&self, frame: Frame) -> impl Iterator<Item = &str> + '_ {
         let (start, mid, end) = frame.own;
         let first = &self.own[start as usize..mid as usize];
         let last = &self.own[mid as usize..end as usize];
@@ -444,7 +458,7 @@ impl Frames {
     /// The frame's JSON array, or None if it holds no events.
     pub fn to_text(&self, frame: &Frame) -> Option<String> {
         let mut out = String::new();
-        write_runs(self.runs(frame), &mut out).then_some(out)
+        write_runs(self.runs(*frame), &mut out).then_some(out)
     }
 
     /// The tick's region events, cleared, for a later tick to fill again.

@@ -32,30 +32,60 @@ pub struct Connection {
 /// around it; the despawns of entities that left the world go last (`push_last`), after the
 /// region events, so that what happened to an entity this tick (its `death`, its last `chat`)
 /// reaches a viewer before the entity disappears.
+///
+/// Events are urgent (the frame goes out in its tick) unless pushed as a view change
+/// (`push_view*`: what entered or left the client's view because others moved or left, or
+/// because it walked), which may wait for the client's next paced frame like the region
+/// events (see `server.view_every_ticks`).
 #[derive(Component, Debug, Default)]
 pub struct Outgoing {
     buf: String,
     last: String,
+    urgent: bool,
 }
 
 impl Outgoing {
     /// Appends one encoded event.
     pub fn push(&mut self, event_json: &str) {
         push_event(&mut self.buf, event_json);
+        self.urgent = true;
     }
 
     /// Appends the one event that `write` writes (see `protocol::write_*`), without an
     /// intermediate string.
     pub fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        self.push_view_with(write);
+        self.urgent = true;
+    }
+
+    /// Appends one encoded event to the part sent after the region events.
+    pub fn push_last(&mut self, event_json: &str) {
+        push_event(&mut self.last, event_json);
+        self.urgent = true;
+    }
+
+    /// Appends a view change (a spawn or despawn), which may wait for the next paced frame.
+    pub fn push_view(&mut self, event_json: &str) {
+        push_event(&mut self.buf, event_json);
+    }
+
+    /// Appends the view change that `write` writes, which may wait for the next paced frame.
+    pub fn push_view_with(&mut self, write: impl FnOnce(&mut String)) {
         if !self.buf.is_empty() {
             self.buf.push(',');
         }
         write(&mut self.buf);
     }
 
-    /// Appends one encoded event to the part sent after the region events.
-    pub fn push_last(&mut self, event_json: &str) {
+    /// Appends a view change to the part sent after the region events (the despawn of an
+    /// entity that left the world), which may wait for the next paced frame.
+    pub fn push_last_view(&mut self, event_json: &str) {
         push_event(&mut self.last, event_json);
+    }
+
+    /// Whether something queued must go out this tick (anything but view changes).
+    pub fn is_urgent(&self) -> bool {
+        self.urgent
     }
 
     /// The events sent before the region events, comma-separated, without brackets.
@@ -68,14 +98,15 @@ impl Outgoing {
         &self.last
     }
 
-    /// Appends everything queued here to `to`, each part to its part.
+    /// Appends everything queued here to `to`, each part to its part (urgent if it was).
     pub fn copy_into(&self, to: &mut Outgoing) {
         if !self.buf.is_empty() {
-            to.push(&self.buf);
+            push_event(&mut to.buf, &self.buf);
         }
         if !self.last.is_empty() {
-            to.push_last(&self.last);
+            push_event(&mut to.last, &self.last);
         }
+        to.urgent |= self.urgent;
     }
 
     /// Whether nothing is queued.
@@ -87,6 +118,7 @@ impl Outgoing {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.last.clear();
+        self.urgent = false;
     }
 }
 

@@ -75,28 +75,28 @@ pub struct Views {
     shared: FxHashMap<(Waiting, Sight), Option<Utf8Bytes>>,
 }
 
-/// The views a client has not been sent yet, oldest first: the tick, and what the client
-/// saw then.
+/// The frames a client has not been sent yet (what it saw, and view changes of its own),
+/// oldest first, with their ticks.
 /// (Slots past `len` stay zero, so the derived equality agrees with the hash, which reads
 /// only the used ones: a client waiting for nothing hashes one byte.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Waiting {
     len: u8,
-    views: [(u64, Sight); MAX_VIEW_EVERY as usize - 1],
+    views: [(u64, Frame); MAX_VIEW_EVERY as usize - 1],
 }
 
 impl std::hash::Hash for Waiting {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         state.write_u8(self.len);
-        for (tick, sight) in self.iter() {
+        for (tick, frame) in self.iter() {
             state.write_u64(tick);
-            sight.hash(state);
+            frame.hash(state);
         }
     }
 }
 
 impl Waiting {
-    fn iter(&self) -> impl Iterator<Item = (u64, Sight)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (u64, Frame)> + '_ {
         self.views[..usize::from(self.len)].iter().copied()
     }
 
@@ -108,8 +108,8 @@ impl Waiting {
         usize::from(self.len) == self.views.len()
     }
 
-    fn push(&mut self, tick: u64, sight: Sight) {
-        self.views[usize::from(self.len)] = (tick, sight);
+    fn push(&mut self, tick: u64, frame: Frame) {
+        self.views[usize::from(self.len)] = (tick, frame);
         self.len += 1;
     }
 }
@@ -141,10 +141,8 @@ impl Views {
             || waited.is_full()
             || waited.oldest().is_some_and(|t| t + self.every - 1 <= now);
         if !due {
-            if let Some(sight) = frame.sight()
-                && tick.view_has_events(sight)
-            {
-                self.waiting.entry(conn).or_default().push(now, sight);
+            if frame.has_own() || frame.sight().is_some_and(|s| tick.view_has_events(s)) {
+                self.waiting.entry(conn).or_default().push(now, *frame);
             }
             return None;
         }
@@ -163,16 +161,16 @@ impl Views {
         }
         let recent = &self.recent;
         let join = || {
-            let earlier = waited.iter().flat_map(move |(t, sight)| {
+            let earlier = waited.iter().flat_map(move |(t, waited)| {
                 // (A tick that is gone was skipped: no client had a frame in it.)
                 recent
                     .iter()
                     .find(move |f| f.tick() == t)
                     .into_iter()
-                    .flat_map(move |f| f.view_runs(sight))
+                    .flat_map(move |f| f.runs(waited))
             });
             let mut out = String::new();
-            write_runs(earlier.chain(tick.runs(frame)), &mut out).then(|| Utf8Bytes::from(out))
+            write_runs(earlier.chain(tick.runs(*frame)), &mut out).then(|| Utf8Bytes::from(out))
         };
         match frame.sight_only() {
             Some(s) if self.alike.get(s.region() as usize).is_some_and(|n| *n > 1) => {
@@ -609,6 +607,65 @@ mod tests {
             "alike waiting clients share one join"
         );
         assert_eq!(d.views.waiting(), 0, "nothing left behind");
+    }
+
+    /// Spawns and despawns of others (view changes) wait for the client's paced frame like
+    /// the region events, and arrive in order before the next tick's events.
+    #[test]
+    fn view_changes_of_ones_own_wait_for_the_paced_frame() {
+        use emberkeep_components::regions::RegionGrid;
+        let stats = Stats::default();
+        let mut d = Dispatcher::new(2, shipped_texts());
+        let (handle, rx, _) = ConnHandle::new(8);
+        let frames = |n: u64, own: &str, region_event: &str, may_wait: bool| {
+            let mut grid = RegionGrid::new(64, 48, 16);
+            if !region_event.is_empty() {
+                grid.broadcast(5, region_event);
+            }
+            let mut frames = Frames::default();
+            let layout = grid.layout();
+            frames.set_regions(n, grid.events, layout);
+            let own = frames.add_own(own);
+            let frame = Frame::new(own, Some(Sight::all(5)), false);
+            frames.push(
+                ConnId(2),
+                if may_wait {
+                    frame.own_may_wait()
+                } else {
+                    frame
+                },
+            );
+            frames
+        };
+        let (spawn, chat, hit) = (
+            r#"{"type":"spawn","id":4}"#,
+            r#"{"type":"chat","id":4}"#,
+            r#"{"type":"error"}"#,
+        );
+        // Tick 1 is not client 2's turn (ticks 2, 4, ... are): its spawn waits.
+        let b = |frames| Batch {
+            frames: vec![frames],
+            ..Batch::default()
+        };
+        d.deliver(
+            Batch {
+                opened: vec![(ConnId(2), handle)],
+                ..b(frames(1, spawn, "", true))
+            },
+            &stats,
+        );
+        assert!(rx.try_recv().is_err(), "a view change waits");
+        d.deliver(b(frames(2, "", chat, false)), &stats);
+        // Tick 3: an urgent event of its own goes at once.
+        d.deliver(b(frames(3, hit, "", false)), &stats);
+        let got: Vec<String> = rx
+            .try_iter()
+            .map(|o| match o {
+                Outgoing::Frame(f) => f.to_string(),
+                other => panic!("expected frames, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(got, [format!("[{spawn},{chat}]"), format!("[{hit}]")]);
     }
 
     #[test]

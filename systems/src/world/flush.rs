@@ -44,6 +44,7 @@ pub fn build_frames(
             continue;
         }
         let own = frames.add_own_parts(out.as_str(), out.last_str());
+        let own_may_wait = !out.is_urgent();
         if !out.is_empty() {
             out.clear();
         }
@@ -52,6 +53,14 @@ pub fn build_frames(
             Some(i) if i.crowd => Sight::crowd(r, frames.add_near(&i.near)),
             _ => Sight::all(r),
         });
-        frames.push(conn.id, Frame::new(own, sight, answering));
+        let frame = Frame::new(own, sight, answering);
+        frames.push(
+            conn.id,
+            if own_may_wait {
+                frame.own_may_wait()
+            } else {
+                frame
+            },
+        );
     }
 }

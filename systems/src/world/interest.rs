@@ -88,7 +88,7 @@ pub(crate) fn choose_sights(
                 );
                 if !entries.is_empty() {
                     let origin = region_origin(grid, r);
-                    out.push_with(|buf| write_positions(buf, origin, &mut entries));
+                    out.push_view_with(|buf| write_positions(buf, origin, &mut entries));
                 }
             }
         }

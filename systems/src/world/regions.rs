@@ -243,7 +243,7 @@ fn tell_players(
         if p != subject
             && let Ok(mut out) = outgoing.get_mut(p)
         {
-            out.push(event_json);
+            out.push_view(event_json);
         }
     }
 }
@@ -267,8 +267,8 @@ fn tell_about_members(
         }
         let Ok(i) = info.get(x) else { continue };
         match view {
-            View::Spawn => out.push_with(|buf| write_spawn(buf, &spawn_fields(&i))),
-            View::Despawn => out.push_with(|buf| write_despawn(buf, i.0.0)),
+            View::Spawn => out.push_view_with(|buf| write_spawn(buf, &spawn_fields(&i))),
+            View::Despawn => out.push_view_with(|buf| write_despawn(buf, i.0.0)),
         }
     }
 }
@@ -306,7 +306,7 @@ pub(crate) fn remove_from_world(world: &mut World, e: Entity) {
                 if viewer != e
                     && let Some(mut out) = world.get_mut::<Outgoing>(viewer)
                 {
-                    out.push_last(&despawn);
+                    out.push_last_view(&despawn);
                 }
             }
         }
