@@ -178,6 +178,8 @@ pub struct Interest {
     pub radius: i32,
     /// This tick's moves within `radius`, comma-separated.
     pub near: String,
+    /// The view (its centre region) it was last looked at in.
+    pub checked: Option<u32>,
 }
 
 /// The region a player's view is centred on: it sees that one and the 8 around it. It follows
