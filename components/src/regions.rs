@@ -82,6 +82,9 @@ pub struct RegionGrid {
     /// Entities that moved in each watched region since its last `positions` (an entity may
     /// be listed more than once, or in a region it has since left).
     pub movers: Vec<Vec<Entity>>,
+    /// Until which tick some region may be watched (0: none ever was): before it, nothing of
+    /// the crowds' work is done.
+    pub crowds_until: u64,
 }
 
 impl RegionGrid {
@@ -100,6 +103,7 @@ impl RegionGrid {
             events: RegionEvents::new(n),
             watched: vec![u64::MAX; n],
             movers: vec![Vec::new(); n],
+            crowds_until: 0,
         }
     }
 

@@ -83,6 +83,7 @@ pub(crate) fn choose_sights(
             for &r in view.as_slice() {
                 grid.watched[r as usize] = tick.0;
             }
+            grid.crowds_until = tick.0 + RECHECK_TICKS;
             // The density around it: of the regions a region-sized square around it
             // overlaps (a crowd is denser in its middle than over the whole view).
             let (mut near, mut regions) = (0, 0);
@@ -146,6 +147,9 @@ pub(crate) fn tell_crowds(
     viewers: &mut Query<(&NetId, &Position, &mut Interest), With<Connection>>,
     placed: &Query<(&NetId, &Position, &RegionCell)>,
 ) {
+    if tick >= grid.crowds_until {
+        return; // no crowd anywhere (nobody is marked crowd, nothing is watched)
+    }
     for (r, (e, _, _)) in moves.sorted() {
         if watched(grid, r as usize, tick) {
             grid.movers[r as usize].push(e);
