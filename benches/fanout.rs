@@ -74,6 +74,27 @@ fn world_with_players(tiles: &[Tile]) -> (World, Vec<Entity>) {
     (world, players)
 }
 
+/// Takes the tick's frames and times the dispatcher joining every frame's text, as the
+/// network does; the texts are kept until all are joined, as the clients' queues keep them
+/// (each is fresh memory, as it is in the server). Hands back the region events no client
+/// can wait for any more. Returns the time and the texts' bytes.
+fn join_frames(world: &mut World, views: &mut Views) -> (Duration, usize) {
+    let mut outbox = world.resource_mut::<Outbox>();
+    let frames = std::mem::take(&mut outbox.frames);
+    let started = Instant::now();
+    let texts: Vec<_> = frames
+        .iter()
+        .map(|(conn, frame)| views.text(&frames, *conn, frame))
+        .collect();
+    let took = started.elapsed();
+    let bytes = texts.iter().flatten().map(|t| t.len()).sum();
+    std::hint::black_box(texts);
+    for done in views.finish(frames) {
+        outbox.spare.push(done.into_spare());
+    }
+    (took, bytes)
+}
+
 /// Takes the frames and hands the region buffers back, as the network does after writing.
 fn recycle(world: &mut World) {
     let mut outbox = world.resource_mut::<Outbox>();
@@ -183,20 +204,7 @@ fn bench_fanout(c: &mut Criterion) {
                         round += 1;
                         std::hint::black_box(fill(&mut world, &entities, load, round));
                         flush.run(&mut world);
-                        let mut outbox = world.resource_mut::<Outbox>();
-                        let frames = std::mem::take(&mut outbox.frames);
-                        // The texts are kept until the end, as the clients' queues keep them:
-                        // each is fresh memory, as it is in the server.
-                        let started = Instant::now();
-                        let texts: Vec<_> = frames
-                            .iter()
-                            .map(|(conn, frame)| views.text(&frames, *conn, frame))
-                            .collect();
-                        total += started.elapsed();
-                        std::hint::black_box(texts);
-                        for done in views.finish(frames) {
-                            outbox.spare.push(done.into_spare());
-                        }
+                        total += join_frames(&mut world, &mut views).0;
                     }
                     total
                 })
@@ -241,21 +249,10 @@ fn time_joins(
         *tick += 1;
         queue_steps(world, players, walk, *tick);
         run_tick(world);
-        let mut outbox = world.resource_mut::<Outbox>();
-        let frames = std::mem::take(&mut outbox.frames);
-        // The texts are kept until the end of the tick, as the clients' queues keep them.
-        let started = Instant::now();
-        let texts: Vec<_> = frames
-            .iter()
-            .map(|(conn, frame)| views.text(&frames, *conn, frame))
-            .collect();
-        total += started.elapsed();
-        bytes += texts.iter().flatten().map(|t| t.len()).sum::<usize>();
-        std::hint::black_box(texts);
-        for done in views.finish(frames) {
-            outbox.spare.push(done.into_spare());
-        }
-        outbox.closes.clear();
+        let (took, written) = join_frames(world, views);
+        total += took;
+        bytes += written;
+        world.resource_mut::<Outbox>().closes.clear();
         world.resource_mut::<StorageOut>().0.clear();
     }
     (total, bytes)

@@ -44,7 +44,9 @@ pub fn build_frames(
             continue;
         }
         let own = frames.add_own_parts(out.as_str(), out.last_str());
-        let own_may_wait = !out.is_urgent();
+        // (Only a client on the map gets a frame every tick, which is what lets a waiting
+        // frame go out within the pacing: one off the map sends its view changes at once.)
+        let own_may_wait = !out.is_urgent() && region.is_some();
         if !out.is_empty() {
             out.clear();
         }
