@@ -91,7 +91,7 @@ async fn a_watcher_gets_every_step_of_a_walker_once_and_in_order() {
 
 #[tokio::test]
 async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
-    let server = start(&[], |_| {}).await;
+    let server = start(&[], |c| c.world.view_hysteresis_tiles = 2).await;
     let mut ann = Client::join(server.addr, "Ann").await;
     let mut cid = Client::join(server.addr, "Cid").await;
     ann.sync().await;
@@ -108,7 +108,7 @@ async fn a_far_player_sees_nothing_and_region_crossings_spawn_and_despawn() {
         "{before:?}"
     );
     // Standing in column 2, Cid is out of Ann's view at once; his own view follows him 3
-    // tiles past the border (`world.view_hysteresis_tiles`, 2 by default), at x = 10.
+    // tiles past the border (`world.view_hysteresis_tiles` = 2 here), at x = 10.
     cid.step(8, 1).await;
     let cid_id = cid.id;
     ann.wait_for("Cid's despawn", |e| {

@@ -37,7 +37,7 @@ pub struct SimConfig {
     /// Ticks between two `positions` of a region, for clients in a crowd.
     pub crowd_far_every_ticks: u64,
     /// How far, in tiles, a player walks past a region's border before its view follows
-    /// (see [`crate::world::ViewCell`]); less than `region_size`.
+    /// (see [`crate::world::ViewCell`]); less than `region_size`; 0 (off) by default.
     pub view_hysteresis_tiles: i32,
 }
 
@@ -59,7 +59,7 @@ impl Default for SimConfig {
             login_timeout_ticks: 2400,
             crowd_near_entities: 48,
             crowd_far_every_ticks: 40,
-            view_hysteresis_tiles: 2,
+            view_hysteresis_tiles: 0,
         }
     }
 }

@@ -631,6 +631,8 @@ mod tests {
             region_size: 4,
             steps_per_sec: 20,
             step_burst: 2,
+            // (Views lagging their players: the invariant holds against the views' centres.)
+            view_hysteresis_tiles: 1,
             ..SimConfig::default()
         };
         let mut s = Scenario::new(open_map(40, 40, Tile { x: 20, y: 20 }), config);
