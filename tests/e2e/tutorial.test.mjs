@@ -141,8 +141,14 @@ for (const v of VIEWPORTS) {
         return !e || e.dead;
       }, ratId);
 
-      // Step 3: its tail lies on the ground; a click (tap) picks it up.
+      // Step 3: its tail lies on the ground; a click (tap) picks it up. (A click on a live mob
+      // standing on loot attacks it instead: if another rat wandered onto the tail, wait until
+      // it is dealt with.)
       const tail = await waitForEntity(page, { kind: "item", item: "rat_tail" });
+      await page.waitForFunction(
+        ([x, y]) => ![...window.emberkeep.game.entities.values()].some((e) => e.kind === "mob" && !e.dead && e.x === x && e.y === y),
+        [tail.x, tail.y],
+      );
       const tailAt = await page.evaluate(([x, y]) => window.emberkeep.tileToScreen(x, y), [tail.x, tail.y]);
       if (v.hasTouch) await page.touchscreen.tap(tailAt.x, tailAt.y);
       else await clickTile(page, tail.x, tail.y);
