@@ -141,17 +141,29 @@ for (const v of VIEWPORTS) {
         return !e || e.dead;
       }, ratId);
 
-      // Step 3: its tail lies on the ground; a click (tap) picks it up. (A click on a live mob
-      // standing on loot attacks it instead: if another rat wandered onto the tail, wait until
-      // it is dealt with.)
+      // Step 3: its tail lies on the ground; a click (tap) picks it up. A click on a live mob
+      // standing on loot attacks it instead, by design: rats are hostile, and another one
+      // (a natural one, or the last test's) may come for us and stand on the tail. Each such
+      // click fights it; the next one, once it is dead or gone, picks the tail up.
       const tail = await waitForEntity(page, { kind: "item", item: "rat_tail" });
-      await page.waitForFunction(
-        ([x, y]) => ![...window.emberkeep.game.entities.values()].some((e) => e.kind === "mob" && !e.dead && e.x === x && e.y === y),
-        [tail.x, tail.y],
-      );
-      const tailAt = await page.evaluate(([x, y]) => window.emberkeep.tileToScreen(x, y), [tail.x, tail.y]);
-      if (v.hasTouch) await page.touchscreen.tap(tailAt.x, tailAt.y);
-      else await clickTile(page, tail.x, tail.y);
+      for (let tries = 0; ; tries++) {
+        const onTail = await page.evaluate(
+          ([x, y]) => [...window.emberkeep.game.entities.values()].find((e) => e.kind === "mob" && !e.dead && e.x === x && e.y === y)?.id ?? null,
+          [tail.x, tail.y],
+        );
+        assert.ok(tries < 5, `the tail's tile was still held by a live mob after ${tries} fights: ${onTail}`);
+        const tailAt = await page.evaluate(([x, y]) => window.emberkeep.tileToScreen(x, y), [tail.x, tail.y]);
+        if (v.hasTouch) await page.touchscreen.tap(tailAt.x, tailAt.y);
+        else await clickTile(page, tail.x, tail.y);
+        if (onTail === null) break;
+        await page.waitForFunction(
+          ([id, x, y]) => {
+            const e = window.emberkeep.game.entities.get(id);
+            return !e || e.dead || e.x !== x || e.y !== y;
+          },
+          [onTail, tail.x, tail.y],
+        );
+      }
       await waitStepDone(page, "loot");
       assert.ok(await page.evaluate(() => window.emberkeep.game.inventory.items.some((i) => i.item === "rat_tail")), "the tail is in the bag");
 
