@@ -18,7 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::metrics::{Metrics, add};
 use crate::scan;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long opening a connection (TCP and WebSocket handshake) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,6 +79,8 @@ pub struct Settings {
     pub step_interval: Duration,
     pub end_at: Instant,
     pub seed: u64,
+    /// Churn mode: accounts that come and go (see `churn.rs`); `None`: guests that stay.
+    pub churn: Option<crate::churn::ChurnSettings>,
 }
 
 /// What every bot task holds.
@@ -87,7 +89,7 @@ pub struct Shared {
     pub metrics: Metrics,
 }
 
-/// Runs bot number `idx` until the end of the run or until its connection drops.
+/// Runs bot number `idx` as a guest until the end of the run or until its connection drops.
 pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
     let (s, m) = (&shared.settings, &shared.metrics);
     let mut ws = match connect(&s.url).await {
@@ -97,19 +99,49 @@ pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
     if s.floor {
         return count_frames(ws, s, m).await;
     }
-    let mut bot = Bot::new(idx, s);
+    let mut bot = Bot::new(idx, 0, s);
     let hello = format!(r#"{{"type":"hello","version":1,"name":"{}"}}"#, bot.name);
     if let Err(e) = send(&mut ws, m, hello).await {
         return m.dropped(&format!("before welcome: send failed: {e}"));
     }
+    match play(&mut ws, &mut bot, s.end_at, m).await {
+        Played::Until => {
+            close(&mut ws).await;
+            if bot.joined {
+                m.client_bytes(bot.steady_bytes, &bot.steady_kinds);
+            }
+        }
+        Played::Lost(reason) => {
+            let when = if bot.joined { "" } else { "before welcome: " };
+            m.dropped(&format!("{when}{reason}"));
+        }
+    }
+}
+
+/// How [`play`] ended.
+pub enum Played {
+    /// `until` came; the connection is still open (the caller closes or drops it).
+    Until,
+    /// The connection ended or was given up (closed politely where it still could be).
+    Lost(String),
+}
+
+/// Plays `bot` on `ws` until `until`: waits for `welcome` (unless the bot is in the world
+/// already), then walks, chats and fights by its behaviour. Counts the bot in
+/// [`Metrics::connected`] while it is in the world.
+pub async fn play(ws: &mut Ws, bot: &mut Bot, until: Instant, m: &Metrics) -> Played {
+    if bot.joined {
+        add(&m.joined, 1);
+        add(&m.connected, 1);
+    }
     let welcome_by = Instant::now() + WELCOME_TIMEOUT;
-    let sleep = tokio::time::sleep_until(welcome_by.min(s.end_at));
+    let sleep = tokio::time::sleep_until(welcome_by.min(until));
     tokio::pin!(sleep);
-    let ended: Option<String> = loop {
+    let ended = loop {
         let wake = if bot.joined {
-            bot.wake().min(s.end_at)
+            bot.wake().min(until)
         } else {
-            welcome_by.min(s.end_at)
+            welcome_by.min(until)
         };
         if sleep.deadline() != wake {
             sleep.as_mut().reset(wake);
@@ -124,36 +156,35 @@ pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
                         add(&m.joined, 1);
                         add(&m.connected, 1);
                     }
-                    if let Some(code) = bot.refused {
-                        close(&mut ws).await;
-                        break Some(format!("hello refused: {code}"));
+                    if let Some(code) = bot.refused.take() {
+                        close(ws).await;
+                        break Played::Lost(format!("hello refused: {code}"));
                     }
                 }
-                Some(Ok(Message::Close(frame))) => break Some(close_label(frame.as_ref())),
+                Some(Ok(Message::Close(frame))) => break Played::Lost(close_label(frame.as_ref())),
                 Some(Ok(_)) => {}
-                Some(Err(e)) => break Some(format!("read error: {e}")),
-                None => break Some("connection ended without a close frame".into()),
+                Some(Err(e)) => break Played::Lost(format!("read error: {e}")),
+                None => break Played::Lost("connection ended without a close frame".into()),
             },
             () = &mut sleep => {
                 let now = Instant::now();
-                if now >= s.end_at {
-                    close(&mut ws).await;
-                    break None;
+                if now >= until {
+                    break Played::Until;
                 }
                 if !bot.joined {
-                    close(&mut ws).await;
-                    break Some(format!("no welcome within {} s", WELCOME_TIMEOUT.as_secs()));
+                    close(ws).await;
+                    break Played::Lost(format!("no welcome within {} s", WELCOME_TIMEOUT.as_secs()));
                 }
                 bot.act(now, m);
                 let mut failed = None;
                 for text in bot.out.drain(..) {
-                    if let Err(e) = send(&mut ws, m, text).await {
+                    if let Err(e) = send(ws, m, text).await {
                         failed = Some(format!("send failed: {e}"));
                         break;
                     }
                 }
-                if failed.is_some() {
-                    break failed;
+                if let Some(reason) = failed {
+                    break Played::Lost(reason);
                 }
             }
         }
@@ -162,13 +193,7 @@ pub async fn run(idx: usize, shared: std::sync::Arc<Shared>) {
         m.connected
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
-    if ended.is_none() && bot.joined {
-        m.client_bytes(bot.steady_bytes, &bot.steady_kinds);
-    }
-    if let Some(reason) = ended {
-        let when = if bot.joined { "" } else { "before welcome: " };
-        m.dropped(&format!("{when}{reason}"));
-    }
+    ended
 }
 
 /// Floor mode: stay connected and count what arrives until the end of the run.
@@ -204,7 +229,7 @@ async fn count_frames(mut ws: Ws, s: &Settings, m: &Metrics) {
     }
 }
 
-async fn connect(url: &str) -> Result<Ws, String> {
+pub(crate) async fn connect(url: &str) -> Result<Ws, String> {
     // Small buffers: thousands of bots share one process.
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
@@ -220,7 +245,7 @@ async fn connect(url: &str) -> Result<Ws, String> {
     }
 }
 
-async fn send(ws: &mut Ws, m: &Metrics, text: String) -> Result<(), String> {
+pub(crate) async fn send(ws: &mut Ws, m: &Metrics, text: String) -> Result<(), String> {
     add(&m.msgs_out, 1);
     add(&m.bytes_out, text.len() as u64);
     ws.send(Message::text(text))
@@ -229,7 +254,7 @@ async fn send(ws: &mut Ws, m: &Metrics, text: String) -> Result<(), String> {
 }
 
 /// Closes the connection politely: a close frame, then wait (briefly) for the server's.
-async fn close(ws: &mut Ws) {
+pub(crate) async fn close(ws: &mut Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(3), async {
         let _ = ws.close(None).await;
         while let Some(Ok(_)) = ws.next().await {}
@@ -237,7 +262,7 @@ async fn close(ws: &mut Ws) {
     .await;
 }
 
-fn close_label(frame: Option<&CloseFrame>) -> String {
+pub(crate) fn close_label(frame: Option<&CloseFrame>) -> String {
     match frame {
         Some(f) => format!("closed by server: {} {}", u16::from(f.code), f.reason),
         None => "closed by server".into(),
@@ -245,10 +270,10 @@ fn close_label(frame: Option<&CloseFrame>) -> String {
 }
 
 /// A small, fast, seedable generator (splitmix64): bots need variety, not quality.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -257,11 +282,11 @@ impl Rng {
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
 
-    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
+    pub(crate) fn millis(&mut self, lo: u64, hi: u64) -> Duration {
         Duration::from_millis(self.range(lo, hi))
     }
 }
@@ -335,12 +360,12 @@ const LINES: [&str; 6] = [
 ];
 
 /// One bot's view of the game and its plans.
-struct Bot {
+pub struct Bot {
     behaviour: Behaviour,
     step_interval: Duration,
     rng: Rng,
-    name: String,
-    joined: bool,
+    pub(crate) name: String,
+    pub(crate) joined: bool,
     /// Bytes received in the run's steady window (what one player's link carries).
     steady_bytes: u64,
     /// The same bytes by event type (the few types a frame holds, in first-seen order).
@@ -348,9 +373,9 @@ struct Bot {
     /// Set when `hello` was refused (e.g. `name_taken`).
     refused: Option<String>,
     me: u64,
-    pos: (i32, i32),
+    pub(crate) pos: (i32, i32),
     map: (i32, i32),
-    dead: bool,
+    pub(crate) dead: bool,
     seq: u64,
     pending: Option<Pending>,
     last_step: Instant,
@@ -378,8 +403,11 @@ fn chebyshev(a: (i32, i32), b: (i32, i32)) -> i32 {
 }
 
 impl Bot {
-    fn new(idx: usize, s: &Settings) -> Bot {
-        let mut rng = Rng(s.seed ^ (idx as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+    /// Bot number `idx` in its `session`-th stay in the world (0 for a guest, which has one).
+    pub(crate) fn new(idx: usize, session: u64, s: &Settings) -> Bot {
+        let mut rng = Rng(s.seed
+            ^ (idx as u64).wrapping_mul(0x2545_f491_4f6c_dd1d)
+            ^ session.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         rng.next();
         let now = Instant::now();
         Bot {
@@ -427,7 +455,7 @@ impl Bot {
     }
 
     /// Reads one frame and updates what the bot knows.
-    fn on_frame(&mut self, text: &str, m: &Metrics) {
+    pub(crate) fn on_frame(&mut self, text: &str, m: &Metrics) {
         add(&m.frames_in, 1);
         add(&m.bytes_in, text.len() as u64);
         let steady = m.steady.load(std::sync::atomic::Ordering::Relaxed);

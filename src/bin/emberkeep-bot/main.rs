@@ -2,10 +2,13 @@
 //! them up, lets them play for a while (walk, chat, fight), prints a progress line every
 //! second and a report at the end (optionally as JSON). `--floor` connects to
 //! `emberkeep-floor` instead and only counts frames, to measure the raw cost of a frame.
+//! `--churn` makes each client a player with an account who logs in, plays, leaves and comes
+//! back, again and again (`churn.rs`), for soak runs (tools/soak.sh).
 //!
 //! docs/PERFORMANCE.md shows how the figures there were produced with it.
 
 mod bot;
+mod churn;
 mod metrics;
 mod scan;
 
@@ -19,9 +22,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use bot::{Behaviour, Settings, Shared};
+use churn::ChurnSettings;
 use metrics::{Metrics, Progress, RunInfo};
 
-/// Load bot for Emberkeep: N WebSocket clients that join as guests and play.
+/// Load bot for Emberkeep: N WebSocket clients that join as guests and play (or, with
+/// --churn, log in to accounts, play, leave and come back).
 #[derive(Parser, Debug)]
 #[command(name = "emberkeep-bot", version, about)]
 struct Cli {
@@ -35,7 +40,7 @@ struct Cli {
     #[arg(long, default_value_t = 100.0)]
     ramp: f64,
     /// Length of the run in seconds, from the first connection (the ramp included); every
-    /// client then closes politely
+    /// client then closes politely. No upper bound: a churn soak may run for hours
     #[arg(long, default_value_t = 30.0)]
     duration: f64,
     /// Also write the report to this file as JSON
@@ -57,9 +62,52 @@ struct Cli {
     /// Worker threads of the bot's runtime
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Seed of the bots' choices (directions, pauses, chat)
+    /// Seed of the bots' choices (directions, pauses, chat; in churn mode also session and
+    /// away times, how they leave and how they log in)
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Churn mode: each client registers an account named prefix+number (or logs in to it,
+    /// with the password "<name>-soak-password"), creates or picks the character of that
+    /// name, plays for --session-secs, leaves, stays away for --away-secs and logs in again
+    #[arg(long, conflicts_with = "floor")]
+    churn: bool,
+    /// Churn: seconds in the world per session, a random value in MIN..MAX
+    #[arg(long, default_value = "20..120", value_parser = parse_range, requires = "churn")]
+    session_secs: (f64, f64),
+    /// Churn: seconds away between sessions, a random value in MIN..MAX (around the server's
+    /// world.linger_secs, 30 s by default, a return finds the character lingering or saved)
+    #[arg(long, default_value = "1..60", value_parser = parse_range, requires = "churn")]
+    away_secs: (f64, f64),
+    /// Churn: share of leaves that drop the TCP connection (a reset, no WebSocket close)
+    #[arg(long, default_value_t = 0.3, requires = "churn")]
+    drop_share: f64,
+    /// Churn: share of leaves that send `logout` first (the token is revoked, so the next
+    /// login is by password); the rest close the WebSocket politely
+    #[arg(long, default_value_t = 0.1, requires = "churn")]
+    logout_share: f64,
+    /// Churn: share of returns that log in by password although the bot holds a session
+    /// token; the rest resume with the token
+    #[arg(long, default_value_t = 0.2, requires = "churn")]
+    password_share: f64,
+}
+
+/// Parses `MIN..MAX` seconds (`5..5` is a fixed time).
+fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = text
+        .split_once("..")
+        .ok_or_else(|| format!("{text:?}: expected MIN..MAX seconds, e.g. 20..120"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0 && *v <= 1e6)
+            .ok_or_else(|| format!("{text:?}: {v:?} is not a number of seconds (0 to 1e6)"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo > hi {
+        return Err(format!("{text:?}: MIN is above MAX"));
+    }
+    Ok((lo, hi))
 }
 
 fn main() -> ExitCode {
@@ -95,7 +143,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let failed = report.dropped_total + report.connect_failed.values().sum::<u64>();
+    let failed = report.dropped_total
+        + report.connect_failed.values().sum::<u64>()
+        + report.churn.as_ref().map_or(0, |c| c.failures_total);
     if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -119,6 +169,30 @@ fn check(cli: &Cli) -> Result<(), String> {
     }
     if cli.threads == 0 {
         return Err("--threads must be at least 1".into());
+    }
+    if cli.churn {
+        for (flag, share) in [
+            ("--drop-share", cli.drop_share),
+            ("--logout-share", cli.logout_share),
+            ("--password-share", cli.password_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!("{flag} must be between 0 and 1"));
+            }
+        }
+        if cli.drop_share + cli.logout_share > 1.0 {
+            return Err("--drop-share and --logout-share add up to more than 1".into());
+        }
+        if cli.session_secs.0 <= 0.0 {
+            return Err("--session-secs: a session must last more than 0 s".into());
+        }
+        // The name is also the account's username: letters, digits and '_' only.
+        if cli.name_prefix.contains('-') {
+            return Err(format!(
+                "--name-prefix {:?}: in churn mode names are also usernames, which take no '-'",
+                cli.name_prefix
+            ));
+        }
     }
     let p = &cli.name_prefix;
     let longest = p.len() + (cli.clients - 1).to_string().len();
@@ -148,6 +222,13 @@ async fn run(cli: &Cli) -> metrics::Report {
             step_interval: Duration::from_secs_f64(1.0 / cli.steps_per_sec),
             end_at,
             seed: cli.seed,
+            churn: cli.churn.then_some(ChurnSettings {
+                session_secs: cli.session_secs,
+                away_secs: cli.away_secs,
+                drop_share: cli.drop_share,
+                logout_share: cli.logout_share,
+                password_share: cli.password_share,
+            }),
         },
         metrics: Metrics::default(),
     });
@@ -174,7 +255,11 @@ async fn run(cli: &Cli) -> metrics::Report {
             break;
         }
         tokio::time::sleep_until(at).await;
-        bots.spawn(bot::run(i, shared.clone()));
+        if cli.churn {
+            bots.spawn(churn::run(i, shared.clone()));
+        } else {
+            bots.spawn(bot::run(i, shared.clone()));
+        }
     }
     // Bots stop at `end_at` and close politely; give stragglers a few seconds.
     let all_done = async { while bots.join_next().await.is_some() {} };
@@ -192,13 +277,20 @@ async fn run(cli: &Cli) -> metrics::Report {
         .await
         .unwrap_or_else(|_| Progress::new(start.into_std(), cli.clients));
     let info = RunInfo {
-        mode: if cli.floor { "floor" } else { "game" },
+        mode: if cli.floor {
+            "floor"
+        } else if cli.churn {
+            "churn"
+        } else {
+            "game"
+        },
         url: cli.url.clone(),
         behaviour: cli.behaviour.name().into(),
         clients: cli.clients,
         ramp: cli.ramp,
         steady_from,
         end_at: end_at.into_std(),
+        churn: cli.churn,
     };
     metrics::report(&shared.metrics, info, progress, start.elapsed())
 }
@@ -224,4 +316,37 @@ async fn report_every_second(
         next += Duration::from_secs(1);
     }
     progress
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_of_seconds_parse_or_say_what_is_wrong() {
+        assert_eq!(parse_range("20..120"), Ok((20.0, 120.0)));
+        assert_eq!(parse_range("0.5..0.5"), Ok((0.5, 0.5)));
+        let e = parse_range("120..20").unwrap_err();
+        assert!(e.contains("MIN is above MAX"), "{e}");
+        let e = parse_range("20-120").unwrap_err();
+        assert!(e.contains("expected MIN..MAX"), "{e}");
+        let e = parse_range("x..5").unwrap_err();
+        assert!(e.contains("\"x\" is not a number"), "{e}");
+        assert!(parse_range("-1..5").is_err());
+        assert!(parse_range("1..inf").is_err());
+    }
+
+    #[test]
+    fn churn_names_must_be_usernames_and_shares_fractions() {
+        let cli = |args: &[&str]| Cli::parse_from([&["emberkeep-bot", "--churn"], args].concat());
+        assert!(check(&cli(&[])).is_ok());
+        let e = check(&cli(&["--name-prefix", "soak-a"])).unwrap_err();
+        assert!(e.contains("take no '-'"), "{e}");
+        let e = check(&cli(&["--drop-share", "0.8", "--logout-share", "0.3"])).unwrap_err();
+        assert!(e.contains("more than 1"), "{e}");
+        let e = check(&cli(&["--password-share", "1.5"])).unwrap_err();
+        assert!(e.contains("--password-share"), "{e}");
+        // Churn flags need --churn.
+        assert!(Cli::try_parse_from(["emberkeep-bot", "--away-secs", "1..2"]).is_err());
+    }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub struct Metrics {
     /// Clients in the world now (floor mode: connected now).
     pub connected: AtomicU64,
-    /// Clients that ever got in.
+    /// Entries into the world (a guest enters once, a churning bot once per session).
     pub joined: AtomicU64,
     pub frames_in: AtomicU64,
     pub events_in: AtomicU64,
@@ -38,6 +38,8 @@ pub struct Metrics {
     errors: Mutex<BTreeMap<String, u64>>,
     dropped: Mutex<BTreeMap<String, u64>>,
     connect_failed: Mutex<BTreeMap<String, u64>>,
+    /// Churn mode's counters (sessions, logins, leaves, returns).
+    pub churn: crate::churn::ChurnCounters,
 }
 
 #[derive(Default)]
@@ -59,7 +61,7 @@ fn get(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
 }
 
-fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
+pub(crate) fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
     match map.get_mut(key) {
         Some(n) => *n += 1,
@@ -272,7 +274,7 @@ pub struct LatencySummary {
     pub max_ms: Option<f64>,
 }
 
-fn summarize(mut v: Vec<u32>) -> LatencySummary {
+pub(crate) fn summarize(mut v: Vec<u32>) -> LatencySummary {
     v.sort_unstable();
     LatencySummary {
         samples: v.len(),
@@ -390,6 +392,8 @@ pub struct Report {
     pub casts: u64,
     pub errors: BTreeMap<String, u64>,
     pub bot_cpu: BotCpu,
+    /// Churn mode: sessions, logins, leaves, returns and failures.
+    pub churn: Option<crate::churn::ChurnSummary>,
     pub series: Vec<Second>,
 }
 
@@ -404,6 +408,7 @@ pub struct RunInfo {
     pub steady_from: u64,
     /// When the bots stopped (the end of the steady window).
     pub end_at: Instant,
+    pub churn: bool,
 }
 
 pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) -> Report {
@@ -460,6 +465,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
             us_per_client_sec: 1e6 * cpu / client_secs.max(1.0),
             us_per_frame_in: 1e6 * cpu / frames,
         },
+        churn: info.churn.then(|| crate::churn::summary(&m.churn)),
         series: seconds,
     }
 }
@@ -499,6 +505,25 @@ impl Report {
             self.bot_cpu.us_per_client_sec,
             self.bot_cpu.us_per_frame_in,
         );
+        if let Some(c) = &self.churn {
+            println!(
+                "churn: {} sessions ({} resumed lingering, {} by play), {} registered, logins {:?}, {} characters created, left {:?}, returned in place {} / elsewhere {} / after death {}, enter p50/p99 {}/{} ms, refusals {:?}, failures {:?}",
+                c.sessions,
+                c.resumed_lingering,
+                c.entered_by_play,
+                c.registered,
+                c.logins,
+                c.characters_created,
+                c.left,
+                c.returned_in_place,
+                c.returned_elsewhere,
+                c.returned_after_death,
+                ms(c.enter_latency.p50_ms),
+                ms(c.enter_latency.p99_ms),
+                c.refusals,
+                c.failures,
+            );
+        }
     }
 }
 
