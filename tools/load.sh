@@ -100,54 +100,7 @@ if [ -d "$ROOT/assets/scripts" ]; then
     cp -r "$ROOT/assets/scripts" "$ASSETS/scripts"
 fi
 if [ ! -f "$ASSETS/maps/load.tmj" ]; then
-    python3 - "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" "$CROWD" <<'EOF'
-import json, math, sys
-path, side, players, mobs, crowd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-T = 32
-# Player spawn points on an even grid (newcomers are handed them in turn): over the whole map,
-# or (--crowd) over one CROWD x CROWD square in its middle.
-per_row = max(1, math.ceil(math.sqrt(players)))
-if crowd > 0:
-    x0 = y0 = (side - crowd) // 2
-    spread = crowd
-else:
-    x0 = y0 = 0
-    spread = side
-gap = spread / (per_row + 1)
-spawns = [{"id": 1 + i, "name": f"s{i}", "type": "player_spawn", "point": True,
-           "x": (x0 + int(gap * (1 + i % per_row)) + 0.5) * T, "y": (y0 + int(gap * (1 + i // per_row)) + 0.5) * T}
-          for i in range(players)]
-# Mob areas of (up to) 100 each, one per cell of an even grid, hostile kinds in turn.
-kinds = ["rat", "wolf", "crab", "goblin", "forest_spider"]
-areas, left = [], mobs
-n_areas = math.ceil(mobs / 100)
-cols = max(1, math.ceil(math.sqrt(n_areas)))
-cell = side // cols
-for a in range(n_areas):
-    count = min(100, left); left -= count
-    cx, cy = a % cols, a // cols
-    x0, y0, w = cx * cell + 2, cy * cell + 2, max(1, cell - 4)
-    areas.append({"id": 100000 + a, "name": f"area{a}", "type": "mob_spawn",
-                  "x": x0 * T, "y": y0 * T, "width": w * T, "height": w * T,
-                  "properties": [{"name": "mob", "type": "string", "value": kinds[a % len(kinds)]},
-                                 {"name": "count", "type": "int", "value": count}]})
-if crowd > 0:
-    # A few rats among the crowd, for it to fight.
-    c0 = (side - crowd) // 2
-    areas.append({"id": 200000, "name": "crowd_rats", "type": "mob_spawn",
-                  "x": c0 * T, "y": c0 * T, "width": crowd * T, "height": crowd * T,
-                  "properties": [{"name": "mob", "type": "string", "value": "rat"},
-                                 {"name": "count", "type": "int", "value": 40}]})
-m = {"width": side, "height": side, "tilewidth": T, "tileheight": T, "orientation": "orthogonal",
-     "infinite": False, "type": "map", "version": "1.10", "tilesets": [],
-     "layers": [
-         {"id": 1, "type": "tilelayer", "name": "collision", "width": side, "height": side,
-          "data": [0] * (side * side)},
-         {"id": 2, "type": "objectgroup", "name": "spawns", "objects": spawns},
-         {"id": 3, "type": "objectgroup", "name": "mob_spawns", "objects": areas}]}
-with open(path, "w") as f:
-    json.dump(m, f, separators=(",", ":"))
-EOF
+    python3 "$ROOT/tools/gen_load_map.py" "$ASSETS/maps/load.tmj" "$SIDE" "$PLAYERS" "$MOBS" "$CROWD"
 fi
 
 cat > "$RUN/server.toml" <<EOF

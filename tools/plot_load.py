@@ -28,6 +28,13 @@ its summary.json), or a glob of them in quotes.
       ticks.jsonl or a soak's samples). x is each entry's `t` if it has one, else its index
       times --every (default 1 s). Fields are picked by name; without --fields the numeric
       fields are listed. Values are multiplied by --scale (e.g. 0.000001 for MB).
+  soak RUN --out FILE.svg [--title S]
+      A tools/soak.sh run (its directory, or its soak.csv) over time, three panels one above
+      the other: the server's RSS (MiB), entities in the world (all kinds, and the players
+      among them) and open file descriptors (and WebSocket connections). Each flat series
+      gets a dashed least-squares line over the soak's second half (tools/soak_stats.py), its
+      slope per hour in the legend; the baseline sample before the bots and the one after
+      they left are drawn as points of their own. Minutes on x for runs over 10 minutes.
   bench CRITERION_DIR --id GROUP/FUNCTION... --out FILE.svg [--per-item]
       Criterion's medians (CRITERION_DIR/GROUP/FUNCTION/N/new/estimates.json, as `cargo bench`
       leaves them under target/criterion) against N, one line per id, on log-log axes, each
@@ -44,6 +51,7 @@ Examples (the crowd baseline, then a before/after pair of sets):
   tools/plot_load.py latency /tmp/crowd-new/p2000-m50000-mixed-crowd48 --out docs/plots/crowd-latency.svg
   tools/plot_load.py series /tmp/crowd-new/p2000-m50000-mixed-crowd48 --fields connected \\
       --out docs/plots/crowd-ramp.svg
+  tools/plot_load.py soak /tmp/ek-soak --out docs/plots/soak.svg
 Tests: python3 -m unittest tools/test_plot_load.py
 """
 
@@ -54,7 +62,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from svgplot import PALETTE, HLine, Series, bar_chart, line_chart  # noqa: E402
+import soak_stats  # noqa: E402
+from svgplot import PALETTE, HLine, Series, bar_chart, line_chart, stack  # noqa: E402
 
 KIB = 1024.0
 
@@ -268,6 +277,57 @@ def cmd_series(args):
                                log_y=args.log))
 
 
+def soak_panel(rows, field, label, scale, title, x_scale, x_unit, extra=None):
+    """One panel of the soak plot: `field` over time (baseline and after as points of their
+    own), its second-half fit dashed, and `extra` = (field, label) as a thinner second line."""
+    soak = [r for r in rows if r["phase"] == "soak"]
+
+    def pts(rs, f):
+        return [(r["t"] * x_scale, None if r.get(f) is None else r[f] * scale) for r in rs]
+
+    color = PALETTE[0]
+    series = [Series(label, pts(soak, field), color)]
+    if extra:
+        series.append(Series(extra[1], pts(soak, extra[0]), PALETTE[1]))
+    f = soak_stats.flatness(soak, field, 0.10)
+    half = f.get("second_half") or {}
+    if half.get("slope_per_hour") is not None:
+        slope, icpt = half["slope_per_hour"] / 3600.0, half["fit_intercept"]
+        t0, t1 = half["from_t"], soak[-1]["t"]
+        share = half["slope_share_per_hour"] or 0.0
+        series.append(Series(f"fit, 2nd half: {100 * share:+.1f}%/h",
+                             [(t * x_scale, (icpt + slope * t) * scale) for t in (t0, t1)],
+                             PALETTE[2], dash=True))
+    for phase, color in (("baseline", PALETTE[4]), ("after", PALETTE[6])):
+        marks = [r for r in rows if r["phase"] == phase]
+        if marks:
+            series.append(Series(f"{phase} ({'before the bots' if phase == 'baseline' else 'bots gone'})",
+                                 pts(marks, field), color))
+    return line_chart(series, title=title, x_label=f"time ({x_unit})", y_label=label, height=300)
+
+
+def cmd_soak(args):
+    path = args.run
+    if os.path.isdir(path):
+        path = os.path.join(path, "soak.csv")
+    try:
+        rows = soak_stats.read_rows(path)
+    except SystemExit as e:
+        fail(str(e).removeprefix("soak_stats.py: "))
+    if not any(r["phase"] == "soak" for r in rows):
+        fail(f"{path}: no soak samples")
+    minutes = rows[-1]["t"] - rows[0]["t"] > 600
+    x_scale, x_unit = (1 / 60.0, "min") if minutes else (1.0, "s")
+    panels = [
+        soak_panel(rows, "rss_kb", "RSS (MiB)", 1 / KIB, "Server memory (VmRSS)", x_scale, x_unit),
+        soak_panel(rows, "entities", "entities", 1.0, "Entities in the world (players, mobs, NPCs, items)",
+                   x_scale, x_unit, extra=("entities_players", "players in the world")),
+        soak_panel(rows, "fds", "open descriptors", 1.0, "Open file descriptors", x_scale, x_unit,
+                   extra=("connections", "WebSocket connections")),
+    ]
+    write(args.out, stack(panels, title=args.title or "Churn soak"))
+
+
 def bench_points(root, bench_id):
     """(N, median ns) of each parameter N of a criterion bench id, by N."""
     base = os.path.join(root, *bench_id.split("/"))
@@ -341,6 +401,12 @@ def main(argv=None):
     sp.add_argument("--y-label")
     sp.add_argument("--title")
     sp.set_defaults(fn=cmd_series)
+
+    sp = sub.add_parser("soak", help="a soak run's RSS, entities and open descriptors over time")
+    sp.add_argument("run", metavar="RUN", help="tools/soak.sh output directory, or its soak.csv")
+    sp.add_argument("--out", required=True, metavar="FILE.svg")
+    sp.add_argument("--title")
+    sp.set_defaults(fn=cmd_soak)
 
     sp = sub.add_parser("bench", help="criterion medians against their parameter")
     sp.add_argument("criterion", metavar="CRITERION_DIR", help="e.g. target/criterion")

@@ -271,3 +271,28 @@ def bar_chart(categories, parts, *, title, x_label, y_label, hlines=(), width=76
                      f'<line x1="{f.left}" y1="{y:.1f}" x2="{f.right:.1f}" y2="{y:.1f}" '
                      f'stroke="{h.color}" stroke-width="1.5" stroke-dasharray="6,4"/></g>')
     return f.finish()
+
+
+def stack(charts, *, title=None):
+    """One SVG of charts (outputs of line_chart or bar_chart) one above the other, each kept
+    whole as a nested <svg>; `title` adds a heading above them."""
+    if not charts:
+        raise ValueError("stack: no charts")
+    head = 30 if title else 0
+    parts, y, width = [], head, 0
+    opening = '<svg xmlns="http://www.w3.org/2000/svg" '
+    for svg in charts:
+        if not svg.startswith(opening):
+            raise ValueError("stack: not a chart of this module")
+        tag = svg[:svg.index(">")]
+        w = float(tag.split(' width="')[1].split('"')[0])
+        h = float(tag.split(' height="')[1].split('"')[0])
+        parts.append(f'<svg x="0" y="{y:g}" ' + svg[len(opening):].rstrip("\n"))
+        y += h
+        width = max(width, w)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width:g}" height="{y:g}" '
+           f'viewBox="0 0 {width:g} {y:g}" font-family="sans-serif" font-size="{FONT}">',
+           f'<rect width="{width:g}" height="{y:g}" fill="#ffffff"/>']
+    if title:
+        out.append(_text(width / 2, 22, title, "middle", 16, "bold"))
+    return "\n".join(out + parts + ["</svg>"]) + "\n"

@@ -20,12 +20,14 @@ from contextlib import redirect_stdout
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import plot_load  # noqa: E402
+import soak_stats  # noqa: E402
 import svgplot  # noqa: E402
 
 DATA = os.path.join(HERE, "testdata", "plot_load")
 NS = {"s": "http://www.w3.org/2000/svg"}
 C1000, C2000, S5000 = (os.path.join(DATA, d) for d in (
     "p1000-m50000-mixed-crowd48", "p2000-m50000-mixed-crowd48", "p5000-m50000-mixed"))
+SOAK = os.path.join(DATA, "soak-b40-debug")
 
 
 def run(*argv):
@@ -245,6 +247,130 @@ class SeriesOverTime(unittest.TestCase):
             run("series", C2000, "--fields", "rss", "--out", self.out)
         self.assertIn("no numeric field rss", str(e.exception))
         self.assertIn("bytes_in", str(e.exception))
+
+
+class SoakStats(unittest.TestCase):
+    """tools/soak_stats.py: the flatness figures and verdict of a soak run."""
+
+    def rows(self, values, field="rss_kb", every=10.0):
+        return [{"t": i * every, "phase": "soak", field: v} for i, v in enumerate(values)]
+
+    def test_fit_is_least_squares(self):
+        slope, icpt = soak_stats.fit([(0, 1), (1, 3), (2, 5)])
+        self.assertAlmostEqual(slope, 2.0)
+        self.assertAlmostEqual(icpt, 1.0)
+        self.assertIsNone(soak_stats.fit([(1, 1)]))
+        self.assertIsNone(soak_stats.fit([(1, 1), (1, 2)]))
+
+    def test_a_level_series_is_flat_and_a_growing_one_is_not(self):
+        # 100 samples 10 s apart: level around 1,000 with noise; then growing 2 a sample
+        # (720 an hour: 72% of its mean per hour in the second half).
+        level = soak_stats.flatness(self.rows([1000 + (5 if i % 2 else -5) for i in range(100)]),
+                                    "rss_kb", 0.10)
+        self.assertTrue(level["flat"])
+        self.assertAlmostEqual(level["second_half"]["spread_share"], 10 / 1000, places=4)
+        self.assertLess(abs(level["second_half"]["slope_share_per_hour"]), 0.01)
+        growing = soak_stats.flatness(self.rows([1000 + 2 * i for i in range(100)]), "rss_kb", 0.10)
+        self.assertFalse(growing["flat"])
+        self.assertAlmostEqual(growing["second_half"]["slope_per_hour"], 720.0, places=6)
+        self.assertEqual((growing["first"], growing["last"], growing["min"], growing["max"]),
+                         (1000, 1198, 1000, 1198))
+
+    def test_only_the_second_half_is_judged(self):
+        # A ramp (the bots arriving) and then level: flat.
+        values = [10 * i for i in range(50)] + [500] * 50
+        f = soak_stats.flatness(self.rows(values, "entities"), "entities", 0.10)
+        self.assertTrue(f["flat"])
+        self.assertEqual(f["min"], 0)
+        self.assertEqual(f["second_half"]["min"], 500)
+
+    def test_the_fixture_run_is_summarized_with_its_bot_report(self):
+        s = soak_stats.summarize(SOAK)
+        self.assertEqual(sorted(s["series"]), ["connections", "entities", "fds", "players", "rss_kb", "threads"])
+        self.assertEqual(s["params"]["bots"], 40)
+        self.assertGreater(s["bot"]["churn"]["sessions"], 40)
+        self.assertIsNotNone(s["settled"])
+        self.assertEqual(s["settled"]["after"]["players"], 0)
+        self.assertTrue(s["settled"]["back_to_baseline"])
+        # 150 s is too short to judge: ground loot piles up for its first 150 s (it lies
+        # 3,000 ticks), so the entities still climb in the second half.
+        self.assertFalse(s["series"]["entities"]["flat"])
+        self.assertFalse(s["flat"])
+        self.assertIn("soak: NOT FLAT over 150 s", soak_stats.verdict_line(s))
+
+    def test_a_broken_csv_is_refused_naming_the_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "soak.csv"), "w") as f:
+                f.write("t,phase,rss_kb\n1,soak,100\n2,soak,lots\n")
+            with self.assertRaises(SystemExit) as e:
+                soak_stats.summarize(d)
+            self.assertIn("soak.csv:3: rss_kb = 'lots' is not a number", str(e.exception))
+            with open(os.path.join(d, "soak.csv"), "w") as f:
+                f.write("x,y\n1,2\n")
+            with self.assertRaises(SystemExit) as e:
+                soak_stats.summarize(d)
+            self.assertIn("not a soak.csv", str(e.exception))
+
+
+class SoakPlot(unittest.TestCase):
+    """plot_load.py soak: RSS, entities and descriptors over time, three panels."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "soak.svg")
+        cls.printed = run("soak", SOAK, "--out", cls.out)
+        cls.root = parse(cls.out)
+        cls.rows = soak_stats.read_rows(os.path.join(SOAK, "soak.csv"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def panels(self):
+        return self.root.findall("s:svg", NS)
+
+    def test_three_panels_one_above_the_other(self):
+        panels = self.panels()
+        titles = [p.find("s:text", NS).text for p in panels]
+        self.assertEqual(titles, ["Server memory (VmRSS)", "Entities in the world (players, mobs, NPCs, items)",
+                                  "Open file descriptors"])
+        ys = [float(p.get("y")) for p in panels]
+        self.assertEqual(ys, sorted(ys))
+        self.assertEqual(float(self.root.get("height")), ys[-1] + float(panels[-1].get("height")))
+        self.assertLess(os.path.getsize(self.out), 40_000)
+
+    def test_each_panel_has_its_series_fit_and_marks(self):
+        rss, ents, fds = (series(p) for p in self.panels())
+        soak = [r for r in self.rows if r["phase"] == "soak"]
+        self.assertEqual(len(rss["RSS (MiB)"]), len(soak))
+        self.assertIn("players in the world", ents)
+        self.assertIn("WebSocket connections", fds)
+        for s in (rss, ents, fds):
+            self.assertTrue(any(k.startswith("fit, 2nd half: ") and k.endswith("%/h") for k in s), list(s))
+            self.assertEqual(len(s["baseline (before the bots)"]), 1)
+            self.assertEqual(len(s["after (bots gone)"]), 1)
+
+    def test_points_follow_the_values(self):
+        root = self.panels()[2]
+        pts = series(root)["open descriptors"]
+        soak = [r for r in self.rows if r["phase"] == "soak"]
+        hi = max(range(len(soak)), key=lambda i: soak[i]["fds"])
+        lo = min(range(len(soak)), key=lambda i: soak[i]["fds"])
+        self.assertEqual(min(range(len(pts)), key=lambda i: pts[i][1]), hi)  # highest = smallest y
+        self.assertEqual(max(range(len(pts)), key=lambda i: pts[i][1]), lo)
+        xs = [x for x, _ in pts]
+        self.assertEqual(xs, sorted(xs))
+
+    def test_same_input_same_bytes_and_a_missing_run_named(self):
+        with open(self.out, "rb") as f:
+            before = f.read()
+        run("soak", os.path.join(SOAK, "soak.csv"), "--out", self.out)
+        with open(self.out, "rb") as f:
+            self.assertEqual(f.read(), before)
+        with self.assertRaises(SystemExit) as e:
+            run("soak", os.path.join(self.tmp.name, "nothing"), "--out", self.out)
+        self.assertIn("nothing", str(e.exception))
 
 
 class Bench(unittest.TestCase):
