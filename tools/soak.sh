@@ -13,7 +13,8 @@
 #      stays away and logs in again by token or password (see emberkeep-bot --help);
 #   4. every SAMPLE seconds write a row of OUT/soak.csv: the server's RSS and peak RSS
 #      (VmRSS, VmHWM in /proc/PID/status), open descriptors (/proc/PID/fd), threads, and from
-#      /status.json players, connections and entities (players, mobs, NPCs, ground items);
+#      /status.json players, connections and entities (players, mobs, NPCs, ground items),
+#      and from /metrics the connection tasks still alive (emberkeep_open_sockets);
 #   5. once the bots are done, wait for lingering characters to leave and sample again
 #      (phase `after`), stop the server, and write OUT/summary.json (tools/soak_stats.py:
 #      first/last/min/max, the slope of a line through the second half per hour, the spread,
@@ -79,7 +80,7 @@ while [ $# -gt 0 ]; do
         --port) PORT=$2; shift 2 ;;
         --tolerance) TOLERANCE=$2; shift 2 ;;
         --debug) PROFILE=debug; shift ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
         *) echo "soak.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -114,8 +115,11 @@ fi
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/soak.csv "$OUT"/*.json "$OUT"/*.log "$OUT"/soak.svg "$OUT"/db.sqlite*
-DB=${DB:-sqlite://$OUT/db.sqlite}
+rm -f "$OUT"/soak.csv "$OUT"/*.json "$OUT"/*.log "$OUT"/soak.svg
+if [ -z "$DB" ]; then
+    rm -f "$OUT"/db.sqlite*
+    DB=sqlite://$OUT/db.sqlite
+fi
 HTTP_PORT=$((PORT + 1))
 
 # ---------------------------------------------------------------- assets: the load map
@@ -181,9 +185,9 @@ status_kb() { # a field of /proc/PID/status, in kB (or the thread count)
 # One row of soak.csv: the server's memory, descriptors and threads, and its /status.json.
 # A status that does not answer within 5 s leaves its fields empty (soak_stats.py counts them).
 CSV=$OUT/soak.csv
-echo "t,utc,phase,rss_kb,hwm_kb,fds,threads,players,connections,entities,entities_players,mobs,npcs,items,ticks,overruns,saves,save_failures" > "$CSV"
+echo "t,utc,phase,rss_kb,hwm_kb,fds,threads,players,connections,entities,entities_players,mobs,npcs,items,ticks,overruns,saves,save_failures,open_sockets" > "$CSV"
 sample() { # phase
-    local t rss hwm fds threads status
+    local t rss hwm fds threads status sockets
     t=$(echo "$(date +%s.%N) - $T0" | bc)
     rss=$(status_kb "$SERVER" VmRSS)
     hwm=$(status_kb "$SERVER" VmHWM)
@@ -194,8 +198,11 @@ sample() { # phase
                   .entities.players, .entities.mobs, .entities.npcs, .entities.items,
                   .ticks, .overruns, .saves, .save_failures] | map(tostring) | join(",")' \
         2>/dev/null || echo ",,,,,,,,,,")
-    printf '%.1f,%s,%s,%s,%s,%s,%s,%s\n' "$t" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" \
-        "$rss" "$hwm" "$fds" "$threads" "$status" >> "$CSV"
+    # Connection tasks alive, including ones the world already let go of (/metrics only).
+    sockets=$(curl -sf --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" \
+        | awk '$1 == "emberkeep_open_sockets" { print $2 }' 2>/dev/null || true)
+    printf '%.1f,%s,%s,%s,%s,%s,%s,%s,%s\n' "$t" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" \
+        "$rss" "$hwm" "$fds" "$threads" "$status" "$sockets" >> "$CSV"
 }
 
 # ---------------------------------------------------------------- the server and the bots
