@@ -19,8 +19,25 @@ use emberkeep_components::protocol::{
 /// How long the database stays away.
 const OUTAGE: Duration = Duration::from_secs(12);
 
+/// A database process, killed (SIGKILL) when dropped, so a failing test leaves none behind.
+struct Db(Child);
+
+impl Db {
+    /// Kills the database at once: it is gone, as in a crash or a lost host.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A secantusd on `port` keeping its data in `dir` (so it survives a restart).
-fn start_db(bin: &str, port: u16, dir: &std::path::Path) -> Child {
+fn start_db(bin: &str, port: u16, dir: &std::path::Path) -> Db {
     let db = Command::new(bin)
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
         .arg("--storage-path")
@@ -38,7 +55,7 @@ fn start_db(bin: &str, port: u16, dir: &std::path::Path) -> Child {
         );
         std::thread::sleep(Duration::from_millis(20)); // polling a port of another process
     }
-    db
+    Db(db)
 }
 
 /// Registers `user`, creates the warrior `name` and enters the world.
@@ -154,8 +171,7 @@ async fn a_storage_outage_queues_saves_refuses_logins_and_loses_nothing() {
     assert_eq!(rats.len(), 2, "{rats:?}");
     let first = loot(&mut ann, rats[0]).await;
 
-    db.kill().unwrap(); // SIGKILL: the database is gone
-    db.wait().unwrap();
+    db.kill(); // SIGKILL: the database is gone
     let down_at = tokio::time::Instant::now();
 
     // A give between two players, and a pickup, while the store refuses every write.
@@ -215,7 +231,7 @@ async fn a_storage_outage_queues_saves_refuses_logins_and_loses_nothing() {
     );
 
     // The database comes back on its data: the queue flushes and logins work again.
-    let mut db = start_db(&bin, port, data.path());
+    let _db = start_db(&bin, port, data.path());
     let deadline = tokio::time::Instant::now() + WAIT * 3;
     while common::stat(&server, |s| &s.storage_down) == 1
         || common::stat(&server, |s| &s.storage_queued_batches) > 0
@@ -256,6 +272,4 @@ async fn a_storage_outage_queues_saves_refuses_logins_and_loses_nothing() {
     assert_eq!(unique.len(), ids.len(), "an item saved twice: {ids:?}");
 
     server.shutdown().await;
-    db.kill().unwrap();
-    db.wait().unwrap();
 }
