@@ -51,6 +51,9 @@ pub struct ServerConfig {
     /// Where accounts and characters are kept: `sqlite://FILE` (default, created on first
     /// run) or `mongodb://HOST[:PORT][/DB]`.
     pub database: String,
+    /// On shutdown, how long to keep trying to write saves the database has not taken yet
+    /// (during an outage), in seconds; then what could not be saved is named in the log.
+    pub shutdown_save_secs: f64,
     /// How long a login session token stays valid, in seconds.
     pub session_ttl_secs: u64,
     /// Characters one account may have.
@@ -201,6 +204,7 @@ impl Default for ServerConfig {
             net_threads: 0,
             view_every_ticks: 2,
             database: "sqlite://data/emberkeep.db".into(),
+            shutdown_save_secs: 30.0,
             session_ttl_secs: 7 * 24 * 3600,
             max_characters: 5,
             msg_rate_per_sec: 20.0,
@@ -435,6 +439,12 @@ impl Config {
             s.view_every_ticks,
             1..=crate::net::dispatch::MAX_VIEW_EVERY,
             "",
+        )?;
+        in_range(
+            "server.shutdown_save_secs",
+            s.shutdown_save_secs,
+            0.0..=3600.0,
+            " s",
         )?;
         in_range(
             "server.session_ttl_secs",
@@ -731,6 +741,7 @@ mod tests {
             ("server", "stats_interval_secs", big.to_string()),
             ("server", "net_threads", "100000".into()),
             ("server", "view_every_ticks", "9".into()),
+            ("server", "shutdown_save_secs", "1e300".into()),
             ("server", "session_ttl_secs", big.to_string()),
             ("server", "max_characters", "0".into()),
             ("server", "msg_rate_per_sec", "inf".into()),

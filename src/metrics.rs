@@ -97,13 +97,29 @@ impl Collector for Scrape {
             "Save batches written.",
             &stats.saves,
         )?;
-        let help = "Save batches that failed after every retry.";
+        let help = "Failed attempts at writing a save batch (each is retried until written).";
         counter(
             &mut e,
             "emberkeep_save_failures",
             help,
             &stats.save_failures,
         )?;
+        let help = "1 while the database takes saves and nothing waits after a failure; 0 from a failed save until the queue is written (logins are refused meanwhile).";
+        let up = 1 - get(&stats.storage_down).min(1);
+        gauge(&mut e, "emberkeep_storage_available", help, up)?;
+        let help = "Times the database began refusing saves.";
+        counter(
+            &mut e,
+            "emberkeep_storage_outages",
+            help,
+            &stats.storage_outages,
+        )?;
+        let help = "Save batches waiting for the database (queued batches are merged: at most 2).";
+        let queued = get(&stats.storage_queued_batches);
+        gauge(&mut e, "emberkeep_storage_queued_batches", help, queued)?;
+        let help = "Records (characters, guilds) in the save batches waiting for the database.";
+        let queued = get(&stats.storage_queued_records);
+        gauge(&mut e, "emberkeep_storage_queued_records", help, queued)?;
         let help = "How long the last save batch took.";
         let secs = get(&stats.last_save_micros) as f64 / 1e6;
         gauge(&mut e, "emberkeep_last_save_seconds", help, secs)?;
@@ -230,6 +246,9 @@ pub fn status_json(stats: &Stats, tick_rate: u32) -> serde_json::Value {
         "bytes_out": get(&stats.bytes_out),
         "saves": get(&stats.saves),
         "save_failures": get(&stats.save_failures),
+        "storage_available": get(&stats.storage_down) == 0,
+        "storage_queued_batches": get(&stats.storage_queued_batches),
+        "storage_queued_records": get(&stats.storage_queued_records),
     })
 }
 
@@ -244,13 +263,15 @@ td:first-child{color:#9aa0aa}.bad{color:#ff7b6b}</style></head>
 const rows = [["players","Players online"],["connections","Connections"],["tick_rate","Tick rate (Hz)"],
   ["last_tick_us","Last tick (µs)"],["mean_tick_us","Mean tick (µs)"],["overruns","Tick overruns"],
   ["entities.mobs","Mobs"],["entities.npcs","NPCs"],["entities.items","Items on the ground"],
-  ["saves","Saves"],["save_failures","Save failures"]];
+  ["saves","Saves"],["save_failures","Failed save attempts"],["storage_available","Database available"],
+  ["storage_queued_records","Records waiting for the database"]];
 const pick = (o, path) => path.split(".").reduce((v, k) => v?.[k], o);
+const bad = (k, v) => (k === "storage_available" ? v === false : (k === "save_failures" || k === "storage_queued_records") && v);
 async function refresh() {
   try {
     const s = await (await fetch("/status.json", {cache: "no-store"})).json();
     document.getElementById("t").innerHTML = rows.map(([k, label]) =>
-      `<tr><td>${label}</td><td class="${k === "save_failures" && s[k] ? "bad" : ""}">${pick(s, k)}</td></tr>`).join("");
+      `<tr><td>${label}</td><td class="${bad(k, s[k]) ? "bad" : ""}">${pick(s, k)}</td></tr>`).join("");
   } catch { document.getElementById("t").innerHTML = '<tr><td class="bad">server unreachable</td></tr>'; }
 }
 refresh(); setInterval(refresh, 1000);

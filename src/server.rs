@@ -50,6 +50,8 @@ pub struct ServerHandle {
     world_thread: std::thread::JoinHandle<()>,
     dispatch_task: tokio::task::JoinHandle<()>,
     storage_task: tokio::task::JoinHandle<()>,
+    /// How long the storage task keeps writing queued saves on shutdown.
+    storage_flush: Duration,
     watch_task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -108,11 +110,17 @@ impl ServerHandle {
         {
             http_task.abort();
         }
-        // The world's last tick queued everyone's save; the storage task ends once written.
-        match tokio::time::timeout(Duration::from_secs(30), self.storage_task).await {
+        // The world's last tick queued everyone's save; the storage task ends once written,
+        // or after `shutdown_save_secs` of trying (it then names what was not saved). The
+        // margin is for requests in flight (a login's store calls time out within seconds).
+        let limit = self.storage_flush + Duration::from_secs(10);
+        match tokio::time::timeout(limit, self.storage_task).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => error!(error = %e, "storage task failed"),
-            Err(_) => error!("storage did not finish its writes within 30 s"),
+            Err(_) => error!(
+                "storage did not finish within {} s of shutdown",
+                limit.as_secs_f64()
+            ),
         }
         info!("shutdown complete");
     }
@@ -241,6 +249,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         },
         hash_threads: config.server.effective_hash_threads(),
         hash_queue: config.server.password_hash_queue,
+        shutdown_flush: Duration::from_secs_f64(config.server.shutdown_save_secs),
     };
     let (storage_task, next_item_id, bans, guilds, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
@@ -382,6 +391,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         world_thread,
         dispatch_task,
         storage_task,
+        storage_flush: Duration::from_secs_f64(config.server.shutdown_save_secs),
         watch_task,
     })
 }

@@ -24,8 +24,15 @@ pub struct Stats {
     pub last_tick_micros: AtomicU64,
     /// Save batches written.
     pub saves: AtomicU64,
-    /// Save batches that failed after every retry.
+    /// Failed attempts at writing a save batch (each is retried until the store takes it).
     pub save_failures: AtomicU64,
+    /// 1 from a failed save until the queue is written again (logins are refused), else 0.
+    pub storage_down: AtomicU64,
+    /// Times the store began refusing saves.
+    pub storage_outages: AtomicU64,
+    /// Save batches waiting for the store, and the records (characters, guilds) in them.
+    pub storage_queued_batches: AtomicU64,
+    pub storage_queued_records: AtomicU64,
     /// How long the last save batch took, retries included, in microseconds.
     pub last_save_micros: AtomicU64,
     /// Storage requests waiting because the storage queue was full.

@@ -436,7 +436,9 @@ async fn guests_can_be_turned_off() {
     server.shutdown().await;
 }
 
-/// A real storage failure: the MongoDB-compatible server goes away under a running game.
+/// A real storage failure: the MongoDB-compatible server goes away under a running game and
+/// never comes back; a shutdown then gives up on the queued save after
+/// `server.shutdown_save_secs` instead of hanging (tests/outage.rs has the database return).
 #[tokio::test]
 async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
     let Ok(bin) = std::env::var("SECANTUSD_BIN") else {
@@ -472,7 +474,8 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
         std::thread::yield_now();
     }
     let server = start(&[], |c| {
-        c.server.database = format!("mongodb://127.0.0.1:{port}/failure")
+        c.server.database = format!("mongodb://127.0.0.1:{port}/failure");
+        c.server.shutdown_save_secs = 1.0;
     })
     .await;
     let mut c = greeted(server.addr).await;
@@ -482,7 +485,7 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
     let mut bystander = Client::join(server.addr, "Guest").await;
     db.kill().unwrap();
     db.wait().unwrap();
-    // Leaving saves Kim: that write fails, is retried, then counted.
+    // Leaving saves Kim: that write fails, is counted, and is retried until storage is back.
     c.ws.close(None).await.unwrap();
     let deadline = tokio::time::Instant::now() + common::WAIT * 6;
     while common::stat(&server, |s| &s.save_failures) == 0 {
@@ -509,7 +512,11 @@ async fn a_storage_failure_is_retried_counted_and_the_world_keeps_serving() {
     .await;
     assert_eq!(late.expect_error().await, ErrorCode::StorageUnavailable);
     bystander.step(1, 1).await;
-    server.shutdown().await;
+    assert_eq!(common::stat(&server, |s| &s.storage_down), 1);
+    assert!(common::stat(&server, |s| &s.storage_queued_records) >= 1);
+    tokio::time::timeout(common::WAIT * 2, server.shutdown())
+        .await
+        .expect("a shutdown during an outage ends after shutdown_save_secs");
 }
 
 #[tokio::test]

@@ -248,12 +248,6 @@ pub enum StorageReply {
         code: ErrorCode,
         message: String,
     },
-    /// A save failed for good (after retries); the world marks these characters dirty again
-    /// and saves these guilds (keys) again.
-    SaveFailed {
-        names: Vec<String>,
-        guilds: Vec<String>,
-    },
     /// A character was deleted (and dropped from its guild in the same step); the account's
     /// characters now (`None`: they could not be read).
     CharacterDeleted {

@@ -428,6 +428,7 @@ pub mod keys {
         NAME_PASSWORD_LENGTH = "name.password_length" [min, max, len];
 
         STORAGE_UNAVAILABLE = "storage.unavailable" [];
+        STORAGE_SAVES_PENDING = "storage.saves_pending" [];
 
         ACCOUNT_BUSY = "account.busy" [];
         ACCOUNT_SESSION_EXPIRED = "account.session_expired" [];

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod mongo;
+mod save_queue;
 pub mod service;
 pub mod sqlite;
 pub mod throttle;

@@ -4,11 +4,15 @@
 //!
 //! Logins and registrations (slow on purpose: argon2) run concurrently, at most
 //! `hash_threads` hashes at once with a bounded queue behind them (`auth::HashGate`), after
-//! the throttles (`throttle.rs`) had their say. Everything that reads or writes a
-//! character runs in arrival order on this task, so a load always sees the saves queued
-//! before it. A failed save is retried with backoff, then reported (logged, counted, and the
-//! world marks the characters dirty so the next periodic save tries again).
+//! the throttles (`throttle.rs`) had their say. Saves go into a queue (`save_queue.rs`)
+//! written one batch at a time, in order, and retried until the store takes them; loads,
+//! creations and deletions of characters run in arrival order on this task after the saves
+//! queued before them, so a load always sees them. From the first failed save until the
+//! queue is written again, everything that reads or writes characters or accounts is
+//! refused `storage_unavailable` (a stale read could hand out an item twice); characters in
+//! the world play on, their saves queueing.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,8 +26,9 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use super::auth::HashGate;
+use super::save_queue::SaveQueue;
 use super::throttle::{LoginLimits, LoginThrottle, RegistrationLimits, RegistrationThrottle};
-use super::{AccountRecord, SessionRecord, Store, StoreError, auth, now_secs};
+use super::{AccountRecord, SessionRecord, Store, StoreError, StoreResult, auth, now_secs};
 use crate::net::{Inbound, TextInput};
 use crate::stats::Stats;
 
@@ -41,6 +46,8 @@ pub struct StorageSettings {
     pub hash_threads: usize,
     /// Password hashes that may wait for a thread; more are refused `busy`.
     pub hash_queue: usize,
+    /// On shutdown, how long to keep trying to write the saves still queued.
+    pub shutdown_flush: Duration,
 }
 
 /// What the account requests share: settings, throttles and the password-hash gate.
@@ -52,10 +59,11 @@ struct Accounts {
     stats: Arc<Stats>,
 }
 
-/// Delays between attempts of a failing save.
-const SAVE_BACKOFF_MS: [u64; 3] = [50, 250, 1000];
+/// A write of the queue's head: the backoff delay, then the store's answer.
+type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<()>> + Send>>;
 
-/// Serves requests until the world drops its sender, then finishes what is in flight.
+/// Serves requests until the world drops its sender, then flushes the saves still queued
+/// (for at most `settings.shutdown_flush`) and finishes what is in flight.
 pub async fn run<S: Store>(
     store: S,
     mut rx: mpsc::Receiver<StorageRequest>,
@@ -63,7 +71,7 @@ pub async fn run<S: Store>(
     settings: StorageSettings,
     stats: Arc<Stats>,
 ) {
-    let mut logins = JoinSet::new();
+    let mut tasks = JoinSet::new();
     let accounts = Arc::new(Accounts {
         hashes: HashGate::new(settings.hash_threads, settings.hash_queue, stats.clone()),
         settings: settings.clone(),
@@ -71,48 +79,278 @@ pub async fn run<S: Store>(
         registrations: Mutex::new(RegistrationThrottle::default()),
         stats: stats.clone(),
     });
-    while let Some(request) = rx.recv().await {
-        match request {
-            r @ (StorageRequest::Register { .. }
-            | StorageRequest::Login { .. }
-            | StorageRequest::Resume { .. }
-            | StorageRequest::Logout { .. }
-            | StorageRequest::ListCharacters { .. }) => {
-                let (store, inbound, accounts) = (store.clone(), inbound.clone(), accounts.clone());
-                logins.spawn(async move {
-                    if let Some(reply) = account_request(&store, r, &accounts).await {
-                        reply_to(&inbound, reply).await;
-                    }
-                });
+    let mut saves = Saves {
+        queue: SaveQueue::default(),
+        attempt: None,
+        waiting: VecDeque::new(),
+        stats: stats.clone(),
+    };
+    loop {
+        saves.start_next(&store);
+        tokio::select! {
+            request = rx.recv() => {
+                let Some(request) = request else { break };
+                let ctx = Ctx { store: &store, inbound: &inbound, settings: &settings, accounts: &accounts };
+                serve(&ctx, &mut saves, &mut tasks, request).await;
             }
-            // A guest's name check is a read that no save must delay (a failing save retries
-            // for seconds): it runs beside the logins.
-            r @ StorageRequest::CheckGuestName { .. } => {
-                let (store, inbound, settings) = (store.clone(), inbound.clone(), settings.clone());
-                logins.spawn(async move {
-                    if let Some(reply) = character_request(&store, r, &settings).await {
-                        reply_to(&inbound, reply).await;
-                    }
-                });
-            }
-            StorageRequest::Save(batch) => {
-                if let Some(reply) = save(&store, batch, &stats).await {
-                    reply_to(&inbound, reply).await;
-                }
-            }
-            r => {
-                if let Some(reply) = character_request(&store, r, &settings).await {
-                    reply_to(&inbound, reply).await;
-                }
+            result = saves.attempt_done() => {
+                saves.settled(result);
+                saves.answer_waiting(&store, &inbound, &settings).await;
             }
         }
-        while logins.try_join_next().is_some() {}
+        while tasks.try_join_next().is_some() {}
     }
-    while logins.join_next().await.is_some() {}
+    saves
+        .flush_before_exit(&store, settings.shutdown_flush)
+        .await;
+    while tasks.join_next().await.is_some() {}
     info!(
         backend = store.backend(),
         "storage finished its last writes"
     );
+}
+
+/// What serving a request needs.
+struct Ctx<'a, S> {
+    store: &'a S,
+    inbound: &'a crossbeam_channel::Sender<Inbound>,
+    settings: &'a StorageSettings,
+    accounts: &'a Arc<Accounts>,
+}
+
+/// Routes one request: saves to the queue; account requests and guest name checks beside
+/// the saves; character requests in arrival order after the saves queued before them. While
+/// the queue is refusing (the store failed a save and has not taken everything back), every
+/// request that reads or writes a character or an account is refused without asking it.
+async fn serve<S: Store>(
+    ctx: &Ctx<'_, S>,
+    saves: &mut Saves,
+    tasks: &mut JoinSet<()>,
+    request: StorageRequest,
+) {
+    if saves.queue.refusing()
+        && let Some(conn) = reads_or_writes_characters(&request)
+    {
+        reply_to(ctx.inbound, saves_pending(conn)).await;
+        return;
+    }
+    match request {
+        StorageRequest::Save(batch) => saves.push(batch),
+        r @ (StorageRequest::Register { .. }
+        | StorageRequest::Login { .. }
+        | StorageRequest::Resume { .. }
+        | StorageRequest::Logout { .. }
+        | StorageRequest::ListCharacters { .. }) => {
+            let (store, inbound) = (ctx.store.clone(), ctx.inbound.clone());
+            let accounts = ctx.accounts.clone();
+            tasks.spawn(async move {
+                if let Some(reply) = account_request(&store, r, &accounts).await {
+                    reply_to(&inbound, reply).await;
+                }
+            });
+        }
+        // A guest's name check and a ban need no order with the saves (a save never makes a
+        // new name): they run beside them, so a slow store does not delay them.
+        r @ (StorageRequest::CheckGuestName { .. } | StorageRequest::BanAccount { .. }) => {
+            let (store, inbound) = (ctx.store.clone(), ctx.inbound.clone());
+            let settings = ctx.settings.clone();
+            tasks.spawn(async move {
+                if let Some(reply) = character_request(&store, r, &settings).await {
+                    reply_to(&inbound, reply).await;
+                }
+            });
+        }
+        // Loads, creations and deletions see every save queued before them.
+        r if saves.queue.written_upto(saves.queue.pushed()) && saves.waiting.is_empty() => {
+            if let Some(reply) = character_request(ctx.store, r, ctx.settings).await {
+                reply_to(ctx.inbound, reply).await;
+            }
+        }
+        r => saves.waiting.push_back((saves.queue.pushed(), r)),
+    }
+}
+
+/// The connection to refuse a request for while saves are queued after a failure: anything
+/// that reads or writes accounts or characters (a ban, a logout's token revocation and the
+/// saves themselves go ahead).
+fn reads_or_writes_characters(request: &StorageRequest) -> Option<ConnId> {
+    match request {
+        StorageRequest::Register { conn, .. }
+        | StorageRequest::Login { conn, .. }
+        | StorageRequest::Resume { conn, .. }
+        | StorageRequest::ListCharacters { conn, .. }
+        | StorageRequest::CreateCharacter { conn, .. }
+        | StorageRequest::DeleteCharacter { conn, .. }
+        | StorageRequest::LoadCharacter { conn, .. }
+        | StorageRequest::CheckGuestName { conn, .. } => Some(*conn),
+        StorageRequest::Logout { .. }
+        | StorageRequest::Save(_)
+        | StorageRequest::BanAccount { .. } => None,
+    }
+}
+
+/// The refusal while saves wait for the store.
+fn saves_pending(conn: ConnId) -> Answer {
+    Answer::Refused {
+        conn,
+        code: ErrorCode::StorageUnavailable,
+        text: Text::new(keys::STORAGE_SAVES_PENDING),
+    }
+}
+
+/// The save side of the storage task: the queue, the write in progress and the character
+/// requests waiting for the saves queued before them.
+struct Saves {
+    queue: SaveQueue,
+    attempt: Option<Attempt>,
+    /// Character requests in arrival order, each with the number of the last save before it.
+    waiting: VecDeque<(u64, StorageRequest)>,
+    stats: Arc<Stats>,
+}
+
+impl Saves {
+    fn push(&mut self, batch: SaveBatch) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let what: Vec<String> = (batch.characters.iter())
+                .map(|c| format!("{}{:?}", c.name, c.item_ids().collect::<Vec<_>>()))
+                .collect();
+            tracing::debug!(reason = ?batch.reason, characters = %what.join(" "), "saving");
+        }
+        self.queue.push(batch);
+        self.publish();
+    }
+
+    /// Starts writing the head of the queue unless a write is under way.
+    fn start_next<S: Store>(&mut self, store: &S) {
+        if self.attempt.is_some() {
+            return;
+        }
+        let Some((batch, delay)) = self.queue.next() else {
+            return;
+        };
+        let (store, stats) = (store.clone(), self.stats.clone());
+        self.attempt = Some(Box::pin(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let started = Instant::now();
+            store.save(batch).await?;
+            let took = started.elapsed().as_micros() as u64;
+            Stats::set(&stats.last_save_micros, took);
+            Ok(())
+        }));
+    }
+
+    /// The write under way finishing (never, if there is none).
+    async fn attempt_done(&mut self) -> StoreResult<()> {
+        match self.attempt.as_mut() {
+            Some(a) => a.await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Takes the outcome of a write: the head is done, or stays to be retried.
+    fn settled(&mut self, result: StoreResult<()>) {
+        self.attempt = None;
+        match result {
+            Ok(()) => {
+                Stats::add(&self.stats.saves, 1);
+                if let Some(r) = self.queue.written() {
+                    info!(
+                        down_secs = r.down_for.as_secs_f64(),
+                        batches = r.batches,
+                        records = r.records,
+                        "storage is back: flushed {} save batches ({} records) queued while it was away; logins are open again",
+                        r.batches,
+                        r.records
+                    );
+                }
+            }
+            Err(e) => {
+                Stats::add(&self.stats.save_failures, 1);
+                if self.queue.failed() {
+                    Stats::add(&self.stats.storage_outages, 1);
+                    error!(
+                        error = %e,
+                        queued_batches = self.queue.batches(),
+                        queued_records = self.queue.records(),
+                        "storage is unavailable: saves are queued and retried until it takes them; logins and character loads are refused until then"
+                    );
+                } else {
+                    tracing::debug!(error = %e, "save failed again; retrying");
+                }
+            }
+        }
+        self.publish();
+    }
+
+    /// Answers the character requests whose saves are written; refuses them all if the
+    /// store is failing.
+    async fn answer_waiting<S: Store>(
+        &mut self,
+        store: &S,
+        inbound: &crossbeam_channel::Sender<Inbound>,
+        settings: &StorageSettings,
+    ) {
+        while let Some((after, _)) = self.waiting.front() {
+            if !self.queue.refusing() && !self.queue.written_upto(*after) {
+                return;
+            }
+            let Some((_, request)) = self.waiting.pop_front() else {
+                return;
+            };
+            if self.queue.refusing() {
+                if let Some(conn) = reads_or_writes_characters(&request) {
+                    reply_to(inbound, saves_pending(conn)).await;
+                }
+            } else if let Some(reply) = character_request(store, request, settings).await {
+                reply_to(inbound, reply).await;
+            }
+        }
+    }
+
+    /// On shutdown: keeps writing until the queue is empty or `limit` has passed, then names
+    /// in the log whatever could not be saved.
+    async fn flush_before_exit<S: Store>(&mut self, store: &S, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        if !self.queue.is_empty() {
+            info!(
+                queued_batches = self.queue.batches(),
+                queued_records = self.queue.records(),
+                limit_secs = limit.as_secs_f64(),
+                "writing the queued saves before stopping"
+            );
+        }
+        loop {
+            self.start_next(store);
+            if self.attempt.is_none() {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, self.attempt_done()).await {
+                Ok(result) => self.settled(result),
+                Err(_) => break,
+            }
+        }
+        if self.queue.is_empty() {
+            return;
+        }
+        let (names, guilds) = self.queue.unsaved();
+        error!(
+            characters = ?names,
+            guilds = ?guilds,
+            queued_batches = self.queue.batches(),
+            "storage did not take the queued saves within {} s of shutdown: the latest state of these characters and guilds was NOT saved (the store keeps their last saved state)",
+            limit.as_secs_f64()
+        );
+    }
+
+    /// Refreshes the queue's gauges.
+    fn publish(&self) {
+        let s = &self.stats;
+        Stats::set(&s.storage_down, u64::from(self.queue.refusing()));
+        Stats::set(&s.storage_queued_batches, self.queue.batches() as u64);
+        Stats::set(&s.storage_queued_records, self.queue.records() as u64);
+    }
 }
 
 /// What the storage task answers: a reply for the world, or a refusal whose text the world
@@ -548,46 +786,6 @@ fn ban_until(now: u64, minutes: u64, account: &str) -> u64 {
     now.saturating_add(minutes.saturating_mul(60))
 }
 
-/// Writes a batch, retrying with backoff; reports a lasting failure.
-async fn save<S: Store>(store: &S, batch: SaveBatch, stats: &Stats) -> Option<Answer> {
-    let started = Instant::now();
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        let what: Vec<String> = batch
-            .characters
-            .iter()
-            .map(|c| format!("{}{:?}", c.name, c.item_ids().collect::<Vec<_>>()))
-            .collect();
-        tracing::debug!(reason = ?batch.reason, characters = %what.join(" "), "saving");
-    }
-    let mut attempt = 0;
-    loop {
-        match store.save(batch.clone()).await {
-            Ok(()) => {
-                Stats::add(&stats.saves, 1);
-                Stats::set(
-                    &stats.last_save_micros,
-                    started.elapsed().as_micros() as u64,
-                );
-                return None;
-            }
-            Err(e) if attempt < SAVE_BACKOFF_MS.len() => {
-                warn!(error = %e, attempt = attempt + 1, reason = ?batch.reason, "save failed; retrying");
-                tokio::time::sleep(Duration::from_millis(SAVE_BACKOFF_MS[attempt])).await;
-                attempt += 1;
-            }
-            Err(e) => {
-                Stats::add(&stats.save_failures, 1);
-                let names: Vec<String> = batch.characters.iter().map(|c| c.name.clone()).collect();
-                let guilds: Vec<String> = (batch.guilds.iter().map(|g| g.key()))
-                    .chain(batch.removed_guilds.iter().cloned())
-                    .collect();
-                error!(error = %e, characters = ?names, guilds = ?guilds, reason = ?batch.reason, "save failed for good; will retry with the next periodic save");
-                return Some(Answer::Reply(StorageReply::SaveFailed { names, guilds }));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,6 +806,7 @@ mod tests {
             },
             hash_threads: 1,
             hash_queue: 1,
+            shutdown_flush: Duration::from_secs(1),
         }
     }
 

@@ -26,7 +26,7 @@ use crate::game::{
     skills, trade, work,
 };
 use crate::session::presence::{self, Leave};
-use crate::session::{characters, entity_of, hello, login, refuse, refused, saves};
+use crate::session::{characters, entity_of, hello, login, refuse, refused};
 use crate::story::dialogue;
 use crate::text::say_error;
 use crate::{commands, send_to};
@@ -233,7 +233,6 @@ fn interact(world: &mut World, e: Entity, at: Tile) {
 /// Routes a storage reply to the stage that asked for it.
 fn apply_reply(world: &mut World, reply: StorageReply) {
     match reply {
-        StorageReply::SaveFailed { names, guilds } => saves::save_failed(world, names, guilds),
         StorageReply::CharacterDeleted {
             conn,
             name,

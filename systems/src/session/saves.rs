@@ -15,7 +15,7 @@ use emberkeep_components::persist::{
 };
 use emberkeep_components::social::{Friends, Ignores};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Experience, Level, Vitals};
-use emberkeep_components::world::{DisplayName, NameIndex, Position, Tick};
+use emberkeep_components::world::{DisplayName, Position, Tick};
 
 use super::enter::record_of;
 
@@ -213,25 +213,6 @@ fn guild_changes(world: &World, mut keys: Vec<String>) -> (Vec<GuildRecord>, Vec
         keys.into_iter().partition(|k| guilds.get(k).is_some());
     let kept = kept.iter().filter_map(|k| guilds.get(k).cloned()).collect();
     (kept, gone)
-}
-
-/// The store gave up on a save: those characters are marked dirty, to be saved again, and
-/// those guilds are saved again at the end of the tick.
-pub(crate) fn save_failed(world: &mut World, names: Vec<String>, guilds: Vec<String>) {
-    let mut soon = world.resource_mut::<SaveSoon>();
-    for key in guilds {
-        soon.guild(&key);
-    }
-    for name in names {
-        if let Some(k) = world
-            .resource::<NameIndex>()
-            .0
-            .get(&name.to_lowercase())
-            .copied()
-        {
-            world.entity_mut(k).insert(SaveDirty);
-        }
-    }
 }
 
 #[cfg(test)]
