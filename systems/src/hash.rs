@@ -12,7 +12,8 @@ use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
 use emberkeep_components::economy::{Bank, Purse};
 use emberkeep_components::items::{Equipment, GroundItem, Inventory, ItemIds, ItemInstance};
-use emberkeep_components::mobs::{Mind, Mob};
+use emberkeep_components::map::Tile;
+use emberkeep_components::mobs::{AiState, Mind, Mob};
 use emberkeep_components::stats::{ActiveEffects, Experience, Level, Vitals};
 use emberkeep_components::story::{StoryState, WorldFlags};
 use emberkeep_components::world::{DisplayName, Kind, NetId, Position, Tick};
@@ -42,7 +43,7 @@ pub fn world_hash(world: &mut World) -> u64 {
     h.u64(entities.len() as u64);
     for e in entities {
         let at = world.entity(e);
-        let kind = at.get::<Kind>().map(|k| k.0);
+        let kind = at.get::<Kind>().map(|k| k.0 as u64);
         let (net, name, mob, pos) = (
             at.get::<NetId>(),
             at.get::<DisplayName>(),
@@ -60,7 +61,7 @@ pub fn world_hash(world: &mut World) -> u64 {
         let (ground, door, dead) = (at.get::<GroundItem>(), at.get::<Door>(), at.get::<Dead>());
         let (mind, story) = (at.get::<Mind>(), at.get::<StoryState>());
         h.u64(e.to_bits());
-        h.str(&format!("{kind:?}"));
+        h.opt(kind, |h, k| h.u64(k));
         h.opt(net, |h, n| h.u64(n.0));
         h.opt(name, |h, n| h.str(&n.0));
         h.opt(mob, |h, m| h.str(&m.template));
@@ -81,7 +82,7 @@ pub fn world_hash(world: &mut World) -> u64 {
         h.opt(eq, |h, eq| {
             h.u64(eq.0.len() as u64);
             for (slot, item) in &eq.0 {
-                h.str(&format!("{slot:?}"));
+                h.u64(*slot as u64);
                 h.item(item);
             }
         });
@@ -112,8 +113,8 @@ pub fn world_hash(world: &mut World) -> u64 {
             h.u64(u64::from(d.locked));
         });
         h.opt(dead, |h, d| h.u64(d.respawn_at));
-        // Debug output of plain data (tiles, entities, ticks, BTree maps) is canonical.
-        h.opt(mind, |h, m| h.str(&format!("{:?}", m.state)));
+        h.opt(mind, |h, m| h.ai(&m.state));
+        // Debug output of plain data (BTree maps and sets, numbers) is canonical.
         h.opt(story, |h, s| h.str(&format!("{s:?}")));
     }
     h.0.finish()
@@ -143,6 +144,33 @@ impl Canon {
             Some(p) => {
                 self.u64(1);
                 f(self, p);
+            }
+        }
+    }
+
+    fn ai(&mut self, state: &AiState) {
+        let tile = |h: &mut Self, t: &Tile| {
+            h.i32(t.x);
+            h.i32(t.y);
+        };
+        match state {
+            AiState::Idle { until } => {
+                self.u64(0);
+                self.u64(*until);
+            }
+            AiState::Wander { goal } => {
+                self.u64(1);
+                tile(self, goal);
+            }
+            AiState::Chase { target } => {
+                self.u64(2);
+                self.u64(target.to_bits());
+            }
+            AiState::Return => self.u64(3),
+            AiState::Flee { from, until } => {
+                self.u64(4);
+                self.u64(from.to_bits());
+                self.u64(*until);
             }
         }
     }
