@@ -41,7 +41,7 @@ async fn admin(http: SocketAddr, path: &str, body: &str) -> u16 {
 /// returns the log and a copy of its assets (the server's own folder goes away with it).
 async fn record<F, Fut>(session: F) -> (tempfile::TempDir, PathBuf, PathBuf)
 where
-    F: FnOnce(SocketAddr, SocketAddr) -> Fut,
+    F: FnOnce(SocketAddr, SocketAddr, PathBuf) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let keep = tempfile::tempdir().unwrap();
@@ -56,7 +56,7 @@ where
     let assets = keep.path().join("assets");
     copy_dir(server.dir(), &assets);
     let http = server.handle.as_ref().unwrap().http_addr();
-    session(server.addr, http).await;
+    session(server.addr, http, server.dir().to_owned()).await;
     server.shutdown().await;
     (keep, log, assets)
 }
@@ -76,12 +76,18 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Runs `emberkeep replay LOG --assets DIR --every EVERY`.
 fn replay(log: &Path, assets: &Path) -> Output {
+    replay_with(log, assets, &[])
+}
+
+/// Runs `emberkeep replay LOG --assets DIR --every EVERY` with more arguments.
+fn replay_with(log: &Path, assets: &Path, more: &[&std::ffi::OsStr]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_emberkeep"))
         .arg("replay")
         .arg(log)
         .arg("--assets")
         .arg(assets)
         .args(["--every", &EVERY.to_string()])
+        .args(more)
         .env_remove("EMBERKEEP_CONFIG")
         .output()
         .expect("the emberkeep binary runs")
@@ -147,7 +153,7 @@ async fn holds(c: &mut Client, template: &str) -> u64 {
 /// Guest Ann kills the rat (the RNG rolls every swing) and picks up its dagger; Bob logs in
 /// to an account (storage answers) and enters; Ann is given potions by the admin API, drops
 /// one and picks it up again; Bob chats, walks and disconnects.
-async fn play(ws: SocketAddr, http: SocketAddr) {
+async fn play(ws: SocketAddr, http: SocketAddr, _assets: PathBuf) {
     let mut ann = Client::join(ws, "Ann").await;
     let rat = mob_at(&mut ann, 2, 1).await;
     ann.send(&ClientMsg::Attack { target: rat }).await;
@@ -274,7 +280,7 @@ async fn a_recorded_session_replays_to_the_same_hashes() {
 
 #[tokio::test]
 async fn a_log_with_a_damaged_or_missing_line_is_refused_naming_the_line() {
-    let (_keep, log, assets) = record(|ws, _| async move {
+    let (_keep, log, assets) = record(|ws, _, _| async move {
         let mut ann = Client::join(ws, "Ann").await;
         for (x, y) in [(1, 2), (1, 3), (2, 3), (3, 3)] {
             ann.step(x, y).await;
@@ -330,4 +336,65 @@ async fn a_log_with_a_damaged_or_missing_line_is_refused_naming_the_line() {
         "{}",
         text(&out)
     );
+}
+
+/// The test content with the rat's hp changed.
+fn rat_hp(dir: &Path, hp: i32) {
+    let mobs = dir.join("mobs.toml");
+    let text = std::fs::read_to_string(&mobs).unwrap();
+    assert!(
+        text.contains("hp = 20"),
+        "the test rat moved; update this test"
+    );
+    std::fs::write(&mobs, text.replace("hp = 20", &format!("hp = {hp}"))).unwrap();
+}
+
+#[tokio::test]
+async fn content_reloaded_while_recording_is_reloaded_in_the_replay_or_refused() {
+    let (_keep, log, assets) = record(|ws, http, dir| async move {
+        let mut ann = Client::join(ws, "Ann").await;
+        rat_hp(&dir, 35);
+        assert_eq!(admin(http, "/admin/reload", "").await, 200);
+        assert_eq!(
+            admin(http, "/admin/spawn", r#"{"mob":"rat","x":1,"y":3}"#).await,
+            200
+        );
+        ann.wait_for("a rat of the new content", |e| {
+            matches!(
+                e,
+                ServerEvent::Spawn {
+                    kind: EntityKind::Mob,
+                    max_hp: Some(35),
+                    ..
+                }
+            )
+        })
+        .await;
+        ann.step(1, 2).await;
+    })
+    .await;
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("\"reload\"")
+    );
+    let edited = assets.with_file_name("edited");
+    copy_dir(&assets, &edited);
+    rat_hp(&edited, 35);
+
+    let out = replay(&log, &assets);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("the content reloaded before tick")
+            && text(&out).contains("no assets folder has the content"),
+        "{}",
+        text(&out)
+    );
+    let out = replay_with(
+        &log,
+        &assets,
+        &["--reloaded-assets".as_ref(), edited.as_ref()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("checkpoints matched"), "{}", text(&out));
 }
