@@ -164,3 +164,54 @@ fn write(path: &Path, mut out: BufWriter<File>, rx: crossbeam_channel::Receiver<
         error!(log = %path.display(), error = %e, "cannot write the replay log's last lines");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(world: &mut World, tick: u64) {
+        world.insert_resource(Tick(tick));
+    }
+
+    fn ticks(line: &Line) -> u64 {
+        match line {
+            Line::Inputs { tick, .. } => *tick,
+            other => panic!("expected inputs, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_writer_that_falls_behind_ends_the_recording_with_a_hole_marker() {
+        // A recorder whose writer is this test: a queue of one line, read only when told.
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut r = Recorder {
+            path: "test.jsonl".into(),
+            hash_every: 1000,
+            pending: Vec::new(),
+            tx: Some(tx),
+            hole: None,
+            writer: None,
+        };
+        let mut world = World::new();
+        let input = WorldInput::Shutdown;
+        for tick in 1..=3 {
+            at(&mut world, tick);
+            r.input(&input);
+            r.tick_done(&mut world);
+        }
+        // Tick 1 fits; tick 2 finds the queue full: lost, and so is everything after it.
+        assert_eq!(ticks(&rx.recv().unwrap()), 1);
+        assert!(rx.try_recv().is_err());
+        at(&mut world, 4);
+        r.input(&input);
+        r.tick_done(&mut world);
+        assert_eq!(rx.recv().unwrap(), Line::Hole { from: 2 });
+        // The recording is over: nothing more is taken or sent, not even the end line.
+        at(&mut world, 5);
+        r.input(&input);
+        assert!(r.pending.is_empty());
+        r.tick_done(&mut world);
+        r.finish(&world);
+        assert!(rx.try_recv().is_err());
+    }
+}
