@@ -10,7 +10,7 @@ use std::hash::Hasher;
 use bevy_ecs::prelude::{Entity, World};
 use emberkeep_components::atlas::Door;
 use emberkeep_components::combat::Dead;
-use emberkeep_components::economy::{Bank, Purse};
+use emberkeep_components::economy::{Bank, Purse, ShopStock};
 use emberkeep_components::items::{Equipment, GroundItem, Inventory, ItemIds, ItemInstance};
 use emberkeep_components::map::Tile;
 use emberkeep_components::mobs::{AiState, Mind, Mob};
@@ -21,9 +21,10 @@ use rand_core::Rng;
 use rustc_hash::FxHasher;
 
 use crate::rng::WorldRng;
+use crate::story::triggers::TriggerCooldowns;
 
 /// A stable hash of the state that matters: the tick, the RNG's state, the next item id, the
-/// world flags and, for every entity in id order, its kind, net id, name or template,
+/// world flags, trigger cooldowns, shop stock and, for every entity in id order, its kind, net id, name or template,
 /// position, vitals, level and experience, items (inventory, equipment, bank, on the ground)
 /// with their ids and counts, gold, effects, door state, death and AI state, and story state.
 pub fn world_hash(world: &mut World) -> u64 {
@@ -36,6 +37,24 @@ pub fn world_hash(world: &mut World) -> u64 {
     h.u64(flags.len() as u64);
     for f in flags {
         h.str(f);
+    }
+    // Trigger cooldowns (when each may fire again) and shop stock, in key order.
+    let mut cooldowns: Vec<_> = world.resource::<TriggerCooldowns>().0.iter().collect();
+    cooldowns.sort_unstable();
+    h.u64(cooldowns.len() as u64);
+    for ((trigger, player), until) in cooldowns {
+        h.str(trigger);
+        h.u64(player.map_or(u64::MAX, Entity::to_bits));
+        h.u64(*until);
+    }
+    let mut stock: Vec<_> = world.resource::<ShopStock>().0.iter().collect();
+    stock.sort_unstable();
+    h.u64(stock.len() as u64);
+    for ((shop, item), (sold, full_at)) in stock {
+        h.str(shop);
+        h.str(item);
+        h.u64(u64::from(*sold));
+        h.u64(*full_at);
     }
     let mut q = world.query::<(Entity, &Kind)>();
     let mut entities: Vec<Entity> = q.iter(world).map(|(e, _)| e).collect();

@@ -24,7 +24,7 @@ pub(crate) struct StoryTarget(pub Option<(&'static str, String)>);
 /// When each trigger may fire again, by trigger and acting player (none for a timer).
 /// (Fx: the same order in a run and its replay.)
 #[derive(Resource, Debug, Default)]
-pub(crate) struct TriggerCooldowns(FxHashMap<(String, Option<Entity>), u64>);
+pub(crate) struct TriggerCooldowns(pub(crate) FxHashMap<(String, Option<Entity>), u64>);
 
 /// Cooldowns kept before the expired ones are swept.
 const SWEEP_AT: usize = 4096;
