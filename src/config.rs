@@ -107,6 +107,10 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Reload content when files in the assets folder change.
     pub watch_assets: bool,
+    /// Record every input the world takes to this file, for `emberkeep replay` (unset: off).
+    pub record: Option<PathBuf>,
+    /// Ticks between the world hashes a recording writes (checkpoints replay compares).
+    pub record_hash_every_ticks: u64,
 }
 
 /// Simulation settings.
@@ -228,6 +232,8 @@ impl Default for ServerConfig {
             http_max_connections: 1024,
             admin_token: None,
             watch_assets: true,
+            record: None,
+            record_hash_every_ticks: 100,
         }
     }
 }
@@ -426,6 +432,12 @@ impl Config {
             s.max_inbound_per_tick,
             1..=1 << 24,
             "",
+        )?;
+        in_range(
+            "server.record_hash_every_ticks",
+            s.record_hash_every_ticks,
+            1..=1_000_000,
+            " ticks",
         )?;
         in_range(
             "server.stats_interval_secs",

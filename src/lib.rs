@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod net;
 pub mod process;
 pub mod reload;
+pub mod replay;
 pub mod runner;
 pub mod server;
 pub mod stats;

@@ -32,6 +32,9 @@ struct Cli {
     /// Ticks per second [default: 20]
     #[arg(long, env = "EMBERKEEP_TICK_RATE")]
     tick_rate: Option<u32>,
+    /// Record every input the world takes to this file, for `emberkeep replay` (server.record)
+    #[arg(long, env = "EMBERKEEP_RECORD")]
+    record: Option<PathBuf>,
     /// Log format [default: text]; filter with RUST_LOG (e.g. RUST_LOG=emberkeep=debug)
     #[arg(long, env = "EMBERKEEP_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -56,6 +59,19 @@ enum Command {
         /// Content folder to check [default: the configured one]
         dir: Option<PathBuf>,
     },
+    /// Replay a log recorded with --record headless, print `tick <n> hash <hex>` every N
+    /// ticks and check the recorded world hashes; exits non-zero at the first that differs.
+    /// The content is looked up by fingerprint in --assets, then in the recorded folder.
+    Replay {
+        /// The log (server.record / --record).
+        log: PathBuf,
+        /// Print the world hash every N ticks [default: the recording's checkpoint interval]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        every: Option<u64>,
+        /// Another folder with content the log reloaded while recording (repeatable).
+        #[arg(long, value_name = "DIR")]
+        reloaded_assets: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +87,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::CheckAssets { dir }) => check_assets(config, dir),
         Some(Command::Promote { username, role }) => promote(config, &username, &role),
+        Some(Command::Replay {
+            log,
+            every,
+            reloaded_assets,
+        }) => replay(&cli.assets, log, every, reloaded_assets),
         None | Some(Command::Run) => run(config),
     };
     match result {
@@ -100,6 +121,9 @@ fn build_config(cli: &Cli) -> anyhow::Result<Config> {
     }
     if let Some(t) = cli.tick_rate {
         config.world.tick_rate = t;
+    }
+    if let Some(r) = &cli.record {
+        config.server.record = Some(r.clone());
     }
     if let Some(f) = cli.log_format {
         config.log.format = f;
@@ -187,6 +211,33 @@ fn check_assets(mut config: Config, dir: Option<PathBuf>) -> anyhow::Result<()> 
         c.story.scripts.len(),
         languages.join(", ")
     );
+    Ok(())
+}
+
+fn replay(
+    assets: &Option<PathBuf>,
+    log: PathBuf,
+    every: Option<u64>,
+    reloaded: Vec<PathBuf>,
+) -> anyhow::Result<()> {
+    use emberkeep::replay::play;
+    let options = play::Options {
+        log,
+        every,
+        assets: assets.iter().cloned().chain(reloaded).collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    let report = play::replay(&options, &mut out)?;
+    match report.cut_short {
+        None => println!(
+            "ok: replayed to tick {}, all {} checkpoints matched",
+            report.tick, report.checkpoints
+        ),
+        Some(why) => println!(
+            "ok: {why}; replayed to tick {}, all {} checkpoints matched",
+            report.tick, report.checkpoints
+        ),
+    }
     Ok(())
 }
 

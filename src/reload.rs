@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use emberkeep_components::net::WorldInput;
 use notify::{RecursiveMode, Watcher};
 use tracing::{error, info, warn};
 
@@ -40,10 +39,16 @@ impl Reloader {
     /// locale files to the network side, its items to the catalog). Returns every problem otherwise.
     pub async fn reload(&self) -> Result<(), Vec<String>> {
         let (dir, map_name, size) = (self.assets.clone(), self.map.clone(), self.region_size);
-        let loaded =
-            tokio::task::spawn_blocking(move || crate::assets::load_assets(&dir, &map_name, size))
-                .await
-                .map_err(|e| vec![format!("the loader failed: {e}")])?;
+        // The fingerprint names what was loaded in a replay log (read right after the load: an
+        // edit between the two makes a replay refuse the reload, never use other content).
+        let (loaded, fingerprint) = tokio::task::spawn_blocking(move || {
+            let loaded = crate::assets::load_assets(&dir, &map_name, size);
+            let fingerprint =
+                crate::replay::fingerprint(&dir).unwrap_or_else(|e| format!("unreadable ({e})"));
+            (loaded, fingerprint)
+        })
+        .await
+        .map_err(|e| vec![format!("the loader failed: {e}")])?;
         match loaded {
             Ok(a) => {
                 for warning in &a.warnings {
@@ -57,7 +62,10 @@ impl Reloader {
                 }
                 self.texts.replace(a.content.locales.clone());
                 self.catalog.replace(&a.content);
-                let reload = Inbound::World(WorldInput::Reload(Arc::new(a.content)));
+                let reload = Inbound::Reload {
+                    content: Arc::new(a.content),
+                    fingerprint,
+                };
                 if !crate::net::conn::deliver(&self.inbound, reload).await {
                     return Err(vec!["the world is stopping".into()]);
                 }

@@ -20,13 +20,15 @@ use tracing::{error, info, warn};
 
 use crate::net::Inbound;
 use crate::net::dispatch::Batch;
+use crate::replay::Entry;
+use crate::replay::record::Recorder;
 use crate::stats::Stats;
 
 /// Batches the dispatcher's channel holds (ticks the network side may fall behind).
 pub const DISPATCH_QUEUE: usize = 64;
 
 /// Settings of the loop itself.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunnerSettings {
     /// Where storage requests go (none: nothing is saved, e.g. in benches).
     pub storage: Option<tokio::sync::mpsc::Sender<StorageRequest>>,
@@ -38,6 +40,9 @@ pub struct RunnerSettings {
     pub max_inbound_per_tick: usize,
     /// How often to log tick statistics; `None` for never.
     pub stats_interval: Option<Duration>,
+    /// Where every input goes for replay (`server.record`); `None`: nothing is recorded and
+    /// nothing is cloned.
+    pub record: Option<Recorder>,
 }
 
 /// Keeps ticks on a fixed schedule. An overrun starts the next tick at once and restarts the
@@ -89,7 +94,12 @@ struct Window {
 }
 
 /// Runs the world until a shutdown input has been processed (or every sender is gone).
-pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, stats: Arc<Stats>) {
+pub fn run(
+    mut world: World,
+    rx: Receiver<Inbound>,
+    mut settings: RunnerSettings,
+    stats: Arc<Stats>,
+) {
     let mut batch = Batch::default();
     let mut pacer = Pacer::new(settings.tick_period, Instant::now());
     let mut window = Window::default();
@@ -104,15 +114,15 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
             &mut batch,
             settings.max_inbound_per_tick,
             &mut admin,
+            settings.record.as_mut(),
         );
-        begin_tick(&mut world);
-        for (i, phase) in Phase::ALL.into_iter().enumerate() {
-            let t = Instant::now();
-            world.run_schedule(phase);
-            let us = t.elapsed().as_micros() as u32;
+        step(&mut world, |i, us| {
             stats.phase_time[i].observe(u64::from(us));
             window.phases[i] += u64::from(us);
             window.phase_max[i] = window.phase_max[i].max(us);
+        });
+        if let Some(record) = &mut settings.record {
+            record.tick_done(&mut world);
         }
         dispatch(&mut world, &mut batch, &settings.dispatch, stopping);
         let mut outbox = world.resource_mut::<Outbox>();
@@ -164,6 +174,9 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
                 connections = Stats::get(&stats.connections),
                 "world stopped"
             );
+            if let Some(record) = settings.record.take() {
+                record.finish(&world);
+            }
             return;
         }
         if let Some(every) = settings.stats_interval
@@ -180,54 +193,110 @@ pub fn run(mut world: World, rx: Receiver<Inbound>, settings: RunnerSettings, st
     }
 }
 
+/// Runs one tick on the inputs queued: the tick counter, then every phase in order;
+/// `timed(phase index, microseconds)` hears how long each took. A live world and a replay
+/// ([`crate::replay::play`]) tick through this same step.
+pub fn step(world: &mut World, mut timed: impl FnMut(usize, u32)) {
+    begin_tick(world);
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        let t = Instant::now();
+        world.run_schedule(phase);
+        timed(i, t.elapsed().as_micros() as u32);
+    }
+}
+
+/// Takes one input for the next tick: a closed connection's locale is forgotten at once,
+/// the input waits in `queue` for the Input phase. Shared with replay, like [`step`].
+pub fn admit(world: &mut World, queue: &mut Vec<WorldInput>, input: WorldInput) {
+    if let WorldInput::Closed { conn, .. } = &input {
+        text::forget_locale(world, *conn);
+    }
+    queue.push(input);
+}
+
 /// Moves up to `budget` inputs from the channel into the world, rendering the texts that
-/// come as keys in their client's language; returns true when stopping.
+/// come as keys in their client's language; returns true when stopping. What the world
+/// takes is noted in `record`, if recording.
 fn drain(
     world: &mut World,
     rx: &Receiver<Inbound>,
     batch: &mut Batch,
     budget: usize,
     admin: &mut AdminReplies,
+    mut record: Option<&mut Recorder>,
 ) -> bool {
     let mut queue = std::mem::take(&mut world.resource_mut::<InboundQueue>().0);
     let mut stopping = false;
+    let take = |world: &mut World,
+                queue: &mut Vec<WorldInput>,
+                record: &mut Option<&mut Recorder>,
+                input: WorldInput| {
+        if let Some(r) = record.as_deref_mut() {
+            r.input(&input);
+        }
+        admit(world, queue, input);
+    };
     for _ in 0..budget {
         match rx.try_recv() {
             Ok(Inbound::Admin { action, reply }) => {
                 admin.next += 1;
                 admin.waiting.insert(admin.next, reply);
-                queue.push(WorldInput::Admin {
-                    id: admin.next,
-                    action,
-                });
+                let id = admin.next;
+                take(
+                    world,
+                    &mut queue,
+                    &mut record,
+                    WorldInput::Admin { id, action },
+                );
             }
             Ok(Inbound::Opened { conn, addr, handle }) => {
                 batch.opened.push((conn, handle));
-                queue.push(WorldInput::Opened { conn, addr });
+                take(
+                    world,
+                    &mut queue,
+                    &mut record,
+                    WorldInput::Opened { conn, addr },
+                );
             }
-            Ok(Inbound::Locale { conn, locale }) => text::set_locale(world, conn, &locale),
+            Ok(Inbound::Locale { conn, locale }) => {
+                text::set_locale(world, conn, &locale);
+                if let Some(r) = record.as_deref_mut() {
+                    r.note(Entry::Locale { conn, locale });
+                }
+            }
             Ok(Inbound::Text { conn, text, input }) => {
                 // Rendered now, in arrival order: with the locale the client named before.
                 let message = text::render_for_conn(world, conn, &text);
-                queue.push(input.into_world(conn, message));
+                take(
+                    world,
+                    &mut queue,
+                    &mut record,
+                    input.into_world(conn, message),
+                );
+            }
+            Ok(Inbound::Reload {
+                content,
+                fingerprint,
+            }) => {
+                if let Some(r) = record.as_deref_mut() {
+                    r.note(Entry::Reload { fingerprint });
+                }
+                admit(world, &mut queue, WorldInput::Reload(content));
             }
             Ok(Inbound::World(input)) => {
                 match &input {
-                    WorldInput::Closed { conn, .. } => {
-                        batch.closed.push(*conn);
-                        text::forget_locale(world, *conn);
-                    }
+                    WorldInput::Closed { conn, .. } => batch.closed.push(*conn),
                     WorldInput::Shutdown => stopping = true,
                     _ => {}
                 }
-                queue.push(input);
+                take(world, &mut queue, &mut record, input);
                 if stopping {
                     break;
                 }
             }
             Err(TryRecvError::Empty) => break,
             Err(TryRecvError::Disconnected) => {
-                queue.push(WorldInput::Shutdown);
+                take(world, &mut queue, &mut record, WorldInput::Shutdown);
                 stopping = true;
                 break;
             }

@@ -23,7 +23,6 @@ use crate::stats::Stats;
 use crate::storage::service::{self, StorageSettings};
 use crate::storage::throttle::{LoginLimits, RegistrationLimits};
 use crate::storage::{AnyStore, DatabaseUrl, MongoStore, SqliteStore, Store};
-use emberkeep_components::items::ItemIds;
 
 /// Storage requests queued between the world and the storage task.
 const STORAGE_QUEUE: usize = 65_536;
@@ -279,9 +278,35 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                 .await?
             }
         };
-    world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));
     let guild_count = guilds.len();
-    world.insert_resource(emberkeep_components::guild::Guilds::from_records(guilds));
+    let start = crate::replay::StartState {
+        next_item_id,
+        guilds,
+    };
+    start.apply(&mut world);
+    let record = match &config.server.record {
+        None => None,
+        Some(path) => Some(crate::replay::record::Recorder::start(
+            path,
+            crate::replay::Header {
+                format: crate::replay::FORMAT,
+                server_version: env!("CARGO_PKG_VERSION").into(),
+                seed: config.world.seed,
+                sim: config.sim(),
+                assets: std::path::absolute(&config.server.assets)
+                    .unwrap_or_else(|_| config.server.assets.clone()),
+                map: config.world.map.clone(),
+                content: crate::replay::fingerprint(&config.server.assets).with_context(|| {
+                    format!(
+                        "server.record: cannot read {}",
+                        config.server.assets.display()
+                    )
+                })?,
+                hash_every: config.server.record_hash_every_ticks,
+                start,
+            },
+        )?),
+    };
     info!(database = %redact(&config.server.database), next_item_id, guilds = guild_count, "storage ready");
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(runner::DISPATCH_QUEUE);
     let (spare_tx, spare_rx) = crossbeam_channel::bounded(crate::net::dispatch::SPARE_BUFFERS);
@@ -300,6 +325,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         max_inbound_per_tick: config.server.max_inbound_per_tick,
         stats_interval: (config.server.stats_interval_secs > 0)
             .then(|| Duration::from_secs(config.server.stats_interval_secs)),
+        record,
     };
     let world_stats = stats.clone();
     let world_thread = std::thread::Builder::new()

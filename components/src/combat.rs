@@ -1,6 +1,6 @@
 //! Components for fighting: targets, cooldowns, death and who dealt the damage.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use bevy_ecs::prelude::{Component, Entity};
 
@@ -30,6 +30,7 @@ pub struct Dead {
 /// Damage dealt to a creature, by attacker (for sharing experience), and the last attacker.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
 pub struct DamageLog {
-    pub by: HashMap<Entity, i64>,
+    /// (Fx, not std's randomly seeded hasher: its order is the same in a run and its replay.)
+    pub by: FxHashMap<Entity, i64>,
     pub last: Option<Entity>,
 }

@@ -1,9 +1,10 @@
 //! Simulation settings the game rules read, derived from the server's config file.
 
 use bevy_ecs::prelude::Resource;
+use serde::{Deserialize, Serialize};
 
 /// Tunables of the simulation, in ticks and tiles (the world has no clock).
-#[derive(Resource, Debug, Clone, PartialEq)]
+#[derive(Resource, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimConfig {
     /// Ticks per second; only used to convert per-second limits and to tell clients.
     pub tick_rate: u32,

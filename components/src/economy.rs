@@ -1,7 +1,7 @@
 //! Gold, shops and the bank: a character's purse and bank container, the shops NPCs keep
 //! (`assets/shops.toml`) and their stock left between restocks.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use bevy_ecs::prelude::{Component, Resource};
 use serde::{Deserialize, Serialize};
@@ -60,8 +60,9 @@ pub struct Offer {
 
 /// Wares sold since the last restock: (shop NPC template, item) → (pieces sold, the tick the
 /// stock is full again). A ware not in the map has its full stock.
+/// (Fx: the same order in a run and its replay.)
 #[derive(Resource, Debug, Default)]
-pub struct ShopStock(pub HashMap<(String, String), (u32, u64)>);
+pub struct ShopStock(pub FxHashMap<(String, String), (u32, u64)>);
 
 impl ShopStock {
     /// How many of `ware` the shop `shop` has at `tick` (a due restock refills it).

@@ -141,6 +141,8 @@ pub fn guild_name(name: &str) -> Option<String> {
 #[derive(Resource, Debug, Default)]
 pub struct Guilds {
     by_key: BTreeMap<String, GuildRecord>,
+    /// Keyed by player-chosen names, so std's keyed hasher; looked up only, never iterated
+    /// (its order differs between a run and its replay).
     member_of: HashMap<String, String>,
 }
 

@@ -4,18 +4,21 @@
 use std::collections::BTreeMap;
 
 use bevy_ecs::prelude::Resource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::content::EquipSlot;
 use crate::protocol::{ClientMsg, CloseReason, ErrorCode};
 use crate::regions::{RegionEvents, RegionId, RegionLayout};
 
 /// Identifies one WebSocket connection for its whole life; never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ConnId(pub u64);
 
-/// One decoded input for the world, applied in the Input phase in arrival order.
-#[derive(Debug, Clone, PartialEq)]
+/// One decoded input for the world, applied in the Input phase in arrival order. Serialized
+/// only into replay logs (`src/replay`), which write a reload as its content's fingerprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum WorldInput {
     /// A client completed the WebSocket handshake.
     Opened { conn: ConnId, addr: String },
@@ -38,11 +41,13 @@ pub enum WorldInput {
     /// An admin API request; the result goes to [`AdminResults`] under `id`.
     Admin { id: u64, action: AdminAction },
     /// New content (already validated) to use from this tick on.
+    #[serde(skip)]
     Reload(std::sync::Arc<crate::content::Content>),
 }
 
 /// What the admin API asks the world to do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AdminAction {
     /// Online players.
     Players,

@@ -218,7 +218,8 @@ pub enum StorageRequest {
 }
 
 /// A storage answer, delivered to the world as input.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StorageReply {
     LoggedIn {
         conn: ConnId,

@@ -1268,7 +1268,7 @@ pub enum ErrorCode {
 }
 
 /// Why the server closes a connection: a WebSocket close code and a readable reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseReason {
     pub code: u16,
     pub reason: String,

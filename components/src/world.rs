@@ -233,7 +233,9 @@ pub struct NetIndex(pub FxHashMap<u64, Entity>);
 #[derive(Resource, Debug, Default)]
 pub struct ConnIndex(pub FxHashMap<ConnId, Entity>);
 
-/// Online character names, lower-cased, for uniqueness checks.
+/// Online character names, lower-cased, for uniqueness checks. Players choose the keys, so
+/// this keeps std's keyed hasher; its order differs between runs, so it is only ever looked
+/// up, never iterated (a replay must take the same decisions as the recorded run).
 #[derive(Resource, Debug, Default)]
 pub struct NameIndex(pub HashMap<String, Entity>);
 

@@ -45,6 +45,12 @@ pub enum Inbound {
         text: Text,
         input: TextInput,
     },
+    /// New content (already validated) for the world; `fingerprint` names the assets folder
+    /// it was loaded from ([`crate::replay::fingerprint`]), for the replay log.
+    Reload {
+        content: Arc<emberkeep_components::content::Content>,
+        fingerprint: String,
+    },
     /// An admin API request; the runner answers on `reply` after the world applied it.
     Admin {
         action: emberkeep_components::net::AdminAction,

@@ -11,6 +11,7 @@
 
 pub mod commands;
 pub(crate) mod game;
+pub mod hash;
 pub(crate) mod input;
 pub(crate) mod quests;
 pub(crate) mod rng;
@@ -39,6 +40,7 @@ use emberkeep_components::world::{
     ConnIndex, NameIndex, NetIds, NetIndex, Outgoing, SpawnRotation, Tick,
 };
 
+pub use hash::world_hash;
 pub use schedule::{Phase, run_tick};
 
 /// A world of one map ready to tick: every resource inserted and every phase's schedule

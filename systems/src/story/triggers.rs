@@ -2,7 +2,7 @@
 //! bound to them, looked up in the index built at load — a tick without story events and
 //! without a due timer does no work.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::content::GameContent;
@@ -22,8 +22,9 @@ use super::rules::{all_hold_for, run_for};
 pub(crate) struct StoryTarget(pub Option<(&'static str, String)>);
 
 /// When each trigger may fire again, by trigger and acting player (none for a timer).
+/// (Fx: the same order in a run and its replay.)
 #[derive(Resource, Debug, Default)]
-pub(crate) struct TriggerCooldowns(HashMap<(String, Option<Entity>), u64>);
+pub(crate) struct TriggerCooldowns(pub(crate) FxHashMap<(String, Option<Entity>), u64>);
 
 /// Cooldowns kept before the expired ones are swept.
 const SWEEP_AT: usize = 4096;
