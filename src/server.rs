@@ -119,12 +119,13 @@ impl ServerHandle {
 }
 
 /// What starting the storage gives the server: the storage task, the next item id, the bans,
-/// the guilds, and a handle on the same store for the admin API.
+/// the guilds, the world snapshot, and a handle on the same store for the admin API.
 type StartedStorage = (
     tokio::task::JoinHandle<()>,
     u64,
     Vec<crate::storage::BanRecord>,
     Vec<emberkeep_components::guild::GuildRecord>,
+    emberkeep_components::persist::WorldSnapshot,
     AnyStore,
 );
 
@@ -139,9 +140,10 @@ async fn start_storage<S: Store + Into<AnyStore>>(
     let next = store.next_item_id().await?;
     let bans = store.bans().await?;
     let guilds = store.guilds().await?;
+    let snapshot = store.world_snapshot().await?;
     let any = store.clone().into();
     let task = tokio::spawn(service::run(store, requests, inbound, settings, stats));
-    Ok((task, next, bans, guilds, any))
+    Ok((task, next, bans, guilds, snapshot, any))
 }
 
 /// A path as the log shows it: absolute (from the working directory) when it is relative.
@@ -242,7 +244,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         hash_threads: config.server.effective_hash_threads(),
         hash_queue: config.server.password_hash_queue,
     };
-    let (storage_task, next_item_id, bans, guilds, any_store) =
+    let (storage_task, next_item_id, bans, guilds, snapshot, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
                 let store = SqliteStore::open(&path)
@@ -273,7 +275,11 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
     world.insert_resource(ItemIds::starting_after(next_item_id.saturating_sub(1)));
     let guild_count = guilds.len();
     world.insert_resource(emberkeep_components::guild::Guilds::from_records(guilds));
-    info!(database = %redact(&config.server.database), next_item_id, guilds = guild_count, "storage ready");
+    let (tick, ground_items) = (snapshot.world.tick, snapshot.ground.len());
+    for skipped in emberkeep_systems::snapshot::restore(&mut world, snapshot) {
+        warn!("{skipped}");
+    }
+    info!(database = %redact(&config.server.database), next_item_id, guilds = guild_count, tick, ground_items, "storage ready; world restored");
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(runner::DISPATCH_QUEUE);
     let (spare_tx, spare_rx) = crossbeam_channel::bounded(crate::net::dispatch::SPARE_BUFFERS);
     let dispatch_task = tokio::spawn(crate::net::dispatch::run(

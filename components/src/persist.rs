@@ -2,7 +2,7 @@
 //! world hands to the storage task and the replies that come back as inbound input.
 //! The world never waits: requests leave through [`StorageOut`], replies arrive in a later tick.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bevy_ecs::prelude::{Component, Entity, Resource};
 use serde::{Deserialize, Serialize};
@@ -143,9 +143,96 @@ pub enum SaveReason {
     /// Items moved between characters, or between a character and the ground.
     Transfer,
     Shutdown,
+    /// The periodic world snapshot.
+    World,
 }
 
-/// Characters and guilds to write in one atomic step, with the item-id high-water mark.
+/// An item lying on the ground, as stored: where (its map's own tiles, like a character's),
+/// who alone may pick it up until when, and when it disappears (world ticks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroundRecord {
+    pub item: ItemRecord,
+    /// Map name (file id).
+    pub map: String,
+    pub x: i32,
+    pub y: i32,
+    /// Lower-case name of the character who alone may pick it up before `owner_until`.
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub owner_until: u64,
+    pub despawn_at: u64,
+}
+
+/// A door's state, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorRecord {
+    /// The door's name on its map.
+    pub name: String,
+    pub open: bool,
+    pub locked: bool,
+}
+
+/// What is saved of one map (keyed by its name, so that processes hosting some maps each can
+/// keep their own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapRecord {
+    /// Map name (file id).
+    pub map: String,
+    #[serde(default)]
+    pub doors: Vec<DoorRecord>,
+}
+
+/// What is saved of the world as a whole: its tick (the phase of timer triggers, and the
+/// clock ground items' times are in), its flags and world-wide trigger cooldowns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldRecord {
+    pub tick: u64,
+    #[serde(default)]
+    pub flags: BTreeSet<String>,
+    /// Tick until which each trigger that fired for no player (a timer) cools down, by id.
+    #[serde(default)]
+    pub trigger_cooldowns: BTreeMap<String, u64>,
+}
+
+/// The world's state at one tick: the world record, every map's record and every item on
+/// the ground of those maps. Saving one replaces what is stored for those maps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldSnapshot {
+    pub world: WorldRecord,
+    pub maps: Vec<MapRecord>,
+    pub ground: Vec<GroundRecord>,
+}
+
+/// The world's part of a save batch: items put on or taken off the ground since the last
+/// batch, and (periodically and on shutdown) a whole snapshot, applied after them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorldSave {
+    /// Items now on the ground (added, or replaced by item id).
+    pub ground_put: Vec<GroundRecord>,
+    /// Ids of items no longer on the ground.
+    pub ground_taken: Vec<u64>,
+    pub snapshot: Option<Box<WorldSnapshot>>,
+}
+
+impl WorldSave {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ground_put.is_empty() && self.ground_taken.is_empty() && self.snapshot.is_none()
+    }
+}
+
+/// Ground items put down or taken up since the last save batch, by item id (`None`: taken).
+/// An item that moves between a character and the ground is saved with that character in
+/// the same batch; the rest ride along with the next batch or snapshot.
+#[derive(Resource, Debug, Default)]
+pub struct GroundChanges {
+    pub items: BTreeMap<u64, Option<GroundRecord>>,
+    /// A whole world snapshot goes into this tick's batch (shutdown, a failed save).
+    pub snapshot_now: bool,
+}
+
+/// Characters and guilds to write in one atomic step, with the item-id high-water mark and
+/// the world's changes (ground items, snapshot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaveBatch {
     pub characters: Vec<CharacterRecord>,
@@ -156,6 +243,8 @@ pub struct SaveBatch {
     /// The next item id the world will hand out; stored so ids never repeat after a restart.
     pub next_item_id: u64,
     pub reason: SaveReason,
+    /// Ground items and the world snapshot, written in the same atomic step.
+    pub world: WorldSave,
 }
 
 /// A request from the world to the storage task.
@@ -301,7 +390,7 @@ impl SaveSoon {
     /// Records a reason for this tick's batch; the most important one asked for wins.
     pub fn note(&mut self, reason: SaveReason) {
         let rank = |r: SaveReason| match r {
-            SaveReason::Periodic => 0,
+            SaveReason::Periodic | SaveReason::World => 0,
             SaveReason::Lists => 1,
             SaveReason::LevelUp => 1,
             SaveReason::Quest => 2,
