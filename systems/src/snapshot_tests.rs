@@ -223,12 +223,14 @@ fn records_naming_what_is_gone_are_skipped_with_a_reason() {
         ..WorldSnapshot::default()
     };
     snap.world.tick = 40;
+    snap.world.trigger_cooldowns.insert("old_bells".into(), 90);
     let skipped = crate::snapshot::restore(&mut s.world, snap).join("\n");
     for needle in [
         "doors of map \"sunken_city\" skipped",
         "door \"portcullis\" of map \"field\" skipped",
         "ground item 6 (excalibur x1) skipped: no item template \"excalibur\"",
         "ground item 7 (sword x1) skipped: no map \"sunken_city\"",
+        "cooldown of trigger \"old_bells\" skipped: no such trigger",
     ] {
         assert!(skipped.contains(needle), "{needle} in:\n{skipped}");
     }
@@ -240,4 +242,22 @@ fn records_naming_what_is_gone_are_skipped_with_a_reason() {
     assert_eq!(g.owner_until, 40 + u64::from(rules.owner_ticks));
     assert_eq!(g.despawn_at, 40 + u64::from(rules.despawn_ticks));
     assert_eq!(s.world.resource::<Maps>().all().len(), 1);
+}
+
+/// World-wide trigger cooldowns (a timer's) still running are in the snapshot; spent ones
+/// are not.
+#[test]
+fn running_world_wide_trigger_cooldowns_are_snapshotted() {
+    use crate::story::triggers::TriggerCooldowns;
+    let mut s = fixture();
+    s.world.resource_mut::<Tick>().0 = 100;
+    let mut cooldowns = s.world.resource_mut::<TriggerCooldowns>();
+    cooldowns.restore("bells".into(), 150);
+    cooldowns.restore("spent".into(), 100);
+    let snap = crate::snapshot::take(&mut s.world);
+    assert_eq!(snap.world.tick, 100);
+    assert_eq!(
+        snap.world.trigger_cooldowns.into_iter().collect::<Vec<_>>(),
+        vec![("bells".to_string(), 150)]
+    );
 }
