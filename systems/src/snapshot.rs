@@ -135,8 +135,8 @@ pub fn restore(world: &mut World, snapshot: WorldSnapshot) -> Vec<String> {
                 count: g.item.count,
             },
             owner: g.owner.map(String::into_boxed_str),
-            owner_until: g.owner_until.min(now + u64::from(rules.owner_ticks)),
-            despawn_at: g.despawn_at.min(now + u64::from(rules.despawn_ticks)),
+            owner_until: (g.owner_until).min(now.saturating_add(u64::from(rules.owner_ticks))),
+            despawn_at: (g.despawn_at).min(now.saturating_add(u64::from(rules.despawn_ticks))),
         };
         crate::game::loot::spawn_ground(world, ground, tile);
     }
