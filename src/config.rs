@@ -141,6 +141,8 @@ pub struct WorldConfig {
     pub linger_secs: f64,
     /// Seconds between saves of characters whose state changed.
     pub save_interval_secs: f64,
+    /// Seconds between world snapshots (ground items, doors, world flags, the tick).
+    pub snapshot_interval_secs: f64,
     /// Chat lines a player may say within `chat_window_secs`.
     pub chat_lines: u32,
     /// The chat rate limit's window, in seconds.
@@ -254,6 +256,7 @@ impl Default for WorldConfig {
             allow_guests: true,
             linger_secs: 30.0,
             save_interval_secs: 30.0,
+            snapshot_interval_secs: 10.0,
             chat_lines: 5,
             chat_window_secs: 5.0,
             login_timeout_secs: 120.0,
@@ -374,6 +377,12 @@ impl Config {
         in_range(
             "world.save_interval_secs",
             w.save_interval_secs,
+            0.05..=3600.0,
+            " s",
+        )?;
+        in_range(
+            "world.snapshot_interval_secs",
+            w.snapshot_interval_secs,
             0.05..=3600.0,
             " s",
         )?;
@@ -618,6 +627,9 @@ impl Config {
             linger_ticks: (w.linger_secs * f64::from(w.tick_rate)).ceil() as u64,
             save_interval_ticks: ((w.save_interval_secs * f64::from(w.tick_rate)).ceil() as u64)
                 .max(1),
+            snapshot_interval_ticks: ((w.snapshot_interval_secs * f64::from(w.tick_rate)).ceil()
+                as u64)
+                .max(1),
             chat_lines: w.chat_lines,
             chat_window_ticks: ((w.chat_window_secs * f64::from(w.tick_rate)).ceil() as u64).max(1),
             login_timeout_ticks: (w.login_timeout_secs * f64::from(w.tick_rate)).ceil() as u64,
@@ -743,6 +755,7 @@ mod tests {
             ("world", "max_commands_per_tick", big32.to_string()),
             ("world", "linger_secs", "1e300".into()),
             ("world", "save_interval_secs", "inf".into()),
+            ("world", "snapshot_interval_secs", "0".into()),
             ("world", "chat_lines", "0".into()),
             ("world", "chat_window_secs", "-1.0".into()),
             ("world", "login_timeout_secs", "1e300".into()),

@@ -126,12 +126,13 @@ impl ServerHandle {
 }
 
 /// What starting the storage gives the server: the storage task, the next item id, the bans,
-/// the guilds, and a handle on the same store for the admin API.
+/// the guilds, the world snapshot, and a handle on the same store for the admin API.
 type StartedStorage = (
     tokio::task::JoinHandle<()>,
     u64,
     Vec<crate::storage::BanRecord>,
     Vec<emberkeep_components::guild::GuildRecord>,
+    emberkeep_components::persist::WorldSnapshot,
     AnyStore,
 );
 
@@ -146,9 +147,10 @@ async fn start_storage<S: Store + Into<AnyStore>>(
     let next = store.next_item_id().await?;
     let bans = store.bans().await?;
     let guilds = store.guilds().await?;
+    let snapshot = store.world_snapshot().await?;
     let any = store.clone().into();
     let task = tokio::spawn(service::run(store, requests, inbound, settings, stats));
-    Ok((task, next, bans, guilds, any))
+    Ok((task, next, bans, guilds, snapshot, any))
 }
 
 /// A path as the log shows it: absolute (from the working directory) when it is relative.
@@ -250,7 +252,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         hash_queue: config.server.password_hash_queue,
         shutdown_flush: Duration::from_secs_f64(config.server.shutdown_save_secs),
     };
-    let (storage_task, next_item_id, bans, guilds, any_store) =
+    let (storage_task, next_item_id, bans, guilds, snapshot, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
                 let store = SqliteStore::open(&path)
@@ -279,11 +281,15 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             }
         };
     let guild_count = guilds.len();
+    let (tick, ground_items) = (snapshot.world.tick, snapshot.ground.len());
     let start = crate::replay::StartState {
         next_item_id,
         guilds,
+        world: snapshot,
     };
-    start.apply(&mut world);
+    for skipped in start.apply(&mut world) {
+        warn!("{skipped}");
+    }
     let record = match &config.server.record {
         None => None,
         Some(path) => Some(crate::replay::record::Recorder::start(
@@ -307,7 +313,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             },
         )?),
     };
-    info!(database = %redact(&config.server.database), next_item_id, guilds = guild_count, "storage ready");
+    info!(database = %redact(&config.server.database), next_item_id, guilds = guild_count, tick, ground_items, "storage ready; world restored");
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(runner::DISPATCH_QUEUE);
     let (spare_tx, spare_rx) = crossbeam_channel::bounded(crate::net::dispatch::SPARE_BUFFERS);
     let dispatch_task = tokio::spawn(crate::net::dispatch::run(

@@ -4,11 +4,15 @@
 //! a storm of shop trades and bank moves, with every character's gold and items still adding
 //! up (a trade's gold and items are saved together); and, with players trading with each
 //! other while others buy and sell (`integrity/trades.rs`), or with smiths crafting at a
-//! furnace (`integrity/crafting.rs`), nothing made, lost or saved twice.
+//! furnace (`integrity/crafting.rs`), nothing made, lost or saved twice; and with items
+//! dropped and picked up (`integrity/ground.rs`), each stored once, with a character or on
+//! the ground.
 
 mod common;
 #[path = "integrity/crafting.rs"]
 mod crafting;
+#[path = "integrity/ground.rs"]
+mod ground;
 #[path = "integrity/trades.rs"]
 mod trades;
 

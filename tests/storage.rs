@@ -8,7 +8,10 @@ use emberkeep::storage::{
 };
 use emberkeep_components::content::EquipSlot;
 use emberkeep_components::guild::{GuildMember, GuildRank, GuildRecord};
-use emberkeep_components::persist::{CharacterRecord, ItemRecord, SaveBatch, SaveReason};
+use emberkeep_components::persist::{
+    CharacterRecord, DoorRecord, GroundRecord, ItemRecord, MapRecord, SaveBatch, SaveReason,
+    WorldRecord, WorldSave, WorldSnapshot,
+};
 use emberkeep_components::protocol::Role;
 
 fn account(key: &str) -> AccountRecord {
@@ -44,6 +47,7 @@ async fn conformance<S: Store>(s: S) {
     guilds(&s).await;
     bans(&s).await;
     hostile_strings(&s).await;
+    ground_and_world(&s).await;
 }
 
 async fn accounts<S: Store>(s: &S) {
@@ -150,6 +154,7 @@ async fn saves<S: Store>(s: &S) {
         removed_guilds: Vec::new(),
         next_item_id: 40,
         reason: SaveReason::Transfer,
+        world: WorldSave::default(),
     };
     s.save(batch).await.unwrap();
     assert_eq!(s.character("amy".into()).await.unwrap().unwrap(), amy);
@@ -162,6 +167,7 @@ async fn saves<S: Store>(s: &S) {
         removed_guilds: Vec::new(),
         next_item_id: 12,
         reason: SaveReason::Periodic,
+        world: WorldSave::default(),
     })
     .await
     .unwrap();
@@ -190,6 +196,7 @@ fn batch(
         removed_guilds: removed.iter().map(|k| k.to_string()).collect(),
         next_item_id: 1,
         reason: SaveReason::Guild,
+        world: WorldSave::default(),
     }
 }
 
@@ -213,6 +220,133 @@ async fn social_and_purses<S: Store>(s: &S) {
     .collect();
     s.save(batch(vec![bob.clone()], vec![], &[])).await.unwrap();
     assert_eq!(s.character("bob".into()).await.unwrap().unwrap(), bob);
+}
+
+fn on_ground(id: u64, map: &str) -> GroundRecord {
+    GroundRecord {
+        item: ItemRecord {
+            id,
+            template: "rat_tail".into(),
+            count: 2,
+        },
+        map: map.into(),
+        x: 4,
+        y: 5,
+        owner: Some("amy".into()),
+        owner_until: 900,
+        despawn_at: 3000,
+    }
+}
+
+/// A batch of these characters with these ground changes.
+fn ground_batch(
+    characters: Vec<CharacterRecord>,
+    put: Vec<GroundRecord>,
+    taken: &[u64],
+    snapshot: Option<WorldSnapshot>,
+) -> SaveBatch {
+    SaveBatch {
+        characters,
+        guilds: Vec::new(),
+        removed_guilds: Vec::new(),
+        next_item_id: 1,
+        reason: SaveReason::Transfer,
+        world: WorldSave {
+            ground_put: put,
+            ground_taken: taken.to_vec(),
+            snapshot: snapshot.map(Box::new),
+        },
+    }
+}
+
+/// Ground items move with the characters they leave or reach, in one batch; a world
+/// snapshot replaces the world record, its maps' records and their ground items, and leaves
+/// other maps' items alone.
+async fn ground_and_world<S: Store>(s: &S) {
+    let empty = s.world_snapshot().await.unwrap();
+    assert_eq!(empty, WorldSnapshot::default(), "empty store");
+    s.create_character(character("Gwen", "gwen", &[50]), 5)
+        .await
+        .unwrap();
+    // Gwen drops item 50: she is saved without it and it lies on the ground, together.
+    s.save(ground_batch(
+        vec![character("Gwen", "gwen", &[])],
+        vec![on_ground(50, "field"), on_ground(51, "crypt")],
+        &[],
+        None,
+    ))
+    .await
+    .unwrap();
+    let got = s.world_snapshot().await.unwrap();
+    assert_eq!(
+        got.ground,
+        vec![on_ground(50, "field"), on_ground(51, "crypt")]
+    );
+    assert!(
+        s.character("gwen".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .inventory
+            .is_empty()
+    );
+    // She picks it up again: with it in her bag, off the ground.
+    s.save(ground_batch(
+        vec![character("Gwen", "gwen", &[50])],
+        vec![],
+        &[50, 999],
+        None,
+    ))
+    .await
+    .unwrap();
+    let got = s.world_snapshot().await.unwrap();
+    assert_eq!(got.ground, vec![on_ground(51, "crypt")]);
+    // A snapshot of the field: its items replaced (52 stays, 53 arrives), the crypt's kept.
+    s.save(ground_batch(
+        vec![],
+        vec![on_ground(52, "field")],
+        &[],
+        None,
+    ))
+    .await
+    .unwrap();
+    let snapshot = WorldSnapshot {
+        world: WorldRecord {
+            tick: 7777,
+            flags: ["raid".to_string()].into(),
+            trigger_cooldowns: [("bells".to_string(), 8000)].into(),
+        },
+        maps: vec![MapRecord {
+            map: "field".into(),
+            doors: vec![DoorRecord {
+                name: "gate".into(),
+                open: true,
+                locked: false,
+            }],
+        }],
+        ground: vec![on_ground(52, "field"), on_ground(53, "field")],
+    };
+    s.save(ground_batch(vec![], vec![], &[], Some(snapshot.clone())))
+        .await
+        .unwrap();
+    let got = s.world_snapshot().await.unwrap();
+    assert_eq!(got.world, snapshot.world);
+    assert_eq!(got.maps, snapshot.maps);
+    let ids: Vec<u64> = got.ground.iter().map(|g| g.item.id).collect();
+    assert_eq!(ids, vec![51, 52, 53]);
+    // A later snapshot replaces the record: a door shut again, a flag cleared.
+    let mut later = snapshot;
+    later.world.tick = 7800;
+    later.world.flags.clear();
+    later.maps[0].doors[0].open = false;
+    later.ground = vec![on_ground(53, "field")];
+    s.save(ground_batch(vec![], vec![], &[], Some(later.clone())))
+        .await
+        .unwrap();
+    let got = s.world_snapshot().await.unwrap();
+    assert_eq!((got.world, got.maps), (later.world, later.maps));
+    let ids: Vec<u64> = got.ground.iter().map(|g| g.item.id).collect();
+    assert_eq!(ids, vec![51, 53]);
 }
 
 fn guild(name: &str, members: &[(&str, GuildRank)]) -> GuildRecord {
@@ -367,6 +501,89 @@ async fn sqlite_passes_the_conformance_suite_and_keeps_data_across_reopen() {
         again.character("amy".into()).await.unwrap().unwrap().level,
         4
     );
+    assert_eq!(again.world_snapshot().await.unwrap().world.tick, 7800);
+}
+
+/// A batch with ground changes is one transaction: when part of it cannot be written, the
+/// character in it is not written either (the item stays where it was, once).
+#[tokio::test]
+async fn sqlite_a_batch_with_ground_changes_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("atomic.db");
+    let s = SqliteStore::open(&path).unwrap();
+    s.create_character(character("Gwen", "gwen", &[50]), 5)
+        .await
+        .unwrap();
+    // A second connection makes writing ground item 666 fail, as a full disk would.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON ground_items WHEN NEW.id = 666
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let failed = s
+        .save(ground_batch(
+            vec![character("Gwen", "gwen", &[])],
+            vec![on_ground(50, "field"), on_ground(666, "field")],
+            &[],
+            None,
+        ))
+        .await;
+    assert!(failed.is_err());
+    let gwen = s.character("gwen".into()).await.unwrap().unwrap();
+    assert_eq!(
+        gwen.item_ids().collect::<Vec<_>>(),
+        vec![50],
+        "still in her bag"
+    );
+    assert!(
+        s.world_snapshot().await.unwrap().ground.is_empty(),
+        "and not on the ground"
+    );
+}
+
+/// MongoDB: a batch with ground changes whose journal entry was written but not applied (a
+/// crash in between) is applied whole when the store opens again.
+#[tokio::test]
+async fn mongodb_replays_a_journaled_batch_with_ground_changes_whole() {
+    let Ok(uri) = std::env::var("MONGODB_URI") else {
+        eprintln!(
+            "MONGODB_URI is not set: this MongoDB test DID NOT RUN (scripts/test.sh provides it)"
+        );
+        return;
+    };
+    let db = format!(
+        "ek_replay_{}_{}",
+        std::process::id(),
+        emberkeep::storage::now_secs()
+    );
+    let url = format!("{}/{db}", uri.trim_end_matches('/'));
+    let s = MongoStore::open(&url).await.unwrap();
+    s.create_character(character("Gwen", "gwen", &[50]), 5)
+        .await
+        .unwrap();
+    // The journal entry of Gwen dropping item 50, as a crash left it: not applied.
+    let client = mongodb::Client::with_uri_str(&url).await.unwrap();
+    let journal = client
+        .database(&db)
+        .collection::<mongodb::bson::Document>("journal");
+    let gwen = serde_json::to_string(&character("Gwen", "gwen", &[])).unwrap();
+    let dropped = serde_json::to_string(&on_ground(50, "field")).unwrap();
+    journal
+        .insert_one(mongodb::bson::doc! {
+            "_id": 1_000_i64, "characters": [gwen], "guilds": [], "removed_guilds": [],
+            "next_item_id": 51_i64, "ground_put": [dropped],
+        })
+        .await
+        .unwrap();
+    let again = MongoStore::open(&url).await.unwrap();
+    let gwen = again.character("gwen".into()).await.unwrap().unwrap();
+    assert!(gwen.inventory.is_empty());
+    assert_eq!(
+        again.world_snapshot().await.unwrap().ground,
+        vec![on_ground(50, "field")]
+    );
+    assert_eq!(again.next_item_id().await.unwrap(), 51);
 }
 
 #[tokio::test]
@@ -391,6 +608,7 @@ async fn mongodb_passes_the_conformance_suite_and_keeps_data_across_reconnect() 
         again.character("amy".into()).await.unwrap().unwrap().level,
         4
     );
+    assert_eq!(again.world_snapshot().await.unwrap().world.tick, 7800);
 }
 
 #[tokio::test]

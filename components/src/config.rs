@@ -26,6 +26,8 @@ pub struct SimConfig {
     pub linger_ticks: u64,
     /// Ticks between saves of characters whose state changed.
     pub save_interval_ticks: u64,
+    /// Ticks between world snapshots (ground items, doors, world flags, the tick).
+    pub snapshot_interval_ticks: u64,
     /// Chat lines a player may say within `chat_window_ticks`.
     pub chat_lines: u32,
     /// The chat rate limit's window, in ticks.
@@ -55,6 +57,7 @@ impl Default for SimConfig {
             allow_guests: true,
             linger_ticks: 600,
             save_interval_ticks: 600,
+            snapshot_interval_ticks: 200,
             chat_lines: 5,
             chat_window_ticks: 100,
             login_timeout_ticks: 2400,

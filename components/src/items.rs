@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use bevy_ecs::prelude::{Component, Entity, Resource};
+use bevy_ecs::prelude::{Component, Resource};
 
 use crate::content::EquipSlot;
 use crate::protocol::Gear;
@@ -90,8 +90,9 @@ pub struct ItemsDirty;
 #[derive(Component, Debug, Clone, PartialEq, Eq)]
 pub struct GroundItem {
     pub item: ItemInstance,
-    /// Only this player may pick it up before `owner_until`.
-    pub owner: Option<Entity>,
+    /// Only the character of this lower-case name may pick it up before `owner_until` (a
+    /// name, not an entity, so that ownership survives a restart).
+    pub owner: Option<Box<str>>,
     pub owner_until: u64,
     pub despawn_at: u64,
 }

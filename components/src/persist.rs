@@ -2,7 +2,7 @@
 //! world hands to the storage task and the replies that come back as inbound input.
 //! The world never waits: requests leave through [`StorageOut`], replies arrive in a later tick.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bevy_ecs::prelude::{Component, Entity, Resource};
 use serde::{Deserialize, Serialize};
@@ -143,9 +143,143 @@ pub enum SaveReason {
     /// Items moved between characters, or between a character and the ground.
     Transfer,
     Shutdown,
+    /// The periodic world snapshot.
+    World,
 }
 
-/// Characters and guilds to write in one atomic step, with the item-id high-water mark.
+/// An item lying on the ground, as stored: where (its map's own tiles, like a character's),
+/// who alone may pick it up until when, and when it disappears (world ticks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroundRecord {
+    pub item: ItemRecord,
+    /// Map name (file id).
+    pub map: String,
+    pub x: i32,
+    pub y: i32,
+    /// Lower-case name of the character who alone may pick it up before `owner_until`.
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub owner_until: u64,
+    pub despawn_at: u64,
+}
+
+/// A door's state, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorRecord {
+    /// The door's name on its map.
+    pub name: String,
+    pub open: bool,
+    pub locked: bool,
+}
+
+/// What is saved of one map (keyed by its name, so that processes hosting some maps each can
+/// keep their own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapRecord {
+    /// Map name (file id).
+    pub map: String,
+    #[serde(default)]
+    pub doors: Vec<DoorRecord>,
+}
+
+/// What is saved of the world as a whole: its tick (the phase of timer triggers, and the
+/// clock ground items' times are in), its flags and world-wide trigger cooldowns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldRecord {
+    pub tick: u64,
+    #[serde(default)]
+    pub flags: BTreeSet<String>,
+    /// Tick until which each trigger that fired for no player (a timer) cools down, by id.
+    #[serde(default)]
+    pub trigger_cooldowns: BTreeMap<String, u64>,
+}
+
+/// The world's state at one tick: the world record, every map's record and every item on
+/// the ground of those maps. Saving one replaces what is stored for those maps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldSnapshot {
+    pub world: WorldRecord,
+    pub maps: Vec<MapRecord>,
+    pub ground: Vec<GroundRecord>,
+}
+
+/// The world's part of a save batch: items put on or taken off the ground since the last
+/// batch, and (periodically and on shutdown) a whole snapshot, applied after them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorldSave {
+    /// Items now on the ground (added, or replaced by item id).
+    pub ground_put: Vec<GroundRecord>,
+    /// Ids of items no longer on the ground.
+    pub ground_taken: Vec<u64>,
+    pub snapshot: Option<Box<WorldSnapshot>>,
+}
+
+impl WorldSave {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ground_put.is_empty() && self.ground_taken.is_empty() && self.snapshot.is_none()
+    }
+
+    /// Folds `newer` (the world part of the batch sent right after this one's) into this, so
+    /// that writing the result once leaves the store as writing both in turn would. A store
+    /// applies a part's ground changes first and its snapshot after them, so:
+    /// - `newer` has a snapshot: it was taken after everything here and covers the world's
+    ///   maps, so it replaces this part (and `newer`'s own changes, which it includes, stay
+    ///   harmlessly in front of it);
+    /// - this part has a snapshot and `newer` has not: `newer`'s changes are applied to the
+    ///   snapshot itself (kept in front of it, a snapshot would overwrite them);
+    /// - neither has one: the changes are merged by item id, the newer one winning.
+    pub fn absorb(&mut self, newer: WorldSave) {
+        if newer.snapshot.is_some() {
+            *self = newer;
+            return;
+        }
+        let mut items: BTreeMap<u64, Option<GroundRecord>> = BTreeMap::new();
+        let own = std::mem::take(&mut self.ground_put).into_iter();
+        if self.snapshot.is_none() {
+            for g in own {
+                items.insert(g.item.id, Some(g));
+            }
+            for id in std::mem::take(&mut self.ground_taken) {
+                items.insert(id, None);
+            }
+        }
+        for g in newer.ground_put {
+            items.insert(g.item.id, Some(g));
+        }
+        for id in newer.ground_taken {
+            items.insert(id, None);
+        }
+        match self.snapshot.as_deref_mut() {
+            Some(snap) => {
+                self.ground_taken.clear();
+                snap.ground.retain(|g| !items.contains_key(&g.item.id));
+                snap.ground.extend(items.into_values().flatten());
+            }
+            None => {
+                for (id, put) in items {
+                    match put {
+                        Some(g) => self.ground_put.push(g),
+                        None => self.ground_taken.push(id),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Ground items put down or taken up since the last save batch, by item id (`None`: taken).
+/// An item that moves between a character and the ground is saved with that character in
+/// the same batch; the rest ride along with the next batch or snapshot.
+#[derive(Resource, Debug, Default)]
+pub struct GroundChanges {
+    pub items: BTreeMap<u64, Option<GroundRecord>>,
+    /// A whole world snapshot goes into this tick's batch (shutdown).
+    pub snapshot_now: bool,
+}
+
+/// Characters and guilds to write in one atomic step, with the item-id high-water mark and
+/// the world's changes (ground items, snapshot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaveBatch {
     pub characters: Vec<CharacterRecord>,
@@ -156,6 +290,8 @@ pub struct SaveBatch {
     /// The next item id the world will hand out; stored so ids never repeat after a restart.
     pub next_item_id: u64,
     pub reason: SaveReason,
+    /// Ground items and the world snapshot, written in the same atomic step.
+    pub world: WorldSave,
 }
 
 /// A request from the world to the storage task.
@@ -296,7 +432,7 @@ impl SaveSoon {
     /// Records a reason for this tick's batch; the most important one asked for wins.
     pub fn note(&mut self, reason: SaveReason) {
         let rank = |r: SaveReason| match r {
-            SaveReason::Periodic => 0,
+            SaveReason::Periodic | SaveReason::World => 0,
             SaveReason::Lists => 1,
             SaveReason::LevelUp => 1,
             SaveReason::Quest => 2,
@@ -360,5 +496,98 @@ mod tests {
         let back: CharacterRecord = serde_json::from_value(old).unwrap();
         assert!(back.friends.is_empty() && back.ignores.is_empty());
         assert_eq!((back.gold, back.bank.len(), back.bank_gold), (0, 0, 0));
+    }
+}
+
+#[cfg(test)]
+mod world_save_tests {
+    use super::*;
+
+    fn on_ground(id: u64, x: i32) -> GroundRecord {
+        GroundRecord {
+            item: ItemRecord {
+                id,
+                template: "dagger".into(),
+                count: 1,
+            },
+            map: "meadow".into(),
+            x,
+            y: 0,
+            owner: None,
+            owner_until: 0,
+            despawn_at: 100,
+        }
+    }
+
+    fn ids(ground: &[GroundRecord]) -> Vec<(u64, i32)> {
+        let mut v: Vec<_> = ground.iter().map(|g| (g.item.id, g.x)).collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn snapshot(ground: Vec<GroundRecord>) -> Option<Box<WorldSnapshot>> {
+        Some(Box::new(WorldSnapshot {
+            world: WorldRecord::default(),
+            maps: vec![MapRecord {
+                map: "meadow".into(),
+                doors: vec![],
+            }],
+            ground,
+        }))
+    }
+
+    #[test]
+    fn changes_merge_by_item_id_the_newer_winning() {
+        let mut a = WorldSave {
+            ground_put: vec![on_ground(1, 0), on_ground(2, 0)],
+            ground_taken: vec![3],
+            snapshot: None,
+        };
+        a.absorb(WorldSave {
+            ground_put: vec![on_ground(3, 5), on_ground(1, 7)],
+            ground_taken: vec![2],
+            snapshot: None,
+        });
+        assert_eq!(ids(&a.ground_put), vec![(1, 7), (3, 5)]);
+        assert_eq!(a.ground_taken, vec![2]);
+        assert!(a.snapshot.is_none());
+    }
+
+    #[test]
+    fn changes_after_a_snapshot_go_into_it_not_in_front_of_it() {
+        // A store applies changes before the snapshot: left in front, a pickup after the
+        // snapshot would be overwritten by it and the item stored twice.
+        let mut a = WorldSave {
+            ground_put: vec![on_ground(9, 0)],
+            ground_taken: vec![],
+            snapshot: snapshot(vec![on_ground(1, 0), on_ground(2, 0), on_ground(9, 0)]),
+        };
+        a.absorb(WorldSave {
+            ground_put: vec![on_ground(4, 1), on_ground(1, 3)],
+            ground_taken: vec![2],
+            snapshot: None,
+        });
+        assert!(
+            a.ground_put.is_empty() && a.ground_taken.is_empty(),
+            "{a:?}"
+        );
+        let snap = a.snapshot.expect("still a snapshot");
+        assert_eq!(ids(&snap.ground), vec![(1, 3), (4, 1), (9, 0)]);
+    }
+
+    #[test]
+    fn a_newer_snapshot_replaces_everything_before_it() {
+        let mut a = WorldSave {
+            ground_put: vec![on_ground(1, 0)],
+            ground_taken: vec![2],
+            snapshot: snapshot(vec![on_ground(5, 0)]),
+        };
+        let newer = WorldSave {
+            ground_put: vec![on_ground(6, 0)],
+            ground_taken: vec![],
+            snapshot: snapshot(vec![on_ground(6, 0)]),
+        };
+        a.absorb(newer.clone());
+        assert_eq!(a, newer);
     }
 }

@@ -183,8 +183,8 @@ impl StoryState {
     }
 }
 
-/// The world's flags (set by triggers and scripts with `world = true`). Kept in memory: they
-/// start empty after a restart.
+/// The world's flags (set by triggers and scripts with `world = true`). Saved with the world
+/// snapshot (`persist::WorldRecord`) and restored on start.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorldFlags(pub BTreeSet<String>);
 

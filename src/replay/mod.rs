@@ -16,7 +16,7 @@ use emberkeep_components::config::SimConfig;
 use emberkeep_components::guild::{GuildRecord, Guilds};
 use emberkeep_components::items::ItemIds;
 use emberkeep_components::net::{ConnId, WorldInput};
-use emberkeep_components::persist::StorageReply;
+use emberkeep_components::persist::{StorageReply, WorldSnapshot};
 use emberkeep_components::protocol::ClientMsg;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -55,13 +55,18 @@ pub struct StartState {
     /// Every guild as stored.
     #[serde(default)]
     pub guilds: Vec<GuildRecord>,
+    /// The stored world: its tick, flags, doors and ground items.
+    #[serde(default)]
+    pub world: WorldSnapshot,
 }
 
 impl StartState {
-    /// Puts this state into a freshly built world.
-    pub fn apply(&self, world: &mut World) {
+    /// Puts this state into a freshly built world; returns what of the stored world was
+    /// skipped (it names content that is gone), one line each, for the log.
+    pub fn apply(&self, world: &mut World) -> Vec<String> {
         world.insert_resource(ItemIds::starting_after(self.next_item_id.saturating_sub(1)));
         world.insert_resource(Guilds::from_records(self.guilds.clone()));
+        emberkeep_systems::snapshot::restore(world, self.world.clone())
     }
 }
 

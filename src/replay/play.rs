@@ -264,7 +264,10 @@ impl ContentFinder {
             header.sim.clone(),
             header.seed,
         );
-        header.start.apply(&mut world);
+        // The same content as the recording, so the same stored records are skipped as live.
+        for skipped in header.start.apply(&mut world) {
+            eprintln!("replay: as when recorded, {skipped}");
+        }
         Ok(world)
     }
 }

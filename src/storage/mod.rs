@@ -15,7 +15,7 @@ pub mod throttle;
 use std::future::Future;
 
 use emberkeep_components::guild::GuildRecord;
-use emberkeep_components::persist::{CharacterRecord, SaveBatch};
+use emberkeep_components::persist::{CharacterRecord, SaveBatch, WorldSnapshot};
 use emberkeep_components::protocol::Role;
 use serde::{Deserialize, Serialize};
 
@@ -152,9 +152,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: String,
         key: String,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Writes every character and guild of the batch, removes its removed guilds and stores
-    /// the item-id mark, all or nothing.
+    /// Writes every character and guild of the batch, removes its removed guilds, stores
+    /// the item-id mark and applies its world changes (ground items put and taken, then the
+    /// snapshot, which replaces the world record, its maps' records and every ground item on
+    /// its maps), all or nothing.
     fn save(&self, batch: SaveBatch) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The stored world: its record (a default one on an empty store), every map's record
+    /// and every item on the ground, by item id.
+    fn world_snapshot(&self) -> impl Future<Output = StoreResult<WorldSnapshot>> + Send;
     /// Every guild, by key.
     fn guilds(&self) -> impl Future<Output = StoreResult<Vec<GuildRecord>>> + Send;
     /// The next item id to hand out (1 on an empty store).

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use emberkeep_components::guild::GuildRecord;
-use emberkeep_components::persist::{CharacterRecord, SaveBatch};
+use emberkeep_components::persist::{CharacterRecord, GroundRecord, SaveBatch, WorldSnapshot};
 use emberkeep_components::protocol::Role;
 use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
@@ -29,6 +29,9 @@ use super::{
     guild_without, role_name, role_of,
 };
 
+/// The `world_state` document of the world record; a map's record is `map:` and its name.
+const WORLD_KEY: &str = "world";
+
 /// One journal entry: everything one atomic step writes (records as JSON).
 #[derive(Debug, Default)]
 struct Entry {
@@ -38,6 +41,11 @@ struct Entry {
     next_item_id: i64,
     /// A character to delete: its key and account.
     delete: Option<(String, String)>,
+    /// Ground items put down (JSON records) and taken up (item ids).
+    ground_put: Vec<String>,
+    ground_taken: Vec<i64>,
+    /// A whole world snapshot (JSON), applied last.
+    snapshot: Option<String>,
 }
 
 impl Entry {
@@ -51,6 +59,15 @@ impl Entry {
         };
         if let Some((key, account)) = &self.delete {
             d.insert("delete", doc! {"key": key, "account": account});
+        }
+        if !self.ground_put.is_empty() {
+            d.insert("ground_put", self.ground_put.clone());
+        }
+        if !self.ground_taken.is_empty() {
+            d.insert("ground_taken", self.ground_taken.clone());
+        }
+        if let Some(snapshot) = &self.snapshot {
+            d.insert("snapshot", snapshot.as_str());
         }
         d
     }
@@ -74,6 +91,20 @@ impl Entry {
                 .get_document("delete")
                 .ok()
                 .map(|x| (text(x, "key"), text(x, "account"))),
+            ground_put: strings("ground_put"),
+            ground_taken: d
+                .get_array("ground_taken")
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|b| match b {
+                            Bson::Int64(v) => Some(*v),
+                            Bson::Int32(v) => Some(i64::from(*v)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            snapshot: d.get_str("snapshot").ok().map(String::from),
         }
     }
 }
@@ -146,6 +177,11 @@ impl MongoStore {
         store
             .coll("sessions")
             .create_index(IndexModel::builder().keys(doc! {"account": 1}).build())
+            .await
+            .map_err(backend)?;
+        store
+            .coll("ground")
+            .create_index(IndexModel::builder().keys(doc! {"map": 1}).build())
             .await
             .map_err(backend)?;
         // Sequence numbers continue above anything stored.
@@ -244,6 +280,7 @@ impl MongoStore {
                 .await
                 .map_err(backend)?;
         }
+        self.apply_world(entry).await?;
         let meta = self.coll("meta");
         let stored = meta
             .find_one(doc! {"_id": "next_item_id"})
@@ -261,6 +298,70 @@ impl MongoStore {
             .map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// Writes a journaled entry's world changes: ground items put and taken, then the
+    /// snapshot (its maps' ground items replaced, the world and map records written).
+    /// Applying an entry twice (a replay) leaves the same state.
+    async fn apply_world(&self, entry: &Entry) -> StoreResult<()> {
+        let ground = self.coll("ground");
+        for data in &entry.ground_put {
+            let record: GroundRecord = serde_json::from_str(data).map_err(backend)?;
+            self.put_ground(&record, data).await?;
+        }
+        for id in &entry.ground_taken {
+            ground
+                .delete_one(doc! {"_id": *id})
+                .await
+                .map_err(backend)?;
+        }
+        let Some(data) = &entry.snapshot else {
+            return Ok(());
+        };
+        let snap: WorldSnapshot = serde_json::from_str(data).map_err(backend)?;
+        let maps: Vec<&str> = snap.maps.iter().map(|m| m.map.as_str()).collect();
+        ground
+            .delete_many(doc! {"map": {"$in": maps}})
+            .await
+            .map_err(backend)?;
+        for g in &snap.ground {
+            self.put_ground(g, &serde_json::to_string(g).map_err(backend)?)
+                .await?;
+        }
+        for m in &snap.maps {
+            let key = format!("map:{}", m.map);
+            self.put_state(&key, &serde_json::to_string(m).map_err(backend)?)
+                .await?;
+        }
+        self.put_state(
+            WORLD_KEY,
+            &serde_json::to_string(&snap.world).map_err(backend)?,
+        )
+        .await
+    }
+
+    /// Adds or replaces a ground item (`data`: its JSON).
+    async fn put_ground(&self, g: &GroundRecord, data: &str) -> StoreResult<()> {
+        let id = g.item.id as i64;
+        self.coll("ground")
+            .replace_one(
+                doc! {"_id": id},
+                doc! {"_id": id, "map": g.map.as_str(), "data": data},
+            )
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    /// Adds or replaces a world-state document (`data`: its JSON).
+    async fn put_state(&self, key: &str, data: &str) -> StoreResult<()> {
+        self.coll("world_state")
+            .replace_one(doc! {"_id": key}, doc! {"_id": key, "data": data})
+            .upsert(true)
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 
     /// Writes a guild (`data`, as JSON) or its removal marker, unless a newer write is stored.
@@ -421,8 +522,40 @@ impl Store for MongoStore {
             removed_guilds: batch.removed_guilds,
             next_item_id: batch.next_item_id as i64,
             delete: None,
+            ground_put: to_json(&batch.world.ground_put)?,
+            ground_taken: (batch.world.ground_taken.iter())
+                .map(|id| *id as i64)
+                .collect(),
+            snapshot: (batch.world.snapshot)
+                .map(|s| serde_json::to_string(&s))
+                .transpose()
+                .map_err(backend)?,
         };
         self.journaled(entry).await
+    }
+
+    async fn world_snapshot(&self) -> StoreResult<WorldSnapshot> {
+        let mut snap = WorldSnapshot::default();
+        for d in self.find_sorted("world_state", doc! {}).await? {
+            let key = text(&d, "_id");
+            let data = d.get_str("data").map_err(backend)?;
+            let corrupt =
+                |e: serde_json::Error| backend(format!("corrupt world state {key:?}: {e}"));
+            if key == WORLD_KEY {
+                snap.world = serde_json::from_str(data).map_err(corrupt)?;
+            } else if key.starts_with("map:") {
+                snap.maps.push(serde_json::from_str(data).map_err(corrupt)?);
+            }
+        }
+        for d in self.find_sorted("ground", doc! {}).await? {
+            let id = int(&d, "_id");
+            let data = d.get_str("data").map_err(backend)?;
+            snap.ground.push(
+                serde_json::from_str(data)
+                    .map_err(|e| backend(format!("corrupt ground item {id}: {e}")))?,
+            );
+        }
+        Ok(snap)
     }
 
     async fn guilds(&self) -> StoreResult<Vec<GuildRecord>> {
@@ -490,10 +623,14 @@ mod tests {
             removed_guilds: vec!["wolves".into()],
             next_item_id: 9,
             delete: Some(("amy".into(), "ann".into())),
+            ground_put: vec![r#"{"item":{"id":3}}"#.into()],
+            ground_taken: vec![4, 5],
+            snapshot: Some("{}".into()),
         };
         let back = Entry::of_doc(&entry.to_doc(4));
         assert_eq!(format!("{back:?}"), format!("{entry:?}"));
         let plain = Entry::of_doc(&Entry::default().to_doc(5));
         assert!(plain.delete.is_none() && plain.guilds.is_empty());
+        assert!(plain.ground_taken.is_empty() && plain.snapshot.is_none());
     }
 }

@@ -61,6 +61,7 @@ impl Queued {
             removed_guilds,
             next_item_id,
             reason,
+            world,
         } = newer;
         let old = &mut self.batch;
         for record in characters {
@@ -86,6 +87,7 @@ impl Queued {
                 old.removed_guilds.push(key);
             }
         }
+        old.world.absorb(world);
         old.next_item_id = old.next_item_id.max(next_item_id);
         old.reason = reason;
         self.upto = upto;
@@ -272,6 +274,7 @@ mod tests {
             removed_guilds: Vec::new(),
             next_item_id,
             reason: SaveReason::Transfer,
+            world: Default::default(),
         }
     }
 

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use emberkeep_components::guild::GuildRecord;
-use emberkeep_components::persist::{CharacterRecord, SaveBatch};
+use emberkeep_components::persist::{
+    CharacterRecord, GroundRecord, MapRecord, SaveBatch, WorldSave, WorldSnapshot,
+};
 use emberkeep_components::protocol::Role;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -32,7 +34,14 @@ CREATE INDEX IF NOT EXISTS characters_by_account ON characters (account);
 CREATE TABLE IF NOT EXISTS bans (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS guilds (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ground_items (
+    id INTEGER PRIMARY KEY, map TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ground_items_by_map ON ground_items (map);
+CREATE TABLE IF NOT EXISTS world_state (key TEXT PRIMARY KEY, data TEXT NOT NULL);
 ";
+
+/// The `world_state` key of the world record; a map's record is `map:` and its name.
+const WORLD_KEY: &str = "world";
 
 fn decode(data: &str) -> StoreResult<CharacterRecord> {
     serde_json::from_str(data)
@@ -117,6 +126,56 @@ fn write_guild(c: &Connection, key: &str, guild: Option<&GuildRecord>) -> StoreR
     }
     .map(|_| ())
     .map_err(backend)
+}
+
+/// Adds or replaces a `(key, data)` row of the world state.
+fn write_state<T: serde::Serialize>(c: &Connection, key: &str, value: &T) -> StoreResult<()> {
+    let data = serde_json::to_string(value).map_err(backend)?;
+    c.execute(
+        "INSERT INTO world_state (key, data) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET data = excluded.data",
+        params![key, data],
+    )
+    .map(|_| ())
+    .map_err(backend)
+}
+
+/// Adds or replaces a ground item.
+fn put_ground(c: &Connection, g: &GroundRecord) -> StoreResult<()> {
+    let data = serde_json::to_string(g).map_err(backend)?;
+    c.execute(
+        "INSERT INTO ground_items (id, map, data) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET map = excluded.map, data = excluded.data",
+        params![g.item.id as i64, g.map, data],
+    )
+    .map(|_| ())
+    .map_err(backend)
+}
+
+/// Applies a batch's world changes inside its transaction.
+fn write_world(c: &Connection, w: &WorldSave) -> StoreResult<()> {
+    for g in &w.ground_put {
+        put_ground(c, g)?;
+    }
+    for id in &w.ground_taken {
+        c.execute(
+            "DELETE FROM ground_items WHERE id = ?1",
+            params![*id as i64],
+        )
+        .map_err(backend)?;
+    }
+    let Some(snap) = &w.snapshot else {
+        return Ok(());
+    };
+    for m in &snap.maps {
+        c.execute("DELETE FROM ground_items WHERE map = ?1", params![m.map])
+            .map_err(backend)?;
+        write_state(c, &format!("map:{}", m.map), m)?;
+    }
+    for g in &snap.ground {
+        put_ground(c, g)?;
+    }
+    write_state(c, WORLD_KEY, &snap.world)
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -332,6 +391,7 @@ impl Store for SqliteStore {
             for key in &batch.removed_guilds {
                 write_guild(&tx, key, None)?;
             }
+            write_world(&tx, &batch.world)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('next_item_id', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
@@ -345,6 +405,45 @@ impl Store for SqliteStore {
 
     async fn guilds(&self) -> StoreResult<Vec<GuildRecord>> {
         self.with(|c| read_guilds(c)).await
+    }
+
+    async fn world_snapshot(&self) -> StoreResult<WorldSnapshot> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare("SELECT key, data FROM world_state ORDER BY key")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(backend)?;
+            let mut snap = WorldSnapshot::default();
+            for row in rows {
+                let (key, data) = row.map_err(backend)?;
+                let corrupt =
+                    |e: serde_json::Error| backend(format!("corrupt world state {key:?}: {e}"));
+                if key == WORLD_KEY {
+                    snap.world = serde_json::from_str(&data).map_err(corrupt)?;
+                } else if key.starts_with("map:") {
+                    snap.maps
+                        .push(serde_json::from_str::<MapRecord>(&data).map_err(corrupt)?);
+                }
+            }
+            let mut stmt = c
+                .prepare("SELECT id, data FROM ground_items ORDER BY id")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .map_err(backend)?;
+            snap.ground = rows
+                .map(|r| {
+                    r.map_err(backend).and_then(|(id, d)| {
+                        serde_json::from_str(&d)
+                            .map_err(|e| backend(format!("corrupt ground item {id}: {e}")))
+                    })
+                })
+                .collect::<StoreResult<_>>()?;
+            Ok(snap)
+        })
+        .await
     }
 
     async fn next_item_id(&self) -> StoreResult<u64> {

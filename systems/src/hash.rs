@@ -123,7 +123,7 @@ pub fn world_hash(world: &mut World) -> u64 {
         });
         h.opt(ground, |h, g| {
             h.item(&g.item);
-            h.u64(g.owner.map_or(u64::MAX, Entity::to_bits));
+            h.opt(g.owner.as_deref(), |h, owner| h.str(owner));
             h.u64(g.owner_until);
             h.u64(g.despawn_at);
         });

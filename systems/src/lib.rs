@@ -17,6 +17,7 @@ pub(crate) mod quests;
 pub(crate) mod rng;
 pub mod schedule;
 pub(crate) mod session;
+pub mod snapshot;
 pub mod story;
 pub mod text;
 pub mod world;
@@ -78,6 +79,7 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::party::Parties::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
     world.insert_resource(emberkeep_components::persist::SaveSoon::default());
+    world.insert_resource(emberkeep_components::persist::GroundChanges::default());
     world.insert_resource(emberkeep_components::guild::Guilds::default());
     world.insert_resource(emberkeep_components::pvp::Duels::default());
     world.insert_resource(emberkeep_components::abilities::ControlApplied::default());

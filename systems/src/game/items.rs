@@ -163,8 +163,8 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
         return say_error(world, e, ErrorCode::OutOfRange, keys::ITEMS_TOO_FAR, &[]);
     }
     let ground = world.get::<GroundItem>(g).cloned().expect("checked above");
-    if let Some(owner) = ground.owner
-        && owner != e
+    if let Some(owner) = &ground.owner
+        && **owner != crate::name_of(world, e).to_lowercase()
         && tick < ground.owner_until
     {
         let secs = (ground.owner_until - tick) as f64
@@ -197,7 +197,7 @@ pub(crate) fn pickup(world: &mut World, e: Entity, ground_id: u64) {
     }
     let name = item_name(&content, &ground.item.template);
     let count = ground.item.count;
-    crate::world::regions::remove_from_world(world, g);
+    crate::game::loot::take_off_ground(world, g);
     if let Some(mut inv) = world.get_mut::<Inventory>(e) {
         add(&content, &mut inv, ground.item);
     }

@@ -316,17 +316,26 @@ fn a_death_in_a_pvp_drops_zone_drops_the_bag_to_the_killer_and_saves_it() {
             .values()
             .any(|i| i.id == sword)
     );
+    // (Ownership is by name, so that it survives a restart.)
+    let ann_name: Box<str> = crate::name_of(&f.s.world, ann).to_lowercase().into();
     let mut q = f.s.world.query::<(&GroundItem, &Position)>();
     let mut ground: Vec<_> = q
         .iter(&f.s.world)
-        .map(|(g, p)| (g.item.template.clone(), g.item.count, g.owner, p.0.x))
+        .map(|(g, p)| {
+            (
+                g.item.template.clone(),
+                g.item.count,
+                g.owner.clone(),
+                p.0.x,
+            )
+        })
         .collect();
     ground.sort();
     assert_eq!(
         ground,
         vec![
-            ("potion".to_string(), 2, Some(ann), PIT + 1),
-            ("tail".to_string(), 3, Some(ann), PIT + 1),
+            ("potion".to_string(), 2, Some(ann_name.clone()), PIT + 1),
+            ("tail".to_string(), 3, Some(ann_name), PIT + 1),
         ]
     );
     assert!(

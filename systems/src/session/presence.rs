@@ -119,6 +119,8 @@ pub(crate) fn open(world: &mut World, conn: ConnId, addr: String) {
 /// The server shuts down: every character is saved in one batch, then every connection closes.
 pub(crate) fn shut_down(world: &mut World) {
     saves::save_everyone(world, SaveReason::Shutdown);
+    // The world's own state goes into the same last batch.
+    (world.resource_mut::<emberkeep_components::persist::GroundChanges>()).snapshot_now = true;
     let all: Vec<Entity> = world.resource::<ConnIndex>().0.values().copied().collect();
     for e in all {
         leave(world, e, Leave::Shutdown);

@@ -10,8 +10,8 @@ use emberkeep_components::economy::{Bank, Purse};
 use emberkeep_components::guild::{GuildRecord, Guilds};
 use emberkeep_components::items::{Equipment, Inventory, ItemIds};
 use emberkeep_components::persist::{
-    AccountCharacter, CharacterRecord, EffectRecord, SaveBatch, SaveDirty, SaveReason, SaveSoon,
-    StorageOut, StorageRequest,
+    AccountCharacter, CharacterRecord, EffectRecord, GroundChanges, SaveBatch, SaveDirty,
+    SaveReason, SaveSoon, StorageOut, StorageRequest, WorldSave,
 };
 use emberkeep_components::social::{Friends, Ignores};
 use emberkeep_components::stats::{ActiveEffects, ClassId, Experience, Level, Vitals};
@@ -187,8 +187,20 @@ pub(crate) fn flush_saves(world: &mut World) {
         }
     }
     let (guilds, removed_guilds) = guild_changes(world, soon.guilds);
-    let nothing = characters.is_empty() && guilds.is_empty() && removed_guilds.is_empty();
+    let world_save = world_changes(world, &mut soon.reason);
+    let nothing = characters.is_empty()
+        && guilds.is_empty()
+        && removed_guilds.is_empty()
+        && world_save.is_empty();
     let (Some(reason), false) = (soon.reason, nothing) else {
+        // Ground changes nobody asked to save yet wait for the next batch.
+        let mut changes = world.resource_mut::<GroundChanges>();
+        for r in world_save.ground_put {
+            changes.items.entry(r.item.id).or_insert(Some(r));
+        }
+        for id in world_save.ground_taken {
+            changes.items.entry(id).or_insert(None);
+        }
         return;
     };
     let next_item_id = world.resource::<ItemIds>().peek();
@@ -201,7 +213,33 @@ pub(crate) fn flush_saves(world: &mut World) {
             removed_guilds,
             next_item_id,
             reason,
+            world: world_save,
         }));
+}
+
+/// The world's part of this tick's batch: a whole snapshot every `snapshot_interval_ticks`
+/// (or when one was asked for), else the ground changes since the last batch. Taking them
+/// empties [`GroundChanges`]; a snapshot notes [`SaveReason::World`].
+fn world_changes(world: &mut World, reason: &mut Option<SaveReason>) -> WorldSave {
+    let every = world.resource::<SimConfig>().snapshot_interval_ticks.max(1);
+    let due = world.resource::<Tick>().0.is_multiple_of(every);
+    let changes = std::mem::take(&mut *world.resource_mut::<GroundChanges>());
+    if due || changes.snapshot_now {
+        // The snapshot holds every ground item as it is now: the changes are in it.
+        reason.get_or_insert(SaveReason::World);
+        return WorldSave {
+            snapshot: Some(Box::new(crate::snapshot::take(world))),
+            ..WorldSave::default()
+        };
+    }
+    let mut save = WorldSave::default();
+    for (id, change) in changes.items {
+        match change {
+            Some(r) => save.ground_put.push(r),
+            None => save.ground_taken.push(id),
+        }
+    }
+    save
 }
 
 /// The guilds changed this tick as they are now, and the keys of those that are gone.

@@ -26,6 +26,22 @@ pub(crate) struct StoryTarget(pub Option<(&'static str, String)>);
 #[derive(Resource, Debug, Default)]
 pub(crate) struct TriggerCooldowns(pub(crate) FxHashMap<(String, Option<Entity>), u64>);
 
+impl TriggerCooldowns {
+    /// The cooldowns of triggers that fired for no player (timers) still running at `now`:
+    /// the tick each ends, by trigger id (world state, saved with the world snapshot).
+    pub(crate) fn world_wide(&self, now: u64) -> std::collections::BTreeMap<String, u64> {
+        (self.0.iter())
+            .filter(|((_, player), until)| player.is_none() && **until > now)
+            .map(|((id, _), until)| (id.clone(), *until))
+            .collect()
+    }
+
+    /// Restores a world-wide cooldown of trigger `id`, ending at tick `until`.
+    pub(crate) fn restore(&mut self, id: String, until: u64) {
+        self.0.insert((id, None), until);
+    }
+}
+
 /// Cooldowns kept before the expired ones are swept.
 const SWEEP_AT: usize = 4096;
 

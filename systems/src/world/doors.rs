@@ -80,6 +80,31 @@ pub(crate) fn set_door(world: &mut World, map: &str, door: &str, open: bool) -> 
     apply(world, e, open)
 }
 
+/// Restores a saved door's state (at start, before anyone is in the world); `None` if the
+/// map has no such door.
+pub(crate) fn restore_door(
+    world: &mut World,
+    map: &str,
+    door: &str,
+    open: bool,
+    locked: bool,
+) -> Option<()> {
+    let maps = world.resource::<Maps>();
+    let m = maps.by_name(map)?;
+    let i = maps.get(m)?.door(door)?;
+    let e = *world
+        .resource::<DoorEntities>()
+        .0
+        .get(usize::from(m))?
+        .get(i)?;
+    // Nobody stands in a doorway before the world runs: shutting is never refused here.
+    apply(world, e, open).ok()?;
+    if let Some(mut d) = world.get_mut::<Door>(e) {
+        d.locked = locked;
+    }
+    Some(())
+}
+
 /// Sets a door open or shut: collision, the entity, a `door` event to its viewers.
 fn apply(world: &mut World, e: Entity, open: bool) -> Result<(), Text> {
     let Some(door) = world.get::<Door>(e).copied() else {
