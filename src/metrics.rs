@@ -164,6 +164,13 @@ impl Collector for Scrape {
         ] {
             ConstGauge::new(get(v)).encode(family.encode_family(&[("kind", kind)])?)?;
         }
+        let help = "Every entity of the ECS world, of any kind or none.";
+        gauge(
+            &mut e,
+            "emberkeep_ecs_entities",
+            help,
+            get(&stats.ecs_entities),
+        )?;
         let help = "Client messages decoded, by type.";
         let kind = MetricType::Counter;
         let mut family = e.encode_descriptor("emberkeep_inbound_messages", help, None, kind)?;
@@ -241,6 +248,7 @@ pub fn status_json(stats: &Stats, tick_rate: u32) -> serde_json::Value {
             "mobs": get(&stats.mobs),
             "npcs": get(&stats.npcs),
             "items": get(&stats.ground_items),
+            "all": get(&stats.ecs_entities),
         },
         "frames_out": get(&stats.frames_out),
         "bytes_out": get(&stats.bytes_out),

@@ -400,6 +400,7 @@ fn count_entities(world: &mut World, stats: &Stats) {
     Stats::set(&stats.mobs, counts[1]);
     Stats::set(&stats.npcs, counts[2]);
     Stats::set(&stats.ground_items, counts[3]);
+    Stats::set(&stats.ecs_entities, u64::from(world.entities().len()));
 }
 
 fn count_players(world: &mut World) -> u64 {

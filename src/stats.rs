@@ -50,6 +50,9 @@ pub struct Stats {
     pub mobs: AtomicU64,
     pub npcs: AtomicU64,
     pub ground_items: AtomicU64,
+    /// Every entity of the ECS world, of any kind or none (sessions not yet in the world,
+    /// scenery): what a leak of entities the counts by kind miss would show in.
+    pub ecs_entities: AtomicU64,
     /// Password hashes computed (registrations and login checks), and running now.
     pub password_hashes: AtomicU64,
     pub hashes_running: AtomicU64,

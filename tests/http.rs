@@ -289,6 +289,13 @@ async fn metrics_and_status_report_the_running_server() {
     };
     assert_eq!(status["players"], 1);
     assert_eq!(status["tick_rate"], 20);
+    // Every ECS entity: at least the player and whatever the map holds besides.
+    let all = status["entities"]["all"].as_u64().expect("entities.all");
+    let kinds: u64 = ["players", "mobs", "npcs", "items"]
+        .iter()
+        .map(|k| status["entities"][k].as_u64().unwrap_or(0))
+        .sum();
+    assert!(all >= kinds && all >= 1, "{status}");
     let r = get(http, "/metrics").await;
     assert_eq!(r.status, 200);
     assert!(
@@ -301,6 +308,7 @@ async fn metrics_and_status_report_the_running_server() {
         "emberkeep_inbound_messages_total{type=\"move\"} 1",
         "emberkeep_phase_seconds_bucket{phase=\"broadcast\",le=\"+Inf\"}",
         "emberkeep_entities{kind=\"player\"} 1",
+        "# TYPE emberkeep_ecs_entities gauge",
         "# TYPE emberkeep_tick_seconds histogram",
     ] {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");

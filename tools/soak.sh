@@ -185,7 +185,7 @@ status_kb() { # a field of /proc/PID/status, in kB (or the thread count)
 # One row of soak.csv: the server's memory, descriptors and threads, and its /status.json.
 # A status that does not answer within 5 s leaves its fields empty (soak_stats.py counts them).
 CSV=$OUT/soak.csv
-echo "t,utc,phase,rss_kb,hwm_kb,fds,threads,players,connections,entities,entities_players,mobs,npcs,items,ticks,overruns,saves,save_failures,open_sockets" > "$CSV"
+echo "t,utc,phase,rss_kb,hwm_kb,fds,threads,players,connections,entities,entities_players,mobs,npcs,items,ticks,overruns,saves,save_failures,ecs_entities,open_sockets" > "$CSV"
 sample() { # phase
     local t rss hwm fds threads status sockets
     t=$(echo "$(date +%s.%N) - $T0" | bc)
@@ -196,8 +196,8 @@ sample() { # phase
     status=$(curl -sf --max-time 5 "http://127.0.0.1:$HTTP_PORT/status.json" \
         | jq -r '[.players, .connections, (.entities | .players + .mobs + .npcs + .items),
                   .entities.players, .entities.mobs, .entities.npcs, .entities.items,
-                  .ticks, .overruns, .saves, .save_failures] | map(tostring) | join(",")' \
-        2>/dev/null || echo ",,,,,,,,,,")
+                  .ticks, .overruns, .saves, .save_failures, .entities.all] | map(tostring) | join(",")' \
+        2>/dev/null || echo ",,,,,,,,,,,")
     # Connection tasks alive, including ones the world already let go of (/metrics only).
     sockets=$(curl -sf --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" \
         | awk '$1 == "emberkeep_open_sockets" { print $2 }' 2>/dev/null || true)

@@ -152,7 +152,7 @@ def summarize(run_dir, tolerance_per_hour=0.10, settled_fds=4):
             else:
                 bot = data
     series = {field: flatness(soak, field, tolerance_per_hour) for field, _ in FLAT}
-    for extra in ("players", "connections", "open_sockets", "threads"):
+    for extra in ("players", "connections", "open_sockets", "threads", "ecs_entities"):
         series[extra] = flatness(soak, extra, tolerance_per_hour)
     status_misses = sum(1 for r in rows if r.get("players") is None)
     out = {
