@@ -1,11 +1,13 @@
 //! Fuzz target for text commands (bolero; the server's other targets are in `fuzz/`,
 //! docs/FUZZING.md says how to run them): each input is up to eight lines, sent as `command`
-//! messages by Ann on the test field, with Bob, a rat, a villager and items around. The first
-//! byte's low bit makes Ann a GM (so `/` staff lines run) or a player.
+//! messages by Ann on the test field, with Bob and items around. The first byte's low bit
+//! makes Ann a GM (so `/` staff lines run) or a player; its second bit puts a rat and a
+//! villager (who keeps a shop) next to her.
 //!
 //! Contract: no line panics or stops the world; every refusal is an `error` with a message;
-//! a player's lines never create value (items and gold in the world, counted across
-//! inventories, equipment, banks and the ground, never grow without a GM).
+//! a player's lines never create value: without a GM, a kill (loot) or a shop (gold for
+//! items), the items and gold in the world — counted across inventories, equipment, banks and
+//! the ground — never grow.
 
 use std::time::Duration;
 
@@ -50,6 +52,7 @@ fn check(data: &[u8]) {
         return;
     };
     let gm = mode & 1 == 1;
+    let mobs = mode & 2 == 2;
     let mut s = Scenario::field();
     let (ann, _) = s.join("Ann");
     let (bob, _) = s.join("Bob");
@@ -57,8 +60,10 @@ fn check(data: &[u8]) {
     s.grant(ann, "potion", 3);
     s.grant(ann, "tail", 5);
     s.grant(bob, "helm", 1);
-    s.spawn_mob("rat", Tile { x: 4, y: 3 });
-    s.spawn_mob("villager", Tile { x: 3, y: 4 });
+    if mobs {
+        s.spawn_mob("rat", Tile { x: 4, y: 3 });
+        s.spawn_mob("villager", Tile { x: 3, y: 4 });
+    }
     if gm {
         let e = s.entity(ann);
         s.world.get_mut::<Auth>(e).unwrap().role = Role::Gm;
@@ -76,8 +81,8 @@ fn check(data: &[u8]) {
             }
         }
         let after = value(&mut s.world);
-        if !gm {
-            // A potion drunk or an item sold to nobody lowers the count; nothing raises it.
+        if !gm && !mobs {
+            // A potion drunk lowers the count; nothing raises it.
             assert!(
                 after.0 <= before.0 && after.1 <= before.1,
                 "{line:?} made items or gold: {before:?} -> {after:?}"
