@@ -46,6 +46,8 @@ SECANTUSD_BIN="$(cd "$VENV/bin" && pwd)/secantusd-py"
 export SECANTUSD_BIN
 
 echo "== cargo test"
+# Includes the bounded fuzz run: every target in fuzz/ (and text_command in systems) replays its
+# checked-in corpus, then a second each of random and mutated inputs (docs/FUZZING.md).
 cargo test --workspace --locked
 
 echo "== web client in a real browser (Debian's chromium, playwright-core from npm)"

@@ -383,10 +383,20 @@ drops = [{ item = "dagger", chance = 1.0 }]
     // The texts players read are the shipped ones, every language.
     let locales = to.join("locales");
     std::fs::create_dir_all(&locales).unwrap();
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/locales");
+    let shipped = repo_root().join("assets/locales");
     for entry in std::fs::read_dir(shipped).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, locales.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// The repository's root (the fuzz crate, `fuzz/`, shares these helpers).
+fn repo_root() -> &'static std::path::Path {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("assets").is_dir() {
+        dir
+    } else {
+        dir.parent().expect("fuzz/ lies in the repository")
     }
 }
 

@@ -11,4 +11,6 @@ pub(crate) mod party;
 pub(crate) mod shop;
 pub mod staff;
 pub(crate) mod text;
+#[cfg(test)]
+mod text_fuzz;
 pub(crate) mod trade;
