@@ -398,3 +398,90 @@ async fn content_reloaded_while_recording_is_reloaded_in_the_replay_or_refused()
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("checkpoints matched"), "{}", text(&out));
 }
+
+/// A server that starts from a stored world records it: Ann's dropped potion is saved on the
+/// ground at shutdown; the server comes back with recording on, the potion restored on its
+/// tile and the world's tick where it stopped, and Cid picks it up. The log's header carries
+/// that stored world, and the replay, which starts from it, matches every checkpoint.
+#[tokio::test]
+async fn a_recording_of_a_restored_world_starts_from_its_stored_state() {
+    let keep = tempfile::tempdir().unwrap();
+    let log = keep.path().join("restored.jsonl");
+    let server = start_with_mobs(&[], &[], |c| {
+        c.server.admin_token = Some(TOKEN.into());
+        c.world.linger_secs = 0.0;
+    })
+    .await;
+    let http = server.handle.as_ref().unwrap().http_addr();
+    let mut ann = Client::join(server.addr, "Ann").await;
+    assert_eq!(
+        admin(
+            http,
+            "/admin/give",
+            r#"{"name":"Ann","item":"potion","count":1}"#
+        )
+        .await,
+        200
+    );
+    let potion = holds(&mut ann, "potion").await;
+    ann.send(&ClientMsg::Drop {
+        item: potion,
+        count: None,
+    })
+    .await;
+    ann.wait_for("the potion on the ground", |e| matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. } if item.as_deref() == Some("potion")))
+        .await;
+    drop(ann);
+
+    let server = server
+        .restart_with(|c| {
+            c.server.record = Some(log.clone());
+            c.server.record_hash_every_ticks = EVERY;
+        })
+        .await;
+    let assets = keep.path().join("assets");
+    copy_dir(server.dir(), &assets);
+    let mut cid = Client::join(server.addr, "Cid").await;
+    let on_ground = match cid
+        .saw_or_wait("the restored potion", |e| matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. } if item.as_deref() == Some("potion")))
+        .await
+    {
+        // Where Ann dropped it: on the spawn tile, where Cid stands too.
+        ServerEvent::Spawn { id, .. } => id,
+        _ => unreachable!(),
+    };
+    cid.send(&ClientMsg::Pickup { item: on_ground }).await;
+    assert_eq!(
+        holds(&mut cid, "potion").await,
+        potion,
+        "the very item, by id"
+    );
+    server.shutdown().await;
+
+    let header: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let stored = &header["header"]["start"]["world"];
+    assert!(stored["world"]["tick"].as_u64().unwrap() > 0, "{stored}");
+    let ground = stored["ground"].as_array().expect("stored ground items");
+    assert!(
+        ground
+            .iter()
+            .any(|g| g["item"]["id"].as_u64() == Some(potion)),
+        "{stored}"
+    );
+    let want = recorded(&log);
+    assert!(!want.is_empty());
+    let out = replay(&log, &assets);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("all {} checkpoints matched", want.len())),
+        "{}",
+        text(&out)
+    );
+}

@@ -191,6 +191,10 @@ fn phase_schedule(phase: Phase) -> Schedule {
 /// Advances the tick counter; called by [`run_tick`] and by the runner before the phases.
 pub fn begin_tick(world: &mut World) {
     world.resource_mut::<Tick>().0 += 1;
+    // Drops the removal messages of the tick before last. A bevy `App` does this every
+    // frame; standalone bevy_ecs never does, and without it every component removal and
+    // every despawn was kept for good (the churn soak's steady RSS climb, issue 19).
+    world.clear_trackers();
 }
 
 /// Runs one whole tick headless: advance the counter, then every phase in order.
@@ -198,5 +202,33 @@ pub fn run_tick(world: &mut World) {
     begin_tick(world);
     for phase in Phase::ALL {
         world.run_schedule(phase);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bevy_ecs::prelude::*;
+    use emberkeep_components::world::Tick;
+
+    use super::begin_tick;
+
+    #[derive(Component)]
+    struct Marker;
+
+    /// Regression: removal messages piled up for good (a leak of every despawn).
+    #[test]
+    fn removal_messages_do_not_pile_up_across_ticks() {
+        let mut world = World::new();
+        world.insert_resource(Tick(0));
+        for _ in 0..100 {
+            begin_tick(&mut world);
+            let e = world.spawn(Marker).id();
+            world.entity_mut(e).remove::<Marker>();
+            world.despawn(e);
+        }
+        let kept: usize = (world.removed_components().iter())
+            .map(|(_, m)| m.len())
+            .sum();
+        assert!(kept <= 2, "{kept} removal messages kept after 100 ticks");
     }
 }

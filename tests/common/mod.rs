@@ -36,6 +36,13 @@ impl TestServer {
         }
     }
 
+    /// Stops the server gracefully and starts it again on the same assets and database, with
+    /// `tweak` applied to its config first.
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        tweak(&mut self.config);
+        self.restart().await
+    }
+
     /// Stops the server gracefully and starts it again on the same assets and database.
     pub async fn restart(mut self) -> TestServer {
         if let Some(h) = self.handle.take() {
