@@ -120,29 +120,12 @@ tick_rate = $TICK_RATE
 $WORLD_SETTINGS
 EOF
 
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-
-wait_port() { # port, log file, pid
-    for _ in $(seq 1 600); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$3" 2>/dev/null || { echo "load.sh: process exited; see $2" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "load.sh: nothing listening on port $1 after 60 s; see $2" >&2
-    exit 1
-}
+PROG=load.sh
+# shellcheck source=tools/proc.sh
+. "$ROOT/tools/proc.sh"
 
 cpu_ticks() { # utime + stime of a pid, in clock ticks (USER_HZ = 100)
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
-status_kb() { # a field of /proc/PID/status, in kB
-    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; }
 world_sched() { # "run_ns runqueue_wait_ns" of a pid's thread named "world" (0 0 if none)

@@ -160,27 +160,9 @@ jq -n --argjson bots "$BOTS" --argjson duration "$DURATION" --argjson sample "$S
    linger_secs: $linger, database: $db, profile: $profile, commit: $commit, host: $host,
    cores: $cores}' > "$OUT/params.json"
 
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-
-wait_port() { # port, log file, pid
-    for _ in $(seq 1 600); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$3" 2>/dev/null || { echo "soak.sh: process exited; see $2" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "soak.sh: nothing listening on port $1 after 60 s; see $2" >&2
-    exit 1
-}
-
-status_kb() { # a field of /proc/PID/status, in kB (or the thread count)
-    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
+PROG=soak.sh
+# shellcheck source=tools/proc.sh
+. "$ROOT/tools/proc.sh"
 
 # One row of soak.csv: the server's memory, descriptors and threads, and its /status.json.
 # A status that does not answer within 5 s leaves its fields empty (soak_stats.py counts them).
