@@ -81,21 +81,7 @@ async fn hero(addr: std::net::SocketAddr, user: &str, name: &str) -> Client {
 /// Kills the rat `rat` (the test rat always drops a dagger), picks the dagger up; its item id.
 async fn loot(c: &mut Client, rat: u64) -> u64 {
     c.send(&ClientMsg::Attack { target: rat }).await;
-    let on_ground = match c
-        .wait_for("loot", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Item,
-                    ..
-                }
-            )
-        })
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
+    let on_ground = c.next_ground_item(None).await;
     let before: Vec<u64> = (c.seen.iter().rev())
         .find_map(|e| match e {
             ServerEvent::Inventory { items, .. } => Some(items.iter().map(|i| i.id).collect()),

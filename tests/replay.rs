@@ -162,21 +162,7 @@ async fn play(ws: SocketAddr, http: SocketAddr, _assets: PathBuf) {
         |e| matches!(e, ServerEvent::Death { id, .. } if *id == rat),
     )
     .await;
-    let loot = match ann
-        .saw_or_wait("loot", |e| {
-            matches!(
-                e,
-                ServerEvent::Spawn {
-                    kind: EntityKind::Item,
-                    ..
-                }
-            )
-        })
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
+    let loot = ann.ground_item(None).await;
     ann.send(&ClientMsg::Pickup { item: loot }).await;
     holds(&mut ann, "dagger").await;
 
@@ -201,13 +187,7 @@ async fn play(ws: SocketAddr, http: SocketAddr, _assets: PathBuf) {
         count: Some(1),
     })
     .await;
-    let dropped = match ann
-        .wait_for("the potion on the ground", |e| matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. } if item.as_deref() == Some("potion")))
-        .await
-    {
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
+    let dropped = ann.next_ground_item(Some("potion")).await;
     ann.send(&ClientMsg::Pickup { item: dropped }).await;
     ann.wait_for(
         "the potion back",
@@ -429,8 +409,7 @@ async fn a_recording_of_a_restored_world_starts_from_its_stored_state() {
         count: None,
     })
     .await;
-    ann.wait_for("the potion on the ground", |e| matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. } if item.as_deref() == Some("potion")))
-        .await;
+    ann.next_ground_item(Some("potion")).await;
     drop(ann);
 
     let server = server
@@ -442,14 +421,8 @@ async fn a_recording_of_a_restored_world_starts_from_its_stored_state() {
     let assets = keep.path().join("assets");
     copy_dir(server.dir(), &assets);
     let mut cid = Client::join(server.addr, "Cid").await;
-    let on_ground = match cid
-        .saw_or_wait("the restored potion", |e| matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. } if item.as_deref() == Some("potion")))
-        .await
-    {
-        // Where Ann dropped it: on the spawn tile, where Cid stands too.
-        ServerEvent::Spawn { id, .. } => id,
-        _ => unreachable!(),
-    };
+    // Where Ann dropped it: on the spawn tile, where Cid stands too.
+    let on_ground = cid.ground_item(Some("potion")).await;
     cid.send(&ClientMsg::Pickup { item: on_ground }).await;
     assert_eq!(
         holds(&mut cid, "potion").await,

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use emberkeep::{Config, ServerHandle};
-use emberkeep_components::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerEvent};
+use emberkeep_components::protocol::{
+    ClientMsg, EntityKind, ErrorCode, PROTOCOL_VERSION, ServerEvent,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio::net::TcpStream;
@@ -601,6 +603,21 @@ impl Client {
         }
     }
 
+    /// The id of the next item put on the ground in view (of item template `template`, if
+    /// given).
+    pub async fn next_ground_item(&mut self, template: Option<&str>) -> u64 {
+        let e = self
+            .wait_for("an item on the ground", ground_item(template))
+            .await;
+        spawn_id(&e)
+    }
+
+    /// Like [`Client::next_ground_item`], but an item already seen counts too.
+    pub async fn ground_item(&mut self, template: Option<&str>) -> u64 {
+        let e = (self.saw_or_wait("an item on the ground", ground_item(template))).await;
+        spawn_id(&e)
+    }
+
     /// Waits for an error event and returns its code.
     pub async fn expect_error(&mut self) -> ErrorCode {
         match self
@@ -645,6 +662,21 @@ impl Client {
                 Some(Ok(_)) => {}
             }
         }
+    }
+}
+
+/// Matches the spawn of an item on the ground (of `template`, if given).
+fn ground_item(template: Option<&str>) -> impl FnMut(&ServerEvent) -> bool + '_ {
+    move |e| {
+        matches!(e, ServerEvent::Spawn { kind: EntityKind::Item, item, .. }
+            if template.is_none() || item.as_deref() == template)
+    }
+}
+
+fn spawn_id(e: &ServerEvent) -> u64 {
+    match e {
+        ServerEvent::Spawn { id, .. } => *id,
+        other => unreachable!("not a spawn: {other:?}"),
     }
 }
 
