@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use emberkeep_components::limits::sanction_minutes_problem;
-use emberkeep_components::net::{AdminAction, AdminOutcome, AdminResult};
+use emberkeep_components::net::{AdminAction, AdminOutcome, AdminResult, WorldInput};
 use emberkeep_components::protocol::Role;
 use serde::Deserialize;
 use serde_json::json;
@@ -40,6 +40,8 @@ pub struct AdminApi {
     pub reloader: Arc<crate::reload::Reloader>,
     /// Ticks per second, reported by `/admin/stats`.
     pub tick_rate: u32,
+    /// In a cluster: set to drain this process (`POST /admin/drain`).
+    pub draining: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The `/admin/...` routes.
@@ -59,6 +61,7 @@ pub fn router(api: AdminApi) -> Router {
         .route("/admin/spawn", post(spawn))
         .route("/admin/despawn", post(despawn))
         .route("/admin/reload", post(reload))
+        .route("/admin/drain", post(drain))
         .route_layer(middleware::from_fn_with_state(api.clone(), authorize))
         .with_state(api)
 }
@@ -444,6 +447,21 @@ async fn reload(State(api): State<Arc<AdminApi>>) -> Response {
         )
             .into_response(),
     }
+}
+
+/// `POST /admin/drain`: this process of a cluster takes no new logins and hands its
+/// players to other processes hosting their maps (stop it afterwards with SIGTERM).
+async fn drain(State(api): State<Arc<AdminApi>>) -> Response {
+    let Some(flag) = &api.draining else {
+        return error(
+            StatusCode::CONFLICT,
+            "this server is not part of a cluster (server.nats): there is nowhere to drain to",
+        );
+    };
+    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    let news = emberkeep_components::cluster::ClusterNews::Drain;
+    let _ = (api.inbound).send(Inbound::World(WorldInput::Cluster(news)));
+    Json(json!({ "draining": true })).into_response()
 }
 
 #[cfg(test)]

@@ -18,6 +18,70 @@ pub struct Config {
     pub server: ServerConfig,
     pub world: WorldConfig,
     pub log: LogConfig,
+    pub cluster: ClusterConfig,
+}
+
+/// How this process joins a cluster (with `server.nats`); see docs/SCALING.md.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// This process's name, unique in the cluster (letters, digits, `-`, `_`; at most 32);
+    /// unset: `ek-` and the WebSocket port.
+    pub name: Option<String>,
+    /// The WebSocket URL players are sent to when they come here from another process;
+    /// unset: `ws://` and the bound WebSocket address.
+    pub public_ws_url: Option<String>,
+    /// Players this process is meant to hold; handoffs go to the least full host of a map.
+    pub capacity: u32,
+    /// Seconds between this process's heartbeats.
+    pub heartbeat_secs: f64,
+    /// Seconds without a heartbeat after which another process counts as gone (its players
+    /// offline).
+    pub peer_timeout_secs: f64,
+    /// Seconds an account's lease lasts unless renewed: after a crash, its players can log
+    /// in elsewhere this long after the last renewal.
+    pub lease_secs: f64,
+    /// Seconds a handoff token stays valid.
+    pub handoff_secs: f64,
+    /// On SIGINT/SIGTERM, how long to wait for players to be handed to other processes
+    /// before saving the rest and stopping.
+    pub drain_secs: f64,
+    /// First part of every NATS subject this cluster uses (several clusters may share one
+    /// NATS server under different prefixes).
+    pub subject_prefix: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            name: None,
+            public_ws_url: None,
+            capacity: 5000,
+            heartbeat_secs: 1.0,
+            peer_timeout_secs: 3.5,
+            lease_secs: 15.0,
+            handoff_secs: 30.0,
+            drain_secs: 15.0,
+            subject_prefix: "emberkeep".into(),
+        }
+    }
+}
+
+/// A list given as a TOML array or, from an environment variable, as `a,b,c`.
+fn list_or_csv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<String>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(d)? {
+        ListOrCsv::List(v) => v,
+        ListOrCsv::Csv(s) => (s.split(','))
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect(),
+    })
 }
 
 /// Network and process settings.
@@ -109,6 +173,9 @@ pub struct ServerConfig {
     pub watch_assets: bool,
     /// Record every input the world takes to this file, for `emberkeep replay` (unset: off).
     pub record: Option<PathBuf>,
+    /// NATS server URL (`nats://host:4222`) to join a cluster of processes sharing the
+    /// MongoDB database (see `[cluster]`); unset: this process runs alone.
+    pub nats: Option<String>,
     /// Ticks between the world hashes a recording writes (checkpoints replay compares).
     pub record_hash_every_ticks: u64,
 }
@@ -119,6 +186,11 @@ pub struct ServerConfig {
 pub struct WorldConfig {
     /// Name of the map file in `<assets>/maps/`, without `.tmj`.
     pub map: String,
+    /// The maps this process hosts (file names without `.tmj`), e.g. `["crypt"]` or, from
+    /// the environment, `crypt,emberfield`; empty: every map. Players bound for another
+    /// map are handed to a process of the cluster that hosts it.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub maps: Vec<String>,
     /// Ticks per second.
     pub tick_rate: u32,
     /// Side of a region in tiles.
@@ -235,6 +307,7 @@ impl Default for ServerConfig {
             admin_token: None,
             watch_assets: true,
             record: None,
+            nats: None,
             record_hash_every_ticks: 100,
         }
     }
@@ -245,6 +318,7 @@ impl Default for WorldConfig {
         let sim = SimConfig::default();
         WorldConfig {
             map: "emberfield".into(),
+            maps: Vec::new(),
             tick_rate: sim.tick_rate,
             region_size: sim.region_size,
             steps_per_sec: sim.steps_per_sec,
@@ -303,7 +377,7 @@ impl Config {
         };
         let mut from_env = Vec::new();
         for (var, raw) in env {
-            let Some((section, key)) = ["SERVER", "WORLD", "LOG"].iter().find_map(|s| {
+            let Some((section, key)) = ["SERVER", "WORLD", "LOG", "CLUSTER"].iter().find_map(|s| {
                 var.strip_prefix(&format!("EMBERKEEP_{s}_"))
                     .map(|k| (s.to_lowercase(), k.to_lowercase()))
             }) else {
@@ -442,6 +516,7 @@ impl Config {
             1..=1 << 24,
             "",
         )?;
+        self.validate_cluster()?;
         in_range(
             "server.record_hash_every_ticks",
             s.record_hash_every_ticks,
@@ -613,6 +688,68 @@ impl Config {
     }
 
     /// The simulation settings the world runs with.
+    /// The cluster's keys, and what a cluster needs of the others.
+    fn validate_cluster(&self) -> anyhow::Result<()> {
+        let c = &self.cluster;
+        in_range("cluster.capacity", c.capacity, 1..=1_000_000, " players")?;
+        in_range(
+            "cluster.heartbeat_secs",
+            c.heartbeat_secs,
+            0.05..=60.0,
+            " s",
+        )?;
+        in_range(
+            "cluster.peer_timeout_secs",
+            c.peer_timeout_secs,
+            (c.heartbeat_secs * 2.0)..=600.0,
+            " s (at least twice cluster.heartbeat_secs)",
+        )?;
+        in_range("cluster.lease_secs", c.lease_secs, 0.3..=3600.0, " s")?;
+        in_range("cluster.handoff_secs", c.handoff_secs, 0.1..=3600.0, " s")?;
+        in_range("cluster.drain_secs", c.drain_secs, 0.0..=3600.0, " s")?;
+        let subject_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 32
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if let Some(name) = &c.name
+            && !subject_ok(name)
+        {
+            bail!(
+                "cluster.name must be 1 to 32 letters, digits, - or _ (it is part of NATS subjects), got {name:?}"
+            );
+        }
+        if !subject_ok(&c.subject_prefix) {
+            bail!(
+                "cluster.subject_prefix must be 1 to 32 letters, digits, - or _, got {:?}",
+                c.subject_prefix
+            );
+        }
+        if let Some(url) = &self.server.nats {
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                bail!("server.nats must be a nats:// (or tls://) URL, got {url:?}");
+            }
+            if !self.server.database.starts_with("mongodb") {
+                bail!(
+                    "server.nats joins a cluster, whose processes share one database: set server.database to a mongodb:// URL (got {:?})",
+                    self.server.database
+                );
+            }
+        }
+        if let Some(url) = &c.public_ws_url
+            && !(url.starts_with("ws://") || url.starts_with("wss://"))
+        {
+            bail!("cluster.public_ws_url must be a ws:// or wss:// URL, got {url:?}");
+        }
+        for m in &self.world.maps {
+            if m.is_empty() || m.contains(['/', '\\', '.']) {
+                bail!("world.maps must name maps in <assets>/maps without .tmj, got {m:?}");
+            }
+        }
+        Ok(())
+    }
+
     pub fn sim(&self) -> SimConfig {
         let w = &self.world;
         SimConfig {

@@ -69,6 +69,8 @@ pub struct Site {
     pub tick_rate: u32,
     /// The item catalog, replaced when a content reload is applied.
     pub catalog: Arc<crate::catalog::ItemCatalog>,
+    /// What the cluster task knows of the cluster (`None`: this process runs alone).
+    pub cluster: Option<tokio::sync::watch::Receiver<crate::cluster::ClusterStatus>>,
 }
 
 /// The routes: `/health`, `/client-config.json`, `/content/items.json`,
@@ -80,6 +82,7 @@ pub fn router(site: Site) -> Router {
         .route("/metrics", get(metrics))
         .route("/status", get(status_page))
         .route("/status.json", get(status_json))
+        .route("/cluster.json", get(cluster_json))
         .route("/client-config.json", get(client_config))
         .route("/content/items.json", get(items_json))
         .route("/assets/maps/{file}", get(map_file))
@@ -293,6 +296,23 @@ async fn status_json(State(site): State<Arc<Site>>) -> Response {
         "application/json",
         crate::metrics::status_json(&site.stats, site.tick_rate).to_string(),
     )
+}
+
+/// Every live process of the cluster (this one first) and which maps each hosts; alone,
+/// `{"enabled": false}`.
+async fn cluster_json(State(site): State<Arc<Site>>) -> Response {
+    let body = match &site.cluster {
+        None => serde_json::json!({ "enabled": false }),
+        Some(status) => {
+            let status = status.borrow().clone();
+            let mut v = serde_json::to_value(status).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("enabled".into(), true.into());
+            }
+            v
+        }
+    };
+    with_type("application/json", body.to_string())
 }
 
 async fn health() -> Response {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod catalog;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod metrics;

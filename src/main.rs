@@ -32,6 +32,9 @@ struct Cli {
     /// Ticks per second [default: 20]
     #[arg(long, env = "EMBERKEEP_TICK_RATE")]
     tick_rate: Option<u32>,
+    /// NATS server URL: join the cluster of processes sharing the MongoDB database (server.nats)
+    #[arg(long, env = "EMBERKEEP_NATS")]
+    nats: Option<String>,
     /// Record every input the world takes to this file, for `emberkeep replay` (server.record)
     #[arg(long, env = "EMBERKEEP_RECORD")]
     record: Option<PathBuf>,
@@ -124,6 +127,9 @@ fn build_config(cli: &Cli) -> anyhow::Result<Config> {
     }
     if let Some(r) = &cli.record {
         config.server.record = Some(r.clone());
+    }
+    if let Some(n) = &cli.nats {
+        config.server.nats = Some(n.clone());
     }
     if let Some(f) = cli.log_format {
         config.log.format = f;
@@ -290,6 +296,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         .thread_name("net")
         .build()
         .context("cannot start the tokio runtime")?;
+    let drain_for = std::time::Duration::from_secs_f64(config.cluster.drain_secs);
     runtime.block_on(async {
         let server = emberkeep::start(config).await?;
         info!("connect a client to ws://{}", server.ws_addr());
@@ -306,6 +313,10 @@ fn run(config: Config) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        // In a cluster, players first go to other processes hosting their maps.
+        if server.in_cluster() {
+            server.drain(drain_for).await;
         }
         server.shutdown().await;
         Ok(())

@@ -107,6 +107,59 @@ impl Collector for Scrape {
         let help = "1 while the database takes saves and nothing waits after a failure; 0 from a failed save until the queue is written (logins are refused meanwhile).";
         let up = 1 - get(&stats.storage_down).min(1);
         gauge(&mut e, "emberkeep_storage_available", help, up)?;
+        let help = "1 while the link to the cluster's NATS server is up (0: down, or no cluster).";
+        gauge(
+            &mut e,
+            "emberkeep_cluster_connected",
+            help,
+            get(&stats.cluster_connected),
+        )?;
+        let help = "Other live processes of the cluster (by their heartbeats).";
+        gauge(
+            &mut e,
+            "emberkeep_cluster_peers",
+            help,
+            get(&stats.cluster_peers),
+        )?;
+        for (name, help, value) in [
+            (
+                "emberkeep_cluster_messages_sent",
+                "NATS messages this process published.",
+                &stats.cluster_msgs_out,
+            ),
+            (
+                "emberkeep_cluster_bytes_sent",
+                "Bytes of the NATS messages this process published (payloads).",
+                &stats.cluster_bytes_out,
+            ),
+            (
+                "emberkeep_cluster_messages_received",
+                "NATS messages this process took from the cluster's subjects.",
+                &stats.cluster_msgs_in,
+            ),
+            (
+                "emberkeep_cluster_bytes_received",
+                "Bytes of the NATS messages this process took (payloads).",
+                &stats.cluster_bytes_in,
+            ),
+            (
+                "emberkeep_cluster_messages_dropped",
+                "Messages on the cluster's subjects dropped as malformed or foreign.",
+                &stats.cluster_dropped,
+            ),
+            (
+                "emberkeep_handoffs_out",
+                "Players handed to another process.",
+                &stats.handoffs_out,
+            ),
+            (
+                "emberkeep_handoffs_in",
+                "Players taken from another process.",
+                &stats.handoffs_in,
+            ),
+        ] {
+            counter(&mut e, name, help, value)?;
+        }
         let help = "Times the database began refusing saves.";
         counter(
             &mut e,

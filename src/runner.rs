@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::World;
 use crossbeam_channel::{Receiver, TryRecvError};
+use emberkeep_components::cluster::{ClusterOut, ClusterSend};
 use emberkeep_components::net::{AdminResult, AdminResults};
 use emberkeep_components::net::{InboundQueue, Outbox, WorldInput};
 use emberkeep_components::persist::{StorageOut, StorageRequest};
@@ -43,6 +44,8 @@ pub struct RunnerSettings {
     /// Where every input goes for replay (`server.record`); `None`: nothing is recorded and
     /// nothing is cloned.
     pub record: Option<Recorder>,
+    /// What the world sends the other processes of a cluster (`None`: it runs alone).
+    pub cluster: Option<tokio::sync::mpsc::UnboundedSender<ClusterSend>>,
 }
 
 /// Keeps ticks on a fixed schedule. An overrun starts the next tick at once and restarts the
@@ -160,6 +163,12 @@ pub fn run(
             stopping,
             &stats,
         );
+        let sends = std::mem::take(&mut world.resource_mut::<ClusterOut>().0);
+        if let Some(tx) = &settings.cluster {
+            for send in sends {
+                let _ = tx.send(send);
+            }
+        }
         let took = started.elapsed();
         window.ticks.push(took.as_micros() as u32);
         stats.tick_time.observe(took.as_micros() as u64);

@@ -20,6 +20,7 @@ use crate::net::conn::{self, ConnContext, ConnLimits};
 use crate::net::policy::{Admission, IpLimits};
 use crate::runner::{self, RunnerSettings};
 use crate::stats::Stats;
+use crate::storage::service::LeaseSettings;
 use crate::storage::service::{self, StorageSettings};
 use crate::storage::throttle::{LoginLimits, RegistrationLimits};
 use crate::storage::{AnyStore, DatabaseUrl, MongoStore, SqliteStore, Store};
@@ -52,9 +53,44 @@ pub struct ServerHandle {
     /// How long the storage task keeps writing queued saves on shutdown.
     storage_flush: Duration,
     watch_task: Option<tokio::task::JoinHandle<()>>,
+    cluster: Option<crate::cluster::ClusterHandle>,
 }
 
 impl ServerHandle {
+    /// Whether this process is part of a cluster (`server.nats`).
+    pub fn in_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Drains this process of a cluster: no new logins, every player whose map another
+    /// process also hosts is handed over to it. Returns once no player is left that could
+    /// be handed over (or after `limit`); [`ServerHandle::shutdown`] then saves the rest.
+    pub async fn drain(&self, limit: Duration) {
+        let Some(c) = &self.cluster else { return };
+        info!("draining: no new logins; handing players over to other processes");
+        c.draining.store(true, Ordering::Relaxed);
+        let _ = self.inbound.send(Inbound::World(WorldInput::Cluster(
+            emberkeep_components::cluster::ClusterNews::Drain,
+        )));
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut last = (u64::MAX, tokio::time::Instant::now());
+        while tokio::time::Instant::now() < deadline {
+            let players = Stats::get(&self.stats.players);
+            if players == 0 {
+                break;
+            }
+            // Handoffs finish within a save and a tick or two: two quiet seconds mean the
+            // rest have nowhere to go.
+            if players != last.0 {
+                last = (players, tokio::time::Instant::now());
+            } else if last.1.elapsed() > Duration::from_secs(2) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        info!(left = Stats::get(&self.stats.players), "drained");
+    }
+
     /// Address the WebSocket listener is bound to (useful with port 0).
     pub fn ws_addr(&self) -> SocketAddr {
         self.ws_addr
@@ -121,6 +157,9 @@ impl ServerHandle {
                 limit.as_secs_f64()
             ),
         }
+        if let Some(c) = self.cluster {
+            c.stop().await;
+        }
         info!("shutdown complete");
     }
 }
@@ -143,8 +182,14 @@ async fn start_storage<S: Store + Into<AnyStore>>(
     inbound: crossbeam_channel::Sender<Inbound>,
     settings: StorageSettings,
     stats: Arc<Stats>,
+    reserve_ids: bool,
 ) -> anyhow::Result<StartedStorage> {
-    let next = store.next_item_id().await?;
+    // In a cluster, each process hands out ids from a block of its own.
+    let next = if reserve_ids {
+        store.reserve_item_ids().await?
+    } else {
+        store.next_item_id().await?
+    };
     let bans = store.bans().await?;
     let guilds = store.guilds().await?;
     let snapshot = store.world_snapshot().await?;
@@ -211,6 +256,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             )
         })?;
     let http_addr = http_listener.local_addr()?;
+    let cluster = cluster_identity(&config, &maps, ws_addr)?;
     match &config.server.web_root {
         None => info!(
             files = crate::http::built_in_client_files(),
@@ -251,7 +297,13 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         hash_threads: config.server.effective_hash_threads(),
         hash_queue: config.server.password_hash_queue,
         shutdown_flush: Duration::from_secs_f64(config.server.shutdown_save_secs),
+        cluster: cluster.as_ref().map(|c| LeaseSettings {
+            process: c.name.clone(),
+            lease: Duration::from_secs_f64(config.cluster.lease_secs),
+            handoff: Duration::from_secs_f64(config.cluster.handoff_secs),
+        }),
     };
+    let reserve_ids = cluster.is_some();
     let (storage_task, next_item_id, bans, guilds, snapshot, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
@@ -263,6 +315,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     tx.clone(),
                     storage_settings,
                     stats.clone(),
+                    reserve_ids,
                 )
                 .await?
             }
@@ -276,6 +329,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     tx.clone(),
                     storage_settings,
                     stats.clone(),
+                    reserve_ids,
                 )
                 .await?
             }
@@ -286,6 +340,10 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         next_item_id,
         guilds,
         world: snapshot,
+        cluster: cluster.as_ref().map(|c| crate::replay::ClusterStart {
+            me: c.name.clone(),
+            hosted: config.world.maps.clone(),
+        }),
     };
     for skipped in start.apply(&mut world) {
         warn!("{skipped}");
@@ -323,7 +381,12 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         config.server.view_every_ticks,
         texts.clone(),
     ));
+    let cluster = match cluster {
+        Some(c) => Some(crate::cluster::start(c, tx.clone(), stats.clone()).await?),
+        None => None,
+    };
     let settings = RunnerSettings {
+        cluster: cluster.as_ref().map(|c| c.sends.clone()),
         storage: Some(storage_tx),
         dispatch: dispatch_tx,
         spare_buffers: spare_rx,
@@ -374,6 +437,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         stats: stats.clone(),
         tick_rate: config.world.tick_rate,
         catalog: catalog.clone(),
+        cluster: cluster.as_ref().map(|c| c.status.clone()),
     };
     let reloader = Arc::new(crate::reload::Reloader {
         assets: config.server.assets.clone(),
@@ -393,6 +457,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         token: config.server.admin_token.clone().filter(|t| !t.is_empty()),
         reloader: reloader.clone(),
         tick_rate: config.world.tick_rate,
+        draining: cluster.as_ref().map(|c| c.draining.clone()),
     };
     let routes = crate::http::router(site).merge(crate::admin::router(api));
     let http_limits = crate::http::HttpLimits {
@@ -425,7 +490,46 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
         storage_task,
         storage_flush: Duration::from_secs_f64(config.server.shutdown_save_secs),
         watch_task,
+        cluster,
     })
+}
+
+/// Who this process is in its cluster (`None` without `server.nats`): its name, address
+/// and maps. Every map `world.maps` names must exist.
+fn cluster_identity(
+    config: &Config,
+    maps: &emberkeep_components::atlas::Maps,
+    ws_addr: SocketAddr,
+) -> anyhow::Result<Option<crate::cluster::ClusterSettings>> {
+    for m in &config.world.maps {
+        if maps.by_name(m).is_none() {
+            let known: Vec<&str> = maps.all().iter().map(|d| d.name.as_str()).collect();
+            anyhow::bail!(
+                "world.maps names map {m:?}, which is not in {}/maps (there: {})",
+                config.server.assets.display(),
+                known.join(", ")
+            );
+        }
+    }
+    let Some(url) = &config.server.nats else {
+        return Ok(None);
+    };
+    let c = &config.cluster;
+    let hosted = if config.world.maps.is_empty() {
+        maps.all().iter().map(|d| d.name.clone()).collect()
+    } else {
+        config.world.maps.clone()
+    };
+    Ok(Some(crate::cluster::ClusterSettings {
+        url: url.clone(),
+        prefix: c.subject_prefix.clone(),
+        name: (c.name.clone()).unwrap_or_else(|| format!("ek-{}", ws_addr.port())),
+        ws_url: (c.public_ws_url.clone()).unwrap_or_else(|| format!("ws://{ws_addr}")),
+        maps: hosted,
+        capacity: c.capacity,
+        heartbeat: Duration::from_secs_f64(c.heartbeat_secs),
+        peer_timeout: Duration::from_secs_f64(c.peer_timeout_secs),
+    }))
 }
 
 async fn accept_loop(listener: TcpListener, cx: ConnContext, mut stop: watch::Receiver<bool>) {

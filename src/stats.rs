@@ -61,6 +61,18 @@ pub struct Stats {
     /// Content reloads applied, and refused because the new files were broken.
     pub reloads: AtomicU64,
     pub reload_failures: AtomicU64,
+    /// The cluster (issue 20): 1 while the NATS link is up; other live processes; NATS
+    /// messages and their bytes sent and taken; messages dropped as malformed or foreign.
+    pub cluster_connected: AtomicU64,
+    pub cluster_peers: AtomicU64,
+    pub cluster_msgs_out: AtomicU64,
+    pub cluster_bytes_out: AtomicU64,
+    pub cluster_msgs_in: AtomicU64,
+    pub cluster_bytes_in: AtomicU64,
+    pub cluster_dropped: AtomicU64,
+    /// Players handed to another process, and taken from one.
+    pub handoffs_out: AtomicU64,
+    pub handoffs_in: AtomicU64,
 }
 
 /// Upper bounds of the duration histogram buckets, in microseconds.

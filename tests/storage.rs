@@ -149,6 +149,7 @@ async fn saves<S: Store>(s: &S) {
     )]);
     let bob = character("Bob", "bob", &[3, 2]);
     let batch = SaveBatch {
+        leases: Vec::new(),
         characters: vec![amy.clone(), bob.clone()],
         guilds: Vec::new(),
         removed_guilds: Vec::new(),
@@ -162,6 +163,7 @@ async fn saves<S: Store>(s: &S) {
     assert_eq!(s.next_item_id().await.unwrap(), 40);
     // The mark never goes back.
     s.save(SaveBatch {
+        leases: Vec::new(),
         characters: vec![amy],
         guilds: Vec::new(),
         removed_guilds: Vec::new(),
@@ -191,6 +193,7 @@ fn batch(
     removed: &[&str],
 ) -> SaveBatch {
     SaveBatch {
+        leases: Vec::new(),
         characters,
         guilds,
         removed_guilds: removed.iter().map(|k| k.to_string()).collect(),
@@ -246,6 +249,7 @@ fn ground_batch(
     snapshot: Option<WorldSnapshot>,
 ) -> SaveBatch {
     SaveBatch {
+        leases: Vec::new(),
         characters,
         guilds: Vec::new(),
         removed_guilds: Vec::new(),

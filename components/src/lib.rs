@@ -6,6 +6,7 @@
 
 pub mod abilities;
 pub mod atlas;
+pub mod cluster;
 pub mod combat;
 pub mod config;
 pub mod content;

@@ -38,6 +38,8 @@ pub enum WorldInput {
     Shutdown,
     /// An answer from the storage task.
     Storage(crate::persist::StorageReply),
+    /// News from the other processes of the cluster.
+    Cluster(crate::cluster::ClusterNews),
     /// An admin API request; the result goes to [`AdminResults`] under `id`.
     Admin { id: u64, action: AdminAction },
     /// New content (already validated) to use from this tick on.

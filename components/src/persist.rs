@@ -292,6 +292,21 @@ pub struct SaveBatch {
     pub reason: SaveReason,
     /// Ground items and the world snapshot, written in the same atomic step.
     pub world: WorldSave,
+    /// Account leases this batch releases or hands to another process (cluster only), in
+    /// order, in the same atomic step as the characters they concern.
+    pub leases: Vec<LeaseChange>,
+}
+
+/// A change to an account's lease (the cluster's "one login per account"), written with the
+/// save batch that stores the character it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseChange {
+    /// The account left `process`: its lease is dropped (if `process` still holds it).
+    Release { account: String, process: String },
+    /// The account's character moves to another process: the lease goes to it, with a
+    /// one-time token, until `until_ms`.
+    Handoff(crate::cluster::Handoff),
 }
 
 /// A request from the world to the storage task.
@@ -337,6 +352,11 @@ pub enum StorageRequest {
         account: String,
         name: String,
     },
+    /// `handoff {token}`: a client sent here by another process of the cluster.
+    HandIn {
+        conn: ConnId,
+        token: String,
+    },
     Save(SaveBatch),
     /// May a guest take this name? Names of saved characters are their owners' alone.
     CheckGuestName {
@@ -372,6 +392,14 @@ pub enum StorageReply {
     CharacterLoaded {
         conn: ConnId,
         record: Box<CharacterRecord>,
+    },
+    /// The batch handing this connection's character to another process is written: the
+    /// client is told where to go, with its one-time token.
+    HandedOff {
+        conn: ConnId,
+        ws_url: String,
+        token: String,
+        map: String,
     },
     /// No saved character has this name: the guest may enter with it.
     GuestNameFree {
@@ -414,6 +442,8 @@ pub struct SaveSoon {
     pub guilds: Vec<String>,
     /// The most important reason asked for this tick.
     pub reason: Option<SaveReason>,
+    /// Lease changes to write with this tick's batch (cluster only).
+    pub leases: Vec<LeaseChange>,
 }
 
 impl SaveSoon {

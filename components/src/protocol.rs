@@ -84,6 +84,10 @@ pub enum ClientMsg {
     /// Log in again with a session token (e.g. after a reconnect); a character of this account
     /// still lingering in the world is resumed in place.
     Resume { token: String },
+    /// Arrive from another process of the cluster with the one-time token of its `handoff`
+    /// event (after `hello`, in place of `login`/`resume`); answered by `logged_in`, then the
+    /// world entry as after `play`.
+    Handoff { token: String },
     /// End the session: the token is revoked and the character leaves the world (saved).
     Logout,
     /// List the account's characters.
@@ -279,6 +283,7 @@ impl ClientMsg {
             ClientMsg::Register { .. } => "register",
             ClientMsg::Login { .. } => "login",
             ClientMsg::Resume { .. } => "resume",
+            ClientMsg::Handoff { .. } => "handoff",
             ClientMsg::Logout => "logout",
             ClientMsg::ListCharacters => "list_characters",
             ClientMsg::CreateCharacter { .. } => "create_character",
@@ -587,6 +592,14 @@ pub enum ServerEvent {
     Characters { characters: Vec<CharacterSummary> },
     /// The session ended; the connection is back to before `login`.
     LoggedOut,
+    /// Your character moved to a map another server process hosts: connect to `url`, send
+    /// `hello`, then `handoff {token}` (single-use, valid for `cluster.handoff_secs`). This
+    /// connection closes right after.
+    Handoff {
+        url: String,
+        token: String,
+        map: String,
+    },
     /// Answer to a successful `hello`: who and where you are, how the world runs, and the
     /// protocol versions the server accepts (`versions`, [`VERSIONS`]).
     Welcome {
@@ -1156,6 +1169,14 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The session token is unknown, expired or revoked; log in again.
     TokenInvalid,
+    /// The handoff token is unknown, used, expired or meant for another server process.
+    HandoffInvalid,
+    /// The map is hosted by another server process and none is serving it now.
+    MapUnavailable,
+    /// The other server processes cannot be reached right now (cluster link down).
+    ClusterUnavailable,
+    /// This server process is shutting down (draining) and takes no new players.
+    Draining,
     /// The command needs a logged-in account.
     NotLoggedIn,
     /// This connection is already logged in.

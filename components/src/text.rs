@@ -68,6 +68,13 @@ pub mod keys {
         WORLD_TOO_FAR = "world.too_far" [x, y];
         WORLD_NOTHING_THERE = "world.nothing_there" [x, y];
 
+        CLUSTER_MAP_UNAVAILABLE = "cluster.map_unavailable" [map];
+        CLUSTER_GUESTS_STAY = "cluster.guests_stay" [map];
+        CLUSTER_UNAVAILABLE = "cluster.unavailable" [];
+        CLUSTER_PLAYING_ELSEWHERE = "cluster.playing_elsewhere" [server, secs];
+        CLUSTER_HANDOFF_INVALID = "cluster.handoff_invalid" [];
+        CLUSTER_DRAINING = "cluster.draining" [];
+
         CHAT_EMPTY = "chat.empty" [];
         CHAT_TOO_LONG = "chat.too_long" [max, len];
         CHAT_MUTED = "chat.muted" [minutes, reason];

@@ -58,6 +58,18 @@ pub struct StartState {
     /// The stored world: its tick, flags, doors and ground items.
     #[serde(default)]
     pub world: WorldSnapshot,
+    /// In a cluster: this process and the maps it hosts.
+    #[serde(default)]
+    pub cluster: Option<ClusterStart>,
+}
+
+/// A process of a cluster, as its world starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterStart {
+    /// Its name.
+    pub me: String,
+    /// The maps it hosts (empty: every map).
+    pub hosted: Vec<String>,
 }
 
 impl StartState {
@@ -66,6 +78,14 @@ impl StartState {
     pub fn apply(&self, world: &mut World) -> Vec<String> {
         world.insert_resource(ItemIds::starting_after(self.next_item_id.saturating_sub(1)));
         world.insert_resource(Guilds::from_records(self.guilds.clone()));
+        if let Some(c) = &self.cluster {
+            world.insert_resource(emberkeep_components::cluster::Cluster {
+                enabled: true,
+                me: c.me.clone(),
+                hosted: c.hosted.iter().cloned().collect(),
+                ..Default::default()
+            });
+        }
         emberkeep_systems::snapshot::restore(world, self.world.clone())
     }
 }
@@ -166,10 +186,12 @@ pub fn redacted(input: &WorldInput) -> WorldInput {
             ClientMsg::Register { password, .. } | ClientMsg::Login { password, .. } => {
                 *password = "*".repeat(password.chars().count());
             }
-            ClientMsg::Resume { token } => *token = stand_in(token),
+            ClientMsg::Resume { token } | ClientMsg::Handoff { token } => *token = stand_in(token),
             _ => {}
         },
-        WorldInput::Storage(StorageReply::LoggedIn { token, .. }) => *token = stand_in(token),
+        WorldInput::Storage(
+            StorageReply::LoggedIn { token, .. } | StorageReply::HandedOff { token, .. },
+        ) => *token = stand_in(token),
         _ => {}
     }
     input

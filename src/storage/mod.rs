@@ -170,6 +170,62 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn delete_ban(&self, target: BanTarget) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Every ban.
     fn bans(&self) -> impl Future<Output = StoreResult<Vec<BanRecord>>> + Send;
+
+    // The cluster (issue 20) needs a store every process shares: MongoDB. The defaults
+    // refuse, for a store that cannot be shared.
+
+    /// Takes `account`'s lease for `process` until `until_ms` (ms since the Unix epoch),
+    /// unless another process holds one that has not expired: then that process's name and
+    /// when its lease ends.
+    fn acquire_lease(
+        &self,
+        _account: String,
+        _process: String,
+        _now_ms: u64,
+        _until_ms: u64,
+    ) -> impl Future<Output = StoreResult<Option<(String, u64)>>> + Send {
+        async { Err(cluster_needs_mongodb()) }
+    }
+    /// Extends every settled lease of `process` (not those waiting for a handoff) to
+    /// `until_ms`; how many.
+    fn renew_leases(
+        &self,
+        _process: String,
+        _until_ms: u64,
+    ) -> impl Future<Output = StoreResult<u64>> + Send {
+        async { Err(cluster_needs_mongodb()) }
+    }
+    /// Claims the handoff with this token hash for `process`, once: the account and the
+    /// character, if the token is meant for `process` and has not expired; the lease then
+    /// runs until `until_ms`.
+    fn claim_handoff(
+        &self,
+        _token_hash: String,
+        _process: String,
+        _now_ms: u64,
+        _until_ms: u64,
+    ) -> impl Future<Output = StoreResult<Option<(String, String)>>> + Send {
+        async { Err(cluster_needs_mongodb()) }
+    }
+    /// The first id of a block of `2^ITEM_BLOCK_BITS` item ids no other process will use.
+    fn reserve_item_ids(&self) -> impl Future<Output = StoreResult<u64>> + Send {
+        async { Err(cluster_needs_mongodb()) }
+    }
+}
+
+/// Item ids a process of a cluster reserves at start (2^36: far more than it can hand out).
+pub const ITEM_BLOCK_BITS: u32 = 36;
+
+fn cluster_needs_mongodb() -> StoreError {
+    backend("a cluster (server.nats) needs a MongoDB database every process shares")
+}
+
+/// Milliseconds since the Unix epoch (lease times).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Which backend a database URL selects.

@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use emberkeep_components::guild::GuildRecord;
-use emberkeep_components::persist::{CharacterRecord, GroundRecord, SaveBatch, WorldSnapshot};
+use emberkeep_components::persist::{
+    CharacterRecord, GroundRecord, LeaseChange, SaveBatch, WorldSnapshot,
+};
 use emberkeep_components::protocol::Role;
 use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
@@ -46,6 +48,8 @@ struct Entry {
     ground_taken: Vec<i64>,
     /// A whole world snapshot (JSON), applied last.
     snapshot: Option<String>,
+    /// Lease changes (JSON `LeaseChange`s), in order.
+    leases: Vec<String>,
 }
 
 impl Entry {
@@ -68,6 +72,9 @@ impl Entry {
         }
         if let Some(snapshot) = &self.snapshot {
             d.insert("snapshot", snapshot.as_str());
+        }
+        if !self.leases.is_empty() {
+            d.insert("leases", self.leases.clone());
         }
         d
     }
@@ -105,6 +112,7 @@ impl Entry {
                 })
                 .unwrap_or_default(),
             snapshot: d.get_str("snapshot").ok().map(String::from),
+            leases: strings("leases"),
         }
     }
 }
@@ -197,6 +205,13 @@ impl MongoStore {
             }
         }
         store.seq.store(highest, Ordering::SeqCst);
+        // The counter every process sharing this database draws from (see `next_seq`).
+        store
+            .coll("meta")
+            .update_one(doc! {"_id": "seq"}, doc! {"$max": {"value": highest}})
+            .upsert(true)
+            .await
+            .map_err(backend)?;
         store.replay_journal().await?;
         Ok(store)
     }
@@ -241,7 +256,7 @@ impl MongoStore {
 
     /// Journals `entry`, applies it and drops the journal entry.
     async fn journaled(&self, entry: Entry) -> StoreResult<()> {
-        let seq = self.next_seq();
+        let seq = self.next_seq().await?;
         self.coll("journal")
             .insert_one(entry.to_doc(seq))
             .await
@@ -281,6 +296,7 @@ impl MongoStore {
                 .map_err(backend)?;
         }
         self.apply_world(entry).await?;
+        self.apply_leases(entry).await?;
         let meta = self.coll("meta");
         let stored = meta
             .find_one(doc! {"_id": "next_item_id"})
@@ -382,8 +398,52 @@ impl MongoStore {
         }
     }
 
-    fn next_seq(&self) -> i64 {
-        self.seq.fetch_add(1, Ordering::SeqCst) + 1
+    /// The next sequence number: drawn from one counter in the database, so that with
+    /// several processes sharing it (a cluster) a character saved by one after another's
+    /// last write always carries the higher number — the guard that keeps an older batch
+    /// from overwriting a newer one holds across processes.
+    async fn next_seq(&self) -> StoreResult<i64> {
+        let d = self
+            .coll("meta")
+            .find_one_and_update(doc! {"_id": "seq"}, doc! {"$inc": {"value": 1_i64}})
+            .upsert(true)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .map_err(backend)?;
+        let seq = d.map(|d| int(&d, "value")).unwrap_or(1);
+        self.seq.fetch_max(seq, Ordering::SeqCst);
+        Ok(seq)
+    }
+
+    /// Applies an entry's lease changes in order: a release drops the lease if the releasing
+    /// process still holds it; a handoff gives it to the other process with its token.
+    async fn apply_leases(&self, entry: &Entry) -> StoreResult<()> {
+        let leases = self.coll("leases");
+        for data in &entry.leases {
+            let change: LeaseChange = serde_json::from_str(data).map_err(backend)?;
+            match change {
+                LeaseChange::Release { account, process } => {
+                    leases
+                        .delete_one(doc! {"_id": &account, "process": &process})
+                        .await
+                        .map_err(backend)?;
+                }
+                LeaseChange::Handoff(h) => {
+                    let set = doc! {
+                        "process": &h.to,
+                        "until": h.until_ms as i64,
+                        "token_hash": &h.token_hash,
+                        "character": &h.character,
+                    };
+                    leases
+                        .update_one(doc! {"_id": &h.account}, doc! {"$set": set})
+                        .upsert(true)
+                        .await
+                        .map_err(backend)?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -530,6 +590,7 @@ impl Store for MongoStore {
                 .map(|s| serde_json::to_string(&s))
                 .transpose()
                 .map_err(backend)?,
+            leases: to_json(&batch.leases)?,
         };
         self.journaled(entry).await
     }
@@ -607,6 +668,110 @@ impl Store for MongoStore {
             })
             .collect()
     }
+
+    async fn acquire_lease(
+        &self,
+        account: String,
+        process: String,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> StoreResult<Option<(String, u64)>> {
+        let leases = self.coll("leases");
+        let ours_or_expired = doc! {
+            "_id": &account,
+            "$or": [{"process": &process}, {"until": {"$lte": now_ms as i64}}],
+        };
+        let update = doc! {
+            "$set": {"process": &process, "until": until_ms as i64},
+            "$unset": {"token_hash": "", "character": ""},
+        };
+        let taken = leases
+            .update_one(ours_or_expired, update)
+            .await
+            .map_err(backend)?;
+        if taken.matched_count > 0 {
+            return Ok(None);
+        }
+        let fresh = doc! {"_id": &account, "process": &process, "until": until_ms as i64};
+        match leases.insert_one(fresh).await {
+            Ok(_) => Ok(None),
+            Err(e) if is_duplicate(&e) => {
+                let held = leases
+                    .find_one(doc! {"_id": &account})
+                    .await
+                    .map_err(backend)?;
+                Ok(Some(held.map_or_else(
+                    || (String::from("?"), now_ms),
+                    |d| (text(&d, "process"), int(&d, "until").max(0) as u64),
+                )))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn renew_leases(&self, process: String, until_ms: u64) -> StoreResult<u64> {
+        let renewed = self
+            .coll("leases")
+            .update_many(
+                doc! {"process": &process, "token_hash": {"$exists": false}},
+                doc! {"$set": {"until": until_ms as i64}},
+            )
+            .await
+            .map_err(backend)?;
+        Ok(renewed.modified_count)
+    }
+
+    async fn claim_handoff(
+        &self,
+        token_hash: String,
+        process: String,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> StoreResult<Option<(String, String)>> {
+        // Single use: the first claim unsets the token in the same atomic step.
+        let found = self
+            .coll("leases")
+            .find_one_and_update(
+                doc! {
+                    "token_hash": &token_hash,
+                    "process": &process,
+                    "until": {"$gt": now_ms as i64},
+                },
+                doc! {
+                    "$set": {"until": until_ms as i64},
+                    "$unset": {"token_hash": ""},
+                },
+            )
+            .await
+            .map_err(backend)?;
+        Ok(found.map(|d| (text(&d, "_id"), text(&d, "character"))))
+    }
+
+    async fn reserve_item_ids(&self) -> StoreResult<u64> {
+        let meta = self.coll("meta");
+        loop {
+            let block = meta
+                .find_one_and_update(doc! {"_id": "item_block"}, doc! {"$inc": {"value": 1_i64}})
+                .upsert(true)
+                .return_document(mongodb::options::ReturnDocument::After)
+                .await
+                .map_err(backend)?
+                .map(|d| int(&d, "value"))
+                .unwrap_or(1)
+                .max(1) as u64;
+            let start = block << super::ITEM_BLOCK_BITS;
+            let stored = self.next_item_id().await?;
+            if start >= stored {
+                return Ok(start);
+            }
+            // Ids above the counter were handed out without a block (a process running
+            // alone on this database): skip past them.
+            let past = (stored >> super::ITEM_BLOCK_BITS) as i64 + 1;
+            meta.update_one(doc! {"_id": "item_block"}, doc! {"$max": {"value": past}})
+                .await
+                .map_err(backend)?;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -626,6 +791,7 @@ mod tests {
             ground_put: vec![r#"{"item":{"id":3}}"#.into()],
             ground_taken: vec![4, 5],
             snapshot: Some("{}".into()),
+            leases: vec![r#"{"release":{"account":"ann","process":"a"}}"#.into()],
         };
         let back = Entry::of_doc(&entry.to_doc(4));
         assert_eq!(format!("{back:?}"), format!("{entry:?}"));

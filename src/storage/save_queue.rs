@@ -62,6 +62,7 @@ impl Queued {
             next_item_id,
             reason,
             world,
+            leases,
         } = newer;
         let old = &mut self.batch;
         for record in characters {
@@ -88,6 +89,7 @@ impl Queued {
             }
         }
         old.world.absorb(world);
+        old.leases.extend(leases);
         old.next_item_id = old.next_item_id.max(next_item_id);
         old.reason = reason;
         self.upto = upto;
@@ -269,6 +271,7 @@ mod tests {
 
     fn batch(characters: Vec<CharacterRecord>, next_item_id: u64) -> SaveBatch {
         SaveBatch {
+            leases: Vec::new(),
             characters,
             guilds: Vec::new(),
             removed_guilds: Vec::new(),

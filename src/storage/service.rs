@@ -16,9 +16,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use emberkeep_components::cluster::Handoff;
 use emberkeep_components::limits::{MAX_SANCTION_MINUTES, sanction_minutes_problem};
 use emberkeep_components::net::{ConnId, WorldInput};
-use emberkeep_components::persist::{SaveBatch, StorageReply, StorageRequest};
+use emberkeep_components::persist::{LeaseChange, SaveBatch, StorageReply, StorageRequest};
 use emberkeep_components::protocol::{ErrorCode, Role};
 use emberkeep_components::text::{Text, keys};
 use tokio::sync::mpsc;
@@ -48,6 +49,26 @@ pub struct StorageSettings {
     pub hash_queue: usize,
     /// On shutdown, how long to keep trying to write the saves still queued.
     pub shutdown_flush: Duration,
+    /// In a cluster: this process's leases (one login per account across the cluster).
+    pub cluster: Option<LeaseSettings>,
+}
+
+/// How this process of a cluster holds account leases.
+#[derive(Debug, Clone)]
+pub struct LeaseSettings {
+    /// This process's name.
+    pub process: String,
+    /// How long a lease lasts unless renewed; a crashed process's players can log in
+    /// elsewhere after this.
+    pub lease: Duration,
+    /// How long a handoff token stays valid.
+    pub handoff: Duration,
+}
+
+impl LeaseSettings {
+    fn until(&self, now_ms: u64, d: Duration) -> u64 {
+        now_ms.saturating_add(d.as_millis() as u64)
+    }
 }
 
 /// What the account requests share: settings, throttles and the password-hash gate.
@@ -82,9 +103,17 @@ pub async fn run<S: Store>(
     let mut saves = Saves {
         queue: SaveQueue::default(),
         attempt: None,
+        handing: Vec::new(),
         waiting: VecDeque::new(),
         stats: stats.clone(),
+        leases: settings.cluster.clone(),
     };
+    // A cluster's leases are renewed three times per lease, so one late renewal loses none.
+    let renew_every = (settings.cluster.as_ref()).map_or(Duration::from_secs(3600), |c| {
+        (c.lease / 3).max(Duration::from_millis(100))
+    });
+    let mut renew = tokio::time::interval(renew_every);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         saves.start_next(&store);
         tokio::select! {
@@ -94,8 +123,21 @@ pub async fn run<S: Store>(
                 serve(&ctx, &mut saves, &mut tasks, request).await;
             }
             result = saves.attempt_done() => {
-                saves.settled(result);
+                for handed in saves.settled(result) {
+                    reply_to(&inbound, handed).await;
+                }
                 saves.answer_waiting(&store, &inbound, &settings).await;
+            }
+            _ = renew.tick(), if settings.cluster.is_some() => {
+                if let Some(c) = settings.cluster.clone() {
+                    let store = store.clone();
+                    tasks.spawn(async move {
+                        let until = c.until(super::now_ms(), c.lease);
+                        if let Err(e) = store.renew_leases(c.process.clone(), until).await {
+                            warn!(error = %e, "could not renew this process's account leases");
+                        }
+                    });
+                }
             }
         }
         while tasks.try_join_next().is_some() {}
@@ -145,6 +187,22 @@ async fn serve<S: Store>(
             let accounts = ctx.accounts.clone();
             tasks.spawn(async move {
                 if let Some(reply) = account_request(&store, r, &accounts).await {
+                    let reply = leased(&store, reply, &accounts.settings).await;
+                    reply_to(&inbound, reply).await;
+                }
+            });
+        }
+        // The character was saved by another process before its token was made: no order
+        // with this process's saves is needed.
+        StorageRequest::HandIn { conn, token } => {
+            let (store, inbound) = (ctx.store.clone(), ctx.inbound.clone());
+            let (settings, stats) = (ctx.settings.clone(), ctx.accounts.stats.clone());
+            tasks.spawn(async move {
+                let answers = hand_in(&store, conn, token, &settings).await;
+                if answers.len() == 2 {
+                    Stats::add(&stats.handoffs_in, 1);
+                }
+                for reply in answers {
                     reply_to(&inbound, reply).await;
                 }
             });
@@ -182,6 +240,7 @@ fn reads_or_writes_characters(request: &StorageRequest) -> Option<ConnId> {
         | StorageRequest::CreateCharacter { conn, .. }
         | StorageRequest::DeleteCharacter { conn, .. }
         | StorageRequest::LoadCharacter { conn, .. }
+        | StorageRequest::HandIn { conn, .. }
         | StorageRequest::CheckGuestName { conn, .. } => Some(*conn),
         StorageRequest::Logout { .. }
         | StorageRequest::Save(_)
@@ -203,6 +262,11 @@ fn saves_pending(conn: ConnId) -> Answer {
 struct Saves {
     queue: SaveQueue,
     attempt: Option<Attempt>,
+    /// The handoffs in the batch being written: their clients are told where to go once
+    /// it is.
+    handing: Vec<Handoff>,
+    /// In a cluster: how handoff tokens are made.
+    leases: Option<LeaseSettings>,
     /// Character requests in arrival order, each with the number of the last save before it.
     waiting: VecDeque<(u64, StorageRequest)>,
     stats: Arc<Stats>,
@@ -216,6 +280,10 @@ impl Saves {
                 .collect();
             tracing::debug!(reason = ?batch.reason, characters = %what.join(" "), "saving");
         }
+        let mut batch = batch;
+        if let Some(leases) = &self.leases {
+            tokens_for(&mut batch, leases);
+        }
         self.queue.push(batch);
         self.publish();
     }
@@ -228,6 +296,12 @@ impl Saves {
         let Some((batch, delay)) = self.queue.next() else {
             return;
         };
+        self.handing = (batch.leases.iter())
+            .filter_map(|l| match l {
+                LeaseChange::Handoff(h) => Some(h.clone()),
+                LeaseChange::Release { .. } => None,
+            })
+            .collect();
         let (store, stats) = (store.clone(), self.stats.clone());
         self.attempt = Some(Box::pin(async move {
             if !delay.is_zero() {
@@ -249,11 +323,23 @@ impl Saves {
         }
     }
 
-    /// Takes the outcome of a write: the head is done, or stays to be retried.
-    fn settled(&mut self, result: StoreResult<()>) {
+    /// Takes the outcome of a write: the head is done, or stays to be retried. Returns the
+    /// `handed_off` answers of the handoffs a successful write stored.
+    fn settled(&mut self, result: StoreResult<()>) -> Vec<Answer> {
         self.attempt = None;
+        let handing = std::mem::take(&mut self.handing);
+        let mut answers = Vec::new();
         match result {
             Ok(()) => {
+                Stats::add(&self.stats.handoffs_out, handing.len() as u64);
+                answers.extend(handing.into_iter().map(|h| {
+                    Answer::Reply(StorageReply::HandedOff {
+                        conn: h.conn,
+                        ws_url: h.ws_url,
+                        token: h.token,
+                        map: h.map,
+                    })
+                }));
                 Stats::add(&self.stats.saves, 1);
                 if let Some(r) = self.queue.written() {
                     info!(
@@ -282,6 +368,7 @@ impl Saves {
             }
         }
         self.publish();
+        answers
     }
 
     /// Answers the character requests whose saves are written; refuses them all if the
@@ -327,7 +414,8 @@ impl Saves {
                 break;
             }
             match tokio::time::timeout_at(deadline, self.attempt_done()).await {
-                Ok(result) => self.settled(result),
+                // (The world is gone: nobody is left to tell of a handoff.)
+                Ok(result) => drop(self.settled(result)),
                 Err(_) => break,
             }
         }
@@ -786,12 +874,114 @@ fn ban_until(now: u64, minutes: u64, account: &str) -> u64 {
     now.saturating_add(minutes.saturating_mul(60))
 }
 
+/// Gives each handoff of `batch` its one-time token: the client gets the token, the store
+/// only its hash, valid for `leases.handoff`.
+fn tokens_for(batch: &mut SaveBatch, leases: &LeaseSettings) {
+    let now = super::now_ms();
+    for change in &mut batch.leases {
+        if let LeaseChange::Handoff(h) = change
+            && h.token.is_empty()
+        {
+            // (Without the OS's randomness no token can be made; a hash of nothing known
+            // matches no token a client can send, so the handoff then simply expires.)
+            h.token = auth::new_token().unwrap_or_default();
+            h.token_hash = if h.token.is_empty() {
+                String::from("-")
+            } else {
+                auth::token_hash(&h.token)
+            };
+            h.until_ms = leases.until(now, leases.handoff);
+        }
+    }
+}
+
+/// In a cluster, a login (register, login, resume) holds the account's lease: another
+/// process holding it refuses the login, naming that process.
+async fn leased<S: Store>(store: &S, answer: Answer, settings: &StorageSettings) -> Answer {
+    let (Some(c), Answer::Reply(StorageReply::LoggedIn { conn, account, .. })) =
+        (&settings.cluster, &answer)
+    else {
+        return answer;
+    };
+    let now = super::now_ms();
+    let until = c.until(now, c.lease);
+    match store
+        .acquire_lease(account.clone(), c.process.clone(), now, until)
+        .await
+    {
+        Ok(None) => answer,
+        Ok(Some((holder, ends))) => {
+            let secs = ends.saturating_sub(now).div_ceil(1000);
+            let text = Text::new(keys::CLUSTER_PLAYING_ELSEWHERE)
+                .arg("server", holder)
+                .arg("secs", secs);
+            Answer::Refused {
+                conn: *conn,
+                code: ErrorCode::AlreadyLoggedIn,
+                text,
+            }
+        }
+        Err(e) => unavailable(*conn, &e),
+    }
+}
+
+/// `handoff {token}`: the claim (single use, for this process, before it expires), then the
+/// account's login and its character, as two answers.
+async fn hand_in<S: Store>(
+    store: &S,
+    conn: ConnId,
+    token: String,
+    settings: &StorageSettings,
+) -> Vec<Answer> {
+    let invalid = || {
+        vec![Answer::Refused {
+            conn,
+            code: ErrorCode::HandoffInvalid,
+            text: Text::new(keys::CLUSTER_HANDOFF_INVALID),
+        }]
+    };
+    let Some(c) = &settings.cluster else {
+        return invalid();
+    };
+    let now = super::now_ms();
+    let claimed = store
+        .claim_handoff(
+            auth::token_hash(&token),
+            c.process.clone(),
+            now,
+            c.until(now, c.lease),
+        )
+        .await;
+    let (account, character) = match claimed {
+        Ok(Some(found)) => found,
+        Ok(None) => return invalid(),
+        Err(e) => return vec![unavailable(conn, &e)],
+    };
+    let role = match store.account(account.clone()).await {
+        Ok(Some(a)) => a.role,
+        Ok(None) => return invalid(),
+        Err(e) => return vec![unavailable(conn, &e)],
+    };
+    let Some(login) = logged_in(store, conn, account.clone(), role, settings).await else {
+        return invalid();
+    };
+    let load = StorageRequest::LoadCharacter {
+        conn,
+        account,
+        name: character,
+    };
+    let mut answers = vec![login];
+    answers.extend(character_request(store, load, settings).await);
+    answers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn settings() -> StorageSettings {
         StorageSettings {
+            cluster: None,
             session_ttl_secs: 60,
             max_characters: 5,
             login: LoginLimits {

@@ -53,6 +53,7 @@ pub(crate) fn apply_inbound(world: &mut World) {
             }
             WorldInput::Shutdown => presence::shut_down(world),
             WorldInput::Storage(reply) => apply_reply(world, reply),
+            WorldInput::Cluster(news) => crate::cluster::apply(world, news),
             WorldInput::Admin { id, action } => commands::admin::apply(world, id, action),
             WorldInput::Reload(content) => {
                 world.insert_resource(emberkeep_components::content::GameContent(content));
@@ -114,6 +115,7 @@ fn command(world: &mut World, e: Entity, msg: ClientMsg) {
             login::credentials(world, e, username, password, false)
         }
         ClientMsg::Resume { token } => login::resume(world, e, token),
+        ClientMsg::Handoff { token } => login::hand_in(world, e, token),
         ClientMsg::Logout => login::logout(world, e),
         ClientMsg::ListCharacters => characters::list_characters(world, e),
         ClientMsg::CreateCharacter { name, class } => {
@@ -268,6 +270,16 @@ fn apply_reply(world: &mut World, reply: StorageReply) {
         StorageReply::CharacterLoaded { conn, record } => {
             if let Some(e) = entity_of(world, conn) {
                 characters::character_loaded(world, e, *record);
+            }
+        }
+        StorageReply::HandedOff {
+            conn,
+            ws_url,
+            token,
+            map,
+        } => {
+            if let Some(e) = entity_of(world, conn) {
+                crate::session::handoff::handed_off(world, e, ws_url, token, map);
             }
         }
         StorageReply::GuestNameFree { conn, name, class } => {

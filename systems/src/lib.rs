@@ -9,6 +9,7 @@
 // normal shape of a bevy system, not a smell.
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
+pub(crate) mod cluster;
 pub mod commands;
 pub(crate) mod game;
 pub mod hash;
@@ -78,6 +79,9 @@ pub fn build_world_with_maps(
     world.insert_resource(emberkeep_components::economy::ShopStock::default());
     world.insert_resource(emberkeep_components::party::Parties::default());
     world.insert_resource(emberkeep_components::persist::StorageOut::default());
+    world.insert_resource(emberkeep_components::cluster::Cluster::default());
+    world.insert_resource(emberkeep_components::cluster::ClusterOut::default());
+    world.insert_resource(session::handoff::Departures::default());
     world.insert_resource(emberkeep_components::persist::SaveSoon::default());
     world.insert_resource(emberkeep_components::persist::GroundChanges::default());
     world.insert_resource(emberkeep_components::guild::Guilds::default());

@@ -90,6 +90,7 @@ pub(crate) fn install(world: &mut World) {
             movement::apply_steps,
             doors::open_bumped_doors,
             warps::take_warps,
+            crate::session::handoff::depart,
             // (Before the World phase: triggers read this tick's zone crossings.)
             zones::track_zones,
         )

@@ -31,7 +31,10 @@ pub(crate) fn take(world: &mut World) -> WorldSnapshot {
     };
     let maps = world.resource::<Maps>();
     let doors = world.resource::<DoorEntities>();
+    // In a cluster, each process stores the maps it hosts (and their ground) only.
+    let cluster = world.resource::<emberkeep_components::cluster::Cluster>();
     let map_records = (maps.all().iter().enumerate())
+        .filter(|(_, def)| cluster.hosts(&def.name))
         .map(|(m, def)| MapRecord {
             map: def.name.clone(),
             doors: (def.doors.iter().enumerate())
@@ -80,7 +83,13 @@ pub fn restore(world: &mut World, snapshot: WorldSnapshot) -> Vec<String> {
             ));
         }
     }
+    let cluster = world
+        .resource::<emberkeep_components::cluster::Cluster>()
+        .clone();
     for m in snapshot.maps {
+        if !cluster.hosts(&m.map) {
+            continue; // another process of the cluster keeps it
+        }
         if world.resource::<Maps>().by_name(&m.map).is_none() {
             skipped.push(format!(
                 "world snapshot: doors of map {:?} skipped: no such map in assets/maps",
@@ -101,6 +110,9 @@ pub fn restore(world: &mut World, snapshot: WorldSnapshot) -> Vec<String> {
     let rules = content.rules.loot.clone();
     let mut highest = 0;
     for g in snapshot.ground {
+        if !cluster.hosts(&g.map) {
+            continue;
+        }
         let what = format!(
             "ground item {} ({} x{})",
             g.item.id, g.item.template, g.item.count

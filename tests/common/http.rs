@@ -44,6 +44,11 @@ pub async fn request(addr: SocketAddr, head: &str) -> Response {
     let raw = tokio::time::timeout(super::WAIT, io)
         .await
         .expect("HTTP answer in time");
+    parse(raw)
+}
+
+/// A whole HTTP answer as read.
+fn parse(raw: Vec<u8>) -> Response {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -64,4 +69,25 @@ pub async fn request(addr: SocketAddr, head: &str) -> Response {
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// Sends a POST of a JSON `body` with these extra header lines and reads the answer.
+pub async fn post(addr: SocketAddr, path: &str, headers: &[&str], body: &str) -> Response {
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    let io = async {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        let req = format!("{head}Connection: close\r\n\r\n{body}");
+        s.write_all(req.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).await.expect("read");
+        raw
+    };
+    let raw = tokio::time::timeout(super::WAIT, io)
+        .await
+        .expect("HTTP answer in time");
+    parse(raw)
 }

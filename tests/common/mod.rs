@@ -2,6 +2,7 @@
 //! client that waits for events with a timeout instead of sleeping.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod cluster;
 pub mod http;
 
 use std::collections::VecDeque;

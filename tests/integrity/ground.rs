@@ -378,6 +378,7 @@ async fn stored_records_for_a_gone_map_door_or_item_are_logged_and_skipped() {
     };
     store
         .save(SaveBatch {
+            leases: Vec::new(),
             characters: Vec::new(),
             guilds: Vec::new(),
             removed_guilds: Vec::new(),

@@ -522,6 +522,12 @@ fn who(world: &mut World, e: Entity) {
         .map(|(n, l, _)| format!("{} ({})", n.0, l.0))
         .collect();
     names.sort();
+    // Players on the other processes of the cluster, with the server they play on.
+    names.extend(
+        crate::cluster::remote_names(world)
+            .into_iter()
+            .map(|(name, process)| format!("{name} [{process}]")),
+    );
     let (count, list) = (names.len(), names.join(", "));
     say_info(
         world,

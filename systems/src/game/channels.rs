@@ -46,6 +46,9 @@ pub(crate) fn ignores(world: &World, listener: Entity, speaker: &str) -> bool {
 /// looks the same), so ignoring cannot be probed.
 pub(crate) fn whisper(world: &mut World, from: Entity, to: &str, text: &str) {
     let Some(target) = online_named(world, to) else {
+        if let Some(process) = crate::cluster::process_of(world, to) {
+            return whisper_away(world, from, process, to, text);
+        }
         let name = quoted(to);
         return say_error(
             world,
@@ -80,6 +83,28 @@ pub(crate) fn whisper(world: &mut World, from: Entity, to: &str, text: &str) {
     if let Some(mut last) = world.get_mut::<LastWhisper>(target) {
         last.0 = Some(name.clone());
     }
+}
+
+/// A whisper to a player on another process: it goes out, and the echo (or "offline")
+/// comes when that process answers.
+fn whisper_away(world: &mut World, from: Entity, process: String, to: &str, text: &str) {
+    if !crate::cluster::reachable(world, from) {
+        return;
+    }
+    let Some(text) = chat::checked_line(world, from, text) else {
+        return;
+    };
+    let Some(conn) = crate::session::conn_of(world, from) else {
+        return;
+    };
+    let msg = emberkeep_components::cluster::ClusterSend::Whisper {
+        conn,
+        process,
+        from: name_of(world, from),
+        to: to.trim().to_string(),
+        text,
+    };
+    crate::cluster::send(world, msg);
 }
 
 /// Whispers back to the player who last whispered `from`.
@@ -158,34 +183,32 @@ fn channel_line(
     speaker: Entity,
     channel: &str,
     text: &str,
-) -> Option<(String, String)> {
+) -> Option<(String, String, String)> {
     let text = chat::checked_line(world, speaker, text)?;
     let id = world.get::<NetId>(speaker)?.0;
     let name = name_of(world, speaker);
     let json = encode_event(&ServerEvent::Chat {
         id,
         name: name.clone(),
-        text,
+        text: text.clone(),
         channel: Some(channel.to_string()),
         to: None,
     });
-    Some((name, json))
+    Some((name, json, text))
 }
 
 /// Says `text` as a line of `channel` to `listeners` (the speaker among them, if it is to
 /// hear its own line), after the checks every chat line goes through (length, mute, rate);
 /// listeners who ignore the speaker are skipped. For channels whose members the caller
-/// knows: a guild, a party.
+/// knows: a guild, a party. Returns the line as said (for other processes), if it was.
 pub(crate) fn line_to(
     world: &mut World,
     speaker: Entity,
     channel: &str,
     text: &str,
     listeners: &[Entity],
-) {
-    let Some((name, json)) = channel_line(world, speaker, channel, text) else {
-        return;
-    };
+) -> Option<String> {
+    let (name, json, said) = channel_line(world, speaker, channel, text)?;
     for &listener in listeners {
         if ignores(world, listener, &name) {
             continue;
@@ -194,6 +217,7 @@ pub(crate) fn line_to(
             out.push(&json);
         }
     }
+    Some(said)
 }
 
 /// Says `text` in `channel`: `global` reaches every online player, a named channel its
@@ -208,11 +232,20 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
         Err((code, t)) => return say_error_text(world, speaker, code, &t),
     };
     if let Audience::Members(members) = audience {
-        return line_to(world, speaker, &channel, text, &members);
+        line_to(world, speaker, &channel, text, &members);
+        return;
     }
-    let Some((name, json)) = channel_line(world, speaker, &channel, text) else {
+    let Some((name, json, said)) = channel_line(world, speaker, &channel, text) else {
         return;
     };
+    crate::cluster::send(
+        world,
+        emberkeep_components::cluster::ClusterSend::Channel {
+            channel: channel.clone(),
+            from: name.clone(),
+            text: said,
+        },
+    );
     let mut q = world
         .query_filtered::<(&mut Outgoing, Option<&JoinedChannels>, Option<&Ignores>), With<Player>>(
         );

@@ -23,14 +23,23 @@ pub(crate) fn announce(world: &mut World, e: Entity, online: bool) {
     if world.get::<AccountCharacter>(e).is_none() {
         return;
     }
+    crate::cluster::presence(world, e, online);
     let name = name_of(world, e);
+    announce_name(world, &name, online);
+}
+
+/// Tells every online player here who lists `name` as a friend that it came online or went
+/// offline (here or on another process of the cluster).
+pub(crate) fn announce_name(world: &mut World, name: &str, online: bool) {
+    let name = name.to_string();
+    let e = crate::game::channels::online_named(world, &name);
     let json = encode_event(&ServerEvent::FriendStatus {
         name: name.clone(),
         online,
     });
     let mut q = world.query_filtered::<(Entity, &Friends, &mut Outgoing), With<Player>>();
     for (other, friends, mut out) in q.iter_mut(world) {
-        if other != e && friends.0.has(&name) {
+        if Some(other) != e && friends.0.has(&name) {
             out.push(&json);
         }
     }
@@ -44,7 +53,7 @@ pub(crate) fn send_list(world: &mut World, e: Entity) {
         .unwrap_or_default()
         .into_iter()
         .map(|name| FriendView {
-            online: player_named(world, &name).is_some(),
+            online: crate::cluster::is_online(world, &name),
             name,
         })
         .collect();

@@ -85,7 +85,7 @@ fn view(world: &World, guild: &GuildRecord, name: &str) -> Option<GuildView> {
             .map(|m| GuildMemberView {
                 name: m.name.clone(),
                 rank: m.rank,
-                online: player_named(world, &m.name).is_some(),
+                online: crate::cluster::is_online(world, &m.name),
             })
             .collect(),
     })
@@ -102,7 +102,7 @@ pub(crate) fn send_guild(world: &mut World, e: Entity) {
 }
 
 /// Sends every online member of the guild with this key its roster.
-fn push_roster(world: &mut World, key: &str) {
+pub(crate) fn push_roster(world: &mut World, key: &str) {
     let Some(guild) = world.resource::<Guilds>().get(key).cloned() else {
         return;
     };
@@ -459,7 +459,17 @@ pub(crate) fn chat(world: &mut World, e: Entity, text: &str) {
         .into_iter()
         .map(|(e, _)| e)
         .collect();
-    line_to(world, e, GUILD_CHANNEL, text, &listeners);
+    if let Some(line) = line_to(world, e, GUILD_CHANNEL, text, &listeners) {
+        let guild = me.guild.key();
+        crate::cluster::send(
+            world,
+            emberkeep_components::cluster::ClusterSend::Guild {
+                guild,
+                from: name_of(world, e),
+                text: line,
+            },
+        );
+    }
 }
 
 /// A character entered the world: it gets its guild (or `null`), and the other online

@@ -143,5 +143,20 @@ pub(crate) fn character_loaded(world: &mut World, e: Entity, record: CharacterRe
         let key = keys::CHARACTER_SOMEONE_ENTERED;
         return say_error(world, e, ErrorCode::AlreadyInWorld, key, &[]);
     }
+    // Saved on a map another process hosts (a new character: the start map): it goes there.
+    let map = {
+        let maps = world.resource::<emberkeep_components::atlas::Maps>();
+        (record.map.as_deref())
+            .filter(|m| maps.by_name(m).is_some())
+            .unwrap_or(&maps.start().name)
+            .to_string()
+    };
+    if !world
+        .resource::<emberkeep_components::cluster::Cluster>()
+        .hosts(&map)
+    {
+        super::handoff::send_on(world, e, record, &map);
+        return;
+    }
     enter::enter_world(world, e, record, false);
 }

@@ -86,6 +86,23 @@ pub(crate) fn hello(
     if let Some(problem) = name_problem(&name) {
         return say_error_text(world, e, ErrorCode::BadName, &problem);
     }
+    if super::login::draining(world, e) {
+        return;
+    }
+    // Guests enter on the start map; a process of a cluster that does not host it has none
+    // to offer (guests are never saved, so they cannot be handed on).
+    let start = world
+        .resource::<emberkeep_components::atlas::Maps>()
+        .start()
+        .name
+        .clone();
+    if !world
+        .resource::<emberkeep_components::cluster::Cluster>()
+        .hosts(&start)
+    {
+        let key = keys::CLUSTER_GUESTS_STAY;
+        return say_error(world, e, ErrorCode::MapUnavailable, key, &[("map", &start)]);
+    }
     let class = match class_or_default(world, class) {
         Ok(class) => class,
         Err(problem) => return say_error_text(world, e, ErrorCode::UnknownClass, &problem),

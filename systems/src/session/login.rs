@@ -32,9 +32,24 @@ fn may_log_in(world: &mut World, e: Entity) -> bool {
         say_error(world, e, code, key, &[]);
         return false;
     }
+    if draining(world, e) {
+        return false;
+    }
     if let Some(mut a) = world.get_mut::<Auth>(e) {
         a.pending = true;
     }
+    true
+}
+
+/// Whether this process of a cluster is draining (it takes no one new); if so, `e` is told.
+pub(crate) fn draining(world: &mut World, e: Entity) -> bool {
+    if !world
+        .resource::<emberkeep_components::cluster::Cluster>()
+        .draining
+    {
+        return false;
+    }
+    say_error(world, e, ErrorCode::Draining, keys::CLUSTER_DRAINING, &[]);
     true
 }
 
@@ -125,6 +140,23 @@ pub(crate) fn resume(world: &mut World, e: Entity, token: String) {
     request(world, StorageRequest::Resume { conn, token });
 }
 
+/// `handoff {token}`: a client another process of the cluster sent here. The store checks
+/// the token (single-use, bound to this process) and answers as for a login, then with the
+/// character.
+pub(crate) fn hand_in(world: &mut World, e: Entity, token: String) {
+    if token.is_empty() || token.len() > 128 {
+        let key = keys::CLUSTER_HANDOFF_INVALID;
+        return say_error(world, e, ErrorCode::HandoffInvalid, key, &[]);
+    }
+    if !may_log_in(world, e) {
+        return;
+    }
+    let Some(conn) = conn_of(world, e) else {
+        return;
+    };
+    request(world, StorageRequest::HandIn { conn, token });
+}
+
 /// `logout`: revoke the token; a playing character is saved and leaves the world.
 pub(crate) fn logout(world: &mut World, e: Entity) {
     let Some(_) = logged_in_account(world, e) else {
@@ -139,11 +171,16 @@ pub(crate) fn logout(world: &mut World, e: Entity) {
     } else {
         e
     };
-    if let Some(mut auth) = world.get_mut::<Auth>(e) {
+    let account = world.get_mut::<Auth>(e).and_then(|mut auth| {
+        let account = auth.account.take();
         *auth = Auth {
             greeted: true,
             ..Auth::default()
         };
+        account
+    });
+    if let Some(account) = account {
+        super::handoff::release_if_gone(world, &account);
     }
     send_to(world, e, &ServerEvent::LoggedOut);
 }

@@ -12,6 +12,7 @@ use emberkeep_components::world::{ConnIndex, Connection};
 
 pub(crate) mod characters;
 pub(crate) mod enter;
+pub mod handoff;
 pub(crate) mod hello;
 pub(crate) mod login;
 pub(crate) mod names;

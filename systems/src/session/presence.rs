@@ -42,6 +42,9 @@ pub(crate) enum Leave {
     Logout,
     /// A disconnected character's grace period ended: it is saved and leaves.
     LingerOver,
+    /// The character went to another process of the cluster: it was saved with the
+    /// handoff, and its connection waits apart ([`super::handoff`]).
+    HandedOff,
 }
 
 impl Leave {
@@ -57,7 +60,7 @@ impl Leave {
                 reason: say(&keys::CLOSE_SHUTDOWN.into()),
                 ..CloseReason::shutdown()
             }),
-            Leave::Disconnected | Leave::Logout | Leave::LingerOver => None,
+            Leave::Disconnected | Leave::Logout | Leave::LingerOver | Leave::HandedOff => None,
         }
     }
 }
@@ -85,17 +88,23 @@ pub(crate) fn leave(world: &mut World, e: Entity, why: Leave) {
             }
         }
         Leave::Logout | Leave::LingerOver => saves::save_now(world, &[e], SaveReason::Logout),
-        Leave::Shutdown => {}
+        Leave::Shutdown | Leave::HandedOff => {}
     }
     remove(world, e);
 }
 
-/// Removes a connection and its character (if any) from the world at once.
+/// Removes a connection and its character (if any) from the world at once; the account's
+/// cluster lease goes when nothing of it is left here.
 fn remove(world: &mut World, e: Entity) {
     if let Some(conn) = world.get::<Connection>(e).map(|c| c.id) {
         world.resource_mut::<ConnIndex>().0.remove(&conn);
     }
+    let account = (world.get::<Auth>(e).and_then(|a| a.account.clone()))
+        .or_else(|| world.get::<AccountCharacter>(e).map(|a| a.account.clone()));
     remove_character(world, e);
+    if let Some(account) = account {
+        super::handoff::release_if_gone(world, &account);
+    }
 }
 
 /// A new connection: an entity with its login state and a queue for its events.

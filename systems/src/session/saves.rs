@@ -187,11 +187,28 @@ pub(crate) fn flush_saves(world: &mut World) {
         }
     }
     let (guilds, removed_guilds) = guild_changes(world, soon.guilds);
+    // The other processes of a cluster keep a copy of every guild.
+    for g in &guilds {
+        let (key, record) = (g.key(), Some(Box::new(g.clone())));
+        let changed = emberkeep_components::cluster::ClusterSend::GuildChanged { key, record };
+        crate::cluster::send(world, changed);
+    }
+    for key in &removed_guilds {
+        let key = key.clone();
+        let removed =
+            emberkeep_components::cluster::ClusterSend::GuildChanged { key, record: None };
+        crate::cluster::send(world, removed);
+    }
     let world_save = world_changes(world, &mut soon.reason);
+    let leases = std::mem::take(&mut soon.leases);
+    if !leases.is_empty() {
+        soon.reason.get_or_insert(SaveReason::Logout);
+    }
     let nothing = characters.is_empty()
         && guilds.is_empty()
         && removed_guilds.is_empty()
-        && world_save.is_empty();
+        && world_save.is_empty()
+        && leases.is_empty();
     let (Some(reason), false) = (soon.reason, nothing) else {
         // Ground changes nobody asked to save yet wait for the next batch.
         let mut changes = world.resource_mut::<GroundChanges>();
@@ -214,6 +231,7 @@ pub(crate) fn flush_saves(world: &mut World) {
             next_item_id,
             reason,
             world: world_save,
+            leases,
         }));
 }
 

@@ -19,13 +19,26 @@ use crate::rng::WorldRng;
 pub(crate) fn spawn_mobs(world: &mut World) {
     let now = world.resource::<Tick>().0;
     let mut due: Vec<usize> = Vec::new();
+    // Areas on maps another process of the cluster hosts stay empty here.
+    let hosted = |world: &World, t: Tile| {
+        let maps = world.resource::<emberkeep_components::atlas::Maps>();
+        let cluster = world.resource::<emberkeep_components::cluster::Cluster>();
+        (maps.map_at(t).and_then(|m| maps.get(m))).is_none_or(|d| cluster.hosts(&d.name))
+    };
+    let unfilled: Vec<(usize, bool)> = (world.resource::<MobSpawner>().areas.iter().enumerate())
+        .filter(|(_, a)| !a.filled)
+        .map(|(i, a)| (i, hosted(world, a.area.min)))
+        .collect();
     {
         let mut spawner = world.resource_mut::<MobSpawner>();
-        for (i, area) in spawner.areas.iter_mut().enumerate() {
-            if !area.filled {
-                area.filled = true;
+        for (i, here) in unfilled {
+            let area = &mut spawner.areas[i];
+            area.filled = true;
+            if here {
                 due.extend(std::iter::repeat_n(i, area.area.count as usize));
             }
+        }
+        for (i, area) in spawner.areas.iter_mut().enumerate() {
             let before = area.respawns.len();
             area.respawns.retain(|at| *at > now);
             due.extend(std::iter::repeat_n(i, before - area.respawns.len()));

@@ -5,18 +5,25 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::{Maps, OnMap};
+use emberkeep_components::cluster::Cluster;
 use emberkeep_components::map::{Tile, TileMap};
 use emberkeep_components::protocol::encode_event;
 use emberkeep_components::text::{Text, keys};
 use emberkeep_components::world::{Outgoing, Player, Position};
 
-/// Movement phase, after the steps: moves every player standing on a warp to its target.
+use crate::session::handoff::Departures;
+
+/// Movement phase, after the steps: moves every player standing on a warp to its target;
+/// a target on a map another process hosts makes the player a departure
+/// ([`crate::session::handoff`]).
 pub(crate) fn take_warps(
     maps: Res<Maps>,
     map: Res<TileMap>,
-    mut players: Query<&mut Position, (With<Player>, Changed<Position>)>,
+    cluster: Res<Cluster>,
+    mut departures: ResMut<Departures>,
+    mut players: Query<(Entity, &mut Position), (With<Player>, Changed<Position>)>,
 ) {
-    for mut pos in &mut players {
+    for (e, mut pos) in &mut players {
         let Some(def) = maps.map_at(pos.0).and_then(|m| maps.get(m)) else {
             continue;
         };
@@ -26,9 +33,17 @@ pub(crate) fn take_warps(
         if let Some(w) = def.warps.iter().find(|w| w.contains(pos.0))
             && map.is_walkable(w.to)
         {
-            pos.0 = w.to;
+            match maps.map_at(w.to) {
+                Some(to) if !hosted(&maps, &cluster, to) => departures.0.push((e, to, w.to)),
+                _ => pos.0 = w.to,
+            }
         }
     }
+}
+
+/// Whether this process hosts map `id`.
+fn hosted(maps: &Maps, cluster: &Cluster, id: emberkeep_components::atlas::MapId) -> bool {
+    maps.get(id).is_none_or(|d| cluster.hosts(&d.name))
 }
 
 /// Moves player `e` to tile `local` (in the map's own coordinates) of map `map` (a file id),
@@ -53,6 +68,10 @@ pub(crate) fn warp_to(world: &mut World, e: Entity, map: &str, local: Tile) -> R
         .map(|m| encode_event(&super::zones::map_event(m, to)));
     if world.get::<Player>(e).is_none() {
         return Err(Text::new(keys::NOWHERE));
+    }
+    if !hosted(world.resource::<Maps>(), world.resource::<Cluster>(), id) {
+        world.resource_mut::<Departures>().0.push((e, id, to));
+        return Ok(());
     }
     if let Some(mut p) = world.get_mut::<Position>(e) {
         p.0 = to;

@@ -1,0 +1,120 @@
+//! Real parts for the cluster tests (issue 20): a `nats-server` on a free loopback port,
+//! started and stopped by PID, and servers joined into a cluster on the MongoDB-compatible
+//! server of `MONGODB_URI` (both provided by scripts/test.sh).
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use emberkeep::Config;
+
+use super::WAIT;
+
+/// The `nats-server` binary: `NATS_SERVER_BIN`, else `nats-server` on the PATH or in
+/// /usr/sbin (where Debian's package puts it).
+pub fn nats_binary() -> Option<String> {
+    if let Ok(bin) = std::env::var("NATS_SERVER_BIN") {
+        return Some(bin);
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    (path.split(':').chain(["/usr/sbin", "/usr/bin"]))
+        .map(|d| format!("{d}/nats-server"))
+        .find(|p| std::path::Path::new(p).is_file())
+}
+
+/// What a cluster test needs, or `None` (with a line saying the test did not run).
+pub fn parts(test: &str) -> Option<(String, String)> {
+    let (Ok(mongo), Some(nats)) = (std::env::var("MONGODB_URI"), nats_binary()) else {
+        eprintln!(
+            "{test}: MONGODB_URI or nats-server is missing: this cluster test DID NOT RUN (scripts/test.sh provides both)"
+        );
+        return None;
+    };
+    Some((mongo, nats))
+}
+
+/// A fresh database on the MongoDB-compatible server, for one test.
+pub fn fresh_db(mongo: &str, test: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let secs = emberkeep::storage::now_secs();
+    let db = format!("ek_{test}_{}_{secs}_{n}", std::process::id());
+    format!("{}/{db}", mongo.trim_end_matches('/'))
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A `nats-server` this test started; stopped (by its PID) when dropped.
+pub struct Nats {
+    bin: String,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Nats {
+    pub async fn start(bin: &str) -> Nats {
+        let mut n = Nats {
+            bin: bin.to_string(),
+            port: free_port(),
+            child: None,
+        };
+        n.up().await;
+        n
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) on its port and waits until it takes connections.
+    pub async fn up(&mut self) {
+        let child = Command::new(&self.bin)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        self.child = Some(child);
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        tokio::time::timeout(WAIT, async {
+            while tokio::net::TcpStream::connect(addr).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("nats-server takes connections");
+    }
+
+    /// Kills it (SIGKILL) and waits for it to be gone.
+    pub fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Makes `c` a process called `name` of a fast cluster on `nats` and `db`, hosting `maps`:
+/// heartbeats every 0.1 s, peers gone after 0.6 s, leases of 2 s.
+pub fn join(c: &mut Config, name: &str, maps: &[&str], nats: &str, db: &str) {
+    c.server.database = db.to_string();
+    c.server.nats = Some(nats.to_string());
+    c.cluster.name = Some(name.to_string());
+    c.world.maps = maps.iter().map(|m| m.to_string()).collect();
+    c.cluster.heartbeat_secs = 0.1;
+    c.cluster.peer_timeout_secs = 0.6;
+    c.cluster.lease_secs = 2.0;
+    c.cluster.handoff_secs = 5.0;
+    c.cluster.drain_secs = 5.0;
+}
