@@ -212,10 +212,14 @@ before(async () => {
   step(`nats-server on ${nats.url}`);
   const database = `${process.env.MONGODB_URI.replace(/\/+$/, "")}/handoff_${randomBytes(6).toString("hex")}`;
   const shared = { EMBERKEEP_SERVER_NATS: nats.url, EMBERKEEP_SERVER_DATABASE: database };
-  [a, b] = await Promise.all([
+  const started = await Promise.allSettled([
     startServer({ config, env: { ...shared, EMBERKEEP_CLUSTER_NAME: "a", EMBERKEEP_WORLD_MAPS: "emberfield" } }),
     startServer({ config, env: { ...shared, EMBERKEEP_CLUSTER_NAME: "b", EMBERKEEP_WORLD_MAPS: "crypt" } }),
   ]);
+  // Whichever started is stopped in `after`, also when the other did not.
+  [a, b] = started.map((r) => (r.status === "fulfilled" ? r.value : null));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
   step(`A (emberfield) on ${a.ws}, B (crypt) on ${b.ws}, database ${database}`);
   profile = mkdtempSync(join(tmpdir(), "emberkeep-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
