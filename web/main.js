@@ -6,8 +6,11 @@
 //   guest:   open → hello {version, name, class} → welcome
 //   account: open → hello {version} → server_info → login | register | resume {token}
 //            → logged_in → play {name} → welcome
+//   handoff: (server: handoff {url, token}) → open url → hello {version} → server_info
+//            → handoff {token} → logged_in → welcome
 // After a drop the same flow runs again: guests send their hello again, accounts resume
-// with the stored token and play the same character.
+// with the stored token and play the same character. A handoff that fails does the same
+// against the page's own server.
 
 import { Connection, PROTOCOL_VERSION, loadToken, saveToken, describeClose } from "./net.js";
 import { Game } from "./game.js";
@@ -43,6 +46,11 @@ import { bindTouch } from "./touch.js";
 import { bindLayout, markFrame } from "./layout.js";
 import { layersOf, loadSprites } from "./sprites.js";
 
+/** A handoff that has not brought us into the world by then has failed. */
+const HANDOFF_TIMEOUT_MS = 10_000;
+/** Handoffs in a row without entering the world: more means the servers pass us round in a loop. */
+const MAX_HANDOFFS = 4;
+
 /** Errors after which reconnecting is pointless until the person does something. */
 const FINAL_ERRORS = {
   version_mismatch: { title: "Version mismatch", hint: "Reload the page to get the client this server speaks." },
@@ -62,6 +70,8 @@ const session = {
   welcomes: 0, // how many times we entered the world (the browser test counts reconnects)
   mapLoading: null, // file id of the map being fetched
   mapShown: false, // a map has been drawn since the page loaded (later loads cover late)
+  handoff: null, // a handoff under way: { url, token, timer }
+  handoffs: 0, // handoffs since we last entered the world
 };
 
 let conn;
@@ -144,7 +154,7 @@ const screens = new Screens({
   remove: (name) => conn.send({ type: "delete_character", name }),
   logout: () => logout(),
   retry: () => {
-    screens.connecting(session.wsUrl);
+    screens.connecting(conn.url);
     conn.restart();
   },
 });
@@ -160,6 +170,8 @@ function onEvents(events) {
     } catch (e) {
       console.warn("could not apply event", ev, e);
     }
+    // That server is done with us: the rest of its frame is not about the world we go to.
+    if (ev.type === "handoff") break;
   }
   if (session.playAfterFrame && !session.inWorld) conn.send({ type: "play", name: session.character });
 }
@@ -170,13 +182,17 @@ function handle(ev) {
     case "server_info":
       session.info = { ...ev, accounts: true };
       screens.protocol(PROTOCOL_VERSION, ev.version);
-      if (loadToken()) conn.send({ type: "resume", token: loadToken() });
+      // On a handoff the token we were given stands in for login and resume.
+      if (session.handoff) conn.send({ type: "handoff", token: session.handoff.token });
+      else if (loadToken()) conn.send({ type: "resume", token: loadToken() });
       else if (!session.inWorld) showLogin(session.info);
       return;
     case "logged_in":
       saveToken(ev.token);
       session.account = ev;
       observer.setRole(ev.role);
+      // After a handoff the new server puts the character in the world by itself.
+      if (session.handoff) return;
       if (session.dropped && session.character) session.playAfterFrame = true;
       else screens.characters(ev, session.info?.classes);
       return;
@@ -193,6 +209,9 @@ function handle(ev) {
       return;
     case "welcome":
       enterWorld(ev, now);
+      return;
+    case "handoff":
+      beginHandoff(ev);
       return;
     case "pong":
       if (ev.nonce === session.pingSent) screens.ping(now - session.pingSent);
@@ -219,6 +238,9 @@ function handle(ev) {
 }
 
 function enterWorld(ev, now) {
+  const handedOver = !!session.handoff;
+  endHandoff();
+  session.handoffs = 0;
   session.welcomes += 1;
   session.inWorld = true;
   session.dropped = false;
@@ -231,15 +253,76 @@ function enterWorld(ev, now) {
   game.apply(ev, now);
   for (const w of windows) w.apply(ev);
   hud.inGame(true);
+  renderer.fadeIn(now);
   // The item catalog (revalidated: a content reload may have changed it) decides which item
   // actions show; redraw the item panels once it is in.
   loadCatalog(true).then(() => {
     hud.inventory();
     hud.equipment();
   });
-  hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
+  if (handedOver) {
+    // To the player a handoff is a warp like any other: the same banner and line as `map`.
+    story.enterMap(ev.map);
+    hud.log("system", `You enter ${ev.map.display_name || ev.map.name}.`, "info");
+  } else {
+    hud.log("system", `Welcome to ${ev.map.display_name || ev.map.name}, ${ev.name}.`, "good");
+  }
   ping();
   showMap(ev.map);
+}
+
+/**
+ * The server passes us to another process of the cluster (docs/protocol.md, "Handoff"): the
+ * world fades out and we connect to `ev.url`, where `ev.token` stands in for login. The chat
+ * and the panels stay as they are; the `welcome` there resets the world view and fades it in.
+ * The old server closes its socket; we have closed it already, so that is no drop.
+ */
+function beginHandoff(ev) {
+  if (typeof ev.url !== "string" || typeof ev.token !== "string") {
+    // Its close then reads as a drop: we come back with `resume`, as after any drop.
+    console.warn("a handoff without url or token", ev);
+    return;
+  }
+  endHandoff();
+  session.playAfterFrame = false; // that server has not put us in the world: nothing to play there
+  session.handoffs += 1;
+  if (session.handoffs > MAX_HANDOFFS) {
+    failHandoff(`passed on ${session.handoffs} times without entering the world`);
+    return;
+  }
+  session.inWorld = false; // no input goes out until the new server's `welcome`
+  game.clearGoal();
+  castBar.clear();
+  workBar.clear();
+  renderer.fadeOut(performance.now());
+  session.handoff = {
+    url: ev.url,
+    token: ev.token,
+    timer: setTimeout(() => failHandoff("no answer from the new server"), HANDOFF_TIMEOUT_MS),
+  };
+  conn.moveTo(ev.url);
+}
+
+/** Forgets the handoff under way (it worked, failed or no longer matters). */
+function endHandoff() {
+  clearTimeout(session.handoff?.timer);
+  session.handoff = null;
+}
+
+/**
+ * A handoff that did not work (`handoff_invalid`, the new server unreachable or silent):
+ * back to the page's own server, with the recovery of a drop — resume with the stored token
+ * and play the same character; that server has it, or hands us on again. Retries back off.
+ * `afterClose`: the socket has closed and the connection has scheduled what comes next.
+ */
+function failHandoff(why, afterClose = false) {
+  endHandoff();
+  session.handoffs = 0;
+  session.dropped = true;
+  console.warn(`handoff failed (${why}); back to ${session.wsUrl}`);
+  hud.log("system", `Could not change servers (${why}).`, "error");
+  conn.retarget(session.wsUrl); // a retry already scheduled goes there too
+  if (!afterClose) conn.retrySoon();
 }
 
 /**
@@ -294,6 +377,15 @@ function leaveWorld() {
 /** Session-level errors (refusals, login problems). Returns true when handled here. */
 function sessionError(ev) {
   const { code, message } = ev;
+  if (session.handoff) {
+    // A refusal while a handoff is under way answers it (`handoff_invalid`, or a server that
+    // does not know handoffs): it failed. A final refusal stops us below all the same.
+    if (!FINAL_ERRORS[code]) {
+      failHandoff(message || code);
+      return true;
+    }
+    endHandoff();
+  }
   if (FINAL_ERRORS[code]) {
     conn.stop(code);
     leaveWorld();
@@ -382,6 +474,7 @@ function guestsOnly() {
  * leaves here and reconnects to the start screen.
  */
 function logout() {
+  endHandoff();
   if (session.account && conn.send({ type: "logout" })) return;
   if (session.account) {
     saveToken(null);
@@ -398,6 +491,12 @@ function logout() {
 
 function onOpen() {
   session.info = session.intent.kind === "guest" ? session.info : null;
+  if (session.handoff) {
+    // The token says who we are: the hello that asks for `server_info`, even for a guest.
+    session.info = null;
+    conn.send({ type: "hello", version: PROTOCOL_VERSION });
+    return;
+  }
   if (session.intent.kind === "guest") {
     const { name, class: cls } = session.intent;
     conn.send({ type: "hello", version: PROTOCOL_VERSION, name, class: cls });
@@ -422,6 +521,8 @@ const FINAL_CLOSES = [
 const REFUSING_CLOSE = /\b(server (is )?full|too many|busy|zu viele|ausgelastet)\b/i;
 
 function onClose({ code, reason, willRetry, delayMs }) {
+  // The new server could not be reached, or let us go before `welcome`: the handoff failed.
+  if (session.handoff) failHandoff(`the new server: ${describeClose(code, reason)}`, true);
   const had = session.inWorld || session.account || session.dropped;
   if (session.inWorld) {
     session.inWorld = false;
@@ -447,7 +548,7 @@ function onClose({ code, reason, willRetry, delayMs }) {
     ? `The server refused the connection: ${reason}. Trying again in ${wait}…`
     : `${had ? "Connection lost" : "Cannot reach the server"} (${describeClose(code, reason)}). Reconnecting in ${wait}…`;
   screens.banner(text, refusal);
-  if (!had && !screens.visible) screens.connecting(session.wsUrl);
+  if (!had && !screens.visible) screens.connecting(conn.url);
 }
 
 function onStatus(status) {
@@ -540,6 +641,10 @@ window.emberkeep = {
   session,
   get conn() {
     return conn;
+  },
+  /** The WebSocket address of the server we are on (or reconnect to): the page's, or where a handoff sent us. */
+  get serverUrl() {
+    return conn?.url ?? null;
   },
   tileToScreen: (x, y) => renderer.tileToScreen(x, y),
   get mapReady() {

@@ -2,7 +2,9 @@
 // with exponential backoff, and the session token kept in localStorage.
 //
 // The session layer decides what to send when a socket opens (`onOpen`); this module only
-// knows sockets, frames, status and backoff.
+// knows sockets, frames, status and backoff. In a cluster the server we talk to can change
+// (a handoff, docs/protocol.md): `moveTo` points the connection at another server, and every
+// later reconnect goes there.
 
 /** Protocol version this client speaks (components/src/protocol.rs: PROTOCOL_VERSION). */
 export const PROTOCOL_VERSION = 1;
@@ -52,11 +54,11 @@ export class Connection {
     this.bytesIn = 0;
   }
 
-  /** Opens the socket now (cancelling a pending retry). */
+  /** Opens a socket to `url` now (cancelling a pending retry). */
   connect() {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    if (this.ws) this.detach(this.ws);
+    this.dropSocket("reconnect");
     this.autoReconnect = true;
     this.setStatus("connecting");
     let ws;
@@ -99,46 +101,38 @@ export class Connection {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.autoReconnect = false;
-    if (this.ws) {
-      const ws = this.ws;
-      this.detach(ws);
-      try {
-        ws.close(1000, reason.slice(0, 100));
-      } catch {
-        // Already closing.
-      }
-    }
+    this.dropSocket(reason);
     this.setStatus("stopped");
   }
 
   /** Closes and immediately opens a new socket (e.g. to enter as a guest after a probe). */
   restart() {
-    if (this.ws) {
-      const ws = this.ws;
-      this.detach(ws);
-      try {
-        ws.close(1000, "restart");
-      } catch {
-        // Already closing.
-      }
-    }
+    this.dropSocket("restart");
     this.attempt = 0;
     this.connect();
   }
 
   /** Drops the socket and tries again after the usual backoff (e.g. name still taken). */
   retrySoon() {
-    if (this.ws) {
-      const ws = this.ws;
-      this.detach(ws);
-      try {
-        ws.close(1000, "retry");
-      } catch {
-        // Already closing.
-      }
-    }
+    this.dropSocket("retry");
     this.autoReconnect = true;
     this.handleClose(1000, "retrying");
+  }
+
+  /**
+   * Moves to the server at `url` now (a handoff): the old socket is closed on purpose, so its
+   * close is never reported as a drop, and every later reconnect goes to `url` too. The
+   * backoff is kept: servers that keep passing us on without success still slow down.
+   */
+  moveTo(url) {
+    this.url = url;
+    this.dropSocket("handoff");
+    this.connect();
+  }
+
+  /** Where the next socket goes (a pending retry included); an open socket stays open. */
+  retarget(url) {
+    this.url = url;
   }
 
   /** A successful session resets the backoff. */
@@ -160,6 +154,21 @@ export class Connection {
   detach(ws) {
     ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
     if (ws === this.ws) this.ws = null;
+  }
+
+  /**
+   * Closes the current socket, if any, on purpose: it is detached first, so neither its last
+   * frames nor its close reach the callbacks (no drop is reported, nothing reconnects).
+   */
+  dropSocket(reason) {
+    const ws = this.ws;
+    if (!ws) return;
+    this.detach(ws);
+    try {
+      ws.close(1000, reason.slice(0, 100));
+    } catch {
+      // Already closing.
+    }
   }
 
   handleClose(code, reason) {

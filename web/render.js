@@ -1,6 +1,7 @@
 // Canvas drawing: the map around the camera (pre-rendered in chunks) at its origin in the
 // global tile space, warps, levers and doors, entities with name labels and hp bars, chat
-// bubbles, floating damage numbers, and the observer's overlays. A new map fades in.
+// bubbles, floating damage numbers, and the observer's overlays. A new map fades in; the
+// world fades out while a handoff moves us to another server.
 // Nothing here changes game state.
 
 import { renderPos } from "./entities.js";
@@ -10,6 +11,7 @@ import { drawSprite, forgetGone } from "./sprites.js";
 const CHUNK = 16; // tiles per side of a cached map chunk
 const FLOATER_MS = 1200;
 const FADE_MS = 450; // a newly shown map fades in from black
+const FADE_OUT_MS = 250; // the world fades out when a handoff begins
 
 const KIND_COLOURS = {
   player: { body: "#3f7fd9", dark: "#1f3f70" },
@@ -29,6 +31,7 @@ export class Renderer {
     this.chunks = new Map();
     this.chunkMap = null;
     this.fadeAt = 0;
+    this.fadeOutAt = null; // while a handoff is under way: when the world began to fade out
     this.hoverTile = null;
     this.clickMarker = null;
     this.overlays = null; // set by the observer view: { regions, zones, spawns }
@@ -111,11 +114,29 @@ export class Renderer {
     for (const e of sorted) this.drawLabel(e, positions.get(e.id), now);
     this.drawFloaters(now);
     ctx.restore();
-    const fade = 1 - (now - this.fadeAt) / FADE_MS;
+    const fade = this.shade(now);
     if (fade > 0) {
       ctx.fillStyle = `rgba(16,20,28,${fade.toFixed(3)})`;
       ctx.fillRect(0, 0, this.viewW, this.viewH);
     }
+  }
+
+  /** Darkens the world until `fadeIn` (a handoff to another server has begun). */
+  fadeOut(now) {
+    if (this.fadeOutAt === null) this.fadeOutAt = now;
+  }
+
+  /** Ends a fade-out: the world fades in from black. Nothing to do without one. */
+  fadeIn(now) {
+    if (this.fadeOutAt === null) return;
+    this.fadeOutAt = null;
+    this.fadeAt = now;
+  }
+
+  /** How dark the veil over the world is: 0 none, 1 black. */
+  shade(now) {
+    if (this.fadeOutAt !== null) return Math.min(1, (now - this.fadeOutAt) / FADE_OUT_MS);
+    return Math.max(0, 1 - (now - this.fadeAt) / FADE_MS);
   }
 
   countFrame(now) {

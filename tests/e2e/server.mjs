@@ -344,12 +344,13 @@ export async function admin(server, world, path, body) {
 /**
  * Starts the server binary in the config file's folder (outside the repository, as an
  * installed server runs) and resolves once it has logged both listening addresses.
- * `ws` and `http` are addresses to bind ("127.0.0.1:0" for any free port).
+ * `ws` and `http` are addresses to bind ("127.0.0.1:0" for any free port); `env` adds
+ * variables (`EMBERKEEP_<SECTION>_<KEY>` settings over the file's).
  */
-export async function startServer({ config, ws = "127.0.0.1:0", http = "127.0.0.1:0", timeoutMs = 15_000 }) {
+export async function startServer({ config, ws = "127.0.0.1:0", http = "127.0.0.1:0", env = {}, timeoutMs = 15_000 }) {
   const child = spawn(serverBinary(), ["--config", config, "--ws-addr", ws, "--http-addr", http], {
     cwd: dirname(config),
-    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info" },
+    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const log = [];
