@@ -45,6 +45,24 @@ export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT"
 SECANTUSD_BIN="$(cd "$VENV/bin" && pwd)/secantusd-py"
 export SECANTUSD_BIN
 
+echo "== NATS server (Debian's nats-server) for the cluster tests"
+# The cluster tests (tests/cluster.rs, tests/e2e/handoff.test.mjs) start and stop their own
+# nats-server from NATS_SERVER_BIN on free ports (one of them stops it under play); this
+# shared one is for anything that only needs a bus (NATS_URL).
+if ! command -v nats-server > /dev/null && [ ! -x /usr/sbin/nats-server ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nats-server
+fi
+NATS_SERVER_BIN="$(command -v nats-server || echo /usr/sbin/nats-server)"
+export NATS_SERVER_BIN
+NATS_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$NATS_SERVER_BIN" -a 127.0.0.1 -p "$NATS_PORT" > target/nats-server.log 2>&1 &
+NATS_PID=$!
+trap 'kill "$MONGO_PID" "$NATS_PID" 2>/dev/null || true' EXIT
+export NATS_URL="nats://127.0.0.1:$NATS_PORT"
+
 echo "== cargo test"
 # Includes the bounded fuzz run: every target in fuzz/ (and text_command in systems) replays its
 # checked-in corpus, then a second each of random and mutated inputs (docs/FUZZING.md).

@@ -182,10 +182,17 @@ async fn start_storage<S: Store + Into<AnyStore>>(
     inbound: crossbeam_channel::Sender<Inbound>,
     settings: StorageSettings,
     stats: Arc<Stats>,
-    reserve_ids: bool,
+    cluster_name: Option<String>,
 ) -> anyhow::Result<StartedStorage> {
     // In a cluster, each process hands out ids from a block of its own.
-    let next = if reserve_ids {
+    let next = if let Some(me) = &cluster_name {
+        let cleared = store.clear_leases(me.clone()).await?;
+        if cleared > 0 {
+            info!(
+                cleared,
+                "dropped the account leases an earlier run of this process left"
+            );
+        }
         store.reserve_item_ids().await?
     } else {
         store.next_item_id().await?
@@ -303,7 +310,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
             handoff: Duration::from_secs_f64(config.cluster.handoff_secs),
         }),
     };
-    let reserve_ids = cluster.is_some();
+    let cluster_name = cluster.as_ref().map(|c| c.name.clone());
     let (storage_task, next_item_id, bans, guilds, snapshot, any_store) =
         match DatabaseUrl::parse(&config.server.database).map_err(anyhow::Error::msg)? {
             DatabaseUrl::Sqlite(path) => {
@@ -315,7 +322,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     tx.clone(),
                     storage_settings,
                     stats.clone(),
-                    reserve_ids,
+                    cluster_name.clone(),
                 )
                 .await?
             }
@@ -329,7 +336,7 @@ pub async fn start(config: Config) -> anyhow::Result<ServerHandle> {
                     tx.clone(),
                     storage_settings,
                     stats.clone(),
-                    reserve_ids,
+                    cluster_name.clone(),
                 )
                 .await?
             }

@@ -35,9 +35,8 @@ fn two_maps() -> Vec<(&'static str, String)> {
 
 /// A process of the cluster called `name` hosting `maps`.
 async fn node(name: &str, maps: &[&str], nats: &Nats, db: &str) -> TestServer {
-    let url = nats.url();
     start_with_maps(&two_maps(), |c| {
-        join(c, name, maps, &url, db);
+        join(c, name, maps, nats, db);
         c.server.admin_token = Some(ADMIN.into());
         // Guilds cost nothing here: the test is about their chat, not their price.
         let rules = c.server.assets.join("rules.toml");
@@ -159,7 +158,7 @@ async fn a_warp_to_a_map_another_process_hosts_hands_the_character_over_once() {
     let Some((mongo, bin)) = parts("handoff") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "handoff");
     let a = node("a", &["test"], &nats, &db).await;
     let b = node("b", &["vault"], &nats, &db).await;
@@ -246,7 +245,7 @@ async fn whispers_guild_lines_friends_channels_and_who_cross_processes() {
     let Some((mongo, bin)) = parts("social") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "social");
     let a = node("a", &["test"], &nats, &db).await;
     let b = node("b", &["vault"], &nats, &db).await;
@@ -412,7 +411,7 @@ async fn a_second_login_on_another_process_is_refused_until_the_first_ends() {
     let Some((mongo, bin)) = parts("lease") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "lease");
     let a = node("a", &["test"], &nats, &db).await;
     let b = node("b", &["test"], &nats, &db).await;
@@ -565,7 +564,7 @@ async fn malformed_and_foreign_cluster_messages_are_dropped_and_counted() {
     let Some((mongo, bin)) = parts("malformed") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "malformed");
     let a = node("a", &["test"], &nats, &db).await;
     let mut ann = new_player(a.addr, "ann", "Ann").await;
@@ -576,14 +575,15 @@ async fn malformed_and_foreign_cluster_messages_are_dropped_and_counted() {
         br#"{"v":9,"from":"x","msg":{"kind":"broadcast","text":"from the future"}}"#,
         br#"{"v":1,"from":"x","msg":{"kind":"give_gold","to":"ann"}}"#,
     ];
+    let all = format!("{}.all", nats.prefix);
     for payload in forged {
         client
-            .publish("emberkeep.all", payload.to_vec().into())
+            .publish(all.clone(), payload.to_vec().into())
             .await
             .unwrap();
     }
     client
-        .publish("emberkeep.to.a", b"\xff\xfe".to_vec().into())
+        .publish(format!("{}.to.a", nats.prefix), b"\xff\xfe".to_vec().into())
         .await
         .unwrap();
     client.flush().await.unwrap();
@@ -604,10 +604,7 @@ async fn malformed_and_foreign_cluster_messages_are_dropped_and_counted() {
     );
     // A well-formed one from another process is taken.
     let ok = br#"{"v":1,"from":"x","msg":{"kind":"broadcast","text":"maintenance at noon"}}"#;
-    client
-        .publish("emberkeep.all", ok.to_vec().into())
-        .await
-        .unwrap();
+    client.publish(all, ok.to_vec().into()).await.unwrap();
     ann.wait_for(
         "broadcast",
         |e| matches!(e, ServerEvent::Announcement { text } if text == "maintenance at noon"),
@@ -621,7 +618,7 @@ async fn draining_hands_players_to_another_host_of_their_map() {
     let Some((mongo, bin)) = parts("drain") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "drain");
     let a = node("a", &["test"], &nats, &db).await;
     let b = node("b", &["test", "vault"], &nats, &db).await;

@@ -207,6 +207,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<Option<(String, String)>>> + Send {
         async { Err(cluster_needs_mongodb()) }
     }
+    /// Drops every lease `process` holds (it starts, with nobody in its world: leases left
+    /// by an earlier run of the same name would otherwise be renewed by this one); how many.
+    fn clear_leases(&self, _process: String) -> impl Future<Output = StoreResult<u64>> + Send {
+        async { Err(cluster_needs_mongodb()) }
+    }
     /// The first id of a block of `2^ITEM_BLOCK_BITS` item ids no other process will use.
     fn reserve_item_ids(&self) -> impl Future<Output = StoreResult<u64>> + Send {
         async { Err(cluster_needs_mongodb()) }

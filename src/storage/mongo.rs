@@ -747,6 +747,15 @@ impl Store for MongoStore {
         Ok(found.map(|d| (text(&d, "_id"), text(&d, "character"))))
     }
 
+    async fn clear_leases(&self, process: String) -> StoreResult<u64> {
+        let gone = self
+            .coll("leases")
+            .delete_many(doc! {"process": &process})
+            .await
+            .map_err(backend)?;
+        Ok(gone.deleted_count)
+    }
+
     async fn reserve_item_ids(&self) -> StoreResult<u64> {
         let meta = self.coll("meta");
         loop {

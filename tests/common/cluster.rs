@@ -49,26 +49,63 @@ pub fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// A `nats-server` this test started; stopped (by its PID) when dropped.
+/// A NATS server for one test, with a subject prefix of its own: the shared one of
+/// `NATS_URL` (scripts/test.sh starts it), or a `nats-server` this test started, stopped
+/// (by its PID) when dropped.
 pub struct Nats {
     bin: String,
+    url: String,
     pub port: u16,
+    /// The test's own subject prefix (`cluster.subject_prefix`).
+    pub prefix: String,
     child: Option<Child>,
 }
 
+fn unique_prefix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "ekt{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 impl Nats {
+    /// A server of this test's own (for a test that stops and restarts it).
     pub async fn start(bin: &str) -> Nats {
+        let port = free_port();
         let mut n = Nats {
             bin: bin.to_string(),
-            port: free_port(),
+            url: format!("nats://127.0.0.1:{port}"),
+            port,
+            prefix: unique_prefix(),
             child: None,
         };
         n.up().await;
         n
     }
 
+    /// The shared server of `NATS_URL` if there is one, else one of this test's own.
+    pub async fn shared(bin: &str) -> Nats {
+        match std::env::var("NATS_URL") {
+            Ok(url) => Nats {
+                bin: bin.to_string(),
+                port: url
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0),
+                url,
+                prefix: unique_prefix(),
+                child: None,
+            },
+            Err(_) => Nats::start(bin).await,
+        }
+    }
+
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        self.url.clone()
     }
 
     /// Starts it (again) on its port and waits until it takes connections.
@@ -107,9 +144,10 @@ impl Drop for Nats {
 
 /// Makes `c` a process called `name` of a fast cluster on `nats` and `db`, hosting `maps`:
 /// heartbeats every 0.1 s, peers gone after 0.6 s, leases of 2 s.
-pub fn join(c: &mut Config, name: &str, maps: &[&str], nats: &str, db: &str) {
+pub fn join(c: &mut Config, name: &str, maps: &[&str], nats: &Nats, db: &str) {
     c.server.database = db.to_string();
-    c.server.nats = Some(nats.to_string());
+    c.server.nats = Some(nats.url());
+    c.cluster.subject_prefix = nats.prefix.clone();
     c.cluster.name = Some(name.to_string());
     c.world.maps = maps.iter().map(|m| m.to_string()).collect();
     c.cluster.heartbeat_secs = 0.1;

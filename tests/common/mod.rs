@@ -480,7 +480,7 @@ impl Client {
     }
 
     /// A client on an open WebSocket, before any event.
-    fn over(ws: Ws) -> Client {
+    pub fn over(ws: Ws) -> Client {
         Client {
             ws,
             pending: VecDeque::new(),
@@ -531,6 +531,33 @@ impl Client {
 
     pub async fn send(&mut self, msg: &ClientMsg) {
         self.send_text(&serde_json::to_string(msg).unwrap()).await;
+    }
+
+    /// Sends `msg`; an error if the connection is gone (for tests where a server may die).
+    pub async fn try_send(&mut self, msg: &ClientMsg) -> Result<(), String> {
+        let text = serde_json::to_string(msg).unwrap();
+        self.ws
+            .send(Message::text(text))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The next event, or `None` once the connection ended or failed (no timeout: wrap it).
+    pub async fn next_or_end(&mut self) -> Option<ServerEvent> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                self.seen.push(e.clone());
+                return Some(e);
+            }
+            match self.ws.next().await? {
+                Ok(Message::Text(t)) => {
+                    let events: Vec<ServerEvent> = serde_json::from_str(t.as_str()).ok()?;
+                    self.pending.extend(events);
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
     }
 
     pub async fn send_text(&mut self, text: &str) {
