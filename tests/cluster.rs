@@ -241,7 +241,7 @@ async fn a_warp_to_a_map_another_process_hosts_hands_the_character_over_once() {
 }
 
 #[tokio::test]
-async fn whispers_guild_lines_friends_channels_and_who_cross_processes() {
+async fn whispers_guild_and_party_lines_friends_channels_and_who_cross_processes() {
     let Some((mongo, bin)) = parts("social") else {
         return;
     };
@@ -269,6 +269,17 @@ async fn whispers_guild_lines_friends_channels_and_who_cross_processes() {
     bob.send(&ClientMsg::GuildAccept).await;
     bob.wait_for("joined", |e| {
         matches!(e, ServerEvent::Guild { guild: Some(_) })
+    })
+    .await;
+    ann.send(&ClientMsg::PartyInvite { name: "bob".into() })
+        .await;
+    bob.wait_for("party invite", |e| {
+        matches!(e, ServerEvent::PartyInvite { .. })
+    })
+    .await;
+    bob.send(&ClientMsg::PartyAccept).await;
+    bob.wait_for("in the party", |e| {
+        matches!(e, ServerEvent::Party { party: Some(_) })
     })
     .await;
     ann.send(&ClientMsg::Command {
@@ -360,6 +371,25 @@ async fn whispers_guild_lines_friends_channels_and_who_cross_processes() {
     .await;
     ann.wait_for("guild reply", |e| {
         matches!(e, ServerEvent::Chat { channel: Some(c), name, .. } if c == "guild" && name == "Bob")
+    })
+    .await;
+    // The party line, both ways (the party itself stays on a).
+    ann.send(&ClientMsg::ChannelSay {
+        channel: "party".into(),
+        text: "regroup".into(),
+    })
+    .await;
+    bob.wait_for("party line", |e| {
+        matches!(e, ServerEvent::Chat { channel: Some(c), name, text, .. } if c == "party" && name == "Ann" && text == "regroup")
+    })
+    .await;
+    bob.send(&ClientMsg::ChannelSay {
+        channel: "party".into(),
+        text: "on my way".into(),
+    })
+    .await;
+    ann.wait_for("party reply", |e| {
+        matches!(e, ServerEvent::Chat { channel: Some(c), name, text, .. } if c == "party" && name == "Bob" && text == "on my way")
     })
     .await;
     // The global channel, and `who` listing both processes.

@@ -225,6 +225,9 @@ pub struct Handoff {
     pub ws_url: String,
     /// The map it goes to (file id), for the client.
     pub map: String,
+    /// Its party-mates' names: its party chat goes on reaching them from there.
+    #[serde(default)]
+    pub party: Vec<String>,
     /// Filled in by the storage task before the write: the token's hash (the token itself
     /// only ever goes to the client).
     #[serde(default)]

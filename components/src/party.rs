@@ -141,3 +141,9 @@ mod tests {
         assert_eq!(p.remove(id, c), Removed::NotThere);
     }
 }
+
+/// The names of a player's party-mates who play on other processes of a cluster (they went
+/// there, or this player came from there): party chat lines reach them over the cluster.
+/// The party itself (roster, shared experience) is per process.
+#[derive(bevy_ecs::prelude::Component, Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartyAway(pub Vec<String>);

@@ -393,6 +393,9 @@ pub enum StorageReply {
         conn: ConnId,
         record: Box<CharacterRecord>,
     },
+    /// The character of this connection came from another process with these party-mates
+    /// (sent right after its `CharacterLoaded`).
+    Arrived { conn: ConnId, party: Vec<String> },
     /// The batch handing this connection's character to another process is written: the
     /// client is told where to go, with its one-time token.
     HandedOff {

@@ -195,16 +195,16 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<u64>> + Send {
         async { Err(cluster_needs_mongodb()) }
     }
-    /// Claims the handoff with this token hash for `process`, once: the account and the
-    /// character, if the token is meant for `process` and has not expired; the lease then
-    /// runs until `until_ms`.
+    /// Claims the handoff with this token hash for `process`, once: the account, the
+    /// character and its party-mates, if the token is meant for `process` and has not
+    /// expired; the lease then runs until `until_ms`.
     fn claim_handoff(
         &self,
         _token_hash: String,
         _process: String,
         _now_ms: u64,
         _until_ms: u64,
-    ) -> impl Future<Output = StoreResult<Option<(String, String)>>> + Send {
+    ) -> impl Future<Output = StoreResult<Option<Claimed>>> + Send {
         async { Err(cluster_needs_mongodb()) }
     }
     /// Drops every lease `process` holds (it starts, with nobody in its world: leases left
@@ -216,6 +216,14 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn reserve_item_ids(&self) -> impl Future<Output = StoreResult<u64>> + Send {
         async { Err(cluster_needs_mongodb()) }
     }
+}
+
+/// A claimed handoff: the account, the character and its party-mates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub account: String,
+    pub character: String,
+    pub party: Vec<String>,
 }
 
 /// Item ids a process of a cluster reserves at start (2^36: far more than it can hand out).

@@ -434,6 +434,7 @@ impl MongoStore {
                         "until": h.until_ms as i64,
                         "token_hash": &h.token_hash,
                         "character": &h.character,
+                        "party": h.party.clone(),
                     };
                     leases
                         .update_one(doc! {"_id": &h.account}, doc! {"$set": set})
@@ -683,7 +684,7 @@ impl Store for MongoStore {
         };
         let update = doc! {
             "$set": {"process": &process, "until": until_ms as i64},
-            "$unset": {"token_hash": "", "character": ""},
+            "$unset": {"token_hash": "", "character": "", "party": ""},
         };
         let taken = leases
             .update_one(ours_or_expired, update)
@@ -727,7 +728,7 @@ impl Store for MongoStore {
         process: String,
         now_ms: u64,
         until_ms: u64,
-    ) -> StoreResult<Option<(String, String)>> {
+    ) -> StoreResult<Option<super::Claimed>> {
         // Single use: the first claim unsets the token in the same atomic step.
         let found = self
             .coll("leases")
@@ -744,7 +745,17 @@ impl Store for MongoStore {
             )
             .await
             .map_err(backend)?;
-        Ok(found.map(|d| (text(&d, "_id"), text(&d, "character"))))
+        Ok(found.map(|d| super::Claimed {
+            account: text(&d, "_id"),
+            character: text(&d, "character"),
+            party: (d.get_array("party").ok())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|b| b.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }))
     }
 
     async fn clear_leases(&self, process: String) -> StoreResult<u64> {

@@ -199,7 +199,7 @@ async fn serve<S: Store>(
             let (settings, stats) = (ctx.settings.clone(), ctx.accounts.stats.clone());
             tasks.spawn(async move {
                 let answers = hand_in(&store, conn, token, &settings).await;
-                if answers.len() == 2 {
+                if answers.len() >= 2 {
                     Stats::add(&stats.handoffs_in, 1);
                 }
                 for reply in answers {
@@ -952,7 +952,11 @@ async fn hand_in<S: Store>(
             c.until(now, c.lease),
         )
         .await;
-    let (account, character) = match claimed {
+    let super::Claimed {
+        account,
+        character,
+        party,
+    } = match claimed {
         Ok(Some(found)) => found,
         Ok(None) => return invalid(),
         Err(e) => return vec![unavailable(conn, &e)],
@@ -972,6 +976,9 @@ async fn hand_in<S: Store>(
     };
     let mut answers = vec![login];
     answers.extend(character_request(store, load, settings).await);
+    if answers.len() == 2 && !party.is_empty() {
+        answers.push(Answer::Reply(StorageReply::Arrived { conn, party }));
+    }
     answers
 }
 

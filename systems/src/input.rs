@@ -272,6 +272,16 @@ fn apply_reply(world: &mut World, reply: StorageReply) {
                 characters::character_loaded(world, e, *record);
             }
         }
+        StorageReply::Arrived { conn, party } => {
+            if let Some(e) = entity_of(world, conn)
+                && world
+                    .get::<emberkeep_components::world::Player>(e)
+                    .is_some()
+            {
+                let away = emberkeep_components::party::PartyAway(party);
+                world.entity_mut(e).insert(away);
+            }
+        }
         StorageReply::HandedOff {
             conn,
             ws_url,

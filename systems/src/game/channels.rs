@@ -8,7 +8,7 @@
 
 use bevy_ecs::prelude::*;
 use emberkeep_components::limits;
-use emberkeep_components::party::{Parties, PartyMember};
+use emberkeep_components::party::{Parties, PartyAway, PartyMember};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
 use emberkeep_components::social::{
     self, GLOBAL_CHANNEL, GUILD_CHANNEL, Ignores, JoinedChannels, LastWhisper, MAX_CHANNELS,
@@ -156,9 +156,12 @@ fn audience(
         let party = world
             .get::<PartyMember>(speaker)
             .and_then(|m| world.resource::<Parties>().by_id.get(&m.party));
-        return match party {
-            Some(p) => Ok((PARTY_CHANNEL.into(), Audience::Members(p.members.clone()))),
-            None => Err((ErrorCode::NotInParty, Text::new(keys::PARTY_NOT_IN))),
+        let away = world.get::<PartyAway>(speaker).filter(|a| !a.0.is_empty());
+        return match (party, away) {
+            (Some(p), _) => Ok((PARTY_CHANNEL.into(), Audience::Members(p.members.clone()))),
+            // Party-mates on other processes only: the speaker hears its own line.
+            (None, Some(_)) => Ok((PARTY_CHANNEL.into(), Audience::Members(vec![speaker]))),
+            (None, None) => Err((ErrorCode::NotInParty, Text::new(keys::PARTY_NOT_IN))),
         };
     }
     let channel = parse_channel(channel).map_err(|t| (ErrorCode::BadChannel, t))?;
@@ -232,7 +235,17 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
         Err((code, t)) => return say_error_text(world, speaker, code, &t),
     };
     if let Audience::Members(members) = audience {
-        line_to(world, speaker, &channel, text, &members);
+        let said = line_to(world, speaker, &channel, text, &members);
+        let away = world.get::<PartyAway>(speaker).map(|a| a.0.clone());
+        if let (Some(text), Some(members)) = (said, away.filter(|a| !a.is_empty())) {
+            let from = name_of(world, speaker);
+            let line = emberkeep_components::cluster::ClusterSend::Party {
+                members,
+                from,
+                text,
+            };
+            crate::cluster::send(world, line);
+        }
         return;
     }
     let Some((name, json, said)) = channel_line(world, speaker, &channel, text) else {

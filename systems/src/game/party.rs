@@ -165,7 +165,14 @@ fn depart(world: &mut World, e: Entity, id: PartyId) {
 
 /// `party leave` / `party_leave`.
 pub(crate) fn leave(world: &mut World, e: Entity) {
+    let away = world
+        .entity_mut(e)
+        .take::<emberkeep_components::party::PartyAway>();
     let Some(id) = world.get::<PartyMember>(e).map(|m| m.party) else {
+        if away.is_some() {
+            // Only party-mates on other processes: their line is left.
+            return say_info(world, e, keys::PARTY_LEFT, &[]);
+        }
         return say_error(world, e, ErrorCode::NotInParty, keys::PARTY_NOT_IN, &[]);
     };
     depart(world, e, id);

@@ -13,6 +13,7 @@ use bevy_ecs::prelude::*;
 use emberkeep_components::atlas::{MapId, Maps};
 use emberkeep_components::cluster::{Cluster, Handoff, Peer};
 use emberkeep_components::map::Tile;
+use emberkeep_components::party::{Parties, PartyAway, PartyMember};
 use emberkeep_components::persist::{
     AccountCharacter, Auth, CharacterRecord, LeaseChange, SaveReason, SaveSoon,
 };
@@ -80,8 +81,9 @@ pub(crate) fn depart(world: &mut World) {
         let Some(fresh) = connection_apart(world, e) else {
             continue;
         };
+        let party = party_line(world, e);
         leave(world, e, Leave::HandedOff);
-        hand_over(world, fresh, record, &peer, &name);
+        hand_over(world, fresh, record, &peer, &name, party);
     }
 }
 
@@ -99,14 +101,52 @@ pub(crate) fn send_on(world: &mut World, e: Entity, record: CharacterRecord, map
         );
         return false;
     };
-    hand_over(world, e, record, &peer, map);
+    hand_over(world, e, record, &peer, map, Vec::new());
     true
+}
+
+/// Player `e` is about to leave for another process: its party-mates here will reach it
+/// there, and the names it will reach from there (its party here and those already away).
+fn party_line(world: &mut World, e: Entity) -> Vec<String> {
+    let me = crate::name_of(world, e);
+    let here: Vec<Entity> = (world.get::<PartyMember>(e))
+        .and_then(|m| world.resource::<Parties>().by_id.get(&m.party))
+        .map(|p| p.members.iter().copied().filter(|m| *m != e).collect())
+        .unwrap_or_default();
+    let mut names: Vec<String> = here.iter().map(|m| crate::name_of(world, *m)).collect();
+    names.extend(
+        world
+            .get::<PartyAway>(e)
+            .map(|a| a.0.clone())
+            .unwrap_or_default(),
+    );
+    for m in here {
+        if let Ok(mut entity) = world.get_entity_mut(m) {
+            match entity.get_mut::<PartyAway>() {
+                Some(mut away) if !away.0.contains(&me) => away.0.push(me.clone()),
+                Some(_) => {}
+                None => {
+                    entity.insert(PartyAway(vec![me.clone()]));
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Puts `record` and the lease's move to `peer` into this tick's batch, for the waiting
 /// connection entity `e` (which holds no character): it refuses everything until the batch
 /// is written.
-fn hand_over(world: &mut World, e: Entity, record: CharacterRecord, peer: &Peer, map: &str) {
+fn hand_over(
+    world: &mut World,
+    e: Entity,
+    record: CharacterRecord,
+    peer: &Peer,
+    map: &str,
+    party: Vec<String>,
+) {
     let Some(conn) = conn_of(world, e) else {
         return;
     };
@@ -117,6 +157,7 @@ fn hand_over(world: &mut World, e: Entity, record: CharacterRecord, peer: &Peer,
         to: peer.name.clone(),
         ws_url: peer.ws_url.clone(),
         map: map.to_string(),
+        party,
         token_hash: String::new(),
         until_ms: 0,
         token: String::new(),
