@@ -13,6 +13,8 @@ use emberkeep_components::world::{ConnIndex, Connection};
 pub(crate) mod characters;
 pub(crate) mod enter;
 pub mod handoff;
+#[cfg(test)]
+mod handoff_tests;
 pub(crate) mod hello;
 pub(crate) mod login;
 pub(crate) mod names;
