@@ -206,7 +206,10 @@ pub(crate) fn release_if_gone(world: &mut World, account: &str) {
     if !enabled {
         return;
     }
-    let mut q = world.query::<(Option<&Auth>, Option<&AccountCharacter>)>();
+    let mut q = world.query_filtered::<(Option<&Auth>, Option<&AccountCharacter>), Or<(
+        With<Auth>,
+        With<AccountCharacter>,
+    )>>();
     let held = q.iter(world).any(|(auth, character)| {
         auth.and_then(|a| a.account.as_deref()) == Some(account)
             || character.is_some_and(|c| c.account == account)
