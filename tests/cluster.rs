@@ -662,12 +662,22 @@ async fn draining_hands_players_to_another_host_of_their_map() {
     .await;
     ann.step(2, 1).await;
     let items = item_ids(&ann);
+    // The admin API's drain (docs/admin-api.md's example); SIGTERM's goes the same way and
+    // waits until the players are gone.
+    let addr = a.handle.as_ref().unwrap().http_addr();
+    let auth = format!("Authorization: Bearer {ADMIN}");
+    let r = common::http::post(addr, "/admin/drain", &[&auth], "").await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, r#"{"draining":true}"#.to_string())
+    );
     let handle = a.handle.as_ref().unwrap();
     let (drained, followed) = tokio::join!(
         handle.drain(std::time::Duration::from_secs(5)),
         follow(&mut ann)
     );
     let () = drained;
+    assert_eq!(common::stat(&a, |s| &s.players), 0, "nobody is left on a");
     let (mut ann_b, _) = followed;
     assert_eq!(arrived(&ann_b), ("test".into(), 2, 1), "where she stood");
     ann_b
