@@ -557,6 +557,47 @@ async fn nats_stopped_and_restarted_under_play() {
     a.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_process_started_while_nats_is_down_serves_and_joins_once_it_is_up() {
+    let Some((mongo, bin)) = parts("nats_late") else {
+        return;
+    };
+    let mut nats = Nats::not_yet(&bin);
+    let db = fresh_db(&mongo, "nats_late");
+    let a = node("a", &["test"], &nats, &db).await;
+    assert_eq!(cluster_json(&a).await["connected"], json!(false));
+    // Its own players play.
+    let mut ann = new_player(a.addr, "ann", "Ann").await;
+    ann.step(2, 1).await;
+    ann.send(&ClientMsg::Say {
+        text: "anyone?".into(),
+    })
+    .await;
+    ann.wait_for(
+        "own line",
+        |e| matches!(e, ServerEvent::Chat { text, .. } if text == "anyone?"),
+    )
+    .await;
+    // NATS comes: a connects by itself, and meets b.
+    nats.up().await;
+    let b = node("b", &["test"], &nats, &db).await;
+    until_joined(&[&a, &b], 2).await;
+    let mut bob = new_player(b.addr, "bob", "Bob").await;
+    until_listed(&mut ann, "Bob [b]").await;
+    ann.send(&ClientMsg::Whisper {
+        to: "bob".into(),
+        text: "at last".into(),
+    })
+    .await;
+    bob.wait_for(
+        "whisper",
+        |e| matches!(e, ServerEvent::Chat { name, text, .. } if name == "Ann" && text == "at last"),
+    )
+    .await;
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
 /// Asks `who` until its answer lists `entry` (e.g. `Bob [b]`).
 async fn until_listed(c: &mut Client, entry: &str) {
     tokio::time::timeout(common::WAIT, async {

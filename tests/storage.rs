@@ -628,3 +628,175 @@ async fn an_unreachable_mongodb_is_a_clear_error_not_a_hang() {
         .expect("nothing listens on port 1");
     assert!(err.to_string().contains("cannot reach MongoDB"), "{err}");
 }
+
+/// Claims the handoff with token hash `hash` for `process` at `now` (ms).
+async fn claim(
+    s: &MongoStore,
+    hash: &str,
+    process: &str,
+    now: u64,
+) -> Result<Option<emberkeep::storage::Claimed>, StoreError> {
+    (s.claim_handoff(hash.into(), process.into(), now, now + 1_000)).await
+}
+
+/// Issue 20, the cluster's part of the store (MongoDB only): account leases, handoff tokens
+/// (single use, bound to their process, short-lived), sequence numbers shared by two
+/// processes, and item-id blocks.
+#[tokio::test]
+async fn mongodb_leases_handoff_tokens_and_id_blocks_for_a_cluster() {
+    use emberkeep::storage::Claimed;
+    use emberkeep_components::cluster::Handoff;
+    use emberkeep_components::net::ConnId;
+    use emberkeep_components::persist::LeaseChange;
+    let Ok(uri) = std::env::var("MONGODB_URI") else {
+        eprintln!(
+            "MONGODB_URI is not set: this MongoDB test DID NOT RUN (scripts/test.sh provides it)"
+        );
+        return;
+    };
+    let db = format!(
+        "ek_leases_{}_{}",
+        std::process::id(),
+        emberkeep::storage::now_secs()
+    );
+    let url = format!("{}/{db}", uri.trim_end_matches('/'));
+    // Two processes of one cluster: two stores on one database.
+    let (a, b) = (
+        MongoStore::open(&url).await.unwrap(),
+        MongoStore::open(&url).await.unwrap(),
+    );
+    let (p, q) = ("a".to_string(), "b".to_string());
+
+    // One lease per account: a holds it until 1,000; b is refused, naming a; after it ran
+    // out, b takes it.
+    assert_eq!(
+        a.acquire_lease("ann".into(), p.clone(), 0, 1_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        b.acquire_lease("ann".into(), q.clone(), 500, 1_500)
+            .await
+            .unwrap(),
+        Some((p.clone(), 1_000))
+    );
+    assert_eq!(a.renew_leases(p.clone(), 2_000).await.unwrap(), 1);
+    assert!(
+        b.acquire_lease("ann".into(), q.clone(), 1_500, 2_500)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        b.acquire_lease("ann".into(), q.clone(), 2_000, 3_000)
+            .await
+            .unwrap(),
+        None
+    );
+    // a's late release (it no longer holds it) leaves b's lease alone.
+    let release = |account: &str, process: &str| {
+        let mut batch = batch(Vec::new(), Vec::new(), &[]);
+        batch.leases = vec![LeaseChange::Release {
+            account: account.into(),
+            process: process.into(),
+        }];
+        batch
+    };
+    a.save(release("ann", "a")).await.unwrap();
+    assert!(
+        a.acquire_lease("ann".into(), p.clone(), 2_100, 3_100)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // b hands Ann (and her dagger) to a in one write; the token is a's, once, until 5,000.
+    a.create_character(character("Ann", "ann", &[]), 5)
+        .await
+        .unwrap();
+    let mut moved = batch(vec![character("Ann", "ann", &[7])], Vec::new(), &[]);
+    moved.leases = vec![LeaseChange::Handoff(Handoff {
+        conn: ConnId(1),
+        account: "ann".into(),
+        character: "Ann".into(),
+        to: p.clone(),
+        ws_url: "ws://a".into(),
+        map: "vault".into(),
+        party: vec!["Bob".into()],
+        token_hash: "h1".into(),
+        until_ms: 5_000,
+        token: String::new(),
+    })];
+    b.save(moved).await.unwrap();
+    let saved = a.character("ann".into()).await.unwrap().unwrap();
+    assert_eq!(
+        saved.inventory.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![7]
+    );
+    assert_eq!(
+        claim(&b, "h1", "b", 3_000).await.unwrap(),
+        None,
+        "b's own token? no: a's"
+    );
+    assert_eq!(claim(&a, "h1", "a", 5_001).await.unwrap(), None, "expired");
+    assert_eq!(claim(&a, "h2", "a", 3_000).await.unwrap(), None, "unknown");
+    assert_eq!(
+        claim(&a, "h1", "a", 3_000).await.unwrap(),
+        Some(Claimed {
+            account: "ann".into(),
+            character: "Ann".into(),
+            party: vec!["Bob".into()],
+        })
+    );
+    assert_eq!(claim(&a, "h1", "a", 3_001).await.unwrap(), None, "used");
+    // The claim made the lease a's: b is refused again.
+    assert!(
+        b.acquire_lease("ann".into(), q.clone(), 3_100, 4_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Saves of two processes share one sequence: after b saved Ann a few times more, a's
+    // save still wins (with a counter per process, a's lower number would be refused).
+    for _ in 0..3 {
+        b.save(batch(vec![character("Ann", "ann", &[7])], Vec::new(), &[]))
+            .await
+            .unwrap();
+    }
+    a.save(batch(
+        vec![character("Ann", "ann", &[7, 8])],
+        Vec::new(),
+        &[],
+    ))
+    .await
+    .unwrap();
+    let saved = b.character("ann".into()).await.unwrap().unwrap();
+    assert_eq!(saved.inventory.len(), 2);
+
+    // Item-id blocks: distinct, and above every id handed out without one.
+    let mut mark = batch(Vec::new(), Vec::new(), &[]);
+    mark.next_item_id = (1 << 36) + 5;
+    a.save(mark).await.unwrap();
+    let (x, y) = (
+        a.reserve_item_ids().await.unwrap(),
+        b.reserve_item_ids().await.unwrap(),
+    );
+    assert_ne!(x, y);
+    assert!(x > (1 << 36) + 5 && y > (1 << 36) + 5, "{x} {y}");
+    assert_eq!(x % (1 << 36), 0);
+    // A restarted process drops the leases its earlier run left.
+    assert_eq!(a.clear_leases(p.clone()).await.unwrap(), 1);
+    assert_eq!(
+        b.acquire_lease("ann".into(), q, 3_200, 4_000)
+            .await
+            .unwrap(),
+        None
+    );
+    // SQLite cannot be shared: it says so.
+    let dir = tempfile::tempdir().unwrap();
+    let lite = SqliteStore::open(&dir.path().join("x.db")).unwrap();
+    let e = lite.acquire_lease("ann".into(), p, 0, 1).await.unwrap_err();
+    assert!(e.to_string().contains("MongoDB"), "{e}");
+}

@@ -148,8 +148,10 @@ pub struct RosterEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ClusterNews {
-    /// The link to NATS came up or went down.
+    /// The link to NATS is up or down (told on every change, and again now and then).
     Link { connected: bool },
+    /// A process asks for everyone's roster (it just joined).
+    RosterWanted,
     /// A process's heartbeat (new or changed).
     Peer(Peer),
     /// A process left or stopped answering: its players are no longer online.

@@ -235,6 +235,7 @@ pub async fn start(
         connected: false,
         draining: draining.clone(),
         drain_told: false,
+        beats: 0,
         status: status_tx,
     };
     let task = tokio::spawn(node.run(shared, direct, sends_rx, link_rx, stop_rx));
@@ -263,6 +264,8 @@ struct Node {
     draining: Arc<AtomicBool>,
     /// The world was told to drain.
     drain_told: bool,
+    /// Heartbeats sent.
+    beats: u64,
     status: watch::Sender<ClusterStatus>,
 }
 
@@ -340,6 +343,14 @@ impl Node {
 
     /// The heartbeat, and the check for processes that went quiet.
     async fn beat(&mut self) {
+        self.beats = self.beats.wrapping_add(1);
+        // News can be lost on a full inbound queue: the link's state is told again now and
+        // then (the world acts on changes only).
+        if self.beats.is_multiple_of(5) {
+            self.tell(ClusterNews::Link {
+                connected: self.connected,
+            });
+        }
         let draining = self.draining.load(Ordering::Relaxed);
         if draining && !self.drain_told {
             self.drain_told = true;
@@ -526,10 +537,7 @@ impl Node {
                 self.publish_status();
                 return;
             }
-            Wire::RosterPlease => {
-                // The world answers with its roster (as after a reconnect).
-                ClusterNews::Link { connected: true }
-            }
+            Wire::RosterPlease => ClusterNews::RosterWanted,
             Wire::Presence {
                 name,
                 online,

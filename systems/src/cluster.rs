@@ -90,12 +90,13 @@ pub(crate) fn send_roster(world: &mut World) {
 pub(crate) fn apply(world: &mut World, news: ClusterNews) {
     match news {
         ClusterNews::Link { connected } => {
-            world.resource_mut::<Cluster>().connected = connected;
-            if connected {
+            let was = std::mem::replace(&mut world.resource_mut::<Cluster>().connected, connected);
+            if connected && !was {
                 // Whoever missed our news while the link was down hears it whole.
                 send_roster(world);
             }
         }
+        ClusterNews::RosterWanted => send_roster(world),
         ClusterNews::Peer(peer) => {
             let new = {
                 let mut c = world.resource_mut::<Cluster>();

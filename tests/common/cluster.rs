@@ -86,6 +86,18 @@ impl Nats {
         n
     }
 
+    /// A server of this test's own, not started yet (its port is chosen): `up` starts it.
+    pub fn not_yet(bin: &str) -> Nats {
+        let port = free_port();
+        Nats {
+            bin: bin.to_string(),
+            url: format!("nats://127.0.0.1:{port}"),
+            port,
+            prefix: unique_prefix(),
+            child: None,
+        }
+    }
+
     /// The shared server of `NATS_URL` if there is one, else one of this test's own.
     pub async fn shared(bin: &str) -> Nats {
         match std::env::var("NATS_URL") {
