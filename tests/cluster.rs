@@ -642,8 +642,8 @@ async fn malformed_and_foreign_cluster_messages_are_dropped_and_counted() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let forged = [
         &b"not json"[..],
-        br#"{"v":1,"from":"a","msg":{"kind":"broadcast","text":"I am you"}}"#,
-        br#"{"v":9,"from":"x","msg":{"kind":"broadcast","text":"from the future"}}"#,
+        br#"{"v":1,"from":"a","msg":{"kind":"shared","line":"broadcast","text":"I am you"}}"#,
+        br#"{"v":9,"from":"x","msg":{"kind":"shared","line":"broadcast","text":"from the future"}}"#,
         br#"{"v":1,"from":"x","msg":{"kind":"give_gold","to":"ann"}}"#,
     ];
     let all = format!("{}.all", nats.prefix);
@@ -674,7 +674,7 @@ async fn malformed_and_foreign_cluster_messages_are_dropped_and_counted() {
         "{seen:?}"
     );
     // A well-formed one from another process is taken.
-    let ok = br#"{"v":1,"from":"x","msg":{"kind":"broadcast","text":"maintenance at noon"}}"#;
+    let ok = br#"{"v":1,"from":"x","msg":{"kind":"shared","line":"broadcast","text":"maintenance at noon"}}"#;
     client.publish(all, ok.to_vec().into()).await.unwrap();
     ann.wait_for(
         "broadcast",

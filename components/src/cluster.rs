@@ -102,6 +102,23 @@ pub enum ClusterSend {
         to: String,
         text: String,
     },
+    /// What every other process hears the same way.
+    Shared(Shared),
+    /// A player came into this world or left it.
+    Presence {
+        name: String,
+        online: bool,
+        guild: Option<String>,
+    },
+    /// Every player in this world (sent when asked, and now and then to mend lost news).
+    Roster { players: Vec<RosterEntry> },
+}
+
+/// Lines and changes every process of the cluster hears alike: sent by one world, carried
+/// over NATS as they are, applied by every other world.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "line")]
+pub enum Shared {
     /// A line of `global` or of a named channel.
     Channel {
         channel: String,
@@ -114,7 +131,7 @@ pub enum ClusterSend {
         from: String,
         text: String,
     },
-    /// A line of a party's chat, for its members on other processes (lower-case names).
+    /// A line of a party's chat, for its members elsewhere (by name).
     Party {
         members: Vec<String>,
         from: String,
@@ -122,15 +139,7 @@ pub enum ClusterSend {
     },
     /// A staff announcement for everyone.
     Broadcast { text: String },
-    /// A player came into this world or left it.
-    Presence {
-        name: String,
-        online: bool,
-        guild: Option<String>,
-    },
-    /// Every player in this world (sent when asked, and now and then to mend lost news).
-    Roster { players: Vec<RosterEntry> },
-    /// A guild changed here (`None`: it was removed); other processes replace their copy.
+    /// A guild changed (`None`: it was removed); every copy is replaced.
     GuildChanged {
         key: String,
         record: Option<Box<crate::guild::GuildRecord>>,
@@ -182,31 +191,8 @@ pub enum ClusterNews {
         delivered: Option<String>,
         text: String,
     },
-    /// A channel line from another process.
-    Channel {
-        channel: String,
-        from: String,
-        text: String,
-    },
-    /// A guild line from another process.
-    Guild {
-        guild: String,
-        from: String,
-        text: String,
-    },
-    /// A party line from another process, for the named members here.
-    Party {
-        members: Vec<String>,
-        from: String,
-        text: String,
-    },
-    /// A staff announcement from another process.
-    Broadcast { text: String },
-    /// A guild changed on another process.
-    GuildChanged {
-        key: String,
-        record: Option<Box<crate::guild::GuildRecord>>,
-    },
+    /// A line or change from another process.
+    Shared(Shared),
     /// Start draining (SIGTERM or the admin API): take no one new, hand players over.
     Drain,
 }

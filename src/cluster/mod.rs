@@ -20,8 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use emberkeep_components::cluster::{ClusterNews, ClusterSend, Peer, RosterEntry};
-use emberkeep_components::guild::GuildRecord;
+use emberkeep_components::cluster::{ClusterNews, ClusterSend, Peer, RosterEntry, Shared};
 use emberkeep_components::net::WorldInput;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -117,28 +116,8 @@ pub enum Wire {
     },
     /// Every process is asked to send its roster (a process that just joined).
     RosterPlease,
-    Channel {
-        channel: String,
-        from: String,
-        text: String,
-    },
-    Guild {
-        guild: String,
-        from: String,
-        text: String,
-    },
-    Party {
-        members: Vec<String>,
-        from: String,
-        text: String,
-    },
-    Broadcast {
-        text: String,
-    },
-    GuildChanged {
-        key: String,
-        record: Option<Box<GuildRecord>>,
-    },
+    /// A line or change every process applies alike.
+    Shared(Shared),
     /// A request on `<prefix>.to.<name>`: answered with a [`WhisperReply`].
     Whisper {
         from: String,
@@ -451,37 +430,7 @@ impl Node {
                     .collect();
                 self.publish(Wire::Roster { players }).await;
             }
-            ClusterSend::Channel {
-                channel,
-                from,
-                text,
-            } => {
-                let msg = Wire::Channel {
-                    channel,
-                    from,
-                    text,
-                };
-                self.publish(msg).await
-            }
-            ClusterSend::Guild { guild, from, text } => {
-                self.publish(Wire::Guild { guild, from, text }).await
-            }
-            ClusterSend::Party {
-                members,
-                from,
-                text,
-            } => {
-                let msg = Wire::Party {
-                    members,
-                    from,
-                    text,
-                };
-                self.publish(msg).await
-            }
-            ClusterSend::Broadcast { text } => self.publish(Wire::Broadcast { text }).await,
-            ClusterSend::GuildChanged { key, record } => {
-                self.publish(Wire::GuildChanged { key, record }).await
-            }
+            ClusterSend::Shared(shared) => self.publish(Wire::Shared(shared)).await,
         }
     }
 
@@ -552,27 +501,7 @@ impl Node {
                 process: from,
                 players,
             },
-            Wire::Channel {
-                channel,
-                from,
-                text,
-            } => ClusterNews::Channel {
-                channel,
-                from,
-                text,
-            },
-            Wire::Guild { guild, from, text } => ClusterNews::Guild { guild, from, text },
-            Wire::Party {
-                members,
-                from,
-                text,
-            } => ClusterNews::Party {
-                members,
-                from,
-                text,
-            },
-            Wire::Broadcast { text } => ClusterNews::Broadcast { text },
-            Wire::GuildChanged { key, record } => ClusterNews::GuildChanged { key, record },
+            Wire::Shared(shared) => ClusterNews::Shared(shared),
             Wire::Whisper { from, to, text } => {
                 let delivered = self.here.get(&to.trim().to_lowercase()).cloned();
                 if let Some(reply) = reply {
@@ -635,7 +564,7 @@ mod tests {
         let good = Envelope {
             v: WIRE_VERSION,
             from: "b".into(),
-            msg: Wire::Broadcast { text: "hi".into() },
+            msg: Wire::Shared(Shared::Broadcast { text: "hi".into() }),
         };
         let bytes = serde_json::to_vec(&good).unwrap();
         assert_eq!(parse(&bytes, "a"), Some(good.clone()));

@@ -5,7 +5,9 @@
 //! local lines.
 
 use bevy_ecs::prelude::*;
-use emberkeep_components::cluster::{Cluster, ClusterNews, ClusterOut, ClusterSend, RosterEntry};
+use emberkeep_components::cluster::{
+    Cluster, ClusterNews, ClusterOut, ClusterSend, RosterEntry, Shared,
+};
 use emberkeep_components::guild::Guilds;
 use emberkeep_components::persist::AccountCharacter;
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
@@ -166,7 +168,18 @@ pub(crate) fn apply(world: &mut World, news: ClusterNews) {
                 }
             }
         }
-        ClusterNews::Channel {
+        ClusterNews::Shared(shared) => apply_shared(world, shared),
+        ClusterNews::Drain => {
+            world.resource_mut::<Cluster>().draining = true;
+            crate::session::handoff::drain(world);
+        }
+    }
+}
+
+/// A line or change from another process.
+fn apply_shared(world: &mut World, shared: Shared) {
+    match shared {
+        Shared::Channel {
             channel,
             from,
             text,
@@ -181,24 +194,24 @@ pub(crate) fn apply(world: &mut World, news: ClusterNews) {
                 }
             }
         }
-        ClusterNews::Guild { guild, from, text } => {
+        Shared::Guild { guild, from, text } => {
             let members: Vec<String> = (world.resource::<Guilds>().get(&guild))
                 .map(|g| g.members.iter().map(|m| m.name.clone()).collect())
                 .unwrap_or_default();
             deliver(world, &members, &from, GUILD_CHANNEL, text);
         }
-        ClusterNews::Party {
+        Shared::Party {
             members,
             from,
             text,
         } => deliver(world, &members, &from, PARTY_CHANNEL, text),
-        ClusterNews::Broadcast { text } => {
+        Shared::Broadcast { text } => {
             let json = encode_event(&ServerEvent::Announcement { text });
             for mut out in world.query::<&mut Outgoing>().iter_mut(world) {
                 out.push(&json);
             }
         }
-        ClusterNews::GuildChanged { key, record } => {
+        Shared::GuildChanged { key, record } => {
             let mut guilds = world.resource_mut::<Guilds>();
             match record {
                 Some(r) => guilds.put(*r),
@@ -207,10 +220,6 @@ pub(crate) fn apply(world: &mut World, news: ClusterNews) {
                 }
             }
             crate::game::guild::push_roster(world, &key);
-        }
-        ClusterNews::Drain => {
-            world.resource_mut::<Cluster>().draining = true;
-            crate::session::handoff::drain(world);
         }
     }
 }

@@ -33,9 +33,13 @@ pub async fn get(addr: SocketAddr, path: &str) -> Response {
 
 /// Sends a request head as given (`Connection: close` is added) and reads the whole answer.
 pub async fn request(addr: SocketAddr, head: &str) -> Response {
+    exchange(addr, format!("{head}Connection: close\r\n\r\n")).await
+}
+
+/// Writes a whole request and reads the whole answer.
+async fn exchange(addr: SocketAddr, req: String) -> Response {
     let io = async {
         let mut s = TcpStream::connect(addr).await.expect("connect");
-        let req = format!("{head}Connection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).await.expect("read");
@@ -74,20 +78,9 @@ fn parse(raw: Vec<u8>) -> Response {
 /// Sends a POST of a JSON `body` with these extra header lines and reads the answer.
 pub async fn post(addr: SocketAddr, path: &str, headers: &[&str], body: &str) -> Response {
     let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n",
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let io = async {
-        let mut s = TcpStream::connect(addr).await.expect("connect");
-        let req = format!("{head}Connection: close\r\n\r\n{body}");
-        s.write_all(req.as_bytes()).await.expect("write");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.expect("read");
-        raw
-    };
-    let raw = tokio::time::timeout(super::WAIT, io)
-        .await
-        .expect("HTTP answer in time");
-    parse(raw)
+    exchange(addr, req).await
 }

@@ -158,7 +158,9 @@ fn run(world: &mut World, action: AdminAction) -> AdminResult {
                 sent = sent.saturating_add(1);
             }
             // Players on the other processes of the cluster hear it from theirs.
-            let out = emberkeep_components::cluster::ClusterSend::Broadcast { text: text.clone() };
+            let out = emberkeep_components::cluster::ClusterSend::Shared(
+                emberkeep_components::cluster::Shared::Broadcast { text: text.clone() },
+            );
             crate::cluster::send(world, out);
             audit(world, ACTOR, "broadcast", "everyone", text);
             Ok(AdminOutcome::Broadcast { recipients: sent })

@@ -7,6 +7,7 @@
 //! The `party` channel is the speaker's party (`components::party`); it is not joined.
 
 use bevy_ecs::prelude::*;
+use emberkeep_components::cluster::{ClusterSend, Shared};
 use emberkeep_components::limits;
 use emberkeep_components::party::{Parties, PartyAway, PartyMember};
 use emberkeep_components::protocol::{ErrorCode, ServerEvent, encode_event};
@@ -97,7 +98,7 @@ fn whisper_away(world: &mut World, from: Entity, process: String, to: &str, text
     let Some(conn) = crate::session::conn_of(world, from) else {
         return;
     };
-    let msg = emberkeep_components::cluster::ClusterSend::Whisper {
+    let msg = ClusterSend::Whisper {
         conn,
         process,
         from: name_of(world, from),
@@ -239,26 +240,24 @@ pub(crate) fn channel_say(world: &mut World, speaker: Entity, channel: &str, tex
         let away = world.get::<PartyAway>(speaker).map(|a| a.0.clone());
         if let (Some(text), Some(members)) = (said, away.filter(|a| !a.is_empty())) {
             let from = name_of(world, speaker);
-            let line = emberkeep_components::cluster::ClusterSend::Party {
+            let line = Shared::Party {
                 members,
                 from,
                 text,
             };
-            crate::cluster::send(world, line);
+            crate::cluster::send(world, ClusterSend::Shared(line));
         }
         return;
     }
     let Some((name, json, said)) = channel_line(world, speaker, &channel, text) else {
         return;
     };
-    crate::cluster::send(
-        world,
-        emberkeep_components::cluster::ClusterSend::Channel {
-            channel: channel.clone(),
-            from: name.clone(),
-            text: said,
-        },
-    );
+    let line = Shared::Channel {
+        channel: channel.clone(),
+        from: name.clone(),
+        text: said,
+    };
+    crate::cluster::send(world, ClusterSend::Shared(line));
     let mut q = world
         .query_filtered::<(&mut Outgoing, Option<&JoinedChannels>, Option<&Ignores>), With<Player>>(
         );

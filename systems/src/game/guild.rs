@@ -463,11 +463,13 @@ pub(crate) fn chat(world: &mut World, e: Entity, text: &str) {
         let guild = me.guild.key();
         crate::cluster::send(
             world,
-            emberkeep_components::cluster::ClusterSend::Guild {
-                guild,
-                from: name_of(world, e),
-                text: line,
-            },
+            emberkeep_components::cluster::ClusterSend::Shared(
+                emberkeep_components::cluster::Shared::Guild {
+                    guild,
+                    from: name_of(world, e),
+                    text: line,
+                },
+            ),
         );
     }
 }

@@ -188,16 +188,16 @@ pub(crate) fn flush_saves(world: &mut World) {
     }
     let (guilds, removed_guilds) = guild_changes(world, soon.guilds);
     // The other processes of a cluster keep a copy of every guild.
-    for g in &guilds {
-        let (key, record) = (g.key(), Some(Box::new(g.clone())));
-        let changed = emberkeep_components::cluster::ClusterSend::GuildChanged { key, record };
-        crate::cluster::send(world, changed);
-    }
-    for key in &removed_guilds {
-        let key = key.clone();
-        let removed =
-            emberkeep_components::cluster::ClusterSend::GuildChanged { key, record: None };
-        crate::cluster::send(world, removed);
+    let changed: Vec<_> = (guilds.iter())
+        .map(|g| (g.key(), Some(Box::new(g.clone()))))
+        .chain(removed_guilds.iter().map(|k| (k.clone(), None)))
+        .collect();
+    for (key, record) in changed {
+        let change = emberkeep_components::cluster::Shared::GuildChanged { key, record };
+        crate::cluster::send(
+            world,
+            emberkeep_components::cluster::ClusterSend::Shared(change),
+        );
     }
     let world_save = world_changes(world, &mut soon.reason);
     let leases = std::mem::take(&mut soon.leases);
