@@ -145,6 +145,11 @@ fn text(d: &Document, key: &str) -> String {
     d.get_str(key).unwrap_or_default().to_string()
 }
 
+/// A ground item's document (`data`: its JSON).
+fn ground_doc(g: &GroundRecord, data: &str) -> Document {
+    doc! {"_id": g.item.id as i64, "map": g.map.as_str(), "data": data}
+}
+
 /// Records as the JSON strings a journal entry holds.
 fn to_json<T: serde::Serialize>(records: &[T]) -> StoreResult<Vec<String>> {
     records
@@ -320,30 +325,33 @@ impl MongoStore {
     /// snapshot (its maps' ground items replaced, the world and map records written).
     /// Applying an entry twice (a replay) leaves the same state.
     async fn apply_world(&self, entry: &Entry) -> StoreResult<()> {
-        let ground = self.coll("ground");
+        // A few round trips per batch however many items it moves: fights leave thousands
+        // of drops on the ground, and one write per item once made a batch take longer
+        // than the snapshot interval, so the save queue (and the handoffs and logins
+        // waiting on it) never caught up.
+        let mut put = Vec::with_capacity(entry.ground_put.len());
         for data in &entry.ground_put {
             let record: GroundRecord = serde_json::from_str(data).map_err(backend)?;
-            self.put_ground(&record, data).await?;
+            put.push(ground_doc(&record, data));
         }
-        for id in &entry.ground_taken {
-            ground
-                .delete_one(doc! {"_id": *id})
-                .await
-                .map_err(backend)?;
-        }
+        let mut gone: Vec<i64> = entry.ground_taken.clone();
+        gone.extend(put.iter().filter_map(|d| d.get_i64("_id").ok()));
+        self.replace_ground(gone, put).await?;
         let Some(data) = &entry.snapshot else {
             return Ok(());
         };
         let snap: WorldSnapshot = serde_json::from_str(data).map_err(backend)?;
         let maps: Vec<&str> = snap.maps.iter().map(|m| m.map.as_str()).collect();
-        ground
+        self.coll("ground")
             .delete_many(doc! {"map": {"$in": maps}})
             .await
             .map_err(backend)?;
+        let mut put = Vec::with_capacity(snap.ground.len());
         for g in &snap.ground {
-            self.put_ground(g, &serde_json::to_string(g).map_err(backend)?)
-                .await?;
+            put.push(ground_doc(g, &serde_json::to_string(g).map_err(backend)?));
         }
+        let ids = put.iter().filter_map(|d| d.get_i64("_id").ok()).collect();
+        self.replace_ground(ids, put).await?;
         for m in &snap.maps {
             let key = format!("map:{}", m.map);
             self.put_state(&key, &serde_json::to_string(m).map_err(backend)?)
@@ -356,18 +364,20 @@ impl MongoStore {
         .await
     }
 
-    /// Adds or replaces a ground item (`data`: its JSON).
-    async fn put_ground(&self, g: &GroundRecord, data: &str) -> StoreResult<()> {
-        let id = g.item.id as i64;
-        self.coll("ground")
-            .replace_one(
-                doc! {"_id": id},
-                doc! {"_id": id, "map": g.map.as_str(), "data": data},
-            )
-            .upsert(true)
-            .await
-            .map(|_| ())
-            .map_err(backend)
+    /// Removes the ground items with ids `gone`, then inserts `put` (whose ids are among
+    /// `gone`): one round trip each, and the same state when a replay applies it again.
+    async fn replace_ground(&self, gone: Vec<i64>, put: Vec<Document>) -> StoreResult<()> {
+        let ground = self.coll("ground");
+        if !gone.is_empty() {
+            ground
+                .delete_many(doc! {"_id": {"$in": gone}})
+                .await
+                .map_err(backend)?;
+        }
+        if !put.is_empty() {
+            ground.insert_many(put).await.map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// Adds or replaces a world-state document (`data`: its JSON).
