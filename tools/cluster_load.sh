@@ -13,7 +13,8 @@
 #      the handoff to the other process, pause, and do it again;
 #   4. at the start and the end of the steady window (from 10 s after the ramp to 3 s before
 #      the end) read each process's /metrics (emberkeep_cluster_{messages,bytes}_{sent,
-#      received}, emberkeep_handoffs_{out,in}), nats-server's /varz, and the CPU time
+#      received}, emberkeep_handoffs_{out,in}, the save queue), the ground items of
+#      /status.json, nats-server's /varz, and the CPU time
 #      (/proc/PID/stat) of every process it started and of the whole machine; keep each
 #      server's "tick stats" lines of the window;
 #      tools/nats_tap.py listens to every subject over the window and counts the messages and
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
         --heartbeat) HEARTBEAT=$2; shift 2 ;;
         --secantusd) SECANTUSD=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
         *) echo "cluster_load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -224,8 +225,10 @@ snapshot() { # out_file
         for n in a:$A_HTTP b:$B_HTTP; do
             url="http://127.0.0.1:${n#*:}/metrics"
             curl -sf --max-time 5 "$url" | awk -v p="${n%%:*}" '
-                $1 ~ /^emberkeep_(cluster_(messages|bytes)_(sent|received)|handoffs_(out|in))(_total)?$/ {
+                $1 ~ /^emberkeep_(cluster_(messages|bytes)_(sent|received)|handoffs_(out|in)|saves|last_save_seconds|storage_queued_batches)(_total)?$/ {
                     k = $1; sub(/_total$/, "", k); sub(/^emberkeep_/, "", k); print p "_" k, $2 }'
+            curl -sf --max-time 5 "http://127.0.0.1:${n#*:}/status.json" \
+                | jq -r --arg p "${n%%:*}" '"\($p)_ground_items \(.entities.items)"'
         done
         curl -sf --max-time 5 "http://127.0.0.1:$NATS_MON/varz" \
             | jq -r '"nats_in_msgs \(.in_msgs)", "nats_out_msgs \(.out_msgs)", "nats_in_bytes \(.in_bytes)", "nats_out_bytes \(.out_bytes)"'
@@ -324,6 +327,10 @@ jq -n --slurpfile w0 "$RUN/w0.json" --slurpfile w1 "$RUN/w1.json" \
           tick_p99_ms_worst_window: (ticks | map(.tick_p99_us) | max / 1000),
           overruns_in_window: ((ticks | last.overruns) - (ticks | first.overruns)),
           cpu_cores: cores(p),
+          storage: {save_batches_per_sec: rate(p + "_saves"),
+                    last_save_secs_at_end: $b[p + "_last_save_seconds"],
+                    queued_batches_at_end: $b[p + "_storage_queued_batches"],
+                    ground_items_at_end: $b[p + "_ground_items"]},
           guest_bot: {clients_joined: bot.clients_joined, dropped: bot.dropped, errors: bot.errors,
                       move_latency_ms: bot.steady_latency, cpu_cores: cores("bot_" + p)}
         };
@@ -361,7 +368,7 @@ jq -n --slurpfile w0 "$RUN/w0.json" --slurpfile w1 "$RUN/w1.json" \
 ' > "$RUN/summary.json"
 jq -r '
   def r(x): x * 10 | round / 10;
-  (.processes[] | "\(.name) (\(.map)): \(.players | floor) players, NATS sent \(r(.nats_messages_sent_per_sec)) msg/s \(r(.nats_bytes_sent_per_sec)) B/s, received \(r(.nats_messages_received_per_sec)) msg/s \(r(.nats_bytes_received_per_sec)) B/s = \(.nats_bytes_per_player_per_sec * 100 | round / 100) B per player per s; handoffs out/in \(.handoffs_out)/\(.handoffs_in); tick p50 \(.tick_p50_ms_median) ms p99 \(.tick_p99_ms_median_window) ms (worst \(.tick_p99_ms_worst_window)); CPU \(.cpu_cores * 100 | round)%"),
+  (.processes[] | "\(.name) (\(.map)): \(.players | floor) players, NATS sent \(r(.nats_messages_sent_per_sec)) msg/s \(r(.nats_bytes_sent_per_sec)) B/s, received \(r(.nats_messages_received_per_sec)) msg/s \(r(.nats_bytes_received_per_sec)) B/s = \(.nats_bytes_per_player_per_sec * 100 | round / 100) B per player per s; handoffs out/in \(.handoffs_out)/\(.handoffs_in); saves \(r(.storage.save_batches_per_sec))/s, last took \(.storage.last_save_secs_at_end) s, \(.storage.ground_items_at_end) ground items; tick p50 \(.tick_p50_ms_median) ms p99 \(.tick_p99_ms_median_window) ms (worst \(.tick_p99_ms_worst_window)); CPU \(.cpu_cores * 100 | round)%"),
   (if .handoffs then "handoffs: \(.handoffs.done_in_run) in the run, \(r(.handoffs.per_sec_in_window))/s in the window; latency p50 \(.handoffs.latency_ms.p50_ms) p90 \(.handoffs.latency_ms.p90_ms) p99 \(.handoffs.latency_ms.p99_ms) max \(.handoffs.latency_ms.max_ms) ms; failures \(.handoffs.failures_total) \(.handoffs.failures)" else "handoffs: none" end),
   (if .traffic_by_kind then "traffic by kind: " + (.traffic_by_kind | to_entries | map("\(.key) \(r(.value.messages_per_sec)) msg/s \(r(.value.bytes_per_sec)) B/s (\(.value.mean_bytes) B each)") | join(", ")) else "traffic by kind: no tap" end),
   "NATS server: in \(r(.nats_server.in_msgs_per_sec)) msg/s \(r(.nats_server.in_bytes_per_sec)) B/s, out \(r(.nats_server.out_msgs_per_sec)) msg/s \(r(.nats_server.out_bytes_per_sec)) B/s, CPU \(.nats_server.cpu_cores * 100 | round)%; database CPU \(.database_cpu_cores * 100 | round)%; machine busy \(r(.machine_busy_cores)) cores, other load \(.other_load_cores * 100 | round / 100) cores"
