@@ -8,8 +8,9 @@
 #   2. start nats-server and a MongoDB-compatible server (secantusd-py, in memory) on free
 #      loopback ports, then two release servers joined into a cluster: `a` hosts west (its
 #      start map), `b` hosts east (its start map), so guests enter on either;
-#   3. run `emberkeep-bot` with PLAYERS guests on each process (--behaviour, mixed by default)
-#      and HANDOFFS account bots (`--handoffs`, starting on a) that walk onto a warp, follow
+#   3. run `emberkeep-bot` with PLAYERS guests on each process (--behaviour, walk by default:
+#      see docs/SCALING.md for what fighting guests' loot does to handoffs) and HANDOFFS
+#      account bots (`--handoffs`, starting on a) that walk onto a warp, follow
 #      the handoff to the other process, pause, and do it again;
 #   4. at the start and the end of the steady window (from 10 s after the ramp to 3 s before
 #      the end) read each process's /metrics (emberkeep_cluster_{messages,bytes}_{sent,
@@ -29,7 +30,7 @@
 #                   [--duration SECS] [--ramp PER_SEC] [--behaviour walk|fight|chat|mixed]
 #                   [--pause MIN..MAX] [--channel-chat MIN..MAX] [--heartbeat SECS]
 #                   [--secantusd PATH] [--out DIR]
-# Defaults: 1,000 players per process, 100 handoff bots (pausing 2..4 s after each arrival),
+# Defaults: 1,000 players per process, 100 handoff bots (pausing 10..20 s after each arrival),
 # 10,000 mobs on each 1024 x 1024 map, 60 s, heartbeats every 1 s (the server's default),
 # secantusd-py from $SECANTUSD or the PATH, out /tmp/ek-cluster. --players is per process.
 # Every process it starts is stopped by its PID when it ends. Runs are bounded: the bots stop
@@ -43,8 +44,8 @@ SIDE=1024
 DURATION=60
 RAMP=250
 HANDOFF_RAMP=20
-BEHAVIOUR=mixed
-PAUSE=2..4
+BEHAVIOUR=walk
+PAUSE=10..20
 CHAT=
 HEARTBEAT=1
 SECANTUSD=${SECANTUSD:-secantusd-py}
@@ -64,7 +65,7 @@ while [ $# -gt 0 ]; do
         --heartbeat) HEARTBEAT=$2; shift 2 ;;
         --secantusd) SECANTUSD=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "cluster_load.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
