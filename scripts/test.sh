@@ -14,7 +14,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tools/ tests (python3, stdlib only)"
-python3 -m unittest tools/test_plot_load.py
+python3 -m unittest tools/test_plot_load.py tools/test_gen_load_map.py
 
 echo "== MongoDB-compatible test server (secantusdb from PyPI)"
 # The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts

@@ -8,30 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use common::cluster::{Nats, fresh_db, join, parts};
-use common::{
-    Client, TO_VAULT, TestServer, greeted, login, register, start_with_maps, test_map_with,
-    tile_object, with_objects, with_stairs_to_vault,
-};
+use common::cluster::{Nats, cluster_json, fresh_db, join, parts, two_maps, until_joined};
+use common::{Client, TO_VAULT, TestServer, greeted, login, register, start_with_maps};
 use emberkeep::storage::{MongoStore, Store};
 use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};
 use serde_json::json;
-
-/// `test` with stairs down into `vault`; the vault's stairs at (2, 4) lead back to (4, 1).
-fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
-    let vault = with_objects(
-        &test_map_with(&[], &[]),
-        json!([tile_object(
-            20,
-            "up",
-            "warp",
-            (2, 4),
-            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
-        )]),
-    );
-    vec![("test", test), ("vault", vault)]
-}
 
 /// A process of the cluster called `name` hosting `maps`.
 async fn node(name: &str, maps: &[&str], nats: &Nats, db: &str) -> TestServer {
@@ -56,32 +37,6 @@ async fn give(s: &TestServer, name: &str, item: &str, count: u32) {
     let auth = format!("Authorization: Bearer {ADMIN}");
     let r = common::http::post(addr, "/admin/give", &[&auth], &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
-}
-
-/// `/cluster.json` of a server.
-async fn cluster_json(s: &TestServer) -> serde_json::Value {
-    let addr = s.handle.as_ref().unwrap().http_addr();
-    let r = common::http::get(addr, "/cluster.json").await;
-    serde_json::from_str(&r.text()).unwrap()
-}
-
-/// Waits until every server lists `n` live processes.
-async fn until_joined(servers: &[&TestServer], n: usize) {
-    tokio::time::timeout(common::WAIT, async {
-        loop {
-            let mut all = true;
-            for s in servers {
-                let v = cluster_json(s).await;
-                all &= v["processes"].as_array().map_or(0, |p| p.len()) == n;
-            }
-            if all {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("the processes did not all see {n} processes"));
 }
 
 /// Registers `user` and plays a new character `name` on `addr`.

@@ -7,8 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use emberkeep::Config;
+use serde_json::json;
 
-use super::WAIT;
+use super::{TestServer, WAIT, test_map_with, tile_object, with_objects, with_stairs_to_vault};
 
 /// The `nats-server` binary: `NATS_SERVER_BIN`, else `nats-server` on the PATH or in
 /// /usr/sbin (where Debian's package puts it).
@@ -167,4 +168,46 @@ pub fn join(c: &mut Config, name: &str, maps: &[&str], nats: &Nats, db: &str) {
     c.cluster.lease_secs = 2.0;
     c.cluster.handoff_secs = 5.0;
     c.cluster.drain_secs = 5.0;
+}
+
+/// `test` with stairs down into `vault`; the vault's stairs at (2, 4) lead back to (4, 1).
+pub fn two_maps() -> Vec<(&'static str, String)> {
+    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
+    let vault = with_objects(
+        &test_map_with(&[], &[]),
+        json!([tile_object(
+            20,
+            "up",
+            "warp",
+            (2, 4),
+            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
+        )]),
+    );
+    vec![("test", test), ("vault", vault)]
+}
+
+/// `/cluster.json` of a server.
+pub async fn cluster_json(s: &TestServer) -> serde_json::Value {
+    let addr = s.handle.as_ref().unwrap().http_addr();
+    let r = super::http::get(addr, "/cluster.json").await;
+    serde_json::from_str(&r.text()).unwrap()
+}
+
+/// Waits until every server lists `n` live processes.
+pub async fn until_joined(servers: &[&TestServer], n: usize) {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let mut all = true;
+            for s in servers {
+                let v = cluster_json(s).await;
+                all &= v["processes"].as_array().map_or(0, |p| p.len()) == n;
+            }
+            if all {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the processes did not all see {n} processes"));
 }

@@ -81,6 +81,8 @@ pub struct Settings {
     pub seed: u64,
     /// Churn mode: accounts that come and go (see `churn.rs`); `None`: guests that stay.
     pub churn: Option<crate::churn::ChurnSettings>,
+    /// Handoff mode: accounts that go from process to process (see `handoff.rs`).
+    pub handoffs: Option<crate::handoff::HandoffSettings>,
 }
 
 /// What every bot task holds.

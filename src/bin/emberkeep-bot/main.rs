@@ -3,14 +3,19 @@
 //! second and a report at the end (optionally as JSON). `--floor` connects to
 //! `emberkeep-floor` instead and only counts frames, to measure the raw cost of a frame.
 //! `--churn` makes each client a player with an account who logs in, plays, leaves and comes
-//! back, again and again (`churn.rs`), for soak runs (tools/soak.sh).
+//! back, again and again (`churn.rs`), for soak runs (tools/soak.sh). `--handoffs` makes
+//! each client a player with an account who walks onto warps and follows the handoffs from
+//! process to process of a cluster, timing each (`handoff.rs`), for tools/cluster_load.sh.
 //!
 //! docs/PERFORMANCE.md shows how the figures there were produced with it.
 
 mod bot;
 mod churn;
+mod handoff;
 mod metrics;
 mod scan;
+mod walk;
+mod warps;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,10 +28,12 @@ use tokio::time::Instant;
 
 use bot::{Behaviour, Settings, Shared};
 use churn::ChurnSettings;
+use handoff::HandoffSettings;
 use metrics::{Metrics, Progress, RunInfo};
 
 /// Load bot for Emberkeep: N WebSocket clients that join as guests and play (or, with
-/// --churn, log in to accounts, play, leave and come back).
+/// --churn, log in to accounts, play, leave and come back; with --handoffs, go back and forth
+/// between the processes of a cluster).
 #[derive(Parser, Debug)]
 #[command(name = "emberkeep-bot", version, about)]
 struct Cli {
@@ -89,6 +96,26 @@ struct Cli {
     /// token; the rest resume with the token
     #[arg(long, default_value_t = 0.2, requires = "churn")]
     password_share: f64,
+    /// Handoff mode: each client registers an account named prefix+number (or logs in to it,
+    /// with the password "<name>-handoff-password") on --url, creates or plays the character
+    /// of that name, then again and again pauses, walks to the nearest warp (--warp,
+    /// --warps-from), steps on it and follows the handoff to the other process; the report
+    /// gives the handoff latency (from the move onto the warp to welcome over there)
+    #[arg(long, conflicts_with_all = ["floor", "churn"])]
+    handoffs: bool,
+    /// Handoffs: a warp tile, MAP:X,Y in that map's own tiles (repeatable)
+    #[arg(long = "warp", value_parser = warps::parse_flag, requires = "handoffs")]
+    warp: Vec<(String, warps::Tile)>,
+    /// Handoffs: read the warps of every MAP.tmj in this folder (e.g. the assets' maps/)
+    #[arg(long, requires = "handoffs")]
+    warps_from: Option<PathBuf>,
+    /// Handoffs: seconds to stay after arriving before heading for the next warp, MIN..MAX
+    #[arg(long, default_value = "2..4", value_parser = parse_range, requires = "handoffs")]
+    handoff_pause: (f64, f64),
+    /// Handoffs: say a line in the `global` channel every MIN..MAX seconds (it reaches every
+    /// player of every process, over NATS)
+    #[arg(long, value_parser = parse_range, requires = "handoffs")]
+    channel_chat: Option<(f64, f64)>,
 }
 
 /// Parses `MIN..MAX` seconds (`5..5` is a fixed time).
@@ -131,7 +158,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = runtime.block_on(run(&cli));
+    let handoffs = match handoff_settings(&cli) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("emberkeep-bot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = runtime.block_on(run(&cli, handoffs));
     runtime.shutdown_timeout(Duration::from_secs(1));
     report.print_summary();
     if let Some(path) = &cli.json {
@@ -145,7 +179,8 @@ fn main() -> ExitCode {
     }
     let failed = report.dropped_total
         + report.connect_failed.values().sum::<u64>()
-        + report.churn.as_ref().map_or(0, |c| c.failures_total);
+        + report.churn.as_ref().map_or(0, |c| c.failures_total)
+        + report.handoffs.as_ref().map_or(0, |h| h.failures_total);
     if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -186,13 +221,21 @@ fn check(cli: &Cli) -> Result<(), String> {
         if cli.session_secs.0 <= 0.0 {
             return Err("--session-secs: a session must last more than 0 s".into());
         }
-        // The name is also the account's username: letters, digits and '_' only.
-        if cli.name_prefix.contains('-') {
-            return Err(format!(
-                "--name-prefix {:?}: in churn mode names are also usernames, which take no '-'",
-                cli.name_prefix
-            ));
-        }
+    }
+    // The name is also the account's username: letters, digits and '_' only.
+    if (cli.churn || cli.handoffs) && cli.name_prefix.contains('-') {
+        return Err(format!(
+            "--name-prefix {:?}: with accounts (--churn, --handoffs) names are also usernames, which take no '-'",
+            cli.name_prefix
+        ));
+    }
+    if cli.handoffs && cli.warp.is_empty() && cli.warps_from.is_none() {
+        return Err("--handoffs needs the warps: --warp MAP:X,Y or --warps-from DIR".into());
+    }
+    if cli.channel_chat.is_some_and(|(lo, _)| lo < 1.0) {
+        return Err(
+            "--channel-chat: at least 1 s between two lines (the server's chat limit)".into(),
+        );
     }
     let p = &cli.name_prefix;
     let longest = p.len() + (cli.clients - 1).to_string().len();
@@ -209,7 +252,28 @@ fn check(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn run(cli: &Cli) -> metrics::Report {
+/// Handoff mode's settings, with the warps read (`None` in the other modes).
+fn handoff_settings(cli: &Cli) -> Result<Option<HandoffSettings>, String> {
+    if !cli.handoffs {
+        return Ok(None);
+    }
+    let mut warps = warps::Warps::from_flags(&cli.warp);
+    if let Some(dir) = &cli.warps_from {
+        warps
+            .read_dir(dir)
+            .map_err(|e| format!("--warps-from: {e}"))?;
+    }
+    if warps.count() == 0 {
+        return Err("--handoffs: no warps given or found in --warps-from".into());
+    }
+    Ok(Some(HandoffSettings {
+        warps,
+        pause_secs: cli.handoff_pause,
+        chat_secs: cli.channel_chat,
+    }))
+}
+
+async fn run(cli: &Cli, handoffs: Option<HandoffSettings>) -> metrics::Report {
     let start = Instant::now();
     let duration = Duration::from_secs_f64(cli.duration);
     let end_at = start + duration;
@@ -229,6 +293,7 @@ async fn run(cli: &Cli) -> metrics::Report {
                 logout_share: cli.logout_share,
                 password_share: cli.password_share,
             }),
+            handoffs,
         },
         metrics: Metrics::default(),
     });
@@ -257,6 +322,8 @@ async fn run(cli: &Cli) -> metrics::Report {
         tokio::time::sleep_until(at).await;
         if cli.churn {
             bots.spawn(churn::run(i, shared.clone()));
+        } else if cli.handoffs {
+            bots.spawn(handoff::run(i, shared.clone()));
         } else {
             bots.spawn(bot::run(i, shared.clone()));
         }
@@ -281,6 +348,8 @@ async fn run(cli: &Cli) -> metrics::Report {
             "floor"
         } else if cli.churn {
             "churn"
+        } else if cli.handoffs {
+            "handoffs"
         } else {
             "game"
         },
@@ -291,6 +360,7 @@ async fn run(cli: &Cli) -> metrics::Report {
         steady_from,
         end_at: end_at.into_std(),
         churn: cli.churn,
+        handoffs: cli.handoffs,
     };
     metrics::report(&shared.metrics, info, progress, start.elapsed())
 }
@@ -348,5 +418,29 @@ mod tests {
         assert!(e.contains("--password-share"), "{e}");
         // Churn flags need --churn.
         assert!(Cli::try_parse_from(["emberkeep-bot", "--away-secs", "1..2"]).is_err());
+    }
+
+    #[test]
+    fn handoff_mode_needs_warps_and_usernames() {
+        let cli =
+            |args: &[&str]| Cli::try_parse_from([&["emberkeep-bot", "--handoffs"], args].concat());
+        let e = check(&cli(&[]).unwrap()).unwrap_err();
+        assert!(e.contains("--warp MAP:X,Y"), "{e}");
+        let ok = cli(&["--warp", "west:5,3", "--warp", "east:5,3"]).unwrap();
+        assert!(check(&ok).is_ok());
+        let h = handoff_settings(&ok).unwrap().unwrap();
+        assert_eq!(h.warps.count(), 2);
+        assert_eq!(h.pause_secs, (2.0, 4.0));
+        let e = check(&cli(&["--warp", "w:1,1", "--name-prefix", "hop-a"]).unwrap()).unwrap_err();
+        assert!(e.contains("take no '-'"), "{e}");
+        assert!(cli(&["--warp", "west"]).is_err());
+        assert!(cli(&["--churn"]).is_err());
+        // Handoff flags need --handoffs.
+        assert!(Cli::try_parse_from(["emberkeep-bot", "--warp", "w:1,1"]).is_err());
+        let e = check(&cli(&["--warp", "w:1,1", "--channel-chat", "0.2..1"]).unwrap()).unwrap_err();
+        assert!(e.contains("--channel-chat"), "{e}");
+        let missing = cli(&["--warps-from", "/nonexistent/maps"]).unwrap();
+        let e = handoff_settings(&missing).unwrap_err();
+        assert!(e.starts_with("--warps-from: /nonexistent/maps"), "{e}");
     }
 }

@@ -40,6 +40,8 @@ pub struct Metrics {
     connect_failed: Mutex<BTreeMap<String, u64>>,
     /// Churn mode's counters (sessions, logins, leaves, returns).
     pub churn: crate::churn::ChurnCounters,
+    /// Handoff mode's counters (handoffs, their latencies, failures).
+    pub handoff: crate::handoff::HandoffCounters,
 }
 
 #[derive(Default)]
@@ -256,7 +258,7 @@ pub fn bandwidth(mut bytes: Vec<u64>, kinds: BTreeMap<String, u64>, secs: f64) -
 }
 
 /// Nearest-rank percentile of sorted µs samples, in ms.
-fn pct_ms(sorted: &[u32], p: f64) -> Option<f64> {
+pub(crate) fn pct_ms(sorted: &[u32], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
@@ -394,6 +396,8 @@ pub struct Report {
     pub bot_cpu: BotCpu,
     /// Churn mode: sessions, logins, leaves, returns and failures.
     pub churn: Option<crate::churn::ChurnSummary>,
+    /// Handoff mode: handoffs, their latency, failures.
+    pub handoffs: Option<crate::handoff::HandoffSummary>,
     pub series: Vec<Second>,
 }
 
@@ -409,6 +413,7 @@ pub struct RunInfo {
     /// When the bots stopped (the end of the steady window).
     pub end_at: Instant,
     pub churn: bool,
+    pub handoffs: bool,
 }
 
 pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) -> Report {
@@ -466,6 +471,7 @@ pub fn report(m: &Metrics, info: RunInfo, progress: Progress, wall: Duration) ->
             us_per_frame_in: 1e6 * cpu / frames,
         },
         churn: info.churn.then(|| crate::churn::summary(&m.churn)),
+        handoffs: info.handoffs.then(|| crate::handoff::summary(&m.handoff)),
         series: seconds,
     }
 }
@@ -522,6 +528,33 @@ impl Report {
                 ms(c.enter_latency.p99_ms),
                 c.refusals,
                 c.failures,
+            );
+        }
+        if let Some(h) = &self.handoffs {
+            let l = &h.latency;
+            println!(
+                "handoffs: {} done, latency p50/p90/p99/max {}/{}/{}/{} ms (steady p50/p99 {}/{} ms; to the handoff event p50/p99 {}/{} ms, reconnect p50/p99 {}/{} ms), {} failed {:?}; {} registered, {} logins, {} at login, {} local warps, {} deaths, {} chat lines, arrivals {:?}, refusals {:?}",
+                h.handoffs,
+                ms(l.p50_ms),
+                ms(l.p90_ms),
+                ms(l.p99_ms),
+                ms(l.max_ms),
+                ms(h.steady_latency.p50_ms),
+                ms(h.steady_latency.p99_ms),
+                ms(h.save_latency.p50_ms),
+                ms(h.save_latency.p99_ms),
+                ms(h.reconnect_latency.p50_ms),
+                ms(h.reconnect_latency.p99_ms),
+                h.failures_total,
+                h.failures,
+                h.registered,
+                h.logins,
+                h.handoffs_at_login,
+                h.local_warps,
+                h.deaths,
+                h.chat_lines,
+                h.arrivals,
+                h.refusals,
             );
         }
     }
