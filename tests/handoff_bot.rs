@@ -18,8 +18,7 @@ const CLIENTS: u64 = 2;
 
 /// A process of the cluster called `name` hosting `maps`.
 async fn node(name: &str, maps: &[&str], nats: &Nats, db: &str) -> TestServer {
-    let url = nats.url();
-    start_with_maps(&two_maps(), |c| join(c, name, maps, &url, db)).await
+    start_with_maps(&two_maps(), |c| join(c, name, maps, nats, db)).await
 }
 
 /// Runs the bot binary in handoff mode for a few seconds, starting on `home`; returns its
@@ -83,7 +82,7 @@ async fn handoff_bots_go_back_and_forth_between_two_processes_and_time_every_tri
     let Some((mongo, bin)) = parts("handoff_bot") else {
         return;
     };
-    let nats = Nats::start(&bin).await;
+    let nats = Nats::shared(&bin).await;
     let db = fresh_db(&mongo, "handoff_bot");
     let a = node("a", &["test"], &nats, &db).await;
     let b = node("b", &["vault"], &nats, &db).await;

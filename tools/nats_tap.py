@@ -57,11 +57,17 @@ class Parser:
 
 
 def kind_of(payload):
-    """The cluster message's kind (`msg.kind` of the envelope), or `other`."""
+    """The cluster message's kind (`msg.kind` of the envelope; for a line or change every
+    process applies alike, `shared:` and its `msg.line`), or `other`."""
     try:
-        kind = json.loads(payload)["msg"]["kind"]
-        return kind if isinstance(kind, str) else "other"
-    except (ValueError, KeyError, TypeError):
+        msg = json.loads(payload)["msg"]
+        kind = msg["kind"]
+        if not isinstance(kind, str):
+            return "other"
+        if kind == "shared" and isinstance(msg.get("line"), str):
+            return "shared:" + msg["line"]
+        return kind
+    except (ValueError, KeyError, TypeError, AttributeError):
         return "other"
 
 

@@ -66,6 +66,10 @@ class Tally(unittest.TestCase):
             self.assertEqual(nats_tap.kind_of(payload), "other", payload)
         self.assertEqual(nats_tap.kind_of(PRESENCE), "presence")
 
+    def test_a_shared_line_counts_by_its_line(self):
+        line = b'{"v":1,"from":"a","msg":{"kind":"shared","line":"channel","channel":"global","from":"Ann","text":"hi"}}'
+        self.assertEqual(nats_tap.kind_of(line), "shared:channel")
+
 
 if __name__ == "__main__":
     unittest.main()

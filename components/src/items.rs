@@ -45,7 +45,22 @@ impl ItemIds {
     pub fn peek(&self) -> u64 {
         self.next
     }
+
+    /// Ids never repeat: the next one goes above `highest` (an id found in storage) when
+    /// that id is of this allocator's block. In a cluster each process hands out ids from a
+    /// block of its own ([`ITEM_BLOCK_BITS`]); an item from another process's block (a
+    /// character handed over with it) must not move this counter into that block, where
+    /// the other process goes on handing out the same ids.
+    pub fn lift_above(&mut self, highest: u64) {
+        let same_block = highest >> ITEM_BLOCK_BITS == self.next >> ITEM_BLOCK_BITS;
+        if same_block && self.next <= highest {
+            self.next = highest + 1;
+        }
+    }
 }
+
+/// A process of a cluster hands out item ids from a block of 2^36 it reserved at start.
+pub const ITEM_BLOCK_BITS: u32 = 36;
 
 /// A player's bag: each instance takes one slot.
 #[derive(Component, Debug, Clone, Default, PartialEq, Eq)]
@@ -95,4 +110,25 @@ pub struct GroundItem {
     pub owner: Option<Box<str>>,
     pub owner_until: u64,
     pub despawn_at: u64,
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::{ITEM_BLOCK_BITS, ItemIds};
+
+    /// Issue 20: a character handed over from another process carries ids of that process's
+    /// block; they must not move this process's counter there (both would then hand out the
+    /// same ids). Ids of its own block (or alone, all ids) still do.
+    #[test]
+    fn ids_of_another_processs_block_do_not_move_the_counter() {
+        let mine = 1 << ITEM_BLOCK_BITS;
+        let mut ids = ItemIds::starting_after(mine - 1);
+        ids.lift_above((2 << ITEM_BLOCK_BITS) + 40);
+        assert_eq!(ids.peek(), mine, "another block: unmoved");
+        ids.lift_above(mine + 9);
+        assert_eq!(ids.peek(), mine + 10, "its own block: above it");
+        let mut alone = ItemIds::default();
+        alone.lift_above(41);
+        assert_eq!(alone.allocate(), 42);
+    }
 }

@@ -227,7 +227,7 @@ pub struct Claimed {
 }
 
 /// Item ids a process of a cluster reserves at start (2^36: far more than it can hand out).
-pub const ITEM_BLOCK_BITS: u32 = 36;
+pub use emberkeep_components::items::ITEM_BLOCK_BITS;
 
 fn cluster_needs_mongodb() -> StoreError {
     backend("a cluster (server.nats) needs a MongoDB database every process shares")

@@ -374,8 +374,16 @@ impl MongoStore {
                 .await
                 .map_err(backend)?;
         }
-        if !put.is_empty() {
-            ground.insert_many(put).await.map_err(backend)?;
+        // (One document per id, the last one given, as one write per item used to leave.)
+        let mut by_id: std::collections::BTreeMap<i64, Document> =
+            std::collections::BTreeMap::new();
+        for d in put {
+            by_id.insert(d.get_i64("_id").unwrap_or_default(), d);
+        }
+        if !by_id.is_empty() {
+            (ground.insert_many(by_id.into_values()))
+                .await
+                .map_err(backend)?;
         }
         Ok(())
     }

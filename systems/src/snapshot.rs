@@ -153,9 +153,7 @@ pub fn restore(world: &mut World, snapshot: WorldSnapshot) -> Vec<String> {
         crate::game::loot::spawn_ground(world, ground, tile);
     }
     // Ids never repeat: the next one is above every item now on the ground.
-    if world.resource::<ItemIds>().peek() <= highest {
-        world.insert_resource(ItemIds::starting_after(highest));
-    }
+    world.resource_mut::<ItemIds>().lift_above(highest);
     skipped
 }
 

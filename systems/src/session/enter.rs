@@ -60,9 +60,7 @@ pub(crate) fn enter_world(world: &mut World, e: Entity, mut record: CharacterRec
     let base = stats::base_at(&content, &class, level);
     // Ids in storage must never be handed out again.
     let highest = record.item_ids().max().unwrap_or(0);
-    if world.resource::<ItemIds>().peek() <= highest {
-        world.insert_resource(ItemIds::starting_after(highest));
-    }
+    world.resource_mut::<ItemIds>().lift_above(highest);
     let kit = record.map.is_none() && give_starting_items(world, &content, &class, &mut record);
     let inventory = Inventory {
         items: record.inventory.iter().map(item_of).collect(),
