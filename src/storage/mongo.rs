@@ -375,10 +375,18 @@ impl MongoStore {
                 .map_err(backend)?;
         }
         // (One document per id, the last one given, as one write per item used to leave.)
+        let given = put.len();
         let mut by_id: std::collections::BTreeMap<i64, Document> =
             std::collections::BTreeMap::new();
         for d in put {
             by_id.insert(d.get_i64("_id").unwrap_or_default(), d);
+        }
+        if by_id.len() < given {
+            tracing::warn!(
+                given,
+                distinct = by_id.len(),
+                "a save wrote some ground item ids twice; kept the last of each"
+            );
         }
         if !by_id.is_empty() {
             (ground.insert_many(by_id.into_values()))
