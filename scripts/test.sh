@@ -14,7 +14,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== tools/ tests (python3, stdlib only)"
-python3 -m unittest tools/test_plot_load.py tools/test_gen_load_map.py
+python3 -m unittest tools/test_plot_load.py tools/test_gen_load_map.py tools/test_nats_tap.py
 
 echo "== MongoDB-compatible test server (secantusdb from PyPI)"
 # The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts
@@ -61,6 +61,17 @@ NATS_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1"
 "$NATS_SERVER_BIN" -a 127.0.0.1 -p "$NATS_PORT" > target/nats-server.log 2>&1 &
 NATS_PID=$!
 trap 'kill "$MONGO_PID" "$NATS_PID" 2>/dev/null || true' EXIT
+python3 - "$NATS_PORT" <<'PY'
+import socket, sys, time
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit("nats-server did not start; see target/nats-server.log")
+PY
 export NATS_URL="nats://127.0.0.1:$NATS_PORT"
 
 echo "== cargo test"
