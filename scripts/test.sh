@@ -16,20 +16,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tools/ tests (python3, stdlib only)"
 python3 -m unittest tools/test_plot_load.py tools/test_gen_load_map.py tools/test_nats_tap.py
 
-echo "== MongoDB-compatible test server (secantusdb from PyPI)"
-# The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts
-# one on a free loopback port for the tests and stops it when the script exits.
-VENV="${EMBERKEEP_TEST_VENV:-target/test-venv}"
-if [ ! -x "$VENV/bin/secantusd-py" ]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "secantusdb==0.7.0b3"
-fi
-MONGO_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: \
-    > target/secantusd.log 2>&1 &
-MONGO_PID=$!
-trap 'kill "$MONGO_PID" 2>/dev/null || true' EXIT
-python3 - "$MONGO_PORT" <<'PY'
+# Waits up to 30 s until something listens on 127.0.0.1:$1; else stops with message $2.
+wait_port() {
+    python3 - "$1" "$2" <<'PY'
 import socket, sys, time
 deadline = time.time() + 30
 while time.time() < deadline:
@@ -38,8 +27,27 @@ while time.time() < deadline:
         sys.exit(0)
     except OSError:
         time.sleep(0.2)
-sys.exit("the MongoDB-compatible test server did not start; see target/secantusd.log")
+sys.exit(sys.argv[2])
 PY
+}
+
+echo "== MongoDB-compatible test server (secantusdb from PyPI)"
+# The storage suite runs against SQLite and a real MongoDB wire-protocol server. This starts
+# one on a free loopback port for the tests and stops it when the script exits.
+VENV="${EMBERKEEP_TEST_VENV:-target/test-venv}"
+if [ ! -x "$VENV/bin/secantusd-py" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "secantusdb==0.7.0b3"
+fi
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+MONGO_PORT="$(free_port)"
+"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: \
+    > target/secantusd.log 2>&1 &
+MONGO_PID=$!
+trap 'kill "$MONGO_PID" 2>/dev/null || true' EXIT
+wait_port "$MONGO_PORT" "the MongoDB-compatible test server did not start; see target/secantusd.log"
 export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT"
 # For the test that stops its own database under a running game.
 SECANTUSD_BIN="$(cd "$VENV/bin" && pwd)/secantusd-py"
@@ -57,21 +65,11 @@ if ! command -v nats-server > /dev/null && [ ! -x /usr/sbin/nats-server ]; then
 fi
 NATS_SERVER_BIN="$(command -v nats-server || echo /usr/sbin/nats-server)"
 export NATS_SERVER_BIN
-NATS_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+NATS_PORT="$(free_port)"
 "$NATS_SERVER_BIN" -a 127.0.0.1 -p "$NATS_PORT" > target/nats-server.log 2>&1 &
 NATS_PID=$!
 trap 'kill "$MONGO_PID" "$NATS_PID" 2>/dev/null || true' EXIT
-python3 - "$NATS_PORT" <<'PY'
-import socket, sys, time
-deadline = time.time() + 30
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit("nats-server did not start; see target/nats-server.log")
-PY
+wait_port "$NATS_PORT" "nats-server did not start; see target/nats-server.log"
 export NATS_URL="nats://127.0.0.1:$NATS_PORT"
 
 echo "== cargo test"

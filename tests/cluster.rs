@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use common::cluster::{Nats, cluster_json, fresh_db, join, parts, two_maps, until_joined};
+use common::cluster::{Nats, cluster_json, fresh_db, join, parts, until_joined};
+use common::two_maps;
 use common::{Client, TO_VAULT, TestServer, greeted, login, register, start_with_maps};
 use emberkeep::storage::{MongoStore, Store};
 use emberkeep_components::protocol::{ClientMsg, ErrorCode, ServerEvent};

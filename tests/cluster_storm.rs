@@ -99,22 +99,11 @@ async fn until_joined(http: SocketAddr, n: usize) {
 /// `test` with stairs at (5, 1) down to the vault's (2, 2); the vault's stairs at (2, 4)
 /// lead back up to (4, 1).
 fn write_maps(dir: &std::path::Path) {
-    use serde_json::json;
     common::write_test_content(dir);
     std::fs::create_dir_all(dir.join("maps")).unwrap();
-    let test = common::with_stairs_to_vault(&common::test_map_with(&[], &[]));
-    let vault = common::with_objects(
-        &common::test_map_with(&[], &[]),
-        json!([common::tile_object(
-            20,
-            "up",
-            "warp",
-            (2, 4),
-            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
-        )]),
-    );
-    std::fs::write(dir.join("maps/test.tmj"), test).unwrap();
-    std::fs::write(dir.join("maps/vault.tmj"), vault).unwrap();
+    for (name, json) in common::two_maps() {
+        std::fs::write(dir.join(format!("maps/{name}.tmj")), json).unwrap();
+    }
 }
 
 /// The handoff a client is told about (`None`: its connection ended first, or nothing came).

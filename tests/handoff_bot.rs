@@ -10,7 +10,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::cluster::{Nats, fresh_db, join, parts, two_maps, until_joined};
+use common::cluster::{Nats, fresh_db, join, parts, until_joined};
+use common::two_maps;
 use common::{TestServer, start_with_maps};
 use serde_json::Value;
 

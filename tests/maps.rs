@@ -5,30 +5,13 @@ mod common;
 
 use common::{
     Client, TO_VAULT, greeted, register, resumed, start_with_maps, test_map_with, tile_object,
-    with_objects, with_stairs_to_vault,
+    two_maps, with_objects,
 };
 use emberkeep_components::protocol::{ClientMsg, EntityKind, ErrorCode, ServerEvent};
 use serde_json::json;
 
 /// The test map is 48 wide and regions are 4 tiles: the vault starts at 48 + 2 * 4.
 const VAULT_X: i32 = 56;
-
-/// `test` (spawn (1, 1)) with stairs at (5, 1) down into `vault` (2, 2); the vault's stairs at
-/// (2, 4) lead back to (4, 1).
-fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
-    let vault = with_objects(
-        &test_map_with(&[], &[]),
-        json!([tile_object(
-            20,
-            "up",
-            "warp",
-            (2, 4),
-            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
-        )]),
-    );
-    vec![("test", test), ("vault", vault)]
-}
 
 #[tokio::test]
 async fn a_warp_into_the_second_map_and_back_is_seen_from_both() {

@@ -7,9 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use emberkeep::Config;
-use serde_json::json;
 
-use super::{TestServer, WAIT, test_map_with, tile_object, with_objects, with_stairs_to_vault};
+use super::{TestServer, WAIT};
 
 /// The `nats-server` binary: `NATS_SERVER_BIN`, else `nats-server` on the PATH or in
 /// /usr/sbin (where Debian's package puts it).
@@ -168,22 +167,6 @@ pub fn join(c: &mut Config, name: &str, maps: &[&str], nats: &Nats, db: &str) {
     c.cluster.lease_secs = 2.0;
     c.cluster.handoff_secs = 5.0;
     c.cluster.drain_secs = 5.0;
-}
-
-/// `test` with stairs down into `vault`; the vault's stairs at (2, 4) lead back to (4, 1).
-pub fn two_maps() -> Vec<(&'static str, String)> {
-    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
-    let vault = with_objects(
-        &test_map_with(&[], &[]),
-        json!([tile_object(
-            20,
-            "up",
-            "warp",
-            (2, 4),
-            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
-        )]),
-    );
-    vec![("test", test), ("vault", vault)]
 }
 
 /// `/cluster.json` of a server.

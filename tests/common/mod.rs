@@ -170,6 +170,22 @@ pub fn with_stairs_to_vault(map: &str) -> String {
     )
 }
 
+/// `test` with stairs at (5, 1) down into `vault` (2, 2); the vault's stairs at (2, 4) lead back to (4, 1).
+pub fn two_maps() -> Vec<(&'static str, String)> {
+    let test = with_stairs_to_vault(&test_map_with(&[], &[]));
+    let vault = with_objects(
+        &test_map_with(&[], &[]),
+        json!([tile_object(
+            20,
+            "up",
+            "warp",
+            (2, 4),
+            &[("map", json!("test")), ("x", json!(4)), ("y", json!(1))]
+        )]),
+    );
+    vec![("test", test), ("vault", vault)]
+}
+
 /// The walk from the test map's spawn (1, 1) onto the stairs of [`with_stairs_to_vault`].
 pub const TO_VAULT: [(i32, i32); 4] = [(2, 1), (3, 1), (4, 1), (5, 1)];
 
