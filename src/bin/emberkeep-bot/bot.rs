@@ -749,3 +749,24 @@ impl Bot {
         Plan::Nothing
     }
 }
+
+/// The next text frame, by `by`.
+pub async fn next_text(ws: &mut Ws, m: &Metrics, by: Instant) -> Result<String, String> {
+    loop {
+        let msg = match tokio::time::timeout_at(by, ws.next()).await {
+            Ok(msg) => msg,
+            Err(_) => return Err("timed out".into()),
+        };
+        match msg {
+            Some(Ok(Message::Text(text))) => {
+                add(&m.frames_in, 1);
+                add(&m.bytes_in, text.len() as u64);
+                return Ok(text.as_str().to_owned());
+            }
+            Some(Ok(Message::Close(frame))) => return Err(close_label(frame.as_ref())),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(format!("read error: {e}")),
+            None => return Err("connection ended without a close frame".into()),
+        }
+    }
+}

@@ -14,12 +14,10 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 use tokio_tungstenite::MaybeTlsStream;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::bot::{self, Bot, Played, Rng, Settings, Shared, Ws};
 use crate::metrics::{LatencySummary, Metrics, add, bump, summarize};
@@ -315,32 +313,11 @@ async fn leave(mut ws: Ws, p: &mut Player, c: &ChurnSettings, m: &Metrics) -> Re
 /// Reads frames until one holds an event of type `kind`.
 async fn wait_for(ws: &mut Ws, m: &Metrics, by: Instant, kind: &str) -> Result<(), String> {
     loop {
-        let text = next_text(ws, m, by)
+        let text = bot::next_text(ws, m, by)
             .await
             .map_err(|e| format!("waiting for {kind}: {e}"))?;
         if crate::scan::events(&text).any(|ev| ev.kind == kind) {
             return Ok(());
-        }
-    }
-}
-
-/// The next text frame, by `by`.
-async fn next_text(ws: &mut Ws, m: &Metrics, by: Instant) -> Result<String, String> {
-    loop {
-        let msg = match tokio::time::timeout_at(by, ws.next()).await {
-            Ok(msg) => msg,
-            Err(_) => return Err("timed out".into()),
-        };
-        match msg {
-            Some(Ok(Message::Text(text))) => {
-                add(&m.frames_in, 1);
-                add(&m.bytes_in, text.len() as u64);
-                return Ok(text.as_str().to_owned());
-            }
-            Some(Ok(Message::Close(frame))) => return Err(bot::close_label(frame.as_ref())),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("read error: {e}")),
-            None => return Err("connection ended without a close frame".into()),
         }
     }
 }
@@ -370,7 +347,7 @@ async fn enter(
     };
     send(ws, m, r#"{"type":"hello","version":1}"#.to_string()).await?;
     loop {
-        let text = match next_text(ws, m, by.min(end_at)).await {
+        let text = match bot::next_text(ws, m, by.min(end_at)).await {
             Ok(text) => text,
             Err(_) if Instant::now() >= end_at => return Err(Stop::End),
             Err(e) => return Err(failed(format!("logging in ({ask:?}): {e}"))),

@@ -21,11 +21,9 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::bot::{self, Rng, Shared, Ws};
 use crate::metrics::{Metrics, add, bump, pct_ms};
@@ -336,7 +334,7 @@ async fn enter(
         .await
         .map_err(retry)?;
     loop {
-        let text = next_text(ws, m, by).await.map_err(retry)?;
+        let text = bot::next_text(ws, m, by).await.map_err(retry)?;
         let events: Vec<Value> = serde_json::from_str(&text)
             .map_err(|e| retry(format!("a frame is not a JSON array: {e}")))?;
         let mut next: Option<String> = None;
@@ -420,27 +418,6 @@ fn play_or_create(acc: &Account, list: &Value, c: &HandoffCounters) -> String {
 fn create(acc: &Account, c: &HandoffCounters) -> String {
     add(&c.characters_created, 1);
     serde_json::json!({"type": "create_character", "name": acc.name}).to_string()
-}
-
-/// The next text frame, by `by`.
-async fn next_text(ws: &mut Ws, m: &Metrics, by: Instant) -> Result<String, String> {
-    loop {
-        let msg = match tokio::time::timeout_at(by, ws.next()).await {
-            Ok(msg) => msg,
-            Err(_) => return Err("timed out".into()),
-        };
-        match msg {
-            Some(Ok(Message::Text(text))) => {
-                add(&m.frames_in, 1);
-                add(&m.bytes_in, text.len() as u64);
-                return Ok(text.as_str().to_owned());
-            }
-            Some(Ok(Message::Close(frame))) => return Err(bot::close_label(frame.as_ref())),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("read error: {e}")),
-            None => return Err("connection ended without a close frame".into()),
-        }
-    }
 }
 
 async fn send(ws: &mut Ws, m: &Metrics, text: String) -> Result<(), String> {
